@@ -1,0 +1,62 @@
+import { resolveConfig } from "hardhat/internal/core/config/config-resolution";
+import { createProvider } from "hardhat/internal/core/providers/construction";
+import { JsonRpcServer } from "hardhat/internal/hardhat-network/jsonrpc/server";
+import type { EthereumProvider } from "hardhat/types";
+
+/** The chain id of the embedded local chain (Hardhat's default). */
+export const LOCAL_CHAIN_ID = 31337;
+
+/** The well-known mnemonic of Hardhat's public development accounts: never use it for real funds. */
+export const DEVELOPMENT_MNEMONIC = "test test test test test test test test test test test junk";
+
+/** Private key of the first development account. It is public knowledge. */
+export const DEVELOPMENT_PRIVATE_KEY =
+  "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+
+export interface LocalChainOptions {
+  /** 0 picks a free port. */
+  port?: number;
+  hostname?: string;
+  /** Number of funded development accounts. */
+  accounts?: number;
+  /** Mine every transaction at once (default) or leave them pending until evm_mine. */
+  automine?: boolean;
+  /** Print every JSON-RPC call the node serves, as `hardhat node` does. */
+  logging?: boolean;
+}
+
+export interface LocalChain {
+  url: string;
+  port: number;
+  provider: EthereumProvider;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a Hardhat chain served over JSON-RPC on the loopback interface, in this process, with the
+ * public development accounts funded. Used by `sto node`, the demo and the tests.
+ */
+export async function startLocalChain(options: LocalChainOptions = {}): Promise<LocalChain> {
+  const hostname = options.hostname ?? "127.0.0.1";
+  const config = resolveConfig(__filename, {
+    networks: {
+      hardhat: {
+        chainId: LOCAL_CHAIN_ID,
+        hardfork: "cancun",
+        accounts: { mnemonic: DEVELOPMENT_MNEMONIC, count: options.accounts ?? 20 },
+        mining: { auto: options.automine ?? true, interval: 0 },
+        loggingEnabled: options.logging ?? false,
+        allowBlocksWithSameTimestamp: true,
+      },
+    },
+  });
+  const provider = await createProvider(config, "hardhat");
+  const server = new JsonRpcServer({ hostname, port: options.port ?? 0, provider });
+  const { port } = await server.listen();
+  return {
+    url: `http://${hostname}:${port}`,
+    port,
+    provider,
+    close: () => server.close(),
+  };
+}
