@@ -1,0 +1,165 @@
+import fs from "node:fs";
+import path from "node:path";
+import type { InterfaceAbi } from "ethers";
+import { StoError } from "../errors";
+
+/** The contracts the CLI deploys or calls, by their Solidity name. */
+export type ContractName =
+  | "SecurityToken"
+  | "UnrestrictedTransferAgent"
+  | "RestrictedTransferAgent"
+  | "BasicKYC"
+  | "PlainERC20"
+  | (string & {});
+
+export interface ContractArtifact {
+  contractName: string;
+  /** Fully qualified source name, e.g. `contracts/SecurityToken.sol`. */
+  sourceName: string;
+  abi: InterfaceAbi;
+  /** Creation bytecode, 0x-prefixed. Empty for interfaces and abstract contracts. */
+  bytecode: string;
+  /** Where the artifact came from: a Hardhat artifact file or the --ethereum-abi-file. */
+  origin: string;
+}
+
+/** The project root: two levels above this file both in src/contracts and dist/contracts. */
+export const PACKAGE_ROOT = path.resolve(__dirname, "..", "..");
+export const DEFAULT_ARTIFACTS_DIR = path.join(PACKAGE_ROOT, "artifacts");
+
+/**
+ * Finds ABI and bytecode of contracts: from an --ethereum-abi-file (solc standard-JSON output or
+ * `solc --combined-json abi,bin` output) when given, otherwise from the Hardhat build output.
+ */
+export class ContractArtifacts {
+  private readonly overrides = new Map<string, ContractArtifact>();
+  private readonly cache = new Map<string, ContractArtifact>();
+
+  constructor(
+    private readonly artifactsDir: string = DEFAULT_ARTIFACTS_DIR,
+    abiFile?: string,
+  ) {
+    if (abiFile) {
+      for (const artifact of readCompilerOutput(abiFile)) {
+        this.overrides.set(artifact.contractName, artifact);
+      }
+    }
+  }
+
+  get(name: ContractName): ContractArtifact {
+    const override = this.overrides.get(name);
+    if (override) return override;
+    const cached = this.cache.get(name);
+    if (cached) return cached;
+    const artifact = this.readHardhatArtifact(name);
+    this.cache.set(name, artifact);
+    return artifact;
+  }
+
+  private readHardhatArtifact(name: string): ContractArtifact {
+    const file = findArtifactFile(this.artifactsDir, name);
+    if (!file) {
+      throw new StoError(
+        `contract ${name} not found in ${this.artifactsDir}: run "npm run build" (or pass --ethereum-abi-file)`,
+      );
+    }
+    const json = JSON.parse(fs.readFileSync(file, "utf8")) as {
+      contractName: string;
+      sourceName: string;
+      abi: InterfaceAbi;
+      bytecode: string;
+    };
+    return {
+      contractName: json.contractName,
+      sourceName: json.sourceName,
+      abi: json.abi,
+      bytecode: json.bytecode,
+      origin: file,
+    };
+  }
+}
+
+function findArtifactFile(artifactsDir: string, name: string): string | undefined {
+  // Our own contracts first: artifacts/contracts/**/<Name>.sol/<Name>.json
+  const roots = [path.join(artifactsDir, "contracts"), artifactsDir];
+  for (const root of roots) {
+    const found = searchDir(root, `${name}.json`);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function searchDir(dir: string, fileName: string): string | undefined {
+  if (!fs.existsSync(dir)) return undefined;
+  const entries = fs.readdirSync(dir, { withFileTypes: true });
+  for (const entry of entries) {
+    if (entry.isFile() && entry.name === fileName) return path.join(dir, entry.name);
+  }
+  for (const entry of entries) {
+    if (entry.isDirectory() && entry.name !== "build-info") {
+      const found = searchDir(path.join(dir, entry.name), fileName);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+interface StandardJsonContract {
+  abi?: InterfaceAbi;
+  evm?: { bytecode?: { object?: string } };
+}
+
+interface CombinedJsonContract {
+  abi?: InterfaceAbi | string;
+  bin?: string;
+}
+
+/** Reads every contract with an ABI from a solc output file. */
+export function readCompilerOutput(file: string): ContractArtifact[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new StoError(`${file}: not a readable solc JSON output (${(error as Error).message})`);
+  }
+  const contracts = (parsed as { contracts?: Record<string, unknown> }).contracts;
+  if (!contracts || typeof contracts !== "object") {
+    throw new StoError(`${file}: no "contracts" object; expected solc standard-JSON or --combined-json output`);
+  }
+  const result: ContractArtifact[] = [];
+  for (const [key, value] of Object.entries(contracts)) {
+    if (key.includes(":")) {
+      // --combined-json: "path/File.sol:Name": { abi, bin }
+      const combined = value as CombinedJsonContract;
+      const separator = key.lastIndexOf(":");
+      const abi = typeof combined.abi === "string" ? (JSON.parse(combined.abi) as InterfaceAbi) : combined.abi;
+      if (!abi) continue;
+      result.push({
+        contractName: key.slice(separator + 1),
+        sourceName: key.slice(0, separator),
+        abi,
+        bytecode: withHexPrefix(combined.bin ?? ""),
+        origin: file,
+      });
+    } else {
+      // standard JSON: "path/File.sol": { Name: { abi, evm.bytecode.object } }
+      for (const [contractName, contract] of Object.entries(value as Record<string, StandardJsonContract>)) {
+        if (!contract.abi) continue;
+        result.push({
+          contractName,
+          sourceName: key,
+          abi: contract.abi,
+          bytecode: withHexPrefix(contract.evm?.bytecode?.object ?? ""),
+          origin: file,
+        });
+      }
+    }
+  }
+  if (result.length === 0) throw new StoError(`${file}: the solc output holds no contract with an ABI`);
+  return result;
+}
+
+function withHexPrefix(hex: string): string {
+  if (hex === "") return "0x";
+  return hex.startsWith("0x") ? hex : `0x${hex}`;
+}

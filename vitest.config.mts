@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    // Two cores: files that each start a chain and spawn CLI processes run two at a time.
+    fileParallelism: true,
+    maxWorkers: 2,
+    pool: "forks",
+  },
+});
