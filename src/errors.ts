@@ -26,4 +26,3 @@ export const ExitCode = {
   /** A bug: an unexpected exception. */
   Internal: 70,
 } as const;
-rmdir src/errors 2>/dev/null

@@ -1,0 +1,80 @@
+import fs from "node:fs";
+import { Wallet } from "ethers";
+import { StoError } from "../errors";
+import type { StoConfig } from "../config/resolve";
+import { DEVELOPMENT_PRIVATE_KEY } from "./local-node";
+
+export const KEYSTORE_PASSWORD_ENV = "STO_KEYSTORE_PASSWORD";
+
+export interface BroadcastSigner {
+  address: string;
+  wallet: Wallet;
+  /** True when the public development key of the local chain is used. */
+  isDevelopmentKey: boolean;
+}
+
+/**
+ * The account that signs: the configured private key, an encrypted keystore, or — only on the
+ * local chain with nothing configured — the first public development account.
+ */
+export async function loadSigner(
+  config: StoConfig,
+  warn: (message: string) => void,
+  askPassword?: (prompt: string) => Promise<string>,
+): Promise<BroadcastSigner> {
+  if (config.privateKey && config.keystoreFile) {
+    throw new StoError("give either ethereum-private-key or ethereum-keystore, not both");
+  }
+  if (config.privateKey) {
+    const wallet = new Wallet(config.privateKey.reveal());
+    return { address: wallet.address, wallet, isDevelopmentKey: false };
+  }
+  if (config.keystoreFile) {
+    const wallet = await decryptKeystore(config.keystoreFile, askPassword);
+    return { address: wallet.address, wallet, isDevelopmentKey: false };
+  }
+  if (config.network.isLocal) {
+    warn(
+      "no private key configured: using the first development account of the local chain, whose key is public (never send real funds to it)",
+    );
+    const wallet = new Wallet(DEVELOPMENT_PRIVATE_KEY);
+    return { address: wallet.address, wallet, isDevelopmentKey: true };
+  }
+  throw new StoError(
+    `network ${config.network.name} needs a broadcasting account: set ethereum-private-key (or STO_ETHEREUM_PRIVATE_KEY) or ethereum-keystore`,
+  );
+}
+
+/** The address of the configured account without decrypting a keystore when it is not needed. */
+export function keystoreAddress(file: string): string | undefined {
+  try {
+    const json = JSON.parse(fs.readFileSync(file, "utf8")) as { address?: string };
+    return json.address ? `0x${json.address.replace(/^0x/, "")}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function decryptKeystore(file: string, askPassword?: (prompt: string) => Promise<string>): Promise<Wallet> {
+  let json: string;
+  try {
+    json = fs.readFileSync(file, "utf8");
+  } catch (error) {
+    throw new StoError(`ethereum-keystore ${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+  let password = process.env[KEYSTORE_PASSWORD_ENV];
+  if (password === undefined) {
+    if (!askPassword) {
+      throw new StoError(`ethereum-keystore ${file}: set the password in ${KEYSTORE_PASSWORD_ENV}`);
+    }
+    password = await askPassword(`Password for ${file}: `);
+  }
+  try {
+    const wallet = await Wallet.fromEncryptedJson(json, password);
+    return new Wallet(wallet.privateKey);
+  } catch (error) {
+    const message = (error as Error).message;
+    if (/password/i.test(message)) throw new StoError(`ethereum-keystore ${file}: wrong password`);
+    throw new StoError(`ethereum-keystore ${file}: not a valid encrypted JSON keystore`);
+  }
+}

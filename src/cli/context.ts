@@ -1,0 +1,78 @@
+import readline from "node:readline";
+import { Writable } from "node:stream";
+import { connectChain, type ChainConnection } from "../chain/connection";
+import { loadSigner, type BroadcastSigner } from "../chain/signer";
+import { ContractArtifacts } from "../contracts/artifacts";
+import type { StoConfig } from "../config/resolve";
+import { openDatabase, type StoDatabase } from "../db/database";
+import { checkNetworkChainId } from "../db/networks";
+import { Output } from "./output";
+
+/**
+ * What one command run needs, created lazily and at most once: the database is opened once, the
+ * chain connection made in one place, the signer loaded once. Closed when the command ends.
+ */
+export class CommandContext {
+  readonly out: Output;
+  private database?: StoDatabase;
+  private connection?: ChainConnection;
+  private contractArtifacts?: ContractArtifacts;
+  private broadcastSigner?: BroadcastSigner;
+
+  constructor(readonly config: StoConfig) {
+    this.out = new Output({ json: config.json, quiet: config.quiet, logLevel: config.logLevel });
+  }
+
+  db(): StoDatabase {
+    if (!this.database) {
+      this.database = openDatabase(this.config.databaseFile);
+      this.out.debug(`database ${this.config.databaseFile}`);
+    }
+    return this.database;
+  }
+
+  /** Connects to the node and checks its chain id against the network and the database. */
+  async chain(): Promise<ChainConnection> {
+    if (!this.connection) {
+      const connection = await connectChain(this.config);
+      this.connection = connection;
+      checkNetworkChainId(this.db(), this.config.network.name, connection.chainId);
+    }
+    return this.connection;
+  }
+
+  artifacts(): ContractArtifacts {
+    if (!this.contractArtifacts) {
+      this.contractArtifacts = new ContractArtifacts(undefined, this.config.abiFile);
+    }
+    return this.contractArtifacts;
+  }
+
+  async signer(): Promise<BroadcastSigner> {
+    if (!this.broadcastSigner) {
+      this.broadcastSigner = await loadSigner(this.config, (message) => this.out.warn(message), askHidden);
+    }
+    return this.broadcastSigner;
+  }
+
+  close(): void {
+    this.connection?.close();
+    this.database?.close();
+  }
+}
+
+/** Reads a password from the terminal without echoing it. */
+async function askHidden(prompt: string): Promise<string> {
+  if (!process.stdin.isTTY) {
+    throw new Error("no terminal to ask the keystore password on: set STO_KEYSTORE_PASSWORD");
+  }
+  process.stderr.write(prompt);
+  const muted = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+  const rl = readline.createInterface({ input: process.stdin, output: muted, terminal: true });
+  try {
+    return await new Promise<string>((resolve) => rl.question("", resolve));
+  } finally {
+    rl.close();
+    process.stderr.write("\n");
+  }
+}

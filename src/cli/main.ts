@@ -1,0 +1,42 @@
+import { CommanderError } from "commander";
+import { ExitCode, StoError } from "../errors";
+import { buildProgram } from "./program";
+
+/**
+ * Runs the CLI and returns the exit code. User errors print one line on stderr and no stack trace;
+ * unexpected errors print one line too, with the stack only at --log-level=debug.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return ExitCode.Ok;
+  } catch (error) {
+    return reportError(error, argv);
+  }
+}
+
+function reportError(error: unknown, argv: string[]): number {
+  if (error instanceof CommanderError) {
+    // commander has printed its own message (or the help / version) already.
+    if (error.code === "commander.helpDisplayed" || error.code === "commander.help" || error.code === "commander.version") {
+      return ExitCode.Ok;
+    }
+    return ExitCode.Usage;
+  }
+  if (error instanceof StoError) {
+    process.stderr.write(`error: ${oneLine(error.message)}\n`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`error: ${oneLine(message)}\n`);
+  if (argv.some((arg) => /^--log-level(=|$)/.test(arg)) && argv.join(" ").match(/--log-level[= ]debug/i)) {
+    process.stderr.write(`${(error as Error).stack ?? ""}\n`);
+  }
+  return ExitCode.Internal;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, " ").trim();
+}

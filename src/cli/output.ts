@@ -1,0 +1,90 @@
+import Table from "cli-table3";
+import type { LogLevel } from "../config/resolve";
+
+const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warning: 30, error: 40 };
+
+export interface OutputOptions {
+  json: boolean;
+  quiet: boolean;
+  logLevel: LogLevel;
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+}
+
+/**
+ * Everything a command prints goes through here: results on stdout (tables or, with --json, one JSON
+ * document), diagnostics on stderr. Services never print; they return data.
+ */
+export class Output {
+  readonly json: boolean;
+  readonly quiet: boolean;
+  private readonly level: number;
+  private readonly stdout: NodeJS.WritableStream;
+  private readonly stderr: NodeJS.WritableStream;
+
+  constructor(options: OutputOptions) {
+    this.json = options.json;
+    this.quiet = options.quiet;
+    this.level = LEVELS[options.logLevel];
+    this.stdout = options.stdout ?? process.stdout;
+    this.stderr = options.stderr ?? process.stderr;
+  }
+
+  /** A line of the human-readable result (suppressed with --json and --quiet). */
+  info(text: string): void {
+    if (!this.json && !this.quiet) this.stdout.write(`${text}\n`);
+  }
+
+  /** A line of the result that --quiet keeps (the essential answer), suppressed with --json. */
+  result(text: string): void {
+    if (!this.json) this.stdout.write(`${text}\n`);
+  }
+
+  /** A table of the result (suppressed with --json). */
+  table(head: string[], rows: (string | number)[][], options: { alignRight?: number[] } = {}): void {
+    if (this.json) return;
+    const table = new Table({
+      head,
+      style: { head: [], border: [], compact: true },
+      colAligns: head.map((_, index) => (options.alignRight?.includes(index) ? "right" : "left")),
+      chars: { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" },
+    });
+    for (const row of rows) table.push(row.map((cell) => String(cell)));
+    this.stdout.write(`${table.toString()}\n`);
+  }
+
+  /** The machine-readable result, printed only with --json. */
+  data(value: unknown): void {
+    if (this.json) this.stdout.write(`${JSON.stringify(value, jsonReplacer, 2)}\n`);
+  }
+
+  debug(text: string): void {
+    if (this.level <= LEVELS.debug) this.stderr.write(`debug: ${text}\n`);
+  }
+
+  progress(text: string): void {
+    if (this.level <= LEVELS.info && !this.quiet) this.stderr.write(`${text}\n`);
+  }
+
+  warn(text: string): void {
+    if (this.level <= LEVELS.warning) this.stderr.write(`warning: ${text}\n`);
+  }
+
+  error(text: string): void {
+    this.stderr.write(`error: ${text}\n`);
+  }
+
+  /** Whether stderr is a terminal, for progress bars. */
+  get interactive(): boolean {
+    return Boolean((this.stderr as NodeJS.WriteStream).isTTY) && !this.quiet && !this.json;
+  }
+
+  get errorStream(): NodeJS.WritableStream {
+    return this.stderr;
+  }
+}
+
+/** JSON for results: bigints as decimal strings, so no precision is lost. */
+export function jsonReplacer(_key: string, value: unknown): unknown {
+  return typeof value === "bigint" ? value.toString() : value;
+}

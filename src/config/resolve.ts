@@ -1,0 +1,238 @@
+import fs from "node:fs";
+import path from "node:path";
+import ini from "ini";
+import { parseUnits } from "ethers";
+import { StoError } from "../errors";
+import { GLOBAL_OPTIONS, type GlobalOptionSpec } from "./options";
+import { resolveNetwork, type CustomNetwork, type NetworkDefinition } from "./networks";
+import { Secret } from "./secrets";
+
+export type LogLevel = "debug" | "info" | "warning" | "error";
+
+/** Everything a command needs to know about its environment, resolved once per run. */
+export interface StoConfig {
+  network: NetworkDefinition;
+  nodeUrl: string;
+  databaseFile: string;
+  abiFile?: string;
+  /** Forced legacy gas price, in wei. */
+  gasPriceWei?: bigint;
+  /** Forced gas limit. */
+  gasLimit?: bigint;
+  privateKey?: Secret;
+  keystoreFile?: string;
+  etherscanApiKey?: Secret;
+  etherscanApiUrl?: string;
+  logLevel: LogLevel;
+  autoRestartNonce: boolean;
+  json: boolean;
+  quiet: boolean;
+  /** The INI file the configuration was read from, if any. */
+  configFile?: string;
+}
+
+/** Raw option values as commander parsed them: only the ones given on the command line are set. */
+export type CommandLineValues = Record<string, string | boolean | undefined>;
+
+export const DEFAULT_DATABASE_FILE = "transactions.sqlite";
+
+/**
+ * Resolves the global options: command line first, then environment variables, then the INI file,
+ * then defaults. Every value is validated here, so commands receive a typed, trusted object.
+ */
+export function resolveConfig(
+  commandLine: CommandLineValues,
+  env: NodeJS.ProcessEnv = process.env,
+): StoConfig {
+  const configFile = typeof commandLine.config === "string" ? commandLine.config : undefined;
+  const fromIni = configFile ? readIniFile(configFile) : { values: {}, networks: {} };
+
+  const raw = (spec: GlobalOptionSpec): { value: string | boolean; origin: string } | undefined => {
+    const cli = commandLine[spec.attribute];
+    if (cli !== undefined) return { value: cli, origin: `--${spec.key}` };
+    if (spec.env && env[spec.env] !== undefined && env[spec.env] !== "") {
+      return { value: env[spec.env] as string, origin: `environment variable ${spec.env}` };
+    }
+    const fromFile = fromIni.values[spec.key];
+    if (fromFile !== undefined) return { value: fromFile, origin: `${configFile}: ${spec.key}` };
+    return undefined;
+  };
+  const spec = (key: string): GlobalOptionSpec => {
+    const found = GLOBAL_OPTIONS.find((option) => option.key === key);
+    if (!found) throw new Error(`no global option ${key}`);
+    return found;
+  };
+  const text = (key: string): { value: string; origin: string } | undefined => {
+    const found = raw(spec(key));
+    if (!found) return undefined;
+    return { value: String(found.value).trim(), origin: found.origin };
+  };
+  const bool = (key: string, fallback: boolean): boolean => {
+    const found = raw(spec(key));
+    if (!found) return fallback;
+    return parseBoolean(found.value, found.origin);
+  };
+
+  const network = resolveNetwork(text("network")?.value ?? "local", fromIni.networks);
+
+  const nodeUrlOption = text("ethereum-node-url");
+  const nodeUrl = nodeUrlOption?.value || network.defaultNodeUrl;
+  if (!nodeUrl) {
+    throw new StoError(
+      `network ${network.name} needs a node: set ethereum-node-url in the INI file or pass --ethereum-node-url`,
+    );
+  }
+  validateUrl(nodeUrl, nodeUrlOption?.origin ?? "ethereum-node-url");
+
+  const gasPrice = text("ethereum-gas-price");
+  const gasLimit = text("ethereum-gas-limit");
+  const privateKey = text("ethereum-private-key");
+  const etherscanKey = text("etherscan-api-key");
+  const etherscanUrl = text("etherscan-api-url");
+  if (etherscanUrl) validateUrl(etherscanUrl.value, etherscanUrl.origin);
+
+  return {
+    network,
+    nodeUrl,
+    databaseFile: text("database-file")?.value || DEFAULT_DATABASE_FILE,
+    abiFile: text("ethereum-abi-file")?.value || undefined,
+    gasPriceWei: gasPrice ? parseGwei(gasPrice.value, gasPrice.origin) : undefined,
+    gasLimit: gasLimit ? parsePositiveInteger(gasLimit.value, gasLimit.origin) : undefined,
+    privateKey: privateKey ? new Secret(normalisePrivateKey(privateKey.value, privateKey.origin)) : undefined,
+    keystoreFile: text("ethereum-keystore")?.value || undefined,
+    etherscanApiKey: etherscanKey?.value ? new Secret(etherscanKey.value) : undefined,
+    etherscanApiUrl: etherscanUrl?.value || network.etherscanApiUrl,
+    logLevel: parseLogLevel(text("log-level")),
+    autoRestartNonce: bool("auto-restart-nonce", true),
+    json: bool("json", false),
+    quiet: bool("quiet", false),
+    configFile,
+  };
+}
+
+interface IniContents {
+  values: Record<string, string>;
+  networks: Record<string, CustomNetwork>;
+}
+
+const NETWORK_SECTION_KEYS = ["chain-id", "ethereum-node-url", "etherscan-api-url", "confirmations"];
+
+/** Reads an INI file; unknown keys are errors, so a typo never silently falls back to a default. */
+export function readIniFile(file: string): IniContents {
+  let source: string;
+  try {
+    source = fs.readFileSync(file, "utf8");
+  } catch (error) {
+    throw new StoError(`${file}: cannot read the configuration file (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+  if (source.includes("\u0000")) throw new StoError(`${file}: not a text INI file`);
+  const parsed = ini.parse(source.replace(/^\uFEFF/, "")) as Record<string, unknown>;
+  const values: Record<string, string> = {};
+  const networks: Record<string, CustomNetwork> = {};
+  const allowed = new Set(GLOBAL_OPTIONS.filter((option) => !option.commandLineOnly).map((option) => option.key));
+  for (const [key, value] of Object.entries(parsed)) {
+    if (typeof value === "object" && value !== null) {
+      const section = key.match(/^network\.([a-z0-9_-]+)$/i);
+      if (!section) {
+        throw new StoError(`${file}: unknown section [${key}]; only [network.NAME] sections are read`);
+      }
+      networks[section[1].toLowerCase()] = readNetworkSection(file, key, value as Record<string, unknown>);
+      continue;
+    }
+    if (!allowed.has(key)) {
+      throw new StoError(`${file}: unknown key "${key}"; known keys: ${[...allowed].join(", ")}`);
+    }
+    values[key] = String(value);
+  }
+  return { values, networks };
+}
+
+function readNetworkSection(file: string, section: string, entries: Record<string, unknown>): CustomNetwork {
+  for (const key of Object.keys(entries)) {
+    if (!NETWORK_SECTION_KEYS.includes(key)) {
+      throw new StoError(`${file}: [${section}] unknown key "${key}"; known keys: ${NETWORK_SECTION_KEYS.join(", ")}`);
+    }
+  }
+  const chainId = entries["chain-id"];
+  if (chainId === undefined) throw new StoError(`${file}: [${section}] needs chain-id`);
+  const nodeUrl = entries["ethereum-node-url"] === undefined ? undefined : String(entries["ethereum-node-url"]);
+  if (nodeUrl) validateUrl(nodeUrl, `${file}: [${section}] ethereum-node-url`);
+  const confirmations = entries.confirmations;
+  return {
+    chainId: Number(parsePositiveInteger(String(chainId), `${file}: [${section}] chain-id`)),
+    nodeUrl,
+    etherscanApiUrl: entries["etherscan-api-url"] === undefined ? undefined : String(entries["etherscan-api-url"]),
+    confirmations:
+      confirmations === undefined
+        ? undefined
+        : Number(parsePositiveInteger(String(confirmations), `${file}: [${section}] confirmations`)),
+  };
+}
+
+export function parseBoolean(value: string | boolean, origin: string): boolean {
+  if (typeof value === "boolean") return value;
+  const normalised = value.trim().toLowerCase();
+  if (["1", "true", "yes", "on"].includes(normalised)) return true;
+  if (["0", "false", "no", "off"].includes(normalised)) return false;
+  throw new StoError(`${origin}: "${truncate(value)}" is not a boolean (use true or false)`);
+}
+
+export function parsePositiveInteger(value: string, origin: string): bigint {
+  if (!/^[0-9]{1,30}$/.test(value) || BigInt(value) <= 0n) {
+    throw new StoError(`${origin}: "${truncate(value)}" is not a positive integer`);
+  }
+  return BigInt(value);
+}
+
+function parseGwei(value: string, origin: string): bigint {
+  if (!/^[0-9]{1,12}(\.[0-9]{1,9})?$/.test(value)) {
+    throw new StoError(`${origin}: "${truncate(value)}" is not a gas price in gwei (e.g. 20 or 1.5)`);
+  }
+  const wei = parseUnits(value, "gwei");
+  if (wei <= 0n) throw new StoError(`${origin}: the gas price must be above zero`);
+  return wei;
+}
+
+function parseLogLevel(option: { value: string; origin: string } | undefined): LogLevel {
+  if (!option) return "info";
+  const level = option.value.toLowerCase();
+  const aliases: Record<string, LogLevel> = {
+    debug: "debug", info: "info", warning: "warning", warn: "warning", error: "error", critical: "error",
+  };
+  const resolved = aliases[level];
+  if (!resolved) throw new StoError(`${option.origin}: "${truncate(option.value)}" is not a log level (debug, info, warning, error)`);
+  return resolved;
+}
+
+/** Accepts 64 hex digits with or without 0x. The message never repeats the value. */
+function normalisePrivateKey(value: string, origin: string): string {
+  const hex = value.startsWith("0x") || value.startsWith("0X") ? value.slice(2) : value;
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) {
+    throw new StoError(`${origin}: the private key must be 64 hexadecimal digits (value not shown)`);
+  }
+  if (/^0+$/.test(hex)) throw new StoError(`${origin}: the private key cannot be zero`);
+  return `0x${hex.toLowerCase()}`;
+}
+
+function validateUrl(value: string, origin: string): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new StoError(`${origin}: "${truncate(value)}" is not a URL`);
+  }
+  if (!["http:", "https:", "ws:", "wss:"].includes(url.protocol)) {
+    throw new StoError(`${origin}: "${truncate(value)}" must be an http(s) or ws(s) URL`);
+  }
+}
+
+/** Keeps hostile or huge values from flooding an error line. */
+export function truncate(value: string, max = 60): string {
+  const printable = JSON.stringify(value).slice(1, -1);
+  return printable.length > max ? `${printable.slice(0, max)}…` : printable;
+}
+
+/** Paths in the INI file are relative to the working directory, as on the command line. */
+export function displayPath(file: string): string {
+  return path.relative(process.cwd(), file) || file;
+}

@@ -1,0 +1,6 @@
+/** Programmatic entry points: the services the CLI commands are thin wrappers around. */
+export { resolveConfig, type StoConfig } from "./config/resolve";
+export { openDatabase, type StoDatabase } from "./db/database";
+export { startLocalChain, type LocalChain } from "./chain/local-node";
+export { ContractArtifacts } from "./contracts/artifacts";
+export { StoError, ExitCode } from "./errors";

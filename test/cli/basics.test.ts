@@ -1,0 +1,83 @@
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { Wallet } from "ethers";
+import { runSto, tempDir } from "../helpers/cli";
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+describe("sto basics", () => {
+  it("lists every command in --help", async () => {
+    const result = await runSto(["--help"]);
+    expect(result.code).toBe(0);
+    for (const command of ["ethereum-create-account", "node", "reference", "version"]) {
+      expect(result.stdout).toContain(command);
+    }
+  });
+
+  it("prints the package version", async () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "package.json"), "utf8")) as { version: string };
+    const result = await runSto(["version"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe(pkg.version);
+  });
+
+  it("creates an account whose printed key derives the printed address", async () => {
+    const result = await runSto(["ethereum-create-account"]);
+    expect(result.code).toBe(0);
+    const address = result.stdout.match(/Account address: (0x[0-9a-fA-F]{40})/)?.[1];
+    const key = result.stdout.match(/Account private key: ([0-9a-f]{64})/)?.[1];
+    expect(address).toBeDefined();
+    expect(new Wallet(`0x${key}`).address).toBe(address);
+  });
+
+  it("writes an encrypted keystore instead of printing the key", async () => {
+    const file = path.join(tmp.dir, "key.json");
+    const result = await runSto(["ethereum-create-account", "--keystore", file], {
+      env: { STO_KEYSTORE_PASSWORD: "correct horse battery" },
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toMatch(/private key/i);
+    const address = result.stdout.match(/Account address: (0x[0-9a-fA-F]{40})/)?.[1];
+    const wallet = await Wallet.fromEncryptedJson(fs.readFileSync(file, "utf8"), "correct horse battery");
+    expect(wallet.address).toBe(address);
+    const again = await runSto(["ethereum-create-account", "--keystore", file], {
+      env: { STO_KEYSTORE_PASSWORD: "correct horse battery" },
+    });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/refusing to overwrite/);
+  });
+
+  it("explains retired networks and unknown commands with one line and a non-zero exit", async () => {
+    const kovan = await runSto(["--network", "kovan", "version"]);
+    expect(kovan.code).toBe(1);
+    expect(kovan.stderr.trim().split("\n")).toHaveLength(1);
+    expect(kovan.stderr).toMatch(/Kovan .* shut down/);
+    const unknown = await runSto(["no-such-command"]);
+    expect(unknown.code).toBe(2);
+  });
+
+  it("rejects unknown INI keys and malformed private keys without echoing the key", async () => {
+    const ini = path.join(tmp.dir, "bad.ini");
+    fs.writeFileSync(ini, "network = local\nethereum-nodeurl = http://127.0.0.1:1\n");
+    const typo = await runSto(["--config", ini, "version"]);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toContain(`${ini}: unknown key "ethereum-nodeurl"`);
+
+    const badKey = "zz" + "ab".repeat(31);
+    const result = await runSto(["--ethereum-private-key", badKey, "version"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/64 hexadecimal digits/);
+    expect(result.stderr + result.stdout).not.toContain(badKey);
+  });
+
+  it("lets the command line win over the INI file", async () => {
+    const ini = path.join(tmp.dir, "net.ini");
+    fs.writeFileSync(ini, "network = kovan\n");
+    const fromIni = await runSto(["--config-file", ini, "version"]);
+    expect(fromIni.code).toBe(1);
+    const overridden = await runSto(["--config", ini, "--network", "local", "version"]);
+    expect(overridden.code).toBe(0);
+  });
+});
