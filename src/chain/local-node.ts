@@ -23,6 +23,8 @@ export interface LocalChainOptions {
   automine?: boolean;
   /** Print every JSON-RPC call the node serves, as `hardhat node` does. */
   logging?: boolean;
+  /** Another chain id, for tests of a database used against the wrong chain. */
+  chainId?: number;
 }
 
 export interface LocalChain {
@@ -41,12 +43,15 @@ export async function startLocalChain(options: LocalChainOptions = {}): Promise<
   const config = resolveConfig(__filename, {
     networks: {
       hardhat: {
-        chainId: LOCAL_CHAIN_ID,
+        chainId: options.chainId ?? LOCAL_CHAIN_ID,
         hardfork: "cancun",
         accounts: { mnemonic: DEVELOPMENT_MNEMONIC, count: options.accounts ?? 20 },
         mining: { auto: options.automine ?? true, interval: 0 },
         loggingEnabled: options.logging ?? false,
         allowBlocksWithSameTimestamp: true,
+        // Behave like a real node: a reverting transaction is mined with status 0, and the
+        // JSON-RPC call that sent it succeeds.
+        throwOnTransactionFailures: false,
       },
     },
   });

@@ -132,11 +132,15 @@ export function readIniFile(file: string): IniContents {
   const allowed = new Set(GLOBAL_OPTIONS.filter((option) => !option.commandLineOnly).map((option) => option.key));
   for (const [key, value] of Object.entries(parsed)) {
     if (typeof value === "object" && value !== null) {
-      const section = key.match(/^network\.([a-z0-9_-]+)$/i);
-      if (!section) {
+      // The ini package nests [network.NAME] as { network: { NAME: {...} } }.
+      const nested = key === "network" ? Object.entries(value as Record<string, unknown>) : [];
+      if (nested.length === 0 || nested.some(([, entries]) => typeof entries !== "object" || entries === null)) {
         throw new StoError(`${file}: unknown section [${key}]; only [network.NAME] sections are read`);
       }
-      networks[section[1].toLowerCase()] = readNetworkSection(file, key, value as Record<string, unknown>);
+      for (const [name, entries] of nested) {
+        if (!/^[a-z0-9_-]+$/i.test(name)) throw new StoError(`${file}: [network.${name}] is not a valid network name`);
+        networks[name.toLowerCase()] = readNetworkSection(file, `network.${name}`, entries as Record<string, unknown>);
+      }
       continue;
     }
     if (!allowed.has(key)) {

@@ -21,6 +21,8 @@ export interface ContractArtifact {
   bytecode: string;
   /** Where the artifact came from: a Hardhat artifact file or the --ethereum-abi-file. */
   origin: string;
+  /** Hardhat build-info id holding the exact compiler input, for source verification. */
+  buildInfoId?: string;
 }
 
 /** The project root: two levels above this file both in src/contracts and dist/contracts. */
@@ -75,8 +77,28 @@ export class ContractArtifacts {
       abi: json.abi,
       bytecode: json.bytecode,
       origin: file,
+      buildInfoId: readBuildInfoId(file),
     };
   }
+}
+
+/** Hardhat writes `<Name>.dbg.json` beside each artifact, pointing at its build-info file. */
+function readBuildInfoId(artifactFile: string): string | undefined {
+  const debugFile = artifactFile.replace(/\.json$/, ".dbg.json");
+  if (!fs.existsSync(debugFile)) return undefined;
+  const debug = JSON.parse(fs.readFileSync(debugFile, "utf8")) as { buildInfo?: string };
+  return debug.buildInfo ? path.basename(debug.buildInfo, ".json") : undefined;
+}
+
+/** The solc standard-JSON input and version of a Hardhat build-info file. */
+export function readBuildInfo(
+  buildInfoId: string,
+  artifactsDir: string = DEFAULT_ARTIFACTS_DIR,
+): { solcVersion: string; solcLongVersion: string; input: unknown } {
+  const file = path.join(artifactsDir, "build-info", `${buildInfoId}.json`);
+  if (!fs.existsSync(file)) throw new StoError(`build-info ${buildInfoId} not found in ${artifactsDir}: rebuild with "npm run build"`);
+  const json = JSON.parse(fs.readFileSync(file, "utf8")) as { solcVersion: string; solcLongVersion: string; input: unknown };
+  return { solcVersion: json.solcVersion, solcLongVersion: json.solcLongVersion, input: json.input };
 }
 
 function findArtifactFile(artifactsDir: string, name: string): string | undefined {

@@ -1,8 +1,35 @@
 import type { Command } from "commander";
+import { register as diagnose } from "./diagnose";
 import { register as ethereumCreateAccount } from "./ethereum-create-account";
+import { register as issue } from "./issue";
+import { register as issueLogs } from "./issue-logs";
+import { register as kycDeploy } from "./kyc-deploy";
+import { register as kycManage } from "./kyc-manage";
 import { register as node } from "./node";
 import { register as reference } from "./reference";
+import { register as tokenStatus } from "./token-status";
+import { register as txBroadcast } from "./tx-broadcast";
+import { register as txLast } from "./tx-last";
+import { register as txNextNonce } from "./tx-next-nonce";
+import { register as txRestartNonce } from "./tx-restart-nonce";
+import { register as txUpdate } from "./tx-update";
 import { register as version } from "./version";
 
 /** Every command of the CLI; a command is one file in this folder and one line here. */
-export const COMMANDS: ((program: Command) => void)[] = [ethereumCreateAccount, node, reference, version];
+export const COMMANDS: ((program: Command) => void)[] = [
+  diagnose,
+  ethereumCreateAccount,
+  issue,
+  issueLogs,
+  kycDeploy,
+  kycManage,
+  node,
+  reference,
+  tokenStatus,
+  txBroadcast,
+  txLast,
+  txNextNonce,
+  txRestartNonce,
+  txUpdate,
+  version,
+];

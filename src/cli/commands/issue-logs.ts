@@ -1,0 +1,23 @@
+import type { Command } from "commander";
+import { transactionsByContract } from "../../tx/queries";
+import { action } from "../action";
+import { printTransactions } from "../tx-table";
+
+export function register(program: Command): void {
+  program
+    .command("issue-logs")
+    .description(
+      "Print out transactions of for tokens issued in the past.\n\nEvery transaction of this network's security tokens and transfer agents in the audit database, oldest first: deployments, verifier changes, issuance.",
+    )
+    .action(
+      action((ctx) => {
+        const rows = transactionsByContract(ctx.db(), ctx.config.network.name, [
+          "SecurityToken",
+          "UnrestrictedTransferAgent",
+          "RestrictedTransferAgent",
+        ]);
+        if (rows.length === 0) ctx.out.info(`No tokens issued on ${ctx.config.network.name} from ${ctx.config.databaseFile}.`);
+        printTransactions(ctx.out, rows);
+      }),
+    );
+}

@@ -1,0 +1,30 @@
+import type { Command } from "commander";
+import { parseAddress } from "../../token/kyc";
+import { readTokenStatus } from "../../token/status";
+import { action } from "../action";
+
+export function register(program: Command): void {
+  program
+    .command("token-status")
+    .description("Print token contract status.")
+    .requiredOption("--address <address>", "token contract address")
+    .action(
+      action(async (ctx, options: { address: string }) => {
+        const address = parseAddress(options.address, "--address");
+        const chain = await ctx.chain();
+        const status = await readTokenStatus(chain.provider, ctx.artifacts(), ctx.db(), ctx.config.network.name, address);
+        ctx.out.result(`Name: ${status.name}`);
+        ctx.out.result(`Symbol: ${status.symbol}`);
+        ctx.out.result(`Total supply: ${status.totalSupplyText}`);
+        ctx.out.result(`Decimals: ${status.decimals}`);
+        ctx.out.result(`Owner: ${status.owner ?? "unknown (not deployed from this database)"}`);
+        if (status.isSecurityToken) {
+          ctx.out.result(`Transfer verifier: ${status.transferVerifier}`);
+          ctx.out.result(`URL: ${status.url ?? ""}`);
+          ctx.out.result(`Checkpoints: ${status.currentCheckpointId ?? 0n}`);
+          ctx.out.result(`Announcements: ${status.announcementCount ?? 0n}`);
+        }
+        ctx.out.data(status);
+      }),
+    );
+}

@@ -1,0 +1,39 @@
+import type { Command } from "commander";
+import { broadcastPending, formatEth } from "../../tx/broadcast";
+import { unfinishedTransactions } from "../../tx/queries";
+import { action } from "../action";
+import type { CommandContext } from "../context";
+import { signingEnvironment } from "../tx-env";
+import { printTransactions } from "../tx-table";
+
+export function register(program: Command): void {
+  program
+    .command("tx-broadcast")
+    .description(
+      "Broadcast waiting transactions.\n\nSigns and sends the broadcasting account's waiting transactions in nonce order. Each signed transaction is recorded in the database before it is sent, so an interrupted run can be repeated safely: it resends the same bytes, never a different transaction for the same nonce. Then run tx-update.",
+    )
+    .action(action((ctx) => broadcastCommand(ctx)));
+}
+
+/** Shared with commands that broadcast at once (kyc-manage). */
+export async function broadcastCommand(ctx: CommandContext): Promise<void> {
+  const env = await signingEnvironment(ctx);
+  const waiting = unfinishedTransactions(env.db, env.network, env.address).filter((row) => row.status === "waiting" || row.status === "dropped");
+  ctx.out.info(`Pending ${waiting.length} transactions for broadcasting in network ${env.network}`);
+  const report = await broadcastPending(env, {
+    onSent: (_row, done, total) => {
+      if (ctx.out.interactive && total > 1) ctx.out.errorStream.write(`\rBroadcasting ${done}/${total}`);
+    },
+  });
+  if (ctx.out.interactive && report.sent.length > 1) ctx.out.errorStream.write("\n");
+  ctx.out.info(`Our address ${env.address} has ETH balance of ${formatEth(report.balanceWei)} for operations`);
+  const summary = { address: env.address, balanceWei: report.balanceWei, alreadyKnown: report.alreadyKnown };
+  if (report.sent.length === 0 && report.alreadyKnown === 0) {
+    ctx.out.info("No transactions to broadcast.");
+    ctx.out.data({ ...summary, transactions: [] });
+  } else {
+    printTransactions(ctx.out, report.sent, summary);
+    if (report.alreadyKnown > 0) ctx.out.info(`${report.alreadyKnown} transactions were already known to the node (resumed after an interruption).`);
+    ctx.out.info("Run sto tx-update to monitor your transaction propagation status");
+  }
+}

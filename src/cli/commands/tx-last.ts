@@ -1,0 +1,18 @@
+import type { Command } from "commander";
+import { parsePositiveInteger } from "../../config/resolve";
+import { lastTransactions } from "../../tx/queries";
+import { action } from "../action";
+import { printTransactions } from "../tx-table";
+
+export function register(program: Command): void {
+  program
+    .command("tx-last")
+    .description("Print latest transactions from database.")
+    .option("--limit <count>", "how many transactions to print", "5")
+    .action(
+      action((ctx, options: { limit: string }) => {
+        const limit = Number(parsePositiveInteger(options.limit, "--limit"));
+        printTransactions(ctx.out, lastTransactions(ctx.db(), ctx.config.network.name, limit));
+      }),
+    );
+}

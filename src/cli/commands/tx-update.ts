@@ -1,0 +1,34 @@
+import type { Command } from "commander";
+import { parsePositiveInteger } from "../../config/resolve";
+import { updateTransactions } from "../../tx/update";
+import { action } from "../action";
+import { txEnvironment } from "../tx-env";
+import { printTransactions } from "../tx-table";
+
+export function register(program: Command): void {
+  program
+    .command("tx-update")
+    .description(
+      "Update transaction status.\n\nQueries the node for the broadcast transactions' receipts and records block, success or failure and the revert reason. A result is final after --confirmations blocks (default: 1 on the local chain, more on real networks) and only while its block is still canonical; until then the status is mining. Prints the transactions that changed or are still pending.",
+    )
+    .option("--confirmations <blocks>", "blocks, counting the transaction's own, before a result is final")
+    .action(
+      action(async (ctx, options: { confirmations?: string }) => {
+        const env = await txEnvironment(ctx);
+        const confirmations = options.confirmations
+          ? Number(parsePositiveInteger(options.confirmations, "--confirmations"))
+          : ctx.config.network.confirmations;
+        const report = await updateTransactions(env, { confirmations });
+        if (report.rows.length === 0) {
+          ctx.out.info("No broadcast transactions waiting for a result.");
+          ctx.out.data({ transactions: [] });
+          return;
+        }
+        printTransactions(ctx.out, report.rows);
+        const failed = report.rows.filter((row) => row.status === "failed");
+        for (const row of failed) ctx.out.warn(`nonce ${row.nonce} ("${row.note}") failed: ${row.revertReason ?? "unknown reason"}`);
+        const open = report.rows.filter((row) => row.status !== "success" && row.status !== "failed").length;
+        if (open > 0) ctx.out.info(`${open} transactions are not final yet; run sto tx-update again later`);
+      }),
+    );
+}

@@ -1,0 +1,46 @@
+import type { PreparedTransaction } from "../db/schema";
+import type { Output } from "./output";
+
+/** "success:9513331" as in the original's tables. */
+export function statusAndBlock(row: PreparedTransaction): string {
+  return row.blockNumber !== null ? `${row.status}:${row.blockNumber}` : row.status;
+}
+
+/** The transaction table of the manual: TXID, Status and block, Nonce, From, To, Note. */
+export function printTransactions(out: Output, rows: PreparedTransaction[], extra: Record<string, unknown> = {}): void {
+  out.table(
+    ["TXID", "Status and block", "Nonce", "From", "To", "Note"],
+    rows.map((row) => [row.txHash ?? "", statusAndBlock(row), row.nonce, row.fromAddress, row.toAddress ?? "", row.note]),
+    { alignRight: [2] },
+  );
+  out.data({ ...extra, transactions: rows.map(transactionJson) });
+}
+
+/** The documented JSON shape of a transaction (docs/commands.md). */
+export function transactionJson(row: PreparedTransaction): Record<string, unknown> {
+  return {
+    id: row.id,
+    txHash: row.txHash,
+    status: row.status,
+    blockNumber: row.blockNumber,
+    blockHash: row.blockHash,
+    nonce: row.nonce,
+    from: row.fromAddress,
+    to: row.toAddress,
+    note: row.note,
+    externalId: row.externalId,
+    contractName: row.contractName,
+    functionSignature: row.functionSignature,
+    isDeployment: row.isDeployment,
+    contractAddress: row.contractAddress,
+    receiver: row.receiver,
+    gasLimit: row.gasLimit,
+    gasUsed: row.gasUsed,
+    succeeded: row.succeeded,
+    revertReason: row.revertReason,
+    confirmations: row.confirmations,
+    createdAt: row.createdAt,
+    broadcastAt: row.broadcastAt,
+    resultFetchedAt: row.resultFetchedAt,
+  };
+}

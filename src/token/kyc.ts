@@ -1,0 +1,65 @@
+import { Contract, getAddress, isAddress } from "ethers";
+import { StoError } from "../errors";
+import type { TxEnvironment } from "../tx/environment";
+import { prepareTransactions } from "../tx/prepare";
+import { latestDeployment } from "../tx/queries";
+import type { PreparedTransaction } from "../db/schema";
+
+/** Validates and checksums an address given by the user; `origin` names the flag or field. */
+export function parseAddress(value: string, origin: string): string {
+  const text = value.trim();
+  if (!isAddress(text)) {
+    const hint = /^0x[0-9a-fA-F]{40}$/.test(text) ? " (its mixed-case checksum is wrong)" : "";
+    const shown: string = text;
+    throw new StoError(`${origin}: "${shown.slice(0, 50)}" is not an Ethereum address${hint}`);
+  }
+  return getAddress(text);
+}
+
+export interface KycDeployResult {
+  address: string;
+  /** Transactions prepared now; empty when a KYC contract existed already. */
+  prepared: PreparedTransaction[];
+  existing?: PreparedTransaction;
+}
+
+/** Prepares the deployment of the KYC whitelist contract, unless this network already has one. */
+export async function deployKyc(env: TxEnvironment): Promise<KycDeployResult> {
+  const existing = latestDeployment(env.db, env.network, "BasicKYC");
+  if (existing?.contractAddress) return { address: existing.contractAddress, prepared: [], existing };
+  let address = "";
+  const prepared = await prepareTransactions(env, (builder) => {
+    address = builder.deploy("BasicKYC", [], "Deploying KYC whitelist contract");
+  });
+  return { address, prepared };
+}
+
+/** The KYC contract of this network: given explicitly, or the one kyc-deploy recorded. */
+export function resolveKycAddress(env: TxEnvironment, explicit?: string): string {
+  if (explicit) return parseAddress(explicit, "--kyc-address");
+  const deployment = latestDeployment(env.db, env.network, "BasicKYC");
+  if (!deployment?.contractAddress) {
+    throw new StoError(
+      `no KYC contract on ${env.network} in ${env.db.file}: deploy one with "sto kyc-deploy", then "sto tx-broadcast" (or give --kyc-address)`,
+    );
+  }
+  return deployment.contractAddress;
+}
+
+/** Prepares whitelisting of addresses in the KYC contract (one transaction per address, or a batch). */
+export async function prepareWhitelist(env: TxEnvironment, kycAddress: string, addresses: string[]): Promise<PreparedTransaction[]> {
+  return prepareTransactions(env, (builder) => {
+    if (addresses.length === 1) {
+      builder.call("BasicKYC", kycAddress, "addToWhitelist", [addresses[0]], `Whitelisting ${addresses[0]} in KYC contract`);
+    } else {
+      builder.call("BasicKYC", kycAddress, "addToWhitelistBatch", [addresses], `Whitelisting ${addresses.length} addresses in KYC contract`);
+    }
+  });
+}
+
+/** Whether `address` is whitelisted now; undefined when the KYC contract is not on chain yet. */
+export async function isWhitelisted(env: TxEnvironment, kycAddress: string, address: string): Promise<boolean | undefined> {
+  if ((await env.provider.getCode(kycAddress)) === "0x") return undefined;
+  const kyc = new Contract(kycAddress, env.artifacts.get("BasicKYC").abi, env.provider);
+  return (await kyc.getFunction("isWhitelisted")(address)) as boolean;
+}

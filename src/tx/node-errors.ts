@@ -1,0 +1,49 @@
+/** How a node answered eth_sendRawTransaction with an error, across geth, Nethermind, Erigon, Hardhat. */
+export type SendErrorKind =
+  | "already-known"
+  | "nonce-too-low"
+  | "replacement-underpriced"
+  | "insufficient-funds"
+  | "transient"
+  | "rejected";
+
+export function classifySendError(error: unknown): SendErrorKind {
+  const message = errorText(error);
+  if (/already known|known transaction|already imported|alreadyknown|already in the mempool|transaction already exists/i.test(message)) {
+    return "already-known";
+  }
+  if (/nonce too low|nonce has already been used|nonce_expired|oldnonce|invalid nonce.*lower/i.test(message)) return "nonce-too-low";
+  if (/replacement transaction underpriced|could not replace existing tx|replacement fee too low|underpriced/i.test(message)) {
+    return "replacement-underpriced";
+  }
+  if (/insufficient funds|insufficient balance|sender doesn't have enough funds/i.test(message)) return "insufficient-funds";
+  if (isTransient(message)) return "transient";
+  return "rejected";
+}
+
+/** Errors worth retrying: the request may succeed if sent again. */
+export function isTransient(message: string): boolean {
+  return /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|socket hang up|timeout|network error|429|too many requests|rate limit|50[0-4]|bad gateway|service unavailable|SERVER_ERROR|TIMEOUT|fetch failed/i.test(
+    message,
+  );
+}
+
+/** All the text of an error and its nested causes, for matching node messages. */
+export function errorText(error: unknown): string {
+  const parts: string[] = [];
+  const seen = new Set<unknown>();
+  const visit = (value: unknown): void => {
+    if (value === undefined || value === null || seen.has(value)) return;
+    if (typeof value === "string") {
+      parts.push(value);
+      return;
+    }
+    if (typeof value !== "object") return;
+    seen.add(value);
+    const record = value as Record<string, unknown>;
+    for (const key of ["message", "shortMessage", "code", "reason", "body", "responseBody"]) visit(record[key]);
+    for (const key of ["error", "info", "cause", "response"]) visit(record[key]);
+  };
+  visit(error);
+  return parts.join(" | ");
+}

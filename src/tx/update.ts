@@ -1,0 +1,152 @@
+import { and, asc, eq, inArray } from "drizzle-orm";
+import type { TransactionReceipt } from "ethers";
+import { nowIso } from "../db/database";
+import { preparedTransactions, transactionSignatures, type PreparedTransaction, type TxStatus } from "../db/schema";
+import { findAccount } from "./accounts";
+import type { TxEnvironment } from "./environment";
+import { describeRevert } from "./revert-reason";
+
+export interface UpdateOptions {
+  /** Blocks (counting the transaction's own) before a result is final. */
+  confirmations: number;
+}
+
+export interface UpdateReport {
+  /** Every transaction whose row changed or that is still not final. */
+  rows: PreparedTransaction[];
+  changed: number;
+  final: number;
+}
+
+/**
+ * Reads receipts of the account's broadcast transactions and records block, block hash, gas used,
+ * success or failure and the revert reason. A result counts as final only once its block has
+ * `confirmations` blocks on top and is still canonical; until then the status is "mining".
+ * A transaction whose block was replaced by a reorg goes back to "broadcasted"; one the node no
+ * longer knows at all becomes "dropped", and tx-broadcast resends its same bytes.
+ */
+export async function updateTransactions(env: TxEnvironment, options: UpdateOptions): Promise<UpdateReport> {
+  const account = findAccount(env.db, env.network, env.chainId, env.address);
+  if (!account) return { rows: [], changed: 0, final: 0 };
+  const open = env.db.orm
+    .select()
+    .from(preparedTransactions)
+    .where(and(eq(preparedTransactions.accountId, account.id), inArray(preparedTransactions.status, ["broadcasted", "mining", "dropped"])))
+    .orderBy(asc(preparedTransactions.nonce))
+    .all();
+  if (open.length === 0) return { rows: [], changed: 0, final: 0 };
+
+  const head = await env.provider.getBlockNumber();
+  const latestNonce = await env.provider.getTransactionCount(env.address, "latest");
+  const canonicalHashes = new Map<number, string | undefined>();
+  const canonicalHash = async (blockNumber: number): Promise<string | undefined> => {
+    if (!canonicalHashes.has(blockNumber)) {
+      canonicalHashes.set(blockNumber, (await env.provider.getBlock(blockNumber))?.hash ?? undefined);
+    }
+    return canonicalHashes.get(blockNumber);
+  };
+
+  const changes: { id: number; set: Partial<PreparedTransaction> }[] = [];
+  let finalCount = 0;
+  for (const row of open) {
+    const found = await findReceipt(env, row);
+    if (!found) {
+      const known = row.txHash ? await env.provider.getTransaction(row.txHash) : null;
+      let status: TxStatus = row.status === "dropped" ? "dropped" : "broadcasted";
+      if (!known && row.nonce >= latestNonce) status = "dropped";
+      if (!known && row.nonce < latestNonce) {
+        // The nonce was used, but by none of our signatures: a transaction from elsewhere replaced ours.
+        status = "failed";
+      }
+      if (status !== row.status || row.blockNumber !== null) {
+        changes.push({
+          id: row.id,
+          set: {
+            status,
+            blockNumber: null,
+            blockHash: null,
+            confirmations: null,
+            succeeded: status === "failed" ? false : null,
+            revertReason: status === "failed" ? "nonce used by a transaction not in this database" : null,
+            resultFetchedAt: nowIso(),
+          },
+        });
+      }
+      continue;
+    }
+    const { receipt, hash } = found;
+    const confirmations = head - receipt.blockNumber + 1;
+    const canonical = (await canonicalHash(receipt.blockNumber)) === receipt.blockHash;
+    if (!canonical) {
+      changes.push({ id: row.id, set: { status: "broadcasted", blockNumber: null, blockHash: null, confirmations: null } });
+      continue;
+    }
+    const final = confirmations >= options.confirmations;
+    const succeeded = receipt.status === 1;
+    const status: TxStatus = !final ? "mining" : succeeded ? "success" : "failed";
+    const revertReason = !succeeded ? await findRevertReason(env, row, receipt) : null;
+    if (final) finalCount += 1;
+    changes.push({
+      id: row.id,
+      set: {
+        status,
+        txHash: hash,
+        blockNumber: receipt.blockNumber,
+        blockHash: receipt.blockHash,
+        gasUsed: receipt.gasUsed.toString(),
+        confirmations,
+        succeeded: final ? succeeded : null,
+        revertReason,
+        resultFetchedAt: nowIso(),
+        contractAddress: row.isDeployment ? (receipt.contractAddress ?? row.contractAddress) : row.contractAddress,
+      },
+    });
+  }
+
+  env.db.writeTransaction(() => {
+    for (const change of changes) {
+      env.db.orm.update(preparedTransactions).set(change.set).where(eq(preparedTransactions.id, change.id)).run();
+    }
+  });
+  const rows = env.db.orm
+    .select()
+    .from(preparedTransactions)
+    .where(inArray(preparedTransactions.id, open.map((row) => row.id)))
+    .orderBy(asc(preparedTransactions.nonce))
+    .all();
+  return { rows, changed: changes.length, final: finalCount };
+}
+
+/** The receipt of whichever recorded signature of this transaction was mined. */
+async function findReceipt(env: TxEnvironment, row: PreparedTransaction): Promise<{ receipt: TransactionReceipt; hash: string } | undefined> {
+  const hashes = env.db.orm
+    .select({ hash: transactionSignatures.txHash })
+    .from(transactionSignatures)
+    .where(eq(transactionSignatures.transactionId, row.id))
+    .all()
+    .map((entry) => entry.hash);
+  if (row.txHash && !hashes.includes(row.txHash)) hashes.unshift(row.txHash);
+  for (const hash of hashes) {
+    const receipt = await env.provider.getTransactionReceipt(hash);
+    if (receipt) return { receipt, hash };
+  }
+  return undefined;
+}
+
+/** Replays a failed transaction as a call on the state before its block to learn why it reverted. */
+async function findRevertReason(env: TxEnvironment, row: PreparedTransaction, receipt: TransactionReceipt): Promise<string> {
+  if (receipt.gasUsed >= BigInt(row.gasLimit)) return `out of gas (limit ${row.gasLimit})`;
+  try {
+    await env.provider.call({
+      from: row.fromAddress,
+      to: row.isDeployment ? undefined : row.toAddress,
+      data: row.data,
+      value: BigInt(row.value),
+      gasLimit: BigInt(row.gasLimit),
+      blockTag: receipt.blockNumber - 1,
+    });
+    return "reverted (the reason could not be reproduced)";
+  } catch (error) {
+    return describeRevert(error, env.artifacts);
+  }
+}
