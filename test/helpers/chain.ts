@@ -1,0 +1,296 @@
+/**
+ * Shared test helper: a real in-process Hardhat chain served over JSON-RPC, ethers v6 signers for the
+ * public development accounts, and deployment of our compiled contracts.
+ *
+ * Usage (one chain per test file keeps files independent and lets vitest run them in parallel):
+ *
+ * ```ts
+ * let chain: TestChain;
+ * beforeAll(async () => { chain = await startTestChain(); });
+ * afterAll(async () => { await chain.close(); });
+ *
+ * const [issuer, alice] = chain.signers;
+ * const token = await chain.deploy("SecurityToken", ["Moo Corp", "MOO", "https://example.com"]);
+ * await (await token.issueTokens(100n)).wait();
+ * await expectRevert(as(token, alice).issueTokens(1n), "AccessControlUnauthorizedAccount");
+ * ```
+ *
+ * Contracts must be compiled first (`npx hardhat compile`, run by `npm test` via `pretest`).
+ *
+ * Nonces: every signer hands out nonces from a local counter and sends its transactions one at a time,
+ * so several transactions fired without awaiting each other (`Promise.all`) get consecutive nonces, and
+ * a transaction that fails before it is sent (a revert caught by gas estimation) does not burn a nonce.
+ * ethers' own `NonceManager` burns one in that case and every later transaction of the account then
+ * hangs, which is why it is not used here.
+ */
+import {
+  AbstractSigner,
+  Contract,
+  ContractFactory,
+  HDNodeWallet,
+  JsonRpcProvider,
+  Mnemonic,
+  Network,
+  Wallet,
+  type BaseContract,
+  type ContractRunner,
+  type ContractTransactionReceipt,
+  type ContractTransactionResponse,
+  type Log,
+  type LogDescription,
+  type Provider,
+  type TransactionReceipt,
+  type TransactionRequest,
+  type TransactionResponse,
+  type TypedDataDomain,
+  type TypedDataField,
+} from "ethers";
+import { DEVELOPMENT_MNEMONIC, LOCAL_CHAIN_ID, startLocalChain, type LocalChain } from "../../src/chain/local-node";
+import { ContractArtifacts } from "../../src/contracts/artifacts";
+
+/** A signer for one development account with a local, gap-free nonce counter (see the file comment). */
+export class TestSigner extends AbstractSigner<Provider> {
+  readonly wallet: Wallet;
+  readonly address: string;
+  #nextNonce: number | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(wallet: Wallet, provider: Provider) {
+    super(provider);
+    this.wallet = wallet.connect(provider);
+    this.address = wallet.address;
+  }
+
+  override async getAddress(): Promise<string> {
+    return this.address;
+  }
+
+  override connect(provider: Provider | null): TestSigner {
+    if (!provider) throw new Error("TestSigner needs a provider");
+    return new TestSigner(this.wallet, provider);
+  }
+
+  /** Forget the cached nonce; the next transaction reads it from the node. Call after evm_revert. */
+  resetNonce(): void {
+    this.#nextNonce = undefined;
+  }
+
+  override async getNonce(blockTag?: string): Promise<number> {
+    if (blockTag === "pending" && this.#nextNonce !== undefined) return this.#nextNonce;
+    return this.provider.getTransactionCount(this.address, blockTag);
+  }
+
+  override signTransaction(tx: TransactionRequest): Promise<string> {
+    return this.wallet.signTransaction(tx);
+  }
+
+  override signMessage(message: string | Uint8Array): Promise<string> {
+    return this.wallet.signMessage(message);
+  }
+
+  override signTypedData(
+    domain: TypedDataDomain,
+    types: Record<string, TypedDataField[]>,
+    value: Record<string, unknown>,
+  ): Promise<string> {
+    return this.wallet.signTypedData(domain, types, value);
+  }
+
+  override sendTransaction(tx: TransactionRequest): Promise<TransactionResponse> {
+    const result = this.#queue.then(() => this.#send(tx));
+    // The queue carries on after a failure; the caller still sees the error.
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+
+  async #send(tx: TransactionRequest): Promise<TransactionResponse> {
+    if (this.#nextNonce === undefined) {
+      this.#nextNonce = await this.provider.getTransactionCount(this.address, "pending");
+    }
+    const nonce = tx.nonce ?? this.#nextNonce;
+    // Gas estimation happens here: a reverting call throws before any nonce is used.
+    const populated = await this.wallet.populateTransaction({ ...tx, nonce });
+    try {
+      const response = await this.wallet.sendTransaction(populated);
+      this.#nextNonce = Math.max(this.#nextNonce, nonce + 1);
+      return response;
+    } catch (error) {
+      this.resetNonce();
+      throw error;
+    }
+  }
+}
+
+export interface TestChainOptions {
+  /** Number of funded development accounts (default 20). */
+  accounts?: number;
+  /** Mine each transaction at once (default). With false, call `mine()` to include pending ones. */
+  automine?: boolean;
+}
+
+export interface TestChain {
+  /** JSON-RPC endpoint, e.g. for `sto --ethereum-node-url` in CLI end-to-end tests. */
+  readonly url: string;
+  readonly chainId: bigint;
+  readonly provider: JsonRpcProvider;
+  /** Development accounts, funded with 10,000 ETH each; `signers[0]` deploys by default. */
+  readonly signers: TestSigner[];
+  /** Their private keys (public knowledge: Hardhat's "test test ... junk" mnemonic). */
+  readonly privateKeys: string[];
+  readonly artifacts: ContractArtifacts;
+  /** Deploys a compiled contract by its Solidity name and waits for it to be mined. */
+  deploy(name: string, args?: readonly unknown[], signer?: TestSigner): Promise<Contract>;
+  /** An ethers Contract for an already deployed contract. */
+  at(name: string, address: string, runner?: ContractRunner): Contract;
+  /** Timestamp of the latest block. */
+  latestTimestamp(): Promise<number>;
+  /** Moves the chain clock forward and mines a block. */
+  increaseTime(seconds: number): Promise<void>;
+  /** Mines `blocks` blocks (default 1). */
+  mine(blocks?: number): Promise<void>;
+  /** Saves the chain state; pass the id to `revert` to go back to it. */
+  snapshot(): Promise<string>;
+  /** Restores a snapshot (consumed by the revert, as in Hardhat) and resets the signers' nonces. */
+  revert(snapshotId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Starts a local chain for one test file. Always `close()` it in `afterAll`. */
+export async function startTestChain(options: TestChainOptions = {}): Promise<TestChain> {
+  const count = options.accounts ?? 20;
+  const local: LocalChain = await startLocalChain({ port: 0, accounts: count, automine: options.automine ?? true });
+  const network = Network.from(LOCAL_CHAIN_ID);
+  const provider = new JsonRpcProvider(local.url, network, {
+    staticNetwork: network,
+    // Results of identical calls are otherwise cached for 250 ms: tests read state right after writes.
+    cacheTimeout: -1,
+    pollingInterval: 20,
+  });
+  const privateKeys = developmentPrivateKeys(count);
+  const signers = privateKeys.map((key) => new TestSigner(new Wallet(key), provider));
+  const artifacts = new ContractArtifacts();
+
+  const rpc = <T>(method: string, params: unknown[] = []): Promise<T> => provider.send(method, params) as Promise<T>;
+
+  return {
+    url: local.url,
+    chainId: BigInt(LOCAL_CHAIN_ID),
+    provider,
+    signers,
+    privateKeys,
+    artifacts,
+    async deploy(name, args = [], signer = signers[0]) {
+      const artifact = artifacts.get(name);
+      const factory = new ContractFactory(artifact.abi, artifact.bytecode, signer);
+      const deployed = await factory.deploy(...args);
+      await deployed.waitForDeployment();
+      return new Contract(await deployed.getAddress(), artifact.abi, signer);
+    },
+    at(name, address, runner = signers[0]) {
+      return new Contract(address, artifacts.get(name).abi, runner);
+    },
+    async latestTimestamp() {
+      const block = await provider.getBlock("latest");
+      if (!block) throw new Error("no latest block");
+      return block.timestamp;
+    },
+    async increaseTime(seconds) {
+      await rpc("evm_increaseTime", [seconds]);
+      await rpc("evm_mine");
+    },
+    async mine(blocks = 1) {
+      await rpc("hardhat_mine", [`0x${blocks.toString(16)}`]);
+    },
+    snapshot() {
+      return rpc<string>("evm_snapshot");
+    },
+    async revert(snapshotId) {
+      const ok = await rpc<boolean>("evm_revert", [snapshotId]);
+      if (!ok) throw new Error(`evm_revert ${snapshotId} failed`);
+      for (const signer of signers) signer.resetNonce();
+    },
+    async close() {
+      provider.destroy();
+      await local.close();
+    },
+  };
+}
+
+/** Private keys of the first `count` development accounts (m/44'/60'/0'/0/i). */
+export function developmentPrivateKeys(count: number): string[] {
+  const root = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(DEVELOPMENT_MNEMONIC), "m/44'/60'/0'/0");
+  return Array.from({ length: count }, (_, i) => root.deriveChild(i).privateKey);
+}
+
+/** `contract` with another signer, keeping the Contract type (ethers' `connect` returns BaseContract). */
+export function as(contract: Contract | BaseContract, runner: ContractRunner): Contract {
+  return contract.connect(runner) as Contract;
+}
+
+/** Sends a contract transaction and waits for its receipt; throws if it reverted. */
+export async function mined(
+  sent: Promise<ContractTransactionResponse> | ContractTransactionResponse,
+): Promise<ContractTransactionReceipt> {
+  const receipt = await (await sent).wait();
+  if (!receipt) throw new Error("transaction was not mined");
+  return receipt;
+}
+
+/** The events named `eventName` emitted by `contract` in `receipt`, decoded with its ABI. */
+export function eventsOf(
+  receipt: TransactionReceipt,
+  contract: Contract | BaseContract,
+  eventName: string,
+): LogDescription[] {
+  const address = (contract.target as string).toLowerCase();
+  const found: LogDescription[] = [];
+  for (const log of receipt.logs as readonly Log[]) {
+    if (log.address.toLowerCase() !== address) continue;
+    const parsed = contract.interface.parseLog({ topics: [...log.topics], data: log.data });
+    if (parsed && parsed.name === eventName) found.push(parsed);
+  }
+  return found;
+}
+
+/** A decoded custom error (or `Error(string)` / panic) from a failed call or transaction. */
+export interface DecodedRevert {
+  name: string;
+  args: unknown[];
+}
+
+/**
+ * Awaits `action` and checks that it reverted with the custom error `errorName` (decoded from the
+ * ABI of the contract that was called), optionally with exactly these arguments. Returns the
+ * decoded error for further checks.
+ */
+export async function expectRevert(
+  action: Promise<unknown>,
+  errorName: string,
+  args?: readonly unknown[],
+): Promise<DecodedRevert> {
+  let caught: unknown;
+  try {
+    await action;
+  } catch (error) {
+    caught = error;
+  }
+  if (caught === undefined) throw new Error(`expected a revert with ${errorName}, but the call succeeded`);
+  const revert = (caught as { revert?: { name: string; args: readonly unknown[] } | null }).revert;
+  if (!revert) {
+    throw new Error(`expected a revert with ${errorName}, got: ${(caught as Error).message ?? String(caught)}`);
+  }
+  const decoded: DecodedRevert = { name: revert.name, args: [...revert.args] };
+  if (decoded.name !== errorName) {
+    throw new Error(`expected a revert with ${errorName}, got ${decoded.name}(${decoded.args.map(String).join(", ")})`);
+  }
+  if (args) {
+    const normalise = (value: unknown): string =>
+      typeof value === "string" ? value.toLowerCase() : typeof value === "bigint" ? value.toString() : String(value);
+    const got = decoded.args.map(normalise);
+    const want = args.map(normalise);
+    if (got.length !== want.length || got.some((value, i) => value !== want[i])) {
+      throw new Error(`expected ${errorName}(${want.join(", ")}), got ${errorName}(${got.join(", ")})`);
+    }
+  }
+  return decoded;
+}
