@@ -23,19 +23,25 @@
  * ethers' own `NonceManager` burns one in that case and every later transaction of the account then
  * hangs, which is why it is not used here.
  */
+import fs from "node:fs";
+import path from "node:path";
 import {
+  AbiCoder,
   AbstractSigner,
   Contract,
   ContractFactory,
   HDNodeWallet,
+  Interface,
   JsonRpcProvider,
   Mnemonic,
   Network,
   Wallet,
+  dataSlice,
   type BaseContract,
   type ContractRunner,
   type ContractTransactionReceipt,
   type ContractTransactionResponse,
+  type JsonFragment,
   type Log,
   type LogDescription,
   type Provider,
@@ -46,7 +52,7 @@ import {
   type TypedDataField,
 } from "ethers";
 import { DEVELOPMENT_MNEMONIC, LOCAL_CHAIN_ID, startLocalChain, type LocalChain } from "../../src/chain/local-node";
-import { ContractArtifacts } from "../../src/contracts/artifacts";
+import { ContractArtifacts, DEFAULT_ARTIFACTS_DIR } from "../../src/contracts/artifacts";
 
 /** A signer for one development account with a local, gap-free nonce counter (see the file comment). */
 export class TestSigner extends AbstractSigner<Provider> {
@@ -165,6 +171,8 @@ export async function startTestChain(options: TestChainOptions = {}): Promise<Te
     // Results of identical calls are otherwise cached for 250 ms: tests read state right after writes.
     cacheTimeout: -1,
     pollingInterval: 20,
+    // No 10 ms wait to gather requests into JSON-RPC batches: tests make one request at a time.
+    batchMaxCount: 1,
   });
   const privateKeys = developmentPrivateKeys(count);
   const signers = privateKeys.map((key) => new TestSigner(new Wallet(key), provider));
@@ -252,16 +260,78 @@ export function eventsOf(
   return found;
 }
 
-/** A decoded custom error (or `Error(string)` / panic) from a failed call or transaction. */
+/** A decoded custom error (or `Error(string)` / `Panic(uint256)`) from a failed call or transaction. */
 export interface DecodedRevert {
   name: string;
   args: unknown[];
 }
 
+let errorInterface: Interface | undefined;
+
+/** One Interface holding every custom error declared in our compiled contracts (OZ's included). */
+function allErrors(): Interface {
+  if (errorInterface) return errorInterface;
+  const fragments = new Map<string, JsonFragment>();
+  const visit = (dir: string): void => {
+    if (!fs.existsSync(dir)) return;
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (entry.name !== "build-info") visit(full);
+      } else if (entry.name.endsWith(".json") && !entry.name.endsWith(".dbg.json")) {
+        const artifact = JSON.parse(fs.readFileSync(full, "utf8")) as { abi?: JsonFragment[] };
+        for (const fragment of artifact.abi ?? []) {
+          if (fragment.type !== "error") continue;
+          const signature = `${fragment.name}(${(fragment.inputs ?? []).map((input) => input.type).join(",")})`;
+          fragments.set(signature, fragment);
+        }
+      }
+    }
+  };
+  visit(path.join(DEFAULT_ARTIFACTS_DIR, "contracts"));
+  visit(path.join(DEFAULT_ARTIFACTS_DIR, "@openzeppelin"));
+  errorInterface = new Interface([...fragments.values()]);
+  return errorInterface;
+}
+
+/** The revert data carried by an ethers error, wherever ethers put it. */
+function revertData(error: unknown): string | undefined {
+  const candidates: unknown[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current && typeof current === "object"; depth++) {
+    const record = current as { data?: unknown; info?: { error?: { data?: unknown } }; error?: unknown };
+    candidates.push(record.data, record.info?.error?.data);
+    current = record.error;
+  }
+  for (const candidate of candidates) {
+    if (typeof candidate === "string" && candidate.startsWith("0x")) return candidate;
+    if (candidate && typeof candidate === "object" && typeof (candidate as { data?: unknown }).data === "string") {
+      return (candidate as { data: string }).data;
+    }
+  }
+  return undefined;
+}
+
 /**
- * Awaits `action` and checks that it reverted with the custom error `errorName` (decoded from the
- * ABI of the contract that was called), optionally with exactly these arguments. Returns the
- * decoded error for further checks.
+ * Decodes the revert reason of a failed call or transaction with the errors of all our compiled
+ * contracts (the error may come from a contract other than the one called). Undefined when the
+ * error carries no revert data (e.g. a network failure).
+ */
+export function decodeRevert(error: unknown): DecodedRevert | undefined {
+  const data = revertData(error);
+  if (!data || data.length < 10) return undefined;
+  const coder = AbiCoder.defaultAbiCoder();
+  const selector = data.slice(0, 10);
+  if (selector === "0x08c379a0") return { name: "Error", args: [...coder.decode(["string"], dataSlice(data, 4))] };
+  if (selector === "0x4e487b71") return { name: "Panic", args: [...coder.decode(["uint256"], dataSlice(data, 4))] };
+  const parsed = allErrors().parseError(data);
+  return parsed ? { name: parsed.name, args: [...parsed.args] } : { name: `unknown error ${selector}`, args: [] };
+}
+
+/**
+ * Awaits `action` and checks that it reverted with the custom error `errorName` (decoded with the
+ * ABIs of all our contracts), optionally with exactly these arguments (addresses compare
+ * case-insensitively, numbers as bigints). Returns the decoded error for further checks.
  */
 export async function expectRevert(
   action: Promise<unknown>,
@@ -275,21 +345,21 @@ export async function expectRevert(
     caught = error;
   }
   if (caught === undefined) throw new Error(`expected a revert with ${errorName}, but the call succeeded`);
-  const revert = (caught as { revert?: { name: string; args: readonly unknown[] } | null }).revert;
-  if (!revert) {
+  const decoded = decodeRevert(caught);
+  if (!decoded) {
     throw new Error(`expected a revert with ${errorName}, got: ${(caught as Error).message ?? String(caught)}`);
   }
-  const decoded: DecodedRevert = { name: revert.name, args: [...revert.args] };
+  const normalise = (value: unknown): string =>
+    typeof value === "string" ? value.toLowerCase() : typeof value === "bigint" ? value.toString() : String(value);
+  const shown = (values: readonly unknown[]): string => values.map(normalise).join(", ");
   if (decoded.name !== errorName) {
-    throw new Error(`expected a revert with ${errorName}, got ${decoded.name}(${decoded.args.map(String).join(", ")})`);
+    throw new Error(`expected a revert with ${errorName}, got ${decoded.name}(${shown(decoded.args)})`);
   }
   if (args) {
-    const normalise = (value: unknown): string =>
-      typeof value === "string" ? value.toLowerCase() : typeof value === "bigint" ? value.toString() : String(value);
     const got = decoded.args.map(normalise);
     const want = args.map(normalise);
     if (got.length !== want.length || got.some((value, i) => value !== want[i])) {
-      throw new Error(`expected ${errorName}(${want.join(", ")}), got ${errorName}(${got.join(", ")})`);
+      throw new Error(`expected ${errorName}(${shown(args)}), got ${errorName}(${shown(decoded.args)})`);
     }
   }
   return decoded;
