@@ -497,6 +497,18 @@ describe("SecurityToken batchTransfer", () => {
     await expectRevert(token.batchTransfer([alice.address, ZeroAddress], [1n, 1n]), "ERC20InvalidReceiver", [ZeroAddress]);
   });
 
+  it("rejects a receiver word with dirty high bits instead of crediting a truncated address", async () => {
+    const data = token.interface.encodeFunctionData("batchTransfer", [[alice.address], [1n]]);
+    // Layout: selector, offset(to), offset(values), to.length, to[0], ... Set a high byte of to[0].
+    const wordStart = 2 + 8 + 64 * 3;
+    const dirty = data.slice(0, wordStart) + "01" + data.slice(wordStart + 2);
+    await expectRevert(issuer.sendTransaction({ to: token.target, data: dirty }), "ERC20InvalidReceiver", [
+      alice.address,
+    ]);
+    await mined(issuer.sendTransaction({ to: token.target, data }));
+    expect(await token.balanceOf(alice.address)).toBe(1n);
+  });
+
   it("accepts an empty batch", async () => {
     const receipt = await mined(token.batchTransfer([], []));
     expect(eventsOf(receipt, token, "Transfer")).toHaveLength(0);

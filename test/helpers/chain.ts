@@ -235,10 +235,12 @@ export function as(contract: Contract | BaseContract, runner: ContractRunner): C
   return contract.connect(runner) as Contract;
 }
 
-/** Sends a contract transaction and waits for its receipt; throws if it reverted. */
+/** Waits for a sent transaction's receipt; throws if it reverted (ethers' `wait()` does). */
 export async function mined(
   sent: Promise<ContractTransactionResponse> | ContractTransactionResponse,
-): Promise<ContractTransactionReceipt> {
+): Promise<ContractTransactionReceipt>;
+export async function mined(sent: Promise<TransactionResponse> | TransactionResponse): Promise<TransactionReceipt>;
+export async function mined(sent: Promise<TransactionResponse> | TransactionResponse): Promise<TransactionReceipt> {
   const receipt = await (await sent).wait();
   if (!receipt) throw new Error("transaction was not mined");
   return receipt;

@@ -1,0 +1,181 @@
+/**
+ * The gas scenarios behind docs/gas.md, shared by `bench/gas.ts` (prints the tables) and
+ * `test/contracts/gas.test.ts` (fails when a target is missed).
+ */
+import { Wallet, parseUnits, type Contract, type ContractTransactionResponse } from "ethers";
+import { as, mined, type TestChain } from "../test/helpers/chain";
+
+export const BATCH = 100;
+
+export interface TransferRow {
+  scenario: string;
+  /** OpenZeppelin ERC20 transfer in the same situation, when it has one. */
+  oz?: bigint;
+  sto: bigint;
+}
+
+export interface BatchRow {
+  scenario: string;
+  total: bigint;
+  perReceiver: bigint;
+}
+
+export interface GasFigures {
+  transfers: {
+    newHolder: TransferRow;
+    existingHolder: TransferRow;
+    newHolderWithCheckpoints: TransferRow;
+    existingHolderWithCheckpoints: TransferRow;
+    existingHolderRightAfterCheckpoint: TransferRow;
+    newHolderRightAfterCheckpoint: TransferRow;
+    restrictedNewHolder: TransferRow;
+    restrictedExistingHolder: TransferRow;
+  };
+  batches: {
+    newHolders: BatchRow;
+    existingHolders: BatchRow;
+    existingHoldersRightAfterCheckpoint: BatchRow;
+    newHoldersWithCheckpoints: BatchRow;
+    existingHoldersWithCheckpoints: BatchRow;
+  };
+}
+
+/** Deterministic addresses that never held anything. */
+function freshAddresses(count: number, seed: number): string[] {
+  return Array.from(
+    { length: count },
+    (_, i) => new Wallet(`0x${(seed * 1_000_000 + i + 1).toString(16).padStart(64, "0")}`).address,
+  );
+}
+
+async function gasOf(sent: Promise<ContractTransactionResponse>): Promise<bigint> {
+  return (await mined(sent)).gasUsed;
+}
+
+async function securityToken(chain: TestChain, verifier: Contract): Promise<Contract> {
+  const token = await chain.deploy("SecurityToken", ["Bench Corp", "BENCH", "https://example.com"]);
+  await mined(token.setTransferVerifier(await verifier.getAddress()));
+  await mined(token.issueTokens(parseUnits("1000000000", 18)));
+  return token;
+}
+
+function batchRow(scenario: string, total: bigint): BatchRow {
+  return { scenario, total, perReceiver: total / BigInt(BATCH) };
+}
+
+/** Runs every scenario on `chain` (a fresh test chain) and returns receipt gasUsed figures. */
+export async function measureGas(chain: TestChain): Promise<GasFigures> {
+  const [issuer, holder] = chain.signers;
+  const amount = parseUnits("123.45", 18);
+
+  const unrestricted = await chain.deploy("UnrestrictedTransferAgent");
+  const kyc = await chain.deploy("BasicKYC");
+  const restricted = await chain.deploy("RestrictedTransferAgent", [await kyc.getAddress()]);
+  const plain = await chain.deploy("PlainERC20", ["Plain", "PLN"]);
+  await mined(plain.mint(issuer.address, parseUnits("1000000000", 18)));
+
+  // ------------------------------------------------------------ single transfers
+  const token = await securityToken(chain, unrestricted);
+  const [warm, newA, newB, newC] = freshAddresses(4, 1);
+  // Both senders have sent before, so the sender's slot is in the same state for both tokens.
+  await mined(plain.transfer(warm, amount));
+  await mined(token.transfer(warm, amount));
+  await mined(token.transfer(holder.address, amount));
+
+  const newHolder: TransferRow = {
+    scenario: "to a new holder, no checkpoint taken",
+    oz: await gasOf(plain.transfer(newA, amount)),
+    sto: await gasOf(token.transfer(newA, amount)),
+  };
+  const existingHolder: TransferRow = {
+    scenario: "to an existing holder, no checkpoint taken",
+    oz: await gasOf(plain.transfer(warm, amount)),
+    sto: await gasOf(token.transfer(warm, amount)),
+  };
+
+  await mined(token.checkpoint());
+  const existingRightAfter = await gasOf(token.transfer(warm, amount)); // both sides record
+  const newRightAfter = await gasOf(as(token, holder).transfer(newB, amount)); // the sender records
+  const newHolderWithCheckpoints: TransferRow = {
+    scenario: "to a new holder, checkpoints exist, none since the sender last changed",
+    oz: await gasOf(plain.transfer(newC, amount)),
+    sto: await gasOf(token.transfer(newC, amount)),
+  };
+  const existingHolderWithCheckpoints: TransferRow = {
+    scenario: "to an existing holder, checkpoints exist, none since either side last changed",
+    oz: await gasOf(plain.transfer(warm, amount)),
+    sto: await gasOf(token.transfer(warm, amount)),
+  };
+
+  // ------------------------------------------------------------ restricted token, everyone whitelisted
+  const restrictedToken = await securityToken(chain, restricted);
+  const [rWarm, rNew] = freshAddresses(2, 2);
+  await mined(kyc.addToWhitelistBatch([issuer.address, rWarm, rNew]));
+  await mined(restrictedToken.transfer(rWarm, amount));
+  const restrictedNewHolder: TransferRow = {
+    scenario: "restricted: to a new whitelisted holder, no checkpoint taken",
+    oz: newHolder.oz,
+    sto: await gasOf(restrictedToken.transfer(rNew, amount)),
+  };
+  const restrictedExistingHolder: TransferRow = {
+    scenario: "restricted: to an existing whitelisted holder, no checkpoint taken",
+    oz: existingHolder.oz,
+    sto: await gasOf(restrictedToken.transfer(rWarm, amount)),
+  };
+
+  // ------------------------------------------------------------ batches, unrestricted token
+  const batchToken = await securityToken(chain, unrestricted);
+  await mined(batchToken.transfer(warm, amount)); // the sender has sent before
+  const values = Array.from({ length: BATCH }, (_, i) => parseUnits(String(100 + i), 18));
+  const receivers = freshAddresses(BATCH, 3);
+  const newHolders = batchRow("new holders, no checkpoint taken", await gasOf(batchToken.batchTransfer(receivers, values)));
+  const existingHolders = batchRow(
+    "existing holders, no checkpoint taken",
+    await gasOf(batchToken.batchTransfer(receivers, values)),
+  );
+  await mined(batchToken.checkpoint());
+  const existingHoldersRightAfterCheckpoint = batchRow(
+    "existing holders right after a checkpoint (every receiver and the sender record history)",
+    await gasOf(batchToken.batchTransfer(receivers, values)),
+  );
+  const newHoldersWithCheckpoints = batchRow(
+    "new holders, checkpoints exist, none since the sender last changed",
+    await gasOf(batchToken.batchTransfer(freshAddresses(BATCH, 4), values)),
+  );
+  const existingHoldersWithCheckpoints = batchRow(
+    "existing holders, checkpoints exist, none since they last changed",
+    await gasOf(batchToken.batchTransfer(receivers, values)),
+  );
+
+  return {
+    transfers: {
+      newHolder,
+      existingHolder,
+      newHolderWithCheckpoints,
+      existingHolderWithCheckpoints,
+      existingHolderRightAfterCheckpoint: {
+        scenario: "to an existing holder right after a checkpoint (both sides record history)",
+        sto: existingRightAfter,
+      },
+      newHolderRightAfterCheckpoint: {
+        scenario: "to a new holder right after a checkpoint (the sender records history)",
+        sto: newRightAfter,
+      },
+      restrictedNewHolder,
+      restrictedExistingHolder,
+    },
+    batches: {
+      newHolders,
+      existingHolders,
+      existingHoldersRightAfterCheckpoint,
+      newHoldersWithCheckpoints,
+      existingHoldersWithCheckpoints,
+    },
+  };
+}
+
+/** Overhead of the SecurityToken over the OZ figure, in percent. */
+export function overheadPercent(row: TransferRow): number | undefined {
+  if (row.oz === undefined) return undefined;
+  return ((Number(row.sto) - Number(row.oz)) / Number(row.oz)) * 100;
+}
