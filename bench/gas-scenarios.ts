@@ -179,3 +179,94 @@ export function overheadPercent(row: TransferRow): number | undefined {
   if (row.oz === undefined) return undefined;
   return ((Number(row.sto) - Number(row.oz)) / Number(row.oz)) * 100;
 }
+
+export interface OperationRow {
+  operation: string;
+  gas: bigint;
+}
+
+async function deployGas(chain: TestChain, name: string, args: readonly unknown[] = []): Promise<[Contract, bigint]> {
+  const { contract, receipt } = await chain.deployWithReceipt(name, args);
+  return [contract, receipt.gasUsed];
+}
+
+/**
+ * Gas of the other operations the CLI prepares (deployments and issuer actions), for choosing
+ * gas limits of transactions that cannot be estimated when prepared.
+ */
+export async function measureOperations(chain: TestChain): Promise<OperationRow[]> {
+  const [issuer, alice, bob, carol] = chain.signers;
+  const rows: OperationRow[] = [];
+  const add = (operation: string, gas: bigint): void => {
+    rows.push({ operation, gas });
+  };
+  const amount = parseUnits("100", 18);
+
+  const [token, tokenGas] = await deployGas(chain, "SecurityToken", ["Moo Corporation", "MOO", "https://example.com/moo"]);
+  add("deploy SecurityToken", tokenGas);
+  const [unrestricted, unrestrictedGas] = await deployGas(chain, "UnrestrictedTransferAgent");
+  add("deploy UnrestrictedTransferAgent", unrestrictedGas);
+  const [kyc, kycGas] = await deployGas(chain, "BasicKYC");
+  add("deploy BasicKYC", kycGas);
+  const [restricted, restrictedGas] = await deployGas(chain, "RestrictedTransferAgent", [await kyc.getAddress()]);
+  add("deploy RestrictedTransferAgent", restrictedGas);
+
+  add("setTransferVerifier (restricted agent)", await gasOf(token.setTransferVerifier(await restricted.getAddress())));
+  add("setTransferVerifier (unrestricted agent)", await gasOf(token.setTransferVerifier(await unrestricted.getAddress())));
+  add("issueTokens, first issuance", await gasOf(token.issueTokens(parseUnits("1000000", 18))));
+  add("addToWhitelist", await gasOf(kyc.addToWhitelist(alice.address)));
+  const whitelistBatch = await gasOf(kyc.addToWhitelistBatch(freshAddresses(BATCH, 7)));
+  add(`addToWhitelistBatch of ${BATCH}, per address`, whitelistBatch / BigInt(BATCH));
+  add("removeFromWhitelist", await gasOf(kyc.removeFromWhitelist(alice.address)));
+  await mined(token.batchTransfer([alice.address, bob.address, carol.address], [amount, amount, amount]));
+  add("checkpoint", await gasOf(token.checkpoint()));
+  add("issueTokens, first after a checkpoint", await gasOf(token.issueTokens(amount)));
+  add("burnTokens", await gasOf(token.burnTokens(amount)));
+  add(
+    "forceTransfer of a whole balance to a new address, first change after a checkpoint",
+    await gasOf(token.forceTransfer(alice.address, freshAddresses(1, 8)[0], amount, "Lost key, ticket 42")),
+  );
+  add(
+    "announce (name, URI and hash)",
+    await gasOf(token.announce(freshAddresses(1, 9)[0], 1n, "Dividend 2024", "https://example.com/dividend-2024", `0x${"ab".repeat(32)}`)),
+  );
+
+  // Payout: a checkpoint with BATCH holders, a currency, funding, a claim and a pushed batch.
+  const holders = freshAddresses(BATCH + 1, 10);
+  await mined(token.batchTransfer(holders, holders.map(() => amount)));
+  await mined(token.checkpoint());
+  const checkpointId = (await token.currentCheckpointId()) as bigint;
+  const [cash] = await deployGas(chain, "CrowdsaleToken");
+  const expiry = (await chain.latestTimestamp()) + 30 * 24 * 60 * 60;
+  const [payout, payoutGas] = await deployGas(chain, "Payout", [
+    await token.getAddress(),
+    checkpointId,
+    await cash.getAddress(),
+    await kyc.getAddress(),
+    expiry,
+    "Dividend 2024",
+    [issuer.address],
+  ]);
+  add("deploy Payout (KYC, one excluded address)", payoutGas);
+  await mined(kyc.addToWhitelistBatch(holders));
+  add("approve (CrowdsaleToken, for payout-approve)", await gasOf(cash.approve(await payout.getAddress(), parseUnits("50000", 18))));
+  add("Payout.fundFromAllowance", await gasOf(payout.fundFromAllowance()));
+  const batchGas = await gasOf(payout.payBatch(holders.slice(0, BATCH)));
+  add(`Payout.payBatch of ${BATCH} (KYC), per holder`, batchGas / BigInt(BATCH));
+  add(`Payout.payBatch re-run of the same ${BATCH}, per holder (all skipped)`, (await gasOf(payout.payBatch(holders.slice(0, BATCH)))) / BigInt(BATCH));
+
+  const [voting, votingGas] = await deployGas(chain, "Voting", [
+    await token.getAddress(),
+    checkpointId,
+    await kyc.getAddress(),
+    expiry,
+    "Approve the 2024 accounts?",
+    ["Yes", "No", "Abstain"],
+    [issuer.address],
+  ]);
+  add("deploy Voting (3 options, KYC, one excluded address)", votingGas);
+  await mined(kyc.addToWhitelistBatch([bob.address, carol.address]));
+  add("Voting.vote, first vote (initialises the totals)", await gasOf(as(voting, bob).vote(0n)));
+  add("Voting.vote, a later vote for the same option", await gasOf(as(voting, carol).vote(0n)));
+  return rows;
+}

@@ -11,7 +11,7 @@
  * test/contracts/gas.test.ts runs the same scenarios and fails when a target is missed.
  */
 import { startTestChain } from "../test/helpers/chain";
-import { BATCH, measureGas, overheadPercent } from "./gas-scenarios";
+import { BATCH, measureGas, measureOperations, overheadPercent } from "./gas-scenarios";
 
 const fmt = (gas?: bigint): string => (gas === undefined ? "" : gas.toLocaleString("en-US"));
 
@@ -34,6 +34,10 @@ async function main(): Promise<void> {
     for (const row of Object.values(figures.batches)) {
       console.log(`| ${row.scenario} | ${fmt(row.total)} | ${fmt(row.perReceiver)} |`);
     }
+    console.log("\n### Other operations\n");
+    console.log("| Operation | Gas |");
+    console.log("|---|---:|");
+    for (const row of await measureOperations(chain)) console.log(`| ${row.operation} | ${fmt(row.gas)} |`);
   } finally {
     await chain.close();
   }

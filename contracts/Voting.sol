@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ICheckpointToken} from "./ICheckpointToken.sol";
 import {IKYC} from "./IKYC.sol";
 
@@ -30,19 +31,26 @@ contract Voting {
     /// @notice The question or title of the ballot.
     string public name;
 
-    /// @notice Number of holders who voted.
-    uint256 public voterCount;
-    /// @notice Sum of the weights of all votes cast.
-    uint256 public totalVotedWeight;
+    /// A vote: the option index + 1 (0 = has not voted) and the weight counted, in one slot.
+    struct Ballot {
+        uint64 choice;
+        uint192 weight;
+    }
+
+    /// The running totals, in one slot (a vote updates both).
+    struct Tally {
+        uint64 voterCount;
+        uint192 totalVotedWeight;
+    }
+
+    Tally private _tally;
     /// @notice Whether an address was excluded at deployment.
     mapping(address account => bool) public isExcluded;
 
     string[] private _options;
     uint256[] private _optionWeights;
     address[] private _excluded;
-    // option index + 1; 0 = has not voted.
-    mapping(address voter => uint256) private _choice;
-    mapping(address voter => uint256) private _weightCast;
+    mapping(address voter => Ballot) private _ballots;
 
     /// @notice `voter` voted for `option` with `weight` (its balance at the checkpoint).
     event Voted(address indexed voter, uint256 indexed option, uint256 weight);
@@ -113,21 +121,31 @@ contract Voting {
     function vote(uint256 option) external returns (uint256 weight) {
         if (block.timestamp >= endTime) revert VotingClosed(endTime);
         if (option >= _options.length) revert NonexistentOption(option);
-        uint256 previous = _choice[msg.sender];
+        uint256 previous = _ballots[msg.sender].choice;
         if (previous != 0) revert AlreadyVoted(msg.sender, previous - 1);
         if (!canVote(msg.sender)) revert NotEligible(msg.sender);
         weight = token.balanceOfAt(msg.sender, checkpointId);
         if (weight == 0) revert NoVotingWeight(msg.sender);
 
-        _choice[msg.sender] = option + 1;
-        _weightCast[msg.sender] = weight;
+        // option < optionCount, which fits in uint64 (it was pushed in the constructor).
+        _ballots[msg.sender] = Ballot(uint64(option + 1), SafeCast.toUint192(weight));
         _optionWeights[option] += weight;
-        totalVotedWeight += weight;
-        voterCount += 1;
+        Tally memory tally = _tally;
+        _tally = Tally(tally.voterCount + 1, SafeCast.toUint192(uint256(tally.totalVotedWeight) + weight));
         emit Voted(msg.sender, option, weight);
     }
 
     // ---------------------------------------------------------------- views
+
+    /// @notice Number of holders who voted.
+    function voterCount() external view returns (uint256) {
+        return _tally.voterCount;
+    }
+
+    /// @notice Sum of the weights of all votes cast.
+    function totalVotedWeight() external view returns (uint256) {
+        return _tally.totalVotedWeight;
+    }
 
     /// @notice Whether votes are still accepted.
     function isOpen() external view returns (bool) {
@@ -149,15 +167,15 @@ contract Voting {
 
     /// @notice Whether `voter` has voted.
     function hasVoted(address voter) external view returns (bool) {
-        return _choice[voter] != 0;
+        return _ballots[voter].choice != 0;
     }
 
     /// @notice How `voter` voted.
     /// @return voted false if it has not voted (then option and weight are 0).
     function voteOf(address voter) external view returns (bool voted, uint256 option, uint256 weight) {
-        uint256 choice = _choice[voter];
-        if (choice == 0) return (false, 0, 0);
-        return (true, choice - 1, _weightCast[voter]);
+        Ballot memory ballot = _ballots[voter];
+        if (ballot.choice == 0) return (false, 0, 0);
+        return (true, ballot.choice - 1, ballot.weight);
     }
 
     /// @notice Number of options.

@@ -146,6 +146,12 @@ export interface TestChain {
   readonly artifacts: ContractArtifacts;
   /** Deploys a compiled contract by its Solidity name and waits for it to be mined. */
   deploy(name: string, args?: readonly unknown[], signer?: TestSigner): Promise<Contract>;
+  /** Like `deploy`, also returning the deployment receipt (gas used, block). */
+  deployWithReceipt(
+    name: string,
+    args?: readonly unknown[],
+    signer?: TestSigner,
+  ): Promise<{ contract: Contract; receipt: TransactionReceipt }>;
   /** An ethers Contract for an already deployed contract. */
   at(name: string, address: string, runner?: ContractRunner): Contract;
   /** Timestamp of the latest block. */
@@ -178,6 +184,19 @@ export async function startTestChain(options: TestChainOptions = {}): Promise<Te
   const signers = privateKeys.map((key) => new TestSigner(new Wallet(key), provider));
   const artifacts = new ContractArtifacts();
 
+  const deployWithReceipt = async (
+    name: string,
+    args: readonly unknown[] = [],
+    signer: TestSigner = signers[0],
+  ): Promise<{ contract: Contract; receipt: TransactionReceipt }> => {
+    const artifact = artifacts.get(name);
+    const factory = new ContractFactory(artifact.abi, artifact.bytecode, signer);
+    const deployed = await factory.deploy(...args);
+    const receipt = await deployed.deploymentTransaction()?.wait();
+    if (!receipt?.contractAddress) throw new Error(`deployment of ${name} was not mined`);
+    return { contract: new Contract(receipt.contractAddress, artifact.abi, signer), receipt };
+  };
+
   const rpc = <T>(method: string, params: unknown[] = []): Promise<T> => provider.send(method, params) as Promise<T>;
 
   return {
@@ -187,13 +206,8 @@ export async function startTestChain(options: TestChainOptions = {}): Promise<Te
     signers,
     privateKeys,
     artifacts,
-    async deploy(name, args = [], signer = signers[0]) {
-      const artifact = artifacts.get(name);
-      const factory = new ContractFactory(artifact.abi, artifact.bytecode, signer);
-      const deployed = await factory.deploy(...args);
-      await deployed.waitForDeployment();
-      return new Contract(await deployed.getAddress(), artifact.abi, signer);
-    },
+    deploy: async (name, args = [], signer = signers[0]) => (await deployWithReceipt(name, args, signer)).contract,
+    deployWithReceipt,
     at(name, address, runner = signers[0]) {
       return new Contract(address, artifacts.get(name).abi, runner);
     },
