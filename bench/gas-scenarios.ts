@@ -37,6 +37,8 @@ export interface GasFigures {
     existingHoldersRightAfterCheckpoint: BatchRow;
     newHoldersWithCheckpoints: BatchRow;
     existingHoldersWithCheckpoints: BatchRow;
+    restrictedNewHolders: BatchRow;
+    restrictedExistingHolders: BatchRow;
   };
 }
 
@@ -147,6 +149,18 @@ export async function measureGas(chain: TestChain): Promise<GasFigures> {
     await gasOf(batchToken.batchTransfer(receivers, values)),
   );
 
+  // ------------------------------------------------------------ batches, restricted token
+  const restrictedReceivers = freshAddresses(BATCH, 5);
+  await mined(kyc.addToWhitelistBatch(restrictedReceivers));
+  const restrictedNewHolders = batchRow(
+    "restricted: new whitelisted holders, no checkpoint taken",
+    await gasOf(restrictedToken.batchTransfer(restrictedReceivers, values)),
+  );
+  const restrictedExistingHolders = batchRow(
+    "restricted: existing whitelisted holders, no checkpoint taken",
+    await gasOf(restrictedToken.batchTransfer(restrictedReceivers, values)),
+  );
+
   return {
     transfers: {
       newHolder,
@@ -170,6 +184,8 @@ export async function measureGas(chain: TestChain): Promise<GasFigures> {
       existingHoldersRightAfterCheckpoint,
       newHoldersWithCheckpoints,
       existingHoldersWithCheckpoints,
+      restrictedNewHolders,
+      restrictedExistingHolders,
     },
   };
 }

@@ -28,7 +28,7 @@ async function main(): Promise<void> {
         `| ${row.scenario} | ${fmt(row.oz)} | ${fmt(row.sto)} | ${overhead === undefined ? "" : `${overhead.toFixed(1)}%`} |`,
       );
     }
-    console.log(`\n### batchTransfer() of ${BATCH} receivers, unrestricted token\n`);
+    console.log(`\n### batchTransfer() of ${BATCH} receivers\n`);
     console.log("| Scenario | Transaction gas | Per receiver |");
     console.log("|---|---:|---:|");
     for (const row of Object.values(figures.batches)) {
