@@ -23,7 +23,7 @@ export function classifySendError(error: unknown): SendErrorKind {
 
 /** Errors worth retrying: the request may succeed if sent again. */
 export function isTransient(message: string): boolean {
-  return /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|socket hang up|timeout|network error|429|too many requests|rate limit|50[0-4]|bad gateway|service unavailable|SERVER_ERROR|TIMEOUT|fetch failed/i.test(
+  return /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|socket hang up|timed? ?out|network error|\b429\b|too many requests|rate limit|\b50[0234]\b|bad gateway|service unavailable|gateway timeout|internal server error|fetch failed/i.test(
     message,
   );
 }

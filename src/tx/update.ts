@@ -46,6 +46,14 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
     return canonicalHashes.get(blockNumber);
   };
 
+  const codeCache = new Map<string, boolean>();
+  const hasCodeAt = async (address: string | null, blockNumber: number): Promise<boolean> => {
+    if (!address) return true;
+    const key = `${address}@${blockNumber}`;
+    if (!codeCache.has(key)) codeCache.set(key, (await env.provider.getCode(address, blockNumber)) !== "0x");
+    return codeCache.get(key) as boolean;
+  };
+
   const changes: { id: number; set: Partial<PreparedTransaction> }[] = [];
   let finalCount = 0;
   for (const row of open) {
@@ -82,9 +90,16 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
       continue;
     }
     const final = confirmations >= options.confirmations;
-    const succeeded = receipt.status === 1;
+    // A call to an address without code "succeeds" on chain doing nothing: typically the contract's
+    // deployment failed earlier in the batch. That is a failure for the audit log.
+    const missingContract = receipt.status === 1 && !row.isDeployment && row.contractName !== null && !(await hasCodeAt(row.toAddress, receipt.blockNumber));
+    const succeeded = receipt.status === 1 && !missingContract;
     const status: TxStatus = !final ? "mining" : succeeded ? "success" : "failed";
-    const revertReason = !succeeded ? await findRevertReason(env, row, receipt) : null;
+    const revertReason = missingContract
+      ? `no contract at ${row.toAddress} (did its deployment fail?)`
+      : !succeeded
+        ? await findRevertReason(env, row, receipt)
+        : null;
     if (final) finalCount += 1;
     changes.push({
       id: row.id,

@@ -1,0 +1,93 @@
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { startLocalChain } from "../chain/local-node";
+import { PACKAGE_ROOT } from "../contracts/artifacts";
+
+const STO = path.join(PACKAGE_ROOT, "bin", "sto");
+const DEPLOYER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+
+/** One step of the tutorial: the sto arguments, and how to pick values out of its output. */
+interface Step {
+  title: string;
+  args: (values: Record<string, string>) => string[];
+  capture?: Record<string, RegExp>;
+}
+
+/**
+ * The manual's restricted-issuance tutorial, run step by step with the real CLI against a fresh
+ * local chain in a temporary directory, printing each command and its output.
+ */
+const STEPS: Step[] = [
+  { title: "Check the node and the account", args: () => ["diagnose"] },
+  { title: "1. Deploy the KYC smart contract", args: () => ["kyc-deploy"] },
+  { title: "2. Whitelist the address that deploys the security token", args: () => ["kyc-manage", `--whitelist-address=${DEPLOYER}`] },
+  {
+    title: "3. Issue the security token in restricted mode",
+    args: () => ["issue", "--symbol=STO", "--name=Mikko's magic corp", "--url=https://tokenmarket.net", "--amount=10000", "--transfer-restriction=restricted"],
+    capture: { token: /Token address will be (0x[0-9a-fA-F]{40})/ },
+  },
+  { title: "4. Broadcast the transactions", args: () => ["tx-broadcast"] },
+  { title: "5. Make sure they ran successfully", args: () => ["tx-update"] },
+  { title: "Token summary", args: (values) => ["token-status", `--address=${values.token}`] },
+];
+
+async function main(): Promise<number> {
+  const chain = await startLocalChain({ port: Number(process.env.STO_DEMO_PORT ?? 0) });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sto-demo-"));
+  for (const file of ["example-distribution.csv", "example-ids.csv"]) {
+    const source = path.join(PACKAGE_ROOT, file);
+    if (fs.existsSync(source)) fs.copyFileSync(source, path.join(dir, file));
+  }
+  fs.writeFileSync(path.join(dir, "myconfig.ini"), `network = local\nethereum-node-url = ${chain.url}\ndatabase-file = demo.sqlite\n`);
+  process.stdout.write(`Local chain at ${chain.url}; working directory ${dir}\n`);
+  const values: Record<string, string> = {};
+  try {
+    for (const step of STEPS) {
+      const args = ["--config=myconfig.ini", ...step.args(values)];
+      process.stdout.write(`\n## ${step.title}\n$ sto ${args.map(quote).join(" ")}\n`);
+      // The chain runs in this process: the CLI must be awaited, not run synchronously.
+      const result = await runCli(args, dir);
+      process.stdout.write(result.stdout);
+      process.stderr.write(result.stderr.split("\n").filter((line) => !line.includes("development account")).join("\n"));
+      if (result.status !== 0) {
+        process.stderr.write(`\ndemo step failed with exit code ${result.status}\n`);
+        return 1;
+      }
+      for (const [name, pattern] of Object.entries(step.capture ?? {})) {
+        const match = pattern.exec(result.stdout);
+        if (match) values[name] = match[1];
+      }
+    }
+    process.stdout.write("\nDemo finished.\n");
+    return 0;
+  } finally {
+    await chain.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function runCli(args: string[], cwd: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [STO, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+function quote(arg: string): string {
+  return /^[\w./=:-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

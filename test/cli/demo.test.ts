@@ -1,0 +1,23 @@
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../helpers/cli";
+
+describe("npm run demo", () => {
+  it("runs the manual's tutorial end to end on a fresh local chain", async () => {
+    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, [path.join(REPO_ROOT, "dist", "demo", "run-demo.js")], { cwd: REPO_ROOT });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on("error", reject);
+      child.on("close", (code) => resolve({ code, stdout, stderr }));
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("$ sto --config=myconfig.ini issue");
+    expect(result.stdout).toMatch(/success:\d+ +│ +5 │/);
+    expect(result.stdout).toContain("Total supply: 10000");
+    expect(result.stdout).toContain("Demo finished.");
+  });
+});

@@ -1,0 +1,102 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DEPLOYER, startWorld, type E2eWorld } from "../helpers/e2e";
+
+interface Row {
+  nonce: number;
+  status: string;
+  tx_hash: string | null;
+  raw_transaction: string | null;
+}
+
+/** Every transaction the deployer has mined, in nonce order, read from the chain itself. */
+async function minedFromDeployer(world: E2eWorld): Promise<{ nonce: number; hash: string }[]> {
+  const head = await world.provider.getBlockNumber();
+  const mined: { nonce: number; hash: string }[] = [];
+  for (let number = 1; number <= head; number++) {
+    const block = await world.provider.getBlock(number, true);
+    for (const tx of block?.prefetchedTransactions ?? []) {
+      if (tx.from === DEPLOYER) mined.push({ nonce: tx.nonce, hash: tx.hash });
+    }
+  }
+  return mined.sort((a, b) => a.nonce - b.nonce);
+}
+
+async function expectOneMinedTransactionPerNonceMatchingDatabase(world: E2eWorld): Promise<void> {
+  const rows = world.query<Row>("SELECT nonce, status, tx_hash, raw_transaction FROM prepared_transactions ORDER BY nonce");
+  const mined = await minedFromDeployer(world);
+  expect(mined.map((tx) => tx.nonce)).toEqual(rows.map((row) => row.nonce));
+  expect(mined.map((tx) => tx.hash)).toEqual(rows.map((row) => row.tx_hash));
+  expect(rows.every((row) => row.status === "success")).toBe(true);
+  expect(world.query<{ n: number }>("SELECT count(*) AS n FROM transaction_signatures")[0].n).toBe(rows.length);
+}
+
+const ISSUE = ["issue", "--symbol=CR", "--name=Crash corp", "--url=https://crash.example", "--amount=1000"];
+
+describe("tx-broadcast killed with SIGKILL", () => {
+  let world: E2eWorld;
+  beforeEach(async () => {
+    world = await startWorld();
+    await world.ok(ISSUE);
+  });
+  afterEach(() => world.close());
+
+  it("after the write-ahead commit and before the send: the rerun sends the recorded bytes", async () => {
+    const killed = await world.sto(["tx-broadcast"], { env: { STO_FAULT_INJECTION: "after-sign" } });
+    expect(killed.signal).toBe("SIGKILL");
+    const signed = world.query<Row>("SELECT nonce, status, tx_hash, raw_transaction FROM prepared_transactions ORDER BY nonce");
+    expect(signed.every((row) => row.raw_transaction !== null && row.status === "waiting")).toBe(true);
+    expect(await world.provider.getTransactionCount(DEPLOYER)).toBe(0);
+
+    await world.ok(["tx-broadcast"]);
+    const after = world.query<Row>("SELECT nonce, status, tx_hash, raw_transaction FROM prepared_transactions ORDER BY nonce");
+    expect(after.map((row) => row.raw_transaction)).toEqual(signed.map((row) => row.raw_transaction));
+    await world.ok(["tx-update"]);
+    await expectOneMinedTransactionPerNonceMatchingDatabase(world);
+  });
+
+  it("after the send and before the status update: the rerun recognises its own transactions", async () => {
+    const killed = await world.sto(["tx-broadcast"], { env: { STO_FAULT_INJECTION: "after-send:2" } });
+    expect(killed.signal).toBe("SIGKILL");
+    expect(await world.provider.getTransactionCount(DEPLOYER)).toBe(2);
+    expect(world.query<Row>("SELECT status FROM prepared_transactions WHERE status = 'waiting'")).toHaveLength(4);
+
+    const rerun = await world.ok(["tx-broadcast"]);
+    expect(rerun.stdout).toMatch(/2 transactions were already known to the node/);
+    await world.ok(["tx-update"]);
+    await expectOneMinedTransactionPerNonceMatchingDatabase(world);
+  });
+
+  it("repeatedly, at every send: each run makes progress and nothing is doubled", async () => {
+    for (let run = 0; run < 4; run++) {
+      const killed = await world.sto(["tx-broadcast"], { env: { STO_FAULT_INJECTION: "after-send:1" } });
+      expect(killed.signal).toBe("SIGKILL");
+    }
+    await world.ok(["tx-broadcast"]);
+    await world.ok(["tx-update"]);
+    await expectOneMinedTransactionPerNonceMatchingDatabase(world);
+  });
+});
+
+describe("two sto processes preparing at once on one database", () => {
+  it("allocate distinct, contiguous nonces", async () => {
+    const world = await startWorld();
+    try {
+      const runs = await Promise.all(
+        ["A", "B", "C"].map((name) => world.sto(["issue", `--symbol=${name}`, `--name=Corp ${name}`, "--url=https://x.example", "--amount=10"])),
+      );
+      for (const run of runs) expect(run.code, run.stderr).toBe(0);
+      const nonces = world.query<{ nonce: number; note: string }>("SELECT nonce, note FROM prepared_transactions ORDER BY nonce");
+      expect(nonces.map((row) => row.nonce)).toEqual([...Array(12).keys()]);
+      // Each command's four transactions stay together, in order.
+      for (let start = 0; start < 12; start += 4) {
+        const names = new Set(nonces.slice(start, start + 4).map((row) => /Corp (\w)/.exec(row.note)?.[1]));
+        expect(names.size).toBe(1);
+      }
+      await world.ok(["tx-broadcast"]);
+      await world.ok(["tx-update"]);
+      await expectOneMinedTransactionPerNonceMatchingDatabase(world);
+    } finally {
+      await world.close();
+    }
+  });
+});

@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startWorld, type E2eWorld } from "../helpers/e2e";
+
+const SECOND_ACCOUNT_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+
+describe("tx-update", () => {
+  let world: E2eWorld;
+  beforeAll(async () => {
+    world = await startWorld();
+  });
+  afterAll(() => world.close());
+
+  it("counts a result final only after --confirmations blocks", async () => {
+    await world.ok(["kyc-deploy"]);
+    await world.ok(["tx-broadcast"]);
+    const early = await world.ok(["tx-update", "--confirmations", "3"]);
+    expect(early.stdout).toMatch(/mining:1/);
+    expect(early.stdout).toMatch(/not final yet/);
+    await world.provider.send("hardhat_mine", ["0x2"]);
+    const final = await world.ok(["tx-update", "--confirmations", "3"]);
+    expect(final.stdout).toMatch(/success:1/);
+    const row = world.query<{ status: string; confirmations: number; block_hash: string; succeeded: number }>(
+      "SELECT status, confirmations, block_hash, succeeded FROM prepared_transactions",
+    )[0];
+    expect(row).toMatchObject({ status: "success", confirmations: 3, succeeded: 1 });
+    expect(row.block_hash).toBe((await world.provider.getBlock(1))?.hash);
+  });
+
+  it("records a failed transaction and why it failed", async () => {
+    await world.ok(["--ethereum-gas-limit", "300000", "issue", "--symbol=OOG", "--name=Out of gas", "--url=https://x", "--amount=1"]);
+    await world.ok(["tx-broadcast"]);
+    const update = await world.ok(["tx-update"]);
+    expect(update.stdout).toMatch(/failed:/);
+    expect(update.stderr).toMatch(/failed: out of gas \(limit 300000\)/);
+    // The later calls to the token that was never created are failures too, not silent successes.
+    expect(update.stderr).toMatch(/Creating 1 initial shares for Out of gas"\) failed: no contract at 0x/);
+  });
+
+  it("refuses to prepare a call that would revert, naming the contract's error", async () => {
+    const before = world.query<{ n: number }>("SELECT count(*) AS n FROM prepared_transactions")[0].n;
+    const result = await world.sto([
+      "--ethereum-private-key",
+      SECOND_ACCOUNT_KEY,
+      "kyc-manage",
+      "--whitelist-address=0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/would fail: AccessControlUnauthorizedAccount\(0x70997970C51812dc3A010C7d01b50e0d17dc79C8, 0x/);
+    expect(world.query<{ n: number }>("SELECT count(*) AS n FROM prepared_transactions")[0].n).toBe(before);
+  });
+});
