@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { register as capTable } from "./cap-table";
 import { register as diagnose } from "./diagnose";
 import { register as ethereumCreateAccount } from "./ethereum-create-account";
 import { register as issue } from "./issue";
@@ -7,6 +8,7 @@ import { register as kycDeploy } from "./kyc-deploy";
 import { register as kycManage } from "./kyc-manage";
 import { register as node } from "./node";
 import { register as reference } from "./reference";
+import { register as tokenScan } from "./token-scan";
 import { register as tokenStatus } from "./token-status";
 import { register as txBroadcast } from "./tx-broadcast";
 import { register as txLast } from "./tx-last";
@@ -17,6 +19,7 @@ import { register as version } from "./version";
 
 /** Every command of the CLI; a command is one file in this folder and one line here. */
 export const COMMANDS: ((program: Command) => void)[] = [
+  capTable,
   diagnose,
   ethereumCreateAccount,
   issue,
@@ -25,6 +28,7 @@ export const COMMANDS: ((program: Command) => void)[] = [
   kycManage,
   node,
   reference,
+  tokenScan,
   tokenStatus,
   txBroadcast,
   txLast,

@@ -1,0 +1,262 @@
+import { getAddress } from "ethers";
+import { StoError } from "../errors";
+import type { StoDatabase } from "../db/database";
+import { findScannedToken } from "../scan/store";
+import { exactAmount, largestRemainderPercentages } from "./amounts";
+import type { Identity } from "./identity-file";
+import { balancesAtBlock, blockTime, lastBlockAtOrBefore, lastTransferAtOrBefore } from "./queries";
+
+export const ORDER_BY = ["balance", "name", "updated", "address"] as const;
+export type OrderBy = (typeof ORDER_BY)[number];
+export const ORDER_DIRECTIONS = ["asc", "desc"] as const;
+export type OrderDirection = (typeof ORDER_DIRECTIONS)[number];
+
+export interface CapTableRequest {
+  chainId: number;
+  /** Checksummed. */
+  tokenAddress: string;
+  /** Cap table at the end of this block; default the last scanned block. */
+  atBlock?: number;
+  /** Cap table after every block mined at or before this time (unix seconds). */
+  atTime?: number;
+  identities?: Map<string, Identity>;
+  orderBy?: OrderBy;
+  direction?: OrderDirection;
+  /** Entries listed, after sorting; percentages are still of all holders. */
+  maxEntries?: number;
+  includeEmpty?: boolean;
+  /** Fraction digits of the percentages (and of balances in the table). */
+  accuracy?: number;
+}
+
+export interface CapTableEntry {
+  /** From the identity file; null when the address is not in it. */
+  name: string | null;
+  /** Checksummed. */
+  address: string;
+  /** Base units. */
+  balance: bigint;
+  /**
+   * Share of the accounted supply in units of 10^-accuracy percent; sums to exactly 100% over all
+   * holders. Null for a negative balance (see CapTable.negativeBalances).
+   */
+  percentUnits: bigint | null;
+  lastTransferBlock: number;
+  /** Unix seconds. */
+  lastTransferTime: number | null;
+}
+
+export interface CapTable {
+  token: { address: string; name: string | null; symbol: string | null; decimals: number };
+  /** True when the contract did not report decimals and 0 is assumed. */
+  decimalsUnknown: boolean;
+  accuracy: number;
+  /** The cap table is the state at the end of this block. */
+  atBlock: number;
+  atBlockTime: number | null;
+  /** The time asked for with atTime. */
+  atTime: number | null;
+  /**
+   * The contract's totalSupply() when it was read at atBlock (end of the last scan), otherwise
+   * issued minus burned according to the Transfer events.
+   */
+  totalSupply: bigint;
+  totalSupplySource: "contract" | "events";
+  /** Sum of the positive balances: what the listed holders hold together, the base of the percentages. */
+  accountedSupply: bigint;
+  /** Addresses with a positive balance. */
+  holderCount: number;
+  /** Addresses whose balance by the Transfer events is below zero (tokens that move balances without events). */
+  negativeBalances: number;
+  /** Wall-clock time of the last scan that wrote to the database (ISO). */
+  databaseUpdatedAt: string;
+  scannedFromBlock: number;
+  scannedToBlock: number;
+  scannedToBlockTime: number | null;
+  lastTransferBlock: number | null;
+  lastTransferTime: number | null;
+  /** Entries before --max-entries cut the list. */
+  totalEntries: number;
+  entries: CapTableEntry[];
+  /** Things the reader should know about these numbers. */
+  warnings: string[];
+}
+
+/**
+ * The cap table of a scanned token, now or at a past block or time, from the local database alone:
+ * no node is needed. Balances at a block are one indexed query (see balancesAtBlock).
+ */
+export function buildCapTable(db: StoDatabase, request: CapTableRequest): CapTable {
+  const token = findScannedToken(db, request.chainId, request.tokenAddress);
+  if (!token || token.scannedToBlock < token.startBlock) {
+    throw new StoError(`token ${request.tokenAddress} has not been scanned on this network: run token-scan first`);
+  }
+  const accuracy = request.accuracy ?? 2;
+  const warnings: string[] = [];
+  const range = { from: token.startBlock, to: token.scannedToBlock };
+  const scannedToTime = blockTime(db, token.id, token.scannedToBlock) ?? null;
+  const describeRange = `the database holds blocks ${range.from}-${range.to} of this token`;
+
+  let atBlock = token.scannedToBlock;
+  if (request.atBlock !== undefined) {
+    if (request.atBlock > range.to) {
+      throw new StoError(`block ${request.atBlock} is not scanned yet (${describeRange}): run token-scan first`);
+    }
+    if (request.atBlock < range.from) {
+      throw new StoError(
+        token.startsAtCreation
+          ? `block ${request.atBlock} is before the token was created (block ${range.from})`
+          : `block ${request.atBlock} is before the first scanned block (${describeRange}): scan with an earlier --start-block`,
+      );
+    }
+    atBlock = request.atBlock;
+  }
+  if (request.atTime !== undefined) {
+    const startTime = blockTime(db, token.id, range.from);
+    if (startTime !== undefined && request.atTime < startTime) {
+      throw new StoError(
+        token.startsAtCreation
+          ? `${isoTime(request.atTime)} is before the token was created (block ${range.from}, ${isoTime(startTime)})`
+          : `${isoTime(request.atTime)} is before the first scanned block ${range.from} (${isoTime(startTime)}): scan with an earlier --start-block`,
+      );
+    }
+    if (scannedToTime !== null && request.atTime > scannedToTime) {
+      warnings.push(
+        `the database is scanned to block ${range.to} (${isoTime(scannedToTime)}); transfers after it are not included: run token-scan to include them`,
+      );
+      atBlock = range.to;
+    } else {
+      atBlock = lastBlockAtOrBefore(db, token.id, request.atTime, range) ?? range.from;
+    }
+  }
+
+  const decimals = token.decimals ?? 0;
+  const rows = balancesAtBlock(db, token.id, atBlock, request.includeEmpty ?? false);
+  const positive = rows.filter((row) => row.balance > 0n);
+  const accountedSupply = positive.reduce((sum, row) => sum + row.balance, 0n);
+  const eventSupply = rows.reduce((sum, row) => sum + row.balance, 0n);
+  const negativeBalances = rows.filter((row) => row.balance < 0n).length;
+  const shares = largestRemainderPercentages(
+    positive.map((row) => row.balance),
+    accuracy,
+  );
+  const shareOf = new Map(positive.map((row, index) => [row.address, shares[index]]));
+
+  const fromContract = token.totalSupply !== null && token.totalSupplyBlock === atBlock;
+  const totalSupply = fromContract ? BigInt(token.totalSupply as string) : eventSupply;
+  if (fromContract && totalSupply !== accountedSupply) {
+    warnings.push(
+      `the contract reports a total supply of ${exactAmount(totalSupply, decimals)} but the Transfer events account for ${exactAmount(accountedSupply, decimals)}: ` +
+        (token.startsAtCreation
+          ? "the token changes balances without Transfer events (rebasing, fees or interest)"
+          : "the scan did not start at the token's creation, or the token changes balances without Transfer events"),
+    );
+  }
+  if (negativeBalances > 0) {
+    warnings.push(
+      `${negativeBalances} address(es) have a negative balance by the Transfer events: they are listed without a percentage`,
+    );
+  }
+  if (token.decimals === null) warnings.push("the token does not report decimals: amounts are shown in base units");
+
+  const identities = request.identities;
+  const entries: CapTableEntry[] = rows.map((row) => ({
+    name: identities?.get(row.address)?.name ?? null,
+    address: row.address,
+    balance: row.balance,
+    percentUnits: row.balance < 0n ? null : (shareOf.get(row.address) ?? 0n),
+    lastTransferBlock: row.lastChangeBlock,
+    lastTransferTime: row.lastChangeTime,
+  }));
+  sortEntries(entries, request.orderBy ?? "balance", request.direction ?? "desc");
+  // Checksumming costs a keccak per address: only for the entries shown.
+  const listed = (request.maxEntries === undefined ? entries : entries.slice(0, request.maxEntries)).map((entry) => ({
+    ...entry,
+    address: getAddress(entry.address),
+  }));
+  const lastTransfer = lastTransferAtOrBefore(db, token.id, atBlock);
+
+  return {
+    token: { address: token.address, name: token.name, symbol: token.symbol, decimals },
+    decimalsUnknown: token.decimals === null,
+    accuracy,
+    atBlock,
+    atBlockTime: blockTime(db, token.id, atBlock) ?? null,
+    atTime: request.atTime ?? null,
+    totalSupply,
+    totalSupplySource: fromContract ? "contract" : "events",
+    accountedSupply,
+    holderCount: positive.length,
+    negativeBalances,
+    databaseUpdatedAt: token.updatedAt,
+    scannedFromBlock: range.from,
+    scannedToBlock: range.to,
+    scannedToBlockTime: scannedToTime,
+    lastTransferBlock: lastTransfer?.block ?? null,
+    lastTransferTime: lastTransfer?.time ?? null,
+    totalEntries: entries.length,
+    entries: listed,
+    warnings,
+  };
+}
+
+/**
+ * Sorts in place (addresses must be lowercase). Ties (and names: holders without a name always come last) fall back to the
+ * address, so the order is the same on every run.
+ */
+export function sortEntries(entries: CapTableEntry[], orderBy: OrderBy, direction: OrderDirection): void {
+  const sign = direction === "asc" ? 1 : -1;
+  const byAddress = (a: CapTableEntry, b: CapTableEntry) => compareText(a.address, b.address);
+  const compare: Record<OrderBy, (a: CapTableEntry, b: CapTableEntry) => number> = {
+    balance: (a, b) => sign * (a.balance === b.balance ? 0 : a.balance > b.balance ? 1 : -1) || byAddress(a, b),
+    updated: (a, b) => sign * (a.lastTransferBlock - b.lastTransferBlock) || byAddress(a, b),
+    address: (a, b) => sign * byAddress(a, b),
+    name: (a, b) => {
+      if (a.name === null || b.name === null) {
+        return (a.name === null ? 1 : 0) - (b.name === null ? 1 : 0) || byAddress(a, b);
+      }
+      return sign * a.name.localeCompare(b.name, "en", { sensitivity: "base", numeric: true }) || byAddress(a, b);
+    },
+  };
+  entries.sort(compare[orderBy]);
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function isoTime(unixSeconds: number): string {
+  return new Date(unixSeconds * 1000).toISOString().replace(".000Z", "Z");
+}
+
+/**
+ * Parses --at-date: an ISO-8601 date or date and time. A date alone means the end of that day (the
+ * cap table "as of 31 December" includes that day's transfers); a time without a zone is UTC.
+ * Returns unix seconds.
+ */
+export function parseAtDate(text: string): number {
+  const match = text
+    .trim()
+    .match(/^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?\s*(Z|[+-]\d{2}:?\d{2})?)?$/i);
+  if (!match) {
+    throw new StoError(`--at-date: "${text}" is not an ISO-8601 date (e.g. 2024-12-31 or 2024-12-31T18:00:00Z)`);
+  }
+  const [, year, month, day, hour, minute, second, , zone] = match;
+  const dateOnly = hour === undefined;
+  const utc = Date.UTC(Number(year), Number(month) - 1, Number(day), dateOnly ? 23 : Number(hour), dateOnly ? 59 : Number(minute), dateOnly ? 59 : Number(second ?? 0));
+  const check = new Date(utc);
+  if (
+    check.getUTCFullYear() !== Number(year) ||
+    check.getUTCMonth() !== Number(month) - 1 ||
+    check.getUTCDate() !== Number(day) ||
+    (!dateOnly && (check.getUTCHours() !== Number(hour) || check.getUTCMinutes() !== Number(minute)))
+  ) {
+    throw new StoError(`--at-date: "${text}" is not a valid calendar date and time`);
+  }
+  let offsetMinutes = 0;
+  if (zone && zone.toUpperCase() !== "Z") {
+    const digits = zone.replace(":", "");
+    offsetMinutes = (digits[0] === "-" ? -1 : 1) * (Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5)));
+  }
+  return Math.floor(utc / 1000) - offsetMinutes * 60;
+}

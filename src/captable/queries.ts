@@ -1,0 +1,88 @@
+import type { StoDatabase } from "../db/database";
+
+export interface HolderBalance {
+  /** Lowercase hex. */
+  address: string;
+  balance: bigint;
+  /** Block of the last balance change at or before the block asked for. */
+  lastChangeBlock: number;
+  /** Its time, unix seconds. */
+  lastChangeTime: number | null;
+}
+
+interface BalanceRow {
+  address: string;
+  balance: string;
+  block: number;
+  time: number | null;
+}
+
+/**
+ * Every holder's balance as of the end of `block`: for each holder, one seek in the
+ * (holder_id, block_number, log_index) index to its last change at or before the block.
+ * Holders whose balance was zero then are left out unless `includeEmpty`.
+ */
+export function balancesAtBlock(db: StoDatabase, tokenId: number, block: number, includeEmpty: boolean): HolderBalance[] {
+  const rows = db.sqlite
+    .prepare(
+      `SELECT h.address AS address, c.balance AS balance, c.block_number AS block, b.timestamp AS time
+       FROM token_holders h
+       JOIN balance_changes c ON c.id = (
+         SELECT i.id FROM balance_changes i
+         WHERE i.holder_id = h.id AND i.block_number <= ?
+         ORDER BY i.block_number DESC, i.log_index DESC LIMIT 1)
+       LEFT JOIN scan_blocks b ON b.token_id = h.token_id AND b.block_number = c.block_number
+       WHERE h.token_id = ? ${includeEmpty ? "" : "AND c.sign <> 0"}`,
+    )
+    .all(block, tokenId) as BalanceRow[];
+  return rows.map((row) => ({
+    address: row.address,
+    balance: BigInt(row.balance),
+    lastChangeBlock: row.block,
+    lastChangeTime: row.time,
+  }));
+}
+
+/** The last block at or before `block` with a transfer, and its time. */
+export function lastTransferAtOrBefore(
+  db: StoDatabase,
+  tokenId: number,
+  block: number,
+): { block: number; time: number | null } | undefined {
+  const row = db.sqlite
+    .prepare(
+      `SELECT t.block_number AS block, b.timestamp AS time FROM token_transfers t
+       LEFT JOIN scan_blocks b ON b.token_id = t.token_id AND b.block_number = t.block_number
+       WHERE t.token_id = ? AND t.block_number <= ? ORDER BY t.block_number DESC LIMIT 1`,
+    )
+    .get(tokenId, block) as { block: number; time: number | null } | undefined;
+  return row;
+}
+
+/** Time of a remembered block, unix seconds. */
+export function blockTime(db: StoDatabase, tokenId: number, block: number): number | undefined {
+  const row = db.sqlite
+    .prepare("SELECT timestamp FROM scan_blocks WHERE token_id = ? AND block_number = ?")
+    .get(tokenId, block) as { timestamp: number } | undefined;
+  return row?.timestamp;
+}
+
+/**
+ * The highest remembered block of the range at or before `time`. Every block with a transfer is
+ * remembered, so balances at this block are the balances at that time.
+ */
+export function lastBlockAtOrBefore(
+  db: StoDatabase,
+  tokenId: number,
+  time: number,
+  range: { from: number; to: number },
+): number | undefined {
+  const row = db.sqlite
+    .prepare(
+      `SELECT block_number AS block FROM scan_blocks
+       WHERE token_id = ? AND timestamp <= ? AND block_number BETWEEN ? AND ?
+       ORDER BY timestamp DESC, block_number DESC LIMIT 1`,
+    )
+    .get(tokenId, time, range.from, range.to) as { block: number } | undefined;
+  return row?.block;
+}

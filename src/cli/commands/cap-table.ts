@@ -1,0 +1,112 @@
+import { Option, type Command } from "commander";
+import { StoError } from "../../errors";
+import { parseBoolean } from "../../config/resolve";
+import {
+  buildCapTable,
+  ORDER_BY,
+  ORDER_DIRECTIONS,
+  parseAtDate,
+  type OrderBy,
+  type OrderDirection,
+} from "../../captable/captable";
+import { capTableCsv, capTableJson, summaryLines, TABLE_HEAD, tableRows } from "../../captable/format";
+import { readIdentityFile } from "../../captable/identity-file";
+import { jsonReplacer } from "../output";
+import { action } from "../action";
+import { renderTextTable } from "../text-table";
+import { parseAddressOption, parseBlockOption, parseCountOption } from "../parse-options";
+
+interface CapTableOptions {
+  tokenAddress: string;
+  identityFile?: string;
+  orderBy: OrderBy;
+  orderDirection: OrderDirection;
+  includeEmpty?: string | boolean;
+  maxEntries?: string;
+  accuracy: string;
+  atBlock?: string;
+  atDate?: string;
+  format?: "table" | "csv" | "json";
+}
+
+export const CAP_TABLE_DESCRIPTION = `Print out token holder cap table.
+
+The token holder data must have been scanned earlier using token-scan command; the cap table is
+computed from the local database alone (no node needed), for now or, with --at-block or --at-date,
+for any moment of the scanned range.
+
+You can supply optional CSV file that contains Ethereum address mappings to individual token holder
+names (columns name,address; other columns are ignored; addresses match regardless of case).
+
+Percentages are shares of the accounted supply (the sum of all holders' balances), rounded with the
+largest remainder method so that they add up to exactly 100 at the printed accuracy.`;
+
+export function register(program: Command): void {
+  program
+    .command("cap-table")
+    .description(CAP_TABLE_DESCRIPTION)
+    .requiredOption("--token-address <address>", "token contract address")
+    .option("--identity-file <path>", "CSV file containing address real world identities (columns name,address)")
+    .addOption(new Option("--order-by <field>", "how cap table is sorted").choices(ORDER_BY).default("balance"))
+    .addOption(new Option("--order-direction <direction>", "sort direction").choices(ORDER_DIRECTIONS).default("desc"))
+    .option("--include-empty [bool]", "also list addresses that held tokens before but hold none now (default: false)")
+    .option("--max-entries <count>", "print only first N entries (default: all)")
+    .option("--accuracy <digits>", "how many decimals include in balance and percentage output", "2")
+    .option("--at-block <block>", "the cap table at the end of this block")
+    .option("--at-date <iso-8601>", "the cap table at this time, e.g. 2024-12-31 (end of that day, UTC) or 2024-12-31T18:00:00+02:00")
+    .addOption(new Option("--format <format>", "output format (--json is the same as --format json)").choices(["table", "csv", "json"]))
+    .action(
+      action((ctx, options: CapTableOptions) => {
+        const tokenAddress = parseAddressOption(options.tokenAddress, "--token-address");
+        const includeEmpty =
+          options.includeEmpty === undefined ? false : parseBoolean(options.includeEmpty, "--include-empty");
+        const maxEntries =
+          options.maxEntries === undefined ? undefined : parseCountOption(options.maxEntries, "--max-entries", 1, 1e9);
+        const accuracy = parseCountOption(options.accuracy, "--accuracy", 0, 30);
+        if (options.atBlock !== undefined && options.atDate !== undefined) {
+          throw new StoError("give either --at-block or --at-date, not both");
+        }
+        const atBlock = options.atBlock === undefined ? undefined : parseBlockOption(options.atBlock, "--at-block");
+        const atTime = options.atDate === undefined ? undefined : parseAtDate(options.atDate);
+        if (ctx.config.json && options.format !== undefined && options.format !== "json") {
+          throw new StoError(`--json conflicts with --format ${options.format}`);
+        }
+        const format = ctx.config.json ? "json" : (options.format ?? "table");
+        const identities = options.identityFile ? readIdentityFile(options.identityFile) : undefined;
+
+        const table = buildCapTable(ctx.db(), {
+          chainId: ctx.config.network.chainId,
+          tokenAddress,
+          atBlock,
+          atTime,
+          identities,
+          orderBy: options.orderBy,
+          direction: options.orderDirection,
+          maxEntries,
+          includeEmpty,
+          accuracy,
+        });
+        for (const warning of table.warnings) ctx.out.warn(warning);
+
+        const out = ctx.out;
+        if (format === "json") {
+          const document = capTableJson(table);
+          if (out.json) out.data(document);
+          else out.result(JSON.stringify(document, jsonReplacer, 2));
+          return;
+        }
+        if (format === "csv") {
+          out.result(capTableCsv(table).trimEnd());
+          return;
+        }
+        const summary = summaryLines(table);
+        const width = Math.max(...summary.map(([label]) => label.length)) + 1;
+        for (const [label, value] of summary) out.info(`${`${label}:`.padEnd(width)} ${value}`);
+        out.info("");
+        out.result(renderTextTable(TABLE_HEAD, tableRows(table), [3, 4]));
+        if (table.entries.length < table.totalEntries) {
+          out.info(`${table.totalEntries - table.entries.length} more entries not shown (--max-entries ${maxEntries})`);
+        }
+      }),
+    );
+}

@@ -1,0 +1,514 @@
+import { eq } from "drizzle-orm";
+import { ExitCode, StoError } from "../errors";
+import { nowIso, type StoDatabase } from "../db/database";
+import { scannedTokens, type ScannedToken } from "../db/schema";
+import { AdaptiveBlockRange, type BlockRangeOptions } from "./block-ranges";
+import { classifyFailure, RpcError, suggestedBlockCount, TransportError, type RpcClient } from "./rpc";
+import { findScannedToken, getScannedToken, ScanStore, type StoredBlock } from "./store";
+import { findCreationBlock, hasCode, readTokenMetadata, readTotalSupply, toBlockTag } from "./token-info";
+import { decodeTransferLogs, TRANSFER_TOPIC, type RawLog, type TransferEvent } from "./transfer-log";
+
+/** Blocks below the tip whose hashes are kept and re-checked: well past the original's 10-block look-back. */
+export const DEFAULT_REORG_WINDOW = 64;
+
+export interface RetryPolicy {
+  /** Attempts of one request before giving up (the first included). */
+  attempts: number;
+  /** Wait before the second attempt; doubles each time. */
+  initialDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 7, initialDelayMs: 250, maxDelayMs: 8_000 };
+
+export interface ScanProgress {
+  /** First and last block of this run. */
+  fromBlock: number;
+  endBlock: number;
+  /** Last block stored so far. */
+  scannedTo: number;
+  /** Transfer events stored in this run so far. */
+  events: number;
+  /** Blocks the next request asks for. */
+  rangeBlocks: number;
+}
+
+export interface ScanOptions {
+  network: string;
+  chainId: number;
+  /** Checksummed token address. */
+  tokenAddress: string;
+  /** Rescan from this block (drops what was stored from it on). */
+  startBlock?: number;
+  /** Last block to scan; default the latest block. */
+  endBlock?: number;
+  reorgWindow?: number;
+  blockRange?: BlockRangeOptions;
+  retry?: RetryPolicy;
+  /** Called once the range of this run is known, before the first request for events. */
+  onStart?: (start: ScanStart) => void;
+  /** Called after each stored chunk. */
+  onProgress?: (progress: ScanProgress) => void;
+  /** Things the user should know that do not stop the scan. */
+  onNotice?: (message: string) => void;
+  /** Called after each stored chunk and awaited (tests use it to change the chain mid-scan). */
+  afterChunk?: (scannedTo: number) => Promise<void>;
+}
+
+export interface ScanStart {
+  token: ScannedToken;
+  latestBlock: number;
+  previousScannedTo: number;
+  fromBlock: number;
+  endBlock: number;
+  /** What was dropped before this run started (a reorganisation, or --start-block). */
+  rollbacks: Rollback[];
+}
+
+export interface Rollback {
+  /** First block whose data was dropped. */
+  fromBlock: number;
+  /** Last block that had been scanned. */
+  toBlock: number;
+  reason: "reorg" | "start-block";
+}
+
+export interface ScanResult {
+  token: ScannedToken;
+  latestBlock: number;
+  /** Scanned range end before this run. */
+  previousScannedTo: number;
+  /** First block read in this run (after any rollback), and the block the run ended at. */
+  fromBlock: number;
+  toBlock: number;
+  events: number;
+  chunks: number;
+  /** Distinct addresses whose balance changed in this run. */
+  holdersUpdated: number;
+  rollbacks: Rollback[];
+  elapsedMs: number;
+}
+
+interface BlockHeader {
+  number: string;
+  hash: string;
+  parentHash: string;
+  timestamp: string;
+}
+
+/** Raised inside the loop when the chain changed under a chunk; the loop resolves it and continues. */
+class ChainChanged extends Error {}
+
+/**
+ * Reads a token's Transfer events into the database: resumes where the last run ended, checks that
+ * the chain it scanned is still the chain (and rolls back what came from replaced blocks), adapts
+ * the block range of each eth_getLogs to the node, and writes one transaction per chunk.
+ */
+export class TokenScanner {
+  private readonly window: number;
+  private readonly retry: RetryPolicy;
+  private batchHeaders = true;
+
+  constructor(
+    private readonly db: StoDatabase,
+    private readonly rpc: RpcClient,
+    private readonly options: ScanOptions,
+  ) {
+    this.window = Math.max(10, options.reorgWindow ?? DEFAULT_REORG_WINDOW);
+    this.retry = options.retry ?? DEFAULT_RETRY;
+  }
+
+  async scan(): Promise<ScanResult> {
+    const started = Date.now();
+    const { tokenAddress, network } = this.options;
+    const latest = await this.request("eth_blockNumber", () => this.rpc.call<string>("eth_blockNumber", [])).then(Number);
+    if (!(await this.request("eth_getCode", () => hasCode(this.rpc, tokenAddress, latest)))) {
+      throw new StoError(`no contract at ${tokenAddress} on network ${network} (chain id ${this.options.chainId}) at block ${latest}`);
+    }
+    const end = this.options.endBlock ?? latest;
+    if (end > latest) {
+      throw new StoError(`--end-block ${end} is after the latest block ${latest} of network ${network}`);
+    }
+
+    const metadata = await this.request("eth_call", () => readTokenMetadata(this.rpc, tokenAddress, latest));
+    const token = await this.prepareToken(latest);
+    this.db.orm
+      .update(scannedTokens)
+      .set({ name: metadata.name, symbol: metadata.symbol, decimals: metadata.decimals })
+      .where(eq(scannedTokens.id, token.id))
+      .run();
+    const store = new ScanStore(this.db, token.id);
+    const rollbacks: Rollback[] = [];
+    const previousScannedTo = token.scannedToBlock;
+
+    if (this.options.startBlock !== undefined) {
+      const rescan = this.applyStartBlock(store, token, this.options.startBlock);
+      if (rescan) rollbacks.push(rescan);
+    } else {
+      const reorg = await this.checkReorg(store);
+      if (reorg) rollbacks.push(reorg);
+    }
+
+    const fromBlock = getScannedToken(this.db, token.id).scannedToBlock + 1;
+    this.options.onStart?.({
+      token: getScannedToken(this.db, token.id),
+      latestBlock: latest,
+      previousScannedTo,
+      fromBlock,
+      endBlock: end,
+      rollbacks: [...rollbacks],
+    });
+    const touched = new Set<string>();
+    let events = 0;
+    let chunks = 0;
+    const range = new AdaptiveBlockRange(this.options.blockRange);
+
+    // Scan, then make sure the blocks near the tip are still the chain's; a reorg found at the end
+    // sends us back to scan the replaced part again, a bounded number of times.
+    for (let pass = 0; ; pass++) {
+      const counts = await this.scanRange(store, range, end, latest, fromBlock, touched);
+      events += counts.events;
+      chunks += counts.chunks;
+      rollbacks.push(...counts.rollbacks);
+      const reorg = await this.checkReorg(store);
+      if (!reorg) break;
+      rollbacks.push(reorg);
+      if (pass >= 4) {
+        throw new StoError(
+          `the chain keeps reorganising near block ${reorg.fromBlock}: run token-scan again later`,
+          ExitCode.Network,
+        );
+      }
+    }
+
+    const scannedTo = getScannedToken(this.db, token.id).scannedToBlock;
+    if (scannedTo >= getScannedToken(this.db, token.id).startBlock) {
+      const supply = await this.request("eth_call", () => readTotalSupply(this.rpc, tokenAddress, scannedTo)).catch(() => null);
+      store.recordTotalSupply(supply, scannedTo);
+    }
+    return {
+      token: getScannedToken(this.db, token.id),
+      latestBlock: latest,
+      previousScannedTo,
+      fromBlock,
+      toBlock: Math.max(scannedTo, fromBlock - 1),
+      events,
+      chunks,
+      holdersUpdated: touched.size,
+      rollbacks,
+      elapsedMs: Date.now() - started,
+    };
+  }
+
+  /** The token's row, created on the first scan with the range starting at the contract's creation. */
+  private async prepareToken(latest: number): Promise<ScannedToken> {
+    const { chainId, tokenAddress, network } = this.options;
+    const existing = findScannedToken(this.db, chainId, tokenAddress);
+    if (existing) return existing;
+    let start = this.options.startBlock;
+    let startsAtCreation = false;
+    if (start === undefined) {
+      const creation = await findCreationBlock(this.rpc, tokenAddress, latest);
+      if (creation === undefined) {
+        this.options.onNotice?.(
+          "the node keeps no historical state, so the contract's creation block is unknown: scanning from block 0",
+        );
+        start = 0;
+      } else {
+        start = creation;
+        startsAtCreation = true;
+      }
+    }
+    const now = nowIso();
+    this.db.writeTransaction(() => {
+      if (findScannedToken(this.db, chainId, tokenAddress)) return;
+      this.db.orm
+        .insert(scannedTokens)
+        .values({
+          network,
+          chainId,
+          address: tokenAddress,
+          startBlock: start,
+          startsAtCreation,
+          scannedToBlock: start - 1,
+          createdAt: now,
+          updatedAt: now,
+        })
+        .run();
+    });
+    const created = findScannedToken(this.db, chainId, tokenAddress);
+    if (!created) throw new Error("scanned token row was not created");
+    return created;
+  }
+
+  /** --start-block on a token scanned before: drop what was stored from that block on, keep the range contiguous. */
+  private applyStartBlock(store: ScanStore, token: ScannedToken, start: number): Rollback | undefined {
+    if (start > token.scannedToBlock + 1) {
+      throw new StoError(
+        `--start-block ${start} would leave blocks ${token.scannedToBlock + 1}-${start - 1} unscanned: the database holds blocks ${token.startBlock}-${token.scannedToBlock} of this token; use --start-block ${token.scannedToBlock + 1} or lower`,
+      );
+    }
+    if (start === token.scannedToBlock + 1) return undefined;
+    store.rollbackTo(start - 1);
+    if (start < token.startBlock) {
+      this.db.sqlite
+        .prepare("UPDATE scanned_tokens SET start_block = ?, starts_at_creation = 0, scanned_to_block = ? WHERE id = ?")
+        .run(start, start - 1, token.id);
+    }
+    return { fromBlock: start, toBlock: token.scannedToBlock, reason: "start-block" };
+  }
+
+  /**
+   * Compares the remembered hashes of the highest scanned blocks with the node's. A block hash
+   * commits to all its ancestors, so when the highest remembered block is still on the chain,
+   * everything below it is too. Otherwise walks down to the highest remembered block that still
+   * is, and drops everything after it.
+   */
+  private async checkReorg(store: ScanStore): Promise<Rollback | undefined> {
+    const token = getScannedToken(this.db, store.tokenId);
+    let below = token.scannedToBlock;
+    let first = true;
+    for (;;) {
+      const stored = store.blocksDescending(below, first ? this.window : 200);
+      if (stored.length === 0) break;
+      const canonical = await this.headers(stored.map((block) => block.blockNumber));
+      for (const block of stored) {
+        const header = canonical.get(block.blockNumber);
+        if (header && header.hash.toLowerCase() === block.blockHash) {
+          if (first && block === stored[0]) return undefined;
+          store.rollbackTo(block.blockNumber);
+          return { fromBlock: block.blockNumber + 1, toBlock: token.scannedToBlock, reason: "reorg" };
+        }
+      }
+      first = false;
+      below = stored[stored.length - 1].blockNumber - 1;
+    }
+    if (below === token.scannedToBlock) return undefined; // nothing remembered yet
+    store.rollbackTo(token.startBlock - 1);
+    return { fromBlock: token.startBlock, toBlock: token.scannedToBlock, reason: "reorg" };
+  }
+
+  private async scanRange(
+    store: ScanStore,
+    range: AdaptiveBlockRange,
+    end: number,
+    latest: number,
+    runFrom: number,
+    touched: Set<string>,
+  ): Promise<{ events: number; chunks: number; rollbacks: Rollback[] }> {
+    let events = 0;
+    let chunks = 0;
+    const rollbacks: Rollback[] = [];
+    let from = getScannedToken(this.db, store.tokenId).scannedToBlock + 1;
+    let pending: Promise<FetchedLogs> | undefined = from <= end ? this.fetchLogs(range, from, end) : undefined;
+    let changes = 0;
+    while (pending) {
+      const fetched = await pending;
+      pending = undefined;
+      const decoded = decodeTransferLogs(fetched.logs);
+      if (decoded.nonFungible > 0 && decoded.events.length === 0) {
+        throw new StoError(
+          `${this.options.tokenAddress} emits ERC-721 Transfer events (token ids, not amounts): it is not an ERC-20 token`,
+        );
+      }
+      range.succeeded(fetched.to - fetched.from + 1, decoded.events.length);
+      // Ask for the next range while this one's headers are fetched and its rows written.
+      if (fetched.to < end) {
+        pending = this.fetchLogs(range, fetched.to + 1, end);
+        pending.catch(() => undefined);
+      }
+      try {
+        const blocks = await this.chunkBlocks(decoded.events, fetched.from, fetched.to, latest);
+        store.writeChunk({ expectedScannedTo: fetched.from - 1, toBlock: fetched.to, events: decoded.events, blocks }, touched);
+      } catch (error) {
+        if (!(error instanceof ChainChanged)) throw error;
+        pending = undefined;
+        if (++changes > 5) {
+          throw new StoError(`the chain keeps changing under the scan near block ${fetched.from}: run token-scan again later`, ExitCode.Network);
+        }
+        // A lagging node catches up in a moment; a reorganisation shows in the remembered hashes.
+        await sleep(this.backoff(changes));
+        const reorg = await this.checkReorg(store);
+        if (reorg) rollbacks.push(reorg);
+        from = getScannedToken(this.db, store.tokenId).scannedToBlock + 1;
+        pending = from <= end ? this.fetchLogs(range, from, end) : undefined;
+        continue;
+      }
+      events += decoded.events.length;
+      chunks++;
+      this.options.onProgress?.({
+        fromBlock: runFrom,
+        endBlock: end,
+        scannedTo: fetched.to,
+        events,
+        rangeBlocks: range.blocks,
+      });
+      if (this.options.afterChunk) await this.options.afterChunk(fetched.to);
+    }
+    return { events, chunks, rollbacks };
+  }
+
+  /**
+   * The blocks of a chunk to remember: those with events (their time dates the balance changes), the
+   * chunk's last block (the anchor the next run checks) and, near the tip, every block. Fails with
+   * ChainChanged when a log's block hash is not the block's hash any more.
+   */
+  private async chunkBlocks(events: TransferEvent[], from: number, to: number, latest: number): Promise<StoredBlock[]> {
+    const hashes = new Map<number, string>();
+    const times = new Map<number, number>();
+    for (const event of events) {
+      const known = hashes.get(event.blockNumber);
+      if (known !== undefined && known !== event.blockHash) throw new ChainChanged();
+      hashes.set(event.blockNumber, event.blockHash);
+      if (event.blockTimestamp !== undefined) times.set(event.blockNumber, event.blockTimestamp);
+    }
+    const wanted = new Set<number>();
+    for (const block of hashes.keys()) if (!times.has(block)) wanted.add(block);
+    wanted.add(to);
+    for (let block = Math.max(from, latest - this.window + 1); block <= to; block++) wanted.add(block);
+    const headers = await this.headers([...wanted]);
+    const blocks: StoredBlock[] = [];
+    for (const block of new Set([...hashes.keys(), ...wanted])) {
+      const header = headers.get(block);
+      const logHash = hashes.get(block);
+      if (header) {
+        if (logHash !== undefined && header.hash.toLowerCase() !== logHash) throw new ChainChanged();
+        blocks.push({ blockNumber: block, blockHash: header.hash.toLowerCase(), timestamp: Number(header.timestamp) });
+      } else if (logHash !== undefined) {
+        const timestamp = times.get(block);
+        if (timestamp === undefined) throw new ChainChanged();
+        blocks.push({ blockNumber: block, blockHash: logHash, timestamp });
+      } else {
+        // The node does not know a block below its own head: it was replaced, or this node lags.
+        throw new ChainChanged();
+      }
+    }
+    return blocks;
+  }
+
+  /** Block headers by number, in JSON-RPC batches where the node accepts them; blocks the node does not know are absent. */
+  private async headers(numbers: number[]): Promise<Map<number, BlockHeader>> {
+    const result = new Map<number, BlockHeader>();
+    const BATCH = 100;
+    for (let offset = 0; offset < numbers.length; offset += BATCH) {
+      const slice = numbers.slice(offset, offset + BATCH);
+      const answers = await this.request("eth_getBlockByNumber", () => this.fetchHeaders(slice));
+      slice.forEach((number, index) => {
+        const header = answers[index];
+        if (header) result.set(number, header);
+      });
+    }
+    return result;
+  }
+
+  private async fetchHeaders(numbers: number[]): Promise<(BlockHeader | null)[]> {
+    if (this.batchHeaders && numbers.length > 1) {
+      try {
+        const answers = await this.rpc.batch<BlockHeader | null>(
+          numbers.map((number) => ({ method: "eth_getBlockByNumber", params: [toBlockTag(number), false] })),
+        );
+        const failed = answers.find((answer): answer is RpcError => answer instanceof RpcError);
+        if (failed) throw failed;
+        return answers as (BlockHeader | null)[];
+      } catch (error) {
+        if (!(error instanceof TransportError && /batch/.test(error.message))) throw error;
+        this.batchHeaders = false;
+        this.options.onNotice?.("the node does not accept JSON-RPC batches: reading block headers one by one");
+      }
+    }
+    const answers: (BlockHeader | null)[] = [];
+    // A few at a time: one by one would make every header a round trip.
+    for (let offset = 0; offset < numbers.length; offset += 8) {
+      const slice = numbers.slice(offset, offset + 8);
+      answers.push(
+        ...(await Promise.all(
+          slice.map((number) => this.rpc.call<BlockHeader | null>("eth_getBlockByNumber", [toBlockTag(number), false])),
+        )),
+      );
+    }
+    return answers;
+  }
+
+  /**
+   * eth_getLogs for the next range from `from`, shrinking the range while the node says it is too
+   * large and retrying transient failures with backoff. Returns the range actually covered.
+   */
+  private async fetchLogs(range: AdaptiveBlockRange, from: number, end: number): Promise<FetchedLogs> {
+    let transientFailures = 0;
+    for (;;) {
+      const { to } = range.next(from, end);
+      const params = [{ address: this.options.tokenAddress, topics: [TRANSFER_TOPIC], fromBlock: toBlockTag(from), toBlock: toBlockTag(to) }];
+      try {
+        const logs = await this.rpc.call<RawLog[]>("eth_getLogs", params);
+        if (!Array.isArray(logs)) throw new RpcError("eth_getLogs", undefined, "answer is not a list of logs", undefined);
+        return { from, to, logs };
+      } catch (error) {
+        const kind = classifyFailure(error);
+        const blocks = to - from + 1;
+        if (kind === "too-large") {
+          if (!range.refused(blocks, suggestedBlockCount(error))) {
+            throw new StoError(
+              `the node refuses the Transfer events of block ${from} even alone (${describe(error)}): use a node without this limit`,
+              ExitCode.Network,
+            );
+          }
+          continue;
+        }
+        if (kind === "transient" && ++transientFailures < this.retry.attempts) {
+          // Repeated timeouts on one range usually mean the range is heavy, not the node down.
+          if (transientFailures >= 2) range.struggled(blocks);
+          await sleep(this.backoff(transientFailures));
+          continue;
+        }
+        throw this.giveUp("eth_getLogs", error, from);
+      }
+    }
+  }
+
+  /** Runs a request, retrying transient failures with backoff up to the retry policy. */
+  private async request<T>(label: string, run: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await run();
+      } catch (error) {
+        if (error instanceof StoError) throw error;
+        if (classifyFailure(error) === "transient" && attempt < this.retry.attempts) {
+          await sleep(this.backoff(attempt));
+          continue;
+        }
+        throw this.giveUp(label, error);
+      }
+    }
+  }
+
+  private backoff(attempt: number): number {
+    const delay = Math.min(this.retry.maxDelayMs, this.retry.initialDelayMs * 2 ** (attempt - 1));
+    return delay / 2 + Math.random() * (delay / 2);
+  }
+
+  private giveUp(label: string, error: unknown, atBlock?: number): StoError {
+    const token = findScannedToken(this.db, this.options.chainId, this.options.tokenAddress);
+    const saved =
+      token && token.scannedToBlock >= token.startBlock
+        ? `; blocks up to ${token.scannedToBlock} are saved: run token-scan again to resume`
+        : "";
+    const where = atBlock === undefined ? "" : ` at block ${atBlock}`;
+    return new StoError(`${label}${where} failed: ${describe(error)}${saved}`, ExitCode.Network);
+  }
+}
+
+interface FetchedLogs {
+  from: number;
+  to: number;
+  logs: RawLog[];
+}
+
+function describe(error: unknown): string {
+  if (error instanceof RpcError) return `${error.rpcMessage}${error.code === undefined ? "" : ` (code ${error.code})`}`;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,202 @@
+import type { Statement } from "better-sqlite3";
+import { and, eq } from "drizzle-orm";
+import { ExitCode, StoError } from "../errors";
+import { nowIso, type StoDatabase } from "../db/database";
+import { scannedTokens, type ScannedToken } from "../db/schema";
+import { ZERO_ADDRESS, type TransferEvent } from "./transfer-log";
+
+export interface StoredBlock {
+  blockNumber: number;
+  blockHash: string;
+  /** Unix seconds. */
+  timestamp: number;
+}
+
+export interface Chunk {
+  /** The scanned range must continue right after this block, or another scan got in between. */
+  expectedScannedTo: number;
+  toBlock: number;
+  events: TransferEvent[];
+  blocks: StoredBlock[];
+}
+
+interface CachedHolder {
+  id: number;
+  balance: bigint;
+}
+
+/** Holders kept in memory between chunks; beyond this the cache starts again (memory bound for huge tokens). */
+const HOLDER_CACHE_LIMIT = 500_000;
+
+export function findScannedToken(db: StoDatabase, chainId: number, address: string): ScannedToken | undefined {
+  return db.orm
+    .select()
+    .from(scannedTokens)
+    .where(and(eq(scannedTokens.chainId, chainId), eq(scannedTokens.address, address)))
+    .get();
+}
+
+export function getScannedToken(db: StoDatabase, id: number): ScannedToken {
+  const token = db.orm.select().from(scannedTokens).where(eq(scannedTokens.id, id)).get();
+  if (!token) throw new Error(`scanned token ${id} vanished`);
+  return token;
+}
+
+/**
+ * Writes what the scanner reads, one database transaction per chunk, through prepared statements on
+ * the raw connection (the hot path). Keeps each touched holder's id and balance in memory so a
+ * balance change costs no read.
+ */
+export class ScanStore {
+  private readonly holders = new Map<string, CachedHolder>();
+  private readonly statements: {
+    advance: Statement;
+    insertBlock: Statement;
+    insertTransfer: Statement;
+    insertChange: Statement;
+    findHolder: Statement;
+    insertHolder: Statement;
+  };
+
+  constructor(
+    private readonly db: StoDatabase,
+    readonly tokenId: number,
+  ) {
+    const sqlite = db.sqlite;
+    this.statements = {
+      advance: sqlite.prepare(
+        "UPDATE scanned_tokens SET scanned_to_block = ?, updated_at = ? WHERE id = ? AND scanned_to_block = ?",
+      ),
+      insertBlock: sqlite.prepare(
+        "INSERT OR REPLACE INTO scan_blocks (token_id, block_number, block_hash, timestamp) VALUES (?, ?, ?, ?)",
+      ),
+      insertTransfer: sqlite.prepare(
+        "INSERT INTO token_transfers (token_id, block_number, log_index, tx_hash, from_address, to_address, value) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      ),
+      insertChange: sqlite.prepare(
+        "INSERT INTO balance_changes (token_id, holder_id, block_number, log_index, balance, sign) VALUES (?, ?, ?, ?, ?, ?)",
+      ),
+      findHolder: sqlite.prepare(
+        `SELECT h.id AS id,
+                (SELECT c.balance FROM balance_changes c WHERE c.holder_id = h.id
+                 ORDER BY c.block_number DESC, c.log_index DESC LIMIT 1) AS balance
+         FROM token_holders h WHERE h.token_id = ? AND h.address = ?`,
+      ),
+      insertHolder: sqlite.prepare("INSERT INTO token_holders (token_id, address) VALUES (?, ?)"),
+    };
+  }
+
+  /**
+   * Stores a chunk atomically and moves the scanned range to its last block. Returns the addresses
+   * whose balance changed.
+   */
+  writeChunk(chunk: Chunk, touched: Set<string>): void {
+    const s = this.statements;
+    const tokenId = this.tokenId;
+    try {
+      this.db.writeTransaction(() => {
+        const moved = s.advance.run(chunk.toBlock, nowIso(), tokenId, chunk.expectedScannedTo);
+        if (moved.changes !== 1) {
+          throw new StoError(
+            "another token-scan of this token wrote to the database at the same time: run token-scan again once it has finished",
+            ExitCode.StateMismatch,
+          );
+        }
+        for (const block of chunk.blocks) {
+          s.insertBlock.run(tokenId, block.blockNumber, block.blockHash, block.timestamp);
+        }
+        for (const event of chunk.events) {
+          const value = event.value;
+          s.insertTransfer.run(tokenId, event.blockNumber, event.logIndex, event.txHash, event.from, event.to, value.toString());
+          // A transfer to oneself or of nothing changes no balance.
+          if (value === 0n || event.from === event.to) continue;
+          if (event.from !== ZERO_ADDRESS) this.change(event.from, -value, event, touched);
+          if (event.to !== ZERO_ADDRESS) this.change(event.to, value, event, touched);
+        }
+      });
+    } catch (error) {
+      // The cached balances may include changes the rollback discarded.
+      this.holders.clear();
+      throw error;
+    }
+    if (this.holders.size > HOLDER_CACHE_LIMIT) this.holders.clear();
+  }
+
+  private change(address: string, delta: bigint, event: TransferEvent, touched: Set<string>): void {
+    let holder = this.holders.get(address);
+    if (!holder) {
+      holder = this.loadHolder(address);
+      this.holders.set(address, holder);
+    }
+    const balance = holder.balance + delta;
+    holder.balance = balance;
+    this.statements.insertChange.run(
+      this.tokenId,
+      holder.id,
+      event.blockNumber,
+      event.logIndex,
+      balance.toString(),
+      balance > 0n ? 1 : balance < 0n ? -1 : 0,
+    );
+    touched.add(address);
+  }
+
+  private loadHolder(address: string): CachedHolder {
+    const row = this.statements.findHolder.get(this.tokenId, address) as { id: number; balance: string | null } | undefined;
+    if (row) return { id: row.id, balance: row.balance === null ? 0n : BigInt(row.balance) };
+    const inserted = this.statements.insertHolder.run(this.tokenId, address);
+    return { id: Number(inserted.lastInsertRowid), balance: 0n };
+  }
+
+  /**
+   * Forgets everything after `block` (a reorganisation, or a rescan asked for with --start-block):
+   * transfers, balance changes, holders left without any change, remembered blocks.
+   */
+  rollbackTo(block: number): void {
+    const sqlite = this.db.sqlite;
+    const tokenId = this.tokenId;
+    this.db.writeTransaction(() => {
+      sqlite.prepare("DELETE FROM balance_changes WHERE token_id = ? AND block_number > ?").run(tokenId, block);
+      sqlite.prepare("DELETE FROM token_transfers WHERE token_id = ? AND block_number > ?").run(tokenId, block);
+      sqlite
+        .prepare(
+          "DELETE FROM token_holders WHERE token_id = ? AND NOT EXISTS (SELECT 1 FROM balance_changes c WHERE c.holder_id = token_holders.id)",
+        )
+        .run(tokenId);
+      sqlite.prepare("DELETE FROM scan_blocks WHERE token_id = ? AND block_number > ?").run(tokenId, block);
+      sqlite
+        .prepare(
+          `UPDATE scanned_tokens SET scanned_to_block = MIN(scanned_to_block, ?),
+             total_supply = CASE WHEN total_supply_block > ? THEN NULL ELSE total_supply END,
+             total_supply_block = CASE WHEN total_supply_block > ? THEN NULL ELSE total_supply_block END,
+             updated_at = ? WHERE id = ?`,
+        )
+        .run(block, block, block, nowIso(), tokenId);
+    });
+    this.holders.clear();
+  }
+
+  /** Remembered blocks at or below `atOrBelow`, highest first. */
+  blocksDescending(atOrBelow: number, limit: number): StoredBlock[] {
+    return this.db.sqlite
+      .prepare(
+        `SELECT block_number AS blockNumber, block_hash AS blockHash, timestamp FROM scan_blocks
+         WHERE token_id = ? AND block_number <= ? ORDER BY block_number DESC LIMIT ?`,
+      )
+      .all(this.tokenId, atOrBelow, limit) as StoredBlock[];
+  }
+
+  storedBlock(blockNumber: number): StoredBlock | undefined {
+    return this.db.sqlite
+      .prepare(
+        "SELECT block_number AS blockNumber, block_hash AS blockHash, timestamp FROM scan_blocks WHERE token_id = ? AND block_number = ?",
+      )
+      .get(this.tokenId, blockNumber) as StoredBlock | undefined;
+  }
+
+  recordTotalSupply(totalSupply: bigint | null, block: number): void {
+    this.db.sqlite
+      .prepare("UPDATE scanned_tokens SET total_supply = ?, total_supply_block = ? WHERE id = ? AND scanned_to_block = ?")
+      .run(totalSupply === null ? null : totalSupply.toString(), totalSupply === null ? null : block, this.tokenId, block);
+  }
+}

@@ -1,0 +1,348 @@
+/**
+ * What the scanner and cap table tests need: a real in-process Hardhat chain over JSON-RPC, funded
+ * development wallets, our SecurityToken (with a transfer verifier) or a plain OpenZeppelin ERC-20,
+ * and a random transfer history among many holders, remembered block by block for differential
+ * checks against the chain itself.
+ */
+import fs from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { Contract, ContractFactory, HDNodeWallet, JsonRpcProvider, Mnemonic, Network, Wallet, type ContractTransactionResponse } from "ethers";
+import { DEVELOPMENT_MNEMONIC, LOCAL_CHAIN_ID, startLocalChain, type LocalChain } from "../../src/chain/local-node";
+import { ContractArtifacts } from "../../src/contracts/artifacts";
+import { openDatabase, type StoDatabase } from "../../src/db/database";
+
+export interface ScanChain {
+  url: string;
+  provider: JsonRpcProvider;
+  /** Development accounts #0..#9, funded. */
+  wallets: Wallet[];
+  local: LocalChain;
+  rpc<T>(method: string, params?: unknown[]): Promise<T>;
+  mine(blocks?: number): Promise<void>;
+  blockNumber(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function startScanChain(): Promise<ScanChain> {
+  const local = await startLocalChain({ port: 0, accounts: 10 });
+  const provider = new JsonRpcProvider(local.url, Network.from(LOCAL_CHAIN_ID), {
+    staticNetwork: Network.from(LOCAL_CHAIN_ID),
+    batchMaxCount: 1,
+    polling: true,
+    pollingInterval: 50,
+    // ethers reuses identical answers for 250 ms by default: two transactions in a row would get one nonce.
+    cacheTimeout: -1,
+  });
+  const mnemonic = Mnemonic.fromPhrase(DEVELOPMENT_MNEMONIC);
+  const wallets = Array.from({ length: 10 }, (_, index) => {
+    const node = HDNodeWallet.fromMnemonic(mnemonic, `m/44'/60'/0'/0/${index}`);
+    return new Wallet(node.privateKey, provider);
+  });
+  const rpc = <T>(method: string, params: unknown[] = []) => provider.send(method, params) as Promise<T>;
+  return {
+    url: local.url,
+    provider,
+    wallets,
+    local,
+    rpc,
+    mine: async (blocks = 1) => {
+      await rpc("hardhat_mine", [`0x${blocks.toString(16)}`]);
+    },
+    blockNumber: () => provider.getBlockNumber(),
+    close: async () => {
+      provider.destroy();
+      await local.close();
+    },
+  };
+}
+
+const artifacts = new ContractArtifacts();
+
+export async function deploy(name: string, args: unknown[], wallet: Wallet): Promise<Contract> {
+  const artifact = artifacts.get(name);
+  const factory = new ContractFactory(artifact.abi, artifact.bytecode, wallet);
+  const contract = await factory.deploy(...args);
+  await contract.waitForDeployment();
+  return contract as Contract;
+}
+
+/** Our SecurityToken, ready for ordinary transfers (an unrestricted transfer agent is set). */
+export async function deploySecurityToken(issuer: Wallet, name = "Moo Corp", symbol = "MOO"): Promise<Contract> {
+  const token = await deploy("SecurityToken", [name, symbol, "https://example.com/moo"], issuer);
+  const agent = await deploy("UnrestrictedTransferAgent", [], issuer);
+  await mined(token.setTransferVerifier(await agent.getAddress()));
+  return token;
+}
+
+export async function deployPlainErc20(deployer: Wallet, name = "Plain Token", symbol = "PLN"): Promise<Contract> {
+  return deploy("PlainERC20", [name, symbol], deployer);
+}
+
+/** Waits for a transaction sent with automine on (mined at once). */
+export async function mined(sent: Promise<ContractTransactionResponse>): Promise<void> {
+  const response = await sent;
+  const receipt = await response.wait();
+  if (!receipt || receipt.status !== 1) throw new Error(`transaction ${response.hash} failed`);
+}
+
+/** Deterministic pseudo-random numbers (mulberry32), so a failing history can be replayed. */
+export function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `count` fresh addresses that only ever receive (no keys needed: force transfers move them). */
+export function randomAddresses(count: number, next: () => number): string[] {
+  return Array.from({ length: count }, () => {
+    let hex = "0x";
+    for (let i = 0; i < 40; i++) hex += Math.floor(next() * 16).toString(16);
+    return hex;
+  }).map((address) => address.toLowerCase());
+}
+
+export interface HistoryOptions {
+  seed: number;
+  /** Operations (transactions); batch transfers make many events each. */
+  operations: number;
+  /** Addresses without keys that receive and are moved by force transfers. */
+  passiveHolders: number;
+  /** Blocks where a few transactions are mined together. */
+  multiTxBlocks?: number;
+}
+
+export interface History {
+  /** Every address that ever took part (lowercase). */
+  holders: string[];
+  /** Blocks worth checking: one after each operation, the first and last. */
+  blocks: number[];
+  events: number;
+}
+
+/**
+ * A random history on our SecurityToken: issues, batch transfers to many holders, ordinary
+ * transfers and batch transfers between wallets, force transfers (lost-key recovery) among passive
+ * holders, burns, and a few blocks holding several transactions at once.
+ */
+export async function securityTokenHistory(chain: ScanChain, token: Contract, options: HistoryOptions): Promise<History> {
+  const next = random(options.seed);
+  const [issuer, ...others] = chain.wallets;
+  const actives = others.slice(0, 5);
+  const passive = randomAddresses(options.passiveHolders, next);
+  const everyone = [...actives.map((wallet) => wallet.address.toLowerCase()), ...passive];
+  const pick = <T>(list: T[]) => list[Math.floor(next() * list.length)];
+  const amount = (max: bigint) => (max <= 0n ? 0n : (max * BigInt(Math.floor(next() * 1001))) / 1000n);
+  const blocks: number[] = [await chain.blockNumber()];
+  let events = 0;
+  const as = (wallet: Wallet) => token.connect(wallet) as Contract;
+
+  await mined(as(issuer).issueTokens(10n ** 24n));
+  events++;
+  for (let op = 0; op < options.operations; op++) {
+    const roll = next();
+    if (roll < 0.3) {
+      const receivers = Array.from({ length: 5 + Math.floor(next() * 40) }, () => pick(everyone)).filter(
+        (receiver) => receiver !== issuer.address.toLowerCase(),
+      );
+      const issuerBalance = (await token.balanceOf(issuer.address)) as bigint;
+      const values = receivers.map(() => amount(issuerBalance / BigInt(receivers.length * 4)));
+      await mined(as(issuer).batchTransfer(receivers, values));
+      events += receivers.length;
+    } else if (roll < 0.45) {
+      const sender = pick(actives);
+      const balance = (await token.balanceOf(sender.address)) as bigint;
+      const receivers = Array.from({ length: 2 + Math.floor(next() * 10) }, () => pick(everyone)).filter(
+        (receiver) => receiver !== sender.address.toLowerCase(),
+      );
+      const values = receivers.map(() => amount(balance / BigInt(receivers.length)));
+      await mined(as(sender).batchTransfer(receivers, values));
+      events += receivers.length;
+    } else if (roll < 0.6) {
+      const sender = pick(actives);
+      const balance = (await token.balanceOf(sender.address)) as bigint;
+      await mined(as(sender).transfer(pick(everyone), amount(balance)));
+      events++;
+    } else if (roll < 0.75) {
+      const from = pick(passive);
+      const balance = (await token.balanceOf(from)) as bigint;
+      const to = pick(everyone.filter((address) => address !== from));
+      await mined(as(issuer).forceTransfer(from, to, amount(balance), "lost key recovery"));
+      events++;
+    } else if (roll < 0.85) {
+      const balance = (await token.balanceOf(issuer.address)) as bigint;
+      await mined(as(issuer).burnTokens(amount(balance / 10n)));
+      events++;
+    } else if (roll < 0.92) {
+      await mined(as(issuer).issueTokens(amount(10n ** 22n) + 1n));
+      events++;
+    } else {
+      // Several transactions in one block: the order of events inside a block matters.
+      await chain.rpc("evm_setAutomine", [false]);
+      try {
+        const sends: Promise<ContractTransactionResponse>[] = [];
+        let nonce = await chain.provider.getTransactionCount(issuer.address, "pending");
+        for (let i = 0; i < 3; i++) {
+          const receiver = pick(passive);
+          sends.push(as(issuer).batchTransfer([receiver, pick(passive)], [amount(10n ** 20n), amount(10n ** 20n)], { nonce: nonce++, gasLimit: 500_000 }));
+          events += 2;
+        }
+        const from = pick(passive);
+        sends.push(as(issuer).forceTransfer(from, issuer.address, 0n, "zero move", { nonce: nonce++, gasLimit: 500_000 }));
+        events++;
+        await Promise.all(sends);
+        await chain.mine();
+      } finally {
+        await chain.rpc("evm_setAutomine", [true]);
+      }
+    }
+    blocks.push(await chain.blockNumber());
+  }
+  return { holders: [issuer.address.toLowerCase(), ...everyone], blocks, events };
+}
+
+/** A random history on the plain OpenZeppelin ERC-20: open mints, burns and transfers. */
+export async function plainTokenHistory(chain: ScanChain, token: Contract, options: HistoryOptions): Promise<History> {
+  const next = random(options.seed);
+  const actives = chain.wallets.slice(1, 6);
+  const passive = randomAddresses(options.passiveHolders, next);
+  const everyone = [...actives.map((wallet) => wallet.address.toLowerCase()), ...passive];
+  const pick = <T>(list: T[]) => list[Math.floor(next() * list.length)];
+  const blocks: number[] = [await chain.blockNumber()];
+  let events = 0;
+  for (let op = 0; op < options.operations; op++) {
+    const roll = next();
+    if (roll < 0.4) {
+      await mined((token.connect(chain.wallets[0]) as Contract).mint(pick(everyone), BigInt(Math.floor(next() * 1e9)) * 10n ** 12n));
+    } else if (roll < 0.55) {
+      const holder = pick(everyone);
+      const balance = (await token.balanceOf(holder)) as bigint;
+      await mined((token.connect(chain.wallets[0]) as Contract).burn(holder, balance / BigInt(1 + Math.floor(next() * 3))));
+    } else {
+      const sender = pick(actives);
+      const balance = (await token.balanceOf(sender.address)) as bigint;
+      await mined((token.connect(sender) as Contract).transfer(pick(everyone), balance / BigInt(1 + Math.floor(next() * 4))));
+    }
+    events++;
+    blocks.push(await chain.blockNumber());
+  }
+  return { holders: everyone, blocks, events };
+}
+
+/** A fresh database file in a temporary directory. */
+export function tempDatabase(): { db: StoDatabase; file: string; dir: string; cleanup: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sto-scan-"));
+  const file = path.join(dir, "sto.sqlite");
+  const db = openDatabase(file);
+  return {
+    db,
+    file,
+    dir,
+    cleanup: () => {
+      db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface LimitingProxy {
+  url: string;
+  /** eth_getLogs requests seen, with their block counts. */
+  requests: { method: string; blocks?: number }[];
+  close(): Promise<void>;
+}
+
+/**
+ * A JSON-RPC proxy in front of the chain that behaves like a commercial provider: refuses
+ * eth_getLogs over `maxBlocks` blocks (Ankr-style message) or answers with more than `maxResults`
+ * logs (Infura-style -32005 with a suggested range), and answers every `failEvery`-th request with
+ * HTTP 429. It forwards real requests to the real node; nothing is simulated but the limits.
+ */
+export async function startLimitingProxy(
+  target: string,
+  limits: { maxBlocks?: number; maxResults?: number; failEvery?: number; batches?: boolean },
+): Promise<LimitingProxy> {
+  const requests: { method: string; blocks?: number }[] = [];
+  let count = 0;
+  const forward = async (body: string) => {
+    const response = await fetch(target, { method: "POST", headers: { "content-type": "application/json" }, body });
+    return response.text();
+  };
+  const server = http.createServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
+    request.on("end", () => {
+      void (async () => {
+        const parsed = JSON.parse(body) as { id: number; method: string; params: { fromBlock: string; toBlock: string }[] } | unknown[];
+        count++;
+        if (limits.failEvery && count % limits.failEvery === 0) {
+          response.writeHead(429, { "content-type": "text/plain" }).end("Too Many Requests");
+          return;
+        }
+        if (Array.isArray(parsed)) {
+          requests.push({ method: "batch" });
+          if (limits.batches === false) {
+            response.writeHead(200, { "content-type": "application/json" }).end(
+              JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32600, message: "batch requests are not supported" } }),
+            );
+            return;
+          }
+          response.writeHead(200, { "content-type": "application/json" }).end(await forward(body));
+          return;
+        }
+        if (parsed.method === "eth_getLogs") {
+          const from = Number(parsed.params[0].fromBlock);
+          const to = Number(parsed.params[0].toBlock);
+          const blocks = to - from + 1;
+          requests.push({ method: parsed.method, blocks });
+          if (limits.maxBlocks && blocks > limits.maxBlocks) {
+            response.writeHead(200, { "content-type": "application/json" }).end(
+              JSON.stringify({ jsonrpc: "2.0", id: parsed.id, error: { code: -32600, message: "block range is too wide" } }),
+            );
+            return;
+          }
+          const answer = JSON.parse(await forward(body)) as { result?: unknown[] };
+          if (limits.maxResults && Array.isArray(answer.result) && answer.result.length > limits.maxResults) {
+            const suggestedTo = from + Math.max(0, Math.floor(blocks / 3) - 1);
+            response.writeHead(200, { "content-type": "application/json" }).end(
+              JSON.stringify({
+                jsonrpc: "2.0",
+                id: parsed.id,
+                error: {
+                  code: -32005,
+                  message: `query returned more than ${limits.maxResults} results`,
+                  data: { from: `0x${from.toString(16)}`, to: `0x${suggestedTo.toString(16)}` },
+                },
+              }),
+            );
+            return;
+          }
+          response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(answer));
+          return;
+        }
+        requests.push({ method: parsed.method });
+        response.writeHead(200, { "content-type": "application/json" }).end(await forward(body));
+      })().catch((error: unknown) => {
+        response.writeHead(500).end(String(error));
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (!address || typeof address === "string") throw new Error("proxy did not listen");
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

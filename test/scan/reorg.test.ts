@@ -1,0 +1,170 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Contract } from "ethers";
+import { LOCAL_CHAIN_ID } from "../../src/chain/local-node";
+import { buildCapTable } from "../../src/captable/captable";
+import type { StoDatabase } from "../../src/db/database";
+import { RpcClient } from "../../src/scan/rpc";
+import { TokenScanner, type ScanOptions } from "../../src/scan/scanner";
+import { TRANSFER_TOPIC } from "../../src/scan/transfer-log";
+import {
+  deploySecurityToken,
+  securityTokenHistory,
+  startScanChain,
+  tempDatabase,
+  type History,
+  type ScanChain,
+} from "../helpers/scan-fixtures";
+
+let chain: ScanChain;
+beforeAll(async () => {
+  chain = await startScanChain();
+});
+afterAll(async () => {
+  await chain?.close();
+});
+
+function scanner(db: StoDatabase, tokenAddress: string, extra: Partial<ScanOptions> = {}): TokenScanner {
+  return new TokenScanner(db, new RpcClient(chain.url), {
+    network: "local",
+    chainId: LOCAL_CHAIN_ID,
+    tokenAddress,
+    retry: { attempts: 3, initialDelayMs: 5, maxDelayMs: 20 },
+    ...extra,
+  });
+}
+
+/** The database holds exactly the chain's Transfer events, and the cap table matches balanceOf at every block given. */
+async function expectDatabaseIsTheChain(db: StoDatabase, token: Contract, holders: string[], blocks: number[]): Promise<void> {
+  const tokenAddress = await token.getAddress();
+  const { scannedTo } = db.sqlite.prepare("SELECT scanned_to_block AS scannedTo FROM scanned_tokens").get() as { scannedTo: number };
+  const logs = await chain.rpc<{ blockNumber: string; logIndex: string }[]>("eth_getLogs", [
+    { address: tokenAddress, topics: [TRANSFER_TOPIC], fromBlock: "0x0", toBlock: `0x${scannedTo.toString(16)}` },
+  ]);
+  const stored = db.sqlite
+    .prepare("SELECT block_number AS block, log_index AS logIndex FROM token_transfers ORDER BY block_number, log_index")
+    .all() as { block: number; logIndex: number }[];
+  expect(stored).toEqual(logs.map((log) => ({ block: Number(log.blockNumber), logIndex: Number(log.logIndex) })));
+  // No holder is left over from the replaced blocks.
+  const orphans = db.sqlite
+    .prepare("SELECT COUNT(*) AS n FROM token_holders h WHERE NOT EXISTS (SELECT 1 FROM balance_changes c WHERE c.holder_id = h.id)")
+    .get() as { n: number };
+  expect(orphans.n).toBe(0);
+  for (const block of blocks) {
+    const table = buildCapTable(db, { chainId: LOCAL_CHAIN_ID, tokenAddress, atBlock: block, includeEmpty: true });
+    const scanned = new Map(table.entries.map((entry) => [entry.address.toLowerCase(), entry.balance]));
+    for (const holder of holders) {
+      expect(scanned.get(holder) ?? 0n, `balance of ${holder} at block ${block}`).toBe(
+        (await token.balanceOf(holder, { blockTag: block })) as bigint,
+      );
+    }
+    expect(table.accountedSupply).toBe((await token.totalSupply({ blockTag: block })) as bigint);
+  }
+}
+
+async function blockHashes(from: number, to: number): Promise<string[]> {
+  const hashes: string[] = [];
+  for (let block = from; block <= to; block++) {
+    hashes.push((await chain.provider.getBlock(block))?.hash ?? "");
+  }
+  return hashes;
+}
+
+function union(...histories: History[]): string[] {
+  return [...new Set(histories.flatMap((history) => history.holders))];
+}
+
+describe("token-scan across chain reorganisations", () => {
+  it("drops the replaced blocks and rescans when the chain it scanned was replaced by a longer one", async () => {
+    const issuer = chain.wallets[0];
+    const token = await deploySecurityToken(issuer);
+    const tokenAddress = await token.getAddress();
+    const common = await securityTokenHistory(chain, token, { seed: 21, operations: 10, passiveHolders: 15 });
+    const forkPoint = await chain.blockNumber();
+    const snapshot = await chain.rpc<string>("evm_snapshot");
+    const orphaned = await securityTokenHistory(chain, token, { seed: 22, operations: 12, passiveHolders: 15 });
+    const orphanedTip = await chain.blockNumber();
+
+    const hashesBefore = await blockHashes(forkPoint + 1, orphanedTip);
+    const temp = tempDatabase();
+    try {
+      await scanner(temp.db, tokenAddress).scan();
+      expect(await chain.rpc<boolean>("evm_revert", [snapshot])).toBe(true);
+      expect(await chain.blockNumber()).toBe(forkPoint);
+      const replacement = await securityTokenHistory(chain, token, { seed: 23, operations: 8, passiveHolders: 20 });
+      await chain.mine(orphanedTip - (await chain.blockNumber()) + 3);
+      expect(await chain.blockNumber()).toBeGreaterThan(orphanedTip);
+
+      const rescan = await scanner(temp.db, tokenAddress).scan();
+      expect(rescan.rollbacks.length).toBeGreaterThanOrEqual(1);
+      const rollback = rescan.rollbacks[0];
+      expect(rollback.reason).toBe("reorg");
+      expect(rollback.toBlock).toBe(orphanedTip);
+      // The rollback reaches back at least to the first replaced block (the first blocks after the
+      // snapshot may come out identical: same transaction, same second).
+      const hashesAfter = await blockHashes(forkPoint + 1, orphanedTip);
+      const firstReplaced = forkPoint + 1 + hashesAfter.findIndex((hash, index) => hash !== hashesBefore[index]);
+      expect(firstReplaced).toBeGreaterThan(forkPoint);
+      expect(rollback.fromBlock).toBeLessThanOrEqual(firstReplaced);
+      expect(rescan.toBlock).toBe(await chain.blockNumber());
+      const blocks = [forkPoint - 2, forkPoint, ...replacement.blocks, await chain.blockNumber()];
+      await expectDatabaseIsTheChain(temp.db, token, union(common, orphaned, replacement), blocks);
+    } finally {
+      temp.cleanup();
+    }
+  });
+
+  it("handles a replacement chain that is shorter than the scanned one", async () => {
+    const token = await deploySecurityToken(chain.wallets[0]);
+    const tokenAddress = await token.getAddress();
+    const common = await securityTokenHistory(chain, token, { seed: 31, operations: 6, passiveHolders: 10 });
+    const snapshot = await chain.rpc<string>("evm_snapshot");
+    const orphaned = await securityTokenHistory(chain, token, { seed: 32, operations: 10, passiveHolders: 10 });
+    const temp = tempDatabase();
+    try {
+      await scanner(temp.db, tokenAddress).scan();
+      await chain.rpc("evm_revert", [snapshot]);
+      const replacement = await securityTokenHistory(chain, token, { seed: 33, operations: 3, passiveHolders: 10 });
+      const rescan = await scanner(temp.db, tokenAddress).scan();
+      expect(rescan.rollbacks.map((rollback) => rollback.reason)).toContain("reorg");
+      expect(rescan.token.scannedToBlock).toBe(await chain.blockNumber());
+      await expectDatabaseIsTheChain(temp.db, token, union(common, orphaned, replacement), replacement.blocks);
+    } finally {
+      temp.cleanup();
+    }
+  });
+
+  it("notices a reorganisation that happens while it scans", async () => {
+    const token = await deploySecurityToken(chain.wallets[0]);
+    const tokenAddress = await token.getAddress();
+    const common = await securityTokenHistory(chain, token, { seed: 41, operations: 8, passiveHolders: 10 });
+    const snapshot = await chain.rpc<string>("evm_snapshot");
+    const orphaned = await securityTokenHistory(chain, token, { seed: 42, operations: 12, passiveHolders: 10 });
+    const tip = await chain.blockNumber();
+    const temp = tempDatabase();
+    let replacement: History | undefined;
+    try {
+      let reorganised = false;
+      const result = await scanner(temp.db, tokenAddress, {
+        endBlock: tip,
+        blockRange: { initial: 2, max: 2 },
+        afterChunk: async (scannedTo) => {
+          // Once the scan has read into the blocks about to be replaced, replace them.
+          if (reorganised || scannedTo < tip - 4) return;
+          reorganised = true;
+          await chain.rpc("evm_revert", [snapshot]);
+          replacement = await securityTokenHistory(chain, token, { seed: 43, operations: 14, passiveHolders: 10 });
+          await chain.mine(Math.max(0, tip + 2 - (await chain.blockNumber())));
+        },
+      }).scan();
+      expect(reorganised).toBe(true);
+      expect(result.rollbacks.map((rollback) => rollback.reason)).toContain("reorg");
+      expect(replacement).toBeDefined();
+      await expectDatabaseIsTheChain(temp.db, token, union(common, orphaned, replacement as History), [tip - 6, tip]);
+      // The remaining blocks after the requested end are picked up by the next run.
+      await scanner(temp.db, tokenAddress).scan();
+      await expectDatabaseIsTheChain(temp.db, token, union(common, orphaned, replacement as History), [await chain.blockNumber()]);
+    } finally {
+      temp.cleanup();
+    }
+  });
+});
