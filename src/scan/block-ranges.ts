@@ -1,4 +1,4 @@
-import type { Suggestion } from "./rpc";
+import type { Refusal } from "./rpc";
 
 export interface BlockRangeOptions {
   /** Blocks asked for in the first request. */
@@ -25,6 +25,7 @@ export class AdaptiveBlockRange {
   private size: number;
   private ceiling: number;
   private readonly targetEvents: number;
+  private largestSucceeded = 0;
 
   constructor(options: BlockRangeOptions = {}) {
     const settings = { ...DEFAULT_BLOCK_RANGE, ...options };
@@ -48,6 +49,7 @@ export class AdaptiveBlockRange {
   }
 
   succeeded(blocks: number, events: number): void {
+    if (blocks > this.largestSucceeded) this.largestSucceeded = blocks;
     let next: number;
     if (events === 0) {
       next = Math.max(this.size, blocks) * 2;
@@ -63,11 +65,19 @@ export class AdaptiveBlockRange {
    * The node refused `blocks` blocks as too large. Returns false when the range cannot shrink any
    * further (a single block is too much for the node).
    */
-  refused(blocks: number, suggestion?: Suggestion): boolean {
+  refused(blocks: number, refusal: Refusal): boolean {
     if (blocks <= 1) return false;
-    let next = suggestion ? Math.min(suggestion.blocks, blocks - 1) : Math.floor(blocks / 2);
-    next = Math.max(1, next);
-    if (suggestion?.isRangeLimit) this.ceiling = Math.max(1, Math.min(this.ceiling, suggestion.blocks));
+    let next: number;
+    if (refusal.blocks !== undefined) {
+      next = Math.min(refusal.blocks, blocks - 1);
+      if (refusal.isRangeLimit) this.ceiling = Math.min(this.ceiling, refusal.blocks);
+    } else if (refusal.isRangeLimit) {
+      // An unstated range limit: it lies between the largest range that worked and this one.
+      this.ceiling = Math.min(this.ceiling, blocks - 1);
+      next = this.largestSucceeded > 0 && this.largestSucceeded < blocks ? Math.floor((this.largestSucceeded + blocks) / 2) : Math.floor(blocks / 2);
+    } else {
+      next = Math.floor(blocks / 2);
+    }
     this.size = clamp(next, 1, this.ceiling);
     return true;
   }

@@ -34,6 +34,14 @@ export class TransportError extends Error {
   }
 }
 
+/** The node answered a JSON-RPC batch with something other than a batch: it does not take batches. */
+export class BatchUnsupportedError extends TransportError {
+  constructor(method: string, detail: string) {
+    super(method, `the node does not accept JSON-RPC batches (${detail})`);
+    this.name = "BatchUnsupportedError";
+  }
+}
+
 export interface RpcClientOptions {
   /** Per-request timeout. */
   timeoutMs?: number;
@@ -92,7 +100,7 @@ export class RpcClient {
     const body = await this.post(label, JSON.stringify(payload));
     if (!Array.isArray(body)) {
       const error = (body as JsonRpcResponse | null)?.error;
-      throw new TransportError(label, `the node does not accept JSON-RPC batches (${String(error?.message ?? "no array answer")})`);
+      throw new BatchUnsupportedError(label, String(error?.message ?? "no array answer"));
     }
     const byId = new Map<number, JsonRpcResponse>();
     for (const item of body as JsonRpcResponse[]) {
@@ -178,12 +186,13 @@ export type FailureKind =
 // Collected from Infura, Alchemy, QuickNode, Ankr, Chainstack, BlastAPI, Cloudflare, llamarpc, geth,
 // Erigon, Nethermind, Besu and reth error answers to eth_getLogs.
 const TOO_LARGE =
-  /more than \d[\d,]* results|too many (results|logs|blocks)|result(s| set)? (is |are )?too (large|big)|response (size )?(is )?(too (large|big)|exceed)|size exceeded|log response size|block range|range (is )?too (large|wide|big)|range limit|max(imum)? (block )?range|exceeds? (the )?(max|limit)|limit exceeded|query timeout|max results|query returned more than|request (entity )?too large|payload too large|response too large|logs? (count )?limit/i;
+  /more than \d[\d,]* results|too many (results|logs|blocks)|result(s| set)? (is |are )?too (large|big)|response (size )?(is )?(too (large|big)|exceed)|size exceeded|log response size|block range|range (is )?too (large|wide|big)|range limit|max(imum)? (block )?range|exceeds? (the )?(max|limit)|limit exceeded|query timeout|max results|query returned more than|request (entity )?too large|payload too large|response too large|logs? (count )?limit|limited to|size should not|greater than \d+ bytes/i;
 
 const TRANSIENT =
   /timed? ?out|timeout|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EAI_AGAIN|socket hang up|fetch failed|network|rate.?limit|too many requests|capacity|throttl|busy|overload|try again|temporar|unavailable|bad gateway|gateway|header not found|unknown block|block not found|internal error|upstream|econnaborted/i;
 
 export function classifyFailure(error: unknown): FailureKind {
+  if (error instanceof BatchUnsupportedError) return "fatal";
   if (error instanceof TransportError) {
     if (error.status === 413) return "too-large";
     if (error.status === undefined || error.status === 408 || error.status === 429 || error.status >= 500) return "transient";
@@ -197,19 +206,22 @@ export function classifyFailure(error: unknown): FailureKind {
   return "fatal";
 }
 
-/** A block count the node said it would accept; `isRangeLimit` when it limits ranges rather than results. */
-export interface Suggestion {
-  blocks: number;
+/** What a refusal says about the range to ask for next. */
+export interface Refusal {
+  /** Blocks the node said it would accept, when it said so. */
+  blocks?: number;
+  /** The node limits the block range itself (not the size of the answer): the limit holds for the whole scan. */
   isRangeLimit: boolean;
 }
 
 /**
- * The block range the node said it would accept, when it says so: Alchemy names a working range
- * ("this block range should work: [0x1, 0x2]"), Infura puts one in the error data ({from, to}),
- * others state their limit ("exceed maximum block range: 1000", "limited to a 10,000 range").
+ * Reads a "too large" refusal: Alchemy names a working range ("this block range should work:
+ * [0x1, 0x2]"), Infura puts one in the error data ({from, to}), others state their range limit
+ * ("exceed maximum block range: 1000", "limited to a 10,000 range") or just refuse ("block range
+ * is too wide").
  */
-export function suggestedBlockCount(error: unknown): Suggestion | undefined {
-  if (!(error instanceof RpcError)) return undefined;
+export function readRefusal(error: unknown): Refusal {
+  if (!(error instanceof RpcError)) return { isRangeLimit: false };
   const message = error.rpcMessage;
   const isRangeLimit = isRangeLimitMessage(message);
   const bracket = message.match(/\[\s*(0x[0-9a-f]+)\s*,\s*(0x[0-9a-f]+)\s*\]/i);
@@ -233,10 +245,10 @@ export function suggestedBlockCount(error: unknown): Suggestion | undefined {
       if (Number.isSafeInteger(blocks) && blocks >= 1) return { blocks, isRangeLimit };
     }
   }
-  return undefined;
+  return { isRangeLimit };
 }
 
 /** "block range is too wide", "exceed maximum block range: 1000": a limit on blocks, not on results. */
 export function isRangeLimitMessage(message: string): boolean {
-  return /range/i.test(message) && !/results|logs|size|response/i.test(message);
+  return /range/i.test(message) && !/\bresults?\b|\blogs?\b|size|response/i.test(message);
 }

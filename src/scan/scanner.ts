@@ -3,7 +3,7 @@ import { ExitCode, StoError } from "../errors";
 import { nowIso, type StoDatabase } from "../db/database";
 import { scannedTokens, type ScannedToken } from "../db/schema";
 import { AdaptiveBlockRange, type BlockRangeOptions } from "./block-ranges";
-import { classifyFailure, RpcError, suggestedBlockCount, TransportError, type RpcClient } from "./rpc";
+import { BatchUnsupportedError, classifyFailure, readRefusal, RpcError, type RpcClient } from "./rpc";
 import { findScannedToken, getScannedToken, ScanStore, type StoredBlock } from "./store";
 import { findCreationBlock, hasCode, readTokenMetadata, readTotalSupply, toBlockTag } from "./token-info";
 import { decodeTransferLogs, TRANSFER_TOPIC, type RawLog, type TransferEvent } from "./transfer-log";
@@ -208,7 +208,10 @@ export class TokenScanner {
     let start = this.options.startBlock;
     let startsAtCreation = false;
     if (start === undefined) {
-      const creation = await findCreationBlock(this.rpc, tokenAddress, latest);
+      const creation = await findCreationBlock(
+        (block) => this.request("eth_getCode", () => hasCode(this.rpc, tokenAddress, block), true),
+        latest,
+      );
       if (creation === undefined) {
         this.options.onNotice?.(
           "the node keeps no historical state, so the contract's creation block is unknown: scanning from block 0",
@@ -392,7 +395,7 @@ export class TokenScanner {
     const BATCH = 100;
     for (let offset = 0; offset < numbers.length; offset += BATCH) {
       const slice = numbers.slice(offset, offset + BATCH);
-      const answers = await this.request("eth_getBlockByNumber", () => this.fetchHeaders(slice));
+      const answers = await this.fetchHeaders(slice);
       slice.forEach((number, index) => {
         const header = answers[index];
         if (header) result.set(number, header);
@@ -402,27 +405,32 @@ export class TokenScanner {
   }
 
   private async fetchHeaders(numbers: number[]): Promise<(BlockHeader | null)[]> {
+    const params = (number: number) => [toBlockTag(number), false];
     if (this.batchHeaders && numbers.length > 1) {
       try {
-        const answers = await this.rpc.batch<BlockHeader | null>(
-          numbers.map((number) => ({ method: "eth_getBlockByNumber", params: [toBlockTag(number), false] })),
-        );
-        const failed = answers.find((answer): answer is RpcError => answer instanceof RpcError);
-        if (failed) throw failed;
-        return answers as (BlockHeader | null)[];
+        return await this.request("eth_getBlockByNumber", async () => {
+          const answers = await this.rpc.batch<BlockHeader | null>(
+            numbers.map((number) => ({ method: "eth_getBlockByNumber", params: params(number) })),
+          );
+          const failed = answers.find((answer): answer is RpcError => answer instanceof RpcError);
+          if (failed) throw failed;
+          return answers as (BlockHeader | null)[];
+        });
       } catch (error) {
-        if (!(error instanceof TransportError && /batch/.test(error.message))) throw error;
+        if (!(error instanceof BatchUnsupportedError)) throw error;
         this.batchHeaders = false;
         this.options.onNotice?.("the node does not accept JSON-RPC batches: reading block headers one by one");
       }
     }
     const answers: (BlockHeader | null)[] = [];
-    // A few at a time: one by one would make every header a round trip.
+    // A few at a time, each retried on its own: one by one would make every header a round trip.
     for (let offset = 0; offset < numbers.length; offset += 8) {
       const slice = numbers.slice(offset, offset + 8);
       answers.push(
         ...(await Promise.all(
-          slice.map((number) => this.rpc.call<BlockHeader | null>("eth_getBlockByNumber", [toBlockTag(number), false])),
+          slice.map((number) =>
+            this.request("eth_getBlockByNumber", () => this.rpc.call<BlockHeader | null>("eth_getBlockByNumber", params(number))),
+          ),
         )),
       );
     }
@@ -446,7 +454,7 @@ export class TokenScanner {
         const kind = classifyFailure(error);
         const blocks = to - from + 1;
         if (kind === "too-large") {
-          if (!range.refused(blocks, suggestedBlockCount(error))) {
+          if (!range.refused(blocks, readRefusal(error))) {
             throw new StoError(
               `the node refuses the Transfer events of block ${from} even alone (${describe(error)}): use a node without this limit`,
               ExitCode.Network,
@@ -465,8 +473,11 @@ export class TokenScanner {
     }
   }
 
-  /** Runs a request, retrying transient failures with backoff up to the retry policy. */
-  private async request<T>(label: string, run: () => Promise<T>): Promise<T> {
+  /**
+   * Runs a request, retrying transient failures with backoff up to the retry policy. Other failures
+   * stop the scan, unless `passNodeErrors`: then the node's error answers reach the caller.
+   */
+  private async request<T>(label: string, run: () => Promise<T>, passNodeErrors = false): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await run();
@@ -476,6 +487,7 @@ export class TokenScanner {
           await sleep(this.backoff(attempt));
           continue;
         }
+        if ((passNodeErrors && error instanceof RpcError) || error instanceof BatchUnsupportedError) throw error;
         throw this.giveUp(label, error);
       }
     }

@@ -56,17 +56,18 @@ export async function hasCode(rpc: RpcClient, address: string, block: number | "
 }
 
 /**
- * The block that created the contract, by binary search over eth_getCode: about 25 calls on
- * mainnet. Needs historical state; a pruned node answers with an error and we return undefined.
+ * The block that created the contract, by binary search over eth_getCode (`hasCodeAt`): about 25
+ * calls on mainnet. Needs historical state; a pruned node answers with an error and we return
+ * undefined.
  */
-export async function findCreationBlock(rpc: RpcClient, address: string, latest: number): Promise<number | undefined> {
+export async function findCreationBlock(hasCodeAt: (block: number) => Promise<boolean>, latest: number): Promise<number | undefined> {
   try {
-    if (await hasCode(rpc, address, 0)) return 0;
+    if (await hasCodeAt(0)) return 0;
     let low = 0; // no code here
     let high = latest; // code here
     while (high - low > 1) {
       const middle = Math.floor((low + high) / 2);
-      if (await hasCode(rpc, address, middle)) high = middle;
+      if (await hasCodeAt(middle)) high = middle;
       else low = middle;
     }
     return high;

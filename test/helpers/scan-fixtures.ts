@@ -48,7 +48,8 @@ export async function startScanChain(): Promise<ScanChain> {
     local,
     rpc,
     mine: async (blocks = 1) => {
-      await rpc("hardhat_mine", [`0x${blocks.toString(16)}`]);
+      // Real blocks one by one: hardhat_mine's bulk blocks have no state (eth_getCode answers 0x on them).
+      for (let i = 0; i < blocks; i++) await rpc("evm_mine");
     },
     blockNumber: () => provider.getBlockNumber(),
     close: async () => {
@@ -251,10 +252,19 @@ export function tempDatabase(): { db: StoDatabase; file: string; dir: string; cl
   };
 }
 
+export interface ProxiedRequest {
+  method: string;
+  /** Block count of an eth_getLogs. */
+  blocks?: number;
+  /** The proxy refused it (a limit, a rate limit or an outage). */
+  refused?: boolean;
+}
+
 export interface LimitingProxy {
   url: string;
-  /** eth_getLogs requests seen, with their block counts. */
-  requests: { method: string; blocks?: number }[];
+  requests: ProxiedRequest[];
+  /** While down, every request gets HTTP 503. */
+  down: boolean;
   close(): Promise<void>;
 }
 
@@ -268,8 +278,9 @@ export async function startLimitingProxy(
   target: string,
   limits: { maxBlocks?: number; maxResults?: number; failEvery?: number; batches?: boolean },
 ): Promise<LimitingProxy> {
-  const requests: { method: string; blocks?: number }[] = [];
+  const requests: ProxiedRequest[] = [];
   let count = 0;
+  const state = { down: false };
   const forward = async (body: string) => {
     const response = await fetch(target, { method: "POST", headers: { "content-type": "application/json" }, body });
     return response.text();
@@ -281,12 +292,19 @@ export async function startLimitingProxy(
       void (async () => {
         const parsed = JSON.parse(body) as { id: number; method: string; params: { fromBlock: string; toBlock: string }[] } | unknown[];
         count++;
+        const method = Array.isArray(parsed) ? "batch" : parsed.method;
+        if (state.down) {
+          requests.push({ method, refused: true });
+          response.writeHead(503, { "content-type": "text/plain" }).end("Service Unavailable");
+          return;
+        }
         if (limits.failEvery && count % limits.failEvery === 0) {
+          requests.push({ method, refused: true });
           response.writeHead(429, { "content-type": "text/plain" }).end("Too Many Requests");
           return;
         }
         if (Array.isArray(parsed)) {
-          requests.push({ method: "batch" });
+          requests.push({ method: "batch", refused: limits.batches === false });
           if (limits.batches === false) {
             response.writeHead(200, { "content-type": "application/json" }).end(
               JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32600, message: "batch requests are not supported" } }),
@@ -300,8 +318,10 @@ export async function startLimitingProxy(
           const from = Number(parsed.params[0].fromBlock);
           const to = Number(parsed.params[0].toBlock);
           const blocks = to - from + 1;
-          requests.push({ method: parsed.method, blocks });
+          const entry: ProxiedRequest = { method: parsed.method, blocks };
+          requests.push(entry);
           if (limits.maxBlocks && blocks > limits.maxBlocks) {
+            entry.refused = true;
             response.writeHead(200, { "content-type": "application/json" }).end(
               JSON.stringify({ jsonrpc: "2.0", id: parsed.id, error: { code: -32600, message: "block range is too wide" } }),
             );
@@ -309,6 +329,7 @@ export async function startLimitingProxy(
           }
           const answer = JSON.parse(await forward(body)) as { result?: unknown[] };
           if (limits.maxResults && Array.isArray(answer.result) && answer.result.length > limits.maxResults) {
+            entry.refused = true;
             const suggestedTo = from + Math.max(0, Math.floor(blocks / 3) - 1);
             response.writeHead(200, { "content-type": "application/json" }).end(
               JSON.stringify({
@@ -339,6 +360,12 @@ export async function startLimitingProxy(
   return {
     url: `http://127.0.0.1:${address.port}`,
     requests,
+    get down() {
+      return state.down;
+    },
+    set down(value: boolean) {
+      state.down = value;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -1,11 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Contract } from "ethers";
 import { LOCAL_CHAIN_ID } from "../../src/chain/local-node";
-import { buildCapTable } from "../../src/captable/captable";
 import type { StoDatabase } from "../../src/db/database";
 import { RpcClient } from "../../src/scan/rpc";
 import { TokenScanner, type ScanOptions } from "../../src/scan/scanner";
-import { TRANSFER_TOPIC } from "../../src/scan/transfer-log";
 import {
   deploySecurityToken,
   securityTokenHistory,
@@ -14,6 +11,7 @@ import {
   type History,
   type ScanChain,
 } from "../helpers/scan-fixtures";
+import { expectDatabaseIsTheChain } from "../helpers/scan-expect";
 
 let chain: ScanChain;
 beforeAll(async () => {
@@ -31,34 +29,6 @@ function scanner(db: StoDatabase, tokenAddress: string, extra: Partial<ScanOptio
     retry: { attempts: 3, initialDelayMs: 5, maxDelayMs: 20 },
     ...extra,
   });
-}
-
-/** The database holds exactly the chain's Transfer events, and the cap table matches balanceOf at every block given. */
-async function expectDatabaseIsTheChain(db: StoDatabase, token: Contract, holders: string[], blocks: number[]): Promise<void> {
-  const tokenAddress = await token.getAddress();
-  const { scannedTo } = db.sqlite.prepare("SELECT scanned_to_block AS scannedTo FROM scanned_tokens").get() as { scannedTo: number };
-  const logs = await chain.rpc<{ blockNumber: string; logIndex: string }[]>("eth_getLogs", [
-    { address: tokenAddress, topics: [TRANSFER_TOPIC], fromBlock: "0x0", toBlock: `0x${scannedTo.toString(16)}` },
-  ]);
-  const stored = db.sqlite
-    .prepare("SELECT block_number AS block, log_index AS logIndex FROM token_transfers ORDER BY block_number, log_index")
-    .all() as { block: number; logIndex: number }[];
-  expect(stored).toEqual(logs.map((log) => ({ block: Number(log.blockNumber), logIndex: Number(log.logIndex) })));
-  // No holder is left over from the replaced blocks.
-  const orphans = db.sqlite
-    .prepare("SELECT COUNT(*) AS n FROM token_holders h WHERE NOT EXISTS (SELECT 1 FROM balance_changes c WHERE c.holder_id = h.id)")
-    .get() as { n: number };
-  expect(orphans.n).toBe(0);
-  for (const block of blocks) {
-    const table = buildCapTable(db, { chainId: LOCAL_CHAIN_ID, tokenAddress, atBlock: block, includeEmpty: true });
-    const scanned = new Map(table.entries.map((entry) => [entry.address.toLowerCase(), entry.balance]));
-    for (const holder of holders) {
-      expect(scanned.get(holder) ?? 0n, `balance of ${holder} at block ${block}`).toBe(
-        (await token.balanceOf(holder, { blockTag: block })) as bigint,
-      );
-    }
-    expect(table.accountedSupply).toBe((await token.totalSupply({ blockTag: block })) as bigint);
-  }
 }
 
 async function blockHashes(from: number, to: number): Promise<string[]> {
@@ -107,7 +77,7 @@ describe("token-scan across chain reorganisations", () => {
       expect(rollback.fromBlock).toBeLessThanOrEqual(firstReplaced);
       expect(rescan.toBlock).toBe(await chain.blockNumber());
       const blocks = [forkPoint - 2, forkPoint, ...replacement.blocks, await chain.blockNumber()];
-      await expectDatabaseIsTheChain(temp.db, token, union(common, orphaned, replacement), blocks);
+      await expectDatabaseIsTheChain(chain, temp.db, token, union(common, orphaned, replacement), blocks);
     } finally {
       temp.cleanup();
     }
@@ -127,7 +97,7 @@ describe("token-scan across chain reorganisations", () => {
       const rescan = await scanner(temp.db, tokenAddress).scan();
       expect(rescan.rollbacks.map((rollback) => rollback.reason)).toContain("reorg");
       expect(rescan.token.scannedToBlock).toBe(await chain.blockNumber());
-      await expectDatabaseIsTheChain(temp.db, token, union(common, orphaned, replacement), replacement.blocks);
+      await expectDatabaseIsTheChain(chain, temp.db, token, union(common, orphaned, replacement), replacement.blocks);
     } finally {
       temp.cleanup();
     }
@@ -159,10 +129,10 @@ describe("token-scan across chain reorganisations", () => {
       expect(reorganised).toBe(true);
       expect(result.rollbacks.map((rollback) => rollback.reason)).toContain("reorg");
       expect(replacement).toBeDefined();
-      await expectDatabaseIsTheChain(temp.db, token, union(common, orphaned, replacement as History), [tip - 6, tip]);
+      await expectDatabaseIsTheChain(chain, temp.db, token, union(common, orphaned, replacement as History), [tip - 6, tip]);
       // The remaining blocks after the requested end are picked up by the next run.
       await scanner(temp.db, tokenAddress).scan();
-      await expectDatabaseIsTheChain(temp.db, token, union(common, orphaned, replacement as History), [await chain.blockNumber()]);
+      await expectDatabaseIsTheChain(chain, temp.db, token, union(common, orphaned, replacement as History), [await chain.blockNumber()]);
     } finally {
       temp.cleanup();
     }
