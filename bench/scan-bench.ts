@@ -4,11 +4,11 @@
  * addresses, scans it into a fresh database file and times the cap table at a past block.
  */
 import { performance } from "node:perf_hooks";
-import type { Contract } from "ethers";
 import { LOCAL_CHAIN_ID } from "../src/chain/local-node";
 import { buildCapTable } from "../src/captable/captable";
 import { RpcClient } from "../src/scan/rpc";
 import { TokenScanner } from "../src/scan/scanner";
+import { as } from "../test/helpers/chain";
 import { deploySecurityToken, mined, random, randomAddresses, startScanChain, tempDatabase } from "../test/helpers/scan-fixtures";
 
 async function main(): Promise<void> {
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const perTx = 400;
   const chain = await startScanChain();
   const issuer = chain.wallets[0];
-  const token = await deploySecurityToken(issuer);
+  const token = await deploySecurityToken(chain, issuer);
   await mined(token.issueTokens(10n ** 30n));
   const holders = randomAddresses(holderCount, random(1));
   let created = 0;
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   while (created < events) {
     const count = Math.min(perTx, events - created);
     const receivers = Array.from({ length: count }, (_, index) => holders[(created + index) % holders.length]);
-    await mined((token.connect(issuer) as Contract).batchTransfer(receivers, receivers.map((_, index) => BigInt(index + 1) * 10n ** 15n), { gasLimit: 29_000_000 }));
+    await mined(as(token, issuer).batchTransfer(receivers, receivers.map((_, index) => BigInt(index + 1) * 10n ** 15n), { gasLimit: 29_000_000 }));
     created += count;
     if (pastBlocks.length < 10 && created >= (events / 10) * (pastBlocks.length + 1)) pastBlocks.push(await chain.blockNumber());
   }

@@ -31,6 +31,11 @@ const STEPS: Step[] = [
   { title: "4. Broadcast the transactions", args: () => ["tx-broadcast"] },
   { title: "5. Make sure they ran successfully", args: () => ["tx-update"] },
   { title: "Token summary", args: (values) => ["token-status", `--address=${values.token}`] },
+  { title: "9. Scan all transactions of the security token", args: (values) => ["token-scan", `--token-address=${values.token}`] },
+  {
+    title: "10. View the cap table",
+    args: (values) => ["cap-table", "--identity-file=example-ids.csv", `--token-address=${values.token}`],
+  },
 ];
 
 async function main(): Promise<number> {

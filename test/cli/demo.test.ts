@@ -18,6 +18,7 @@ describe("npm run demo", () => {
     expect(result.stdout).toContain("$ sto --config=myconfig.ini issue");
     expect(result.stdout).toMatch(/success:\d+ +│ +5 │/);
     expect(result.stdout).toContain("Total supply: 10000");
+    expect(result.stdout).toMatch(/\$ sto --config=myconfig.ini cap-table [^\n]*\n[^]*Holder count: +\d+\n/);
     expect(result.stdout).toContain("Demo finished.");
   });
 });

@@ -1,7 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getAddress, type Contract, type Wallet } from "ethers";
+import { getAddress, type Contract } from "ethers";
+import { as, type TestSigner } from "../helpers/chain";
 import { REPO_ROOT, runSto, tempDir, type StoResult } from "../helpers/cli";
 import { deployPlainErc20, deploySecurityToken, mined, startScanChain, type ScanChain } from "../helpers/scan-fixtures";
 
@@ -37,7 +38,7 @@ const tmp = tempDir("sto-captable-");
 let chain: ScanChain;
 let token: Contract;
 let tokenAddress: string;
-let issuer: Wallet, alice: Wallet, bob: Wallet, carol: Wallet, dave: Wallet;
+let issuer: TestSigner, alice: TestSigner, bob: TestSigner, carol: TestSigner, dave: TestSigner;
 const outsider = "0x00000000000000000000000000000000000000aa";
 /** Block and ISO date of each day's transaction. */
 const days: { block: number; date: string }[] = [];
@@ -72,19 +73,18 @@ async function onDay(start: number, day: number, send: () => Promise<void>): Pro
 beforeAll(async () => {
   chain = await startScanChain();
   [issuer, alice, bob, carol, dave] = chain.wallets;
-  token = await deploySecurityToken(issuer);
+  token = await deploySecurityToken(chain, issuer);
   tokenAddress = await token.getAddress();
-  const as = (wallet: Wallet) => token.connect(wallet) as Contract;
   const latest = (await chain.provider.getBlock("latest"))?.timestamp ?? 0;
   const start = Math.ceil(latest / DAY) * DAY + DAY;
   const units = (whole: number) => BigInt(whole) * 10n ** 18n;
-  await onDay(start, 1, () => mined(as(issuer).issueTokens(units(1_000_000))));
+  await onDay(start, 1, () => mined(as(token, issuer).issueTokens(units(1_000_000))));
   await onDay(start, 2, () =>
-    mined(as(issuer).batchTransfer([alice.address, bob.address, carol.address, dave.address, outsider], [units(200_000), units(150_000), units(50_000), units(25_000), units(1)])),
+    mined(as(token, issuer).batchTransfer([alice.address, bob.address, carol.address, dave.address, outsider], [units(200_000), units(150_000), units(50_000), units(25_000), units(1)])),
   );
-  await onDay(start, 3, () => mined(as(carol).transfer(alice.address, units(50_000))));
-  await onDay(start, 4, () => mined(as(issuer).forceTransfer(dave.address, bob.address, units(5_000), "lost key")));
-  await onDay(start, 5, () => mined(as(issuer).burnTokens(units(1_000))));
+  await onDay(start, 3, () => mined(as(token, carol).transfer(alice.address, units(50_000))));
+  await onDay(start, 4, () => mined(as(token, issuer).forceTransfer(dave.address, bob.address, units(5_000), "lost key")));
+  await onDay(start, 5, () => mined(as(token, issuer).burnTokens(units(1_000))));
 });
 
 afterAll(async () => {
@@ -229,7 +229,7 @@ describe("sto cap-table", () => {
   });
 
   it("explains bad input in one line with a non-zero exit", async () => {
-    const plain = await deployPlainErc20(issuer);
+    const plain = await deployPlainErc20(chain, issuer);
     expectOneLineError(
       await sto(["cap-table", "--token-address", await plain.getAddress()]),
       /has not been scanned on this network: run token-scan first/,

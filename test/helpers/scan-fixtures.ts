@@ -8,80 +8,58 @@ import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { Contract, ContractFactory, HDNodeWallet, JsonRpcProvider, Mnemonic, Network, Wallet, type ContractTransactionResponse } from "ethers";
-import { DEVELOPMENT_MNEMONIC, LOCAL_CHAIN_ID, startLocalChain, type LocalChain } from "../../src/chain/local-node";
-import { ContractArtifacts } from "../../src/contracts/artifacts";
+import type { Contract, ContractTransactionResponse, JsonRpcProvider } from "ethers";
 import { openDatabase, type StoDatabase } from "../../src/db/database";
+import { as, startTestChain, type TestChain, type TestSigner } from "./chain";
 
 export interface ScanChain {
   url: string;
   provider: JsonRpcProvider;
   /** Development accounts #0..#9, funded. */
-  wallets: Wallet[];
-  local: LocalChain;
+  wallets: TestSigner[];
+  test: TestChain;
   rpc<T>(method: string, params?: unknown[]): Promise<T>;
+  /** Mines real blocks one by one (hardhat_mine's bulk blocks have no state: eth_getCode answers 0x on them). */
   mine(blocks?: number): Promise<void>;
   blockNumber(): Promise<number>;
+  snapshot(): Promise<string>;
+  /** Restores a snapshot and resets the signers' nonces. */
+  revert(snapshot: string): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startScanChain(): Promise<ScanChain> {
-  const local = await startLocalChain({ port: 0, accounts: 10 });
-  const provider = new JsonRpcProvider(local.url, Network.from(LOCAL_CHAIN_ID), {
-    staticNetwork: Network.from(LOCAL_CHAIN_ID),
-    batchMaxCount: 1,
-    polling: true,
-    pollingInterval: 50,
-    // ethers reuses identical answers for 250 ms by default: two transactions in a row would get one nonce.
-    cacheTimeout: -1,
-  });
-  const mnemonic = Mnemonic.fromPhrase(DEVELOPMENT_MNEMONIC);
-  const wallets = Array.from({ length: 10 }, (_, index) => {
-    const node = HDNodeWallet.fromMnemonic(mnemonic, `m/44'/60'/0'/0/${index}`);
-    return new Wallet(node.privateKey, provider);
-  });
-  const rpc = <T>(method: string, params: unknown[] = []) => provider.send(method, params) as Promise<T>;
+  const test = await startTestChain({ accounts: 10 });
+  const rpc = <T>(method: string, params: unknown[] = []) => test.provider.send(method, params) as Promise<T>;
   return {
-    url: local.url,
-    provider,
-    wallets,
-    local,
+    url: test.url,
+    provider: test.provider,
+    wallets: test.signers,
+    test,
     rpc,
     mine: async (blocks = 1) => {
-      // Real blocks one by one: hardhat_mine's bulk blocks have no state (eth_getCode answers 0x on them).
       for (let i = 0; i < blocks; i++) await rpc("evm_mine");
     },
-    blockNumber: () => provider.getBlockNumber(),
-    close: async () => {
-      provider.destroy();
-      await local.close();
-    },
+    blockNumber: () => test.provider.getBlockNumber(),
+    snapshot: () => test.snapshot(),
+    revert: (snapshot) => test.revert(snapshot),
+    close: () => test.close(),
   };
 }
 
-const artifacts = new ContractArtifacts();
-
-export async function deploy(name: string, args: unknown[], wallet: Wallet): Promise<Contract> {
-  const artifact = artifacts.get(name);
-  const factory = new ContractFactory(artifact.abi, artifact.bytecode, wallet);
-  const contract = await factory.deploy(...args);
-  await contract.waitForDeployment();
-  return contract as Contract;
-}
-
 /** Our SecurityToken, ready for ordinary transfers (an unrestricted transfer agent is set). */
-export async function deploySecurityToken(issuer: Wallet, name = "Moo Corp", symbol = "MOO"): Promise<Contract> {
-  const token = await deploy("SecurityToken", [name, symbol, "https://example.com/moo"], issuer);
-  const agent = await deploy("UnrestrictedTransferAgent", [], issuer);
+export async function deploySecurityToken(chain: ScanChain, issuer: TestSigner, name = "Moo Corp", symbol = "MOO"): Promise<Contract> {
+  const token = await chain.test.deploy("SecurityToken", [name, symbol, "https://example.com/moo"], issuer);
+  const agent = await chain.test.deploy("UnrestrictedTransferAgent", [], issuer);
   await mined(token.setTransferVerifier(await agent.getAddress()));
   return token;
 }
 
-export async function deployPlainErc20(deployer: Wallet, name = "Plain Token", symbol = "PLN"): Promise<Contract> {
-  return deploy("PlainERC20", [name, symbol], deployer);
+export async function deployPlainErc20(chain: ScanChain, deployer: TestSigner, name = "Plain Token", symbol = "PLN"): Promise<Contract> {
+  return chain.test.deploy("PlainERC20", [name, symbol], deployer);
 }
 
-/** Waits for a transaction sent with automine on (mined at once). */
+/** Waits for a transaction and checks it succeeded. */
 export async function mined(sent: Promise<ContractTransactionResponse>): Promise<void> {
   const response = await sent;
   const receipt = await response.wait();
@@ -142,9 +120,8 @@ export async function securityTokenHistory(chain: ScanChain, token: Contract, op
   const amount = (max: bigint) => (max <= 0n ? 0n : (max * BigInt(Math.floor(next() * 1001))) / 1000n);
   const blocks: number[] = [await chain.blockNumber()];
   let events = 0;
-  const as = (wallet: Wallet) => token.connect(wallet) as Contract;
-
-  await mined(as(issuer).issueTokens(10n ** 24n));
+  
+  await mined(as(token, issuer).issueTokens(10n ** 24n));
   events++;
   for (let op = 0; op < options.operations; op++) {
     const roll = next();
@@ -154,7 +131,7 @@ export async function securityTokenHistory(chain: ScanChain, token: Contract, op
       );
       const issuerBalance = (await token.balanceOf(issuer.address)) as bigint;
       const values = receivers.map(() => amount(issuerBalance / BigInt(receivers.length * 4)));
-      await mined(as(issuer).batchTransfer(receivers, values));
+      await mined(as(token, issuer).batchTransfer(receivers, values));
       events += receivers.length;
     } else if (roll < 0.45) {
       const sender = pick(actives);
@@ -163,25 +140,25 @@ export async function securityTokenHistory(chain: ScanChain, token: Contract, op
         (receiver) => receiver !== sender.address.toLowerCase(),
       );
       const values = receivers.map(() => amount(balance / BigInt(receivers.length)));
-      await mined(as(sender).batchTransfer(receivers, values));
+      await mined(as(token, sender).batchTransfer(receivers, values));
       events += receivers.length;
     } else if (roll < 0.6) {
       const sender = pick(actives);
       const balance = (await token.balanceOf(sender.address)) as bigint;
-      await mined(as(sender).transfer(pick(everyone), amount(balance)));
+      await mined(as(token, sender).transfer(pick(everyone), amount(balance)));
       events++;
     } else if (roll < 0.75) {
       const from = pick(passive);
       const balance = (await token.balanceOf(from)) as bigint;
       const to = pick(everyone.filter((address) => address !== from));
-      await mined(as(issuer).forceTransfer(from, to, amount(balance), "lost key recovery"));
+      await mined(as(token, issuer).forceTransfer(from, to, amount(balance), "lost key recovery"));
       events++;
     } else if (roll < 0.85) {
       const balance = (await token.balanceOf(issuer.address)) as bigint;
-      await mined(as(issuer).burnTokens(amount(balance / 10n)));
+      await mined(as(token, issuer).burnTokens(amount(balance / 10n)));
       events++;
     } else if (roll < 0.92) {
-      await mined(as(issuer).issueTokens(amount(10n ** 22n) + 1n));
+      await mined(as(token, issuer).issueTokens(amount(10n ** 22n) + 1n));
       events++;
     } else {
       // Several transactions in one block: the order of events inside a block matters.
@@ -191,11 +168,11 @@ export async function securityTokenHistory(chain: ScanChain, token: Contract, op
         let nonce = await chain.provider.getTransactionCount(issuer.address, "pending");
         for (let i = 0; i < 3; i++) {
           const receiver = pick(passive);
-          sends.push(as(issuer).batchTransfer([receiver, pick(passive)], [amount(10n ** 20n), amount(10n ** 20n)], { nonce: nonce++, gasLimit: 500_000 }));
+          sends.push(as(token, issuer).batchTransfer([receiver, pick(passive)], [amount(10n ** 20n), amount(10n ** 20n)], { nonce: nonce++, gasLimit: 500_000 }));
           events += 2;
         }
         const from = pick(passive);
-        sends.push(as(issuer).forceTransfer(from, issuer.address, 0n, "zero move", { nonce: nonce++, gasLimit: 500_000 }));
+        sends.push(as(token, issuer).forceTransfer(from, issuer.address, 0n, "zero move", { nonce: nonce++, gasLimit: 500_000 }));
         events++;
         await Promise.all(sends);
         await chain.mine();
@@ -220,15 +197,15 @@ export async function plainTokenHistory(chain: ScanChain, token: Contract, optio
   for (let op = 0; op < options.operations; op++) {
     const roll = next();
     if (roll < 0.4) {
-      await mined((token.connect(chain.wallets[0]) as Contract).mint(pick(everyone), BigInt(Math.floor(next() * 1e9)) * 10n ** 12n));
+      await mined(as(token, chain.wallets[0]).mint(pick(everyone), BigInt(Math.floor(next() * 1e9)) * 10n ** 12n));
     } else if (roll < 0.55) {
       const holder = pick(everyone);
       const balance = (await token.balanceOf(holder)) as bigint;
-      await mined((token.connect(chain.wallets[0]) as Contract).burn(holder, balance / BigInt(1 + Math.floor(next() * 3))));
+      await mined(as(token, chain.wallets[0]).burn(holder, balance / BigInt(1 + Math.floor(next() * 3))));
     } else {
       const sender = pick(actives);
       const balance = (await token.balanceOf(sender.address)) as bigint;
-      await mined((token.connect(sender) as Contract).transfer(pick(everyone), balance / BigInt(1 + Math.floor(next() * 4))));
+      await mined(as(token, sender).transfer(pick(everyone), balance / BigInt(1 + Math.floor(next() * 4))));
     }
     events++;
     blocks.push(await chain.blockNumber());

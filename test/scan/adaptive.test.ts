@@ -36,7 +36,7 @@ function scanner(url: string, db: ReturnType<typeof tempDatabase>["db"], tokenAd
 
 describe("token-scan against a node with provider limits", () => {
   it("shrinks ranges the node refuses, learns a range limit, retries rate limits and reads headers without batches", async () => {
-    const token = await deploySecurityToken(chain.wallets[0]);
+    const token = await deploySecurityToken(chain, chain.wallets[0]);
     const history = await securityTokenHistory(chain, token, { seed: 51, operations: 40, passiveHolders: 20 });
     await chain.mine(300); // an empty stretch for the range to grow over
     const proxy = await startLimitingProxy(chain.url, { maxBlocks: 40, maxResults: 60, failEvery: 9, batches: false });
@@ -62,7 +62,7 @@ describe("token-scan against a node with provider limits", () => {
   });
 
   it("stops with a resumable error when the node stays down, and the next run continues", async () => {
-    const token = await deploySecurityToken(chain.wallets[0]);
+    const token = await deploySecurityToken(chain, chain.wallets[0]);
     const history = await securityTokenHistory(chain, token, { seed: 61, operations: 20, passiveHolders: 10 });
     const proxy = await startLimitingProxy(chain.url, {});
     proxies.push(proxy);

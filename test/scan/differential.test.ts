@@ -66,7 +66,7 @@ function sample(blocks: number[], count = 8): number[] {
 
 describe("token-scan differential against the chain", () => {
   it("SecurityToken: issues, batch and ordinary transfers, force transfers, burns among many holders", async () => {
-    const token = await deploySecurityToken(chain.wallets[0]);
+    const token = await deploySecurityToken(chain, chain.wallets[0]);
     const history = await securityTokenHistory(chain, token, { seed: 7, operations: 70, passiveHolders: 60 });
     expect(history.events).toBeGreaterThan(300);
     const temp = tempDatabase();
@@ -87,7 +87,7 @@ describe("token-scan differential against the chain", () => {
   });
 
   it("a plain OpenZeppelin ERC-20: open mints, burns and transfers", async () => {
-    const token = await deployPlainErc20(chain.wallets[0]);
+    const token = await deployPlainErc20(chain, chain.wallets[0]);
     const history = await plainTokenHistory(chain, token, { seed: 11, operations: 60, passiveHolders: 25 });
     const temp = tempDatabase();
     try {

@@ -46,11 +46,11 @@ function union(...histories: History[]): string[] {
 describe("token-scan across chain reorganisations", () => {
   it("drops the replaced blocks and rescans when the chain it scanned was replaced by a longer one", async () => {
     const issuer = chain.wallets[0];
-    const token = await deploySecurityToken(issuer);
+    const token = await deploySecurityToken(chain, issuer);
     const tokenAddress = await token.getAddress();
     const common = await securityTokenHistory(chain, token, { seed: 21, operations: 10, passiveHolders: 15 });
     const forkPoint = await chain.blockNumber();
-    const snapshot = await chain.rpc<string>("evm_snapshot");
+    const snapshot = await chain.snapshot();
     const orphaned = await securityTokenHistory(chain, token, { seed: 22, operations: 12, passiveHolders: 15 });
     const orphanedTip = await chain.blockNumber();
 
@@ -58,7 +58,7 @@ describe("token-scan across chain reorganisations", () => {
     const temp = tempDatabase();
     try {
       await scanner(temp.db, tokenAddress).scan();
-      expect(await chain.rpc<boolean>("evm_revert", [snapshot])).toBe(true);
+      await chain.revert(snapshot);
       expect(await chain.blockNumber()).toBe(forkPoint);
       const replacement = await securityTokenHistory(chain, token, { seed: 23, operations: 8, passiveHolders: 20 });
       await chain.mine(orphanedTip - (await chain.blockNumber()) + 3);
@@ -84,15 +84,15 @@ describe("token-scan across chain reorganisations", () => {
   });
 
   it("handles a replacement chain that is shorter than the scanned one", async () => {
-    const token = await deploySecurityToken(chain.wallets[0]);
+    const token = await deploySecurityToken(chain, chain.wallets[0]);
     const tokenAddress = await token.getAddress();
     const common = await securityTokenHistory(chain, token, { seed: 31, operations: 6, passiveHolders: 10 });
-    const snapshot = await chain.rpc<string>("evm_snapshot");
+    const snapshot = await chain.snapshot();
     const orphaned = await securityTokenHistory(chain, token, { seed: 32, operations: 10, passiveHolders: 10 });
     const temp = tempDatabase();
     try {
       await scanner(temp.db, tokenAddress).scan();
-      await chain.rpc("evm_revert", [snapshot]);
+      await chain.revert(snapshot);
       const replacement = await securityTokenHistory(chain, token, { seed: 33, operations: 3, passiveHolders: 10 });
       const rescan = await scanner(temp.db, tokenAddress).scan();
       expect(rescan.rollbacks.map((rollback) => rollback.reason)).toContain("reorg");
@@ -104,10 +104,10 @@ describe("token-scan across chain reorganisations", () => {
   });
 
   it("notices a reorganisation that happens while it scans", async () => {
-    const token = await deploySecurityToken(chain.wallets[0]);
+    const token = await deploySecurityToken(chain, chain.wallets[0]);
     const tokenAddress = await token.getAddress();
     const common = await securityTokenHistory(chain, token, { seed: 41, operations: 8, passiveHolders: 10 });
-    const snapshot = await chain.rpc<string>("evm_snapshot");
+    const snapshot = await chain.snapshot();
     const orphaned = await securityTokenHistory(chain, token, { seed: 42, operations: 12, passiveHolders: 10 });
     const tip = await chain.blockNumber();
     const temp = tempDatabase();
@@ -121,7 +121,7 @@ describe("token-scan across chain reorganisations", () => {
           // Once the scan has read into the blocks about to be replaced, replace them.
           if (reorganised || scannedTo < tip - 4) return;
           reorganised = true;
-          await chain.rpc("evm_revert", [snapshot]);
+          await chain.revert(snapshot);
           replacement = await securityTokenHistory(chain, token, { seed: 43, operations: 14, passiveHolders: 10 });
           await chain.mine(Math.max(0, tip + 2 - (await chain.blockNumber())));
         },
