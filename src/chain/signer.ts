@@ -45,6 +45,35 @@ export async function loadSigner(
   );
 }
 
+/** The broadcasting account: its address, and its signer when the key is on this machine. */
+export interface BroadcastAccount {
+  address: string;
+  signer?: BroadcastSigner;
+}
+
+/**
+ * The account commands act for. With ethereum-account-address the key stays elsewhere (offline
+ * signing): commands that only prepare, export, import or send signed transactions need no key.
+ */
+export async function loadAccount(
+  config: StoConfig,
+  warn: (message: string) => void,
+  askPassword?: (prompt: string) => Promise<string>,
+): Promise<BroadcastAccount> {
+  if (!config.accountAddress) {
+    const signer = await loadSigner(config, warn, askPassword);
+    return { address: signer.address, signer };
+  }
+  if (!config.privateKey && !config.keystoreFile) return { address: config.accountAddress };
+  const signer = await loadSigner(config, warn, askPassword);
+  if (signer.address !== config.accountAddress) {
+    throw new StoError(
+      `ethereum-account-address ${config.accountAddress} does not match the configured key's address ${signer.address}`,
+    );
+  }
+  return { address: signer.address, signer };
+}
+
 /** The address of the configured account without decrypting a keystore when it is not needed. */
 export function keystoreAddress(file: string): string | undefined {
   try {

@@ -1,11 +1,12 @@
 import readline from "node:readline";
 import { Writable } from "node:stream";
 import { connectChain, type ChainConnection } from "../chain/connection";
-import { loadSigner, type BroadcastSigner } from "../chain/signer";
+import { loadAccount, type BroadcastAccount, type BroadcastSigner } from "../chain/signer";
 import { ContractArtifacts } from "../contracts/artifacts";
 import type { StoConfig } from "../config/resolve";
 import { openDatabase, type StoDatabase } from "../db/database";
 import { checkNetworkChainId } from "../db/networks";
+import { StoError } from "../errors";
 import { Output } from "./output";
 
 /**
@@ -17,7 +18,7 @@ export class CommandContext {
   private database?: StoDatabase;
   private connection?: ChainConnection;
   private contractArtifacts?: ContractArtifacts;
-  private broadcastSigner?: BroadcastSigner;
+  private broadcastAccount?: BroadcastAccount;
 
   constructor(readonly config: StoConfig) {
     this.out = new Output({ json: config.json, quiet: config.quiet, logLevel: config.logLevel });
@@ -48,11 +49,23 @@ export class CommandContext {
     return this.contractArtifacts;
   }
 
-  async signer(): Promise<BroadcastSigner> {
-    if (!this.broadcastSigner) {
-      this.broadcastSigner = await loadSigner(this.config, (message) => this.out.warn(message), askHidden);
+  /** The broadcasting account; its signer only when the key is on this machine. */
+  async account(): Promise<BroadcastAccount> {
+    if (!this.broadcastAccount) {
+      this.broadcastAccount = await loadAccount(this.config, (message) => this.out.warn(message), askHidden);
     }
-    return this.broadcastSigner;
+    return this.broadcastAccount;
+  }
+
+  /** The broadcasting account's signer; an error when only its address is configured. */
+  async signer(): Promise<BroadcastSigner> {
+    const account = await this.account();
+    if (!account.signer) {
+      throw new StoError(
+        `this command signs, but only ethereum-account-address ${account.address} is configured: give its key (STO_ETHEREUM_PRIVATE_KEY or --ethereum-keystore), or sign offline with tx-export / tx-sign / tx-import`,
+      );
+    }
+    return account.signer;
   }
 
   close(): void {

@@ -3,23 +3,31 @@ import type { CommandContext } from "./context";
 
 /** The transaction services' environment for this command: node, database, account, gas settings. */
 export async function txEnvironment(ctx: CommandContext): Promise<TxEnvironment> {
-  return (await signingEnvironment(ctx)) as TxEnvironment;
-}
-
-export async function signingEnvironment(ctx: CommandContext): Promise<SigningEnvironment> {
   const chain = await ctx.chain();
-  const signer = await ctx.signer();
+  const account = await ctx.account();
   return {
     db: ctx.db(),
     provider: chain.provider,
     network: ctx.config.network.name,
     chainId: chain.chainId,
-    address: signer.address,
-    wallet: signer.wallet,
+    address: account.address,
     artifacts: ctx.artifacts(),
     gasLimit: ctx.config.gasLimit,
     gasPriceWei: ctx.config.gasPriceWei,
     autoRestartNonce: ctx.config.autoRestartNonce,
     debug: (message) => ctx.out.debug(message),
   };
+}
+
+/** The environment of a command that signs; an error when the key is not on this machine. */
+export async function signingEnvironment(ctx: CommandContext): Promise<SigningEnvironment> {
+  const env = await txEnvironment(ctx);
+  return { ...env, wallet: (await ctx.signer()).wallet };
+}
+
+/** Signing when the key is here, otherwise only sending what was signed elsewhere. */
+export async function broadcastEnvironment(ctx: CommandContext): Promise<TxEnvironment & Partial<SigningEnvironment>> {
+  const env = await txEnvironment(ctx);
+  const account = await ctx.account();
+  return account.signer ? { ...env, wallet: account.signer.wallet } : env;
 }

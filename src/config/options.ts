@@ -39,6 +39,8 @@ export const GLOBAL_OPTIONS: readonly GlobalOptionSpec[] = [
     description: "private key of the broadcasting account (prefer the STO_ETHEREUM_PRIVATE_KEY environment variable or a keystore)" },
   { key: "ethereum-keystore", attribute: "ethereumKeystore", kind: "path", valueName: "path", env: "STO_ETHEREUM_KEYSTORE",
     description: "encrypted JSON keystore of the broadcasting account; password from STO_KEYSTORE_PASSWORD or a prompt" },
+  { key: "ethereum-account-address", attribute: "ethereumAccountAddress", kind: "string", valueName: "address", env: "STO_ETHEREUM_ACCOUNT_ADDRESS",
+    description: "the broadcasting account's address when its key is not on this machine: prepare, export and broadcast offline-signed transactions" },
   { key: "etherscan-api-key", attribute: "etherscanApiKey", kind: "secret", valueName: "key", env: "STO_ETHERSCAN_API_KEY",
     description: "EtherScan API key used for contract source code verification" },
   { key: "etherscan-api-url", attribute: "etherscanApiUrl", kind: "string", valueName: "url",

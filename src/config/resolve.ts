@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import ini from "ini";
-import { parseUnits } from "ethers";
+import { getAddress, isAddress, parseUnits } from "ethers";
 import { StoError } from "../errors";
 import { GLOBAL_OPTIONS, type GlobalOptionSpec } from "./options";
 import { resolveNetwork, type CustomNetwork, type NetworkDefinition } from "./networks";
@@ -12,6 +12,7 @@ export type LogLevel = "debug" | "info" | "warning" | "error";
 /** Everything a command needs to know about its environment, resolved once per run. */
 export interface StoConfig {
   network: NetworkDefinition;
+  /** Empty when no node is configured for a network that has no default. */
   nodeUrl: string;
   databaseFile: string;
   abiFile?: string;
@@ -21,6 +22,8 @@ export interface StoConfig {
   gasLimit?: bigint;
   privateKey?: Secret;
   keystoreFile?: string;
+  /** Watch-only broadcasting account: its key signs elsewhere (tx-sign). */
+  accountAddress?: string;
   etherscanApiKey?: Secret;
   etherscanApiUrl?: string;
   logLevel: LogLevel;
@@ -76,18 +79,15 @@ export function resolveConfig(
   const network = resolveNetwork(text("network")?.value ?? "local", fromIni.networks);
 
   const nodeUrlOption = text("ethereum-node-url");
-  const nodeUrl = nodeUrlOption?.value || network.defaultNodeUrl;
-  if (!nodeUrl) {
-    throw new StoError(
-      `network ${network.name} needs a node: set ethereum-node-url in the INI file or pass --ethereum-node-url`,
-    );
-  }
-  validateUrl(nodeUrl, nodeUrlOption?.origin ?? "ethereum-node-url");
+  // A missing URL is an error only for commands that connect (tx-sign works offline).
+  const nodeUrl = nodeUrlOption?.value || network.defaultNodeUrl || "";
+  if (nodeUrl) validateUrl(nodeUrl, nodeUrlOption?.origin ?? "ethereum-node-url");
 
   const gasPrice = text("ethereum-gas-price");
   const gasLimit = text("ethereum-gas-limit");
   const privateKey = text("ethereum-private-key");
   const etherscanKey = text("etherscan-api-key");
+  const accountAddress = text("ethereum-account-address");
   const etherscanUrl = text("etherscan-api-url");
   if (etherscanUrl) validateUrl(etherscanUrl.value, etherscanUrl.origin);
 
@@ -100,6 +100,7 @@ export function resolveConfig(
     gasLimit: gasLimit ? parsePositiveInteger(gasLimit.value, gasLimit.origin) : undefined,
     privateKey: privateKey ? new Secret(normalisePrivateKey(privateKey.value, privateKey.origin)) : undefined,
     keystoreFile: text("ethereum-keystore")?.value || undefined,
+    accountAddress: accountAddress ? parseAccountAddress(accountAddress.value, accountAddress.origin) : undefined,
     etherscanApiKey: etherscanKey?.value ? new Secret(etherscanKey.value) : undefined,
     etherscanApiUrl: etherscanUrl?.value || network.etherscanApiUrl,
     logLevel: parseLogLevel(text("log-level")),
@@ -216,6 +217,11 @@ function normalisePrivateKey(value: string, origin: string): string {
   }
   if (/^0+$/.test(hex)) throw new StoError(`${origin}: the private key cannot be zero`);
   return `0x${hex.toLowerCase()}`;
+}
+
+function parseAccountAddress(value: string, origin: string): string {
+  if (!isAddress(value)) throw new StoError(`${origin}: "${truncate(value)}" is not an Ethereum address`);
+  return getAddress(value);
 }
 
 function validateUrl(value: string, origin: string): void {

@@ -34,7 +34,10 @@ const SENDABLE = ["waiting", "dropped"] as const;
  * signature for a nonce that already has one — and resolves "already known" / "nonce too low"
  * answers by looking the recorded hashes up.
  */
-export async function broadcastPending(env: SigningEnvironment, options: BroadcastOptions = {}): Promise<BroadcastReport> {
+export async function broadcastPending(
+  env: TxEnvironment & Partial<SigningEnvironment>,
+  options: BroadcastOptions = {},
+): Promise<BroadcastReport> {
   const balanceWei = await env.provider.getBalance(env.address);
   const account = findAccount(env.db, env.network, env.chainId, env.address);
   if (!account) return { sent: [], alreadyKnown: 0, balanceWei };
@@ -87,13 +90,13 @@ export async function broadcastPending(env: SigningEnvironment, options: Broadca
   return { sent: reload(env, sent.map((row) => row.id)), alreadyKnown, balanceWei };
 }
 
-interface Fees {
+export interface Fees {
   maxFeePerGas?: bigint;
   maxPriorityFeePerGas?: bigint;
 }
 
 /** EIP-1559 fees decided at signing time (not when preparing, which may be days earlier). */
-async function currentFees(env: TxEnvironment): Promise<Fees> {
+export async function currentFees(env: TxEnvironment): Promise<Fees> {
   if (env.gasPriceWei !== undefined) return {};
   const block = await env.provider.getBlock("latest");
   const baseFee = block?.baseFeePerGas ?? 0n;
@@ -111,9 +114,15 @@ async function currentFees(env: TxEnvironment): Promise<Fees> {
  * Signs the rows that have no signature yet and commits all of them in one write transaction:
  * the write-ahead record. Rows signed by an earlier run keep their bytes.
  */
-function signChunk(env: SigningEnvironment, rows: PreparedTransaction[], fees: Fees): PreparedTransaction[] {
+function signChunk(env: TxEnvironment & Partial<SigningEnvironment>, rows: PreparedTransaction[], fees: Fees): PreparedTransaction[] {
+  const wallet = env.wallet;
   const signed = rows.map((row) => {
     if (row.rawTransaction && row.txHash) return row;
+    if (!wallet) {
+      throw new StoError(
+        `transaction nonce ${row.nonce} ("${row.note}") is not signed and no key is configured: sign it offline (tx-export, tx-sign, tx-import) or give the key`,
+      );
+    }
     const unsigned: TransactionLike = {
       type: row.txType,
       chainId: BigInt(row.chainId),
@@ -130,7 +139,7 @@ function signChunk(env: SigningEnvironment, rows: PreparedTransaction[], fees: F
       unsigned.maxPriorityFeePerGas = fees.maxPriorityFeePerGas;
     }
     const transaction = Transaction.from(unsigned);
-    transaction.signature = env.wallet.signingKey.sign(transaction.unsignedHash);
+    transaction.signature = wallet.signingKey.sign(transaction.unsignedHash);
     return {
       ...row,
       rawTransaction: transaction.serialized,

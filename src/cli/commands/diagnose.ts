@@ -14,7 +14,7 @@ export function register(program: Command): void {
     .action(
       action(async (ctx) => {
         const chain = await ctx.chain();
-        const signer = await ctx.signer();
+        const signer = await ctx.account();
         const db = ctx.db();
         const network = ctx.config.network.name;
         const [blockNumber, balance, networkNonce, pendingNonce] = await Promise.all([
@@ -30,7 +30,7 @@ export function register(program: Command): void {
           ["Node", describeNodeUrl(ctx.config.nodeUrl)],
           ["Latest block", String(blockNumber)],
           ["Database", db.file],
-          ["Account", signer.address + (signer.isDevelopmentKey ? " (public development key)" : "")],
+          ["Account", signer.address + (signer.signer?.isDevelopmentKey ? " (public development key)" : signer.signer ? "" : " (watch-only: key not on this machine)")],
           ["Balance", `${formatEth(balance)} ETH`],
           ["Network nonce (mined / pending)", `${networkNonce} / ${pendingNonce}`],
           ["Database next nonce", databaseNonce === undefined ? "(account not used yet)" : String(databaseNonce)],
@@ -45,7 +45,8 @@ export function register(program: Command): void {
           blockNumber,
           database: db.file,
           address: signer.address,
-          isDevelopmentKey: signer.isDevelopmentKey,
+          isDevelopmentKey: signer.signer?.isDevelopmentKey ?? false,
+          watchOnly: !signer.signer,
           balanceWei: balance,
           networkNonce,
           pendingNonce,

@@ -11,9 +11,12 @@ import { register as reference } from "./reference";
 import { register as tokenScan } from "./token-scan";
 import { register as tokenStatus } from "./token-status";
 import { register as txBroadcast } from "./tx-broadcast";
+import { register as txExport } from "./tx-export";
+import { register as txImport } from "./tx-import";
 import { register as txLast } from "./tx-last";
 import { register as txNextNonce } from "./tx-next-nonce";
 import { register as txRestartNonce } from "./tx-restart-nonce";
+import { register as txSign } from "./tx-sign";
 import { register as txUpdate } from "./tx-update";
 import { register as version } from "./version";
 
@@ -31,9 +34,12 @@ export const COMMANDS: ((program: Command) => void)[] = [
   tokenScan,
   tokenStatus,
   txBroadcast,
+  txExport,
+  txImport,
   txLast,
   txNextNonce,
   txRestartNonce,
+  txSign,
   txUpdate,
   version,
 ];

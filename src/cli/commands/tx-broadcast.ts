@@ -3,7 +3,7 @@ import { broadcastPending, formatEth } from "../../tx/broadcast";
 import { unfinishedTransactions } from "../../tx/queries";
 import { action } from "../action";
 import type { CommandContext } from "../context";
-import { signingEnvironment } from "../tx-env";
+import { broadcastEnvironment } from "../tx-env";
 import { printTransactions } from "../tx-table";
 
 export function register(program: Command): void {
@@ -17,7 +17,7 @@ export function register(program: Command): void {
 
 /** Shared with commands that broadcast at once (kyc-manage). */
 export async function broadcastCommand(ctx: CommandContext): Promise<void> {
-  const env = await signingEnvironment(ctx);
+  const env = await broadcastEnvironment(ctx);
   const waiting = unfinishedTransactions(env.db, env.network, env.address).filter((row) => row.status === "waiting" || row.status === "dropped");
   ctx.out.info(`Pending ${waiting.length} transactions for broadcasting in network ${env.network}`);
   const report = await broadcastPending(env, {

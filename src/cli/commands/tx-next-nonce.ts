@@ -8,7 +8,7 @@ export function register(program: Command): void {
     .description("Print next nonce to be consumed.\n\nThe nonce the next prepared transaction of the broadcasting account will get, from the database (or the network's, for an account the database has not used yet).")
     .action(
       action(async (ctx) => {
-        const signer = await ctx.signer();
+        const signer = await ctx.account();
         const chain = await ctx.chain();
         const fromDb = nextNonce({ db: ctx.db(), network: ctx.config.network.name, chainId: chain.chainId, address: signer.address });
         const nonce = fromDb ?? (await chain.provider.getTransactionCount(signer.address, "pending"));

@@ -24,7 +24,7 @@ export const broadcastAccounts = sqliteTable(
   (table) => [uniqueIndex("broadcast_accounts_network_address").on(table.network, table.chainId, table.address)],
 );
 
-export const TX_STATUSES = ["waiting", "broadcasted", "mining", "success", "failed", "dropped", "replaced"] as const;
+export const TX_STATUSES = ["waiting", "broadcasted", "mining", "success", "failed", "dropped", "replaced", "exported"] as const;
 export type TxStatus = (typeof TX_STATUSES)[number];
 
 /**

@@ -1,0 +1,32 @@
+import fs from "node:fs";
+import type { Command } from "commander";
+import { StoError } from "../../errors";
+import { importSignedFile } from "../../offline/exchange";
+import { parseSignedFile } from "../../offline/files";
+import { action } from "../action";
+import { txEnvironment } from "../tx-env";
+import { printTransactions } from "../tx-table";
+
+export function register(program: Command): void {
+  program
+    .command("tx-import")
+    .description(
+      "Record transactions signed offline by tx-sign, after checking each is exactly the transaction prepared (chain id, signer, nonce, receiver, data, value, gas). Then send them with tx-broadcast.",
+    )
+    .requiredOption("--input <file>", "signed transactions from tx-sign")
+    .action(
+      action(async (ctx, options: { input: string }) => {
+        let text: string;
+        try {
+          text = fs.readFileSync(options.input, "utf8");
+        } catch (error) {
+          throw new StoError(`--input ${options.input}: cannot read (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+        }
+        const file = parseSignedFile(text, options.input);
+        const env = await txEnvironment(ctx);
+        const report = importSignedFile(env, file, options.input);
+        ctx.out.info(`Imported ${report.imported.length} signed transactions${report.unchanged ? ` (${report.unchanged} already imported)` : ""}; send them with sto tx-broadcast`);
+        printTransactions(ctx.out, report.imported, { unchanged: report.unchanged });
+      }),
+    );
+}

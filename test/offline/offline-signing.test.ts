@@ -1,0 +1,122 @@
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Contract, Wallet, id } from "ethers";
+import { ContractArtifacts } from "../../src/contracts/artifacts";
+import { runSto } from "../helpers/cli";
+import { startWorld, tokenAddressFrom, type E2eWorld } from "../helpers/e2e";
+
+// Hardhat development account #1: its key is given only to tx-sign, never to a networked command.
+const OFFLINE_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+const OFFLINE_ADDRESS = new Wallet(OFFLINE_KEY).address;
+const artifacts = new ContractArtifacts();
+
+describe("offline signing: tx-export → tx-sign (no node, no database) → tx-import → tx-broadcast", () => {
+  let world: E2eWorld;
+  const watchOnly = ["--ethereum-account-address", OFFLINE_ADDRESS];
+  beforeAll(async () => {
+    world = await startWorld();
+  });
+  afterAll(() => world.close());
+
+  it("issues a token with a key that never touches the networked machine", async () => {
+    const issued = await world.ok(["issue", "--symbol=OFF", "--name=Offline corp", "--url=https://off.example", "--amount=700"], { globals: watchOnly });
+    const token = tokenAddressFrom(issued);
+    const unsentBroadcast = await world.sto(["tx-broadcast"], { globals: watchOnly });
+    expect(unsentBroadcast.code).toBe(1);
+    expect(unsentBroadcast.stderr).toMatch(/not signed and no key is configured: sign it offline/);
+
+    const unsigned = path.join(world.dir, "unsigned.json");
+    await world.ok(["tx-export", "--output", unsigned], { globals: watchOnly });
+    const exported = JSON.parse(fs.readFileSync(unsigned, "utf8")) as { from: string; chainId: number; transactions: { nonce: number }[] };
+    expect(exported).toMatchObject({ from: OFFLINE_ADDRESS, chainId: 31337 });
+    expect(exported.transactions.map((tx) => tx.nonce)).toEqual([0, 1, 2, 3]);
+
+    // The offline machine: no reachable node, no database.
+    const signedFile = path.join(world.dir, "signed.json");
+    const offlineDatabase = path.join(world.dir, "offline-never-created.sqlite");
+    const signed = await runSto(
+      ["--ethereum-node-url", "http://127.0.0.1:9", "--database-file", offlineDatabase, "--ethereum-private-key", OFFLINE_KEY, "tx-sign", "--input", unsigned, "--output", signedFile],
+      { cwd: world.dir },
+    );
+    expect(signed.code, signed.stderr).toBe(0);
+    expect(fs.existsSync(offlineDatabase)).toBe(false);
+    expect(signed.stdout + signed.stderr).not.toContain(OFFLINE_KEY.slice(2));
+
+    const imported = await world.ok(["tx-import", "--input", signedFile], { globals: watchOnly });
+    expect(imported.stdout).toMatch(/Imported 4 signed transactions/);
+    const again = await world.ok(["tx-import", "--input", signedFile], { globals: watchOnly });
+    expect(again.stdout).toMatch(/Imported 0 signed transactions \(4 already imported\)/);
+
+    await world.ok(["tx-broadcast"], { globals: watchOnly });
+    const update = await world.ok(["tx-update"], { globals: watchOnly });
+    expect(update.stdout.match(/success:/g)).toHaveLength(4);
+    const contract = new Contract(token, artifacts.get("SecurityToken").abi, world.provider);
+    expect(await contract.getFunction("balanceOf")(OFFLINE_ADDRESS)).toBe(700n * 10n ** 18n);
+    expect(fs.readFileSync(world.databaseFile).includes(Buffer.from(OFFLINE_KEY.slice(2)))).toBe(false);
+  });
+
+  it("refuses a signed file that is not the transaction prepared", async () => {
+    await world.ok(["kyc-deploy"], { globals: watchOnly });
+    const unsigned = path.join(world.dir, "unsigned2.json");
+    await world.ok(["tx-export", "--output", unsigned], { globals: watchOnly });
+    const document = JSON.parse(fs.readFileSync(unsigned, "utf8")) as { transactions: { data: string }[] };
+    document.transactions[0].data = `${document.transactions[0].data}00`;
+    fs.writeFileSync(unsigned, JSON.stringify(document));
+    const signedFile = path.join(world.dir, "tampered.json");
+    await world.ok(["--ethereum-private-key", OFFLINE_KEY, "tx-sign", "--input", unsigned, "--output", signedFile]);
+    const result = await world.sto(["tx-import", "--input", signedFile], { globals: watchOnly });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/is not the one prepared \(different call data\)/);
+    expect(world.query<{ n: number }>("SELECT count(*) AS n FROM prepared_transactions WHERE raw_transaction IS NULL")[0].n).toBe(1);
+
+    const wrongKey = await world.sto(["tx-sign", "--input", unsigned, "--output", path.join(world.dir, "x.json")]);
+    expect(wrongKey.code).toBe(1);
+    expect(wrongKey.stderr).toMatch(/prepared for 0x70997970C51812dc3A010C7d01b50e0d17dc79C8, but the key is for 0xf39F/);
+  });
+});
+
+describe("tx-export --format safe", () => {
+  it("writes the waiting calls of a Safe account as a Transaction Builder batch", async () => {
+    const world = await startWorld();
+    try {
+      // The issuer deploys KYC from its own account and makes the "Safe" a whitelister.
+      await world.ok(["kyc-deploy"]);
+      await world.ok(["tx-broadcast"]);
+      const kycAddress = world.query<{ contract_address: string }>("SELECT contract_address FROM prepared_transactions")[0].contract_address;
+      const safe = "0x90F79bf6EB2c4f870365E785982E1f101E93b906";
+      const deployer = new Wallet("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80", world.provider);
+      const kyc = new Contract(kycAddress, artifacts.get("BasicKYC").abi, deployer);
+      await (await kyc.getFunction("grantRole")(id("WHITELISTER_ROLE"), safe)).wait();
+
+      const investor = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65";
+      const prepared = await world.ok(["--ethereum-account-address", safe, "kyc-manage", `--whitelist-address=${investor}`]);
+      expect(prepared.stdout).toMatch(/Prepared \(the key is not on this machine\)/);
+      const file = path.join(world.dir, "safe-batch.json");
+      await world.ok(["--ethereum-account-address", safe, "tx-export", "--format", "safe", "--output", file]);
+      const batch = JSON.parse(fs.readFileSync(file, "utf8")) as {
+        version: string;
+        chainId: string;
+        createdAt: number;
+        meta: { createdFromSafeAddress: string; name: string };
+        transactions: { to: string; value: string; data: string | null; contractMethod: { name: string; inputs: { name: string; type: string }[]; payable: boolean }; contractInputsValues: Record<string, string> }[];
+      };
+      expect(batch.version).toBe("1.0");
+      expect(batch.chainId).toBe("31337");
+      expect(Math.abs(batch.createdAt - Date.now())).toBeLessThan(60_000);
+      expect(batch.meta.createdFromSafeAddress).toBe(safe);
+      expect(batch.transactions).toHaveLength(1);
+      expect(batch.transactions[0]).toMatchObject({
+        to: kycAddress,
+        value: "0",
+        contractMethod: { name: "addToWhitelist", inputs: [{ name: "account", type: "address" }], payable: false },
+        contractInputsValues: { account: investor },
+      });
+      expect(world.query<{ status: string }>("SELECT status FROM prepared_transactions ORDER BY id DESC LIMIT 1")[0].status).toBe("exported");
+      const deployment = await world.sto(["--ethereum-account-address", safe, "kyc-deploy"]);
+      expect(deployment.stdout).toMatch(/already deployed/);
+    } finally {
+      await world.close();
+    }
+  });
+});
