@@ -112,22 +112,22 @@ export function buildCapTable(db: StoDatabase, request: CapTableRequest): CapTab
     atBlock = request.atBlock;
   }
   if (request.atTime !== undefined) {
-    const startTime = blockTime(db, token.id, range.from);
-    if (startTime !== undefined && request.atTime < startTime) {
+    const found = lastBlockAtOrBefore(db, token.id, request.atTime, range);
+    if (found === undefined) {
+      const startTime = blockTime(db, token.id, range.from);
+      const when = startTime === undefined ? "" : `, ${isoTime(startTime)}`;
       throw new StoError(
         token.startsAtCreation
-          ? `${isoTime(request.atTime)} is before the token was created (block ${range.from}, ${isoTime(startTime)})`
-          : `${isoTime(request.atTime)} is before the first scanned block ${range.from} (${isoTime(startTime)}): scan with an earlier --start-block`,
+          ? `${isoTime(request.atTime)} is before the token was created (block ${range.from}${when})`
+          : `${isoTime(request.atTime)} is before the first scanned block ${range.from}${when}: scan with an earlier --start-block`,
       );
     }
     if (scannedToTime !== null && request.atTime > scannedToTime) {
       warnings.push(
         `the database is scanned to block ${range.to} (${isoTime(scannedToTime)}); transfers after it are not included: run token-scan to include them`,
       );
-      atBlock = range.to;
-    } else {
-      atBlock = lastBlockAtOrBefore(db, token.id, request.atTime, range) ?? range.from;
     }
+    atBlock = found;
   }
 
   const decimals = token.decimals ?? 0;

@@ -10,7 +10,7 @@ export interface BlockRangeOptions {
 }
 
 export const DEFAULT_BLOCK_RANGE: Required<BlockRangeOptions> = {
-  initial: 1_000,
+  initial: 100,
   max: 200_000,
   targetEvents: 5_000,
 };

@@ -150,6 +150,10 @@ export class TokenScanner {
     }
 
     const fromBlock = getScannedToken(this.db, token.id).scannedToBlock + 1;
+    const startBlock = getScannedToken(this.db, token.id).startBlock;
+    if (end < startBlock) {
+      throw new StoError(`--end-block ${end} is before block ${startBlock}, the first block scanned for this token`);
+    }
     this.options.onStart?.({
       token: getScannedToken(this.db, token.id),
       latestBlock: latest,
@@ -308,7 +312,7 @@ export class TokenScanner {
     while (pending) {
       const fetched = await pending;
       pending = undefined;
-      const decoded = decodeTransferLogs(fetched.logs);
+      const decoded = decodeTransferLogs(fetched.logs, this.options.tokenAddress);
       if (decoded.nonFungible > 0 && decoded.events.length === 0) {
         throw new StoError(
           `${this.options.tokenAddress} emits ERC-721 Transfer events (token ids, not amounts): it is not an ERC-20 token`,
@@ -367,6 +371,9 @@ export class TokenScanner {
     }
     const wanted = new Set<number>();
     for (const block of hashes.keys()) if (!times.has(block)) wanted.add(block);
+    // The first and last block of every chunk: the last anchors the reorg check of the next run,
+    // the first dates the start of the scanned range (for --at-date before the first transfer).
+    wanted.add(from);
     wanted.add(to);
     for (let block = Math.max(from, latest - this.window + 1); block <= to; block++) wanted.add(block);
     const headers = await this.headers([...wanted]);

@@ -44,12 +44,14 @@ export interface DecodeResult {
  * address checksumming (addresses stay lowercase). Accepts the standard layout (from and to indexed,
  * value in data) and the one of early tokens that indexed nothing (from, to, value all in data).
  */
-export function decodeTransferLogs(logs: RawLog[]): DecodeResult {
+export function decodeTransferLogs(logs: RawLog[], address?: string): DecodeResult {
   const events: TransferEvent[] = [];
   let skipped = 0;
   let nonFungible = 0;
+  // A node that ignored the address filter must not mix another token's transfers in.
+  const contract = address?.toLowerCase();
   for (const log of logs) {
-    if (log.removed) continue;
+    if (log.removed || (contract !== undefined && log.address.toLowerCase() !== contract)) continue;
     const topics = log.topics;
     if (topics.length === 0 || topics[0].toLowerCase() !== TRANSFER_TOPIC) {
       skipped++;

@@ -103,6 +103,9 @@ describe("Transfer log decoding", () => {
     ]);
     expect(decoded.nonFungible).toBe(1);
     expect(decoded.skipped).toBe(1);
+    // Logs of another contract (a node ignoring the address filter) are left out.
+    expect(decodeTransferLogs(logs, "0x2").events).toHaveLength(0);
+    expect(decodeTransferLogs(logs, "0x1").events).toHaveLength(2);
   });
 
   it("puts logs in chain order and drops duplicates when a node does not", () => {

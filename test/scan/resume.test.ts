@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LOCAL_CHAIN_ID } from "../../src/chain/local-node";
+import { openDatabase, type StoDatabase } from "../../src/db/database";
+import { StoError } from "../../src/errors";
+import { RpcClient } from "../../src/scan/rpc";
+import { TokenScanner, type ScanOptions } from "../../src/scan/scanner";
+import { deploySecurityToken, securityTokenHistory, startScanChain, tempDatabase, type ScanChain } from "../helpers/scan-fixtures";
+import { expectDatabaseIsTheChain } from "../helpers/scan-expect";
+
+let chain: ScanChain;
+beforeAll(async () => {
+  chain = await startScanChain();
+});
+afterAll(async () => {
+  await chain?.close();
+});
+
+function scanner(db: StoDatabase, tokenAddress: string, extra: Partial<ScanOptions> = {}): TokenScanner {
+  return new TokenScanner(db, new RpcClient(chain.url), { network: "local", chainId: LOCAL_CHAIN_ID, tokenAddress, ...extra });
+}
+
+function contents(db: StoDatabase): unknown[] {
+  return [
+    db.sqlite.prepare("SELECT block_number, log_index, tx_hash, from_address, to_address, value FROM token_transfers ORDER BY 1, 2").all(),
+    db.sqlite
+      .prepare(
+        "SELECT h.address, c.block_number, c.log_index, c.balance FROM balance_changes c JOIN token_holders h ON h.id = c.holder_id ORDER BY 2, 3, 1",
+      )
+      .all(),
+  ];
+}
+
+describe("token-scan ranges", () => {
+  it("rescans from --start-block inside the scanned range to the same database, and refuses gaps", async () => {
+    const token = await deploySecurityToken(chain, chain.wallets[0]);
+    const tokenAddress = await token.getAddress();
+    const history = await securityTokenHistory(chain, token, { seed: 71, operations: 20, passiveHolders: 15 });
+    const temp = tempDatabase();
+    try {
+      const first = await scanner(temp.db, tokenAddress).scan();
+      const before = contents(temp.db);
+      const middle = history.blocks[10];
+      const rescan = await scanner(temp.db, tokenAddress, { startBlock: middle }).scan();
+      expect(rescan.rollbacks).toEqual([{ fromBlock: middle, toBlock: first.toBlock, reason: "start-block" }]);
+      expect(rescan.fromBlock).toBe(middle);
+      expect(contents(temp.db)).toEqual(before);
+
+      await chain.mine(5);
+      const gap = first.toBlock + 3;
+      await expect(scanner(temp.db, tokenAddress, { startBlock: gap }).scan()).rejects.toThrow(
+        new RegExp(`--start-block ${gap} would leave blocks ${first.toBlock + 1}-${gap - 1} unscanned`),
+      );
+      await expect(scanner(temp.db, tokenAddress, { endBlock: first.token.startBlock - 1 }).scan()).rejects.toThrow(
+        /--end-block \d+ is before block \d+, the first block scanned for this token/,
+      );
+      await expectDatabaseIsTheChain(chain, temp.db, token, history.holders, [history.blocks[5], first.toBlock]);
+    } finally {
+      temp.cleanup();
+    }
+  });
+
+  it("lets only one of two simultaneous scans of a token write", async () => {
+    const token = await deploySecurityToken(chain, chain.wallets[0]);
+    const tokenAddress = await token.getAddress();
+    const history = await securityTokenHistory(chain, token, { seed: 81, operations: 15, passiveHolders: 10 });
+    const temp = tempDatabase();
+    const second = openDatabase(temp.file);
+    try {
+      const small = { blockRange: { initial: 2, max: 2 } };
+      const results = await Promise.allSettled([scanner(temp.db, tokenAddress, small).scan(), scanner(second, tokenAddress, small).scan()]);
+      const failed = results.filter((result): result is PromiseRejectedResult => result.status === "rejected");
+      expect(failed).toHaveLength(1);
+      expect(failed[0].reason).toBeInstanceOf(StoError);
+      expect((failed[0].reason as StoError).message).toMatch(/another token-scan of this token wrote to the database at the same time/);
+      await scanner(temp.db, tokenAddress).scan();
+      await expectDatabaseIsTheChain(chain, temp.db, token, history.holders, [history.blocks[7], await chain.blockNumber()]);
+    } finally {
+      second.close();
+      temp.cleanup();
+    }
+  });
+});
