@@ -4,11 +4,17 @@
  */
 export class StoError extends Error {
   readonly exitCode: number;
+  /**
+   * Further problems of the same failure, one line each, printed after the message: e.g. every
+   * bad row of a CSV file, so the user fixes them all in one go instead of one per run.
+   */
+  readonly details: readonly string[];
 
-  constructor(message: string, exitCode: number = ExitCode.UserError) {
+  constructor(message: string, exitCode: number = ExitCode.UserError, details: readonly string[] = []) {
     super(message);
     this.name = "StoError";
     this.exitCode = exitCode;
+    this.details = details;
   }
 }
 

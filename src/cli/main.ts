@@ -27,6 +27,7 @@ function reportError(error: unknown, argv: string[]): number {
   }
   if (error instanceof StoError) {
     process.stderr.write(`error: ${oneLine(error.message)}\n`);
+    for (const detail of error.details) process.stderr.write(`error: ${oneLine(detail)}\n`);
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);

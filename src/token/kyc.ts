@@ -1,19 +1,34 @@
-import { Contract, getAddress, isAddress } from "ethers";
+import { Contract, getAddress } from "ethers";
 import { StoError } from "../errors";
 import type { TxEnvironment } from "../tx/environment";
 import { prepareTransactions } from "../tx/prepare";
 import { latestDeployment } from "../tx/queries";
 import type { PreparedTransaction } from "../db/schema";
 
+/** A checksummed address, or why the text is not one. */
+export type AddressCheck = { address: string } | { reason: string };
+
+/**
+ * Checks an address typed by a user: 0x and 40 hex digits, and when written in mixed case, a valid
+ * EIP-55 checksum (all-lowercase and all-uppercase carry no checksum and are accepted, as ethers
+ * does). One checksum computation per address: this runs for every row of large CSV files.
+ */
+export function checkAddress(value: string): AddressCheck {
+  const text = value.trim();
+  if (!/^0x[0-9a-fA-F]{40}$/.test(text)) return { reason: "not an Ethereum address" };
+  try {
+    return { address: getAddress(text) };
+  } catch {
+    return { reason: "not an Ethereum address (its mixed-case checksum is wrong)" };
+  }
+}
+
 /** Validates and checksums an address given by the user; `origin` names the flag or field. */
 export function parseAddress(value: string, origin: string): string {
-  const text = value.trim();
-  if (!isAddress(text)) {
-    const hint = /^0x[0-9a-fA-F]{40}$/.test(text) ? " (its mixed-case checksum is wrong)" : "";
-    const shown: string = text;
-    throw new StoError(`${origin}: "${shown.slice(0, 50)}" is not an Ethereum address${hint}`);
-  }
-  return getAddress(text);
+  const checked = checkAddress(value);
+  if ("address" in checked) return checked.address;
+  const shown: string = value.trim();
+  throw new StoError(`${origin}: "${shown.slice(0, 50)}" is ${checked.reason}`);
 }
 
 export interface KycDeployResult {

@@ -1,6 +1,8 @@
 import type { Command } from "commander";
 import { register as capTable } from "./cap-table";
 import { register as diagnose } from "./diagnose";
+import { register as distributeMultiple } from "./distribute-multiple";
+import { register as distributeSingle } from "./distribute-single";
 import { register as ethereumCreateAccount } from "./ethereum-create-account";
 import { register as issue } from "./issue";
 import { register as issueLogs } from "./issue-logs";
@@ -24,6 +26,8 @@ import { register as version } from "./version";
 export const COMMANDS: ((program: Command) => void)[] = [
   capTable,
   diagnose,
+  distributeMultiple,
+  distributeSingle,
   ethereumCreateAccount,
   issue,
   issueLogs,

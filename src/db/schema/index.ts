@@ -1,2 +1,3 @@
 export * from "./transactions";
 export * from "./scan";
+export * from "./distribution";

@@ -1,0 +1,47 @@
+import type { Command } from "commander";
+import { prepareDistribution, readDistributionCsv } from "../../distribution";
+import { StoError } from "../../errors";
+import { action } from "../action";
+import { printDistribution } from "../distribution-output";
+import { txEnvironment } from "../tx-env";
+
+interface DistributeMultipleOptions {
+  csvInput: string;
+  address: string;
+  batchSize?: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command("distribute-multiple")
+    .description(
+      "Distribute shares to multiple shareholders whose address info is read from a file.\n\nThe CSV file has the columns external_id,email,name,address,amount (docs/distribution.md). Every row is checked first (addresses, amounts against the token's decimals, unique external_ids, the sender's balance, KYC whitelisting of a restricted token); one bad row prepares nothing. Prepares one transfer per row, or one batchTransfer per --batch-size rows; broadcast them with tx-broadcast. Safe to re-run: an external_id prepared before is skipped, never paid twice.",
+    )
+    .requiredOption("--csv-input <file>", "CSV file for entities receiving tokens")
+    .requiredOption("--address <address>", "Token contract address")
+    .option("--batch-size <receivers>", "pay this many receivers per batchTransfer transaction (less gas per receiver)")
+    .action(
+      action(async (ctx, options: DistributeMultipleOptions) => {
+        const batchSize = parseBatchSize(options.batchSize);
+        const rows = readDistributionCsv(options.csvInput);
+        const env = await txEnvironment(ctx);
+        const result = await prepareDistribution(env, {
+          tokenAddress: options.address,
+          tokenOption: "--address",
+          rows,
+          origin: { kind: "csv", file: options.csvInput },
+          batchSize,
+        });
+        printDistribution(ctx.out, env.network, result);
+      }),
+    );
+}
+
+function parseBatchSize(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
+    throw new StoError(`--batch-size: "${text.slice(0, 20)}" must be a whole number of receivers, 1 or more`);
+  }
+  return Number(text);
+}

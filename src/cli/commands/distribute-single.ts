@@ -1,0 +1,48 @@
+import type { Command } from "commander";
+import { prepareDistribution } from "../../distribution";
+import { action } from "../action";
+import { printDistribution } from "../distribution-output";
+import { txEnvironment } from "../tx-env";
+
+interface DistributeSingleOptions {
+  tokenAddress: string;
+  toAddress: string;
+  externalId: string;
+  email: string;
+  name: string;
+  amount: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command("distribute-single")
+    .description(
+      "Send out tokens to one individual shareholder.\n\nThe same checks and bookkeeping as one row of distribute-multiple: running it again with the same external id prepares nothing new; the same external id with another receiver or amount is refused. Broadcast with tx-broadcast.",
+    )
+    .requiredOption("--token-address <address>", "Token contract address")
+    .requiredOption("--to-address <address>", "Receiver")
+    .requiredOption("--external-id <id>", "External id string for this transaction - no duplicates allowed")
+    .requiredOption("--email <email>", "Receiver email (for audit log only)")
+    .requiredOption("--name <name>", "Receiver name (for audit log only)")
+    .requiredOption("--amount <amount>", "Amount of tokens as a decimal number")
+    .action(
+      action(async (ctx, options: DistributeSingleOptions) => {
+        const env = await txEnvironment(ctx);
+        const result = await prepareDistribution(env, {
+          tokenAddress: options.tokenAddress,
+          tokenOption: "--token-address",
+          rows: [
+            {
+              externalId: options.externalId,
+              email: options.email,
+              name: options.name,
+              address: options.toAddress,
+              amount: options.amount,
+            },
+          ],
+          origin: { kind: "options", command: "distribute-single" },
+        });
+        printDistribution(ctx.out, env.network, result);
+      }),
+    );
+}

@@ -1,0 +1,49 @@
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { preparedTransactions } from "./transactions";
+
+/**
+ * One payment of a distribution: a receiver paid `amount` base units of a token for the business
+ * event `external_id`, by the transaction `transaction_id` (a `transfer`, or a `batchTransfer`
+ * paying several rows). Written in the same database transaction as the transaction it points to.
+ *
+ * A payment is active while `superseded_at` is null. At most one active payment exists per
+ * (network, token, external_id): that is what makes re-running a distribution safe. A payment whose
+ * transaction failed on chain is superseded when the row is prepared again; the old row stays for
+ * the audit trail.
+ */
+export const distributionPayments = sqliteTable(
+  "distribution_payments",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    network: text("network").notNull(),
+    chainId: integer("chain_id").notNull(),
+    /** Checksummed token contract address. */
+    tokenAddress: text("token_address").notNull(),
+    externalId: text("external_id").notNull(),
+    /** Checksummed receiver address. */
+    receiver: text("receiver").notNull(),
+    /** Base units (the token's decimals applied) as decimal text, exact. */
+    amount: text("amount").notNull(),
+    /** For the audit log only. */
+    email: text("email").notNull(),
+    name: text("name").notNull(),
+    /** Where the row came from: `file.csv:12` or `distribute-single`. */
+    source: text("source").notNull(),
+    transactionId: integer("transaction_id")
+      .notNull()
+      .references(() => preparedTransactions.id),
+    createdAt: text("created_at").notNull(),
+    /** Set when the payment failed on chain and its row was prepared again. */
+    supersededAt: text("superseded_at"),
+  },
+  (table) => [
+    uniqueIndex("distribution_payments_active")
+      .on(table.network, table.tokenAddress, table.externalId)
+      .where(sql`${table.supersededAt} IS NULL`),
+    index("distribution_payments_transaction").on(table.transactionId),
+  ],
+);
+
+export type DistributionPayment = typeof distributionPayments.$inferSelect;
+export type NewDistributionPayment = typeof distributionPayments.$inferInsert;

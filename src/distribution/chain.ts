@@ -1,0 +1,159 @@
+import { Contract, Interface, ZeroAddress } from "ethers";
+import { StoError } from "../errors";
+import type { TxEnvironment } from "../tx/environment";
+import type { RowProblem } from "./problems";
+import type { ValidRow } from "./validate";
+
+/** What a distribution needs to know about the token and the sender, read at one block. */
+export interface TokenState {
+  address: string;
+  decimals: number;
+  /** The token's transfer verifier; absent for a plain ERC-20 (then there is no batchTransfer). */
+  verifier?: string;
+  /** The KYC contract when the verifier is a RestrictedTransferAgent. */
+  kyc?: string;
+  /** Checkpoints make first transfers after them write history: more gas. Unknown = assume some. */
+  checkpointId?: bigint;
+  /** The sender's token balance at `blockNumber`. */
+  balance: bigint;
+  blockNumber: number;
+  /** The sender's transaction count at `blockNumber`: transactions with a lower nonce are mined. */
+  minedNonce: number;
+  blockGasLimit: bigint;
+}
+
+/**
+ * Reads the token and the sender's position with a handful of calls, all at the same block, so that
+ * the balance and the mined nonce agree with each other.
+ */
+export async function readTokenState(env: TxEnvironment, tokenAddress: string, origin: string): Promise<TokenState> {
+  if ((await env.provider.getCode(tokenAddress)) === "0x") {
+    throw new StoError(
+      `${origin} ${tokenAddress}: no contract there on ${env.network} (if you issued it just now: sto tx-broadcast, then sto tx-update)`,
+    );
+  }
+  const block = await env.provider.getBlock("latest");
+  if (!block) throw new StoError(`the node of ${env.network} returned no latest block`);
+  const blockTag = block.number;
+  const token = new Contract(tokenAddress, env.artifacts.get("SecurityToken").abi, env.provider);
+  const read = async <T>(method: string, ...args: unknown[]): Promise<T | undefined> => {
+    try {
+      return (await token.getFunction(method)(...args, { blockTag })) as T;
+    } catch {
+      return undefined;
+    }
+  };
+  const [decimals, balance, verifier, checkpointId, minedNonce] = await Promise.all([
+    read<bigint>("decimals"),
+    read<bigint>("balanceOf", env.address),
+    read<string>("transferVerifier"),
+    read<bigint>("currentCheckpointId"),
+    env.provider.getTransactionCount(env.address, blockTag),
+  ]);
+  if (decimals === undefined || balance === undefined) {
+    throw new StoError(`${origin} ${tokenAddress}: the contract there is not an ERC-20 token (no decimals() or balanceOf())`);
+  }
+  if (verifier === ZeroAddress) {
+    throw new StoError(`${origin} ${tokenAddress}: the token has no transfer verifier set, so every transfer would revert`);
+  }
+  let kyc: string | undefined;
+  if (verifier !== undefined) {
+    const agent = new Contract(verifier, env.artifacts.get("RestrictedTransferAgent").abi, env.provider);
+    try {
+      kyc = (await agent.getFunction("kyc")({ blockTag })) as string;
+    } catch {
+      // Not a RestrictedTransferAgent: another policy, checked through verifyBatch/verify only.
+    }
+  }
+  return {
+    address: tokenAddress,
+    decimals: Number(decimals),
+    verifier,
+    kyc,
+    checkpointId,
+    balance,
+    blockNumber: block.number,
+    minedNonce,
+    blockGasLimit: block.gasLimit,
+  };
+}
+
+/** Addresses per verifyBatch call: one call checks this many receivers. */
+const VERIFY_CHUNK = 500;
+
+export interface RestrictionReport {
+  /** The sender itself may not send (restricted token, sender not whitelisted). */
+  senderProblem?: RowProblem;
+  /** One problem per row whose receiver the token's transfer verifier would refuse. */
+  problems: RowProblem[];
+}
+
+/**
+ * Finds the rows the token's transfer verifier would refuse, before anything is prepared: on a
+ * restricted token, every receiver (and the sender) must be whitelisted in its KYC contract.
+ * The common case costs one verifyBatch call per 500 receivers; only a chunk that is refused is
+ * looked at address by address to name the rows.
+ */
+export async function checkTransferRestrictions(env: TxEnvironment, state: TokenState, rows: readonly ValidRow[]): Promise<RestrictionReport> {
+  if (!state.verifier || rows.length === 0) return { problems: [] };
+  const blockTag = state.blockNumber;
+  const verifierAbi = new Interface([
+    "function verify(address from, address to, uint256 value) view returns (bool)",
+    "function verifyBatch(address from, address[] to) view returns (bool)",
+  ]);
+  const verifier = new Contract(state.verifier, verifierAbi, env.provider);
+  const kyc = state.kyc ? new Contract(state.kyc, env.artifacts.get("BasicKYC").abi, env.provider) : undefined;
+  const report: RestrictionReport = { problems: [] };
+
+  let senderAllowed = true;
+  if (kyc) {
+    senderAllowed = (await kyc.getFunction("isWhitelisted")(env.address, { blockTag })) as boolean;
+    if (!senderAllowed) {
+      report.senderProblem = {
+        reason: `the broadcasting account ${env.address} is not whitelisted in KYC contract ${state.kyc} of this restricted token, so it cannot send: sto kyc-manage --whitelist-address=${env.address}`,
+      };
+    }
+  }
+
+  // One check per distinct receiver; rows repeat receivers.
+  const rowsByReceiver = new Map<string, ValidRow[]>();
+  for (const row of rows) {
+    const list = rowsByReceiver.get(row.receiver);
+    if (list) list.push(row);
+    else rowsByReceiver.set(row.receiver, [row]);
+  }
+  const receivers = [...rowsByReceiver.keys()];
+  const chunks: string[][] = [];
+  for (let start = 0; start < receivers.length; start += VERIFY_CHUNK) chunks.push(receivers.slice(start, start + VERIFY_CHUNK));
+
+  // With the sender refused, verifyBatch says no to everything: go straight to the receivers.
+  const refusedChunks = senderAllowed
+    ? (
+        await Promise.all(
+          chunks.map(async (chunk) => ((await verifier.getFunction("verifyBatch")(env.address, chunk, { blockTag })) as boolean) ? [] : [chunk]),
+        )
+      ).flat()
+    : kyc
+      ? chunks
+      : [];
+
+  for (const chunk of refusedChunks) {
+    const verdicts = await Promise.all(
+      chunk.map(async (receiver): Promise<[string, boolean]> => {
+        if (kyc) return [receiver, (await kyc.getFunction("isWhitelisted")(receiver, { blockTag })) as boolean];
+        const first = (rowsByReceiver.get(receiver) as ValidRow[])[0];
+        return [receiver, (await verifier.getFunction("verify")(env.address, receiver, first.amount, { blockTag })) as boolean];
+      }),
+    );
+    for (const [receiver, allowed] of verdicts) {
+      if (allowed) continue;
+      const reason = kyc
+        ? `not whitelisted in KYC contract ${state.kyc} of this restricted token (sto kyc-manage --whitelist-address=${receiver})`
+        : `the token's transfer verifier ${state.verifier} refuses transfers to this address`;
+      for (const row of rowsByReceiver.get(receiver) as ValidRow[]) {
+        report.problems.push({ row: row.row, field: "address", value: receiver, reason });
+      }
+    }
+  }
+  return report;
+}

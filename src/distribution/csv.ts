@@ -1,0 +1,116 @@
+import fs from "node:fs";
+import { CsvError, parse } from "csv-parse/sync";
+import { DISTRIBUTION_COLUMNS, DistributionRejected, type DistributionField, type DistributionOrigin } from "./problems";
+
+/** One row of distribution input as typed by the user, before validation. */
+export interface DistributionInputRow {
+  /** Spreadsheet row number (header = 1); absent for distribute-single. */
+  row?: number;
+  externalId: string;
+  email: string;
+  name: string;
+  address: string;
+  amount: string;
+}
+
+/**
+ * Reads a distribution CSV file: UTF-8 with or without a byte order mark, CRLF, LF or CR line ends
+ * (even mixed), a header row naming at least the columns external_id, email, name, address and
+ * amount exactly (in any order; other columns are ignored), then one row per payment.
+ * Blank rows are skipped. Problems with the file as a whole stop here with a one-line error; the
+ * values of the rows are checked later, against the token.
+ */
+export function readDistributionCsv(file: string): DistributionInputRow[] {
+  const origin: DistributionOrigin = { kind: "csv", file };
+  const fail = (reason: string, row?: number): never => {
+    throw new DistributionRejected(origin, [{ row, reason }]);
+  };
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory, not a CSV file" : `cannot read (${code ?? String(error)})`;
+    return fail(reason);
+  }
+  if (bytes.length === 0) {
+    return fail(`the file is empty (0 bytes): expected a header row ${DISTRIBUTION_COLUMNS.join(",")} and one row per payment`);
+  }
+  const text = decodeText(bytes, fail);
+
+  let records: { record: string[]; info: { records: number } }[];
+  try {
+    records = parse(text, {
+      bom: true,
+      info: true,
+      relax_column_count: true,
+      // Both orders and a lone CR: files edited on several systems mix line ends, and csv-parse
+      // would otherwise take the first one it sees as the only record delimiter.
+      record_delimiter: ["\r\n", "\n", "\r"],
+    }) as unknown as { record: string[]; info: { records: number } }[];
+  } catch (error) {
+    if (error instanceof CsvError) {
+      const line = (error as CsvError & { lines?: number }).lines;
+      return fail(`not valid CSV: ${error.message}`, typeof line === "number" ? line : undefined);
+    }
+    throw error;
+  }
+
+  const nonBlank = records.filter(({ record }) => record.some((cell) => cell.trim() !== ""));
+  if (nonBlank.length === 0) {
+    return fail(`the file has no header row: expected ${DISTRIBUTION_COLUMNS.join(",")}`);
+  }
+  const [header, ...rows] = nonBlank;
+  const columns = columnIndexes(header.record, header.info.records, fail);
+  if (rows.length === 0) {
+    return fail(`the file has a header but no payment rows`);
+  }
+  return rows.map(({ record, info }) => ({
+    row: info.records,
+    externalId: record[columns.external_id] ?? "",
+    email: record[columns.email] ?? "",
+    name: record[columns.name] ?? "",
+    address: record[columns.address] ?? "",
+    amount: record[columns.amount] ?? "",
+  }));
+}
+
+/** Strict UTF-8: a file that is not text is refused rather than read as garbage rows. */
+function decodeText(bytes: Buffer, fail: (reason: string) => never): string {
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    return fail("the file is UTF-16 text: save it as CSV in UTF-8");
+  }
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) return fail(`not a text CSV file (binary content: a zero byte at offset ${nul})`);
+  try {
+    // fatal: invalid UTF-8 throws; the BOM is kept for csv-parse to remove.
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    return fail("not a UTF-8 text file (binary content, or another encoding such as Latin-1): save it as CSV in UTF-8");
+  }
+}
+
+/** Where each required column is; header names are matched exactly (surrounding spaces aside). */
+function columnIndexes(header: string[], row: number, fail: (reason: string, row?: number) => never): Record<DistributionField, number> {
+  const names = header.map((name) => name.trim());
+  const indexes = {} as Record<DistributionField, number>;
+  const missing: string[] = [];
+  for (const column of DISTRIBUTION_COLUMNS) {
+    const found = names.flatMap((name, index) => (name === column ? [index] : []));
+    if (found.length > 1) fail(`the header names column ${column} ${found.length} times`, row);
+    if (found.length === 0) missing.push(column);
+    else indexes[column] = found[0];
+  }
+  if (missing.length > 0) {
+    const shown = names.join(",").slice(0, 120);
+    const hints: string[] = [];
+    const caseOnly = missing.filter((column) => names.some((name) => name.toLowerCase() === column));
+    if (caseOnly.length > 0) hints.push(`header names are case-sensitive: write ${caseOnly.join(", ")} in lowercase`);
+    if (names.length === 1 && /[;\t]/.test(names[0])) hints.push("columns must be separated by commas");
+    fail(
+      `missing ${missing.length === 1 ? "column" : "columns"} ${missing.join(", ")} in the header "${shown}"${hints.length ? ` (${hints.join("; ")})` : ""}`,
+      row,
+    );
+  }
+  return indexes;
+}

@@ -1,0 +1,165 @@
+import type { Statement } from "better-sqlite3";
+import type { StoDatabase } from "../db/database";
+import type { TxStatus } from "../db/schema";
+
+/** Statuses of a transaction that may still be mined (dropped ones are sent again by tx-broadcast). */
+export const UNMINED_STATUSES: readonly TxStatus[] = ["waiting", "broadcasted", "mining", "dropped"];
+
+/**
+ * A transaction status after which the payment may be prepared again: it reverted (or its nonce
+ * was used by another transaction), so nothing was paid. Every other status counts as prepared:
+ * never pay an external_id twice.
+ */
+export const RETRYABLE_STATUSES: readonly TxStatus[] = ["failed"];
+
+/** The active payment of an external_id, with the state of its transaction. */
+export interface ExistingPayment {
+  id: number;
+  externalId: string;
+  receiver: string;
+  amount: bigint;
+  transactionId: number;
+  status: TxStatus;
+  nonce: number;
+  txHash: string | null;
+}
+
+interface PaymentRow {
+  id: number;
+  external_id: string;
+  receiver: string;
+  amount: string;
+  transaction_id: number;
+  status: TxStatus;
+  nonce: number;
+  tx_hash: string | null;
+}
+
+/** SQLite binds at most 32766 parameters; stay well below with room for the fixed ones. */
+const LOOKUP_CHUNK = 500;
+
+/**
+ * The active payments of `externalIds` for a token: indexed lookups in chunks, so the cost grows
+ * with the file, not with the token's whole history.
+ */
+export function activePayments(db: StoDatabase, network: string, tokenAddress: string, externalIds: readonly string[]): Map<string, ExistingPayment> {
+  const found = new Map<string, ExistingPayment>();
+  const statements = new Map<number, Statement<unknown[], PaymentRow>>();
+  for (let start = 0; start < externalIds.length; start += LOOKUP_CHUNK) {
+    const chunk = externalIds.slice(start, start + LOOKUP_CHUNK);
+    let statement = statements.get(chunk.length);
+    if (!statement) {
+      statement = db.sqlite.prepare<unknown[], PaymentRow>(
+        `SELECT p.id, p.external_id, p.receiver, p.amount, p.transaction_id, t.status, t.nonce, t.tx_hash
+           FROM distribution_payments p JOIN prepared_transactions t ON t.id = p.transaction_id
+          WHERE p.network = ? AND p.token_address = ? AND p.superseded_at IS NULL
+            AND p.external_id IN (${chunk.map(() => "?").join(",")})`,
+      );
+      statements.set(chunk.length, statement);
+    }
+    for (const row of statement.all(network, tokenAddress, ...chunk)) {
+      found.set(row.external_id, {
+        id: row.id,
+        externalId: row.external_id,
+        receiver: row.receiver,
+        amount: BigInt(row.amount),
+        transactionId: row.transaction_id,
+        status: row.status,
+        nonce: row.nonce,
+        txHash: row.tx_hash,
+      });
+    }
+  }
+  return found;
+}
+
+/**
+ * Tokens this database has prepared to send from `sender` that have not left its balance yet:
+ * active payments whose transaction is not mined (nonce at or above the sender's mined nonce at the
+ * block the balance was read). A transaction that was mined but not yet seen by tx-update is thus
+ * not counted twice, and one that reverted never counts. Summed as bigints: SQLite integers are 64-bit.
+ */
+export function unminedOutflow(db: StoDatabase, network: string, tokenAddress: string, sender: string, minedNonce: number): bigint {
+  const rows = db.sqlite
+    .prepare(
+      `SELECT p.amount FROM distribution_payments p JOIN prepared_transactions t ON t.id = p.transaction_id
+        WHERE p.network = ? AND p.token_address = ? AND p.superseded_at IS NULL
+          AND t.from_address = ? AND t.nonce >= ? AND t.status IN (${UNMINED_STATUSES.map(() => "?").join(",")})`,
+    )
+    .pluck()
+    .all(network, tokenAddress, sender, minedNonce, ...UNMINED_STATUSES) as string[];
+  return rows.reduce((sum, amount) => sum + BigInt(amount), 0n);
+}
+
+/** Whether the sender has transactions in this database that may not be mined yet. */
+export function hasUnminedTransactions(db: StoDatabase, network: string, sender: string): boolean {
+  return (
+    db.sqlite
+      .prepare(
+        `SELECT 1 FROM prepared_transactions WHERE network = ? AND from_address = ? AND status IN (${UNMINED_STATUSES.map(() => "?").join(",")}) LIMIT 1`,
+      )
+      .get(network, sender, ...UNMINED_STATUSES) !== undefined
+  );
+}
+
+/** A payment to record together with the transaction that makes it. */
+export interface PaymentRecord {
+  network: string;
+  chainId: number;
+  tokenAddress: string;
+  externalId: string;
+  receiver: string;
+  amount: bigint;
+  email: string;
+  name: string;
+  source: string;
+  transactionId: number;
+  /** The failed payment this one replaces, if any. */
+  supersedes?: number;
+}
+
+/** Another process prepared some of the same payments between our reading and our writing. */
+export class ConcurrentDistribution extends Error {
+  constructor() {
+    super("another sto process prepared payments of this distribution at the same time");
+    this.name = "ConcurrentDistribution";
+  }
+}
+
+/**
+ * Writes payments; must run inside the write transaction that inserts their transactions (the
+ * prepare pipeline's afterInsert). Prepared statements in a loop: constant work per row.
+ * The partial unique index on active payments is the guard against paying an external_id twice;
+ * tripping it (a concurrent run) aborts the whole write.
+ */
+export function recordPayments(db: StoDatabase, payments: readonly PaymentRecord[], now: string): void {
+  const supersede = db.sqlite.prepare("UPDATE distribution_payments SET superseded_at = ? WHERE id = ? AND superseded_at IS NULL");
+  const insert = db.sqlite.prepare(
+    `INSERT INTO distribution_payments
+       (network, chain_id, token_address, external_id, receiver, amount, email, name, source, transaction_id, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  try {
+    for (const payment of payments) {
+      if (payment.supersedes !== undefined && supersede.run(now, payment.supersedes).changes !== 1) {
+        throw new ConcurrentDistribution();
+      }
+      insert.run(
+        payment.network,
+        payment.chainId,
+        payment.tokenAddress,
+        payment.externalId,
+        payment.receiver,
+        payment.amount.toString(),
+        payment.email,
+        payment.name,
+        payment.source,
+        payment.transactionId,
+        now,
+      );
+    }
+  } catch (error) {
+    if ((error as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") throw new ConcurrentDistribution();
+    throw error;
+  }
+}

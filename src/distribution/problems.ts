@@ -1,0 +1,72 @@
+import { StoError } from "../errors";
+
+/** The columns of a distribution CSV file, in the order of the example file. */
+export const DISTRIBUTION_COLUMNS = ["external_id", "email", "name", "address", "amount"] as const;
+export type DistributionField = (typeof DISTRIBUTION_COLUMNS)[number];
+
+/** Where the rows of a distribution come from: a CSV file, or the options of distribute-single. */
+export type DistributionOrigin = { kind: "csv"; file: string } | { kind: "options"; command: string };
+
+/** What is wrong with one row (or, without `row`, with the whole input). */
+export interface RowProblem {
+  /** Row number as a spreadsheet shows it: the header is row 1. Absent for file-level problems. */
+  row?: number;
+  field?: DistributionField;
+  value?: string;
+  reason: string;
+}
+
+/** distribute-single names its options after the CSV columns, except the receiver. */
+const OPTION_OF_FIELD: Record<DistributionField, string> = {
+  external_id: "--external-id",
+  email: "--email",
+  name: "--name",
+  address: "--to-address",
+  amount: "--amount",
+};
+
+/** A value quoted for an error line: escaped (control characters, quotes) and shortened. */
+export function quoteValue(value: string): string {
+  const shown = value.length > 60 ? `${value.slice(0, 57)}...` : value;
+  return JSON.stringify(shown);
+}
+
+/** One line per problem: `file.csv:7: field amount "1.5x": not a positive decimal number`. */
+export function formatProblem(origin: DistributionOrigin, problem: RowProblem): string {
+  const valuePart = problem.value !== undefined ? ` ${quoteValue(problem.value)}` : "";
+  if (origin.kind === "options") {
+    if (!problem.field) return `${origin.command}: ${problem.reason}`;
+    return `${OPTION_OF_FIELD[problem.field]}${valuePart}: ${problem.reason}`;
+  }
+  const where = problem.row !== undefined ? `${origin.file}:${problem.row}` : origin.file;
+  if (!problem.field) return `${where}: ${problem.reason}`;
+  return `${where}: field ${problem.field}${valuePart}: ${problem.reason}`;
+}
+
+/**
+ * The input of a distribution was refused: nothing was prepared. One problem is reported on one
+ * line; several get a summary line and then one line each, all of them, so that a spreadsheet can
+ * be fixed in one pass.
+ */
+export class DistributionRejected extends StoError {
+  readonly problems: readonly RowProblem[];
+
+  constructor(origin: DistributionOrigin, problems: RowProblem[]) {
+    const sorted = [...problems].sort((a, b) => (a.row ?? 0) - (b.row ?? 0));
+    const lines = sorted.map((problem) => formatProblem(origin, problem));
+    const [message, details] = lines.length === 1 ? [`${lines[0]} (nothing prepared)`, []] : [summary(origin, sorted), lines];
+    super(message, undefined, details);
+    this.name = "DistributionRejected";
+    this.problems = sorted;
+  }
+}
+
+function summary(origin: DistributionOrigin, problems: RowProblem[]): string {
+  const rows = new Set(problems.filter((problem) => problem.row !== undefined).map((problem) => problem.row)).size;
+  if (origin.kind === "options") return `${origin.command}: ${problems.length} invalid options, nothing prepared`;
+  const fileLevel = problems.length - problems.filter((problem) => problem.row !== undefined).length;
+  const parts = [];
+  if (rows > 0) parts.push(`${rows} invalid ${rows === 1 ? "row" : "rows"}`);
+  if (fileLevel > 0) parts.push(`${fileLevel} ${fileLevel === 1 ? "problem" : "problems"} with the whole file`);
+  return `${origin.file}: ${parts.join(" and ")}, nothing prepared`;
+}

@@ -1,0 +1,308 @@
+import { Interface } from "ethers";
+import { nowIso } from "../db/database";
+import type { PreparedTransaction } from "../db/schema";
+import { StoError } from "../errors";
+import { formatTokenAmount } from "../token/amounts";
+import { parseAddress } from "../token/kyc";
+import type { TxEnvironment } from "../tx/environment";
+import { prepareTransactions } from "../tx/prepare";
+import { describeRevert } from "../tx/revert-reason";
+import { checkTransferRestrictions, readTokenState, type TokenState } from "./chain";
+import type { DistributionInputRow } from "./csv";
+import { batchGasLimit, gasModel, largestBatchWithin, scaled, transferGasLimit } from "./gas";
+import {
+  ConcurrentDistribution,
+  RETRYABLE_STATUSES,
+  activePayments,
+  hasUnminedTransactions,
+  recordPayments,
+  unminedOutflow,
+  type ExistingPayment,
+  type PaymentRecord,
+} from "./payments";
+import { DistributionRejected, type DistributionOrigin, type RowProblem } from "./problems";
+import { validateRows, type ValidRow } from "./validate";
+
+export interface DistributionRequest {
+  /** The token contract as the user gave it; checked here. */
+  tokenAddress: string;
+  /** The option that named the token, for messages (`--address`, `--token-address`). */
+  tokenOption: string;
+  rows: readonly DistributionInputRow[];
+  origin: DistributionOrigin;
+  /** Receivers per `batchTransfer`; absent: one `transfer` per row. */
+  batchSize?: number;
+}
+
+export interface DistributionResult {
+  tokenAddress: string;
+  decimals: number;
+  /** Transactions prepared by this run, in nonce order; empty when every row was prepared before. */
+  prepared: PreparedTransaction[];
+  /** Rows prepared by this run (including retried ones). */
+  newRows: number;
+  /** Rows whose earlier transaction failed on chain and that were prepared again now. */
+  retriedRows: number;
+  /** Rows prepared by an earlier run: skipped. */
+  alreadyPreparedRows: number;
+  /** Distinct earlier transactions paying the skipped rows. */
+  oldTransactions: number;
+  /** Base units sent by the new rows. */
+  newAmount: bigint;
+  warnings: string[];
+}
+
+/** A row to pay now, with the failed payment it replaces if any. */
+interface PlannedRow extends ValidRow {
+  supersedes?: number;
+}
+
+/** Whole-distribution re-plans when another process prepared the same rows at the same moment. */
+const CONCURRENCY_ATTEMPTS = 3;
+
+/**
+ * Prepares a distribution: validates every row against the token, skips the rows prepared before
+ * (by network, token and external_id), checks the sender's balance and the token's transfer
+ * restrictions for the rest, and prepares one `transfer` per row (or one `batchTransfer` per
+ * `batchSize` rows) with its payments recorded in the same database transaction. Either
+ * everything is prepared or nothing is, and a problem with any row stops it all.
+ */
+export async function prepareDistribution(env: TxEnvironment, request: DistributionRequest): Promise<DistributionResult> {
+  if (request.batchSize !== undefined && (!Number.isSafeInteger(request.batchSize) || request.batchSize < 1)) {
+    throw new StoError(`--batch-size: "${request.batchSize}" must be a whole number of receivers, 1 or more`);
+  }
+  const tokenAddress = parseAddress(request.tokenAddress, request.tokenOption);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await attemptDistribution(env, request, tokenAddress);
+    } catch (error) {
+      if (!(error instanceof ConcurrentDistribution)) throw error;
+      if (attempt >= CONCURRENCY_ATTEMPTS) {
+        throw new StoError(`${error.message}, again and again: nothing was prepared by this run; run it again when the other one has finished`);
+      }
+      env.debug?.(`${error.message}: planning again`);
+    }
+  }
+}
+
+async function attemptDistribution(env: TxEnvironment, request: DistributionRequest, tokenAddress: string): Promise<DistributionResult> {
+  const { origin } = request;
+  const state = await readTokenState(env, tokenAddress, request.tokenOption);
+  if (request.batchSize !== undefined && !state.verifier) {
+    throw new StoError(
+      `--batch-size: the token at ${tokenAddress} has no batchTransfer (it is not a sto SecurityToken); leave out --batch-size to send one transfer per row`,
+    );
+  }
+  const { valid, problems } = validateRows(request.rows, { decimals: state.decimals, sender: env.address });
+
+  // Idempotency: rows whose external_id has an active payment are skipped, or refused if they differ.
+  const existing = activePayments(env.db, env.network, tokenAddress, valid.map((row) => row.externalId));
+  const toPay: PlannedRow[] = [];
+  const oldTransactionIds = new Set<number>();
+  let alreadyPrepared = 0;
+  for (const row of valid) {
+    const earlier = existing.get(row.externalId);
+    if (!earlier) {
+      toPay.push(row);
+      continue;
+    }
+    if (RETRYABLE_STATUSES.includes(earlier.status)) {
+      toPay.push({ ...row, supersedes: earlier.id });
+      continue;
+    }
+    const conflicts = conflictsWith(row, earlier, state.decimals);
+    if (conflicts.length > 0) {
+      problems.push(...conflicts);
+      continue;
+    }
+    alreadyPrepared++;
+    oldTransactionIds.add(earlier.transactionId);
+  }
+
+  const restrictions = await checkTransferRestrictions(env, state, toPay);
+  if (restrictions.senderProblem) problems.push(restrictions.senderProblem);
+  problems.push(...restrictions.problems);
+  if (problems.length > 0) throw new DistributionRejected(origin, problems);
+
+  const result: DistributionResult = {
+    tokenAddress,
+    decimals: state.decimals,
+    prepared: [],
+    newRows: toPay.length,
+    retriedRows: toPay.filter((row) => row.supersedes !== undefined).length,
+    alreadyPreparedRows: alreadyPrepared,
+    oldTransactions: oldTransactionIds.size,
+    newAmount: toPay.reduce((sum, row) => sum + row.amount, 0n),
+    warnings: [],
+  };
+  if (toPay.length === 0) return result;
+
+  checkBalance(env, state, result.newAmount, toPay.length, origin);
+  const groups = request.batchSize !== undefined ? chunk(toPay, request.batchSize) : toPay.map((row) => [row]);
+  const gasLimits = await decideGasLimits(env, state, groups, request.batchSize !== undefined, result.warnings);
+
+  const source = (row: PlannedRow): string => (origin.kind === "csv" ? `${origin.file}:${row.row}` : origin.command);
+  let startNonce = 0;
+  result.prepared = await prepareTransactions(
+    env,
+    (builder) => {
+      startNonce = builder.startNonce;
+      groups.forEach((group, index) => {
+        if (request.batchSize === undefined) {
+          const [row] = group;
+          builder.call("SecurityToken", tokenAddress, "transfer", [row.receiver, row.amount], transferNote(row, state.decimals), {
+            externalId: row.externalId,
+            receiver: row.receiver,
+            gasLimit: gasLimits[index],
+          });
+        } else {
+          builder.call(
+            "SecurityToken",
+            tokenAddress,
+            "batchTransfer",
+            [group.map((row) => row.receiver), group.map((row) => row.amount)],
+            batchNote(group, state.decimals),
+            { gasLimit: gasLimits[index] },
+          );
+        }
+      });
+    },
+    {
+      afterInsert: (rows) => {
+        const byNonce = new Map(rows.map((row) => [row.nonce, row]));
+        const payments: PaymentRecord[] = [];
+        groups.forEach((group, index) => {
+          const transaction = byNonce.get(startNonce + index);
+          if (!transaction) throw new Error(`no prepared transaction with nonce ${startNonce + index}`);
+          for (const row of group) {
+            payments.push({
+              network: env.network,
+              chainId: env.chainId,
+              tokenAddress,
+              externalId: row.externalId,
+              receiver: row.receiver,
+              amount: row.amount,
+              email: row.email,
+              name: row.name,
+              source: source(row),
+              transactionId: transaction.id,
+              supersedes: row.supersedes,
+            });
+          }
+        });
+        recordPayments(env.db, payments, nowIso());
+      },
+    },
+  );
+  return result;
+}
+
+function conflictsWith(row: ValidRow, earlier: ExistingPayment, decimals: number): RowProblem[] {
+  const where = `transaction nonce ${earlier.nonce}, ${earlier.status}${earlier.txHash ? ` ${earlier.txHash}` : ""}`;
+  const problems: RowProblem[] = [];
+  if (earlier.receiver !== row.receiver) {
+    problems.push({
+      row: row.row,
+      field: "address",
+      value: row.receiver,
+      reason: `external_id ${row.externalId} was prepared earlier for ${earlier.receiver} (${where}); an external_id is paid once`,
+    });
+  }
+  if (earlier.amount !== row.amount) {
+    problems.push({
+      row: row.row,
+      field: "amount",
+      value: formatTokenAmount(row.amount, decimals),
+      reason: `external_id ${row.externalId} was prepared earlier with amount ${formatTokenAmount(earlier.amount, decimals)} (${where}); an external_id is paid once`,
+    });
+  }
+  return problems;
+}
+
+/**
+ * The sender must hold what the new rows send, on top of what earlier prepared payments will still
+ * take out of its balance once they are mined.
+ */
+function checkBalance(env: TxEnvironment, state: TokenState, needed: bigint, rows: number, origin: DistributionOrigin): void {
+  const pending = unminedOutflow(env.db, env.network, state.address, env.address, state.minedNonce);
+  if (state.balance >= pending + needed) return;
+  const format = (units: bigint) => formatTokenAmount(units, state.decimals);
+  const where = origin.kind === "csv" ? `${origin.file}: ` : "";
+  const pendingPart = pending > 0n ? `, ${format(pending)} of it already prepared for earlier payments not mined yet` : "";
+  throw new StoError(
+    `${where}the broadcasting account ${env.address} holds ${format(state.balance)} tokens${pendingPart}; the ${rows} ${rows === 1 ? "row" : "rows"} to pay need ${format(needed)}: ${format(pending + needed - state.balance)} missing (nothing prepared)`,
+  );
+}
+
+/**
+ * One gas limit per transaction from the model, checked against one estimate of the first
+ * transaction (which also refuses a distribution that would revert, e.g. on a token paused by its
+ * verifier) and against the block gas limit.
+ */
+async function decideGasLimits(env: TxEnvironment, state: TokenState, groups: PlannedRow[][], batch: boolean, warnings: string[]): Promise<bigint[]> {
+  const model = gasModel(state.checkpointId);
+  const modelLimits = groups.map((group) => (batch ? batchGasLimit(model, group.length) : transferGasLimit(model)));
+
+  const iface = new Interface(env.artifacts.get("SecurityToken").abi);
+  const first = groups[0];
+  const data = batch
+    ? iface.encodeFunctionData("batchTransfer", [first.map((row) => row.receiver), first.map((row) => row.amount)])
+    : iface.encodeFunctionData("transfer", [first[0].receiver, first[0].amount]);
+  let scale = { numerator: 1n, denominator: 1n };
+  try {
+    const estimate = await env.provider.estimateGas({ from: env.address, to: state.address, data });
+    const needed = (estimate * 120n) / 100n;
+    if (needed > modelLimits[0]) {
+      env.debug?.(`the first transaction estimates at ${estimate} gas, above the model's ${modelLimits[0]}: scaling the model`);
+      scale = { numerator: needed, denominator: modelLimits[0] };
+    }
+  } catch (error) {
+    // Earlier transactions of this account that are not mined yet can make the estimate fail
+    // (or be meaningless); the model alone then decides.
+    if (!hasUnminedTransactions(env.db, env.network, env.address)) {
+      const row = first[0].row !== undefined ? ` (row ${first[0].row})` : "";
+      throw new StoError(`the first ${batch ? "batch" : "payment"}${row} would fail on chain: ${describeRevert(error, env.artifacts)} (nothing prepared)`);
+    }
+    env.debug?.("cannot estimate the first transaction before the earlier ones are mined; using the gas model alone");
+  }
+  const limits = modelLimits.map((limit) => scaled(limit, scale));
+
+  const largest = limits.reduce((max, limit) => (limit > max ? limit : max), 0n);
+  if (largest > state.blockGasLimit) {
+    const fits = largestBatchWithin(model, state.blockGasLimit, scale);
+    throw new StoError(
+      `--batch-size ${groups[0].length}: a batchTransfer to ${groups[0].length} receivers may need ${largest} gas, more than the block gas limit ${state.blockGasLimit} of ${env.network}; use --batch-size ${fits} or less`,
+    );
+  }
+  if (env.gasLimit !== undefined && env.gasLimit < largest) {
+    warnings.push(
+      `the configured gas limit ${env.gasLimit} is used for every transaction, below the ${largest} gas the largest distribution transaction may need: some may run out of gas`,
+    );
+  }
+  if (env.gasLimit !== undefined && env.gasLimit > state.blockGasLimit) {
+    warnings.push(`the configured gas limit ${env.gasLimit} is above the block gas limit ${state.blockGasLimit}: the node will refuse the transactions`);
+  }
+  return limits;
+}
+
+function transferNote(row: ValidRow, decimals: number): string {
+  return `Distributing ${formatTokenAmount(row.amount, decimals)} shares to ${describeReceiver(row)}`;
+}
+
+function batchNote(group: readonly ValidRow[], decimals: number): string {
+  if (group.length === 1) return transferNote(group[0], decimals);
+  const total = group.reduce((sum, row) => sum + row.amount, 0n);
+  const last = group[group.length - 1];
+  return `Distributing ${formatTokenAmount(total, decimals)} shares to ${group.length} receivers (external_id ${group[0].externalId} … ${last.externalId})`;
+}
+
+function describeReceiver(row: ValidRow): string {
+  const who = row.name !== "" ? row.name : row.receiver;
+  return row.email !== "" ? `${who} (${row.email})` : who;
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
+  return chunks;
+}
