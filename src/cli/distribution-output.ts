@@ -3,6 +3,9 @@ import { formatTokenAmount } from "../token/amounts";
 import type { Output } from "./output";
 import { printTransactions } from "./tx-table";
 
+/** Transactions listed in the table; a large distribution shows its first ones only. */
+const MAX_TABLE_ROWS = 100;
+
 /** The result of distribute-multiple and distribute-single, as the manual shows it. */
 export function printDistribution(out: Output, network: string, result: DistributionResult): void {
   for (const warning of result.warnings) out.warn(warning);
@@ -27,6 +30,16 @@ export function printDistribution(out: Output, network: string, result: Distribu
     out.data({ ...summary, transactions: [] });
     return;
   }
-  printTransactions(out, result.prepared, summary);
+  const prepared = result.prepared;
+  if (out.json || prepared.length <= MAX_TABLE_ROWS) {
+    printTransactions(out, prepared, summary);
+  } else {
+    // Nobody reads 10,000 table rows, and cli-table3 lays tables out in quadratic time (10 s there).
+    printTransactions(out, prepared.slice(0, MAX_TABLE_ROWS), summary);
+    const last = prepared[prepared.length - 1];
+    out.info(
+      `... and ${prepared.length - MAX_TABLE_ROWS} more, up to nonce ${last.nonce} (all of them: sto tx-last --limit ${prepared.length}, or --json)`,
+    );
+  }
   out.info("Broadcast them with: sto tx-broadcast");
 }

@@ -1,6 +1,7 @@
-import { Contract, Interface, ZeroAddress } from "ethers";
+import { Contract, Interface, ZeroAddress, toQuantity } from "ethers";
 import { StoError } from "../errors";
 import type { TxEnvironment } from "../tx/environment";
+import { verifyBatchCalldata } from "./calldata";
 import type { RowProblem } from "./problems";
 import type { ValidRow } from "./validate";
 
@@ -78,8 +79,8 @@ export async function readTokenState(env: TxEnvironment, tokenAddress: string, o
   };
 }
 
-/** Addresses per verifyBatch call: one call checks this many receivers. */
-const VERIFY_CHUNK = 500;
+/** Receivers per verifyBatch call: about 10M gas for a restricted token, under the eth_call gas caps of nodes. */
+const VERIFY_CHUNK = 2000;
 
 export interface RestrictionReport {
   /** The sender itself may not send (restricted token, sender not whitelisted). */
@@ -91,7 +92,7 @@ export interface RestrictionReport {
 /**
  * Finds the rows the token's transfer verifier would refuse, before anything is prepared: on a
  * restricted token, every receiver (and the sender) must be whitelisted in its KYC contract.
- * The common case costs one verifyBatch call per 500 receivers; only a chunk that is refused is
+ * The common case costs one verifyBatch call per 2,000 receivers; only a chunk that is refused is
  * looked at address by address to name the rows.
  */
 export async function checkTransferRestrictions(env: TxEnvironment, state: TokenState, rows: readonly ValidRow[]): Promise<RestrictionReport> {
@@ -127,15 +128,13 @@ export async function checkTransferRestrictions(env: TxEnvironment, state: Token
   for (let start = 0; start < receivers.length; start += VERIFY_CHUNK) chunks.push(receivers.slice(start, start + VERIFY_CHUNK));
 
   // With the sender refused, verifyBatch says no to everything: go straight to the receivers.
-  const refusedChunks = senderAllowed
-    ? (
-        await Promise.all(
-          chunks.map(async (chunk) => ((await verifier.getFunction("verifyBatch")(env.address, chunk, { blockTag })) as boolean) ? [] : [chunk]),
-        )
-      ).flat()
-    : kyc
-      ? chunks
-      : [];
+  const verifyBatch = async (chunk: string[]): Promise<boolean> => {
+    // A plain eth_call: provider.call re-parses and re-hexlifies the 64 kB of calldata (50 ms a call).
+    const request = { to: state.verifier, data: verifyBatchCalldata(env.address, chunk) };
+    const result = (await env.provider.send("eth_call", [request, toQuantity(blockTag)])) as string;
+    return verifierAbi.decodeFunctionResult("verifyBatch", result)[0] as boolean;
+  };
+  const refusedChunks = senderAllowed ? (await Promise.all(chunks.map(async (chunk) => ((await verifyBatch(chunk)) ? [] : [chunk])))).flat() : chunks;
 
   for (const chunk of refusedChunks) {
     const verdicts = await Promise.all(

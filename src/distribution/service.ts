@@ -7,6 +7,7 @@ import { parseAddress } from "../token/kyc";
 import type { TxEnvironment } from "../tx/environment";
 import { prepareTransactions } from "../tx/prepare";
 import { describeRevert } from "../tx/revert-reason";
+import { DistributionCalldata } from "./calldata";
 import { checkTransferRestrictions, readTokenState, type TokenState } from "./chain";
 import type { DistributionInputRow } from "./csv";
 import { batchGasLimit, gasModel, largestBatchWithin, scaled, transferGasLimit } from "./gas";
@@ -87,13 +88,16 @@ export async function prepareDistribution(env: TxEnvironment, request: Distribut
 
 async function attemptDistribution(env: TxEnvironment, request: DistributionRequest, tokenAddress: string): Promise<DistributionResult> {
   const { origin } = request;
+  const clock = stopwatch(env);
   const state = await readTokenState(env, tokenAddress, request.tokenOption);
+  clock.lap("read the token and the sender's balance");
   if (request.batchSize !== undefined && !state.verifier) {
     throw new StoError(
       `--batch-size: the token at ${tokenAddress} has no batchTransfer (it is not a sto SecurityToken); leave out --batch-size to send one transfer per row`,
     );
   }
   const { valid, problems } = validateRows(request.rows, { decimals: state.decimals, sender: env.address });
+  clock.lap(`validated ${request.rows.length} rows`);
 
   // Idempotency: rows whose external_id has an active payment are skipped, or refused if they differ.
   const existing = activePayments(env.db, env.network, tokenAddress, valid.map((row) => row.externalId));
@@ -119,7 +123,9 @@ async function attemptDistribution(env: TxEnvironment, request: DistributionRequ
     oldTransactionIds.add(earlier.transactionId);
   }
 
+  clock.lap("looked up earlier payments");
   const restrictions = await checkTransferRestrictions(env, state, toPay);
+  clock.lap("checked transfer restrictions");
   if (restrictions.senderProblem) problems.push(restrictions.senderProblem);
   problems.push(...restrictions.problems);
   if (problems.length > 0) throw new DistributionRejected(origin, problems);
@@ -139,7 +145,19 @@ async function attemptDistribution(env: TxEnvironment, request: DistributionRequ
 
   checkBalance(env, state, result.newAmount, toPay.length, origin);
   const groups = request.batchSize !== undefined ? chunk(toPay, request.batchSize) : toPay.map((row) => [row]);
-  const gasLimits = await decideGasLimits(env, state, groups, request.batchSize !== undefined, result.warnings);
+  const encoder = new DistributionCalldata(new Interface(env.artifacts.get("SecurityToken").abi));
+  // Encoded once (the pipeline calls the builder again if another process took our nonce).
+  const calldata = groups.map((group) =>
+    request.batchSize === undefined
+      ? encoder.transfer(group[0].receiver, group[0].amount)
+      : encoder.batchTransfer(
+          group.map((row) => row.receiver),
+          group.map((row) => row.amount),
+        ),
+  );
+  clock.lap("checked the balance and encoded the calls");
+  const gasLimits = await decideGasLimits(env, state, groups, request.batchSize !== undefined, calldata[0], result.warnings);
+  clock.lap("decided gas limits");
 
   const source = (row: PlannedRow): string => (origin.kind === "csv" ? `${origin.file}:${row.row}` : origin.command);
   let startNonce = 0;
@@ -150,20 +168,15 @@ async function attemptDistribution(env: TxEnvironment, request: DistributionRequ
       groups.forEach((group, index) => {
         if (request.batchSize === undefined) {
           const [row] = group;
-          builder.call("SecurityToken", tokenAddress, "transfer", [row.receiver, row.amount], transferNote(row, state.decimals), {
+          builder.callEncoded("SecurityToken", tokenAddress, "transfer", calldata[index], transferNote(row, state.decimals), {
             externalId: row.externalId,
             receiver: row.receiver,
             gasLimit: gasLimits[index],
           });
         } else {
-          builder.call(
-            "SecurityToken",
-            tokenAddress,
-            "batchTransfer",
-            [group.map((row) => row.receiver), group.map((row) => row.amount)],
-            batchNote(group, state.decimals),
-            { gasLimit: gasLimits[index] },
-          );
+          builder.callEncoded("SecurityToken", tokenAddress, "batchTransfer", calldata[index], batchNote(group, state.decimals), {
+            gasLimit: gasLimits[index],
+          });
         }
       });
     },
@@ -194,6 +207,7 @@ async function attemptDistribution(env: TxEnvironment, request: DistributionRequ
       },
     },
   );
+  clock.lap(`prepared ${result.prepared.length} transactions`);
   return result;
 }
 
@@ -239,18 +253,21 @@ function checkBalance(env: TxEnvironment, state: TokenState, needed: bigint, row
  * transaction (which also refuses a distribution that would revert, e.g. on a token paused by its
  * verifier) and against the block gas limit.
  */
-async function decideGasLimits(env: TxEnvironment, state: TokenState, groups: PlannedRow[][], batch: boolean, warnings: string[]): Promise<bigint[]> {
+async function decideGasLimits(
+  env: TxEnvironment,
+  state: TokenState,
+  groups: PlannedRow[][],
+  batch: boolean,
+  firstCalldata: string,
+  warnings: string[],
+): Promise<bigint[]> {
   const model = gasModel(state.checkpointId);
   const modelLimits = groups.map((group) => (batch ? batchGasLimit(model, group.length) : transferGasLimit(model)));
 
-  const iface = new Interface(env.artifacts.get("SecurityToken").abi);
   const first = groups[0];
-  const data = batch
-    ? iface.encodeFunctionData("batchTransfer", [first.map((row) => row.receiver), first.map((row) => row.amount)])
-    : iface.encodeFunctionData("transfer", [first[0].receiver, first[0].amount]);
   let scale = { numerator: 1n, denominator: 1n };
   try {
-    const estimate = await env.provider.estimateGas({ from: env.address, to: state.address, data });
+    const estimate = await env.provider.estimateGas({ from: env.address, to: state.address, data: firstCalldata });
     const needed = (estimate * 120n) / 100n;
     if (needed > modelLimits[0]) {
       env.debug?.(`the first transaction estimates at ${estimate} gas, above the model's ${modelLimits[0]}: scaling the model`);
@@ -299,6 +316,18 @@ function batchNote(group: readonly ValidRow[], decimals: number): string {
 function describeReceiver(row: ValidRow): string {
   const who = row.name !== "" ? row.name : row.receiver;
   return row.email !== "" ? `${who} (${row.email})` : who;
+}
+
+/** Debug-level timings of the phases: where the time goes on a large file. */
+function stopwatch(env: TxEnvironment): { lap(what: string): void } {
+  let last = performance.now();
+  return {
+    lap(what) {
+      const now = performance.now();
+      env.debug?.(`distribution: ${what} in ${(now - last).toFixed(0)} ms`);
+      last = now;
+    },
+  };
 }
 
 function chunk<T>(items: readonly T[], size: number): T[][] {
