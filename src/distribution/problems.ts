@@ -54,7 +54,7 @@ export class DistributionRejected extends StoError {
   constructor(origin: DistributionOrigin, problems: RowProblem[]) {
     const sorted = [...problems].sort((a, b) => (a.row ?? 0) - (b.row ?? 0));
     const lines = sorted.map((problem) => formatProblem(origin, problem));
-    const [message, details] = lines.length === 1 ? [`${lines[0]} (nothing prepared)`, []] : [summary(origin, sorted), lines];
+    const [message, details] = lines.length === 1 ? [`${lines[0]}; nothing prepared`, []] : [summary(origin, sorted), lines];
     super(message, undefined, details);
     this.name = "DistributionRejected";
     this.problems = sorted;

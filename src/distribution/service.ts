@@ -244,7 +244,7 @@ function checkBalance(env: TxEnvironment, state: TokenState, needed: bigint, row
   const where = origin.kind === "csv" ? `${origin.file}: ` : "";
   const pendingPart = pending > 0n ? `, ${format(pending)} of it already prepared for earlier payments not mined yet` : "";
   throw new StoError(
-    `${where}the broadcasting account ${env.address} holds ${format(state.balance)} tokens${pendingPart}; the ${rows} ${rows === 1 ? "row" : "rows"} to pay need ${format(needed)}: ${format(pending + needed - state.balance)} missing (nothing prepared)`,
+    `${where}the broadcasting account ${env.address} holds ${format(state.balance)} tokens${pendingPart}; the ${rows} ${rows === 1 ? "row" : "rows"} to pay need ${format(needed)}: ${format(pending + needed - state.balance)} missing; nothing prepared`,
   );
 }
 
@@ -278,7 +278,7 @@ async function decideGasLimits(
     // (or be meaningless); the model alone then decides.
     if (!hasUnminedTransactions(env.db, env.network, env.address)) {
       const row = first[0].row !== undefined ? ` (row ${first[0].row})` : "";
-      throw new StoError(`the first ${batch ? "batch" : "payment"}${row} would fail on chain: ${describeRevert(error, env.artifacts)} (nothing prepared)`);
+      throw new StoError(`the first ${batch ? "batch" : "payment"}${row} would fail on chain: ${describeRevert(error, env.artifacts)}; nothing prepared`);
     }
     env.debug?.("cannot estimate the first transaction before the earlier ones are mined; using the gas model alone");
   }

@@ -1,0 +1,133 @@
+import fs from "node:fs";
+import path from "node:path";
+import { parseUnits } from "ethers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startWorld, type E2eWorld } from "../helpers/e2e";
+import { EXAMPLE_CSV, balancesOf, errorLines, issueToken, readSimpleCsv, settle, transactionCount } from "./helpers";
+
+const example = readSimpleCsv(EXAMPLE_CSV);
+
+interface PaymentRow {
+  external_id: string;
+  receiver: string;
+  amount: string;
+  email: string;
+  name: string;
+  source: string;
+  transaction_id: number;
+  superseded_at: string | null;
+}
+
+describe("the manual's distribution step with example-distribution.csv", () => {
+  let world: E2eWorld;
+  beforeAll(async () => {
+    world = await startWorld();
+  });
+  afterAll(() => world.close());
+
+  it("pays every row of the example once on an unrestricted token, however often it runs", async () => {
+    const tokenAddress = await issueToken(world);
+    const distributed = await world.ok(["distribute-multiple", `--csv-input=${EXAMPLE_CSV}`, `--address=${tokenAddress}`]);
+    expect(distributed.stdout).toContain(`Distribution created ${example.length} new transactions and there was already 0 old transactions in the database`);
+    expect(distributed.stdout).toContain("Distributing 300 shares to Mikko Ohtamaa (example1@example.com)");
+
+    const rows = world.query<{ external_id: string; receiver: string; function_signature: string; status: string }>(
+      "SELECT external_id, receiver, function_signature, status FROM prepared_transactions WHERE external_id IS NOT NULL ORDER BY nonce",
+    );
+    expect(rows).toEqual(example.map((row) => ({ external_id: row.external_id, receiver: row.address, function_signature: "transfer(address,uint256)", status: "waiting" })));
+    const payments = world.query<PaymentRow>("SELECT * FROM distribution_payments ORDER BY id");
+    expect(payments.map((payment) => [payment.external_id, payment.receiver, payment.amount, payment.email, payment.name])).toEqual(
+      example.map((row) => [row.external_id, row.address, parseUnits(row.amount, 18).toString(), row.email, row.name]),
+    );
+    expect(payments[0].source).toMatch(/example-distribution\.csv:2$/);
+
+    // Before broadcasting: the rows are prepared, so nothing new.
+    const again = await world.ok(["distribute-multiple", `--csv-input=${EXAMPLE_CSV}`, `--address=${tokenAddress}`]);
+    expect(again.stdout).toContain(`Distribution created 0 new transactions and there was already ${example.length} old transactions in the database`);
+    expect(again.stdout).toContain(`Rows: 0 new, ${example.length} already prepared`);
+
+    await settle(world);
+    const balances = await balancesOf(world, tokenAddress, example.map((row) => row.address));
+    expect(balances).toEqual(example.map((row) => parseUnits(row.amount, 18)));
+
+    // After mining, still nothing new; the JSON result says so too.
+    const json = JSON.parse((await world.ok(["--json", "distribute-multiple", `--csv-input=${EXAMPLE_CSV}`, `--address=${tokenAddress}`])).stdout) as Record<string, unknown>;
+    expect(json).toMatchObject({ newTransactions: 0, oldTransactions: example.length, newRows: 0, alreadyPreparedRows: example.length, transactions: [] });
+    expect(world.query<{ n: number }>("SELECT count(*) AS n FROM distribution_payments")[0].n).toBe(example.length);
+  });
+
+  it("refuses a row changed after it was prepared, naming the row", async () => {
+    const tokenAddress = world.query<{ to_address: string }>("SELECT to_address FROM prepared_transactions WHERE external_id = '1'")[0].to_address;
+    const changed = path.join(world.dir, "changed.csv");
+    fs.writeFileSync(changed, fs.readFileSync(EXAMPLE_CSV, "utf8").replace(",300", ",301"));
+    const before = transactionCount(world);
+    const result = await world.sto(["distribute-multiple", `--csv-input=${changed}`, `--address=${tokenAddress}`]);
+    expect(result.code).toBe(1);
+    expect(errorLines(result.stderr)).toEqual([
+      expect.stringMatching(/changed\.csv:2: field amount "301": external_id 1 was prepared earlier with amount 300 \(transaction nonce \d+, success 0x[0-9a-f]{64}\); an external_id is paid once; nothing prepared$/),
+    ]);
+    expect(transactionCount(world)).toBe(before);
+  });
+
+  it("prepares the same distribution once when two processes run it at the same moment", async () => {
+    const tokenAddress = await issueToken(world);
+    const runs = await Promise.all([1, 2].map(() => world.sto(["--json", "distribute-multiple", `--csv-input=${EXAMPLE_CSV}`, `--address=${tokenAddress}`])));
+    for (const run of runs) expect(run.code, run.stderr).toBe(0);
+    const created = runs.map((run) => (JSON.parse(run.stdout) as { newRows: number }).newRows).sort();
+    expect(created).toEqual([0, example.length]);
+    const payments = world.query<{ n: number }>("SELECT count(*) AS n FROM distribution_payments WHERE token_address = ?", tokenAddress)[0].n;
+    expect(payments).toBe(example.length);
+  });
+});
+
+describe("distribution of a restricted token", () => {
+  let world: E2eWorld;
+  beforeAll(async () => {
+    world = await startWorld();
+  });
+  afterAll(() => world.close());
+
+  it("reports receivers that are not whitelisted, then pays them once they are", async () => {
+    const tokenAddress = await issueToken(world, { restricted: true });
+    const before = transactionCount(world);
+    const refused = await world.sto(["distribute-multiple", `--csv-input=${EXAMPLE_CSV}`, `--address=${tokenAddress}`]);
+    expect(refused.code).toBe(1);
+    const lines = errorLines(refused.stderr);
+    expect(lines[0]).toMatch(/example-distribution\.csv: 3 invalid rows, nothing prepared/);
+    example.forEach((row, index) => {
+      expect(lines[index + 1]).toMatch(new RegExp(`example-distribution\\.csv:${index + 2}: field address "${row.address}": not whitelisted in KYC contract 0x[0-9a-fA-F]{40}`));
+    });
+    expect(transactionCount(world)).toBe(before);
+
+    // Whitelist two of three: the third is still reported alone.
+    await world.ok(["kyc-manage", `--whitelist-address=${example[0].address},${example[1].address}`]);
+    const third = await world.sto(["distribute-multiple", `--csv-input=${EXAMPLE_CSV}`, `--address=${tokenAddress}`]);
+    expect(errorLines(third.stderr)).toEqual([expect.stringMatching(/example-distribution\.csv:4: field address "0x90F79bf6EB2c4f870365E785982E1f101E93b906": not whitelisted/)]);
+
+    await world.ok(["kyc-manage", `--whitelist-address=${example[2].address}`]);
+    const distributed = await world.ok(["distribute-multiple", `--csv-input=${EXAMPLE_CSV}`, `--address=${tokenAddress}`]);
+    expect(distributed.stdout).toContain(`Distribution created ${example.length} new transactions and there was already 0 old transactions in the database`);
+    await settle(world);
+    expect(world.query<{ status: string }>("SELECT DISTINCT status FROM prepared_transactions")).toEqual([{ status: "success" }]);
+    expect(await balancesOf(world, tokenAddress, example.map((row) => row.address))).toEqual(example.map((row) => parseUnits(row.amount, 18)));
+    const rerun = await world.ok(["distribute-multiple", `--csv-input=${EXAMPLE_CSV}`, `--address=${tokenAddress}`]);
+    expect(rerun.stdout).toContain(`Distribution created 0 new transactions and there was already ${example.length} old transactions in the database`);
+  });
+
+  it("reports a sender that is not whitelisted", async () => {
+    const tokenAddress = world.query<{ contract_address: string }>(
+      "SELECT contract_address FROM prepared_transactions WHERE contract_name = 'SecurityToken' AND is_deployment = 1",
+    )[0].contract_address;
+    const csv = path.join(world.dir, "new-ids.csv");
+    fs.writeFileSync(csv, fs.readFileSync(EXAMPLE_CSV, "utf8").replace(/^(\d),/gm, "new-$1,"));
+    // Development account #4: holds no tokens and is not whitelisted.
+    const other = "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a";
+    const before = transactionCount(world);
+    const result = await world.sto(["--ethereum-private-key", other, "distribute-multiple", `--csv-input=${csv}`, `--address=${tokenAddress}`]);
+    expect(result.code).toBe(1);
+    expect(errorLines(result.stderr)).toEqual([
+      expect.stringMatching(/the broadcasting account 0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65 is not whitelisted in KYC contract 0x[0-9a-fA-F]{40} of this restricted token/),
+    ]);
+    expect(transactionCount(world)).toBe(before);
+  });
+});
