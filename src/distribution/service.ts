@@ -244,7 +244,7 @@ function checkBalance(env: TxEnvironment, state: TokenState, needed: bigint, row
   const where = origin.kind === "csv" ? `${origin.file}: ` : "";
   const pendingPart = pending > 0n ? `, ${format(pending)} of it already prepared for earlier payments not mined yet` : "";
   throw new StoError(
-    `${where}the broadcasting account ${env.address} holds ${format(state.balance)} tokens${pendingPart}; the ${rows} ${rows === 1 ? "row" : "rows"} to pay need ${format(needed)}: ${format(pending + needed - state.balance)} missing; nothing prepared`,
+    `${where}the broadcasting account ${env.address} holds ${format(state.balance)} tokens${pendingPart}; the ${rows} ${rows === 1 ? "row to pay needs" : "rows to pay need"} ${format(needed)}: ${format(pending + needed - state.balance)} missing; nothing prepared`,
   );
 }
 
@@ -265,6 +265,19 @@ async function decideGasLimits(
   const modelLimits = groups.map((group) => (batch ? batchGasLimit(model, group.length) : transferGasLimit(model)));
 
   const first = groups[0];
+  const fitInBlock = (scale: { numerator: bigint; denominator: bigint }): bigint => {
+    const largest = modelLimits.reduce((max, limit) => (scaled(limit, scale) > max ? scaled(limit, scale) : max), 0n);
+    if (largest > state.blockGasLimit) {
+      const fits = largestBatchWithin(model, state.blockGasLimit, scale);
+      throw new StoError(
+        `--batch-size ${first.length}: a batchTransfer to ${first.length} receivers may need ${largest} gas, more than the block gas limit ${state.blockGasLimit} of ${env.network}; use --batch-size ${fits} or less`,
+      );
+    }
+    return largest;
+  };
+  // Before estimating: a node cannot estimate a transaction above its block gas limit either.
+  fitInBlock({ numerator: 1n, denominator: 1n });
+
   let scale = { numerator: 1n, denominator: 1n };
   try {
     const estimate = await env.provider.estimateGas({ from: env.address, to: state.address, data: firstCalldata });
@@ -282,15 +295,8 @@ async function decideGasLimits(
     }
     env.debug?.("cannot estimate the first transaction before the earlier ones are mined; using the gas model alone");
   }
+  const largest = fitInBlock(scale);
   const limits = modelLimits.map((limit) => scaled(limit, scale));
-
-  const largest = limits.reduce((max, limit) => (limit > max ? limit : max), 0n);
-  if (largest > state.blockGasLimit) {
-    const fits = largestBatchWithin(model, state.blockGasLimit, scale);
-    throw new StoError(
-      `--batch-size ${groups[0].length}: a batchTransfer to ${groups[0].length} receivers may need ${largest} gas, more than the block gas limit ${state.blockGasLimit} of ${env.network}; use --batch-size ${fits} or less`,
-    );
-  }
   if (env.gasLimit !== undefined && env.gasLimit < largest) {
     warnings.push(
       `the configured gas limit ${env.gasLimit} is used for every transaction, below the ${largest} gas the largest distribution transaction may need: some may run out of gas`,
