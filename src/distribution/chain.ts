@@ -82,6 +82,9 @@ export async function readTokenState(env: TxEnvironment, tokenAddress: string, o
 /** Receivers per verifyBatch call: about 10M gas for a restricted token, under the eth_call gas caps of nodes. */
 const VERIFY_CHUNK = 2000;
 
+/** Per-address checks in flight at once, when a chunk was refused. */
+const PARALLEL_CHECKS = 16;
+
 export interface RestrictionReport {
   /** The sender itself may not send (restricted token, sender not whitelisted). */
   senderProblem?: RowProblem;
@@ -136,9 +139,12 @@ export async function checkTransferRestrictions(env: TxEnvironment, state: Token
   };
   const refusedChunks = senderAllowed ? (await Promise.all(chunks.map(async (chunk) => ((await verifyBatch(chunk)) ? [] : [chunk])))).flat() : chunks;
 
-  for (const chunk of refusedChunks) {
+  // Only refused chunks are looked at address by address, a few requests at a time: the CLI's
+  // provider sends one HTTP request per call, and thousands at once would swamp the node.
+  const suspects = refusedChunks.flat();
+  for (let start = 0; start < suspects.length; start += PARALLEL_CHECKS) {
     const verdicts = await Promise.all(
-      chunk.map(async (receiver): Promise<[string, boolean]> => {
+      suspects.slice(start, start + PARALLEL_CHECKS).map(async (receiver): Promise<[string, boolean]> => {
         if (kyc) return [receiver, (await kyc.getFunction("isWhitelisted")(receiver, { blockTag })) as boolean];
         const first = (rowsByReceiver.get(receiver) as ValidRow[])[0];
         return [receiver, (await verifier.getFunction("verify")(env.address, receiver, first.amount, { blockTag })) as boolean];
