@@ -7,6 +7,12 @@ import { PACKAGE_ROOT } from "../contracts/artifacts";
 
 const STO = path.join(PACKAGE_ROOT, "bin", "sto");
 const DEPLOYER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+/** The receivers in example-distribution.csv: development accounts #1 to #3. */
+const DISTRIBUTION_RECEIVERS = [
+  "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+  "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
+  "0x90F79bf6EB2c4f870365E785982E1f101E93b906",
+];
 
 /** One step of the tutorial: the sto arguments, and how to pick values out of its output. */
 interface Step {
@@ -31,6 +37,20 @@ const STEPS: Step[] = [
   { title: "4. Broadcast the transactions", args: () => ["tx-broadcast"] },
   { title: "5. Make sure they ran successfully", args: () => ["tx-update"] },
   { title: "Token summary", args: (values) => ["token-status", `--address=${values.token}`] },
+  {
+    title: "6. Whitelist the addresses that take part in the distribution (those of example-distribution.csv)",
+    args: () => ["kyc-manage", `--whitelist-address=${DISTRIBUTION_RECEIVERS.join(",")}`],
+  },
+  {
+    title: "7. Distribute the tokens as described in the CSV file",
+    args: (values) => ["distribute-multiple", "--csv-input=example-distribution.csv", `--address=${values.token}`],
+  },
+  { title: "8. Broadcast the distribution", args: () => ["tx-broadcast"] },
+  { title: "8. Make sure it ran successfully", args: () => ["tx-update"] },
+  {
+    title: "Running the distribution again prepares nothing: every external_id is paid once",
+    args: (values) => ["distribute-multiple", "--csv-input=example-distribution.csv", `--address=${values.token}`],
+  },
   { title: "9. Scan all transactions of the security token", args: (values) => ["token-scan", `--token-address=${values.token}`] },
   {
     title: "10. View the cap table",

@@ -3,12 +3,12 @@
  * transaction (a 10,000-row file must prepare in about a second; estimating 10,000 transfers one
  * by one takes minutes, and cannot work anyway for transactions that depend on unmined ones).
  *
- * The constants are the worst cases measured on SecurityToken (restricted transfer agent, receivers
- * that never held the token) with `npx tsx bench/distribution-gas.ts`, see docs/distribution.md.
- * After a checkpoint the first change of each balance also writes its history (two more storage
- * slots), which more than doubles the cost; the model knows whether the token has checkpoints.
- * One estimate of the first transaction per command scales the model up if the contract turns out
- * more expensive than measured.
+ * The constants are the worst cases measured on SecurityToken with `npx tsx bench/distribution-gas.ts`
+ * (docs/distribution.md): a restricted token, paying new holders or, once checkpoints exist,
+ * existing holders right after a checkpoint (each then records its balance history, and so does the
+ * sender). Without any checkpoint that case cannot happen, so the model knows whether the token has
+ * checkpoints. One estimate of the first transaction per command scales the model up if the
+ * contract turns out more expensive than measured.
  */
 export interface GasModel {
   /** A `transfer` to one receiver. */
@@ -19,10 +19,13 @@ export interface GasModel {
   batchPerReceiver: bigint;
 }
 
-/** Measured: transfer 66,810; batch base about 39,500 and 29,600 per receiver (restricted). */
-const WITHOUT_CHECKPOINTS: GasModel = { transfer: 67_000n, batchBase: 40_000n, batchPerReceiver: 29_600n };
-/** Measured: transfer 155,866; batch base about 39,500 + 44,200 for the sender's history, 74,200 per receiver. */
-const WITH_CHECKPOINTS: GasModel = { transfer: 156_000n, batchBase: 84_000n, batchPerReceiver: 74_200n };
+/** Measured: transfer to a new holder 66,333; batch about 38,600 + 28,700 per new holder. */
+const WITHOUT_CHECKPOINTS: GasModel = { transfer: 67_000n, batchBase: 40_000n, batchPerReceiver: 29_000n };
+/**
+ * Measured: transfer to an existing holder right after a checkpoint, both recording history, 95,300
+ * (restricted); batch about 61,000 (with the sender's history) + 34,400 per existing holder.
+ */
+const WITH_CHECKPOINTS: GasModel = { transfer: 96_000n, batchBase: 62_000n, batchPerReceiver: 34_800n };
 
 /** Headroom over the measured worst case, in percent: state can differ at mining time. */
 const MARGIN_PERCENT = 20n;

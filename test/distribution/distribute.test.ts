@@ -29,7 +29,7 @@ describe("the manual's distribution step with example-distribution.csv", () => {
     const tokenAddress = await issueToken(world);
     const distributed = await world.ok(["distribute-multiple", `--csv-input=${EXAMPLE_CSV}`, `--address=${tokenAddress}`]);
     expect(distributed.stdout).toContain(`Distribution created ${example.length} new transactions and there was already 0 old transactions in the database`);
-    expect(distributed.stdout).toContain("Distributing 300 shares to Mikko Ohtamaa (example1@example.com)");
+    expect(distributed.stdout).toContain("Distributing 300 shares to Alice Founder (alice@example.com)");
 
     const rows = world.query<{ external_id: string; receiver: string; function_signature: string; status: string }>(
       "SELECT external_id, receiver, function_signature, status FROM prepared_transactions WHERE external_id IS NOT NULL ORDER BY nonce",
