@@ -13,6 +13,8 @@ export interface TokenState {
   verifier?: string;
   /** The KYC contract when the verifier is a RestrictedTransferAgent. */
   kyc?: string;
+  /** The token does not consult its verifier at all (it declared itself unrestricted). */
+  verifierSkipped: boolean;
   /** Checkpoints make first transfers after them write history: more gas. Unknown = assume some. */
   checkpointId?: bigint;
   /** The sender's token balance at `blockNumber`. */
@@ -44,10 +46,11 @@ export async function readTokenState(env: TxEnvironment, tokenAddress: string, o
       return undefined;
     }
   };
-  const [decimals, balance, verifier, checkpointId, minedNonce] = await Promise.all([
+  const [decimals, balance, verifier, verifierSkipped, checkpointId, minedNonce] = await Promise.all([
     read<bigint>("decimals"),
     read<bigint>("balanceOf", env.address),
     read<string>("transferVerifier"),
+    read<boolean>("transferVerifierUnrestricted"),
     read<bigint>("currentCheckpointId"),
     env.provider.getTransactionCount(env.address, blockTag),
   ]);
@@ -58,7 +61,7 @@ export async function readTokenState(env: TxEnvironment, tokenAddress: string, o
     throw new StoError(`${origin} ${tokenAddress}: the token has no transfer verifier set, so every transfer would revert`);
   }
   let kyc: string | undefined;
-  if (verifier !== undefined) {
+  if (verifier !== undefined && verifierSkipped !== true) {
     const agent = new Contract(verifier, env.artifacts.get("RestrictedTransferAgent").abi, env.provider);
     try {
       kyc = (await agent.getFunction("kyc")({ blockTag })) as string;
@@ -71,6 +74,7 @@ export async function readTokenState(env: TxEnvironment, tokenAddress: string, o
     decimals: Number(decimals),
     verifier,
     kyc,
+    verifierSkipped: verifierSkipped === true,
     checkpointId,
     balance,
     blockNumber: block.number,
@@ -99,7 +103,7 @@ export interface RestrictionReport {
  * looked at address by address to name the rows.
  */
 export async function checkTransferRestrictions(env: TxEnvironment, state: TokenState, rows: readonly ValidRow[]): Promise<RestrictionReport> {
-  if (!state.verifier || rows.length === 0) return { problems: [] };
+  if (!state.verifier || state.verifierSkipped || rows.length === 0) return { problems: [] };
   const blockTag = state.blockNumber;
   const verifierAbi = new Interface([
     "function verify(address from, address to, uint256 value) view returns (bool)",

@@ -17,7 +17,7 @@ export interface ValidRow {
 export interface ValidationOptions {
   /** The token's decimals(): amounts with more decimal places are refused, never rounded. */
   decimals: number;
-  /** The broadcasting account: paying it would be a no-op transfer (and reverts in a batch). */
+  /** The broadcasting account: paying itself would move nothing and only look like a payment. */
   sender: string;
 }
 
