@@ -240,7 +240,8 @@ function insertTransactions(db: StoDatabase, rows: NewPreparedTransaction[], acc
     insert.run(
       keys.map((key) => {
         const value = row[key];
-        return typeof value === "boolean" ? Number(value) : (value ?? null);
+        // The column's own conversion (booleans to 0/1 and so on), as drizzle's insert does.
+        return value === undefined || value === null ? null : columns[key].mapToDriverValue(value);
       }),
     );
   }
