@@ -1,4 +1,5 @@
 import type { CapTable } from "./captable";
+import { fixedPoint } from "./amounts";
 import { summaryLines, TABLE_HEAD, tableRows } from "./format";
 
 /** Slices of the ownership chart: the largest holders, the rest together as "Others". */
@@ -15,6 +16,8 @@ interface Slice {
   label: string;
   /** Share of the accounted supply, 0..1, for drawing only (the table holds the exact figures). */
   fraction: number;
+  /** The exact percentage at the table's accuracy, as the table prints it. */
+  percentText: string;
   colour: string;
 }
 
@@ -26,14 +29,21 @@ function chartSlices(table: CapTable): Slice[] {
   if (table.accountedSupply <= 0n) return [];
   // Drawing precision: parts per million is plenty for a picture.
   const fraction = (units: bigint) => Number((units * 1_000_000n) / table.accountedSupply) / 1_000_000;
-  const slices: Slice[] = holders.slice(0, CHART_SLICES).map((entry, index) => ({
+  const listed = holders.slice(0, CHART_SLICES);
+  const slices: Slice[] = listed.map((entry, index) => ({
     label: entry.name ?? entry.address,
     fraction: fraction(entry.balance),
+    percentText: fixedPoint(entry.percentUnits ?? 0n, table.accuracy),
     colour: COLOURS[index % COLOURS.length],
   }));
-  const shown = holders.slice(0, CHART_SLICES).reduce((sum, entry) => sum + entry.balance, 0n);
+  const shown = listed.reduce((sum, entry) => sum + entry.balance, 0n);
   const others = table.accountedSupply - shown;
-  if (others > 0n) slices.push({ label: "Others", fraction: fraction(others), colour: OTHERS_COLOUR });
+  if (others > 0n) {
+    // Holders cut by --max-entries are not in the list, so their share is what the listed ones leave.
+    const whole = 100n * 10n ** BigInt(table.accuracy);
+    const listedUnits = listed.reduce((sum, entry) => sum + (entry.percentUnits ?? 0n), 0n);
+    slices.push({ label: "Others", fraction: fraction(others), percentText: fixedPoint(whole - listedUnits, table.accuracy), colour: OTHERS_COLOUR });
+  }
   return slices;
 }
 
@@ -73,7 +83,7 @@ export function capTableHtml(table: CapTable, generatedAt: Date = new Date()): s
   const legend = slices
     .map(
       (slice) =>
-        `<li><span class="swatch" style="background:${slice.colour}"></span>${escapeHtml(slice.label)} — ${(slice.fraction * 100).toFixed(2)}%</li>`,
+        `<li><span class="swatch" style="background:${slice.colour}"></span>${escapeHtml(slice.label)} — ${slice.percentText}%</li>`,
     )
     .join("\n");
   const head = TABLE_HEAD.map((cell, index) => `<th${index >= 3 ? ' class="number"' : ""}>${escapeHtml(cell)}</th>`).join("");

@@ -9,6 +9,8 @@ import {
   type OrderBy,
   type OrderDirection,
 } from "../../captable/captable";
+import fs from "node:fs";
+import { capTableHtml } from "../../captable/html";
 import { capTableCsv, capTableJson, summaryLines, TABLE_HEAD, tableRows } from "../../captable/format";
 import { readIdentityFile } from "../../captable/identity-file";
 import { jsonReplacer } from "../output";
@@ -26,7 +28,9 @@ interface CapTableOptions {
   accuracy: string;
   atBlock?: string;
   atDate?: string;
-  format?: "table" | "csv" | "json";
+  format?: "table" | "csv" | "json" | "html";
+  output?: string;
+  force?: boolean;
 }
 
 export const CAP_TABLE_DESCRIPTION = `Print out token holder cap table.
@@ -54,7 +58,11 @@ export function register(program: Command): void {
     .option("--accuracy <digits>", "how many decimals include in balance and percentage output", "2")
     .option("--at-block <block>", "the cap table at the end of this block")
     .option("--at-date <iso-8601>", "the cap table at this time, e.g. 2024-12-31 (end of that day, UTC) or 2024-12-31T18:00:00+02:00")
-    .addOption(new Option("--format <format>", "output format (--json is the same as --format json)").choices(["table", "csv", "json"]))
+    .addOption(
+      new Option("--format <format>", "output format (--json is the same as --format json); html writes a self-contained page with an ownership chart to --output").choices(["table", "csv", "json", "html"]),
+    )
+    .option("--output <file>", "write the cap table to this file instead of standard output (required for html)")
+    .option("--force", "overwrite the --output file")
     .action(
       action((ctx, options: CapTableOptions) => {
         const tokenAddress = parseAddressOption(options.tokenAddress, "--token-address");
@@ -89,6 +97,24 @@ export function register(program: Command): void {
         for (const warning of table.warnings) ctx.out.warn(warning);
 
         const out = ctx.out;
+        if (options.output !== undefined) {
+          if (fs.existsSync(options.output) && !options.force) {
+            throw new StoError(`--output ${options.output}: the file exists (use --force to overwrite)`);
+          }
+          const content =
+            format === "html"
+              ? capTableHtml(table)
+              : format === "csv"
+                ? capTableCsv(table)
+                : format === "json"
+                  ? `${JSON.stringify(capTableJson(table), jsonReplacer, 2)}\n`
+                  : `${renderTextTable(TABLE_HEAD, tableRows(table), [3, 4])}\n`;
+          fs.writeFileSync(options.output, content);
+          out.result(`Cap table of ${table.token.symbol ?? tokenAddress} (${table.entries.length} entries, block ${table.atBlock}) written to ${options.output}`);
+          if (out.json) out.data({ output: options.output, format, entries: table.entries.length, atBlock: table.atBlock });
+          return;
+        }
+        if (format === "html") throw new StoError("--format html needs --output FILE");
         if (format === "json") {
           const document = capTableJson(table);
           if (out.json) out.data(document);
