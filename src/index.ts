@@ -8,3 +8,11 @@ export { TokenScanner, type ScanOptions, type ScanResult } from "./scan/scanner"
 export { RpcClient } from "./scan/rpc";
 export { buildCapTable, parseAtDate, type CapTable, type CapTableRequest } from "./captable/captable";
 export { readIdentityFile } from "./captable/identity-file";
+export {
+  prepareDistribution,
+  readDistributionCsv,
+  DistributionRejected,
+  type DistributionRequest,
+  type DistributionResult,
+  type DistributionInputRow,
+} from "./distribution";
