@@ -72,7 +72,7 @@ async function hasPendingWhitelist(env: TxEnvironment, kycAddress: string): Prom
   return row !== undefined;
 }
 
-function validateText(value: string, origin: string, maxLength: number): void {
+export function validateText(value: string, origin: string, maxLength: number): void {
   if (value.trim() === "") throw new StoError(`${origin}: must not be empty`);
   if (value.length > maxLength) throw new StoError(`${origin}: longer than ${maxLength} characters`);
   // eslint-disable-next-line no-control-regex

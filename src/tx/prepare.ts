@@ -149,6 +149,14 @@ const FALLBACK_GAS: Record<string, bigint> = {
   "removeFromWhitelist(address)": 60_000n,
   "checkpoint()": 100_000n,
   "forceTransfer(address,address,uint256,string)": 250_000n,
+  // Measured in docs/gas.md: announce 232,244 (grows with name and URI length), fundFromAllowance
+  // 85,897, first vote 110,848.
+  "announce(address,uint256,string,string,bytes32)": 400_000n,
+  "fundFromAllowance()": 150_000n,
+  "fund(uint256)": 150_000n,
+  "claim()": 150_000n,
+  "reclaim(address)": 120_000n,
+  "vote(uint256)": 200_000n,
 };
 const DEFAULT_FALLBACK_GAS = 1_000_000n;
 

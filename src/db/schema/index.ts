@@ -1,3 +1,4 @@
 export * from "./transactions";
 export * from "./scan";
 export * from "./distribution";
+export * from "./payouts";

@@ -1,0 +1,24 @@
+import type { Command } from "commander";
+import { prepareReclaim } from "../../payout/claims";
+import { action } from "../action";
+import { txEnvironment } from "../tx-env";
+import { printTransactions } from "../tx-table";
+
+export function register(program: Command): void {
+  program
+    .command("payout-reclaim")
+    .description(
+      "Take back what is left in an expired payout.\n\nPrepares payout.reclaim(to) after the payout's expiry: unclaimed payments, the parts of holders who were never eligible and the rounding remainder go to --to (default: the broadcasting account, which must hold the payout's admin role). Broadcast with tx-broadcast.",
+    )
+    .option("--payout-address <address>", "the Payout contract (default: the latest deployed from this database)")
+    .option("--to <address>", "who receives the funds (default: the broadcasting account)")
+    .action(
+      action(async (ctx, options: { payoutAddress?: string; to?: string }) => {
+        const env = await txEnvironment(ctx);
+        const result = await prepareReclaim(env, options.payoutAddress, options.to);
+        ctx.out.info(`Prepared transactions for broadcasting for network ${env.network}`);
+        printTransactions(ctx.out, result.prepared, { payoutAddress: result.payoutAddress, amount: result.amount, to: result.to });
+        ctx.out.result(`Reclaiming ${result.amountText} ${result.symbol} to ${result.to}`);
+      }),
+    );
+}

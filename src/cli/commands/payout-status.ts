@@ -1,0 +1,28 @@
+import type { Command } from "commander";
+import { paymentsOf, reconcilePayments } from "../../payout/dividends";
+import { resolvePayoutAddress } from "../../payout/payout-token";
+import { readPayoutState } from "../../payout/state";
+import { action } from "../action";
+import { payoutStateJson, printHolderTable, printPayoutSummary } from "../payout-output";
+
+export function register(program: Command): void {
+  program
+    .command("payout-status")
+    .description(
+      "Print a payout's funding and payments.\n\nReads the Payout contract and every holder at its record date: shares at the checkpoint, entitlement, paid, due, and the payment prepared by payout-dividends (recording what mined payments actually paid, from the contract's Paid events). The unpaid amount is broken down into what is due to eligible holders, to holders not whitelisted now, and the rounding remainder (what rounding every entitlement down leaves to nobody; it is reclaimable after expiry with the rest).",
+    )
+    .option("--payout-address <address>", "the Payout contract (default: the latest deployed from this database)")
+    .action(
+      action(async (ctx, options: { payoutAddress?: string }) => {
+        const chain = await ctx.chain();
+        const env = { db: ctx.db(), provider: chain.provider, artifacts: ctx.artifacts(), network: ctx.config.network.name };
+        const payoutAddress = resolvePayoutAddress(env, options.payoutAddress);
+        await reconcilePayments(env, payoutAddress);
+        const state = await readPayoutState(env, payoutAddress);
+        const payments = paymentsOf(env, payoutAddress);
+        printPayoutSummary(ctx.out, state);
+        printHolderTable(ctx.out, state, payments);
+        ctx.out.data(payoutStateJson(state, payments));
+      }),
+    );
+}

@@ -1,0 +1,63 @@
+import type { Command } from "commander";
+import { parseFutureTime } from "../../token/dates";
+import { parseAddress } from "../../token/kyc";
+import { parseAnnouncement } from "../../token/record-date";
+import { DEFAULT_BALLOT, prepareVotingDeploy } from "../../voting/deploy";
+import { action } from "../action";
+import { addCorporateActionOptions, printCorporateAction, splitList, type CorporateActionOptions } from "../corporate-options";
+import { txEnvironment } from "../tx-env";
+import { printTransactions } from "../tx-table";
+
+interface VotingDeployOptions extends CorporateActionOptions {
+  votingName: string;
+  option: string[];
+  end: string;
+}
+
+export function register(program: Command): void {
+  const command = program
+    .command("voting-deploy")
+    .description(
+      `Deploys a Voting contract: an on-chain shareholder vote on one question, weighted by the shares each holder had at a record date.\n\nPrepares, in one batch: a checkpoint of the token (unless --checkpoint-id names an existing one), the Voting contract with its ballot, and its announcement on the token (token.announce). Broadcast with tx-broadcast. Holders vote with "sto vote" and their own key until --end; "sto voting-results" prints the tally. One vote per holder, final; the issuing account's treasury shares carry no vote by default; only whitelisted holders vote when the token is restricted. Without options the ballot is ${DEFAULT_BALLOT.join(", ")}.`,
+    )
+    .requiredOption("--voting-name <name>", "the question or title of the vote")
+    .option("--option <name>", "a ballot option (repeat for each option)", (value: string, previous: string[]) => [...previous, value], [])
+    .option("--options <list>", "the ballot options, comma-separated (the original tool's additional voting contract options)")
+    .option("--end <date|duration>", "when voting closes: a date (2026-06-30, 2026-06-30T12:00:00Z, UTC) or a duration from now (14d, 2w, 12h)", "30d");
+  addCorporateActionOptions(command, "vote").action(
+    action(async (ctx, options: VotingDeployOptions) => {
+      const tokenAddress = parseAddress(options.tokenAddress, "--token-address");
+      const announcement = parseAnnouncement(options);
+      const ballot = [...options.option, ...splitList(options.options)];
+      const env = await txEnvironment(ctx);
+      const now = (await env.provider.getBlock("latest"))?.timestamp ?? Math.floor(Date.now() / 1000);
+      const endTime = parseFutureTime(options.end, "--end", now);
+      const result = await prepareVotingDeploy(env, {
+        tokenAddress,
+        kyc: options.kycAddress,
+        name: options.votingName,
+        options: ballot,
+        announcement,
+        checkpointId: options.checkpointId,
+        endTime,
+        exclude: options.exclude,
+        includeIssuer: options.includeIssuer === true,
+      });
+      for (const warning of result.warnings) ctx.out.warn(warning);
+      ctx.out.info(`Prepared transactions for broadcasting for network ${env.network}`);
+      printTransactions(ctx.out, result.prepared, {
+        votingAddress: result.votingAddress,
+        tokenAddress,
+        options: result.options,
+        checkpointId: result.recordDate.checkpointId.toString(),
+        newCheckpoint: result.recordDate.takeNew,
+        kycAddress: result.kyc.address,
+        excluded: result.excluded,
+        endTime: result.endTime,
+      });
+      ctx.out.result(`Ballot: ${result.options.map((option, index) => `${index} = ${option}`).join(", ")}`);
+      printCorporateAction(ctx.out, { ...result, endLabel: "Voting ends", end: result.endTime });
+      ctx.out.result(`Voting address will be ${result.votingAddress}`);
+    }),
+  );
+}

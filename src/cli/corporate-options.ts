@@ -1,0 +1,76 @@
+import type { Command } from "commander";
+import { StoError } from "../errors";
+import { formatTime } from "../token/dates";
+import type { Output } from "./output";
+import type { KycChoice, RecordDatePlan } from "../token/record-date";
+import { ZeroAddress } from "ethers";
+
+/** The flags payout-deploy and voting-deploy share: record date, eligibility and announcement. */
+export interface CorporateActionOptions {
+  tokenAddress: string;
+  kycAddress?: string;
+  uri: string;
+  type: string;
+  options?: string;
+  checkpointId?: string;
+  exclude?: string;
+  includeIssuer?: boolean;
+  contentHash?: string;
+  documentFile?: string;
+}
+
+export function addCorporateActionOptions(command: Command, what: "payout" | "vote"): Command {
+  return command
+    .requiredOption("--token-address <address>", "address of the security token")
+    .option(
+      "--kyc-address <address>",
+      `KYC contract whose whitelisted holders may ${what === "payout" ? "be paid" : "vote"}, or "none" for every holder (default: the token's restricted transfer agent's KYC contract, else none)`,
+    )
+    .requiredOption("--uri <uri>", "announcement URI: where holders read about it")
+    .requiredOption("--type <integer>", "announcement type code, free for the issuer to choose (e.g. 0)")
+    .option("--checkpoint-id <id>", "use this existing checkpoint as the record date (default: take a new checkpoint in the same batch)")
+    .option(
+      "--exclude <addresses>",
+      `comma-separated addresses whose shares ${what === "payout" ? "get nothing and do not count in the pro-rata base" : "carry no vote"}, in addition to the issuer's account`,
+    )
+    .option("--include-issuer", `do not exclude the broadcasting (issuing) account, which holds the undistributed treasury shares`)
+    .option("--content-hash <hex>", "32-byte hash of the announced document, registered on the token (default: zero)")
+    .option("--document-file <path>", "the announced document; its keccak256 is registered as the content hash");
+}
+
+/** Lines describing the record date, eligibility and exclusions of a prepared payout or vote. */
+export function printCorporateAction(
+  out: Output,
+  details: { recordDate: RecordDatePlan; kyc: KycChoice; excluded: string[]; endLabel: string; end: number },
+): void {
+  const { recordDate, kyc } = details;
+  out.result(
+    recordDate.takeNew
+      ? `Record date: checkpoint ${recordDate.checkpointId}, taken by the first transaction above${recordDate.pendingCheckpoints > 0 ? ` (after ${recordDate.pendingCheckpoints} checkpoint(s) prepared earlier and not mined yet)` : ""}`
+      : `Record date: existing checkpoint ${recordDate.checkpointId}`,
+  );
+  out.result(
+    kyc.address === ZeroAddress
+      ? "Eligible: every holder at the checkpoint"
+      : `Eligible: holders whitelisted in KYC contract ${kyc.address}${kyc.origin === "transfer agent" ? " (the token's transfer agent's)" : ""}`,
+  );
+  out.result(`Excluded: ${details.excluded.length > 0 ? details.excluded.join(", ") : "nobody"}`);
+  out.result(`${details.endLabel}: ${formatTime(details.end)}`);
+}
+
+/**
+ * The manual's `--options LIST`. The original passed them to its contracts as opaque bytes that
+ * nothing read; for votes they are the ballot's options, for payouts there is nothing to pass.
+ */
+export function splitList(value: string | undefined): string[] {
+  return (value ?? "")
+    .split(",")
+    .map((part) => part.trim())
+    .filter((part) => part !== "");
+}
+
+export function rejectPayoutOptions(value: string | undefined): void {
+  if (splitList(value).length > 0) {
+    throw new StoError("--options: the Payout contract takes no free-form options; use --expiry, --checkpoint-id, --exclude or --kyc-address");
+  }
+}

@@ -1,0 +1,93 @@
+import { ZeroAddress } from "ethers";
+import type { PaymentWithStatus } from "../payout/dividends";
+import type { HolderPosition, PayoutState } from "../payout/state";
+import { formatTokenAmount } from "../token/amounts";
+import { formatTime } from "../token/dates";
+import type { Output } from "./output";
+
+/** A holder's situation in one word, for the status table. */
+export function holderStatus(position: HolderPosition, active: PaymentWithStatus | undefined): string {
+  if (position.excluded) return "excluded";
+  if (active && ["waiting", "broadcasted", "mining", "dropped"].includes(active.txStatus)) return `pending (${active.txStatus})`;
+  if (position.due === 0n) return position.paid > 0n ? "paid" : "nothing due";
+  if (!position.eligible) return "not eligible";
+  return position.paid > 0n ? "partly paid" : "due";
+}
+
+/** The summary lines of a payout. */
+export function printPayoutSummary(out: Output, state: PayoutState): void {
+  const money = (units: bigint) => `${formatTokenAmount(units, state.currency.decimals)} ${state.currency.symbol}`;
+  const shares = (units: bigint) => `${formatTokenAmount(units, state.token.decimals)} ${state.token.symbol}`;
+  out.result(`Payout: ${state.name} (${state.address})`);
+  out.result(`Security token: ${state.token.name} (${state.token.symbol}) ${state.token.address}`);
+  out.result(
+    `Record date: checkpoint ${state.checkpointId}, block ${state.checkpointBlock}${state.checkpointTime !== null ? ` (${formatTime(state.checkpointTime)})` : ""}`,
+  );
+  out.result(`Currency: ${state.currency.name} (${state.currency.symbol}) ${state.currency.address}`);
+  out.result(state.kyc === ZeroAddress ? "Eligible: every holder" : `Eligible: holders whitelisted in KYC contract ${state.kyc}`);
+  out.result(`Excluded: ${state.excluded.length > 0 ? state.excluded.join(", ") : "nobody"}`);
+  out.result(`Expiry: ${formatTime(state.expiry)}${state.expired ? " (expired: the rest can be reclaimed)" : ""}`);
+  out.result(`Eligible supply: ${shares(state.eligibleSupply)}`);
+  out.result(`Funded: ${money(state.totalFunded)}`);
+  out.result(`Paid: ${money(state.totalPaid)}`);
+  const parts = [`due to eligible holders ${money(state.dueToEligible)}`];
+  if (state.dueToIneligible > 0n) parts.push(`due to holders not eligible now ${money(state.dueToIneligible)}`);
+  parts.push(state.roundingRemainder !== undefined ? `rounding remainder ${money(state.roundingRemainder)}` : "rounding remainder unknown (holder list incomplete)");
+  out.result(`Unpaid: ${money(state.unpaid)} (${parts.join("; ")})`);
+  out.result(`Holders at the checkpoint: ${state.holders.length} (from ${state.holderSource})`);
+  if (!state.complete) {
+    out.warn(
+      `the holders found hold ${shares(state.listedShares)} of the eligible supply of ${shares(state.eligibleSupply)}: some holders are missing from the list`,
+    );
+  }
+}
+
+/** The per-holder table of a payout. */
+export function printHolderTable(out: Output, state: PayoutState, payments: PaymentWithStatus[]): void {
+  const active = activePayments(payments);
+  out.table(
+    ["Holder", "Shares", "Entitlement", "Paid", "Due", "Status", "Payment"],
+    state.holders.map((position) => {
+      const payment = active.get(position.holder);
+      return [
+        position.holder,
+        formatTokenAmount(position.shares, state.token.decimals),
+        formatTokenAmount(position.entitlement, state.currency.decimals),
+        formatTokenAmount(position.paid, state.currency.decimals),
+        formatTokenAmount(position.due, state.currency.decimals),
+        holderStatus(position, payment),
+        payment ? `${payment.externalId} nonce ${payment.nonce}` : "",
+      ];
+    }),
+    { alignRight: [1, 2, 3, 4] },
+  );
+}
+
+/** The latest active payment row of each holder. */
+export function activePayments(payments: PaymentWithStatus[]): Map<string, PaymentWithStatus> {
+  const active = new Map<string, PaymentWithStatus>();
+  for (const row of payments) if (row.supersededAt === null) active.set(row.holder, row);
+  return active;
+}
+
+/** The machine-readable form of a payout state. */
+export function payoutStateJson(state: PayoutState, payments: PaymentWithStatus[]): Record<string, unknown> {
+  const active = activePayments(payments);
+  return {
+    ...state,
+    holders: state.holders.map((position) => ({ ...position, status: holderStatus(position, active.get(position.holder)) })),
+    payments: payments.map((row) => ({
+      externalId: row.externalId,
+      holder: row.holder,
+      amount: row.amount,
+      shares: row.shares,
+      paidAmount: row.paidAmount,
+      transactionId: row.transactionId,
+      nonce: row.nonce,
+      txHash: row.txHash,
+      txStatus: row.txStatus,
+      createdAt: row.createdAt,
+      supersededAt: row.supersededAt,
+    })),
+  };
+}

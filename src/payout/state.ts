@@ -1,0 +1,140 @@
+import { getAddress } from "ethers";
+import { StoError } from "../errors";
+import { holderCandidates } from "../token/holders";
+import { contractAt, erc20Info, requireDeployed, view, type ReadEnvironment } from "../token/onchain";
+import { checkpointBlock } from "../token/record-date";
+
+/** One address's position in a payout, read on chain. */
+export interface HolderPosition {
+  holder: string;
+  /** Balance at the checkpoint, base units of the security token. */
+  shares: bigint;
+  excluded: boolean;
+  /** Not excluded and, with a KYC contract, whitelisted now. */
+  eligible: boolean;
+  /** Pro-rata share of everything deposited: floor(totalFunded * shares / eligibleSupply). */
+  entitlement: bigint;
+  /** What the contract has paid it (payBatch or claim). */
+  paid: bigint;
+  /** entitlement - paid. */
+  due: bigint;
+}
+
+export interface PayoutState {
+  address: string;
+  name: string;
+  token: { address: string; name: string; symbol: string; decimals: number };
+  checkpointId: bigint;
+  /** The block the checkpoint was taken in (the record date). */
+  checkpointBlock: number;
+  checkpointTime: number | null;
+  currency: { address: string; name: string; symbol: string; decimals: number };
+  kyc: string;
+  /** Unix seconds. */
+  expiry: number;
+  expired: boolean;
+  eligibleSupply: bigint;
+  totalFunded: bigint;
+  totalPaid: bigint;
+  /** totalFunded - totalPaid: still in the contract from deposits. */
+  unpaid: bigint;
+  excluded: string[];
+  /** Every address that held shares at the checkpoint (balance > 0), excluded ones included. */
+  holders: HolderPosition[];
+  holderSource: string;
+  /** Sum of the shares of the listed, non-excluded holders. */
+  listedShares: bigint;
+  /** Whether the listed holders account for the whole eligible supply (the list is complete). */
+  complete: boolean;
+  /** totalFunded - sum of entitlements: what rounding down leaves to nobody; known when complete. */
+  roundingRemainder?: bigint;
+  /** Sum of `due` over the eligible holders. */
+  dueToEligible: bigint;
+  /** Sum of `due` over holders that are not eligible now (not whitelisted). */
+  dueToIneligible: bigint;
+}
+
+/** Calls made at once: ethers batches concurrent calls into JSON-RPC batches. */
+const CONCURRENCY = 100;
+
+async function mapConcurrently<T, R>(items: T[], work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let start = 0; start < items.length; start += CONCURRENCY) {
+    results.push(...(await Promise.all(items.slice(start, start + CONCURRENCY).map(work))));
+  }
+  return results;
+}
+
+/**
+ * Reads a Payout contract and the position of every holder at its checkpoint. The holders are the
+ * receivers of the token's Transfer events up to the checkpoint's block, filtered by their balance
+ * at the checkpoint read on chain, so the list is exact; its completeness is checked against the
+ * contract's eligible supply.
+ */
+export async function readPayoutState(env: ReadEnvironment, payoutAddress: string): Promise<PayoutState> {
+  await requireDeployed(env, payoutAddress, "--payout-address");
+  const payout = contractAt(env, "Payout", payoutAddress);
+  const tokenAddress = await view<string>(payout, "token").catch(() => {
+    throw new StoError(`--payout-address: ${payoutAddress} is not a Payout contract`);
+  });
+  const [name, checkpointId, currencyAddress, kyc, expiry, eligibleSupply, totalFunded, totalPaid, excludedList, expired] = await Promise.all([
+    view<string>(payout, "name"),
+    view<bigint>(payout, "checkpointId"),
+    view<string>(payout, "payoutToken"),
+    view<string>(payout, "kyc"),
+    view<bigint>(payout, "expiry"),
+    view<bigint>(payout, "eligibleSupply"),
+    view<bigint>(payout, "totalFunded"),
+    view<bigint>(payout, "totalPaid"),
+    view<string[]>(payout, "excluded"),
+    view<boolean>(payout, "isExpired"),
+  ]);
+  const [tokenInfo, currencyInfo] = await Promise.all([erc20Info(env, tokenAddress), erc20Info(env, currencyAddress)]);
+  const block = await checkpointBlock(env, tokenAddress, checkpointId);
+  if (block === undefined) throw new StoError(`checkpoint ${checkpointId} of token ${tokenAddress} has no CheckpointCreated event on ${env.network}`);
+  const blockTime = (await env.provider.getBlock(block))?.timestamp ?? null;
+
+  const candidates = await holderCandidates(env, tokenAddress, block);
+  const excluded = new Set(excludedList.map((address) => getAddress(address)));
+  const positions = await mapConcurrently(candidates.addresses, async (holder): Promise<HolderPosition | undefined> => {
+    const shares = await view<bigint>(payout, "balanceAtCheckpoint", holder);
+    if (shares === 0n) return undefined;
+    const isExcluded = excluded.has(holder);
+    const [eligible, entitlement, paid] = await Promise.all([
+      view<boolean>(payout, "isEligible", holder),
+      view<bigint>(payout, "entitlementOf", holder),
+      view<bigint>(payout, "paidTo", holder),
+    ]);
+    return { holder, shares, excluded: isExcluded, eligible, entitlement, paid, due: entitlement - paid };
+  });
+  const holders = positions.filter((position): position is HolderPosition => position !== undefined);
+  const counted = holders.filter((position) => !position.excluded);
+  const listedShares = counted.reduce((sum, position) => sum + position.shares, 0n);
+  const complete = listedShares === eligibleSupply;
+  // The same arithmetic as the contract (floor of totalFunded * shares / eligibleSupply), exact.
+  const allocated = counted.reduce((sum, position) => sum + (totalFunded * position.shares) / eligibleSupply, 0n);
+  return {
+    address: payoutAddress,
+    name,
+    token: { address: getAddress(tokenAddress), name: tokenInfo.name, symbol: tokenInfo.symbol, decimals: tokenInfo.decimals },
+    checkpointId,
+    checkpointBlock: block,
+    checkpointTime: blockTime,
+    currency: { address: getAddress(currencyAddress), ...currencyInfo },
+    kyc: getAddress(kyc),
+    expiry: Number(expiry),
+    expired,
+    eligibleSupply,
+    totalFunded,
+    totalPaid,
+    unpaid: totalFunded - totalPaid,
+    excluded: [...excluded],
+    holders,
+    holderSource: candidates.source,
+    listedShares,
+    complete,
+    roundingRemainder: complete ? totalFunded - allocated : undefined,
+    dueToEligible: counted.filter((position) => position.eligible).reduce((sum, position) => sum + position.due, 0n),
+    dueToIneligible: counted.filter((position) => !position.eligible).reduce((sum, position) => sum + position.due, 0n),
+  };
+}

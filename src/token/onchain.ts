@@ -1,0 +1,70 @@
+import { Contract, id as keccakId, ZeroHash } from "ethers";
+import type { ContractArtifacts, ContractName } from "../contracts/artifacts";
+import { StoError } from "../errors";
+import type { TxEnvironment } from "../tx/environment";
+
+/** What reading contract state needs: a node and the ABIs. */
+export type ReadEnvironment = Pick<TxEnvironment, "provider" | "artifacts" | "network" | "db">;
+
+/** A read-only handle on a contract of ours (or any contract with that ABI) at `address`. */
+export function contractAt(env: { provider: TxEnvironment["provider"]; artifacts: ContractArtifacts }, name: ContractName, address: string): Contract {
+  return new Contract(address, env.artifacts.get(name).abi, env.provider);
+}
+
+/** Calls a view function; the caller states the result type it expects from the ABI. */
+export async function view<T>(contract: Contract, method: string, ...args: unknown[]): Promise<T> {
+  return (await contract.getFunction(method)(...args)) as T;
+}
+
+/** Like `view`, but undefined when the call reverts or the function does not exist there. */
+export async function tryView<T>(contract: Contract, method: string, ...args: unknown[]): Promise<T | undefined> {
+  try {
+    return await view<T>(contract, method, ...args);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Stops unless a contract is deployed at `address`. A deployment prepared in this database but not
+ * mined yet gets a hint to broadcast it first.
+ */
+export async function requireDeployed(env: ReadEnvironment, address: string, what: string): Promise<void> {
+  if ((await env.provider.getCode(address)) !== "0x") return;
+  const pending = env.db.sqlite
+    .prepare(
+      "SELECT status FROM prepared_transactions WHERE network = ? AND contract_address = ? AND is_deployment = 1 ORDER BY id DESC LIMIT 1",
+    )
+    .get(env.network, address) as { status: string } | undefined;
+  if (pending && pending.status !== "failed") {
+    throw new StoError(`${what} ${address} is not on chain yet (its deployment is ${pending.status}): run "sto tx-broadcast" and "sto tx-update" first`);
+  }
+  throw new StoError(`${what}: there is no contract at ${address} on ${env.network}`);
+}
+
+/** Role ids as the contracts define them: keccak256 of the name; DEFAULT_ADMIN_ROLE is zero. */
+export function roleId(role: string): string {
+  return role === "DEFAULT_ADMIN_ROLE" ? ZeroHash : keccakId(role);
+}
+
+/**
+ * Stops with a clear message when `account` lacks `role` on an AccessControl contract, instead of
+ * letting a prepared transaction fail on chain later.
+ */
+export async function requireRole(contract: Contract, role: string, account: string, what: string): Promise<void> {
+  const has = await tryView<boolean>(contract, "hasRole", roleId(role), account);
+  if (has === false) {
+    throw new StoError(`${what}: account ${account} does not have ${role} on ${await contract.getAddress()}; use a key that has it, or grant it with the admin key`);
+  }
+}
+
+/** ERC-20 metadata for amounts: decimals (18 if the token does not say) and symbol. */
+export async function erc20Info(env: Pick<ReadEnvironment, "provider" | "artifacts">, address: string): Promise<{ decimals: number; symbol: string; name: string }> {
+  const token = contractAt(env, "IERC20Metadata", address);
+  const [decimals, symbol, name] = await Promise.all([
+    tryView<bigint>(token, "decimals"),
+    tryView<string>(token, "symbol"),
+    tryView<string>(token, "name"),
+  ]);
+  return { decimals: decimals === undefined ? 18 : Number(decimals), symbol: symbol ?? "", name: name ?? "" };
+}

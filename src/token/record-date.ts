@@ -1,0 +1,195 @@
+import fs from "node:fs";
+import { Contract, ZeroAddress, ZeroHash, getAddress, id as eventTopic, isHexString, keccak256, toBeHex, zeroPadValue } from "ethers";
+import type { PreparedTransaction } from "../db/schema";
+import { StoError } from "../errors";
+import type { TxEnvironment } from "../tx/environment";
+import { prepareTransactions, type TransactionBuilder } from "../tx/prepare";
+import { validateText } from "./issuance";
+import { parseAddress } from "./kyc";
+import { deploymentBlock, getLogsChunked } from "./logs";
+import { contractAt, requireDeployed, requireRole, tryView, view, type ReadEnvironment } from "./onchain";
+
+/** The record date of a payout or a vote: which checkpoint, and whether it is taken now. */
+export interface RecordDatePlan {
+  checkpointId: bigint;
+  /** True when `checkpoint()` is prepared in the same batch, before the contract that uses it. */
+  takeNew: boolean;
+  /** Checkpoints of this token prepared earlier and not mined yet (they come before ours). */
+  pendingCheckpoints: number;
+}
+
+const UNMINED = "('waiting','broadcasted','mining','dropped')";
+
+/** Checkpoints of `token` prepared in this database whose transactions are not mined yet. */
+export function pendingCheckpointCount(env: Pick<TxEnvironment, "db" | "network">, tokenAddress: string): number {
+  const row = env.db.sqlite
+    .prepare(
+      `SELECT COUNT(*) AS n FROM prepared_transactions WHERE network = ? AND to_address = ? AND function_signature = 'checkpoint()' AND status IN ${UNMINED}`,
+    )
+    .get(env.network, tokenAddress) as { n: number };
+  return row.n;
+}
+
+/**
+ * An existing checkpoint (`--checkpoint-id`), or a new one taken in the same batch. A new one's id
+ * is predicted as the token's current id plus the checkpoints this database has prepared for the
+ * token and not mined yet, plus one: transactions of one account are mined in nonce order, so the
+ * checkpoint exists when the contract using it is deployed. Another key taking a checkpoint at the
+ * same time would shift the id; `payout-status` shows the checkpoint's block so this can be checked.
+ */
+export async function planRecordDate(env: TxEnvironment, token: Contract, checkpointOption: string | undefined): Promise<RecordDatePlan> {
+  const current = await view<bigint>(token, "currentCheckpointId");
+  if (checkpointOption !== undefined) {
+    const text = checkpointOption.trim();
+    if (!/^\d+$/.test(text)) throw new StoError(`--checkpoint-id: "${text.slice(0, 40)}" is not a checkpoint number`);
+    const checkpointId = BigInt(text);
+    if (checkpointId === 0n || checkpointId > current) {
+      throw new StoError(
+        `--checkpoint-id: checkpoint ${checkpointId} does not exist on the token (it has ${current === 0n ? "none" : `1 to ${current}`}; a prepared checkpoint counts once it is mined)`,
+      );
+    }
+    return { checkpointId, takeNew: false, pendingCheckpoints: 0 };
+  }
+  await requireRole(token, "CHECKPOINT_ROLE", env.address, "taking a checkpoint");
+  const pending = pendingCheckpointCount(env, await token.getAddress());
+  return { checkpointId: current + BigInt(pending) + 1n, takeNew: true, pendingCheckpoints: pending };
+}
+
+/** The block a checkpoint was taken in, from its CheckpointCreated event; undefined if not found. */
+export async function checkpointBlock(env: ReadEnvironment, tokenAddress: string, checkpointId: bigint): Promise<number | undefined> {
+  const logs = await getLogsChunked(
+    env.provider,
+    { address: tokenAddress, topics: [eventTopic("CheckpointCreated(uint256,uint256,uint256)"), zeroPadValue(toBeHex(checkpointId), 32)] },
+    deploymentBlock(env.db, env.network, tokenAddress),
+    await env.provider.getBlockNumber(),
+  );
+  return logs.length > 0 ? logs[0].blockNumber : undefined;
+}
+
+/** The KYC whitelist eligible holders must be on; ZeroAddress means every holder. */
+export interface KycChoice {
+  address: string;
+  /** Why: given with --kyc-address, taken from the token's transfer agent, or none. */
+  origin: "given" | "transfer agent" | "none";
+}
+
+/**
+ * `--kyc-address`: an address, or "none" for every holder. Without it: the whitelist of the token's
+ * restricted transfer agent, if it has one (holders of a restricted token are whitelisted anyway),
+ * else none. A KYC contract elsewhere in the database is deliberately not used: it would silently
+ * exclude holders of an unrestricted token.
+ */
+export async function chooseKyc(env: ReadEnvironment, token: Contract, option: string | undefined): Promise<KycChoice> {
+  if (option !== undefined) {
+    const text = option.trim();
+    if (text.toLowerCase() === "none" || text === ZeroAddress) return { address: ZeroAddress, origin: "none" };
+    const address = parseAddress(text, "--kyc-address");
+    const kyc = contractAt(env, "BasicKYC", address);
+    if ((await env.provider.getCode(address)) === "0x" || (await tryView<boolean>(kyc, "isWhitelisted", ZeroAddress)) === undefined) {
+      throw new StoError(`--kyc-address: ${address} is not a KYC contract on ${env.network} (no isWhitelisted there)`);
+    }
+    return { address, origin: "given" };
+  }
+  const verifier = await tryView<string>(token, "transferVerifier");
+  if (verifier && verifier !== ZeroAddress) {
+    const kyc = await tryView<string>(contractAt(env, "RestrictedTransferAgent", verifier), "kyc");
+    if (kyc && kyc !== ZeroAddress) return { address: getAddress(kyc), origin: "transfer agent" };
+  }
+  return { address: ZeroAddress, origin: "none" };
+}
+
+/**
+ * Addresses that get nothing and do not count: the broadcasting account (the issuer's treasury,
+ * holding the undistributed shares) unless `includeIssuer`, plus `--exclude`. Each once.
+ */
+export function chooseExclusions(issuer: string, excludeOption: string | undefined, includeIssuer: boolean): string[] {
+  const result: string[] = [];
+  const add = (address: string) => {
+    if (!result.includes(address)) result.push(address);
+  };
+  if (!includeIssuer) add(issuer);
+  for (const part of (excludeOption ?? "").split(",")) {
+    if (part.trim() !== "") add(parseAddress(part, "--exclude"));
+  }
+  return result;
+}
+
+/** What is registered on the token about a payout or a vote (`token.announce`). */
+export interface Announcement {
+  type: bigint;
+  uri: string;
+  contentHash: string;
+}
+
+/**
+ * `--type` (a non-negative integer), `--uri`, and the content hash: `--content-hash` (32 bytes hex),
+ * or keccak256 of `--document-file` (the announced document, e.g. the board decision), or zero.
+ */
+export function parseAnnouncement(options: { type: string; uri: string; contentHash?: string; documentFile?: string }): Announcement {
+  const typeText = options.type.trim();
+  if (!/^\d+$/.test(typeText) || BigInt(typeText) >= 2n ** 256n) throw new StoError(`--type: "${typeText.slice(0, 40)}" is not a non-negative integer`);
+  validateText(options.uri, "--uri", 500);
+  if (options.contentHash !== undefined && options.documentFile !== undefined) {
+    throw new StoError("--content-hash and --document-file: give one of them, not both");
+  }
+  let contentHash = ZeroHash;
+  if (options.contentHash !== undefined) {
+    const text = options.contentHash.trim();
+    if (!isHexString(text, 32)) throw new StoError(`--content-hash: "${text.slice(0, 70)}" is not 32 bytes of hex (0x followed by 64 hex digits)`);
+    contentHash = text.toLowerCase();
+  } else if (options.documentFile !== undefined) {
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(options.documentFile);
+    } catch (error) {
+      throw new StoError(`--document-file ${options.documentFile}: cannot read (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+    }
+    contentHash = keccak256(bytes);
+  }
+  return { type: BigInt(typeText), uri: options.uri.trim(), contentHash };
+}
+
+export function addCheckpoint(builder: TransactionBuilder, tokenAddress: string, tokenName: string, expectedId: bigint): void {
+  builder.call("SecurityToken", tokenAddress, "checkpoint", [], `Checkpoint (record date) ${expectedId} of ${tokenName}`);
+}
+
+export function addAnnouncement(builder: TransactionBuilder, tokenAddress: string, target: string, name: string, announcement: Announcement, note: string): void {
+  builder.call("SecurityToken", tokenAddress, "announce", [target, announcement.type, name, announcement.uri, announcement.contentHash], note);
+}
+
+/**
+ * The Payout constructor reverts when the excluded addresses hold the whole supply at the
+ * checkpoint (nobody to pay). Checked here from the checkpoint, or from today's balances for a new
+ * checkpoint; with transactions still unmined (a distribution prepared just before) today's
+ * balances may not be the record date's, so that case only warns.
+ */
+export async function checkEligibleSupply(
+  env: TxEnvironment,
+  token: Contract,
+  recordDate: RecordDatePlan,
+  excluded: string[],
+): Promise<string[]> {
+  const atCheckpoint = !recordDate.takeNew;
+  const supply = atCheckpoint ? await view<bigint>(token, "totalSupplyAt", recordDate.checkpointId) : await view<bigint>(token, "totalSupply");
+  let excludedBalance = 0n;
+  for (const account of excluded) {
+    excludedBalance += atCheckpoint ? await view<bigint>(token, "balanceOfAt", account, recordDate.checkpointId) : await view<bigint>(token, "balanceOf", account);
+  }
+  if (supply - excludedBalance > 0n) return [];
+  const message = `the excluded addresses (${excluded.join(", ") || ZeroAddress}) hold all shares${atCheckpoint ? ` at checkpoint ${recordDate.checkpointId}` : ""}: nobody else would be paid or vote; distribute shares first, or use --include-issuer`;
+  const unmined = env.db.sqlite
+    .prepare("SELECT 1 FROM prepared_transactions WHERE from_address = ? AND chain_id = ? AND status IN ('waiting','broadcasted','mining','dropped') LIMIT 1")
+    .get(env.address, env.chainId);
+  if (!atCheckpoint && unmined !== undefined) return [`${message} (unless the transactions not mined yet change that)`];
+  throw new StoError(message);
+}
+
+/** Prepares `checkpoint()` on the token alone (`sto checkpoint`); returns the id it is expected to get. */
+export async function prepareCheckpoint(env: TxEnvironment, tokenAddress: string): Promise<{ plan: RecordDatePlan; prepared: PreparedTransaction[] }> {
+  await requireDeployed(env, tokenAddress, "--token-address");
+  const token = contractAt(env, "SecurityToken", tokenAddress);
+  const plan = await planRecordDate(env, token, undefined);
+  const tokenName = await view<string>(token, "name");
+  const prepared = await prepareTransactions(env, (builder) => addCheckpoint(builder, tokenAddress, tokenName, plan.checkpointId));
+  return { plan, prepared };
+}
