@@ -108,7 +108,8 @@ export async function preparePayoutDeposit(env: TxEnvironment, payoutOption: str
   if (allowance === 0n && approvePending === undefined) {
     throw new StoError(`nothing to deposit: account ${env.address} has not approved any ${target.symbol} to payout ${target.name}; run "sto payout-approve" first`);
   }
-  const expected = approvePending === undefined ? (allowance < balance ? allowance : balance) : undefined;
+  // The allowance on chain is the best estimate; an approval still unmined may change it.
+  const expected = allowance > 0n ? (allowance < balance ? allowance : balance) : undefined;
   if (expected === 0n) throw new StoError(`nothing to deposit: account ${env.address} holds no ${target.symbol}`);
   const amountNote = expected !== undefined ? `${formatTokenAmount(expected, target.decimals)} ${target.symbol}` : `the approved ${target.symbol}`;
   const prepared = await prepareTransactions(env, (builder) => {

@@ -1,4 +1,6 @@
 import { getAddress, id as eventTopic, ZeroAddress, dataSlice } from "ethers";
+import { balancesAtBlock } from "../captable/queries";
+import { findScannedToken } from "../scan/store";
 import type { ReadEnvironment } from "./onchain";
 import { deploymentBlock, getLogsChunked } from "./logs";
 
@@ -12,15 +14,31 @@ export interface HolderCandidates {
 }
 
 /**
- * Every address that could hold the token at the end of `block`: the receivers of all its Transfer
- * events up to that block. A superset of the holders (some may have sold out); callers read the
- * exact balance at the checkpoint on chain, so the list only has to be complete, not exact.
+ * Every address that could hold the token at some point of `block` (e.g. at a checkpoint taken in
+ * it). A superset of the holders; callers read the exact balance at the checkpoint on chain, so the
+ * list only has to be complete, not exact.
  *
- * Read from the token's Transfer events on chain, starting at the block we deployed it in when the
- * audit database knows it.
+ * From the cap table that token-scan keeps (the holders with a balance at the end of the block
+ * before, plus every address whose balance changed in the block) when the scan covers the token
+ * from its creation to the block; otherwise from the token's Transfer events read on chain
+ * (receivers up to the block), starting at the block we deployed it in when the database knows it.
  */
 export async function holderCandidates(env: ReadEnvironment, tokenAddress: string, block: number): Promise<HolderCandidates> {
   const from = deploymentBlock(env.db, env.network, tokenAddress);
+  const scanned = findScannedToken(env.db, env.chainId, tokenAddress);
+  if (scanned && scanned.scannedToBlock >= block && (scanned.startsAtCreation || scanned.startBlock <= from)) {
+    const addresses = new Set<string>();
+    if (block > 0) for (const entry of balancesAtBlock(env.db, scanned.id, block - 1, false)) addresses.add(getAddress(entry.address));
+    const changed = env.db.sqlite
+      .prepare("SELECT DISTINCT h.address AS address FROM balance_changes c JOIN token_holders h ON h.id = c.holder_id WHERE c.token_id = ? AND c.block_number = ?")
+      .all(scanned.id, block) as { address: string }[];
+    for (const row of changed) addresses.add(getAddress(row.address));
+    addresses.delete(ZeroAddress);
+    return {
+      addresses: [...addresses].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())),
+      source: `the cap table scanned by token-scan, at block ${block}`,
+    };
+  }
   const logs = await getLogsChunked(env.provider, { address: tokenAddress, topics: [TRANSFER_TOPIC] }, from, block);
   const receivers = new Set<string>();
   for (const log of logs) {

@@ -4,7 +4,7 @@ import { StoError } from "../errors";
 import type { TxEnvironment } from "../tx/environment";
 
 /** What reading contract state needs: a node and the ABIs. */
-export type ReadEnvironment = Pick<TxEnvironment, "provider" | "artifacts" | "network" | "db">;
+export type ReadEnvironment = Pick<TxEnvironment, "provider" | "artifacts" | "network" | "chainId" | "db">;
 
 /** A read-only handle on a contract of ours (or any contract with that ABI) at `address`. */
 export function contractAt(env: { provider: TxEnvironment["provider"]; artifacts: ContractArtifacts }, name: ContractName, address: string): Contract {

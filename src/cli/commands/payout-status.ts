@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .action(
       action(async (ctx, options: { payoutAddress?: string }) => {
         const chain = await ctx.chain();
-        const env = { db: ctx.db(), provider: chain.provider, artifacts: ctx.artifacts(), network: ctx.config.network.name };
+        const env = { db: ctx.db(), provider: chain.provider, artifacts: ctx.artifacts(), network: ctx.config.network.name, chainId: chain.chainId };
         const payoutAddress = resolvePayoutAddress(env, options.payoutAddress);
         await reconcilePayments(env, payoutAddress);
         const state = await readPayoutState(env, payoutAddress);

@@ -1,0 +1,202 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { formatTokenAmount } from "../../src/token/amounts";
+import { DEPLOYER, startWorld, tokenAddressFrom, type E2eWorld } from "../helpers/e2e";
+import { addressAfter, balanceOf, contract, devWallet, distribute, units } from "../helpers/corp";
+
+interface PaymentRow {
+  external_id: string;
+  holder: string;
+  amount: string;
+  paid_amount: string | null;
+  superseded_at: string | null;
+  status: string;
+}
+
+/**
+ * The manual's payout steps with its own flags, on a restricted token: KYC, issue, a payout
+ * currency, shares distributed to three whitelisted holders (and one not whitelisted), payout
+ * deployed, approved, deposited, then paid to every holder in batches.
+ */
+describe("dividends end to end", () => {
+  let world: E2eWorld;
+  let token: string;
+  let kyc: string;
+  let currency: string;
+  let payout: string;
+  const [alice, bob, carol, dave] = [1, 2, 3, 4].map((index) => devWallet(index).address);
+  // Shares chosen so that pro-rata amounts do not divide evenly.
+  const shares = new Map<string, bigint>([
+    [alice, units(1000)],
+    [bob, units(2000) + 1n],
+    [carol, 333_333_333_333_333_333_333n],
+  ]);
+
+  beforeAll(async () => {
+    world = await startWorld();
+    kyc = addressAfter("KYC contract address will be", (await world.ok(["kyc-deploy"])).stdout);
+    await world.ok(["kyc-manage", `--whitelist-address=${DEPLOYER},${alice},${bob},${carol}`]);
+    token = tokenAddressFrom(
+      await world.ok(["issue", "--symbol=STO", "--name=Mikko's magic corp", "--url=https://tokenmarket.net", "--amount=10000", "--transfer-restriction=restricted"]),
+    );
+    currency = addressAfter("CrowdsaleToken address will be", (await world.ok(["deploy-crowdsale-token"])).stdout);
+    await world.ok(["tx-broadcast"]);
+    await distribute(world, token, [...shares.keys()], [...shares.values()]);
+    // Dave is not whitelisted: he can only get shares by a forced transfer (a court order, say).
+    await world.ok(["force-transfer", `--token-address=${token}`, `--from=${carol}`, `--to=${dave}`, "--amount=33.3", "--reason=Court order 2024/17"]);
+    shares.set(carol, (shares.get(carol) as bigint) - units(333) / 10n);
+    shares.set(dave, units(333) / 10n);
+    await world.ok(["tx-broadcast"]);
+    await world.ok(["tx-update"]);
+  });
+  afterAll(() => world.close());
+
+  it("deploys, approves and deposits with the manual's commands", async () => {
+    const deployed = await world.ok([
+      "payout-deploy",
+      `--token-address=${token}`,
+      `--payout-token-address=${currency}`,
+      "--payout-token-name=CrowdsaleToken",
+      `--kyc-address=${kyc}`,
+      "--payout-name=Pay X",
+      "--uri=http://tokenmarket.net",
+      "--type=0",
+    ]);
+    payout = addressAfter("Payout address will be", deployed.stdout);
+    expect(deployed.stdout).toContain("Checkpoint (record date) 1 of Mikko's magic corp");
+    expect(deployed.stdout).toContain("Record date: checkpoint 1, taken by the first transaction above");
+    expect(deployed.stdout).toContain(`Excluded: ${DEPLOYER}`);
+    expect(deployed.stdout).toContain("Announcing payout Pay X on Mikko's magic corp");
+
+    // The manual runs approve and deposit right after deploy: both broadcast at once, in nonce order.
+    const approved = await world.ok(["payout-approve", "--payout-token-name=CrowdsaleToken"]);
+    expect(approved.stdout).toContain("Approving 1000000000 CST to payout Pay X");
+    expect(approved.stdout).toMatch(/Pending 4 transactions for broadcasting/);
+    const deposited = await world.ok(["payout-deposit"]);
+    expect(deposited.stdout).toContain("Depositing 1000000000 CST into payout Pay X");
+    await world.ok(["tx-update"]);
+
+    const tokenContract = contract(world, "SecurityToken", token);
+    expect(await tokenContract.getFunction("isAnnounced")(payout)).toBe(true);
+    const announcement = (await tokenContract.getFunction("announcement")(0n)) as unknown[];
+    expect(announcement.slice(0, 4)).toEqual([payout, 0n, "Pay X", "http://tokenmarket.net"]);
+    const payoutContract = contract(world, "Payout", payout);
+    expect(await payoutContract.getFunction("totalFunded")()).toBe(units(1_000_000_000));
+    expect(await payoutContract.getFunction("checkpointId")()).toBe(1n);
+  });
+
+  it("pays every eligible holder its exact pro-rata amount, never twice, and the rest later", async () => {
+    // Trading after the record date changes nothing.
+    const aliceTokens = contract(world, "SecurityToken", token).connect(devWallet(1, world.provider));
+    await (await aliceTokens.getFunction("transfer")(bob, units(500))).wait();
+
+    const limited = await world.sto(["payout-dividends", "--transfer-amount=1000"]);
+    expect(limited.code).toBe(1);
+    expect(limited.stderr).toMatch(/--transfer-amount: this run would pay 9\d{8}\.\d+ CST, more than the 1000 CST allowed; nothing prepared/);
+    const first = await world.ok(["payout-dividends", "--batch-size=2", "--transfer-amount=1000000000"]);
+    expect(first.stdout).toMatch(/Paying [\d.]+ CST to 3 holders in 2 transactions/);
+    expect(first.stderr).toContain(`1 holders are not whitelisted now and were left out: ${dave}`);
+    const rerunBeforeBroadcast = await world.ok(["payout-dividends"]);
+    expect(rerunBeforeBroadcast.stdout).toContain("Nothing new to pay.");
+    expect(rerunBeforeBroadcast.stdout).toContain("3 holders have a payment prepared or broadcast and not mined yet");
+    await world.ok(["tx-broadcast"]);
+    await world.ok(["tx-update"]);
+
+    const funded = units(1_000_000_000);
+    const eligibleSupply = [...shares.values()].reduce((sum, value) => sum + value, 0n);
+    const currencyOf = (holder: string) => contract(world, "CrowdsaleToken", currency).getFunction("balanceOf")(holder) as Promise<bigint>;
+    for (const holder of [alice, bob, carol]) {
+      expect(await currencyOf(holder)).toBe((funded * (shares.get(holder) as bigint)) / eligibleSupply);
+    }
+    expect(await currencyOf(dave)).toBe(0n);
+
+    const again = await world.ok(["payout-dividends"]);
+    expect(again.stdout).toContain("Nothing new to pay.");
+    expect(again.stdout).toContain("3 holders are paid in full already.");
+    expect(world.query<{ n: number }>("SELECT COUNT(*) AS n FROM prepared_transactions WHERE function_signature = 'payBatch(address[])'")[0].n).toBe(2);
+
+    const status = JSON.parse((await world.ok(["--json", "payout-status"])).stdout) as {
+      totalPaid: string;
+      unpaid: string;
+      roundingRemainder: string;
+      dueToIneligible: string;
+      complete: boolean;
+      holders: { holder: string; status: string }[];
+    };
+    expect(status.complete).toBe(true);
+    const entitlements = [...shares.values()].map((value) => (funded * value) / eligibleSupply);
+    const remainder = funded - entitlements.reduce((sum, value) => sum + value, 0n);
+    expect(BigInt(status.roundingRemainder)).toBe(remainder);
+    expect(remainder).toBeGreaterThan(0n);
+    expect(BigInt(status.unpaid)).toBe(BigInt(status.dueToIneligible) + remainder);
+    expect(Object.fromEntries(status.holders.map((holder) => [holder.holder, holder.status]))).toEqual({
+      [DEPLOYER]: "excluded",
+      [alice]: "paid",
+      [bob]: "paid",
+      [carol]: "paid",
+      [dave]: "not eligible",
+    });
+
+    // Once whitelisted, Dave is paid by the next run, and only he.
+    await world.ok(["kyc-manage", `--whitelist-address=${dave}`]);
+    await world.ok(["tx-update"]);
+    const late = await world.ok(["payout-dividends"]);
+    expect(late.stdout).toMatch(/to 1 holders in 1 transactions/);
+    await world.ok(["tx-broadcast"]);
+    await world.ok(["tx-update"]);
+    expect(await currencyOf(dave)).toBe((funded * (shares.get(dave) as bigint)) / eligibleSupply);
+
+    const table = await world.ok(["payout-status"]);
+    expect(table.stdout).toContain(`payout:${payout}:${dave}`);
+    const payments = world.query<PaymentRow>(
+      "SELECT p.external_id, p.holder, p.amount, p.paid_amount, p.superseded_at, t.status FROM payout_payments p JOIN prepared_transactions t ON t.id = p.transaction_id ORDER BY p.id",
+    );
+    expect(payments.map((row) => row.external_id)).toEqual([alice, bob, carol, dave].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())).filter((h) => h !== dave).concat(dave).map((holder) => `payout:${payout}:${holder}`));
+    for (const row of payments) {
+      expect(row.status).toBe("success");
+      expect(row.paid_amount).toBe(row.amount);
+      expect(row.superseded_at).toBeNull();
+    }
+  });
+
+  it("recovers a holder's shares to a new address, with the reason on chain, in the database and in the cap table", async () => {
+    const lost = alice;
+    const fresh = devWallet(5).address;
+    const before = await balanceOf(world, token, lost);
+    const moved = await world.ok(["force-transfer", `--token-address=${token}`, `--from=${lost}`, `--to=${fresh}`, "--amount=all", "--reason=Lost private key, ticket 42"]);
+    expect(moved.stderr).toContain(`${fresh} is not whitelisted`);
+    await world.ok(["tx-broadcast"]);
+    await world.ok(["tx-update"]);
+    expect(await balanceOf(world, token, lost)).toBe(0n);
+    expect(await balanceOf(world, token, fresh)).toBe(before);
+    const [row] = world.query<{ note: string; status: string; tx_hash: string }>(
+      "SELECT note, status, tx_hash FROM prepared_transactions WHERE function_signature LIKE 'forceTransfer%' ORDER BY id DESC LIMIT 1",
+    );
+    expect(row.status).toBe("success");
+    expect(row.note).toContain("Lost private key, ticket 42");
+    const receipt = await world.provider.getTransactionReceipt(row.tx_hash);
+    const tokenContract = contract(world, "SecurityToken", token);
+    const events = (receipt?.logs ?? []).map((log) => tokenContract.interface.parseLog(log)).filter((event) => event?.name === "ForcedTransfer");
+    expect(events[0]?.args.getValue("reason")).toBe("Lost private key, ticket 42");
+
+    await world.ok(["token-scan", `--token-address=${token}`]);
+    const capTable = JSON.parse((await world.ok(["--json", "cap-table", `--token-address=${token}`])).stdout) as { entries: { address: string; balance: string }[] };
+    const entries = new Map(capTable.entries.map((entry) => [entry.address, entry.balance]));
+    expect(entries.has(lost)).toBe(false);
+    expect(entries.get(fresh)).toBe(formatTokenAmount(before, 18));
+  });
+
+  it("refuses clearly", async () => {
+    const notAdmin = ["--ethereum-private-key", devWallet(2).privateKey];
+    const denied = await world.sto(["force-transfer", `--token-address=${token}`, `--from=${bob}`, `--to=${carol}`, "--amount=1", "--reason=x"], { globals: notAdmin });
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toContain("does not have FORCE_TRANSFER_ROLE");
+    const tooMuch = await world.sto(["burn", `--token-address=${token}`, "--amount=1000000"]);
+    expect(tooMuch.code).toBe(1);
+    expect(tooMuch.stderr).toMatch(/holds only/);
+    const badExpiry = await world.sto(["payout-deploy", `--token-address=${token}`, `--payout-token-address=${currency}`, "--payout-name=Old", "--uri=u", "--type=0", "--expiry=2001-01-01"]);
+    expect(badExpiry.stderr).toMatch(/--expiry: 2001-01-01T00:00:00Z is not in the future/);
+    const badCheckpoint = await world.sto(["payout-deploy", `--token-address=${token}`, `--payout-token-address=${currency}`, "--payout-name=Old", "--uri=u", "--type=0", "--checkpoint-id=7"]);
+    expect(badCheckpoint.stderr).toContain("--checkpoint-id: checkpoint 7 does not exist on the token (it has 1 to 1");
+    expect(world.query<{ n: number }>("SELECT COUNT(*) AS n FROM prepared_transactions WHERE status = 'waiting'")[0].n).toBe(0);
+  });
+});
