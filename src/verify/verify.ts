@@ -84,7 +84,7 @@ async function verifyOne(client: EtherscanClient, row: PreparedTransaction, opti
     contractAddress: address,
     sourceCode: JSON.stringify(buildInfo.input),
     contractName: row.sourceName,
-    compilerVersion: `v${buildInfo.solcLongVersion}`,
+    compilerVersion: etherscanCompilerVersion(buildInfo.solcLongVersion),
     constructorArguments: row.constructorArguments ?? "",
   };
   const deadline = Date.now() + options.timeoutMs;
@@ -111,6 +111,16 @@ async function verifyOne(client: EtherscanClient, row: PreparedTransaction, opti
       return { ...base, status: "timeout", message: `still "${status.message}" after ${Math.round(options.timeoutMs / 1000)}s; run tx-verify again later`, guid };
     }
   }
+}
+
+/**
+ * Etherscan names compilers `v0.8.28+commit.7893614a`. The solc npm package (a WebAssembly build)
+ * reports `0.8.28+commit.7893614a.Emscripten.clang`: same compiler, same bytecode, but the suffix
+ * is not in Etherscan's list.
+ */
+export function etherscanCompilerVersion(solcLongVersion: string): string {
+  const match = /^(\d+\.\d+\.\d+\+commit\.[0-9a-f]+)/.exec(solcLongVersion);
+  return `v${match ? match[1] : solcLongVersion}`;
 }
 
 function record(db: StoDatabase, row: PreparedTransaction, outcome: VerificationOutcome): void {

@@ -6,10 +6,10 @@ import { parseAddress } from "../../token/kyc";
 import { readVotingResults } from "../../voting/ballot";
 import { action } from "../action";
 
-/** part/whole as a percentage with two decimals, exact (rounded down). */
+/** part/whole as a percentage with two decimals, computed exactly and rounded half up. */
 export function percent(part: bigint, whole: bigint): string {
   if (whole === 0n) return "0.00%";
-  const hundredths = (part * 10_000n) / whole;
+  const hundredths = (part * 20_000n + whole) / (2n * whole);
   return `${hundredths / 100n}.${(hundredths % 100n).toString().padStart(2, "0")}%`;
 }
 

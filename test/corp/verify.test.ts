@@ -1,0 +1,147 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AbiCoder } from "ethers";
+import { startWorld, tokenAddressFrom, type E2eWorld } from "../helpers/e2e";
+import { addressAfter } from "../helpers/corp";
+
+const API_KEY = "verify-test-key-4f1c";
+
+interface Received {
+  method: string;
+  query: Record<string, string>;
+  body: Record<string, string>;
+}
+
+/**
+ * A loopback stand-in for the Etherscan API: checks what tx-verify sends and answers as Etherscan
+ * does. Submissions get a GUID (or "already verified" for BasicKYC); each GUID is pending on the
+ * first status check, then passes (or fails, for CrowdsaleToken until `failCrowdsale` is cleared).
+ */
+function startFakeEtherscan(): Promise<{ url: string; received: Received[]; state: { failCrowdsale: boolean }; close: () => Promise<void> }> {
+  const received: Received[] = [];
+  const state = { failCrowdsale: true };
+  const polls = new Map<string, number>();
+  const server = http.createServer((request, response) => {
+    let raw = "";
+    request.on("data", (chunk: Buffer) => (raw += chunk.toString("utf8")));
+    request.on("end", () => {
+      const url = new URL(request.url ?? "/", "http://127.0.0.1");
+      const entry: Received = {
+        method: request.method ?? "",
+        query: Object.fromEntries(url.searchParams),
+        body: Object.fromEntries(new URLSearchParams(raw)),
+      };
+      received.push(entry);
+      const params = { ...entry.query, ...entry.body };
+      const answer = (status: string, result: string) => {
+        response.setHeader("content-type", "application/json");
+        response.end(JSON.stringify({ status, message: status === "1" ? "OK" : "NOTOK", result }));
+      };
+      if (params.apikey !== API_KEY) return answer("0", "Invalid API Key");
+      if (params.chainid !== "31337") return answer("0", "Missing or unsupported chainid parameter");
+      if (params.action === "verifysourcecode" && entry.method === "POST") {
+        if (params.contractname.endsWith(":BasicKYC")) return answer("0", "Contract source code already verified");
+        const failing = params.contractname.endsWith(":CrowdsaleToken") && state.failCrowdsale;
+        return answer("1", `${failing ? "fail" : "pass"}-${params.contractaddress}`);
+      }
+      if (params.action === "checkverifystatus" && entry.method === "GET") {
+        const count = (polls.get(params.guid) ?? 0) + 1;
+        polls.set(params.guid, count);
+        if (count === 1) return answer("0", "Pending in queue");
+        return params.guid.startsWith("fail-") ? answer("0", "Fail - Unable to verify") : answer("1", "Pass - Verified");
+      }
+      answer("0", "Error! Unknown action");
+    });
+  });
+  return new Promise((resolve) => {
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      resolve({ url: `http://127.0.0.1:${port}/v2/api`, received, state, close: () => new Promise((done) => server.close(() => done())) });
+    });
+  });
+}
+
+describe("tx-verify against an Etherscan-compatible API", () => {
+  let world: E2eWorld;
+  let api: Awaited<ReturnType<typeof startFakeEtherscan>>;
+  let token: string;
+  let crowdsale: string;
+
+  beforeAll(async () => {
+    [world, api] = await Promise.all([startWorld(), startFakeEtherscan()]);
+    await world.ok(["kyc-deploy"]);
+    crowdsale = addressAfter("CrowdsaleToken address will be", (await world.ok(["deploy-crowdsale-token"])).stdout);
+    token = tokenAddressFrom(await world.ok(["issue", "--symbol=VER", "--name=Verify corp", "--url=https://example.com", "--amount=1"]));
+    await world.ok(["tx-broadcast"]);
+    await world.ok(["tx-update"]);
+  });
+  afterAll(async () => {
+    await world.close();
+    await api.close();
+  });
+
+  const verify = (args: string[] = []) =>
+    world.sto(["tx-verify", "--poll-interval=0.05", ...args], { globals: ["--etherscan-api-url", api.url, "--etherscan-api-key", API_KEY] });
+
+  it("submits the exact compiler input, polls, and records the results", async () => {
+    const result = await verify();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("error: 1 of 4 verifications did not succeed");
+    expect(result.stdout + result.stderr).not.toContain(API_KEY);
+
+    const submissions = api.received.filter((request) => request.body.action === "verifysourcecode");
+    expect(submissions.map((request) => request.body.contractname)).toEqual([
+      "contracts/BasicKYC.sol:BasicKYC",
+      "contracts/test/CrowdsaleToken.sol:CrowdsaleToken",
+      "contracts/SecurityToken.sol:SecurityToken",
+      "contracts/UnrestrictedTransferAgent.sol:UnrestrictedTransferAgent",
+    ]);
+    const tokenSubmission = submissions[2].body;
+    expect(submissions[2].query.chainid).toBe("31337");
+    expect(tokenSubmission.module).toBe("contract");
+    expect(tokenSubmission.contractaddress).toBe(token);
+    expect(tokenSubmission.codeformat).toBe("solidity-standard-json-input");
+    expect(tokenSubmission.compilerversion).toMatch(/^v0\.8\.28\+commit\.[0-9a-f]{8}$/);
+    const expectedArguments = AbiCoder.defaultAbiCoder().encode(["string", "string", "string"], ["Verify corp", "VER", "https://example.com"]).slice(2);
+    expect(tokenSubmission.constructorArguements).toBe(expectedArguments);
+    expect(tokenSubmission.constructorArguments).toBe(expectedArguments);
+    const input = JSON.parse(tokenSubmission.sourceCode) as { language: string; sources: Record<string, { content: string }>; settings: { optimizer: { enabled: boolean } } };
+    expect(input.language).toBe("Solidity");
+    expect(input.sources["contracts/SecurityToken.sol"].content).toContain("contract SecurityToken");
+    expect(input.settings.optimizer.enabled).toBe(true);
+    const polls = api.received.filter((request) => request.query.action === "checkverifystatus");
+    expect(polls.every((request) => request.method === "GET" && request.query.guid !== undefined)).toBe(true);
+    expect(polls.length).toBe(6);
+
+    const rows = world.query<{ contract_name: string; verified_at: string | null; verification_info: string | null }>(
+      "SELECT contract_name, verified_at, verification_info FROM prepared_transactions WHERE is_deployment = 1 ORDER BY nonce",
+    );
+    const byName = Object.fromEntries(rows.map((row) => [row.contract_name, row]));
+    expect(byName.BasicKYC.verified_at).not.toBeNull();
+    expect(JSON.parse(byName.BasicKYC.verification_info as string).status).toBe("already-verified");
+    expect(byName.SecurityToken.verified_at).not.toBeNull();
+    expect(JSON.parse(byName.SecurityToken.verification_info as string)).toMatchObject({ status: "verified", message: "Pass - Verified", guid: `pass-${token}` });
+    expect(byName.CrowdsaleToken.verified_at).toBeNull();
+    expect(JSON.parse(byName.CrowdsaleToken.verification_info as string)).toMatchObject({ status: "failed", message: "Fail - Unable to verify" });
+  });
+
+  it("submits again only what is not verified, and the given addresses", async () => {
+    api.state.failCrowdsale = false;
+    const before = api.received.length;
+    const retry = await verify();
+    expect(retry.code).toBe(0);
+    const resubmitted = api.received.slice(before).filter((request) => request.body.action === "verifysourcecode");
+    expect(resubmitted.map((request) => request.body.contractaddress)).toEqual([crowdsale]);
+    expect(world.query<{ n: number }>("SELECT COUNT(*) AS n FROM prepared_transactions WHERE is_deployment = 1 AND verified_at IS NULL")[0].n).toBe(0);
+
+    const nothing = await verify();
+    expect(nothing.stdout).toContain("No deployments to verify.");
+    const unknown = await verify([`--contract-addresses=${"0x" + "12".repeat(20)}`]);
+    expect(unknown.stderr).toMatch(/--contract-addresses: 0x1212.* is not a successful deployment/);
+    const noKey = await world.sto(["tx-verify"], { globals: ["--etherscan-api-url", api.url] });
+    expect(noKey.stderr).toContain("tx-verify needs an EtherScan API key");
+    const noUrl = await world.sto(["tx-verify"]);
+    expect(noUrl.stderr).toContain("network local has no Etherscan-compatible API");
+  });
+});

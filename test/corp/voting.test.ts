@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEPLOYER, startWorld, tokenAddressFrom, type E2eWorld } from "../helpers/e2e";
+import { addressAfter, contract, devWallet, distribute, units } from "../helpers/corp";
+
+interface Results {
+  name: string;
+  open: boolean;
+  checkpointId: string;
+  options: { index: number; name: string; weight: string }[];
+  voterCount: number;
+  totalVotedWeight: string;
+  eligibleSupply: string;
+  voters: { voter: string; option: number; weight: string }[];
+}
+
+describe("a shareholder vote end to end", () => {
+  let world: E2eWorld;
+  let token: string;
+  let voting: string;
+  const [alice, bob, carol] = [1, 2, 3].map((index) => devWallet(index));
+
+  beforeAll(async () => {
+    world = await startWorld();
+    const kycAddress = addressAfter("KYC contract address will be", (await world.ok(["kyc-deploy"])).stdout);
+    // Alice and Bob are identified; Carol is not (the token is unrestricted, the vote is KYC-only).
+    await world.ok(["kyc-manage", `--whitelist-address=${alice.address},${bob.address}`]);
+    token = tokenAddressFrom(await world.ok(["issue", "--symbol=VOTE", "--name=Vote corp", "--url=https://example.com", "--amount=1000"]));
+    await world.ok(["tx-broadcast"]);
+    await distribute(world, token, [alice.address, bob.address, carol.address], [units(100), units(250), units(50)]);
+    await world.ok(["tx-update"]);
+
+    const deployed = await world.ok([
+      "voting-deploy",
+      `--token-address=${token}`,
+      `--kyc-address=${kycAddress}`,
+      "--voting-name=abcd",
+      "--uri=http://tokenmarket.net",
+      "--type=0",
+      "--option=For",
+      "--option=Against",
+      "--options=Abstain",
+      "--end=7d",
+    ]);
+    expect(deployed.stdout).toContain("Ballot: 0 = For, 1 = Against, 2 = Abstain");
+    expect(deployed.stdout).toContain(`Eligible: holders whitelisted in KYC contract ${kycAddress}`);
+    voting = addressAfter("Voting address will be", deployed.stdout);
+    await world.ok(["tx-broadcast"]);
+    await world.ok(["tx-update"]);
+  });
+  afterAll(() => world.close());
+
+  it("tallies votes with the weights of the record date, whatever happens after it", async () => {
+    // After the record date Alice sells everything to Carol: her vote still weighs 100, Carol's nothing more.
+    const aliceTokens = contract(world, "SecurityToken", token).connect(alice.connect(world.provider));
+    await (await aliceTokens.getFunction("transfer")(carol.address, units(100))).wait();
+
+    const key = (wallet: { privateKey: string }) => ({ globals: ["--ethereum-private-key", wallet.privateKey] });
+    const voted = await world.ok(["vote", `--voting-address=${voting}`, "--option=for"], key(alice));
+    expect(voted.stdout).toContain("Voting For in abcd with 100 VOTE");
+    expect(voted.stdout).toMatch(/Pending 1 transactions for broadcasting/);
+    await world.ok(["vote", `--voting-address=${voting}`, "--option=1"], key(bob));
+
+    const twice = await world.sto(["vote", `--voting-address=${voting}`, "--option=Against"], key(alice));
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toContain(`account ${alice.address} has already voted For in abcd; votes are final`);
+    const carolVote = await world.sto(["vote", `--voting-address=${voting}`, "--option=For"], key(carol));
+    expect(carolVote.stderr).toContain("may not vote in abcd (excluded, or not whitelisted");
+    const issuer = await world.sto(["vote", `--voting-address=${voting}`, "--option=For"]);
+    expect(issuer.stderr).toContain(`account ${DEPLOYER} may not vote`);
+    const unknown = await world.sto(["vote", `--voting-address=${voting}`, "--option=Maybe"], key(bob));
+    expect(unknown.stderr).toContain('--option: "Maybe" is not an option of this vote; the options are 0 = For, 1 = Against, 2 = Abstain');
+
+    const table = await world.ok(["voting-results", `--voting-address=${voting}`]);
+    expect(table.stdout).toMatch(/│ +0 │ For +│ +100 │ +28\.57% │ +25\.00% │/);
+    expect(table.stdout).toMatch(/│ +1 │ Against +│ +250 │ +71\.43% │ +62\.50% │/);
+    expect(table.stdout).toContain("Voters: 2; voted 350 of 400 eligible VOTE (turnout 87.50%)");
+    expect(table.stdout).toContain("Leading: Against");
+
+    const results = JSON.parse((await world.ok(["--json", "voting-results", `--voting-address=${voting}`, "--voters"])).stdout) as Results;
+    expect(results.options.map((option) => [option.name, BigInt(option.weight)])).toEqual([
+      ["For", units(100)],
+      ["Against", units(250)],
+      ["Abstain", 0n],
+    ]);
+    expect(results.voterCount).toBe(2);
+    expect(BigInt(results.eligibleSupply)).toBe(units(400));
+    expect(results.voters.map((vote) => [vote.voter, vote.option])).toEqual([
+      [alice.address, 0],
+      [bob.address, 1],
+    ]);
+    // The votes were prepared in each holder's own account in the audit database.
+    const rows = world.query<{ from_address: string; note: string; status: string }>("SELECT from_address, note, status FROM prepared_transactions WHERE function_signature = 'vote(uint256)'");
+    expect(rows.map((row) => row.from_address)).toEqual([alice.address, bob.address]);
+
+    await world.provider.send("evm_increaseTime", [8 * 86_400]);
+    await world.provider.send("evm_mine", []);
+    const late = await world.sto(["vote", `--voting-address=${voting}`, "--option=Abstain"], key(bob));
+    expect(late.stderr).toMatch(/vote abcd ended at/);
+    const closed = await world.ok(["voting-results", `--voting-address=${voting}`]);
+    expect(closed.stdout).toContain("Most votes: Against");
+  });
+});
