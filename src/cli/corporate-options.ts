@@ -21,7 +21,6 @@ export interface CorporateActionOptions {
 
 export function addCorporateActionOptions(command: Command, what: "payout" | "vote"): Command {
   return command
-    .requiredOption("--token-address <address>", "address of the security token")
     .option(
       "--kyc-address <address>",
       `KYC contract whose whitelisted holders may ${what === "payout" ? "be paid" : "vote"}, or "none" for every holder (default: the token's restricted transfer agent's KYC contract, else none)`,

@@ -49,6 +49,6 @@ export async function holderCandidates(env: ReadEnvironment, tokenAddress: strin
   }
   return {
     addresses: [...receivers].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())),
-    source: `Transfer events of blocks ${from}-${block} (${logs.length} events)`,
+    source: `${logs.length} Transfer events of blocks ${from}-${block}`,
   };
 }

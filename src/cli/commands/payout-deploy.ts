@@ -21,6 +21,7 @@ export function register(program: Command): void {
     .description(
       "Deploys a Payout contract: a dividend, interest or other payment in an ERC-20 currency, pro rata to the holders of a security token at a record date.\n\nPrepares, in one batch: a checkpoint of the token (unless --checkpoint-id names an existing one), the Payout contract tied to it, and its announcement on the token (token.announce). Broadcast with tx-broadcast; then fund it with payout-approve and payout-deposit, and pay with payout-dividends. By default the issuing account (its undistributed treasury shares) is excluded from the payout, and only whitelisted holders are eligible when the token is restricted. After --expiry the issuer can reclaim what is unpaid (payout-reclaim).",
     )
+    .requiredOption("--token-address <address>", "address of the security token")
     .option("--payout-token-address <address>", "address of the ERC-20 paid out (e.g. a stablecoin)")
     .option("--payout-token-name <name>", "name of the payout token contract; without --payout-token-address, the latest contract of that name deployed from this database (e.g. CrowdsaleToken)")
     .requiredOption("--payout-name <name>", "name of the payout, e.g. \"Dividend 2024\"")

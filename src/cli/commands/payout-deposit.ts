@@ -9,7 +9,7 @@ export function register(program: Command): void {
   program
     .command("payout-deposit")
     .description(
-      "the private key here needs to belong to the customer who wants to fetch tokens\n\nDeposits the approved payout currency into the Payout contract (payout.fundFromAllowance(): it takes what payout-approve allowed, capped at the account's balance) and broadcasts at once, as the original tool did. The key is the account that ran payout-approve. Entitlements grow with every deposit. Then run tx-update, and pay the holders with payout-dividends.",
+      "Deposit the approved payout tokens into the payout contract.\n\nPrepares payout.fundFromAllowance() (the contract takes what payout-approve allowed it, capped at the account's balance) and broadcasts it at once, as the original tool did. Run it with the key that ran payout-approve. Every deposit raises every holder's entitlement pro rata. Then run tx-update, and pay the holders with payout-dividends.",
     )
     .option("--payout-address <address>", "the Payout contract (default: the latest deployed from this database)")
     .action(

@@ -10,7 +10,7 @@ import { printTransactions } from "../tx-table";
 
 interface VotingDeployOptions extends CorporateActionOptions {
   votingName: string;
-  option: string[];
+  option?: string[];
   end: string;
 }
 
@@ -20,15 +20,16 @@ export function register(program: Command): void {
     .description(
       `Deploys a Voting contract: an on-chain shareholder vote on one question, weighted by the shares each holder had at a record date.\n\nPrepares, in one batch: a checkpoint of the token (unless --checkpoint-id names an existing one), the Voting contract with its ballot, and its announcement on the token (token.announce). Broadcast with tx-broadcast. Holders vote with "sto vote" and their own key until --end; "sto voting-results" prints the tally. One vote per holder, final; the issuing account's treasury shares carry no vote by default; only whitelisted holders vote when the token is restricted. Without options the ballot is ${DEFAULT_BALLOT.join(", ")}.`,
     )
+    .requiredOption("--token-address <address>", "address of the security token")
     .requiredOption("--voting-name <name>", "the question or title of the vote")
-    .option("--option <name>", "a ballot option (repeat for each option)", (value: string, previous: string[]) => [...previous, value], [])
+    .option("--option <name>", "a ballot option (repeat for each option)", (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
     .option("--options <list>", "the ballot options, comma-separated (the original tool's additional voting contract options)")
     .option("--end <date|duration>", "when voting closes: a date (2026-06-30, 2026-06-30T12:00:00Z, UTC) or a duration from now (14d, 2w, 12h)", "30d");
   addCorporateActionOptions(command, "vote").action(
     action(async (ctx, options: VotingDeployOptions) => {
       const tokenAddress = parseAddress(options.tokenAddress, "--token-address");
       const announcement = parseAnnouncement(options);
-      const ballot = [...options.option, ...splitList(options.options)];
+      const ballot = [...(options.option ?? []), ...splitList(options.options)];
       const env = await txEnvironment(ctx);
       const now = (await env.provider.getBlock("latest"))?.timestamp ?? Math.floor(Date.now() / 1000);
       const endTime = parseFutureTime(options.end, "--end", now);
