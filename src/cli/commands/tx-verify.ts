@@ -41,7 +41,7 @@ export function register(program: Command): void {
         if (!config.etherscanApiKey) {
           throw new StoError("tx-verify needs an EtherScan API key: set etherscan-api-key in the INI file or the STO_ETHERSCAN_API_KEY environment variable");
         }
-        const account = addresses ? "" : (await ctx.signer()).address;
+        const account = addresses ? "" : (await ctx.account()).address;
         const client = new EtherscanClient(config.etherscanApiUrl, config.etherscanApiKey.reveal(), config.network.chainId);
         const outcomes = await verifyDeployments(ctx.db(), client, {
           addresses,
