@@ -1,9 +1,10 @@
 import { Contract, HDNodeWallet, Mnemonic, type JsonRpcProvider } from "ethers";
 import { DEVELOPMENT_MNEMONIC } from "../../src/chain/local-node";
+import fs from "node:fs";
+import path from "node:path";
 import { ContractArtifacts } from "../../src/contracts/artifacts";
-import { openDatabase } from "../../src/db/database";
-import { prepareTransactions } from "../../src/tx/prepare";
-import { DEPLOYER, type E2eWorld } from "./e2e";
+import { formatTokenAmount } from "../../src/token/amounts";
+import type { E2eWorld } from "./e2e";
 
 export const artifacts = new ContractArtifacts();
 
@@ -22,28 +23,14 @@ export async function balanceOf(world: E2eWorld, token: string, holder: string):
 }
 
 /**
- * Pays shares from the issuing account (dev account #0) to holders with one batchTransfer, prepared
- * through the same pipeline as the CLI's commands on the world's database (so nonces stay in the
- * database's hands), then broadcast with the CLI. Stands in for distribute-multiple.
+ * Pays shares from the issuing account (dev account #0) to holders with the real
+ * `distribute-multiple` (one batchTransfer), then broadcasts them.
  */
 export async function distribute(world: E2eWorld, token: string, receivers: string[], amounts: bigint[]): Promise<void> {
-  const db = openDatabase(world.databaseFile);
-  try {
-    await prepareTransactions(
-      {
-        db,
-        provider: world.provider,
-        network: "local",
-        chainId: 31337,
-        address: DEPLOYER,
-        artifacts,
-        autoRestartNonce: true,
-      },
-      (builder) => builder.call("SecurityToken", token, "batchTransfer", [receivers, amounts], `Distributing shares to ${receivers.length} holders`),
-    );
-  } finally {
-    db.close();
-  }
+  const rows = receivers.map((receiver, index) => `d${index + 1},holder${index + 1}@example.com,Holder ${index + 1},${receiver},${formatTokenAmount(amounts[index], 18)}`);
+  const file = path.join(world.dir, `distribution-${Date.now()}.csv`);
+  fs.writeFileSync(file, ["external_id,email,name,address,amount", ...rows].join("\n") + "\n");
+  await world.ok(["distribute-multiple", `--csv-input=${file}`, `--address=${token}`, `--batch-size=${receivers.length}`]);
   await world.ok(["tx-broadcast"]);
 }
 
