@@ -16,3 +16,14 @@ export {
   type DistributionResult,
   type DistributionInputRow,
 } from "./distribution";
+export { prepareCheckpoint, planRecordDate, type RecordDatePlan } from "./token/record-date";
+export { preparePayoutDeploy, type PayoutDeployRequest, type PayoutDeployResult } from "./payout/deploy";
+export { preparePayoutApprove, preparePayoutDeposit } from "./payout/funding";
+export { prepareDividends, reconcilePayments, paymentsOf, type DividendPlan } from "./payout/dividends";
+export { readPayoutState, type PayoutState, type HolderPosition } from "./payout/state";
+export { prepareClaim, prepareReclaim } from "./payout/claims";
+export { prepareVotingDeploy, type VotingDeployRequest } from "./voting/deploy";
+export { prepareVote, readVotingResults, type VotingResults } from "./voting/ballot";
+export { prepareForceTransfer, prepareBurn } from "./recovery/recovery";
+export { EtherscanClient } from "./verify/etherscan";
+export { verifyDeployments, type VerificationOutcome } from "./verify/verify";
