@@ -74,6 +74,17 @@ export class Output {
     this.stderr.write(`error: ${text}\n`);
   }
 
+  /**
+   * Colours a word for a terminal: only when stdout is a terminal, NO_COLOR is unset and the output
+   * is not JSON, so files, pipes and CI logs never get escape sequences.
+   */
+  colour(text: string, colour: "green" | "red" | "yellow" | "cyan"): string {
+    const enabled = Boolean((this.stdout as NodeJS.WriteStream).isTTY) && !this.json && !("NO_COLOR" in process.env);
+    if (!enabled) return text;
+    const codes = { green: 32, red: 31, yellow: 33, cyan: 36 } as const;
+    return `\u001b[${codes[colour]}m${text}\u001b[39m`;
+  }
+
   /** Whether stderr is a terminal, for progress bars. */
   get interactive(): boolean {
     return Boolean((this.stderr as NodeJS.WriteStream).isTTY) && !this.quiet && !this.json;

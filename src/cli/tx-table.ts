@@ -1,6 +1,13 @@
 import type { PreparedTransaction } from "../db/schema";
 import type { Output } from "./output";
 
+const STATUS_COLOURS: Partial<Record<PreparedTransaction["status"], "green" | "red" | "yellow" | "cyan">> = {
+  success: "green",
+  failed: "red",
+  dropped: "red",
+  waiting: "yellow",
+};
+
 /** "success:9513331" as in the original's tables. */
 export function statusAndBlock(row: PreparedTransaction): string {
   return row.blockNumber !== null ? `${row.status}:${row.blockNumber}` : row.status;
@@ -10,7 +17,7 @@ export function statusAndBlock(row: PreparedTransaction): string {
 export function printTransactions(out: Output, rows: PreparedTransaction[], extra: Record<string, unknown> = {}): void {
   out.table(
     ["TXID", "Status and block", "Nonce", "From", "To", "Note"],
-    rows.map((row) => [row.txHash ?? "", statusAndBlock(row), row.nonce, row.fromAddress, row.toAddress ?? "", row.note]),
+    rows.map((row) => [row.txHash ?? "", out.colour(statusAndBlock(row), STATUS_COLOURS[row.status] ?? "cyan"), row.nonce, row.fromAddress, row.toAddress ?? "", row.note]),
     { alignRight: [2] },
   );
   out.data({ ...extra, transactions: rows.map(transactionJson) });
