@@ -39,6 +39,9 @@ export async function connectChain(config: StoConfig): Promise<ChainConnection> 
   request.timeout = 60_000;
   const provider = new JsonRpcProvider(request, Network.from(chainId), {
     staticNetwork: Network.from(chainId),
+    // ethers would answer identical calls within 250 ms from a cache: a nonce read twice around a
+    // send must come from the node both times.
+    cacheTimeout: -1,
     batchMaxCount: 1,
     polling: true,
     pollingInterval: 500,

@@ -28,7 +28,9 @@ export function renderTextTable(head: string[], rows: string[][], alignRight: nu
 
 function width(text: string): number {
   let count = 0;
-  for (const _ of text) count++;
+  // Colour escape sequences take no room on the screen.
+  // eslint-disable-next-line no-control-regex
+  for (const _ of text.replace(/\u001b\[[0-9;]*m/g, "")) count++;
   return count;
 }
 
