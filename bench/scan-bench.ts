@@ -4,8 +4,8 @@
  * Starts `sto node` in its own process (as a user would run it), creates a SecurityToken with
  * `events` Transfer events (batch transfers of 400) spread over `holders` addresses, then times the
  * real CLI end to end: `sto token-scan` into a fresh database, and `sto cap-table` at a past block
- * (plus the balances query alone). BENCH_RANGE=12 starts the scan with small block ranges, as a scan
- * of a busy real token does (many chunks).
+ * (plus the balances query alone). BENCH_KEEP=1 stops after creating the events and keeps the node
+ * running, to time other runs against it.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -89,7 +89,10 @@ async function main(): Promise<void> {
     const database = path.join(dir, "bench.sqlite");
     const base = ["--ethereum-node-url", url, "--database-file", database];
     const tokenAddress = await token.getAddress();
-    if (process.env.BENCH_RANGE) console.log("(BENCH_RANGE is applied by the service benchmark only; the CLI uses its defaults)");
+    if (process.env.BENCH_KEEP) {
+      console.log(`node ${url}, token ${tokenAddress}, past block ${pastBlocks[4]}; Ctrl+C to stop`);
+      await new Promise(() => undefined);
+    }
     const scan = await run([...base, "--json", "token-scan", "--token-address", tokenAddress]);
     const result = JSON.parse(scan.stdout) as { events: number; chunks: number; elapsedMs: number };
     console.log(

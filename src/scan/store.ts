@@ -87,8 +87,8 @@ export class ScanStore {
   }
 
   /**
-   * Stores a chunk atomically and moves the scanned range to its last block. Returns the addresses
-   * whose balance changed.
+   * Stores a chunk atomically and moves the scanned range to its last block. Adds the addresses
+   * whose balance changed to `touched`.
    */
   writeChunk(chunk: Chunk, touched: Set<string>): void {
     const s = this.statements;

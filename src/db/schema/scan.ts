@@ -58,7 +58,8 @@ export const scanBlocks = sqliteTable(
 export const tokenTransfers = sqliteTable(
   "token_transfers",
   {
-    // A plain rowid key: AUTOINCREMENT would cost a sqlite_sequence write per row on the hot path.
+    // Plain rowid keys here and in the two tables below: AUTOINCREMENT would cost a sqlite_sequence
+    // write per row on the hot path.
     id: integer("id").primaryKey(),
     tokenId: integer("token_id")
       .notNull()
@@ -77,7 +78,6 @@ export const tokenTransfers = sqliteTable(
 export const tokenHolders = sqliteTable(
   "token_holders",
   {
-    // A plain rowid key: AUTOINCREMENT would cost a sqlite_sequence write per row on the hot path.
     id: integer("id").primaryKey(),
     tokenId: integer("token_id")
       .notNull()
@@ -95,7 +95,6 @@ export const tokenHolders = sqliteTable(
 export const balanceChanges = sqliteTable(
   "balance_changes",
   {
-    // A plain rowid key: AUTOINCREMENT would cost a sqlite_sequence write per row on the hot path.
     id: integer("id").primaryKey(),
     tokenId: integer("token_id")
       .notNull()
