@@ -266,33 +266,42 @@ export class TokenScanner {
   }
 
   /**
-   * Compares the remembered hashes of the highest scanned blocks with the node's. A block hash
-   * commits to all its ancestors, so when the highest remembered block is still on the chain,
-   * everything below it is too. Otherwise walks down to the highest remembered block that still
-   * is, and drops everything after it.
+   * Compares the remembered hashes of the blocks near the end of the scanned range with the node's.
+   * All of them, not only the last: a scan that crossed a reorganisation may hold blocks of two
+   * chains, and the last one can be on the right chain while an earlier one is not. When one
+   * differs, everything from the lowest differing block on is dropped, back to the highest
+   * remembered block below it that is still on the chain (walking further down if needed).
    */
   private async checkReorg(store: ScanStore): Promise<Rollback | undefined> {
     const token = getScannedToken(this.db, store.tokenId);
-    let below = token.scannedToBlock;
-    let first = true;
-    for (;;) {
-      const stored = store.blocksDescending(below, first ? this.window : 200);
-      if (stored.length === 0) break;
-      const canonical = await this.headers(stored.map((block) => block.blockNumber));
-      for (const block of stored) {
-        const header = canonical.get(block.blockNumber);
-        if (header && header.hash.toLowerCase() === block.blockHash) {
-          if (first && block === stored[0]) return undefined;
-          store.rollbackTo(block.blockNumber);
-          return { fromBlock: block.blockNumber + 1, toBlock: token.scannedToBlock, reason: "reorg" };
-        }
+    const recent = store.blocksDescending(token.scannedToBlock, this.window);
+    if (recent.length === 0) return undefined; // nothing remembered yet
+    const canonical = await this.headers(recent.map((block) => block.blockNumber));
+    const onChain = (block: StoredBlock, headers: Map<number, BlockHeader>) =>
+      headers.get(block.blockNumber)?.hash.toLowerCase() === block.blockHash;
+    let lowestReplaced = -1;
+    recent.forEach((block, index) => {
+      if (!onChain(block, canonical)) lowestReplaced = index;
+    });
+    if (lowestReplaced < 0) return undefined;
+
+    let keep: number | undefined;
+    if (lowestReplaced < recent.length - 1) {
+      keep = recent[lowestReplaced + 1].blockNumber;
+    } else {
+      // The replaced part reaches below the window: walk down the remembered blocks.
+      let below = recent[recent.length - 1].blockNumber - 1;
+      while (keep === undefined) {
+        const older = store.blocksDescending(below, 200);
+        if (older.length === 0) break;
+        const headers = await this.headers(older.map((block) => block.blockNumber));
+        keep = older.find((block) => onChain(block, headers))?.blockNumber;
+        below = older[older.length - 1].blockNumber - 1;
       }
-      first = false;
-      below = stored[stored.length - 1].blockNumber - 1;
     }
-    if (below === token.scannedToBlock) return undefined; // nothing remembered yet
-    store.rollbackTo(token.startBlock - 1);
-    return { fromBlock: token.startBlock, toBlock: token.scannedToBlock, reason: "reorg" };
+    const target = keep ?? token.startBlock - 1;
+    store.rollbackTo(target);
+    return { fromBlock: target + 1, toBlock: token.scannedToBlock, reason: "reorg" };
   }
 
   private async scanRange(
@@ -325,7 +334,8 @@ export class TokenScanner {
         pending.catch(() => undefined);
       }
       try {
-        const blocks = await this.chunkBlocks(decoded.events, fetched.from, fetched.to, latest);
+        const previous = store.storedBlock(fetched.from - 1);
+        const blocks = await this.chunkBlocks(decoded.events, fetched.from, fetched.to, latest, previous);
         store.writeChunk({ expectedScannedTo: fetched.from - 1, toBlock: fetched.to, events: decoded.events, blocks }, touched);
       } catch (error) {
         if (!(error instanceof ChainChanged)) throw error;
@@ -357,10 +367,17 @@ export class TokenScanner {
 
   /**
    * The blocks of a chunk to remember: those with events (their time dates the balance changes), the
-   * chunk's last block (the anchor the next run checks) and, near the tip, every block. Fails with
-   * ChainChanged when a log's block hash is not the block's hash any more.
+   * chunk's first and last block and, near the tip, every block. Fails with ChainChanged when a log's
+   * block hash is not the block's hash any more, or when the chunk does not continue the chain the
+   * previous chunk ended on.
    */
-  private async chunkBlocks(events: TransferEvent[], from: number, to: number, latest: number): Promise<StoredBlock[]> {
+  private async chunkBlocks(
+    events: TransferEvent[],
+    from: number,
+    to: number,
+    latest: number,
+    previous: StoredBlock | undefined,
+  ): Promise<StoredBlock[]> {
     const hashes = new Map<number, string>();
     const times = new Map<number, number>();
     for (const event of events) {
@@ -371,12 +388,15 @@ export class TokenScanner {
     }
     const wanted = new Set<number>();
     for (const block of hashes.keys()) if (!times.has(block)) wanted.add(block);
-    // The first and last block of every chunk: the last anchors the reorg check of the next run,
-    // the first dates the start of the scanned range (for --at-date before the first transfer).
+    // The first and last block of every chunk: the first links the chunk to the previous one (and
+    // dates the start of the scanned range for --at-date), the last anchors the next link.
     wanted.add(from);
     wanted.add(to);
     for (let block = Math.max(from, latest - this.window + 1); block <= to; block++) wanted.add(block);
     const headers = await this.headers([...wanted]);
+    // The chunk must continue the chain the previous chunk ended on.
+    const first = headers.get(from);
+    if (previous && first && first.parentHash.toLowerCase() !== previous.blockHash) throw new ChainChanged();
     const blocks: StoredBlock[] = [];
     for (const block of new Set([...hashes.keys(), ...wanted])) {
       const header = headers.get(block);

@@ -103,6 +103,31 @@ describe("token-scan across chain reorganisations", () => {
     }
   });
 
+  it("checks every remembered block near the tip, not only the last one", async () => {
+    // A scan that crossed a reorganisation can hold a block of the replaced chain below a last block
+    // of the right one. Simulated by overwriting one remembered hash in the middle of the window.
+    const token = await deploySecurityToken(chain, chain.wallets[0]);
+    const tokenAddress = await token.getAddress();
+    const history = await securityTokenHistory(chain, token, { seed: 35, operations: 12, passiveHolders: 10 });
+    const temp = tempDatabase();
+    try {
+      const first = await scanner(temp.db, tokenAddress).scan();
+      const replaced = history.blocks[history.blocks.length - 4];
+      const changed = temp.db.sqlite
+        .prepare("UPDATE scan_blocks SET block_hash = ? WHERE block_number = ?")
+        .run(`0x${"de".repeat(32)}`, replaced);
+      expect(changed.changes).toBe(1);
+      const rescan = await scanner(temp.db, tokenAddress).scan();
+      expect(rescan.rollbacks).toHaveLength(1);
+      expect(rescan.rollbacks[0].reason).toBe("reorg");
+      expect(rescan.rollbacks[0].fromBlock).toBeLessThanOrEqual(replaced);
+      expect(rescan.rollbacks[0].toBlock).toBe(first.toBlock);
+      await expectDatabaseIsTheChain(chain, temp.db, token, history.holders, [replaced - 1, replaced, first.toBlock]);
+    } finally {
+      temp.cleanup();
+    }
+  });
+
   it("notices a reorganisation that happens while it scans", async () => {
     const token = await deploySecurityToken(chain, chain.wallets[0]);
     const tokenAddress = await token.getAddress();
