@@ -14,6 +14,12 @@ const DISTRIBUTION_RECEIVERS = [
   "0x90F79bf6EB2c4f870365E785982E1f101E93b906",
 ];
 
+/** Keys of development accounts #1 and #2 (Alice and Bob of example-distribution.csv): public knowledge. */
+const HOLDER_KEYS = {
+  alice: "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+  bob: "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+};
+
 /** One step of the tutorial: the sto arguments, and how to pick values out of its output. */
 interface Step {
   title: string;
@@ -27,7 +33,7 @@ interface Step {
  */
 const STEPS: Step[] = [
   { title: "Check the node and the account", args: () => ["diagnose"] },
-  { title: "1. Deploy the KYC smart contract", args: () => ["kyc-deploy"] },
+  { title: "1. Deploy the KYC smart contract", args: () => ["kyc-deploy"], capture: { kyc: /KYC contract address will be (0x[0-9a-fA-F]{40})/ } },
   { title: "2. Whitelist the address that deploys the security token", args: () => ["kyc-manage", `--whitelist-address=${DEPLOYER}`] },
   {
     title: "3. Issue the security token in restricted mode",
@@ -56,6 +62,56 @@ const STEPS: Step[] = [
     title: "10. View the cap table",
     args: (values) => ["cap-table", "--identity-file=example-ids.csv", `--token-address=${values.token}`],
   },
+  {
+    title: "11. Deploy a payout currency for testing (the manual's CrowdsaleToken)",
+    args: () => ["deploy-crowdsale-token"],
+    capture: { currency: /CrowdsaleToken address will be (0x[0-9a-fA-F]{40})/ },
+  },
+  { title: "11. Broadcast it", args: () => ["tx-broadcast"] },
+  {
+    title: "12. Deploy a dividend payout; its record date is a checkpoint taken in the same batch",
+    args: (values) => [
+      "payout-deploy",
+      `--token-address=${values.token}`,
+      `--payout-token-address=${values.currency}`,
+      "--payout-token-name=CrowdsaleToken",
+      `--kyc-address=${values.kyc}`,
+      "--payout-name=Pay X",
+      "--uri=http://tokenmarket.net",
+      "--type=0",
+    ],
+  },
+  {
+    title: "13. Approve the payout currency to the payout (broadcasts at once, with the waiting transactions)",
+    args: () => ["payout-approve", "--payout-token-name=CrowdsaleToken", "--amount=1000"],
+  },
+  { title: "14. Deposit it into the payout (broadcasts at once)", args: () => ["payout-deposit"] },
+  { title: "15. Make sure they ran successfully", args: () => ["tx-update"] },
+  { title: "16. Pay the dividend to every holder at the record date", args: () => ["payout-dividends"] },
+  {
+    title: "17. Start a shareholder vote (another checkpoint as its record date)",
+    args: (values) => [
+      "voting-deploy",
+      `--token-address=${values.token}`,
+      `--kyc-address=${values.kyc}`,
+      "--voting-name=Approve the annual accounts",
+      "--uri=http://tokenmarket.net",
+      "--type=1",
+    ],
+    capture: { voting: /Voting address will be (0x[0-9a-fA-F]{40})/ },
+  },
+  { title: "18. Broadcast the payments and the vote", args: () => ["tx-broadcast"] },
+  { title: "19. Make sure they ran successfully", args: () => ["tx-update"] },
+  { title: "20. Who was paid what", args: () => ["payout-status"] },
+  {
+    title: "21. Alice votes with her own key (development account #1, whose key is public)",
+    args: (values) => [`--ethereum-private-key=${HOLDER_KEYS.alice}`, "vote", `--voting-address=${values.voting}`, "--option=Yes"],
+  },
+  {
+    title: "22. Bob votes too",
+    args: (values) => [`--ethereum-private-key=${HOLDER_KEYS.bob}`, "vote", `--voting-address=${values.voting}`, "--option=No"],
+  },
+  { title: "23. The tally", args: (values) => ["voting-results", `--voting-address=${values.voting}`] },
 ];
 
 async function main(): Promise<number> {

@@ -31,7 +31,7 @@ export function register(program: Command): void {
         ctx.out.result(`Vote: ${results.name} (${results.address})`);
         ctx.out.result(`Security token: ${results.token.name} (${results.token.symbol}) ${results.token.address}`);
         ctx.out.result(`Record date: checkpoint ${results.checkpointId}`);
-        ctx.out.result(results.kyc === ZeroAddress ? "Voters: every holder at the checkpoint" : `Voters: holders whitelisted in KYC contract ${results.kyc}`);
+        ctx.out.result(results.kyc === ZeroAddress ? "Who may vote: every holder at the checkpoint" : `Who may vote: holders whitelisted in KYC contract ${results.kyc}`);
         ctx.out.result(`${results.open ? "Open until" : "Closed at"}: ${formatTime(results.endTime)}`);
         ctx.out.table(
           ["#", "Option", `Votes (${results.token.symbol})`, "Of votes cast", "Of eligible"],
