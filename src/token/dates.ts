@@ -24,7 +24,12 @@ export function parseFutureTime(text: string, origin: string, nowSeconds: number
     const hasOffset = /(Z|[+-]\d{2}:?\d{2})$/.test(value) && value.length > 10;
     const iso = value.length === 10 ? `${value}T00:00:00Z` : hasOffset ? value.replace(" ", "T") : `${value.replace(" ", "T")}Z`;
     const millis = Date.parse(iso);
-    if (Number.isNaN(millis)) throw new StoError(`${origin}: "${value}" is not a valid date`);
+    const [year, month, day] = value.slice(0, 10).split("-").map(Number);
+    // Date.parse rolls 2025-02-30 over to March 2nd; a calendar date must exist as written.
+    const calendar = new Date(Date.UTC(year, month - 1, day));
+    if (Number.isNaN(millis) || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) {
+      throw new StoError(`${origin}: "${value}" is not a valid date`);
+    }
     seconds = Math.floor(millis / 1000);
   } else {
     throw new StoError(`${origin}: "${value.slice(0, 40)}" is neither a duration like 90d, 12h, 2w nor a date like 2025-06-30 or 2025-06-30T12:00:00Z`);

@@ -183,6 +183,12 @@ describe("dividends end to end", () => {
     const entries = new Map(capTable.entries.map((entry) => [entry.address, entry.balance]));
     expect(entries.has(lost)).toBe(false);
     expect(entries.get(fresh)).toBe(formatTokenAmount(before, 18));
+
+    // With the token scanned past the record date, the payout's holders come from the cap table.
+    const status = JSON.parse((await world.ok(["--json", "payout-status"])).stdout) as { holderSource: string; complete: boolean; holders: unknown[] };
+    expect(status.holderSource).toMatch(/^the cap table scanned by token-scan, at block \d+$/);
+    expect(status.complete).toBe(true);
+    expect(status.holders).toHaveLength(5);
   });
 
   it("refuses clearly", async () => {

@@ -29,6 +29,8 @@ describe("a shareholder vote end to end", () => {
     await distribute(world, token, [alice.address, bob.address, carol.address], [units(100), units(250), units(50)]);
     await world.ok(["tx-update"]);
 
+    // A checkpoint prepared and not mined yet: the vote's own checkpoint will come after it.
+    expect((await world.ok(["checkpoint", `--token-address=${token}`])).stdout).toContain("Checkpoint id will be 1");
     const deployed = await world.ok([
       "voting-deploy",
       `--token-address=${token}`,
@@ -43,6 +45,7 @@ describe("a shareholder vote end to end", () => {
     ]);
     expect(deployed.stdout).toContain("Ballot: 0 = For, 1 = Against, 2 = Abstain");
     expect(deployed.stdout).toContain(`Eligible: holders whitelisted in KYC contract ${kycAddress}`);
+    expect(deployed.stdout).toContain("Record date: checkpoint 2, taken by the first transaction above (after 1 checkpoint(s) prepared earlier and not mined yet)");
     voting = addressAfter("Voting address will be", deployed.stdout);
     await world.ok(["tx-broadcast"]);
     await world.ok(["tx-update"]);
@@ -83,6 +86,7 @@ describe("a shareholder vote end to end", () => {
       ["Abstain", 0n],
     ]);
     expect(results.voterCount).toBe(2);
+    expect(results.checkpointId).toBe("2");
     expect(BigInt(results.eligibleSupply)).toBe(units(400));
     expect(results.voters.map((vote) => [vote.voter, vote.option])).toEqual([
       [alice.address, 0],
