@@ -9,6 +9,7 @@ import {
   chooseExclusions,
   chooseKyc,
   planRecordDate,
+  recordDateDeploymentGas,
   type Announcement,
   type KycChoice,
   type RecordDatePlan,
@@ -70,6 +71,7 @@ export async function preparePayoutDeploy(env: TxEnvironment, request: PayoutDep
       "Payout",
       [request.tokenAddress, recordDate.checkpointId, payoutTokenAddress, kyc.address, request.expiry, request.name, excluded],
       `Payout contract ${request.name} for ${tokenName} holders at checkpoint ${recordDate.checkpointId}`,
+      recordDate.takeNew ? { gasLimit: recordDateDeploymentGas("Payout", request.name, excluded.length) } : {},
     );
     addAnnouncement(builder, request.tokenAddress, payoutAddress, request.name, request.announcement, `Announcing payout ${request.name} on ${tokenName}`);
   });

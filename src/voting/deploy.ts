@@ -9,6 +9,7 @@ import {
   chooseExclusions,
   chooseKyc,
   planRecordDate,
+  recordDateDeploymentGas,
   type Announcement,
   type KycChoice,
   type RecordDatePlan,
@@ -82,6 +83,7 @@ export async function prepareVotingDeploy(env: TxEnvironment, request: VotingDep
       "Voting",
       [request.tokenAddress, recordDate.checkpointId, kyc.address, request.endTime, request.name, options, excluded],
       `Voting contract ${request.name} for ${tokenName} holders at checkpoint ${recordDate.checkpointId}`,
+      recordDate.takeNew ? { gasLimit: recordDateDeploymentGas("Voting", request.name, excluded.length, options) } : {},
     );
     addAnnouncement(builder, request.tokenAddress, votingAddress, request.name, request.announcement, `Announcing vote ${request.name} on ${tokenName}`);
   });

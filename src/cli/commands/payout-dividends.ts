@@ -21,13 +21,13 @@ export function register(program: Command): void {
       "Pay a funded payout to every eligible holder at its record date.\n\nFinds the holders at the payout's checkpoint (receivers of the token's Transfer events up to the checkpoint's block, with their balance at the checkpoint read on chain), and prepares payout.payBatch(holders) transactions in batches, each holder's payment recorded in the database with the external id payout:<payout>:<holder>. Re-running never pays anyone twice: holders paid, or with a payment not mined yet, are left out (and the contract itself pays nobody more than its entitlement). Holders not whitelisted now are reported and left for a later run. Broadcast with tx-broadcast, then tx-update; payout-status shows who was paid.\n\n--transfer-amount: in the original tool a holder traded shares for the payout currency with it. Shares are no longer traded in; it is now an optional safety limit: nothing is prepared if this run would pay more than that amount of the payout currency.",
     )
     .option("--payout-address <address>", "the Payout contract (default: the latest deployed from this database)")
-    .option("--batch-size <holders>", "holders paid per transaction (1-500; about 61,000 gas each)", "100")
+    .option("--batch-size <holders>", "holders paid per transaction (1-300; about 61,000 gas each, so 100 use about 6.1 million gas)", "100")
     .option("--transfer-amount <amount>", "refuse to prepare anything if this run would pay more than this amount of the payout currency (a decimal number)")
     .action(
       action(async (ctx, options: DividendsOptions) => {
         const batchSize = Number(options.batchSize);
-        if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 500) {
-          throw new StoError(`--batch-size: "${options.batchSize}" must be a whole number from 1 to 500`);
+        if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 300) {
+          throw new StoError(`--batch-size: "${options.batchSize}" must be a whole number from 1 to 300`);
         }
         const env = await txEnvironment(ctx);
         const payoutAddress = resolvePayoutAddress(env, options.payoutAddress);
