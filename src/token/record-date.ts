@@ -109,7 +109,10 @@ export function chooseExclusions(issuer: string, excludeOption: string | undefin
   };
   if (!includeIssuer) add(issuer);
   for (const part of (excludeOption ?? "").split(",")) {
-    if (part.trim() !== "") add(parseAddress(part, "--exclude"));
+    if (part.trim() === "") continue;
+    const address = parseAddress(part, "--exclude");
+    if (address === ZeroAddress) throw new StoError("--exclude: the zero address holds nothing and cannot be excluded");
+    add(address);
   }
   return result;
 }

@@ -77,6 +77,7 @@ describe("record date options", () => {
     expect(chooseExclusions(issuer, `${other.toLowerCase()}, ${issuer}`, false)).toEqual([issuer, other]);
     expect(chooseExclusions(issuer, other, true)).toEqual([other]);
     expect(() => chooseExclusions(issuer, "0x123", false)).toThrow('--exclude: "0x123" is not an Ethereum address');
+    expect(() => chooseExclusions(issuer, `0x${"0".repeat(40)}`, false)).toThrow("--exclude: the zero address");
   });
 
   it("takes the announcement hash from the flag or the document", () => {
