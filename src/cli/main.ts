@@ -8,7 +8,6 @@ import { buildProgram } from "./program";
  */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
     return ExitCode.Ok;

@@ -16,7 +16,9 @@ export function buildProgram(): Command {
   const program = new Command("sto");
   program
     .description(PROGRAM_DESCRIPTION)
-    .showHelpAfterError("(run with --help for usage)")
+    // Subcommands copy these settings when created, so set them before registering commands:
+    // usage errors then reach main() (exit code 2) instead of exiting inside commander.
+    .exitOverride()
     .helpOption("-h, --help", "show help")
     .configureHelp({ sortSubcommands: true, showGlobalOptions: true, helpWidth: 110 });
 

@@ -56,6 +56,11 @@ describe("sto basics", () => {
     expect(kovan.stderr).toMatch(/Kovan .* shut down/);
     const unknown = await runSto(["no-such-command"]);
     expect(unknown.code).toBe(2);
+    for (const usage of [["tx-last", "--no-such-option"], ["issue", "--symbol", "X"], ["cap-table", "--token-address", "0x1", "--order-by", "size"]]) {
+      const result = await runSto(usage);
+      expect(result.code, usage.join(" ")).toBe(2);
+      expect(result.stderr.trim().split("\n"), usage.join(" ")).toHaveLength(1);
+    }
   });
 
   it("rejects unknown INI keys and malformed private keys without echoing the key", async () => {
