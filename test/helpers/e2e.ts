@@ -21,7 +21,7 @@ export interface E2eWorld {
 /** A local chain on a free port, a temporary directory and a database file in it. */
 export async function startWorld(options: LocalChainOptions = {}): Promise<E2eWorld> {
   const chain = await startLocalChain({ port: 0, ...options });
-  const provider = new JsonRpcProvider(chain.url, undefined, { staticNetwork: true, polling: true, pollingInterval: 100 });
+  const provider = new JsonRpcProvider(chain.url, undefined, { staticNetwork: true, polling: true, pollingInterval: 100, cacheTimeout: -1 });
   const tmp = tempDir();
   const databaseFile = path.join(tmp.dir, "transactions.sqlite");
   const sto = (args: string[], runOptions: RunOptions & { globals?: string[] } = {}) =>
