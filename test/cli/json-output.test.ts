@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEPLOYER, startWorld, type E2eWorld } from "../helpers/e2e";
+
+const HOLDER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+
+/** Runs a command with --json and parses stdout, which must be exactly one JSON document. */
+async function json<T>(world: E2eWorld, args: string[]): Promise<T> {
+  const result = await world.ok(["--json", ...args]);
+  expect(result.stdout.trim().startsWith("{"), result.stdout).toBe(true);
+  return JSON.parse(result.stdout) as T;
+}
+
+interface Tx {
+  nonce: number;
+  status: string;
+  txHash: string | null;
+  note: string;
+  externalId: string | null;
+  blockNumber: number | null;
+}
+
+describe("--json on every command that prints data", () => {
+  let world: E2eWorld;
+  let token: string;
+  beforeAll(async () => {
+    world = await startWorld();
+  });
+  afterAll(() => world.close());
+
+  it("transaction lists, token status, diagnose, nonces and version", async () => {
+    const issued = await json<{ tokenAddress: string; transferAgentAddress: string; kycAddress: null; transactions: Tx[] }>(world, [
+      "issue", "--symbol=JSN", "--name=Json corp", "--url=https://j.example", "--amount=1000",
+    ]);
+    token = issued.tokenAddress;
+    expect(issued.kycAddress).toBeNull();
+    expect(issued.transactions.map((tx) => [tx.nonce, tx.status])).toEqual([[0, "waiting"], [1, "waiting"], [2, "waiting"], [3, "waiting"]]);
+
+    const broadcast = await json<{ address: string; balanceWei: string; transactions: Tx[] }>(world, ["tx-broadcast"]);
+    expect(broadcast.address).toBe(DEPLOYER);
+    expect(BigInt(broadcast.balanceWei)).toBeGreaterThan(0n);
+    expect(broadcast.transactions.every((tx) => tx.status === "broadcasted" && /^0x[0-9a-f]{64}$/.test(tx.txHash ?? ""))).toBe(true);
+
+    const update = await json<{ transactions: Tx[] }>(world, ["tx-update"]);
+    expect(update.transactions.map((tx) => tx.status)).toEqual(["success", "success", "success", "success"]);
+    expect(update.transactions.map((tx) => tx.blockNumber)).toEqual([1, 2, 3, 4]);
+
+    const last = await json<{ transactions: Tx[] }>(world, ["tx-last", "--limit", "2"]);
+    expect(last.transactions.map((tx) => tx.nonce)).toEqual([3, 2]);
+
+    const status = await json<{ name: string; totalSupply: string; decimals: number; owner: string }>(world, ["token-status", "--address", token]);
+    expect(status).toMatchObject({ name: "Json corp", totalSupply: "1000000000000000000000", decimals: 18, owner: DEPLOYER });
+
+    const diagnose = await json<{ chainId: number; address: string; databaseNextNonce: number; networkNonce: number; unfinishedTransactions: number }>(world, ["diagnose"]);
+    expect(diagnose).toMatchObject({ chainId: 31337, address: DEPLOYER, databaseNextNonce: 4, networkNonce: 4, unfinishedTransactions: 0 });
+
+    expect(await json<{ nextNonce: number; source: string }>(world, ["tx-next-nonce"])).toMatchObject({ nextNonce: 4, source: "database" });
+    expect((await json<{ version: string }>(world, ["version"])).version).toMatch(/^\d+\.\d+\.\d+/);
+    expect((await json<{ transactions: Tx[] }>(world, ["issue-logs"])).transactions).toHaveLength(4);
+  });
+
+  it("distribution, scan and cap table", async () => {
+    const distributed = await json<{ newTransactions: number; newRows: number; transactions: Tx[] }>(world, [
+      "distribute-single", `--token-address=${token}`, `--to-address=${HOLDER}`, "--external-id=order-1", "--email=a@example.com", "--name=Alice", "--amount=250",
+    ]);
+    expect(distributed).toMatchObject({ newTransactions: 1, newRows: 1 });
+    expect(distributed.transactions[0].externalId).toBe("order-1");
+    await world.ok(["tx-broadcast"]);
+    await world.ok(["tx-update"]);
+
+    const scan = await json<{ token: string; symbol: string; events: number; holdersUpdated: number; scannedToBlock: number }>(world, [
+      "token-scan", `--token-address=${token}`,
+    ]);
+    // Issuance (from 0x0) and the distribution: two Transfer events, two holders.
+    expect(scan).toMatchObject({ token, symbol: "JSN", events: 2, holdersUpdated: 2 });
+    expect(scan.scannedToBlock).toBe(await world.provider.getBlockNumber());
+
+    const capTable = await json<{ holderCount: number; entries: { address: string; balance: string; percent: string }[] }>(world, [
+      "cap-table", `--token-address=${token}`,
+    ]);
+    expect(capTable.holderCount).toBe(2);
+    expect(capTable.entries).toEqual([
+      expect.objectContaining({ address: DEPLOYER, balance: "750", percent: "75.00" }),
+      expect.objectContaining({ address: HOLDER, balance: "250", percent: "25.00" }),
+    ]);
+  });
+
+  it("errors stay one line on stderr with nothing on stdout", async () => {
+    const result = await world.sto(["--json", "token-status", "--address", "0x1234"]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+  });
+});
