@@ -33,8 +33,9 @@ export async function getLogsChunked(
 }
 
 /**
- * The block a contract was deployed in, from the audit database when we deployed it, else 0
- * (reading from genesis is slower but complete).
+ * The block a contract was deployed in: from the audit database when we deployed it, or from
+ * token-scan's record of the token's creation block; else 0 (reading from genesis is slower but
+ * complete).
  */
 export function deploymentBlock(db: Pick<StoDatabase, "sqlite">, network: string, address: string): number {
   const row = db.sqlite
@@ -42,5 +43,9 @@ export function deploymentBlock(db: Pick<StoDatabase, "sqlite">, network: string
       "SELECT block_number FROM prepared_transactions WHERE network = ? AND contract_address = ? AND is_deployment = 1 AND status = 'success' ORDER BY id DESC LIMIT 1",
     )
     .get(network, address) as { block_number: number | null } | undefined;
-  return row?.block_number ?? 0;
+  if (row?.block_number !== undefined && row.block_number !== null) return row.block_number;
+  const scanned = db.sqlite
+    .prepare("SELECT start_block FROM scanned_tokens WHERE network = ? AND address = ? AND starts_at_creation = 1 LIMIT 1")
+    .get(network, address) as { start_block: number } | undefined;
+  return scanned?.start_block ?? 0;
 }
