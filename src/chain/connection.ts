@@ -25,6 +25,7 @@ export function describeNodeUrl(url: string): string {
  * Never retries forever: an unreachable node is a one-line error.
  */
 export async function connectChain(config: StoConfig): Promise<ChainConnection> {
+  if (config.network.retiredReason) throw new StoError(config.network.retiredReason);
   if (!config.nodeUrl) {
     throw new StoError(`network ${config.network.name} needs a node: set ethereum-node-url in the INI file or pass --ethereum-node-url`);
   }

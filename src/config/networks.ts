@@ -12,6 +12,11 @@ export interface NetworkDefinition {
   confirmations: number;
   /** True for the embedded development chain whose keys are public. */
   isLocal: boolean;
+  /**
+   * Set for the original's test networks that no longer exist. Commands that do not need a node
+   * (ethereum-create-account, tx-sign, version) still work; connecting gives this explanation.
+   */
+  retiredReason?: string;
 }
 
 export const LOCAL_NODE_URL = "http://127.0.0.1:8545";
@@ -48,11 +53,11 @@ export const KNOWN_NETWORKS: Record<string, NetworkDefinition> = {
 };
 
 /** Networks the original tool supported that no longer exist. */
-const RETIRED_NETWORKS: Record<string, string> = {
-  kovan: "the Kovan test network was shut down in 2022",
-  ropsten: "the Ropsten test network was shut down in 2022",
-  rinkeby: "the Rinkeby test network was shut down in 2023",
-  goerli: "the Goerli test network was shut down in 2024",
+const RETIRED_NETWORKS: Record<string, { chainId: number; reason: string }> = {
+  kovan: { chainId: 42, reason: "the Kovan test network was shut down in 2022" },
+  ropsten: { chainId: 3, reason: "the Ropsten test network was shut down in 2022" },
+  rinkeby: { chainId: 4, reason: "the Rinkeby test network was shut down in 2023" },
+  goerli: { chainId: 5, reason: "the Goerli test network was shut down in 2024" },
 };
 
 /** Aliases accepted for convenience. */
@@ -84,9 +89,13 @@ export function resolveNetwork(name: string, custom: Record<string, CustomNetwor
   }
   const retired = RETIRED_NETWORKS[key];
   if (retired) {
-    throw new StoError(
-      `network "${name}": ${retired}; use --network=sepolia (or holesky) for testing, or --network=local for the embedded local chain`,
-    );
+    return {
+      name: key,
+      chainId: retired.chainId,
+      confirmations: 3,
+      isLocal: false,
+      retiredReason: `network "${name}": ${retired.reason}; use --network=sepolia (or holesky) for testing, or --network=local for the embedded local chain`,
+    };
   }
   const known = KNOWN_NETWORKS[ALIASES[key] ?? key];
   if (!known) {

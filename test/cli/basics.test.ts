@@ -50,7 +50,10 @@ describe("sto basics", () => {
   });
 
   it("explains retired networks and unknown commands with one line and a non-zero exit", async () => {
-    const kovan = await runSto(["--network", "kovan", "version"]);
+    // The manual's first step still works: creating an account needs no network.
+    const account = await runSto(["--network=kovan", "ethereum-create-account"]);
+    expect(account.code).toBe(0);
+    const kovan = await runSto(["--network", "kovan", "diagnose"]);
     expect(kovan.code).toBe(1);
     expect(kovan.stderr.trim().split("\n")).toHaveLength(1);
     expect(kovan.stderr).toMatch(/Kovan .* shut down/);
@@ -80,9 +83,11 @@ describe("sto basics", () => {
   it("lets the command line win over the INI file", async () => {
     const ini = path.join(tmp.dir, "net.ini");
     fs.writeFileSync(ini, "network = kovan\n");
-    const fromIni = await runSto(["--config-file", ini, "version"]);
+    const fromIni = await runSto(["--config-file", ini, "--ethereum-node-url", "http://127.0.0.1:9", "diagnose"]);
     expect(fromIni.code).toBe(1);
-    const overridden = await runSto(["--config", ini, "--network", "local", "version"]);
-    expect(overridden.code).toBe(0);
+    expect(fromIni.stderr).toMatch(/Kovan/);
+    const overridden = await runSto(["--config", ini, "--network", "local", "--ethereum-node-url", "http://127.0.0.1:9", "diagnose"]);
+    expect(overridden.code).toBe(3);
+    expect(overridden.stderr).toMatch(/cannot reach the Ethereum node/);
   });
 });

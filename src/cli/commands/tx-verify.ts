@@ -20,6 +20,8 @@ function positiveSeconds(text: string, origin: string): number {
 export function register(program: Command): void {
   program
     .command("tx-verify")
+    // The original's own help text calls it "sto verify".
+    .alias("verify")
     .description(
       "Verify source code of contract deployment transactions on EtherScan.\n\nUses the EtherScan API (or another explorer's Etherscan-compatible API: --etherscan-api-url) to verify all successful, not yet verified contract deployments of the broadcasting account, or the given ones. Each submission is the exact solc standard-JSON input the contract was compiled from, with its compiler version and constructor arguments; the result is polled and recorded in the database (verified_at). Needs etherscan-api-key. Deployments must be mined and recorded (tx-update) first.\n\nVerify all past contract deployments:\n\n    sto tx-verify\n\nVerify certain deployed contracts:\n\n    sto tx-verify --contract-addresses=0x1D88fd4fC47711Fc28d105aE2D96A4A9E5c2ae9C,0x57aa933E93Ea627a746DD335c23A90c8D8da825B",
     )
