@@ -7,6 +7,7 @@ import { buildProgram } from "./program";
  * unexpected errors print one line too, with the stack only at --log-level=debug.
  */
 export async function main(argv: string[]): Promise<number> {
+  if (process.env.STO_REPORT_RSS) reportResourcesAtExit();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
@@ -14,6 +15,23 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     return reportError(error, argv);
   }
+}
+
+/**
+ * For the benchmarks (bench/): at exit, prints one line to stderr with the peak resident memory of
+ * the process and the milliseconds spent before and after the command started (module loading
+ * versus the command's own work). Off unless STO_REPORT_RSS is set.
+ */
+function reportResourcesAtExit(): void {
+  const entered = performance.now();
+  process.once("exit", () => {
+    const report = {
+      maxRssKb: process.resourceUsage().maxRSS,
+      startupMs: Math.round(entered),
+      commandMs: Math.round(performance.now() - entered),
+    };
+    process.stderr.write(`sto-resources ${JSON.stringify(report)}\n`);
+  });
 }
 
 function reportError(error: unknown, argv: string[]): number {

@@ -1,0 +1,69 @@
+/**
+ * The local chain for the benchmarks: `sto node` in a process of its own, as a user runs it, so the
+ * measured CLI, the benchmark driver and the node never share a JavaScript thread.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+export const STO_BIN = path.join(REPO_ROOT, "bin", "sto");
+
+export interface NodeProcess {
+  url: string;
+  child: ChildProcess;
+  /** A raw JSON-RPC call (no ethers), for snapshots and reads. */
+  rpc<T>(method: string, params?: unknown[]): Promise<T>;
+  /** Peak resident memory of the node process so far, in MB (VmHWM). */
+  peakRssMb(): number | undefined;
+  stop(): Promise<void>;
+}
+
+export async function startNodeProcess(accounts = 4): Promise<NodeProcess> {
+  const child = spawn(process.execPath, [STO_BIN, "node", "--port", "0", "--accounts", String(accounts)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let output = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString("utf8");
+      const match = /(http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (match) resolve(match[1]);
+    });
+    child.once("exit", (code) => reject(new Error(`sto node exited with code ${code}: ${output}`)));
+  });
+  let id = 0;
+  const rpc = async <T>(method: string, params: unknown[] = []): Promise<T> => {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: ++id, method, params }),
+    });
+    const body = (await response.json()) as { result?: T; error?: { message?: string } };
+    if (body.error) throw new Error(`${method}: ${body.error.message ?? JSON.stringify(body.error)}`);
+    return body.result as T;
+  };
+  return {
+    url,
+    child,
+    rpc,
+    peakRssMb: () => (child.pid === undefined ? undefined : peakRssOf(child.pid)),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGINT");
+      }),
+  };
+}
+
+/** VmHWM of a running process, in MB; undefined when it has exited. */
+export function peakRssOf(pid: number): number | undefined {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+    const match = /VmHWM:\s+(\d+) kB/.exec(status);
+    return match ? Number(match[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}

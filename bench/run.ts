@@ -1,0 +1,90 @@
+/**
+ * `npm run bench`: every workload of issue 8, one line per figure with its target and PASS/FAIL,
+ * exit code 1 when a target is missed. docs/benchmarks.md explains each figure.
+ *
+ *   npm run bench                          full sizes (10,000 rows, 10,000 transactions, 200,000 events)
+ *   npm run bench -- --quick               a tenth of the sizes, one run each: a smoke test
+ *   npm run bench -- --growth              also the growth series at 1k, 10k and 100k
+ *   npm run bench -- --only prepare,scan   some workloads (prepare, broadcast, scan, captable, gas)
+ *   npm run bench -- --runs 5              runs per figure behind the medians (default 3)
+ *   npm run bench -- --json results.json   also write the figures as JSON
+ *
+ * The chain is `sto node` in a process of its own; every sto command measured is the real CLI
+ * (bin/sto over dist/, so `npm run bench` builds first) in a process of its own, spawned without
+ * blocking the driver.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { Figures } from "./lib/figures";
+import { startNodeProcess } from "./lib/node-process";
+import { broadcastFigures, issueToken, prepareFigures } from "./workloads/distribution";
+import { capTableFigures, scanFigures } from "./workloads/scan";
+import { TokenBuilder } from "./lib/tokens";
+
+const WORKLOADS = ["prepare", "broadcast", "scan", "captable", "gas"] as const;
+type Workload = (typeof WORKLOADS)[number];
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: "boolean", default: false },
+      growth: { type: "boolean", default: false },
+      only: { type: "string" },
+      runs: { type: "string" },
+      json: { type: "string" },
+      keep: { type: "boolean", default: false },
+    },
+  });
+  const only = new Set<Workload>(
+    values.only === undefined
+      ? WORKLOADS
+      : values.only.split(",").map((name) => {
+          if (!(WORKLOADS as readonly string[]).includes(name)) throw new Error(`--only: unknown workload ${name} (${WORKLOADS.join(", ")})`);
+          return name as Workload;
+        }),
+  );
+  const quick = values.quick ?? false;
+  const runs = Number(values.runs ?? (quick ? 1 : 3));
+  const scale = quick ? 10 : 1;
+  console.log(
+    `sto benchmarks${quick ? " (quick: a tenth of the sizes)" : ""}: ${os.cpus().length} CPUs, ${Math.round(os.totalmem() / 2 ** 30)} GB, Node.js ${process.version}, load average ${os.loadavg().map((load) => load.toFixed(1)).join(" ")}`,
+  );
+  const figures = new Figures();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sto-bench-"));
+  const node = await startNodeProcess();
+  try {
+    if (only.has("prepare") || only.has("broadcast")) {
+      const rows = 10_000 / scale;
+      const setup = await issueToken(node, dir);
+      const prepared = await prepareFigures(figures, setup, rows, runs);
+      if (only.has("broadcast")) await broadcastFigures(figures, setup, prepared.prepared, rows, runs);
+    }
+    if (only.has("scan") || only.has("captable")) {
+      const builder = new TokenBuilder(node, 1);
+      const started = Date.now();
+      const token = await builder.build(200_000 / scale, 10_000 / scale, 1);
+      console.log(`      (built a token with ${token.events} events among ${token.holders} holders in ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+      const scanned = await scanFigures(figures, node, dir, token, runs);
+      if (only.has("captable")) await capTableFigures(figures, node, scanned.database, token, runs);
+    }
+  } finally {
+    await node.stop();
+    if (!values.keep) fs.rmSync(dir, { recursive: true, force: true });
+  }
+  if (values.json) fs.writeFileSync(values.json, `${JSON.stringify(figures.all, null, 2)}\n`);
+  const failed = figures.failed;
+  console.log(failed.length === 0 ? "All targets met." : `${failed.length} target(s) missed: ${failed.map((figure) => figure.id).join(", ")}`);
+  return failed.length === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error);
+    process.exitCode = 2;
+  },
+);
