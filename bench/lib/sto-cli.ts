@@ -11,6 +11,8 @@ export interface StoRun {
   wallMs: number;
   /** The CLI's own report (STO_REPORT_RSS): peak RSS, module loading and command time. */
   maxRssKb: number;
+  /** User and system CPU time of the whole process. */
+  cpuMs: number;
   startupMs: number;
   commandMs: number;
 }
@@ -43,7 +45,7 @@ export function runSto(args: string[], env: NodeJS.ProcessEnv = {}, nodeOptions:
         reject(new Error(`sto ${args.join(" ")} exited with ${code}:\n${stderr.slice(-2000)}`));
         return;
       }
-      const report = JSON.parse(match[1]) as { maxRssKb: number; startupMs: number; commandMs: number };
+      const report = JSON.parse(match[1]) as { maxRssKb: number; cpuMs: number; startupMs: number; commandMs: number };
       resolve({ code, stdout, stderr, wallMs, ...report });
     });
   });

@@ -1,4 +1,4 @@
-import { getAddress } from "ethers";
+import { checksumAddress } from "../chain/checksum";
 import { StoError } from "../errors";
 import type { StoDatabase } from "../db/database";
 import { findScannedToken } from "../scan/store";
@@ -172,7 +172,7 @@ export function buildCapTable(db: StoDatabase, request: CapTableRequest): CapTab
   // Checksumming costs a keccak per address: only for the entries shown.
   const listed = (request.maxEntries === undefined ? entries : entries.slice(0, request.maxEntries)).map((entry) => ({
     ...entry,
-    address: getAddress(entry.address),
+    address: checksumAddress(entry.address),
   }));
   const lastTransfer = lastTransferAtOrBefore(db, token.id, atBlock);
 

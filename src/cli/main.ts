@@ -19,14 +19,16 @@ export async function main(argv: string[]): Promise<number> {
 
 /**
  * For the benchmarks (bench/): at exit, prints one line to stderr with the peak resident memory of
- * the process and the milliseconds spent before and after the command started (module loading
- * versus the command's own work). Off unless STO_REPORT_RSS is set.
+ * the process, its CPU time, and the milliseconds spent before and after the command started
+ * (module loading versus the command's own work). Off unless STO_REPORT_RSS is set.
  */
 function reportResourcesAtExit(): void {
   const entered = performance.now();
   process.once("exit", () => {
+    const usage = process.resourceUsage();
     const report = {
-      maxRssKb: process.resourceUsage().maxRSS,
+      maxRssKb: usage.maxRSS,
+      cpuMs: Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000),
       startupMs: Math.round(entered),
       commandMs: Math.round(performance.now() - entered),
     };

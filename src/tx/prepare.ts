@@ -217,7 +217,7 @@ export async function prepareTransactions(
         constructorArguments: step.constructorArguments,
         compilerInputId: step.compilerInputId,
       }));
-      const inserted = insertTransactions(env.db, rows, account.id, builder.startNonce);
+      const inserted = insertTransactions(env.db, rows, account.id, builder.startNonce, env.debug);
       env.db.orm
         .update(broadcastAccounts)
         .set({ nextNonce: sql`${broadcastAccounts.nextNonce} + ${rows.length}`, updatedAt: now })
@@ -233,26 +233,37 @@ export async function prepareTransactions(
 }
 
 /**
- * Inserts the rows with one prepared statement run per row and reads them back with one select.
+ * Inserts the rows with one prepared statement run per row and returns them as stored.
  * Drizzle's insert builds its SQL per value (about 100 µs per row): for the thousands of rows of a
  * distribution that was most of the time spent preparing. The statement is built from the schema's
  * column metadata, so it follows schema changes. Must run inside the write transaction.
  */
-function insertTransactions(db: StoDatabase, rows: NewPreparedTransaction[], accountId: number, startNonce: number): PreparedTransaction[] {
+function insertTransactions(
+  db: StoDatabase,
+  rows: NewPreparedTransaction[],
+  accountId: number,
+  startNonce: number,
+  debug?: (message: string) => void,
+): PreparedTransaction[] {
   const columns = getTableColumns(preparedTransactions);
   const keys = Object.keys(rows[0]) as (keyof NewPreparedTransaction)[];
   const insert = db.sqlite.prepare(
     `INSERT INTO prepared_transactions (${keys.map((key) => `"${columns[key].name}"`).join(", ")}) VALUES (${keys.map(() => "?").join(", ")})`,
   );
+  const ids: number[] = [];
   for (const row of rows) {
-    insert.run(
+    const result = insert.run(
       keys.map((key) => {
         const value = row[key];
         // The column's own conversion (booleans to 0/1 and so on), as drizzle's insert does.
         return value === undefined || value === null ? null : columns[key].mapToDriverValue(value);
       }),
     );
+    ids.push(Number(result.lastInsertRowid));
   }
+  const built = buildStoredRows(rows, ids);
+  if (built) return built;
+  debug?.("reading the prepared transactions back from the database");
   return db.orm
     .select()
     .from(preparedTransactions)
@@ -265,6 +276,33 @@ function insertTransactions(db: StoDatabase, rows: NewPreparedTransaction[], acc
     )
     .orderBy(asc(preparedTransactions.nonce))
     .all();
+}
+
+/**
+ * The rows as SQLite stores them after the inserts: the inserted values, the new ids and NULL in
+ * the other columns. Undefined when that cannot be trusted (a column left out has a default, or a
+ * value does not map back to itself), and the caller reads them back instead. Building them spares
+ * reading the 10,000 rows of a large distribution back through drizzle (about 0.2 s).
+ */
+export function buildStoredRows(rows: readonly NewPreparedTransaction[], ids: readonly number[]): PreparedTransaction[] | undefined {
+  if (rows.length === 0) return [];
+  const columns = getTableColumns(preparedTransactions);
+  const keys = Object.keys(rows[0]) as (keyof NewPreparedTransaction)[];
+  const given = new Set<string>(keys);
+  const plain = (value: unknown) =>
+    value === undefined || value === null || typeof value === "string" || typeof value === "boolean" || Number.isSafeInteger(value);
+  const buildable =
+    Object.entries(columns).every(([key, column]) => key === "id" || given.has(key) || !column.hasDefault) &&
+    keys.every((key) => key !== "id" && ["string", "number", "boolean"].includes(columns[key].dataType)) &&
+    rows.every((row) => Object.keys(row).length === keys.length && keys.every((key) => plain(row[key])));
+  if (!buildable) return undefined;
+  const allKeys = Object.keys(columns);
+  return rows.map((row, index) => {
+    const stored: Record<string, unknown> = {};
+    for (const key of allKeys) stored[key] = (row as Record<string, unknown>)[key] ?? null;
+    stored.id = ids[index];
+    return stored as PreparedTransaction;
+  });
 }
 
 /**

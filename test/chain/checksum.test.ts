@@ -1,0 +1,65 @@
+import { randomBytes } from "node:crypto";
+import { getAddress, keccak256 } from "ethers";
+import { describe, expect, it } from "vitest";
+import { checksumAddress, keccak256Bytes } from "../../src/chain/checksum";
+import { checkAddress } from "../../src/token/kyc";
+
+describe("fast EIP-55 checksum", () => {
+  it("agrees with ethers on random addresses in any case", () => {
+    for (let i = 0; i < 5000; i++) {
+      const hex = randomBytes(20).toString("hex");
+      const expected = getAddress(`0x${hex}`);
+      expect(checksumAddress(`0x${hex}`)).toBe(expected);
+      expect(checksumAddress(`0x${hex.toUpperCase()}`)).toBe(expected);
+      expect(checksumAddress(expected)).toBe(expected);
+    }
+  });
+
+  it("agrees with ethers on edge cases", () => {
+    for (const hex of ["0".repeat(40), "f".repeat(40), "a".repeat(40), "9".repeat(40), "0123456789abcdef".repeat(3).slice(0, 40)]) {
+      expect(checksumAddress(`0x${hex}`)).toBe(getAddress(`0x${hex}`));
+    }
+  });
+
+  it("refuses what is not an address", () => {
+    for (const text of ["", "0x", `0x${"g".repeat(40)}`, `0x${"a".repeat(39)}`, `0x${"a".repeat(41)}`, `1x${"a".repeat(40)}`]) {
+      expect(() => checksumAddress(text)).toThrow(/not an address/);
+    }
+  });
+
+  it("hashes any length like ethers' keccak256", () => {
+    for (const length of [0, 1, 31, 32, 40, 135, 136, 137, 271, 272, 273, 1000]) {
+      const bytes = randomBytes(length);
+      expect(Buffer.from(keccak256Bytes(bytes)).toString("hex")).toBe(keccak256(bytes).slice(2));
+    }
+  });
+});
+
+describe("checkAddress (user input) with the fast checksum", () => {
+  it("accepts and refuses exactly what ethers' getAddress does", () => {
+    for (let i = 0; i < 3000; i++) {
+      const hex = randomBytes(20).toString("hex");
+      const checksummed = getAddress(`0x${hex}`);
+      // Random case flips: mostly wrong checksums, sometimes all one case.
+      const variants = [hex, hex.toUpperCase(), checksummed.slice(2), [...hex].map((c) => (Math.random() < 0.5 ? c.toUpperCase() : c)).join("")];
+      for (const variant of variants) {
+        let expected: string | undefined;
+        try {
+          expected = getAddress(`0x${variant}`);
+        } catch {
+          expected = undefined;
+        }
+        const checked = checkAddress(`0x${variant}`);
+        if (expected === undefined) expect(checked).toEqual({ reason: "not an Ethereum address (its mixed-case checksum is wrong)" });
+        else expect(checked).toEqual({ address: expected });
+      }
+    }
+  });
+
+  it("refuses text that is not 0x and 40 hex digits", () => {
+    for (const text of ["", "0x", "0X" + "a".repeat(40), "a".repeat(40), `0x${"a".repeat(39)}`, `0x${"z".repeat(40)}`]) {
+      expect(checkAddress(text)).toEqual({ reason: "not an Ethereum address" });
+    }
+    expect(checkAddress(`  0x${"a".repeat(40)}  `)).toEqual({ address: getAddress(`0x${"a".repeat(40)}`) });
+  });
+});
