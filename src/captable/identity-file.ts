@@ -1,5 +1,5 @@
 import fs from "node:fs";
-import { getAddress } from "ethers";
+import { verifiedChecksumAddress } from "../chain/checksum";
 import { parse } from "csv-parse/sync";
 import { StoError } from "../errors";
 import { truncate } from "../config/resolve";
@@ -60,9 +60,7 @@ export function readIdentityFile(file: string): Map<string, Identity> {
     if (!/^0x[0-9a-fA-F]{40}$/.test(address)) {
       throw new StoError(`${file} row ${row}, column address: "${truncate(address)}" is not an Ethereum address (0x and 40 hex digits)`);
     }
-    try {
-      getAddress(address);
-    } catch {
+    if (verifiedChecksumAddress(address) === undefined) {
       throw new StoError(
         `${file} row ${row}, column address: "${address}" has a wrong checksum (mixed case must follow EIP-55; use all lowercase to skip the check)`,
       );

@@ -271,3 +271,14 @@ export function checksumAddress(address: string): string {
   }
   return result;
 }
+
+/**
+ * The EIP-55 form of text that is 0x and 40 hex digits, or undefined when it is written in mixed
+ * case with a wrong checksum. All-lowercase and all-uppercase carry no checksum and are accepted,
+ * as ethers' getAddress does.
+ */
+export function verifiedChecksumAddress(text: string): string | undefined {
+  const address = checksumAddress(text);
+  if (address !== text && /[a-f].*[A-F]|[A-F].*[a-f]/.test(text.slice(2))) return undefined;
+  return address;
+}

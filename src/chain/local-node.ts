@@ -1,6 +1,3 @@
-import { resolveConfig } from "hardhat/internal/core/config/config-resolution";
-import { createProvider } from "hardhat/internal/core/providers/construction";
-import { JsonRpcServer } from "hardhat/internal/hardhat-network/jsonrpc/server";
 import type { EthereumProvider } from "hardhat/types";
 
 /** The chain id of the embedded local chain (Hardhat's default). */
@@ -40,6 +37,11 @@ export interface LocalChain {
  */
 export async function startLocalChain(options: LocalChainOptions = {}): Promise<LocalChain> {
   const hostname = options.hostname ?? "127.0.0.1";
+  // Hardhat is loaded here, not when this module is: every command imports the constants above,
+  // and loading Hardhat's network code cost each of them about 50-100 ms of start-up.
+  const { resolveConfig } = await import("hardhat/internal/core/config/config-resolution");
+  const { createProvider } = await import("hardhat/internal/core/providers/construction");
+  const { JsonRpcServer } = await import("hardhat/internal/hardhat-network/jsonrpc/server");
   const config = resolveConfig(__filename, {
     networks: {
       hardhat: {

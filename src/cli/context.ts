@@ -1,7 +1,7 @@
 import readline from "node:readline";
 import { Writable } from "node:stream";
-import { connectChain, type ChainConnection } from "../chain/connection";
-import { loadAccount, type BroadcastAccount, type BroadcastSigner } from "../chain/signer";
+import type { ChainConnection } from "../chain/connection";
+import type { BroadcastAccount, BroadcastSigner } from "../chain/signer";
 import { ContractArtifacts } from "../contracts/artifacts";
 import type { StoConfig } from "../config/resolve";
 import { openDatabase, type StoDatabase } from "../db/database";
@@ -35,6 +35,8 @@ export class CommandContext {
   /** Connects to the node and checks its chain id against the network and the database. */
   async chain(): Promise<ChainConnection> {
     if (!this.connection) {
+      // Loaded here: commands that never talk to a node (cap-table) do not load ethers' providers.
+      const { connectChain } = await import("../chain/connection");
       const connection = await connectChain(this.config);
       this.connection = connection;
       checkNetworkChainId(this.db(), this.config.network.name, connection.chainId);
@@ -52,6 +54,7 @@ export class CommandContext {
   /** The broadcasting account; its signer only when the key is on this machine. */
   async account(): Promise<BroadcastAccount> {
     if (!this.broadcastAccount) {
+      const { loadAccount } = await import("../chain/signer");
       this.broadcastAccount = await loadAccount(this.config, (message) => this.out.warn(message), askHidden);
     }
     return this.broadcastAccount;

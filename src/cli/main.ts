@@ -8,7 +8,7 @@ import { buildProgram } from "./program";
  */
 export async function main(argv: string[]): Promise<number> {
   if (process.env.STO_REPORT_RSS) reportResourcesAtExit();
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv);
     return ExitCode.Ok;

@@ -1,4 +1,4 @@
-import { getAddress } from "ethers";
+import { verifiedChecksumAddress } from "../chain/checksum";
 import { StoError } from "../errors";
 import { truncate } from "../config/resolve";
 
@@ -8,11 +8,11 @@ export function parseAddressOption(value: string, option: string): string {
   if (!/^0x[0-9a-fA-F]{40}$/.test(text)) {
     throw new StoError(`${option}: "${truncate(value)}" is not an Ethereum address (0x and 40 hex digits)`);
   }
-  try {
-    return getAddress(text);
-  } catch {
+  const address = verifiedChecksumAddress(text);
+  if (address === undefined) {
     throw new StoError(`${option}: "${text}" has a wrong checksum (mixed case must follow EIP-55; all lowercase skips the check)`);
   }
+  return address;
 }
 
 /** A block number option: a non-negative integer. */

@@ -11,8 +11,15 @@ Commands that change the chain prepare annotated transactions in the local audit
 With no configuration, sto uses the embedded local chain (start it with "sto node").
 Documentation: docs/ in the sto repository.`;
 
-/** Builds the commander program with every global option and command. */
-export function buildProgram(): Command {
+/** Commands that need every other command registered (the reference documents them all). */
+const NEEDS_EVERY_COMMAND = new Set(["reference"]);
+
+/**
+ * Builds the commander program with every global option and the commands: only the one `argv`
+ * runs when it names one, so that a run loads only that command's modules; every command for
+ * help, an unknown command and `reference`.
+ */
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command("sto");
   program
     .description(PROGRAM_DESCRIPTION)
@@ -34,9 +41,31 @@ export function buildProgram(): Command {
     }
   }
 
-  for (const register of COMMANDS) register(program);
+  const invoked = argv === undefined ? undefined : invokedCommand(argv.slice(2));
+  const names =
+    invoked !== undefined && Object.hasOwn(COMMANDS, invoked) && !NEEDS_EVERY_COMMAND.has(invoked) ? [invoked] : Object.keys(COMMANDS);
+  for (const name of names) (await COMMANDS[name]()).register(program);
   for (const command of program.commands) {
     if (!command.summary()) command.summary(command.description().split("\n")[0]);
   }
   return program;
+}
+
+/**
+ * The command named on the command line: the first argument that is neither an option nor the
+ * value of a global option taking one. Undefined when there is none (or after "--").
+ */
+export function invokedCommand(args: readonly string[]): string | undefined {
+  const takesValue = new Set(GLOBAL_OPTIONS.filter((spec) => !(spec.kind === "boolean" && spec.commandLineOnly)).map((spec) => `--${spec.key}`));
+  takesValue.add("--config-file");
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index];
+    if (arg === "--") return undefined;
+    if (arg.startsWith("-")) {
+      if (takesValue.has(arg)) index++;
+      continue;
+    }
+    return arg;
+  }
+  return undefined;
 }

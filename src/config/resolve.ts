@@ -1,7 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
 import ini from "ini";
-import { getAddress, isAddress, parseUnits } from "ethers";
 import { StoError } from "../errors";
 import { GLOBAL_OPTIONS, type GlobalOptionSpec } from "./options";
 import { resolveNetwork, type CustomNetwork, type NetworkDefinition } from "./networks";
@@ -193,7 +192,9 @@ function parseGwei(value: string, origin: string): bigint {
   if (!/^[0-9]{1,12}(\.[0-9]{1,9})?$/.test(value)) {
     throw new StoError(`${origin}: "${truncate(value)}" is not a gas price in gwei (e.g. 20 or 1.5)`);
   }
-  const wei = parseUnits(value, "gwei");
+  // Exact decimal scaling (the pattern above allows at most 9 decimals), as parseUnits(value, "gwei").
+  const [whole, fraction = ""] = value.split(".");
+  const wei = BigInt(whole) * 1_000_000_000n + BigInt(fraction.padEnd(9, "0"));
   if (wei <= 0n) throw new StoError(`${origin}: the gas price must be above zero`);
   return wei;
 }
@@ -220,6 +221,8 @@ function normalisePrivateKey(value: string, origin: string): string {
 }
 
 function parseAccountAddress(value: string, origin: string): string {
+  // ethers is loaded only here: resolving the configuration is part of every command's start-up.
+  const { getAddress, isAddress } = require("ethers") as typeof import("ethers");
   if (!isAddress(value)) throw new StoError(`${origin}: "${truncate(value)}" is not an Ethereum address`);
   return getAddress(value);
 }

@@ -1,5 +1,5 @@
 import { Contract } from "ethers";
-import { checksumAddress } from "../chain/checksum";
+import { verifiedChecksumAddress } from "../chain/checksum";
 import { StoError } from "../errors";
 import type { TxEnvironment } from "../tx/environment";
 import { prepareTransactions } from "../tx/prepare";
@@ -17,12 +17,8 @@ export type AddressCheck = { address: string } | { reason: string };
 export function checkAddress(value: string): AddressCheck {
   const text = value.trim();
   if (!/^0x[0-9a-fA-F]{40}$/.test(text)) return { reason: "not an Ethereum address" };
-  // The fast checksum (src/chain/checksum.ts), with ethers' rule: mixed case must match it.
-  const address = checksumAddress(text);
-  if (address !== text && /[a-f].*[A-F]|[A-F].*[a-f]/.test(text.slice(2))) {
-    return { reason: "not an Ethereum address (its mixed-case checksum is wrong)" };
-  }
-  return { address };
+  const address = verifiedChecksumAddress(text);
+  return address === undefined ? { reason: "not an Ethereum address (its mixed-case checksum is wrong)" } : { address };
 }
 
 /** Validates and checksums an address given by the user; `origin` names the flag or field. */
