@@ -10,7 +10,7 @@ export interface BlockRangeOptions {
 }
 
 export const DEFAULT_BLOCK_RANGE: Required<BlockRangeOptions> = {
-  initial: 100,
+  initial: 10,
   max: 200_000,
   targetEvents: 5_000,
 };

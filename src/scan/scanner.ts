@@ -119,6 +119,20 @@ export class TokenScanner {
   }
 
   async scan(): Promise<ScanResult> {
+    // Each chunk is one transaction, atomic with the scanned range's end, but need not survive a
+    // power cut: in WAL mode synchronous=NORMAL keeps the database consistent and may only lose the
+    // last chunks, which the next run scans again. That spares an fsync per chunk (about 10% of a
+    // large scan's time on these machines). The connection's own setting is restored afterwards.
+    const synchronous = this.db.sqlite.pragma("synchronous", { simple: true }) as number;
+    this.db.sqlite.pragma("synchronous = NORMAL");
+    try {
+      return await this.scanWithSettings();
+    } finally {
+      this.db.sqlite.pragma(`synchronous = ${synchronous}`);
+    }
+  }
+
+  private async scanWithSettings(): Promise<ScanResult> {
     const started = Date.now();
     const { tokenAddress, network } = this.options;
     const latest = await this.request("eth_blockNumber", () => this.rpc.call<string>("eth_blockNumber", [])).then(Number);
@@ -322,21 +336,29 @@ export class TokenScanner {
       const fetched = await pending;
       pending = undefined;
       const decoded = decodeTransferLogs(fetched.logs, this.options.tokenAddress);
+      // The raw logs are garbage from here on: dropped now, they die young instead of being
+      // copied by the garbage collector while the chunk is written.
+      fetched.logs = [];
       if (decoded.nonFungible > 0 && decoded.events.length === 0) {
         throw new StoError(
           `${this.options.tokenAddress} emits ERC-721 Transfer events (token ids, not amounts): it is not an ERC-20 token`,
         );
       }
       range.succeeded(fetched.to - fetched.from + 1, decoded.events.length);
-      // Ask for the next range while this one's headers are fetched and its rows written.
+      // This chunk's block headers are asked for first, the next range right after: the node
+      // answers the small headers request first, and serves the next range while this chunk is
+      // written. (Asked for the other way round, the headers waited behind the whole next range,
+      // and the node sat idle while the chunk was written: the scan took the node's time plus
+      // sto's, instead of the longer of the two.)
+      const previous = store.storedBlock(fetched.from - 1);
+      const blocks = this.chunkBlocks(decoded.events, fetched.from, fetched.to, latest, previous);
+      blocks.catch(() => undefined);
       if (fetched.to < end) {
         pending = this.fetchLogs(range, fetched.to + 1, end);
         pending.catch(() => undefined);
       }
       try {
-        const previous = store.storedBlock(fetched.from - 1);
-        const blocks = await this.chunkBlocks(decoded.events, fetched.from, fetched.to, latest, previous);
-        store.writeChunk({ expectedScannedTo: fetched.from - 1, toBlock: fetched.to, events: decoded.events, blocks }, touched);
+        store.writeChunk({ expectedScannedTo: fetched.from - 1, toBlock: fetched.to, events: decoded.events, blocks: await blocks }, touched);
       } catch (error) {
         if (!(error instanceof ChainChanged)) throw error;
         pending = undefined;

@@ -23,6 +23,8 @@ export interface Chunk {
 interface CachedHolder {
   id: number;
   balance: bigint;
+  /** Log index of its last change in the block being written; -1 when unchanged in it. */
+  lastLogIndex: number;
 }
 
 /** Holders kept in memory between chunks; beyond this the cache starts again (memory bound for huge tokens). */
@@ -49,11 +51,14 @@ export function getScannedToken(db: StoDatabase, id: number): ScannedToken {
  */
 export class ScanStore {
   private readonly holders = new Map<string, CachedHolder>();
+  private readonly transfers: RowBuffer;
+  private readonly changes: RowBuffer;
+  /** Holders whose balance changed in the block being written, in order of their first change. */
+  private readonly changedInBlock: CachedHolder[] = [];
+  private block = -1;
   private readonly statements: {
     advance: Statement;
     insertBlock: Statement;
-    insertTransfer: Statement;
-    insertChange: Statement;
     findHolder: Statement;
     insertHolder: Statement;
   };
@@ -70,12 +75,6 @@ export class ScanStore {
       insertBlock: sqlite.prepare(
         "INSERT OR REPLACE INTO scan_blocks (token_id, block_number, block_hash, timestamp) VALUES (?, ?, ?, ?)",
       ),
-      insertTransfer: sqlite.prepare(
-        "INSERT INTO token_transfers (token_id, block_number, log_index, tx_hash, from_address, to_address, value) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      ),
-      insertChange: sqlite.prepare(
-        "INSERT INTO balance_changes (token_id, holder_id, block_number, log_index, balance, sign) VALUES (?, ?, ?, ?, ?, ?)",
-      ),
       findHolder: sqlite.prepare(
         `SELECT h.id AS id,
                 (SELECT c.balance FROM balance_changes c WHERE c.holder_id = h.id
@@ -84,6 +83,8 @@ export class ScanStore {
       ),
       insertHolder: sqlite.prepare("INSERT INTO token_holders (token_id, address) VALUES (?, ?)"),
     };
+    this.transfers = new RowBuffer(db, "token_transfers", ["token_id", "block_number", "log_index", "tx_hash", "from_address", "to_address", "value"]);
+    this.changes = new RowBuffer(db, "balance_changes", ["token_id", "holder_id", "block_number", "log_index", "balance", "sign"]);
   }
 
   /**
@@ -106,17 +107,27 @@ export class ScanStore {
           s.insertBlock.run(tokenId, block.blockNumber, block.blockHash, block.timestamp);
         }
         for (const event of chunk.events) {
+          // Events come in chain order and a chunk holds whole blocks.
+          if (event.blockNumber !== this.block) this.endBlock();
+          this.block = event.blockNumber;
           const value = event.value;
-          s.insertTransfer.run(tokenId, event.blockNumber, event.logIndex, event.txHash, event.from, event.to, value.toString());
+          this.transfers.add(tokenId, event.blockNumber, event.logIndex, event.txHash, event.from, event.to, value.toString());
           // A transfer to oneself or of nothing changes no balance.
           if (value === 0n || event.from === event.to) continue;
           if (event.from !== ZERO_ADDRESS) this.change(event.from, -value, event, touched);
           if (event.to !== ZERO_ADDRESS) this.change(event.to, value, event, touched);
         }
+        this.endBlock();
+        this.transfers.flush();
+        this.changes.flush();
       });
     } catch (error) {
       // The cached balances may include changes the rollback discarded.
       this.holders.clear();
+      this.transfers.clear();
+      this.changes.clear();
+      this.changedInBlock.length = 0;
+      this.block = -1;
       throw error;
     }
     if (this.holders.size > HOLDER_CACHE_LIMIT) this.holders.clear();
@@ -128,24 +139,32 @@ export class ScanStore {
       holder = this.loadHolder(address);
       this.holders.set(address, holder);
     }
-    const balance = holder.balance + delta;
-    holder.balance = balance;
-    this.statements.insertChange.run(
-      this.tokenId,
-      holder.id,
-      event.blockNumber,
-      event.logIndex,
-      balance.toString(),
-      balance > 0n ? 1 : balance < 0n ? -1 : 0,
-    );
+    holder.balance += delta;
+    if (holder.lastLogIndex < 0) this.changedInBlock.push(holder);
+    holder.lastLogIndex = event.logIndex;
     touched.add(address);
+  }
+
+  /**
+   * Records the balance of each holder that changed in the block just written: one row per holder
+   * and block, with the log index of its last change in it. Balances are read at the end of a block
+   * (cap tables, the holders at a checkpoint), so the changes within a block in between are never
+   * asked for; a batch transfer to 1,000 receivers now writes 1,001 rows instead of 2,000.
+   */
+  private endBlock(): void {
+    for (const holder of this.changedInBlock) {
+      const balance = holder.balance;
+      this.changes.add(this.tokenId, holder.id, this.block, holder.lastLogIndex, balance.toString(), balance > 0n ? 1 : balance < 0n ? -1 : 0);
+      holder.lastLogIndex = -1;
+    }
+    this.changedInBlock.length = 0;
   }
 
   private loadHolder(address: string): CachedHolder {
     const row = this.statements.findHolder.get(this.tokenId, address) as { id: number; balance: string | null } | undefined;
-    if (row) return { id: row.id, balance: row.balance === null ? 0n : BigInt(row.balance) };
+    if (row) return { id: row.id, balance: row.balance === null ? 0n : BigInt(row.balance), lastLogIndex: -1 };
     const inserted = this.statements.insertHolder.run(this.tokenId, address);
-    return { id: Number(inserted.lastInsertRowid), balance: 0n };
+    return { id: Number(inserted.lastInsertRowid), balance: 0n, lastLogIndex: -1 };
   }
 
   /**
@@ -198,5 +217,52 @@ export class ScanStore {
     this.db.sqlite
       .prepare("UPDATE scanned_tokens SET total_supply = ?, total_supply_block = ? WHERE id = ? AND scanned_to_block = ?")
       .run(totalSupply === null ? null : totalSupply.toString(), totalSupply === null ? null : block, this.tokenId, block);
+  }
+}
+
+/** Rows per multi-row INSERT: 64 rows of at most 7 values, far below SQLite's limit of bound values. */
+const ROWS_PER_INSERT = 64;
+
+/**
+ * Inserts rows into one table with multi-row INSERT statements of ROWS_PER_INSERT rows: one
+ * statement run per row cost a native call and a statement step each, and the scan writes two or
+ * three rows per Transfer event. Rows are only buffered within one chunk's write transaction:
+ * flush() runs before it commits, and nothing reads these tables in between (each holder's balance
+ * is cached from its first change in the chunk on).
+ */
+class RowBuffer {
+  private readonly values: unknown[] = [];
+  private readonly statements = new Map<number, Statement>();
+
+  constructor(
+    private readonly db: StoDatabase,
+    private readonly table: string,
+    private readonly columns: readonly string[],
+  ) {}
+
+  add(...row: unknown[]): void {
+    for (const value of row) this.values.push(value);
+    if (this.values.length === ROWS_PER_INSERT * this.columns.length) this.flush();
+  }
+
+  flush(): void {
+    const rows = this.values.length / this.columns.length;
+    if (rows === 0) return;
+    this.statement(rows).run(this.values);
+    this.values.length = 0;
+  }
+
+  clear(): void {
+    this.values.length = 0;
+  }
+
+  private statement(rows: number): Statement {
+    let statement = this.statements.get(rows);
+    if (!statement) {
+      const row = `(${this.columns.map(() => "?").join(", ")})`;
+      statement = this.db.sqlite.prepare(`INSERT INTO ${this.table} (${this.columns.join(", ")}) VALUES ${Array(rows).fill(row).join(", ")}`);
+      this.statements.set(rows, statement);
+    }
+    return statement;
   }
 }

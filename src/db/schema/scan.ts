@@ -89,8 +89,9 @@ export const tokenHolders = sqliteTable(
 );
 
 /**
- * A holder's balance after each Transfer event that changed it. The balance at block B is the
- * row with the highest (blockNumber, logIndex) at or below B: one index seek per holder.
+ * A holder's balance at the end of each block in which a Transfer event changed it, with the log
+ * index of its last change in that block. The balance at block B is the row with the highest
+ * (blockNumber, logIndex) at or below B: one index seek per holder.
  */
 export const balanceChanges = sqliteTable(
   "balance_changes",
