@@ -8,6 +8,8 @@
  *   npm run bench -- --only prepare,scan   some workloads (prepare, broadcast, scan, captable, gas)
  *   npm run bench -- --runs 5              runs per figure behind the medians (default 3)
  *   npm run bench -- --json results.json   also write the figures as JSON
+ *   npm run bench -- --sto ../old/bin/sto  measure another build's CLI (before/after comparisons;
+ *                                          the chain is always this repository's sto node)
  *
  * The chain is `sto node` in a process of its own; every sto command measured is the real CLI
  * (bin/sto over dist/, so `npm run bench` builds first) in a process of its own, spawned without
@@ -19,8 +21,11 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { Figures } from "./lib/figures";
 import { startNodeProcess } from "./lib/node-process";
+import { setMeasuredSto } from "./lib/sto-cli";
 import { broadcastFigures, issueToken, prepareFigures } from "./workloads/distribution";
 import { capTableFigures, scanFigures } from "./workloads/scan";
+import { gasFigures } from "./workloads/gas";
+import { growthFigures } from "./workloads/growth";
 import { TokenBuilder } from "./lib/tokens";
 
 const WORKLOADS = ["prepare", "broadcast", "scan", "captable", "gas"] as const;
@@ -35,6 +40,7 @@ async function main(): Promise<number> {
       runs: { type: "string" },
       json: { type: "string" },
       keep: { type: "boolean", default: false },
+      sto: { type: "string" },
     },
   });
   const only = new Set<Workload>(
@@ -45,6 +51,7 @@ async function main(): Promise<number> {
           return name as Workload;
         }),
   );
+  if (values.sto) setMeasuredSto(path.resolve(values.sto));
   const quick = values.quick ?? false;
   const runs = Number(values.runs ?? (quick ? 1 : 3));
   const scale = quick ? 10 : 1;
@@ -52,6 +59,7 @@ async function main(): Promise<number> {
     `sto benchmarks${quick ? " (quick: a tenth of the sizes)" : ""}: ${os.cpus().length} CPUs, ${Math.round(os.totalmem() / 2 ** 30)} GB, Node.js ${process.version}, load average ${os.loadavg().map((load) => load.toFixed(1)).join(" ")}`,
   );
   const figures = new Figures();
+  if (only.has("gas")) await gasFigures(figures);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sto-bench-"));
   const node = await startNodeProcess();
   try {
@@ -69,6 +77,7 @@ async function main(): Promise<number> {
       const scanned = await scanFigures(figures, node, dir, token, runs);
       if (only.has("captable")) await capTableFigures(figures, node, scanned.database, token, runs);
     }
+    if (values.growth) await growthFigures(figures, node, dir, { quick, only });
   } finally {
     await node.stop();
     if (!values.keep) fs.rmSync(dir, { recursive: true, force: true });

@@ -3,6 +3,13 @@ import { spawn } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import { REPO_ROOT, STO_BIN } from "./node-process";
 
+/** The sto executable measured: this repository's, or another build's (`--sto`, for before/after runs). */
+let measuredBin = STO_BIN;
+
+export function setMeasuredSto(bin: string): void {
+  measuredBin = bin;
+}
+
 export interface StoRun {
   code: number | null;
   stdout: string;
@@ -26,7 +33,7 @@ export function runSto(args: string[], env: NodeJS.ProcessEnv = {}, nodeOptions:
     const started = performance.now();
     const clean: NodeJS.ProcessEnv = {};
     for (const [key, value] of Object.entries(process.env)) if (!key.startsWith("STO_")) clean[key] = value;
-    const child = spawn(process.execPath, [...nodeOptions, STO_BIN, ...args], {
+    const child = spawn(process.execPath, [...nodeOptions, measuredBin, ...args], {
       cwd: REPO_ROOT,
       env: { ...clean, NO_COLOR: "1", STO_REPORT_RSS: "1", ...env },
       stdio: ["ignore", "pipe", "pipe"],

@@ -1,0 +1,108 @@
+/**
+ * Growth: workloads 1, 3 and 4 at 1,000, 10,000 and 100,000 rows, events and holders, to show how
+ * time and memory grow. Time per item should not rise with the size (linear time); the scan's
+ * memory should not grow with the events (it streams chunks of about 5,000).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { formatNumber, type Figures } from "../lib/figures";
+import type { NodeProcess } from "../lib/node-process";
+import { TokenBuilder } from "../lib/tokens";
+import { issueToken, measurePrepare } from "./distribution";
+import { bareGetLogs, measureCapTable, stoScan } from "./scan";
+
+export interface GrowthRow {
+  size: number;
+  ms: number;
+  peakRssMb: number;
+  extra?: string;
+}
+
+const SIZES = [1_000, 10_000, 100_000];
+
+function table(title: string, unit: string, rows: GrowthRow[]): void {
+  console.log(`\n      ${title}`);
+  console.log(`      ${"size".padStart(8)} ${"time".padStart(10)} ${`µs/${unit}`.padStart(10)} ${"peak RSS".padStart(10)}`);
+  for (const row of rows) {
+    console.log(
+      `      ${formatNumber(row.size).padStart(8)} ${`${formatNumber(row.ms)} ms`.padStart(10)} ${formatNumber((row.ms * 1000) / row.size, 1).padStart(10)} ${`${formatNumber(row.peakRssMb)} MB`.padStart(10)}${row.extra ? `  ${row.extra}` : ""}`,
+    );
+  }
+}
+
+/**
+ * Linear time: the time per item at the largest size is at most 1.5 times that at the middle size
+ * (fixed costs make the smallest size dearer per item; 1.5 leaves room for a shared machine's noise).
+ */
+function linearity(figures: Figures, id: string, label: string, rows: GrowthRow[]): void {
+  const [, middle, large] = rows;
+  const ratio = large.ms / large.size / (middle.ms / middle.size);
+  figures.add({
+    id,
+    label: `growth: ${label}, time per item at ${formatNumber(large.size)} relative to ${formatNumber(middle.size)}`,
+    value: ratio,
+    unit: "×",
+    digits: 2,
+    target: { op: "<=", bound: 1.5 },
+  });
+}
+
+export async function growthFigures(figures: Figures, node: NodeProcess, dir: string, options: { quick: boolean; only: Set<string> }): Promise<void> {
+  const sizes = options.quick ? SIZES.map((size) => size / 10) : SIZES;
+  if (options.only.has("prepare")) {
+    const growthDir = path.join(dir, "growth");
+    fs.mkdirSync(growthDir, { recursive: true });
+    const setup = await issueToken(node, growthDir);
+    const rows: GrowthRow[] = [];
+    for (const size of sizes) {
+      const measure = await measurePrepare(setup, size, 1, [], "growth");
+      const run = measure.runs[0];
+      rows.push({ size, ms: run.commandMs, peakRssMb: run.maxRssKb / 1024, extra: `${formatNumber(size / (run.commandMs / 1000))} rows/s` });
+    }
+    table("prepare (distribute-multiple, one transfer per row; time after process start)", "row", rows);
+    linearity(figures, "growth.prepare-linear", "prepare", rows);
+    figures.add({ id: "growth.prepare-rss", label: `growth: prepare, peak memory at ${formatNumber(sizes[2])} rows`, value: rows[2].peakRssMb, unit: "MB" });
+  }
+  if (options.only.has("scan") || options.only.has("captable")) {
+    const builder = new TokenBuilder(node, 2);
+    const scans: GrowthRow[] = [];
+    const capTables: GrowthRow[] = [];
+    for (const [index, size] of sizes.entries()) {
+      // `size` holders, one transfer each (plus the issuance): `size` + 1 events.
+      const token = await builder.build(size, size, 100 + index);
+      const bare = await bareGetLogs(node.url, token);
+      const scan = await stoScan(node, dir, token, `growth-${size}`);
+      scans.push({
+        size: token.events,
+        ms: scan.run.wallMs,
+        peakRssMb: scan.run.maxRssKb / 1024,
+        extra: `${scan.chunks} chunks; bare eth_getLogs ${formatNumber(bare.ms)} ms (${(scan.run.wallMs / bare.ms).toFixed(2)}×)`,
+      });
+      if (options.only.has("captable")) {
+        const capTable = await measureCapTable(node, scan.database, token, token.lastBlock, 3);
+        capTables.push({
+          size: capTable.holders,
+          ms: capTable.commandMs,
+          peakRssMb: capTable.peakRssMb,
+          extra: `balances query ${formatNumber(capTable.queryMs, 1)} ms`,
+        });
+      }
+    }
+    table("scan (sto token-scan, wall time with process start)", "event", scans);
+    linearity(figures, "growth.scan-linear", "scan", scans);
+    // Streaming: memory at the largest size stays within 1.5 times that at the middle one.
+    figures.add({
+      id: "growth.scan-rss",
+      label: `growth: scan, peak memory at ${formatNumber(scans[2].size)} events relative to ${formatNumber(scans[1].size)}`,
+      value: scans[2].peakRssMb / scans[1].peakRssMb,
+      unit: "×",
+      digits: 2,
+      target: { op: "<=", bound: 1.5 },
+      note: `${formatNumber(scans[1].peakRssMb)} and ${formatNumber(scans[2].peakRssMb)} MB`,
+    });
+    if (capTables.length > 0) {
+      table("cap table (sto cap-table at the last block, every holder printed; wall time)", "holder", capTables);
+      linearity(figures, "growth.captable-linear", "cap table", capTables);
+    }
+  }
+}
