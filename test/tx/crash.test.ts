@@ -1,5 +1,8 @@
+import fs from "node:fs";
+import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEPLOYER, startWorld, type E2eWorld } from "../helpers/e2e";
+import { issueToken, randomAddresses } from "../distribution/helpers";
 
 interface Row {
   nonce: number;
@@ -72,6 +75,56 @@ describe("tx-broadcast killed with SIGKILL", () => {
       expect(killed.signal).toBe("SIGKILL");
     }
     await world.ok(["tx-broadcast"]);
+    await world.ok(["tx-update"]);
+    await expectOneMinedTransactionPerNonceMatchingDatabase(world);
+  });
+});
+
+/**
+ * 60 transfers go out in three write-ahead chunks (16, 32 and 12): each chunk after the first is
+ * signed while the one before is sent, and committed together with that one's broadcasted marks.
+ */
+describe("tx-broadcast of several chunks killed with SIGKILL", () => {
+  let world: E2eWorld;
+  beforeEach(async () => {
+    world = await startWorld();
+    const tokenAddress = await issueToken(world);
+    const csv = path.join(world.dir, "sixty.csv");
+    const lines = randomAddresses(60).map((address, index) => `pay-${index},,,${address},1`);
+    fs.writeFileSync(csv, ["external_id,email,name,address,amount", ...lines].join("\n"));
+    await world.ok(["distribute-multiple", `--csv-input=${csv}`, `--address=${tokenAddress}`]);
+  });
+  afterEach(() => world.close());
+
+  const transfers = () =>
+    world.query<Row>("SELECT nonce, status, tx_hash, raw_transaction FROM prepared_transactions WHERE function_signature = 'transfer(address,uint256)' ORDER BY nonce");
+
+  it("after the second write-ahead commit: the first chunk is recorded as sent, the second signed, the third untouched", async () => {
+    const killed = await world.sto(["tx-broadcast"], { env: { STO_FAULT_INJECTION: "after-sign:2" } });
+    expect(killed.signal).toBe("SIGKILL");
+    const rows = transfers();
+    expect(rows.slice(0, 16).every((row) => row.status === "broadcasted" && row.raw_transaction !== null)).toBe(true);
+    expect(rows.slice(16, 48).every((row) => row.status === "waiting" && row.raw_transaction !== null)).toBe(true);
+    expect(rows.slice(48).every((row) => row.status === "waiting" && row.raw_transaction === null)).toBe(true);
+    // The four transactions of the issue, then the first chunk: nothing of the second was sent.
+    expect(await world.provider.getTransactionCount(DEPLOYER)).toBe(4 + 16);
+
+    await world.ok(["tx-broadcast"]);
+    expect(transfers().slice(0, 48).map((row) => row.raw_transaction)).toEqual(rows.slice(0, 48).map((row) => row.raw_transaction));
+    await world.ok(["tx-update"]);
+    await expectOneMinedTransactionPerNonceMatchingDatabase(world);
+  });
+
+  it("in the middle of the second chunk: nothing of the third was recorded, the rerun resends the rest", async () => {
+    const killed = await world.sto(["tx-broadcast"], { env: { STO_FAULT_INJECTION: "after-send:20" } });
+    expect(killed.signal).toBe("SIGKILL");
+    expect(await world.provider.getTransactionCount(DEPLOYER)).toBe(4 + 20);
+    const rows = transfers();
+    expect(rows.slice(48).every((row) => row.raw_transaction === null)).toBe(true);
+
+    const rerun = await world.ok(["tx-broadcast"]);
+    // The four of the second chunk sent before the kill were not marked yet: the node knows them.
+    expect(rerun.stdout).toMatch(/4 transactions were already known to the node/);
     await world.ok(["tx-update"]);
     await expectOneMinedTransactionPerNonceMatchingDatabase(world);
   });
