@@ -1,4 +1,4 @@
-import { CommanderError } from "commander";
+import { CommanderError, type Command } from "commander";
 import { ExitCode, StoError } from "../errors";
 import { buildProgram } from "./program";
 
@@ -7,8 +7,8 @@ import { buildProgram } from "./program";
  * unexpected errors print one line too, with the stack only at --log-level=debug.
  */
 export async function main(argv: string[]): Promise<number> {
-  if (process.env.STO_REPORT_RSS) reportResourcesAtExit();
   const program = await buildProgram(argv);
+  if (process.env.STO_REPORT_RSS) reportResourcesAtExit(program);
   try {
     await program.parseAsync(argv);
     return ExitCode.Ok;
@@ -19,18 +19,24 @@ export async function main(argv: string[]): Promise<number> {
 
 /**
  * For the benchmarks (bench/): at exit, prints one line to stderr with the peak resident memory of
- * the process, its CPU time, and the milliseconds spent before and after the command started
- * (module loading versus the command's own work). Off unless STO_REPORT_RSS is set.
+ * the process, its CPU time, the milliseconds until the command's action started (Node.js start-up
+ * and loading the command's modules) and the milliseconds of the command itself from there to the
+ * exit. Off unless STO_REPORT_RSS is set.
  */
-function reportResourcesAtExit(): void {
-  const entered = performance.now();
+function reportResourcesAtExit(program: Command): void {
+  let started: number | undefined;
+  program.hook("preAction", () => {
+    started = performance.now();
+  });
   process.once("exit", () => {
     const usage = process.resourceUsage();
+    const now = performance.now();
+    const startupMs = started ?? now;
     const report = {
       maxRssKb: usage.maxRSS,
       cpuMs: Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000),
-      startupMs: Math.round(entered),
-      commandMs: Math.round(performance.now() - entered),
+      startupMs: Math.round(startupMs),
+      commandMs: Math.round(now - startupMs),
     };
     process.stderr.write(`sto-resources ${JSON.stringify(report)}\n`);
   });
