@@ -240,36 +240,40 @@ export function keccak256Bytes(input: Uint8Array): Uint8Array {
   return out;
 }
 
-const HEX_LOWER = /^[0-9a-f]{40}$/;
+/** The characters of the result: "0x", then the 40 digits (reused: the checksum runs on one thread). */
+const characters = new Uint16Array(42);
+characters[0] = 0x30; // 0
+characters[1] = 0x78; // x
 
 /**
  * The EIP-55 form of `address` (0x and 40 hex digits in any case). Does not check an existing
- * mixed-case checksum: compare the result with the input for that (see isChecksumValid).
+ * mixed-case checksum: compare the result with the input for that (see verifiedChecksumAddress).
  */
 export function checksumAddress(address: string): string {
-  const lower = address.slice(2).toLowerCase();
-  if (address.length !== 42 || !address.startsWith("0x") || !HEX_LOWER.test(lower)) {
+  if (address.length !== 42 || address.charCodeAt(0) !== 0x30 || address.charCodeAt(1) !== 0x78) {
     throw new Error(`not an address: ${address.slice(0, 50)}`);
   }
   state.fill(0);
-  // The 40 ASCII characters are the whole message: 10 words of the first block.
-  for (let i = 0; i < 40; i++) state[i >> 2] |= lower.charCodeAt(i) << (8 * (i & 3));
+  // The 40 lowercase ASCII digits are the whole message: 10 words of the first block.
+  for (let i = 0; i < 40; i++) {
+    let code = address.charCodeAt(i + 2);
+    if (code >= 0x41 && code <= 0x46) code += 0x20; // A-F to a-f
+    if (!((code >= 0x30 && code <= 0x39) || (code >= 0x61 && code <= 0x66))) throw new Error(`not an address: ${address.slice(0, 50)}`);
+    characters[i + 2] = code;
+    state[i >> 2] |= code << (8 * (i & 3));
+  }
   state[10] ^= 0x01;
   state[33] ^= 0x80 << 24;
   permute(state);
-  let result = "0x";
   for (let i = 0; i < 40; i++) {
-    const character = lower[i];
-    if (character >= "a") {
-      // Nibble i of the hash: byte i >> 1, high nibble for even i.
-      const byte = (state[i >> 3] >>> (8 * ((i >> 1) & 3))) & 0xff;
-      const nibble = i & 1 ? byte & 0x0f : byte >> 4;
-      result += nibble >= 8 ? character.toUpperCase() : character;
-    } else {
-      result += character;
-    }
+    if (characters[i + 2] < 0x61) continue;
+    // Nibble i of the hash: byte i >> 1, high nibble for even i. A letter goes uppercase at 8 or more.
+    const byte = (state[i >> 3] >>> (8 * ((i >> 1) & 3))) & 0xff;
+    const nibble = i & 1 ? byte & 0x0f : byte >> 4;
+    if (nibble >= 8) characters[i + 2] -= 0x20;
   }
-  return result;
+  // apply takes any array-like; the typing wants number[].
+  return String.fromCharCode.apply(null, characters as unknown as number[]);
 }
 
 /**

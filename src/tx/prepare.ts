@@ -251,15 +251,16 @@ function insertTransactions(
     `INSERT INTO prepared_transactions (${keys.map((key) => `"${columns[key].name}"`).join(", ")}) VALUES (${keys.map(() => "?").join(", ")})`,
   );
   const ids: number[] = [];
+  // The column's own conversion (booleans to 0/1 and so on), as drizzle's insert does; one array
+  // of values reused for every row (better-sqlite3 copies them when it binds).
+  const converters = keys.map((key) => columns[key]);
+  const values: unknown[] = new Array(keys.length);
   for (const row of rows) {
-    const result = insert.run(
-      keys.map((key) => {
-        const value = row[key];
-        // The column's own conversion (booleans to 0/1 and so on), as drizzle's insert does.
-        return value === undefined || value === null ? null : columns[key].mapToDriverValue(value);
-      }),
-    );
-    ids.push(Number(result.lastInsertRowid));
+    for (let index = 0; index < keys.length; index++) {
+      const value = row[keys[index]];
+      values[index] = value === undefined || value === null ? null : converters[index].mapToDriverValue(value);
+    }
+    ids.push(Number(insert.run(values).lastInsertRowid));
   }
   const built = buildStoredRows(rows, ids);
   if (built) return built;
