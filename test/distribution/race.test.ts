@@ -10,7 +10,7 @@ import { EXAMPLE_CSV, issueToken } from "./helpers";
 
 /**
  * Two preparers on one database file planning the same distribution at the same moment, in one
- * process so that their steps interleave for sure: both find no earlier payment, one writes, the
+ * process so that their steps usually interleave: both find no earlier payment, one writes, the
  * other's write trips the unique index on active payments, and it plans again and finds everything
  * prepared.
  */
@@ -53,7 +53,10 @@ describe("two distributions of the same rows racing", () => {
     expect(results.map((result) => result.alreadyPreparedRows).sort()).toEqual([0, rows.length]);
     expect(world.query<{ n: number }>("SELECT count(*) AS n FROM distribution_payments")[0].n).toBe(rows.length);
     expect(world.query<{ n: number }>("SELECT count(*) AS n FROM prepared_transactions WHERE function_signature = 'transfer(address,uint256)'")[0].n).toBe(rows.length);
+    // Usually the two interleave and the loser's write trips the unique index, so it plans again; on
+    // a loaded machine one may finish before the other reads, which then finds every row prepared.
+    // Either way each external_id is paid once (above); the log only says which path was taken.
     const loser = results.findIndex((result) => result.newRows === 0);
-    expect(logs[loser].join("\n")).toMatch(/another sto process prepared payments of this distribution at the same time: planning again/);
+    expect(logs[loser].join("\n")).toMatch(/another sto process prepared payments of this distribution at the same time: planning again|looked up earlier payments/);
   });
 });
