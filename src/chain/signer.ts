@@ -92,7 +92,8 @@ async function decryptKeystore(file: string, askPassword?: (prompt: string) => P
     throw new StoError(`ethereum-keystore ${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? "error"})`);
   }
   let password = process.env[KEYSTORE_PASSWORD_ENV];
-  if (password === undefined) {
+  // An empty variable counts as unset, as for every STO_* variable.
+  if (password === undefined || password === "") {
     if (!askPassword) {
       throw new StoError(`ethereum-keystore ${file}: set the password in ${KEYSTORE_PASSWORD_ENV}`);
     }

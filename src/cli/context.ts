@@ -37,7 +37,7 @@ export class CommandContext {
     if (!this.connection) {
       // Loaded here: commands that never talk to a node (cap-table) do not load ethers' providers.
       const { connectChain } = await import("../chain/connection");
-      const connection = await connectChain(this.config);
+      const connection = await connectChain(this.config, { debug: (message) => this.out.debug(`node: ${message}`) });
       this.connection = connection;
       checkNetworkChainId(this.db(), this.config.network.name, connection.chainId);
     }
@@ -80,11 +80,14 @@ export class CommandContext {
 /** Reads a password from the terminal without echoing it. */
 async function askHidden(prompt: string): Promise<string> {
   if (!process.stdin.isTTY) {
-    throw new Error("no terminal to ask the keystore password on: set STO_KEYSTORE_PASSWORD");
+    throw new StoError("no terminal to ask the keystore password on: set STO_KEYSTORE_PASSWORD");
   }
-  process.stderr.write(prompt);
   const muted = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+  // The interface puts the terminal in raw mode (no echo); only then may the prompt invite typing,
+  // or a password typed at once would be echoed by the terminal itself.
   const rl = readline.createInterface({ input: process.stdin, output: muted, terminal: true });
+  process.stdin.setRawMode(true);
+  process.stderr.write(prompt);
   try {
     return await new Promise<string>((resolve) => rl.question("", resolve));
   } finally {

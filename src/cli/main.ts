@@ -1,5 +1,6 @@
 import { CommanderError, type Command } from "commander";
 import { ExitCode, StoError } from "../errors";
+import { safeText } from "./output";
 import { buildProgram } from "./program";
 
 /**
@@ -64,5 +65,5 @@ function reportError(error: unknown, argv: string[]): number {
 }
 
 function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, " ").trim();
+  return safeText(text.replace(/\s*\n\s*/g, " ").trim(), false);
 }

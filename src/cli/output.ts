@@ -36,12 +36,12 @@ export class Output {
 
   /** A line of the human-readable result (suppressed with --json and --quiet). */
   info(text: string): void {
-    if (!this.json && !this.quiet) this.stdout.write(`${text}\n`);
+    if (!this.json && !this.quiet) this.stdout.write(`${safeText(text)}\n`);
   }
 
   /** A line of the result that --quiet keeps (the essential answer), suppressed with --json. */
   result(text: string): void {
-    if (!this.json) this.stdout.write(`${text}\n`);
+    if (!this.json) this.stdout.write(`${safeText(text)}\n`);
   }
 
   /**
@@ -49,15 +49,16 @@ export class Output {
    * cli-table3 measures every cell with Unicode-aware width functions and its layout time grows
    * with the square of the rows (10 s for 10,000 transactions).
    */
-  table(head: string[], rows: (string | number)[][], options: { alignRight?: number[] } = {}): void {
+  table(head: string[], rows: TableCell[][], options: { alignRight?: number[] } = {}): void {
     if (this.json) return;
-    const cells = rows.map((row) => row.map((cell) => String(cell)));
+    // Cells are data: escaped first; only colour()'s own sequences are added afterwards.
+    const cells = rows.map((row) => row.map((cell) => (cell instanceof Coloured ? cell.render() : safeText(String(cell), false))));
     if (cells.length > LARGE_TABLE_ROWS) {
       this.stdout.write(`${renderTextTable(head, cells, options.alignRight)}\n`);
       return;
     }
     const table = new Table({
-      head,
+      head: head.map((cell) => safeText(cell, false)),
       style: { head: [], border: [], compact: true },
       colAligns: head.map((_, index) => (options.alignRight?.includes(index) ? "right" : "left")),
       chars: { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" },
@@ -68,34 +69,32 @@ export class Output {
 
   /** The machine-readable result, printed only with --json. */
   data(value: unknown): void {
-    if (this.json) this.stdout.write(`${JSON.stringify(value, jsonReplacer, 2)}\n`);
+    if (this.json) this.stdout.write(`${safeJson(JSON.stringify(value, jsonReplacer, 2))}\n`);
   }
 
   debug(text: string): void {
-    if (this.level <= LEVELS.debug) this.stderr.write(`debug: ${text}\n`);
+    if (this.level <= LEVELS.debug) this.stderr.write(`debug: ${safeText(text)}\n`);
   }
 
   progress(text: string): void {
-    if (this.level <= LEVELS.info && !this.quiet) this.stderr.write(`${text}\n`);
+    if (this.level <= LEVELS.info && !this.quiet) this.stderr.write(`${safeText(text)}\n`);
   }
 
   warn(text: string): void {
-    if (this.level <= LEVELS.warning) this.stderr.write(`warning: ${text}\n`);
+    if (this.level <= LEVELS.warning) this.stderr.write(`warning: ${safeText(text)}\n`);
   }
 
   error(text: string): void {
-    this.stderr.write(`error: ${text}\n`);
+    this.stderr.write(`error: ${safeText(text)}\n`);
   }
 
   /**
    * Colours a word for a terminal: only when stdout is a terminal, NO_COLOR is unset and the output
    * is not JSON, so files, pipes and CI logs never get escape sequences.
    */
-  colour(text: string, colour: "green" | "red" | "yellow" | "cyan"): string {
+  colour(text: string, colour: "green" | "red" | "yellow" | "cyan"): Coloured {
     const enabled = Boolean((this.stdout as NodeJS.WriteStream).isTTY) && !this.json && !("NO_COLOR" in process.env);
-    if (!enabled) return text;
-    const codes = { green: 32, red: 31, yellow: 33, cyan: 36 } as const;
-    return `\u001b[${codes[colour]}m${text}\u001b[39m`;
+    return new Coloured(text, enabled ? COLOUR_CODES[colour] : undefined);
   }
 
   /** Whether stderr is a terminal, for progress bars. */
@@ -108,7 +107,63 @@ export class Output {
   }
 }
 
+const COLOUR_CODES = { green: 32, red: 31, yellow: 33, cyan: 36 } as const;
+
+/**
+ * A table cell coloured by Output.colour(). A type of its own, so that the table can escape every
+ * other cell's text and still add these escape sequences: data can never bring its own.
+ */
+export class Coloured {
+  constructor(
+    readonly text: string,
+    private readonly code: number | undefined,
+  ) {}
+
+  render(): string {
+    const text = safeText(this.text, false);
+    return this.code === undefined ? text : `\u001b[${this.code}m${text}\u001b[39m`;
+  }
+
+  toString(): string {
+    return this.text;
+  }
+}
+
+export type TableCell = string | number | Coloured;
+
 /** JSON for results: bigints as decimal strings, so no precision is lost. */
 export function jsonReplacer(_key: string, value: unknown): unknown {
   return typeof value === "bigint" ? value.toString() : value;
+}
+
+/**
+ * Characters a terminal would act on instead of showing: C0 and C1 controls (ESC starts the
+ * sequences that recolour, move the cursor, retitle the window or write hyperlinks) and the
+ * bidirectional overrides that reorder what is shown ("Trojan source").
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNSAFE_CHARACTERS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNSAFE_IN_CELLS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+function escapeCharacter(character: string): string {
+  const code = character.charCodeAt(0);
+  return code < 0x100 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+}
+
+/**
+ * Text from users and the chain (notes, token names, node messages) printed as data: unsafe
+ * characters are shown escaped (\x1b), never sent to the terminal. Newlines and tabs are kept
+ * in lines of text, escaped in table cells, where they would break the layout.
+ */
+export function safeText(text: string, keepLineBreaks = true): string {
+  return text.replace(keepLineBreaks ? UNSAFE_CHARACTERS : UNSAFE_IN_CELLS, escapeCharacter);
+}
+
+/**
+ * JSON.stringify escapes C0 controls but not C1 controls or bidi overrides; escaping them as
+ * \uXXXX too keeps the document exact for a parser and harmless on a terminal.
+ */
+export function safeJson(json: string): string {
+  return json.replace(/[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }

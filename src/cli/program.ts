@@ -1,6 +1,7 @@
 import { Command, Option } from "commander";
 import { GLOBAL_OPTIONS } from "../config/options";
 import { COMMANDS } from "./commands";
+import { safeText } from "./output";
 
 export const PROGRAM_DESCRIPTION = `Security token manager: issue shares as security tokens, whitelist investors, distribute
 shares, pay dividends, run votes, recover lost shares and print the cap table for any moment.
@@ -27,7 +28,9 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     // usage errors then reach main() (exit code 2) instead of exiting inside commander.
     .exitOverride()
     .helpOption("-h, --help", "show help")
-    .configureHelp({ sortSubcommands: true, showGlobalOptions: true, helpWidth: 110 });
+    .configureHelp({ sortSubcommands: true, showGlobalOptions: true, helpWidth: 110 })
+    // commander repeats unknown options and bad values in its errors: print them as data.
+    .configureOutput({ outputError: (text, write) => write(safeText(text)) });
 
   for (const spec of GLOBAL_OPTIONS) {
     const flags =

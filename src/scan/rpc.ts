@@ -130,8 +130,10 @@ export class RpcClient {
     } catch (error) {
       throw new TransportError(label, describeFetchError(error));
     }
+    // An answer cut short (connection reset mid-body) is a transport failure like any other:
+    // no status, so that it is retried.
     const text = await response.text().catch((error: unknown) => {
-      throw new TransportError(label, `reading the answer failed (${describeFetchError(error)})`, response.status);
+      throw new TransportError(label, `reading the answer failed (${describeFetchError(error)})`);
     });
     if (!response.ok) {
       // Providers put the JSON-RPC error of a refused request in HTTP 4xx bodies too; keep it.
@@ -142,7 +144,7 @@ export class RpcClient {
       throw new TransportError(label, `HTTP ${response.status} ${response.statusText} ${text.slice(0, 200)}`.trim(), response.status);
     }
     const parsed = tryParse(text);
-    if (parsed === undefined) throw new TransportError(label, `the answer is not JSON: ${text.slice(0, 100)}`, response.status);
+    if (parsed === undefined) throw new TransportError(label, `the answer is not JSON: ${text.slice(0, 100)}`);
     return parsed;
   }
 }
@@ -188,8 +190,15 @@ export type FailureKind =
 const TOO_LARGE =
   /more than \d[\d,]* results|too many (results|logs|blocks)|result(s| set)? (is |are )?too (large|big)|response (size )?(is )?(too (large|big)|exceed)|size exceeded|log response size|block range|range (is )?too (large|wide|big)|range limit|max(imum)? (block )?range|exceeds? (the )?(max|limit)|limit exceeded|query timeout|max results|query returned more than|request (entity )?too large|payload too large|response too large|logs? (count )?limit|limited to|size should not|greater than \d+ bytes/i;
 
+const RATE_LIMITED = /rate.?limit|too many requests|request count|requests? per second|compute units/i;
+
 const TRANSIENT =
   /timed? ?out|timeout|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EAI_AGAIN|socket hang up|fetch failed|network|rate.?limit|too many requests|capacity|throttl|busy|overload|try again|temporar|unavailable|bad gateway|gateway|header not found|unknown block|block not found|internal error|upstream|econnaborted/i;
+
+/** A JSON-RPC refusal that only means "not so fast". */
+export function isRateLimited(error: RpcError): boolean {
+  return error.code === 429 || RATE_LIMITED.test(error.rpcMessage);
+}
 
 export function classifyFailure(error: unknown): FailureKind {
   if (error instanceof BatchUnsupportedError) return "fatal";
@@ -199,6 +208,9 @@ export function classifyFailure(error: unknown): FailureKind {
     return TRANSIENT.test(error.message) ? "transient" : "fatal";
   }
   if (error instanceof RpcError) {
+    // Rate limits first: "rate limit exceeded" and Infura's -32005 "request rate limited" are not
+    // about the size of the answer.
+    if (isRateLimited(error)) return "transient";
     if (error.code === -32005 || TOO_LARGE.test(error.rpcMessage)) return "too-large";
     if (error.code === 429 || error.code === -32603 || TRANSIENT.test(error.rpcMessage)) return "transient";
     return "fatal";

@@ -1,5 +1,5 @@
 import { AbiCoder, toUtf8String } from "ethers";
-import { RpcError, type RpcClient } from "./rpc";
+import { isRateLimited, RpcError, type RpcClient } from "./rpc";
 
 export interface TokenMetadata {
   name: string | null;
@@ -24,7 +24,8 @@ async function callView(rpc: RpcClient, address: string, selector: string, block
     const result = await rpc.call<string>("eth_call", [{ to: address, data: selector }, toBlockTag(block)]);
     return typeof result === "string" && result.length > 2 ? result : undefined;
   } catch (error) {
-    if (error instanceof RpcError) return undefined;
+    // A rate limit or an overloaded node says nothing about the contract: the caller retries.
+    if (error instanceof RpcError && !isRateLimited(error)) return undefined;
     throw error;
   }
 }

@@ -1,12 +1,17 @@
 import { and, asc, eq, inArray } from "drizzle-orm";
-import { Transaction, type JsonRpcError, type JsonRpcPayload, type JsonRpcResult, type TransactionLike } from "ethers";
+import { Transaction, type TransactionLike } from "ethers";
+import { NodeUnavailableError, isNodeUnavailable } from "../chain/connection";
 import { nowIso } from "../db/database";
-import { preparedTransactions, transactionSignatures, type PreparedTransaction } from "../db/schema";
+import { preparedTransactions, type PreparedTransaction } from "../db/schema";
 import { ExitCode, StoError } from "../errors";
 import { findAccount } from "./accounts";
 import type { SigningEnvironment, TxEnvironment } from "./environment";
 import { faultPointReached } from "./faults";
-import { classifySendError, errorText } from "./node-errors";
+import { initialFees, networkFees, type Fees } from "./fees";
+import type { SendErrorKind } from "./node-errors";
+import { clearRejection, isOneOfOursOnChain, recordRejection, submitRaw, type SubmitResult } from "./signatures";
+
+export type { Fees } from "./fees";
 
 export interface BroadcastOptions {
   /** Transactions signed and committed (write-ahead) together before any of them is sent. */
@@ -124,24 +129,13 @@ const FIRST_CHUNK = 16;
  */
 const MAX_CHUNK = 256;
 
-export interface Fees {
-  maxFeePerGas?: bigint;
-  maxPriorityFeePerGas?: bigint;
-}
-
-/** EIP-1559 fees decided at signing time (not when preparing, which may be days earlier). */
+/**
+ * EIP-1559 fees decided at signing time (not when preparing, which may be days earlier); none
+ * when a legacy gas price is forced. Also what tx-export fixes in an unsigned file.
+ */
 export async function currentFees(env: TxEnvironment): Promise<Fees> {
   if (env.gasPriceWei !== undefined) return {};
-  const block = await env.provider.getBlock("latest");
-  const baseFee = block?.baseFeePerGas ?? 0n;
-  let priority: bigint;
-  try {
-    priority = BigInt(await env.provider.send("eth_maxPriorityFeePerGas", []));
-  } catch {
-    priority = 1_000_000_000n;
-  }
-  // Twice the base fee survives six full blocks of base fee increases.
-  return { maxFeePerGas: baseFee * 2n + priority, maxPriorityFeePerGas: priority };
+  return initialFees(await networkFees(env));
 }
 
 /**
@@ -241,7 +235,7 @@ function recordSignatures(env: TxEnvironment, rows: readonly SignedRow[]): void 
   );
   // A prepared statement: drizzle's insert builds its SQL on every call (0.1 ms a row).
   const insert = env.db.sqlite.prepare(
-    "INSERT INTO transaction_signatures (transaction_id, tx_hash, raw_transaction, gas_price, max_fee_per_gas, max_priority_fee_per_gas, signed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO transaction_signatures (transaction_id, tx_hash, raw_transaction, gas_price, max_fee_per_gas, max_priority_fee_per_gas, gas_limit, signed_at, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'original')",
   );
   for (const row of rows) {
     const changes = update.run(row.rawTransaction, row.txHash, row.maxFeePerGas, row.maxPriorityFeePerGas, row.signedAt, row.id).changes;
@@ -249,80 +243,66 @@ function recordSignatures(env: TxEnvironment, rows: readonly SignedRow[]): void 
       // Another tx-broadcast signed it first; never keep two different signatures for one nonce.
       throw new StoError(`transaction nonce ${row.nonce} was signed by another sto process meanwhile; run tx-broadcast again`);
     }
-    insert.run(row.id, row.txHash, row.rawTransaction, row.gasPrice, row.maxFeePerGas, row.maxPriorityFeePerGas, row.signedAt);
+    insert.run(row.id, row.txHash, row.rawTransaction, row.gasPrice, row.maxFeePerGas, row.maxPriorityFeePerGas, row.gasLimit, row.signedAt);
   }
 }
-
-/** Sends recorded bytes. "known" when the node already had them (a resend after a crash). */
-async function sendRaw(env: TxEnvironment, row: PreparedTransaction): Promise<"sent" | "known"> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await sendRawTransaction(env, row.rawTransaction as string);
-      return "sent";
-    } catch (error) {
-      const kind = classifySendError(error);
-      if (kind === "already-known") return "known";
-      if (kind === "nonce-too-low" || kind === "replacement-underpriced") {
-        if (await isOneOfOursOnChain(env, row, kind === "replacement-underpriced")) return "known";
-        throw nonceTakenError(env, row);
-      }
-      if (kind === "insufficient-funds") {
-        const cost = BigInt(row.gasLimit) * BigInt(row.maxFeePerGas ?? row.gasPrice ?? "0") + BigInt(row.value);
-        throw new StoError(
-          `account ${env.address} cannot pay for transaction nonce ${row.nonce} ("${row.note}"): it may cost up to ${formatEth(cost)} ETH; top the account up and run tx-broadcast again (the same signed transaction will be sent)`,
-        );
-      }
-      if (kind === "transient" && attempt < 5) {
-        env.debug?.(`sending nonce ${row.nonce} failed (${errorText(error).slice(0, 120)}); retrying`);
-        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
-        continue;
-      }
-      if (kind === "transient") {
-        throw new StoError(
-          `the node did not accept transaction nonce ${row.nonce} (${errorText(error).slice(0, 160)}); its signature is recorded: run tx-broadcast again to resend it`,
-          ExitCode.Network,
-        );
-      }
-      throw new StoError(`the node rejected transaction nonce ${row.nonce} ("${row.note}"): ${errorText(error).slice(0, 200)}`);
-    }
-  }
-}
-
-let nextRequestId = 1;
 
 /**
- * eth_sendRawTransaction through the provider's transport (its _send), not provider.send():
- * send() queues every request behind a setTimeout(0) that gathers JSON-RPC batches, even with
- * batching off, which delays each request by about 1 ms — a quarter of the time the local chain
- * takes to mine a transaction, and tx-broadcast sends them one after another. The node's answer is
- * checked as send() checks it: an error answer becomes the same error (getRpcError), which
- * classifySendError reads as before.
+ * Sends the recorded bytes. "known" when the node already had them or one of the transaction's
+ * recorded versions is mined or pooled (a resend after a crash, or after tx-bump). Transient
+ * failures are retried by the node connection's transport; when it gives up, the run stops with
+ * exit code 3 and the signature kept. A refusal is recorded on the signature and stops the run with
+ * what the user can do about it.
  */
-async function sendRawTransaction(env: TxEnvironment, raw: string): Promise<void> {
-  const payload: JsonRpcPayload = { method: "eth_sendRawTransaction", params: [raw], id: nextRequestId++, jsonrpc: "2.0" };
-  const answers = (await env.provider._send(payload)) as (JsonRpcResult | JsonRpcError)[];
-  const answer = answers.find((candidate) => candidate.id === payload.id);
-  if (!answer) throw new Error(`missing response for request: ${JSON.stringify(answers).slice(0, 200)}`);
-  if ("error" in answer) throw env.provider.getRpcError(payload, answer);
-}
-
-/** Whether any recorded signature of this transaction is mined (or, optionally, in the node's pool). */
-async function isOneOfOursOnChain(env: TxEnvironment, row: PreparedTransaction, includePool = true): Promise<boolean> {
-  const hashes = env.db.orm
-    .select({ hash: transactionSignatures.txHash })
-    .from(transactionSignatures)
-    .where(eq(transactionSignatures.transactionId, row.id))
-    .all()
-    .map((entry) => entry.hash);
-  if (row.txHash && !hashes.includes(row.txHash)) hashes.push(row.txHash);
-  for (const hash of hashes) {
-    if (await env.provider.getTransactionReceipt(hash)) return true;
-    if (includePool && (await env.provider.getTransaction(hash))) return true;
+async function sendRaw(env: TxEnvironment, row: PreparedTransaction): Promise<"sent" | "known"> {
+  let result: SubmitResult;
+  try {
+    result = await submitRaw(env, row.rawTransaction as string);
+  } catch (error) {
+    if (!isNodeUnavailable(error)) throw error;
+    throw new NodeUnavailableError(
+      `${error.message.replace(/; nothing half-done was kept: run the same command again to resume$/, "")}; transaction nonce ${row.nonce} is signed and recorded: run tx-broadcast again to send the same bytes`,
+    );
   }
-  return false;
+  if (result.accepted) {
+    clearRejection(env, row);
+    return "sent";
+  }
+  const { kind, message } = result;
+  if (kind === "already-known") return "known";
+  if (kind === "nonce-too-low" || kind === "replacement-underpriced") {
+    if (await isOneOfOursOnChain(env, row, kind === "replacement-underpriced")) return "known";
+    throw nonceTakenError(env, row);
+  }
+  if (kind === "insufficient-funds") {
+    const cost = BigInt(row.gasLimit) * BigInt(row.maxFeePerGas ?? row.gasPrice ?? "0") + BigInt(row.value);
+    throw new StoError(
+      `account ${env.address} cannot pay for transaction nonce ${row.nonce} ("${row.note}"): it may cost up to ${formatEth(cost)} ETH; top the account up and run tx-broadcast again (the same signed transaction will be sent)`,
+    );
+  }
+  if (kind === "transient") {
+    throw new StoError(
+      `the node did not accept transaction nonce ${row.nonce} (${message.slice(0, 160)}); its signature is recorded: run tx-broadcast again to resend it`,
+      ExitCode.Network,
+    );
+  }
+  recordRejection(env, row, message);
+  throw new StoError(rejectionAdvice(kind, row, message));
 }
 
-function nonceTakenError(env: TxEnvironment, row: PreparedTransaction, networkNonce?: number): StoError {
+/** What to do about a transaction the node refused as invalid (docs/stuck-transactions.md). */
+export function rejectionAdvice(kind: SendErrorKind, row: Pick<PreparedTransaction, "nonce" | "note">, message: string): string {
+  const head = `the node rejected transaction nonce ${row.nonce} ("${row.note}"): ${message}`;
+  if (kind === "gas-limit-invalid") {
+    return `${head}. The node never accepted it, so it can be re-signed safely with a gas limit that works: sto tx-bump --nonce ${row.nonce} --gas-limit <gas>; or replace it by a no-op to unblock the later transactions: sto tx-cancel --nonce ${row.nonce}`;
+  }
+  if (kind === "fee-too-low") {
+    return `${head}. Its fees are below what the network accepts now: re-sign it with higher fees: sto tx-bump --nonce ${row.nonce}`;
+  }
+  return `${head}. Its signed bytes are kept and every tx-broadcast sends them again; if the node can never accept it, re-sign it (sto tx-bump --nonce ${row.nonce} [--gas-limit <gas>]) or replace it by a no-op (sto tx-cancel --nonce ${row.nonce})`;
+}
+
+export function nonceTakenError(env: TxEnvironment, row: PreparedTransaction, networkNonce?: number): StoError {
   const network = networkNonce === undefined ? "" : ` (the network's nonce is ${networkNonce})`;
   return new StoError(
     `nonce ${row.nonce} of ${env.address} was used on ${env.network} by a transaction this database did not prepare${network}: another wallet or an older copy of the database is using this account. Nothing was sent. Check the account on a block explorer; if those transactions are intended, move to a new --database-file and run tx-restart-nonce`,
@@ -344,7 +324,7 @@ function checkNoGap(env: TxEnvironment, toSend: PreparedTransaction[], pending: 
   );
 }
 
-function markBroadcasted(env: TxEnvironment, ids: number[]): void {
+export function markBroadcasted(env: TxEnvironment, ids: number[]): void {
   if (ids.length === 0) return;
   env.db.writeTransaction(() => markRowsBroadcasted(env, ids));
 }

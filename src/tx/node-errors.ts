@@ -4,6 +4,10 @@ export type SendErrorKind =
   | "nonce-too-low"
   | "replacement-underpriced"
   | "insufficient-funds"
+  /** The fees are below what the node accepts now (base fee rose, pool minimum): re-sign with higher fees. */
+  | "fee-too-low"
+  /** The gas limit can never work (below the intrinsic cost, above the block gas limit): re-sign with another. */
+  | "gas-limit-invalid"
   | "transient"
   | "rejected";
 
@@ -13,10 +17,16 @@ export function classifySendError(error: unknown): SendErrorKind {
     return "already-known";
   }
   if (/nonce too low|nonce has already been used|nonce_expired|oldnonce|invalid nonce.*lower/i.test(message)) return "nonce-too-low";
-  if (/replacement transaction underpriced|could not replace existing tx|replacement fee too low|underpriced/i.test(message)) {
+  if (/replacement transaction underpriced|replacement.*underpriced|could not replace existing tx|replacement fee too low|replacementnotallowed/i.test(message)) {
     return "replacement-underpriced";
   }
   if (/insufficient funds|insufficient balance|sender doesn't have enough funds/i.test(message)) return "insufficient-funds";
+  if (/intrinsic gas too low|requires at least \d+ gas|gas limit reached|exceeds block gas limit|gas limit .*exceeds|gaslimitexceeded|intrinsicgas|gas too low/i.test(message)) {
+    return "gas-limit-invalid";
+  }
+  if (/max fee per gas less than block base fee|too low for the next block|transaction underpriced|fee cap .*(too low|less)|feetoolow|underpriced|maxfeepergas.*too low/i.test(message)) {
+    return "fee-too-low";
+  }
   if (isTransient(message)) return "transient";
   return "rejected";
 }

@@ -1,5 +1,6 @@
 import { and, asc, eq, getTableColumns, gte, lt, sql } from "drizzle-orm";
 import { Interface, getCreateAddress, type InterfaceAbi } from "ethers";
+import { isNodeUnavailable } from "../chain/connection";
 import { nowIso, type StoDatabase } from "../db/database";
 import { broadcastAccounts, preparedTransactions, type NewPreparedTransaction, type PreparedTransaction } from "../db/schema";
 import { StoError } from "../errors";
@@ -313,6 +314,38 @@ export function buildStoredRows(rows: readonly NewPreparedTransaction[], ids: re
  * failing on chain.
  */
 async function decideGasLimits(env: TxEnvironment, steps: PlannedStep[]): Promise<bigint[]> {
+  const limits = await chooseGasLimits(env, steps);
+  // Below the intrinsic cost a node refuses the signed transaction outright.
+  for (const [index, step] of steps.entries()) {
+    const intrinsic = intrinsicGas(step.data, step.isDeployment);
+    if (limits[index] < intrinsic) {
+      throw new StoError(`${step.note}: gas limit ${limits[index]} is below the ${intrinsic} gas any such transaction costs; raise ethereum-gas-limit`);
+    }
+  }
+  // A limit above the block gas limit can never be mined: the node would reject the signed
+  // transaction and it would block every later nonce. Refuse it now, while nothing is written.
+  const blockGasLimit = (await env.provider.getBlock("latest"))?.gasLimit;
+  if (blockGasLimit !== undefined) {
+    const index = limits.findIndex((limit) => limit > blockGasLimit);
+    if (index >= 0) {
+      throw new StoError(
+        `${steps[index].note}: gas limit ${limits[index]} is above the block gas limit of ${env.network} (${blockGasLimit}); lower ethereum-gas-limit`,
+      );
+    }
+  }
+  return limits;
+}
+
+/** The gas a transaction costs before executing anything (EIP-2028 calldata, EIP-3860 initcode). */
+export function intrinsicGas(data: string, isDeployment: boolean): bigint {
+  const hex = data.startsWith("0x") ? data.slice(2) : data;
+  let gas = 21_000n;
+  for (let offset = 0; offset < hex.length; offset += 2) gas += hex.slice(offset, offset + 2) === "00" ? 4n : 16n;
+  if (isDeployment) gas += 32_000n + 2n * BigInt(Math.ceil(hex.length / 2 / 32));
+  return gas;
+}
+
+async function chooseGasLimits(env: TxEnvironment, steps: PlannedStep[]): Promise<bigint[]> {
   if (env.gasLimit !== undefined) return steps.map(() => env.gasLimit as bigint);
   const deployedInBatch = new Set(steps.filter((step) => step.isDeployment).map((step) => step.contractAddress?.toLowerCase()));
   const hasCode = new Map<string, boolean>();
@@ -347,6 +380,8 @@ async function decideGasLimits(env: TxEnvironment, steps: PlannedStep[]): Promis
       });
       limits.push(withMargin(estimate));
     } catch (error) {
+      // A node that stopped answering is not a transaction that would fail.
+      if (isNodeUnavailable(error)) throw error;
       if (!dependsOnBatch) {
         throw new StoError(`${step.note}: the transaction would fail: ${describeRevert(error, env.artifacts)}`);
       }

@@ -1,10 +1,12 @@
 import { and, asc, eq, inArray } from "drizzle-orm";
 import type { TransactionReceipt } from "ethers";
 import { nowIso } from "../db/database";
-import { preparedTransactions, transactionSignatures, type PreparedTransaction, type TxStatus } from "../db/schema";
+import { isNodeUnavailable } from "../chain/connection";
+import { preparedTransactions, type PreparedTransaction, type TxStatus } from "../db/schema";
 import { findAccount } from "./accounts";
 import type { TxEnvironment } from "./environment";
 import { describeRevert } from "./revert-reason";
+import { isKnownToNode, recordedHashes, signaturesOf } from "./signatures";
 
 export interface UpdateOptions {
   /** Blocks (counting the transaction's own) before a result is final. */
@@ -24,6 +26,10 @@ export interface UpdateReport {
  * `confirmations` blocks on top and is still canonical; until then the status is "mining".
  * A transaction whose block was replaced by a reorg goes back to "broadcasted"; one the node no
  * longer knows at all becomes "dropped", and tx-broadcast resends its same bytes.
+ *
+ * A transaction may have several signed versions (tx-bump, tx-cancel): whichever is mined is
+ * recorded as the transaction's hash and marked "mined", the others "replaced". A nonce used by a
+ * transaction that is none of ours counts as failed only once that use has `confirmations` blocks.
  */
 export async function updateTransactions(env: TxEnvironment, options: UpdateOptions): Promise<UpdateReport> {
   const account = findAccount(env.db, env.network, env.chainId, env.address);
@@ -54,17 +60,39 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
     return codeCache.get(key) as boolean;
   };
 
+  // The account's nonce as of the newest block that already has `confirmations` blocks: a nonce
+  // below it was used for good, a nonce above it may still be undone by a reorg.
+  let settledNonce: number | undefined;
+  const nonceSettled = async (nonce: number): Promise<boolean> => {
+    if (settledNonce === undefined) {
+      const settledBlock = head - options.confirmations + 1;
+      settledNonce = settledBlock < 0 ? 0 : await env.provider.getTransactionCount(env.address, settledBlock);
+    }
+    return nonce < settledNonce;
+  };
+
   const changes: { id: number; set: Partial<PreparedTransaction> }[] = [];
+  const signatureChanges: { transactionId: number; minedHash?: string }[] = [];
   let finalCount = 0;
   for (const row of open) {
+    const signatures = signaturesOf(env.db, row.id);
     const found = await findReceipt(env, row);
     if (!found) {
-      const known = row.txHash ? await env.provider.getTransaction(row.txHash) : null;
-      let status: TxStatus = row.status === "dropped" ? "dropped" : "broadcasted";
-      if (!known && row.nonce >= latestNonce) status = "dropped";
-      if (!known && row.nonce < latestNonce) {
-        // The nonce was used, but by none of our signatures: a transaction from elsewhere replaced ours.
+      // Mined versions that a reorg removed are candidates again.
+      if (signatures.some((signature) => signature.status === "mined" || signature.status === "replaced")) {
+        signatureChanges.push({ transactionId: row.id });
+      }
+      let status: TxStatus = row.status === "mining" ? "broadcasted" : row.status;
+      let revertReason: string | null = null;
+      if (await isKnownToNode(env, row)) {
+        status = "broadcasted";
+      } else if (row.nonce >= latestNonce) {
+        // Neither mined nor in the node's pool: tx-broadcast sends the current version again.
+        status = "dropped";
+      } else if (await nonceSettled(row.nonce)) {
+        // The nonce was used for good, by none of our signatures: a transaction from elsewhere.
         status = "failed";
+        revertReason = "nonce used by a transaction not in this database";
       }
       if (status !== row.status || row.blockNumber !== null) {
         changes.push({
@@ -75,7 +103,7 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
             blockHash: null,
             confirmations: null,
             succeeded: status === "failed" ? false : null,
-            revertReason: status === "failed" ? "nonce used by a transaction not in this database" : null,
+            revertReason,
             resultFetchedAt: nowIso(),
           },
         });
@@ -86,26 +114,36 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
     const confirmations = head - receipt.blockNumber + 1;
     const canonical = (await canonicalHash(receipt.blockNumber)) === receipt.blockHash;
     if (!canonical) {
-      changes.push({ id: row.id, set: { status: "broadcasted", blockNumber: null, blockHash: null, confirmations: null } });
+      changes.push({ id: row.id, set: { status: "broadcasted", blockNumber: null, blockHash: null, confirmations: null, succeeded: null } });
+      signatureChanges.push({ transactionId: row.id });
       continue;
     }
+    signatureChanges.push({ transactionId: row.id, minedHash: hash });
+    const minedVersion = signatures.find((signature) => signature.txHash === hash);
     const final = confirmations >= options.confirmations;
+    const cancelled = minedVersion?.kind === "cancel";
     // A call to an address without code "succeeds" on chain doing nothing: typically the contract's
     // deployment failed earlier in the batch. That is a failure for the audit log.
-    const missingContract = receipt.status === 1 && !row.isDeployment && row.contractName !== null && !(await hasCodeAt(row.toAddress, receipt.blockNumber));
-    const succeeded = receipt.status === 1 && !missingContract;
+    const missingContract =
+      !cancelled && receipt.status === 1 && !row.isDeployment && row.contractName !== null && !(await hasCodeAt(row.toAddress, receipt.blockNumber));
+    const succeeded = receipt.status === 1 && !missingContract && !cancelled;
     const status: TxStatus = !final ? "mining" : succeeded ? "success" : "failed";
-    const revertReason = missingContract
-      ? `no contract at ${row.toAddress} (did its deployment fail?)`
-      : !succeeded
-        ? await findRevertReason(env, row, receipt)
-        : null;
+    const gasLimit = minedVersion?.gasLimit ?? row.gasLimit;
+    const revertReason = cancelled
+      ? `cancelled: nonce ${row.nonce} was used by the no-op transfer of tx-cancel`
+      : missingContract
+        ? `no contract at ${row.toAddress} (did its deployment fail?)`
+        : !succeeded
+          ? await findRevertReason(env, { ...row, gasLimit }, receipt)
+          : null;
     if (final) finalCount += 1;
     changes.push({
       id: row.id,
       set: {
         status,
         txHash: hash,
+        rawTransaction: minedVersion?.rawTransaction ?? row.rawTransaction,
+        gasLimit,
         blockNumber: receipt.blockNumber,
         blockHash: receipt.blockHash,
         gasUsed: receipt.gasUsed.toString(),
@@ -113,7 +151,7 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
         succeeded: final ? succeeded : null,
         revertReason,
         resultFetchedAt: nowIso(),
-        contractAddress: row.isDeployment ? (receipt.contractAddress ?? row.contractAddress) : row.contractAddress,
+        contractAddress: row.isDeployment && !cancelled ? (receipt.contractAddress ?? row.contractAddress) : row.contractAddress,
       },
     });
   }
@@ -121,6 +159,20 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
   env.db.writeTransaction(() => {
     for (const change of changes) {
       env.db.orm.update(preparedTransactions).set(change.set).where(eq(preparedTransactions.id, change.id)).run();
+    }
+    const reset = env.db.sqlite.prepare(
+      "UPDATE transaction_signatures SET status = 'pending' WHERE transaction_id = ? AND status IN ('mined','replaced')",
+    );
+    const mined = env.db.sqlite.prepare("UPDATE transaction_signatures SET status = 'mined' WHERE transaction_id = ? AND tx_hash = ?");
+    const replaced = env.db.sqlite.prepare(
+      "UPDATE transaction_signatures SET status = 'replaced' WHERE transaction_id = ? AND tx_hash != ? AND status != 'rejected'",
+    );
+    for (const change of signatureChanges) {
+      reset.run(change.transactionId);
+      if (change.minedHash) {
+        mined.run(change.transactionId, change.minedHash);
+        replaced.run(change.transactionId, change.minedHash);
+      }
     }
   });
   const rows = env.db.orm
@@ -134,14 +186,7 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
 
 /** The receipt of whichever recorded signature of this transaction was mined. */
 async function findReceipt(env: TxEnvironment, row: PreparedTransaction): Promise<{ receipt: TransactionReceipt; hash: string } | undefined> {
-  const hashes = env.db.orm
-    .select({ hash: transactionSignatures.txHash })
-    .from(transactionSignatures)
-    .where(eq(transactionSignatures.transactionId, row.id))
-    .all()
-    .map((entry) => entry.hash);
-  if (row.txHash && !hashes.includes(row.txHash)) hashes.unshift(row.txHash);
-  for (const hash of hashes) {
+  for (const hash of recordedHashes(env.db, row)) {
     const receipt = await env.provider.getTransactionReceipt(hash);
     if (receipt) return { receipt, hash };
   }
@@ -162,6 +207,7 @@ async function findRevertReason(env: TxEnvironment, row: PreparedTransaction, re
     });
     return "reverted (the reason could not be reproduced)";
   } catch (error) {
+    if (isNodeUnavailable(error)) throw error;
     return describeRevert(error, env.artifacts);
   }
 }

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -22,24 +22,30 @@ export interface RunOptions {
 
 /** Runs the real `sto` executable (bin/sto over dist/) as a user would, and collects its output. */
 export function runSto(args: string[], options: RunOptions = {}): Promise<StoResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [STO_BIN, ...args], {
-      cwd: options.cwd ?? REPO_ROOT,
-      env: { ...cleanEnv(), ...options.env },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+  return spawnSto(args, options).result;
+}
+
+/** Like runSto, with the child process at hand (the fault tests kill it at chosen moments). */
+export function spawnSto(args: string[], options: RunOptions = {}): { child: ChildProcess; result: Promise<StoResult> } {
+  const child = spawn(process.execPath, [STO_BIN, ...args], {
+    cwd: options.cwd ?? REPO_ROOT,
+    env: { ...cleanEnv(), ...options.env },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  const result = new Promise<StoResult>((resolve, reject) => {
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+    child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+    child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
     const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 90_000);
     child.on("error", reject);
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
     });
-    child.stdin.end(options.input ?? "");
+    child.stdin?.end(options.input ?? "");
   });
+  return { child, result };
 }
 
 /** The environment without any STO_* variable of the developer's shell. */

@@ -26,6 +26,8 @@ describe("node error answers", () => {
     ["gateway", new TransportError("eth_getLogs", "HTTP 502 Bad Gateway", 502)],
     ["connection", new TransportError("eth_getLogs", "fetch failed: ECONNRESET")],
     ["Alchemy capacity", rpcError("Your app has exceeded its compute units per second capacity", 429)],
+    ["JSON-RPC rate limit", rpcError("Too Many Requests: rate limit exceeded", 429)],
+    ["Infura rate limit", rpcError("daily request count exceeded, request rate limited", -32005)],
     ["lagging node", rpcError("header not found")],
     ["internal", rpcError("internal error", -32603)],
   ])("%s: transient", (_kind, error) => {

@@ -36,6 +36,8 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   "token-scan": () => import("./token-scan"),
   "token-status": () => import("./token-status"),
   "tx-broadcast": () => import("./tx-broadcast"),
+  "tx-bump": () => import("./tx-bump"),
+  "tx-cancel": () => import("./tx-cancel"),
   "tx-export": () => import("./tx-export"),
   "tx-import": () => import("./tx-import"),
   "tx-last": () => import("./tx-last"),

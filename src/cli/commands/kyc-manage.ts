@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { parseAddress, prepareWhitelist, resolveKycAddress } from "../../token/kyc";
+import { StoError } from "../../errors";
 import { action } from "../action";
 import { txEnvironment } from "../tx-env";
 import { broadcastCommand } from "./tx-broadcast";
@@ -20,7 +21,7 @@ export function register(program: Command): void {
           .split(",")
           .filter((part) => part.trim() !== "")
           .map((part) => parseAddress(part, "--whitelist-address"));
-        if (addresses.length === 0) throw new Error("--whitelist-address: no address given");
+        if (addresses.length === 0) throw new StoError("--whitelist-address: no address given");
         const kycAddress = resolveKycAddress(env, options.kycAddress);
         const prepared = await prepareWhitelist(env, kycAddress, addresses);
         if (!(await ctx.account()).signer) {

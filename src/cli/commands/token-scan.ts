@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { StoError } from "../../errors";
+import { retryPolicyFromEnvironment } from "../../chain/connection";
 import { RpcClient } from "../../scan/rpc";
 import { TokenScanner, type Rollback, type ScanProgress } from "../../scan/scanner";
 import { action } from "../action";
@@ -55,7 +56,7 @@ export function register(program: Command): void {
           }
         };
 
-        const scanner = new TokenScanner(ctx.db(), new RpcClient(ctx.config.nodeUrl), {
+        const scanner = new TokenScanner(ctx.db(), new RpcClient(ctx.config.nodeUrl, { timeoutMs: retryPolicyFromEnvironment().timeoutMs }), {
           network: ctx.config.network.name,
           chainId,
           tokenAddress,

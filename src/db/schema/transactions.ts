@@ -105,9 +105,21 @@ export const preparedTransactions = sqliteTable(
   ],
 );
 
+/** How a signed version came about: the first signature, a re-signing by tx-bump, or tx-cancel's no-op. */
+export const SIGNATURE_KINDS = ["original", "bump", "cancel"] as const;
+export type SignatureKind = (typeof SIGNATURE_KINDS)[number];
+
 /**
- * Every signed version of a prepared transaction (the first one and any fee bumps), so that
- * whichever of them is mined is recognised.
+ * pending: may be in a pool or not sent yet; mined: the one the chain holds; replaced: another
+ * version of the same nonce was mined; rejected: the node refused it as invalid (node_error).
+ */
+export const SIGNATURE_STATUSES = ["pending", "mined", "replaced", "rejected"] as const;
+export type SignatureStatus = (typeof SIGNATURE_STATUSES)[number];
+
+/**
+ * Every signed version of a prepared transaction (the first one, fee bumps, gas limit
+ * corrections and a cancellation), so that whichever of them is mined is recognised. At most one
+ * of them can ever be mined: they all share the transaction's nonce.
  */
 export const transactionSignatures = sqliteTable(
   "transaction_signatures",
@@ -122,6 +134,12 @@ export const transactionSignatures = sqliteTable(
     maxFeePerGas: text("max_fee_per_gas"),
     maxPriorityFeePerGas: text("max_priority_fee_per_gas"),
     signedAt: text("signed_at").notNull(),
+    kind: text("kind", { enum: SIGNATURE_KINDS }).notNull().default("original"),
+    status: text("status", { enum: SIGNATURE_STATUSES }).notNull().default("pending"),
+    /** Gas limit of this version (a gas limit correction changes it); null: the transaction's. */
+    gasLimit: text("gas_limit"),
+    /** What the node answered when it refused this version. */
+    nodeError: text("node_error"),
   },
   (table) => [uniqueIndex("transaction_signatures_hash").on(table.txHash), index("transaction_signatures_tx").on(table.transactionId)],
 );
@@ -129,3 +147,4 @@ export const transactionSignatures = sqliteTable(
 export type PreparedTransaction = typeof preparedTransactions.$inferSelect;
 export type NewPreparedTransaction = typeof preparedTransactions.$inferInsert;
 export type BroadcastAccount = typeof broadcastAccounts.$inferSelect;
+export type TransactionSignature = typeof transactionSignatures.$inferSelect;

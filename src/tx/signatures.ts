@@ -1,0 +1,152 @@
+import { asc, eq } from "drizzle-orm";
+import { Transaction, type JsonRpcError, type JsonRpcPayload, type JsonRpcResult, type TransactionLike, type Wallet } from "ethers";
+import { isNodeUnavailable } from "../chain/connection";
+import type { StoDatabase } from "../db/database";
+import { transactionSignatures, type PreparedTransaction, type TransactionSignature } from "../db/schema";
+import type { TxEnvironment } from "./environment";
+import { classifySendError, errorText, type SendErrorKind } from "./node-errors";
+
+/** Every signed version of a transaction, oldest first. */
+export function signaturesOf(db: StoDatabase, transactionId: number): TransactionSignature[] {
+  return db.orm
+    .select()
+    .from(transactionSignatures)
+    .where(eq(transactionSignatures.transactionId, transactionId))
+    .orderBy(asc(transactionSignatures.id))
+    .all();
+}
+
+/**
+ * The hashes a transaction has ever had: its current one first (the most likely to be mined),
+ * then the other recorded signatures. A row signed before signatures were recorded has only the first.
+ */
+export function recordedHashes(db: StoDatabase, row: PreparedTransaction): string[] {
+  const hashes = signaturesOf(db, row.id)
+    .map((signature) => signature.txHash)
+    .reverse();
+  if (row.txHash) {
+    const index = hashes.indexOf(row.txHash);
+    if (index >= 0) hashes.splice(index, 1);
+    hashes.unshift(row.txHash);
+  }
+  return hashes;
+}
+
+/** Everything that goes into a signature. */
+export interface UnsignedFields {
+  chainId: number;
+  nonce: number;
+  /** null for a deployment. */
+  to: string | null;
+  data: string;
+  value: bigint;
+  gasLimit: bigint;
+  /** 0 = legacy with gasPrice, 2 = EIP-1559. */
+  type: number;
+  gasPrice?: bigint;
+  maxFeePerGas?: bigint;
+  maxPriorityFeePerGas?: bigint;
+}
+
+export interface SignedTransaction {
+  raw: string;
+  hash: string;
+}
+
+/** Signs offline with the account's key: nothing leaves the process. */
+export function signFields(wallet: Wallet, fields: UnsignedFields): SignedTransaction {
+  const unsigned: TransactionLike = {
+    type: fields.type,
+    chainId: BigInt(fields.chainId),
+    nonce: fields.nonce,
+    to: fields.to,
+    data: fields.data,
+    value: fields.value,
+    gasLimit: fields.gasLimit,
+  };
+  if (fields.type === 0) {
+    unsigned.gasPrice = fields.gasPrice;
+  } else {
+    unsigned.maxFeePerGas = fields.maxFeePerGas;
+    unsigned.maxPriorityFeePerGas = fields.maxPriorityFeePerGas;
+  }
+  const transaction = Transaction.from(unsigned);
+  transaction.signature = wallet.signingKey.sign(transaction.unsignedHash);
+  return { raw: transaction.serialized, hash: transaction.hash as string };
+}
+
+/** The node's answer to a signed transaction: accepted, or the kind of refusal and its text. */
+export type SubmitResult = { accepted: true } | { accepted: false; kind: SendErrorKind; message: string };
+
+/**
+ * Hands signed bytes to the node. Transient failures are retried by the transport; when it gives
+ * up, its error (exit code 3) propagates: the bytes are recorded, a re-run sends them again.
+ */
+export async function submitRaw(env: TxEnvironment, raw: string): Promise<SubmitResult> {
+  try {
+    await sendRawTransaction(env, raw);
+    return { accepted: true };
+  } catch (error) {
+    if (isNodeUnavailable(error)) throw error;
+    return { accepted: false, kind: classifySendError(error), message: nodeMessage(error) };
+  }
+}
+
+let nextRequestId = 1;
+
+/**
+ * eth_sendRawTransaction through the provider's transport (its _send, with the connection's
+ * retries), not provider.send(): send() queues every request behind a setTimeout(0) that gathers
+ * JSON-RPC batches, even with batching off, which delays each request by about 1 ms — a quarter of
+ * the time the local chain takes to mine a transaction, and tx-broadcast sends them one after
+ * another. The node's answer is checked as send() checks it: an error answer becomes the same
+ * error (getRpcError), which classifySendError reads as before.
+ */
+async function sendRawTransaction(env: TxEnvironment, raw: string): Promise<void> {
+  const payload: JsonRpcPayload = { method: "eth_sendRawTransaction", params: [raw], id: nextRequestId++, jsonrpc: "2.0" };
+  const answers = (await env.provider._send(payload)) as (JsonRpcResult | JsonRpcError)[];
+  const answer = answers.find((candidate) => candidate.id === payload.id);
+  if (!answer) throw new Error(`missing response for request: ${JSON.stringify(answers).slice(0, 200)}`);
+  if ("error" in answer) throw env.provider.getRpcError(payload, answer);
+}
+
+/** The node's own words, without ethers' wrapping (which repeats the whole request). */
+export function nodeMessage(error: unknown): string {
+  const record = error as { error?: { message?: unknown }; info?: { error?: { message?: unknown } }; shortMessage?: unknown };
+  const inner = record?.error?.message ?? record?.info?.error?.message ?? record?.shortMessage;
+  const text = typeof inner === "string" ? inner : errorText(error);
+  return text.replace(/\s+/g, " ").trim().slice(0, 240);
+}
+
+/** Whether any recorded signature of this transaction is mined (or, optionally, in the node's pool). */
+export async function isOneOfOursOnChain(env: TxEnvironment, row: PreparedTransaction, includePool = true): Promise<boolean> {
+  for (const hash of recordedHashes(env.db, row)) {
+    if (await env.provider.getTransactionReceipt(hash)) return true;
+    if (includePool && (await env.provider.getTransaction(hash))) return true;
+  }
+  return false;
+}
+
+/** Whether the node holds any recorded version of this transaction (in its pool, or mined). */
+export async function isKnownToNode(env: TxEnvironment, row: PreparedTransaction): Promise<boolean> {
+  for (const hash of recordedHashes(env.db, row)) {
+    if (await env.provider.getTransaction(hash)) return true;
+  }
+  return false;
+}
+
+/** Records that the node refused this version as invalid, with its words. */
+export function recordRejection(env: TxEnvironment, row: Pick<PreparedTransaction, "txHash">, message: string): void {
+  env.db.writeTransaction(() => {
+    env.db.sqlite
+      .prepare("UPDATE transaction_signatures SET status = 'rejected', node_error = ? WHERE tx_hash = ? AND status = 'pending'")
+      .run(message, row.txHash);
+  });
+}
+
+/** A version the node refused earlier and accepted now (fees fell, the block gas limit rose). */
+export function clearRejection(env: TxEnvironment, row: Pick<PreparedTransaction, "txHash">): void {
+  // Read first: called after every send, and a write would cost a commit each time.
+  if (!env.db.sqlite.prepare("SELECT 1 FROM transaction_signatures WHERE tx_hash = ? AND status = 'rejected'").get(row.txHash)) return;
+  env.db.sqlite.prepare("UPDATE transaction_signatures SET status = 'pending', node_error = NULL WHERE tx_hash = ? AND status = 'rejected'").run(row.txHash);
+}

@@ -1,0 +1,264 @@
+/**
+ * A loopback JSON-RPC proxy in front of a node that misbehaves on purpose, for the fault tests.
+ *
+ * ```ts
+ * const proxy = await startRpcProxy(world.chain.url, { seed: 7, rates: { http500: 0.05, reset: 0.05 } });
+ * await world.ok(["--ethereum-node-url", proxy.url, "tx-broadcast"]);
+ * proxy.stats; // how many requests got which fault
+ * await proxy.close();
+ * ```
+ *
+ * Every fault is drawn from a seeded generator, so a failing run can be replayed with its seed.
+ * Hooks (`onRequest`) let a test act at an exact moment of a request's life, e.g. kill the client
+ * after the node has received a transaction and before the client hears about it.
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface FaultRates {
+  /** Answer late: a delay drawn from `delayMs`. */
+  delay?: number;
+  delayMs?: [number, number];
+  /** Never answer; the connection is closed after `holdMs` (set above the client's timeout). */
+  drop?: number;
+  holdMs?: number;
+  /** HTTP 429 Too Many Requests (with Retry-After: 0 or 1). */
+  http429?: number;
+  /** HTTP 500 / 502 / 503. */
+  http500?: number;
+  /** Close the connection before forwarding: the node never sees the request. */
+  reset?: number;
+  /** Forward to the node, then close the connection without answering: the node did it, the client does not know. */
+  cutAfterForward?: number;
+  /** Forward, then send half of the answer and close. */
+  truncate?: number;
+  /** JSON-RPC error 429 "Too Many Requests" in an HTTP 200 answer. */
+  rpcRateLimit?: number;
+  /** Every request gets this HTTP status: an outage (503) or a refusal (401). */
+  outage?: number;
+  /**
+   * eth_getLogs over more blocks than this is refused the way Infura does ("query returned more than
+   * 10000 results", code -32005). Deterministic, not a rate.
+   */
+  maxLogRange?: number;
+}
+
+export type RequestPhase = "received" | "forwarded" | "answered";
+
+export interface ProxyRequest {
+  /** 1-based count of requests with this method so far. */
+  index: number;
+  method: string;
+  params: unknown[];
+}
+
+export type FaultKind = "delay" | "drop" | "http429" | "http500" | "reset" | "cutAfterForward" | "truncate" | "rpcRateLimit";
+
+export interface RpcProxyOptions {
+  rates?: FaultRates;
+  /**
+   * Faults applied once each, in this order, to every 5th request from the 5th on, on top of the
+   * random ones: a short run still meets every kind.
+   */
+  forceEach?: FaultKind[];
+  seed?: number;
+  /** Called at each phase of every request; may return a promise the proxy waits for. */
+  onRequest?: (request: ProxyRequest, phase: RequestPhase) => void | Promise<void>;
+}
+
+export interface RpcProxy {
+  url: string;
+  /** Counts: requests per method and faults per kind. */
+  readonly stats: { requests: number; methods: Record<string, number>; faults: Record<string, number> };
+  setRates(rates: FaultRates): void;
+  setOnRequest(hook: RpcProxyOptions["onRequest"]): void;
+  close(): Promise<void>;
+}
+
+/** mulberry32: a small seeded generator, enough for fault draws. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Payload {
+  id?: unknown;
+  method?: string;
+  params?: unknown[];
+}
+
+export async function startRpcProxy(targetUrl: string, options: RpcProxyOptions = {}): Promise<RpcProxy> {
+  const target = new URL(targetUrl);
+  let rates: FaultRates = options.rates ?? {};
+  let onRequest = options.onRequest;
+  const random = seededRandom(options.seed ?? 1);
+  const stats = { requests: 0, methods: {} as Record<string, number>, faults: {} as Record<string, number> };
+  const sockets = new Set<import("node:net").Socket>();
+  const count = (fault: string): void => {
+    stats.faults[fault] = (stats.faults[fault] ?? 0) + 1;
+  };
+  const forced = [...(options.forceEach ?? [])];
+  const draw = (rate: number | undefined): boolean => rate !== undefined && rate > 0 && random() < rate;
+
+  const forward = (body: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> =>
+    new Promise((resolve, reject) => {
+      const request = http.request(target, { method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("end", () => resolve({ status: response.statusCode ?? 502, headers: response.headers, body: Buffer.concat(chunks) }));
+        response.on("error", reject);
+      });
+      request.on("error", reject);
+      request.end(body);
+    });
+
+  const blockNumber = async (): Promise<number> => {
+    const answer = await forward(JSON.stringify({ jsonrpc: "2.0", id: 0, method: "eth_blockNumber", params: [] }));
+    return Number(BigInt((JSON.parse(answer.body.toString("utf8")) as { result: string }).result));
+  };
+
+  /** Infura's answer to a log query over too many blocks, or undefined when the range is fine. */
+  const logRangeRefusal = async (payload: Payload): Promise<string | undefined> => {
+    if (payload.method !== "eth_getLogs" || rates.maxLogRange === undefined) return undefined;
+    const filter = (payload.params?.[0] ?? {}) as { fromBlock?: string; toBlock?: string; blockHash?: string };
+    if (filter.blockHash) return undefined;
+    const resolveTag = async (tag: string | undefined, fallback: "earliest" | "latest"): Promise<number> => {
+      const value = tag ?? fallback;
+      if (value === "earliest") return 0;
+      if (/^0x[0-9a-f]+$/i.test(value)) return Number(BigInt(value));
+      return blockNumber();
+    };
+    const from = await resolveTag(filter.fromBlock, "latest");
+    const to = await resolveTag(filter.toBlock, "latest");
+    if (to - from + 1 <= rates.maxLogRange) return undefined;
+    count("logRange");
+    const suggestion = `[0x${from.toString(16)}, 0x${(from + rates.maxLogRange - 1).toString(16)}]`;
+    return JSON.stringify({
+      jsonrpc: "2.0",
+      id: payload.id ?? null,
+      error: { code: -32005, message: `query returned more than 10000 results. Try with this block range ${suggestion}.`, data: { from: `0x${from.toString(16)}`, to: `0x${(from + rates.maxLogRange - 1).toString(16)}` } },
+    });
+  };
+
+  const server = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      void (async () => {
+        const body = Buffer.concat(chunks).toString("utf8");
+        let payload: Payload = {};
+        try {
+          const parsed = JSON.parse(body) as Payload | Payload[];
+          payload = Array.isArray(parsed) ? { method: `batch:${parsed[0]?.method ?? ""}`, params: [] } : parsed;
+        } catch {
+          // Not ours to judge: the node answers it.
+        }
+        const method = payload.method ?? "unknown";
+        stats.requests += 1;
+        stats.methods[method] = (stats.methods[method] ?? 0) + 1;
+        const info: ProxyRequest = { index: stats.methods[method], method, params: payload.params ?? [] };
+        const forcedNow = stats.requests % 5 === 0 && forced.length > 0 ? forced.shift() : undefined;
+        // A request with a forced fault gets that one only, so that no other fault pre-empts it.
+        const hit = (rate: number | undefined, kind: FaultKind): boolean => (forcedNow !== undefined ? forcedNow === kind : draw(rate));
+        const destroy = (): void => {
+          request.socket.destroy();
+        };
+        try {
+          await onRequest?.(info, "received");
+          if (rates.outage !== undefined) {
+            count(`outage${rates.outage}`);
+            response.writeHead(rates.outage, { "content-type": "text/plain" });
+            response.end(http.STATUS_CODES[rates.outage] ?? "error");
+            return;
+          }
+          if (hit(rates.reset, "reset")) {
+            count("reset");
+            destroy();
+            return;
+          }
+          if (hit(rates.drop, "drop")) {
+            count("drop");
+            setTimeout(destroy, rates.holdMs ?? 5_000);
+            return;
+          }
+          if (hit(rates.http429, "http429")) {
+            count("http429");
+            response.writeHead(429, { "content-type": "text/plain", "retry-after": random() < 0.5 ? "0" : "1" });
+            response.end("Too Many Requests");
+            return;
+          }
+          if (hit(rates.http500, "http500")) {
+            const status = [500, 502, 503][Math.floor(random() * 3)];
+            count(`http${status}`);
+            response.writeHead(status, { "content-type": "text/plain" });
+            response.end(status === 500 ? "Internal Server Error" : status === 502 ? "Bad Gateway" : "Service Unavailable");
+            return;
+          }
+          if (hit(rates.rpcRateLimit, "rpcRateLimit")) {
+            count("rpcRateLimit");
+            response.writeHead(200, { "content-type": "application/json" });
+            response.end(JSON.stringify({ jsonrpc: "2.0", id: payload.id ?? null, error: { code: 429, message: "Too Many Requests: rate limit exceeded" } }));
+            return;
+          }
+          const refusal = await logRangeRefusal(payload);
+          if (refusal) {
+            response.writeHead(200, { "content-type": "application/json" });
+            response.end(refusal);
+            return;
+          }
+          if (hit(rates.delay, "delay")) {
+            count("delay");
+            const [low, high] = rates.delayMs ?? [50, 500];
+            await new Promise((resolve) => setTimeout(resolve, low + random() * (high - low)));
+          }
+          const answer = await forward(body);
+          await onRequest?.(info, "forwarded");
+          if (hit(rates.cutAfterForward, "cutAfterForward")) {
+            count("cutAfterForward");
+            destroy();
+            return;
+          }
+          if (hit(rates.truncate, "truncate") && answer.body.length > 2) {
+            count("truncate");
+            response.writeHead(answer.status, { "content-type": "application/json", "content-length": answer.body.length });
+            response.write(answer.body.subarray(0, Math.floor(answer.body.length / 2)));
+            setTimeout(destroy, 10);
+            return;
+          }
+          response.writeHead(answer.status, { "content-type": "application/json", "content-length": answer.body.length });
+          response.end(answer.body);
+          await onRequest?.(info, "answered");
+        } catch {
+          destroy();
+        }
+      })();
+    });
+  });
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stats,
+    setRates(next) {
+      rates = next;
+    },
+    setOnRequest(hook) {
+      onRequest = hook;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
