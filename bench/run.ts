@@ -6,6 +6,7 @@
  *   npm run bench -- --quick               a tenth of the sizes, one run each: a smoke test (only the
  *                                          gas targets, which do not depend on sizes, are judged)
  *   npm run bench -- --growth              also the growth series at 1k, 10k and 100k
+ *   npm run bench -- --growth-only         only the growth series (with --only: of those workloads)
  *   npm run bench -- --only prepare,scan   some workloads (prepare, broadcast, scan, captable, gas)
  *   npm run bench -- --runs 5              runs per figure behind the medians (default 3)
  *   npm run bench -- --json results.json   also write the figures as JSON
@@ -37,6 +38,7 @@ async function main(): Promise<number> {
     options: {
       quick: { type: "boolean", default: false },
       growth: { type: "boolean", default: false },
+      "growth-only": { type: "boolean", default: false },
       only: { type: "string" },
       runs: { type: "string" },
       json: { type: "string" },
@@ -60,25 +62,27 @@ async function main(): Promise<number> {
     `sto benchmarks${quick ? " (quick: a tenth of the sizes)" : ""}: ${os.cpus().length} CPUs, ${Math.round(os.totalmem() / 2 ** 30)} GB, Node.js ${process.version}, load average ${os.loadavg().map((load) => load.toFixed(1)).join(" ")}`,
   );
   const figures = new Figures(quick);
-  if (only.has("gas")) await gasFigures(figures);
+  const growthOnly = values["growth-only"] ?? false;
+  const mainWorkload = (workload: Workload) => !growthOnly && only.has(workload);
+  if (mainWorkload("gas")) await gasFigures(figures);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sto-bench-"));
   const node = await startNodeProcess();
   try {
-    if (only.has("prepare") || only.has("broadcast")) {
+    if (mainWorkload("prepare") || mainWorkload("broadcast")) {
       const rows = 10_000 / scale;
       const setup = await issueToken(node, dir);
       const prepared = await prepareFigures(figures, setup, rows, runs);
-      if (only.has("broadcast")) await broadcastFigures(figures, setup, prepared.prepared, rows, runs);
+      if (mainWorkload("broadcast")) await broadcastFigures(figures, setup, prepared.prepared, rows, runs);
     }
-    if (only.has("scan") || only.has("captable")) {
+    if (mainWorkload("scan") || mainWorkload("captable")) {
       const builder = new TokenBuilder(node, 1);
       const started = Date.now();
       const token = await builder.build(200_000 / scale, 10_000 / scale, 1);
       console.log(`      (built a token with ${token.events} events among ${token.holders} holders in ${((Date.now() - started) / 1000).toFixed(0)} s)`);
       const scanned = await scanFigures(figures, node, dir, token, runs);
-      if (only.has("captable")) await capTableFigures(figures, node, scanned.database, token, runs);
+      if (mainWorkload("captable")) await capTableFigures(figures, node, scanned.database, token, runs);
     }
-    if (values.growth) await growthFigures(figures, node, dir, { quick, only });
+    if (values.growth || growthOnly) await growthFigures(figures, node, dir, { quick, only });
   } finally {
     await node.stop();
     if (!values.keep) fs.rmSync(dir, { recursive: true, force: true });

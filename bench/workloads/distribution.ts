@@ -68,14 +68,21 @@ export interface PrepareMeasure {
 }
 
 /** Runs `sto distribute-multiple` `runs` times on copies of the template; medians. */
-export async function measurePrepare(setup: DistributionSetup, rows: number, runs: number, extra: string[] = [], label = "prepare"): Promise<PrepareMeasure> {
+export async function measurePrepare(
+  setup: DistributionSetup,
+  rows: number,
+  runs: number,
+  extra: string[] = [],
+  label = "prepare",
+  nodeOptions: string[] = [],
+): Promise<PrepareMeasure> {
   const csv = writeDistributionCsv(setup.dir, rows, 1000 + rows);
   const results: StoRun[] = [];
   let prepared = "";
   for (let run = 0; run < runs; run++) {
     prepared = path.join(setup.dir, `${label}-${rows}-${run}.sqlite`);
     copyDatabase(setup.template, prepared);
-    results.push(await runSto([...stoArgs(setup.node, prepared), "distribute-multiple", "--csv-input", csv, "--address", setup.token, ...extra]));
+    results.push(await runSto([...stoArgs(setup.node, prepared), "distribute-multiple", "--csv-input", csv, "--address", setup.token, ...extra], {}, nodeOptions));
   }
   return {
     rows,

@@ -75,9 +75,13 @@ export interface ScanMeasure {
 }
 
 /** `sto token-scan` of `token` into a fresh database. */
-export async function stoScan(node: NodeProcess, dir: string, token: BuiltToken, label: string): Promise<ScanMeasure> {
+export async function stoScan(node: NodeProcess, dir: string, token: BuiltToken, label: string, nodeOptions: string[] = []): Promise<ScanMeasure> {
   const database = path.join(dir, `${label}.sqlite`);
-  const run = await runSto(["--ethereum-node-url", node.url, "--database-file", database, "--json", "token-scan", "--token-address", token.address, "--end-block", String(token.lastBlock)]);
+  const run = await runSto(
+    ["--ethereum-node-url", node.url, "--database-file", database, "--json", "token-scan", "--token-address", token.address, "--end-block", String(token.lastBlock)],
+    {},
+    nodeOptions,
+  );
   const result = JSON.parse(run.stdout) as { events: number; chunks: number };
   if (result.events !== token.events) throw new Error(`token-scan stored ${result.events} events, the token has ${token.events}`);
   return { run, events: result.events, chunks: result.chunks, database };
@@ -154,7 +158,14 @@ export interface CapTableMeasure {
 }
 
 /** The balances query alone (in this process) and the whole `sto cap-table` command, medians of `runs`. */
-export async function measureCapTable(node: NodeProcess, database: string, token: BuiltToken, atBlock: number, runs: number): Promise<CapTableMeasure> {
+export async function measureCapTable(
+  node: NodeProcess,
+  database: string,
+  token: BuiltToken,
+  atBlock: number,
+  runs: number,
+  nodeOptions: string[] = [],
+): Promise<CapTableMeasure> {
   const db = openDatabase(database);
   const queryMs: number[] = [];
   const buildMs: number[] = [];
@@ -175,7 +186,9 @@ export async function measureCapTable(node: NodeProcess, database: string, token
   }
   const commands: StoRun[] = [];
   for (let run = 0; run < runs; run++) {
-    commands.push(await runSto(["--ethereum-node-url", node.url, "--database-file", database, "cap-table", "--token-address", token.address, "--at-block", String(atBlock)]));
+    commands.push(
+      await runSto(["--ethereum-node-url", node.url, "--database-file", database, "cap-table", "--token-address", token.address, "--at-block", String(atBlock)], {}, nodeOptions),
+    );
   }
   return {
     holders,
