@@ -39,7 +39,7 @@ async function main(): Promise<void> {
       const seconds = (performance.now() - started) / 1000;
       console.log(
         `${label.padEnd(34)} ${String(rows).padStart(6)} rows in ${seconds.toFixed(3)} s = ${Math.round(rows / seconds).toString().padStart(6)} rows/s` +
-          ` (${result.prepared.length} new transactions, ${result.alreadyPreparedRows} rows already prepared)`,
+          ` (${result.transactions.count} new transactions, ${result.alreadyPreparedRows} rows already prepared)`,
       );
     };
     const mode = world.kyc ? "restricted" : "unrestricted";

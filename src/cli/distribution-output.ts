@@ -1,45 +1,52 @@
+import type { StoDatabase } from "../db/database";
 import type { DistributionResult } from "../distribution";
 import { formatTokenAmount } from "../token/amounts";
+import { iterateRange, transactionsInRange } from "../tx/queries";
 import type { Output } from "./output";
-import { printTransactions } from "./tx-table";
+import { printTransactions, transactionJson } from "./tx-table";
 
 /** Transactions listed in the table; a large distribution shows its first ones only. */
 const MAX_TABLE_ROWS = 100;
 
-/** The result of distribute-multiple and distribute-single, as the manual shows it. */
-export function printDistribution(out: Output, network: string, result: DistributionResult): void {
+/**
+ * The result of distribute-multiple and distribute-single, as the manual shows it. The transactions
+ * are read back from the database a page at a time: a distribution of 100,000 rows is printed (in
+ * JSON, all of them) without holding them all in memory.
+ */
+export function printDistribution(out: Output, db: StoDatabase, network: string, result: DistributionResult): void {
+  const prepared = result.transactions;
   for (const warning of result.warnings) out.warn(warning);
-  out.result(
-    `Distribution created ${result.prepared.length} new transactions and there was already ${result.oldTransactions} old transactions in the database`,
-  );
+  out.result(`Distribution created ${prepared.count} new transactions and there was already ${result.oldTransactions} old transactions in the database`);
   const retried = result.retriedRows > 0 ? ` (${result.retriedRows} of them again after a failed transaction)` : "";
   out.info(`Rows: ${result.newRows} new${retried}, ${result.alreadyPreparedRows} already prepared`);
-  if (result.prepared.length > 0) {
+  if (prepared.count > 0) {
     out.info(`Prepared transactions for broadcasting for network ${network}: ${formatTokenAmount(result.newAmount, result.decimals)} shares in total`);
   }
   const summary = {
     tokenAddress: result.tokenAddress,
-    newTransactions: result.prepared.length,
+    newTransactions: prepared.count,
     oldTransactions: result.oldTransactions,
     newRows: result.newRows,
     retriedRows: result.retriedRows,
     alreadyPreparedRows: result.alreadyPreparedRows,
     newAmount: formatTokenAmount(result.newAmount, result.decimals),
   };
-  if (result.prepared.length === 0) {
-    out.data({ ...summary, transactions: [] });
+  if (out.json) {
+    const all = prepared.count > 0 ? iterateRange(db, prepared) : [];
+    out.dataWithList(summary, "transactions", mapIterable(all, transactionJson));
     return;
   }
-  const prepared = result.prepared;
-  if (out.json || prepared.length <= MAX_TABLE_ROWS) {
-    printTransactions(out, prepared, summary);
-  } else {
-    // Nobody reads 10,000 table rows, and cli-table3 lays tables out in quadratic time (10 s there).
-    printTransactions(out, prepared.slice(0, MAX_TABLE_ROWS), summary);
-    const last = prepared[prepared.length - 1];
+  if (prepared.count === 0) return;
+  // Nobody reads 10,000 table rows, and cli-table3 lays tables out in quadratic time (10 s there).
+  printTransactions(out, transactionsInRange(db, prepared, 0, MAX_TABLE_ROWS));
+  if (prepared.count > MAX_TABLE_ROWS) {
     out.info(
-      `... and ${prepared.length - MAX_TABLE_ROWS} more, up to nonce ${last.nonce} (all of them: sto tx-last --limit ${prepared.length}, or --json)`,
+      `... and ${prepared.count - MAX_TABLE_ROWS} more, up to nonce ${prepared.startNonce + prepared.count - 1} (all of them: sto tx-last --limit ${prepared.count}, or --json)`,
     );
   }
   out.info("Broadcast them with: sto tx-broadcast");
+}
+
+function* mapIterable<T, U>(items: Iterable<T>, map: (item: T) => U): Generator<U> {
+  for (const item of items) yield map(item);
 }

@@ -72,6 +72,26 @@ export class Output {
     if (this.json) this.stdout.write(`${safeJson(JSON.stringify(value, jsonReplacer, 2))}\n`);
   }
 
+  /**
+   * The same document as data({ ...head, [key]: [...items] }), written a piece at a time as the
+   * items come: a list of 100,000 transactions is never held as one array or one string.
+   */
+  dataWithList(head: Record<string, unknown>, key: string, items: Iterable<unknown>): void {
+    if (!this.json) return;
+    if (key in head) throw new Error(`dataWithList: the head already has ${key}`);
+    const empty = JSON.stringify({ ...head, [key]: [] }, jsonReplacer, 2);
+    let text = empty.slice(0, empty.length - "[]\n}".length);
+    let count = 0;
+    for (const item of items) {
+      text += `${count++ === 0 ? "[\n    " : ",\n    "}${JSON.stringify(item, jsonReplacer, 2).replace(/\n/g, "\n    ")}`;
+      if (text.length >= 65_536) {
+        this.stdout.write(safeJson(text));
+        text = "";
+      }
+    }
+    this.stdout.write(`${safeJson(`${text}${count === 0 ? "[]" : "\n  ]"}\n}`)}\n`);
+  }
+
   debug(text: string): void {
     if (this.level <= LEVELS.debug) this.stderr.write(`debug: ${safeText(text)}\n`);
   }

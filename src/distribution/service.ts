@@ -1,11 +1,10 @@
 import { Interface } from "ethers";
 import { nowIso } from "../db/database";
-import type { PreparedTransaction } from "../db/schema";
 import { StoError } from "../errors";
 import { formatTokenAmount } from "../token/amounts";
 import { parseAddress } from "../token/kyc";
 import type { TxEnvironment } from "../tx/environment";
-import { prepareTransactions } from "../tx/prepare";
+import { prepareTransactionStream, type PreparedRange } from "../tx/prepare";
 import { describeRevert } from "../tx/revert-reason";
 import { DistributionCalldata } from "./calldata";
 import { checkTransferRestrictions, readTokenState, type TokenState } from "./chain";
@@ -38,8 +37,12 @@ export interface DistributionRequest {
 export interface DistributionResult {
   tokenAddress: string;
   decimals: number;
-  /** Transactions prepared by this run, in nonce order; empty when every row was prepared before. */
-  prepared: PreparedTransaction[];
+  /**
+   * Transactions prepared by this run (count 0 when every row was prepared before). They are read
+   * from the database when needed (src/tx/queries.ts, transactionsInRange): a large distribution's
+   * would not fit in memory.
+   */
+  transactions: PreparedRange;
   /** Rows prepared by this run (including retried ones). */
   newRows: number;
   /** Rows whose earlier transaction failed on chain and that were prepared again now. */
@@ -133,7 +136,7 @@ async function attemptDistribution(env: TxEnvironment, request: DistributionRequ
   const result: DistributionResult = {
     tokenAddress,
     decimals: state.decimals,
-    prepared: [],
+    transactions: { accountId: 0, startNonce: 0, count: 0 },
     newRows: toPay.length,
     retriedRows: toPay.filter((row) => row.supersedes !== undefined).length,
     alreadyPreparedRows: alreadyPrepared,
@@ -144,50 +147,48 @@ async function attemptDistribution(env: TxEnvironment, request: DistributionRequ
   if (toPay.length === 0) return result;
 
   checkBalance(env, state, result.newAmount, toPay.length, origin);
-  const groups = request.batchSize !== undefined ? chunk(toPay, request.batchSize) : toPay.map((row) => [row]);
+  // Groups and calldata are made when each transaction is planned, not all at once: memory holds
+  // the validated rows and one piece of the plan (src/tx/prepare.ts, prepareTransactionStream).
+  const groupSize = request.batchSize ?? 1;
+  const groupCount = Math.ceil(toPay.length / groupSize);
+  const groupAt = (index: number): PlannedRow[] => toPay.slice(index * groupSize, (index + 1) * groupSize);
   const encoder = new DistributionCalldata(new Interface(env.artifacts.get("SecurityToken").abi));
-  // Encoded once (the pipeline calls the builder again if another process took our nonce).
-  const calldata = groups.map((group) =>
+  const calldataOf = (group: readonly PlannedRow[]): string =>
     request.batchSize === undefined
       ? encoder.transfer(group[0].receiver, group[0].amount)
       : encoder.batchTransfer(
           group.map((row) => row.receiver),
           group.map((row) => row.amount),
-        ),
-  );
-  clock.lap("checked the balance and encoded the calls");
-  const gasLimits = await decideGasLimits(env, state, groups, request.batchSize !== undefined, calldata[0], result.warnings);
+        );
+  clock.lap("checked the balance");
+  const gasLimitOf = await decideGasLimits(env, state, groupAt(0), groupAt(groupCount - 1), request.batchSize !== undefined, calldataOf(groupAt(0)), result.warnings);
   clock.lap("decided gas limits");
 
   const source = (row: PlannedRow): string => (origin.kind === "csv" ? `${origin.file}:${row.row}` : origin.command);
-  let startNonce = 0;
-  result.prepared = await prepareTransactions(
+  result.transactions = await prepareTransactionStream(
     env,
-    (builder) => {
-      startNonce = builder.startNonce;
-      groups.forEach((group, index) => {
-        if (request.batchSize === undefined) {
-          const [row] = group;
-          builder.callEncoded("SecurityToken", tokenAddress, "transfer", calldata[index], transferNote(row, state.decimals), {
-            externalId: row.externalId,
-            receiver: row.receiver,
-            gasLimit: gasLimits[index],
-          });
-        } else {
-          builder.callEncoded("SecurityToken", tokenAddress, "batchTransfer", calldata[index], batchNote(group, state.decimals), {
-            gasLimit: gasLimits[index],
-          });
-        }
-      });
-    },
     {
-      afterInsert: (rows) => {
-        const byNonce = new Map(rows.map((row) => [row.nonce, row]));
+      count: groupCount,
+      plan: (builder, from, to) => {
+        for (let index = from; index < to; index++) {
+          const group = groupAt(index);
+          const options = { gasLimit: gasLimitOf(group.length) };
+          if (request.batchSize === undefined) {
+            const [row] = group;
+            builder.callEncoded("SecurityToken", tokenAddress, "transfer", calldataOf(group), transferNote(row, state.decimals), {
+              ...options,
+              externalId: row.externalId,
+              receiver: row.receiver,
+            });
+          } else {
+            builder.callEncoded("SecurityToken", tokenAddress, "batchTransfer", calldataOf(group), batchNote(group, state.decimals), options);
+          }
+        }
+      },
+      afterChunk: (rows, from) => {
         const payments: PaymentRecord[] = [];
-        groups.forEach((group, index) => {
-          const transaction = byNonce.get(startNonce + index);
-          if (!transaction) throw new Error(`no prepared transaction with nonce ${startNonce + index}`);
-          for (const row of group) {
+        rows.forEach((transaction, offset) => {
+          for (const row of groupAt(from + offset)) {
             payments.push({
               network: env.network,
               chainId: env.chainId,
@@ -206,8 +207,9 @@ async function attemptDistribution(env: TxEnvironment, request: DistributionRequ
         recordPayments(env.db, payments, nowIso());
       },
     },
+    state.blockGasLimit,
   );
-  clock.lap(`prepared ${result.prepared.length} transactions`);
+  clock.lap(`prepared ${result.transactions.count} transactions`);
   return result;
 }
 
@@ -256,17 +258,19 @@ function checkBalance(env: TxEnvironment, state: TokenState, needed: bigint, row
 async function decideGasLimits(
   env: TxEnvironment,
   state: TokenState,
-  groups: PlannedRow[][],
+  first: readonly PlannedRow[],
+  last: readonly PlannedRow[],
   batch: boolean,
   firstCalldata: string,
   warnings: string[],
-): Promise<bigint[]> {
+): Promise<(groupLength: number) => bigint> {
   const model = gasModel(state.checkpointId);
-  const modelLimits = groups.map((group) => (batch ? batchGasLimit(model, group.length) : transferGasLimit(model)));
+  const modelLimit = (groupLength: number) => (batch ? batchGasLimit(model, groupLength) : transferGasLimit(model));
+  // Every group has the first group's size but the last: the largest limit is one of theirs.
+  const largestModelLimit = [first.length, last.length].map(modelLimit).reduce((max, limit) => (limit > max ? limit : max));
 
-  const first = groups[0];
   const fitInBlock = (scale: { numerator: bigint; denominator: bigint }): bigint => {
-    const largest = modelLimits.reduce((max, limit) => (scaled(limit, scale) > max ? scaled(limit, scale) : max), 0n);
+    const largest = scaled(largestModelLimit, scale);
     if (largest > state.blockGasLimit) {
       const fits = largestBatchWithin(model, state.blockGasLimit, scale);
       throw new StoError(
@@ -282,9 +286,10 @@ async function decideGasLimits(
   try {
     const estimate = await env.provider.estimateGas({ from: env.address, to: state.address, data: firstCalldata });
     const needed = (estimate * 120n) / 100n;
-    if (needed > modelLimits[0]) {
-      env.debug?.(`the first transaction estimates at ${estimate} gas, above the model's ${modelLimits[0]}: scaling the model`);
-      scale = { numerator: needed, denominator: modelLimits[0] };
+    const firstLimit = modelLimit(first.length);
+    if (needed > firstLimit) {
+      env.debug?.(`the first transaction estimates at ${estimate} gas, above the model's ${firstLimit}: scaling the model`);
+      scale = { numerator: needed, denominator: firstLimit };
     }
   } catch (error) {
     // Earlier transactions of this account that are not mined yet can make the estimate fail
@@ -296,7 +301,6 @@ async function decideGasLimits(
     env.debug?.("cannot estimate the first transaction before the earlier ones are mined; using the gas model alone");
   }
   const largest = fitInBlock(scale);
-  const limits = modelLimits.map((limit) => scaled(limit, scale));
   if (env.gasLimit !== undefined && env.gasLimit < largest) {
     warnings.push(
       `the configured gas limit ${env.gasLimit} is used for every transaction, below the ${largest} gas the largest distribution transaction may need: some may run out of gas`,
@@ -305,7 +309,7 @@ async function decideGasLimits(
   if (env.gasLimit !== undefined && env.gasLimit > state.blockGasLimit) {
     warnings.push(`the configured gas limit ${env.gasLimit} is above the block gas limit ${state.blockGasLimit}: the node will refuse the transactions`);
   }
-  return limits;
+  return (groupLength) => scaled(modelLimit(groupLength), scale);
 }
 
 function transferNote(row: ValidRow, decimals: number): string {
@@ -334,10 +338,4 @@ function stopwatch(env: TxEnvironment): { lap(what: string): void } {
       last = now;
     },
   };
-}
-
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
-  return chunks;
 }

@@ -193,31 +193,7 @@ export async function prepareTransactions(
       const current = env.db.orm.select().from(broadcastAccounts).where(eq(broadcastAccounts.id, account.id)).get();
       if (!current || current.nextNonce !== builder.startNonce) return undefined;
       const now = nowIso();
-      const rows: NewPreparedTransaction[] = builder.steps.map((step, index) => ({
-        accountId: account.id,
-        network: env.network,
-        chainId: env.chainId,
-        nonce: step.nonce,
-        fromAddress: env.address,
-        toAddress: step.isDeployment ? step.contractAddress : step.to,
-        note: step.note,
-        externalId: step.options.externalId,
-        contractName: step.contractName,
-        functionSignature: step.functionSignature,
-        isDeployment: step.isDeployment,
-        contractAddress: step.isDeployment ? step.contractAddress : step.to,
-        receiver: step.options.receiver ?? (step.isDeployment ? step.contractAddress : step.to),
-        data: step.data,
-        value: (step.options.value ?? 0n).toString(),
-        gasLimit: gasLimits[index].toString(),
-        txType: env.gasPriceWei !== undefined ? 0 : 2,
-        gasPrice: env.gasPriceWei?.toString(),
-        status: "waiting",
-        createdAt: now,
-        sourceName: step.sourceName,
-        constructorArguments: step.constructorArguments,
-        compilerInputId: step.compilerInputId,
-      }));
+      const rows = builder.steps.map((step, index) => preparedRow(env, account.id, step, gasLimits[index], now));
       const inserted = insertTransactions(env.db, rows, account.id, builder.startNonce, env.debug);
       env.db.orm
         .update(broadcastAccounts)
@@ -231,6 +207,98 @@ export async function prepareTransactions(
     env.debug?.(`nonce ${builder.startNonce} was taken by another process; preparing again`);
   }
   throw new StoError("could not allocate nonces: other sto processes keep preparing on the same database; try again");
+}
+
+/** The row stored for a planned step. */
+function preparedRow(env: TxEnvironment, accountId: number, step: PlannedStep, gasLimit: bigint, now: string): NewPreparedTransaction {
+  return {
+    accountId,
+    network: env.network,
+    chainId: env.chainId,
+    nonce: step.nonce,
+    fromAddress: env.address,
+    toAddress: step.isDeployment ? step.contractAddress : step.to,
+    note: step.note,
+    externalId: step.options.externalId,
+    contractName: step.contractName,
+    functionSignature: step.functionSignature,
+    isDeployment: step.isDeployment,
+    contractAddress: step.isDeployment ? step.contractAddress : step.to,
+    receiver: step.options.receiver ?? (step.isDeployment ? step.contractAddress : step.to),
+    data: step.data,
+    value: (step.options.value ?? 0n).toString(),
+    gasLimit: gasLimit.toString(),
+    txType: env.gasPriceWei !== undefined ? 0 : 2,
+    gasPrice: env.gasPriceWei?.toString(),
+    status: "waiting",
+    createdAt: now,
+    sourceName: step.sourceName,
+    constructorArguments: step.constructorArguments,
+    compilerInputId: step.compilerInputId,
+  };
+}
+
+/** Many transactions planned piece by piece: see prepareTransactionStream. */
+export interface StreamedPlan {
+  /** How many transactions the plan holds. */
+  count: number;
+  /**
+   * Plans transactions `from` (inclusive) to `to` (exclusive) of the plan, each with its gas limit
+   * in `options.gasLimit` (nothing is estimated). Runs inside the write transaction: synchronous,
+   * no network. Throwing aborts everything.
+   */
+  plan(builder: TransactionBuilder, from: number, to: number): void;
+  /** Inside the same write transaction, after the inserts of each piece (related rows go here). */
+  afterChunk?(rows: readonly PreparedTransaction[], from: number): void;
+}
+
+/** Where the transactions of a streamed plan went. */
+export interface PreparedRange {
+  accountId: number;
+  /** Nonce of the first transaction; the others follow without gaps. */
+  startNonce: number;
+  count: number;
+}
+
+/** Transactions planned, stored and then forgotten at a time by prepareTransactionStream. */
+export const STREAM_CHUNK = 1_000;
+
+/**
+ * Prepares a plan of any size in one database transaction, all or nothing, like
+ * prepareTransactions, but planning and inserting it a piece at a time inside that transaction, so
+ * that memory does not grow with the number of transactions (a distribution of 100,000 rows). The
+ * nonces are allocated under the write lock, so another process preparing at the same moment
+ * simply comes before or after.
+ */
+export async function prepareTransactionStream(env: TxEnvironment, steps: StreamedPlan, blockGasLimit: bigint): Promise<PreparedRange> {
+  const account = await ensureAccount(env);
+  if (steps.count === 0) return { accountId: account.id, startNonce: account.nextNonce, count: 0 };
+  return env.db.writeTransaction((): PreparedRange => {
+    const current = env.db.orm.select().from(broadcastAccounts).where(eq(broadcastAccounts.id, account.id)).get();
+    if (!current) throw new Error(`broadcast account ${account.id} disappeared from the database`);
+    const startNonce = current.nextNonce;
+    const now = nowIso();
+    for (let from = 0; from < steps.count; from += STREAM_CHUNK) {
+      const to = Math.min(steps.count, from + STREAM_CHUNK);
+      const builder = new TransactionBuilder(env, startNonce + from);
+      steps.plan(builder, from, to);
+      if (builder.steps.length !== to - from) throw new Error(`the plan gave ${builder.steps.length} transactions for ${to - from} places`);
+      const rows = builder.steps.map((step) => {
+        const gasLimit = env.gasLimit ?? step.options.gasLimit;
+        if (gasLimit === undefined) throw new Error(`a streamed plan gave no gas limit for "${step.note}"`);
+        checkGasLimit(step, gasLimit, env.network, blockGasLimit);
+        return preparedRow(env, account.id, step, gasLimit, now);
+      });
+      const inserted = insertTransactions(env.db, rows, account.id, startNonce + from, env.debug);
+      steps.afterChunk?.(inserted, from);
+    }
+    env.db.orm
+      .update(broadcastAccounts)
+      .set({ nextNonce: startNonce + steps.count, updatedAt: now })
+      .where(eq(broadcastAccounts.id, account.id))
+      .run();
+    return { accountId: account.id, startNonce, count: steps.count };
+  });
 }
 
 /**
@@ -315,34 +383,32 @@ export function buildStoredRows(rows: readonly NewPreparedTransaction[], ids: re
  */
 async function decideGasLimits(env: TxEnvironment, steps: PlannedStep[]): Promise<bigint[]> {
   const limits = await chooseGasLimits(env, steps);
-  // Below the intrinsic cost a node refuses the signed transaction outright.
-  for (const [index, step] of steps.entries()) {
-    const intrinsic = intrinsicGas(step.data, step.isDeployment);
-    if (limits[index] < intrinsic) {
-      throw new StoError(`${step.note}: gas limit ${limits[index]} is below the ${intrinsic} gas any such transaction costs; raise ethereum-gas-limit`);
-    }
-  }
-  // A limit above the block gas limit can never be mined: the node would reject the signed
-  // transaction and it would block every later nonce. Refuse it now, while nothing is written.
   const blockGasLimit = (await env.provider.getBlock("latest"))?.gasLimit;
-  if (blockGasLimit !== undefined) {
-    const index = limits.findIndex((limit) => limit > blockGasLimit);
-    if (index >= 0) {
-      throw new StoError(
-        `${steps[index].note}: gas limit ${limits[index]} is above the block gas limit of ${env.network} (${blockGasLimit}); lower ethereum-gas-limit`,
-      );
-    }
-  }
+  steps.forEach((step, index) => checkGasLimit(step, limits[index], env.network, blockGasLimit));
   return limits;
+}
+
+/** Refuses, while nothing is written, a gas limit with which the transaction can never be mined. */
+function checkGasLimit(step: PlannedStep, limit: bigint, network: string, blockGasLimit: bigint | undefined): void {
+  // Below the intrinsic cost a node refuses the signed transaction outright.
+  const intrinsic = intrinsicGas(step.data, step.isDeployment);
+  if (limit < intrinsic) {
+    throw new StoError(`${step.note}: gas limit ${limit} is below the ${intrinsic} gas any such transaction costs; raise ethereum-gas-limit`);
+  }
+  // Above the block gas limit the node would reject the signed transaction, and it would block
+  // every later nonce.
+  if (blockGasLimit !== undefined && limit > blockGasLimit) {
+    throw new StoError(`${step.note}: gas limit ${limit} is above the block gas limit of ${network} (${blockGasLimit}); lower ethereum-gas-limit`);
+  }
 }
 
 /** The gas a transaction costs before executing anything (EIP-2028 calldata, EIP-3860 initcode). */
 export function intrinsicGas(data: string, isDeployment: boolean): bigint {
   const hex = data.startsWith("0x") ? data.slice(2) : data;
-  let gas = 21_000n;
-  for (let offset = 0; offset < hex.length; offset += 2) gas += hex.slice(offset, offset + 2) === "00" ? 4n : 16n;
-  if (isDeployment) gas += 32_000n + 2n * BigInt(Math.ceil(hex.length / 2 / 32));
-  return gas;
+  let gas = 21_000;
+  for (let offset = 0; offset < hex.length; offset += 2) gas += hex.charCodeAt(offset) === 48 && hex.charCodeAt(offset + 1) === 48 ? 4 : 16;
+  if (isDeployment) gas += 32_000 + 2 * Math.ceil(hex.length / 2 / 32);
+  return BigInt(gas);
 }
 
 async function chooseGasLimits(env: TxEnvironment, steps: PlannedStep[]): Promise<bigint[]> {

@@ -1,6 +1,7 @@
-import { and, desc, eq, inArray } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, lt } from "drizzle-orm";
 import type { StoDatabase } from "../db/database";
 import { preparedTransactions, type PreparedTransaction } from "../db/schema";
+import type { PreparedRange } from "./prepare";
 
 /** The latest prepared transactions of a network, newest first. */
 export function lastTransactions(db: StoDatabase, network: string, limit: number): PreparedTransaction[] {
@@ -58,4 +59,22 @@ export function transactionsByContract(db: StoDatabase, network: string, contrac
     .where(and(eq(preparedTransactions.network, network), inArray(preparedTransactions.contractName, contractNames)))
     .orderBy(preparedTransactions.id)
     .all();
+}
+
+/** Up to `limit` transactions of a prepared range from its `offset`-th on, in nonce order. */
+export function transactionsInRange(db: StoDatabase, range: PreparedRange, offset = 0, limit = range.count): PreparedTransaction[] {
+  const from = range.startNonce + offset;
+  const to = range.startNonce + Math.min(range.count, offset + limit);
+  if (to <= from) return [];
+  return db.orm
+    .select()
+    .from(preparedTransactions)
+    .where(and(eq(preparedTransactions.accountId, range.accountId), gte(preparedTransactions.nonce, from), lt(preparedTransactions.nonce, to)))
+    .orderBy(asc(preparedTransactions.nonce))
+    .all();
+}
+
+/** Every transaction of a prepared range, read a page at a time (memory does not grow with the range). */
+export function* iterateRange(db: StoDatabase, range: PreparedRange, pageSize = 1_000): Generator<PreparedTransaction> {
+  for (let offset = 0; offset < range.count; offset += pageSize) yield* transactionsInRange(db, range, offset, pageSize);
 }

@@ -32,7 +32,7 @@ export function register(program: Command): void {
           origin: { kind: "csv", file: options.csvInput },
           batchSize,
         });
-        printDistribution(ctx.out, env.network, result);
+        printDistribution(ctx.out, env.db, env.network, result);
       }),
     );
 }
