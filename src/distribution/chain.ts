@@ -1,5 +1,6 @@
 import { Contract, Interface, ZeroAddress, toQuantity } from "ethers";
 import { StoError } from "../errors";
+import type { ProgressListener } from "../progress";
 import type { TxEnvironment } from "../tx/environment";
 import { verifyBatchCalldata } from "./calldata";
 import type { RowProblem } from "./problems";
@@ -102,7 +103,12 @@ export interface RestrictionReport {
  * The common case costs one verifyBatch call per 2,000 receivers; only a chunk that is refused is
  * looked at address by address to name the rows.
  */
-export async function checkTransferRestrictions(env: TxEnvironment, state: TokenState, rows: readonly ValidRow[]): Promise<RestrictionReport> {
+export async function checkTransferRestrictions(
+  env: TxEnvironment,
+  state: TokenState,
+  rows: readonly ValidRow[],
+  onProgress?: ProgressListener,
+): Promise<RestrictionReport> {
   if (!state.verifier || state.verifierSkipped || rows.length === 0) return { problems: [] };
   const blockTag = state.blockNumber;
   const verifierAbi = new Interface([
@@ -141,7 +147,14 @@ export async function checkTransferRestrictions(env: TxEnvironment, state: Token
     const result = (await env.provider.send("eth_call", [request, toQuantity(blockTag)])) as string;
     return verifierAbi.decodeFunctionResult("verifyBatch", result)[0] as boolean;
   };
-  const refusedChunks = senderAllowed ? (await Promise.all(chunks.map(async (chunk) => ((await verifyBatch(chunk)) ? [] : [chunk])))).flat() : chunks;
+  let checked = 0;
+  const checkChunk = async (chunk: string[]): Promise<string[][]> => {
+    const allowed = await verifyBatch(chunk);
+    checked += chunk.length;
+    onProgress?.("Checking receivers", checked, receivers.length, "addresses");
+    return allowed ? [] : [chunk];
+  };
+  const refusedChunks = senderAllowed ? (await Promise.all(chunks.map(checkChunk))).flat() : chunks;
 
   // Only refused chunks are looked at address by address, a few requests at a time: the CLI's
   // provider sends one HTTP request per call, and thousands at once would swamp the node.

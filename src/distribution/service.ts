@@ -1,6 +1,7 @@
 import { Interface } from "ethers";
 import { nowIso } from "../db/database";
 import { StoError } from "../errors";
+import type { ProgressListener } from "../progress";
 import { formatTokenAmount } from "../token/amounts";
 import { parseAddress } from "../token/kyc";
 import type { TxEnvironment } from "../tx/environment";
@@ -32,6 +33,8 @@ export interface DistributionRequest {
   origin: DistributionOrigin;
   /** Receivers per `batchTransfer`; absent: one `transfer` per row. */
   batchSize?: number;
+  /** Progress of the long phases: checking receivers against a restricted token, preparing. */
+  onProgress?: ProgressListener;
 }
 
 export interface DistributionResult {
@@ -127,7 +130,7 @@ async function attemptDistribution(env: TxEnvironment, request: DistributionRequ
   }
 
   clock.lap("looked up earlier payments");
-  const restrictions = await checkTransferRestrictions(env, state, toPay);
+  const restrictions = await checkTransferRestrictions(env, state, toPay, request.onProgress);
   clock.lap("checked transfer restrictions");
   if (restrictions.senderProblem) problems.push(restrictions.senderProblem);
   problems.push(...restrictions.problems);
@@ -186,6 +189,7 @@ async function attemptDistribution(env: TxEnvironment, request: DistributionRequ
         }
       },
       afterChunk: (rows, from) => {
+        request.onProgress?.("Preparing", from + rows.length, groupCount, "transactions");
         const payments: PaymentRecord[] = [];
         rows.forEach((transaction, offset) => {
           for (const row of groupAt(from + offset)) {

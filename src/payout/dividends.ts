@@ -3,6 +3,7 @@ import { and, eq, isNull } from "drizzle-orm";
 import { nowIso } from "../db/database";
 import { payoutPayments, preparedTransactions, type PayoutPayment, type PreparedTransaction, type TxStatus } from "../db/schema";
 import { StoError } from "../errors";
+import type { ProgressListener } from "../progress";
 import { formatTokenAmount, parseTokenAmount } from "../token/amounts";
 import { contractAt, requireRole, type ReadEnvironment } from "../token/onchain";
 import type { TxEnvironment } from "../tx/environment";
@@ -156,10 +157,10 @@ export interface DividendsResult {
 export async function prepareDividends(
   env: TxEnvironment,
   payoutAddress: string,
-  options: { batchSize: number; transferAmount?: string },
+  options: { batchSize: number; transferAmount?: string; onProgress?: ProgressListener },
 ): Promise<DividendsResult> {
   const reconciled = await reconcilePayments(env, payoutAddress);
-  const state = await readPayoutState(env, payoutAddress);
+  const state = await readPayoutState(env, payoutAddress, options.onProgress);
   if (state.expired) throw new StoError(`payout ${state.name} (${payoutAddress}) has expired: no more payments; reclaim the rest with "sto payout-reclaim"`);
   await requireRole(contractAt(env, "Payout", payoutAddress), "PAYER_ROLE", env.address, "paying dividends");
   if (state.totalFunded === 0n) {

@@ -1,5 +1,6 @@
 import { getAddress } from "ethers";
 import { StoError } from "../errors";
+import type { ProgressListener } from "../progress";
 import { holderCandidates } from "../token/holders";
 import { contractAt, erc20Info, requireDeployed, view, type ReadEnvironment } from "../token/onchain";
 import { checkpointBlock } from "../token/record-date";
@@ -57,10 +58,11 @@ export interface PayoutState {
 /** Calls made at once: ethers batches concurrent calls into JSON-RPC batches. */
 const CONCURRENCY = 100;
 
-async function mapConcurrently<T, R>(items: T[], work: (item: T) => Promise<R>): Promise<R[]> {
+async function mapConcurrently<T, R>(items: T[], work: (item: T) => Promise<R>, onDone?: (done: number) => void): Promise<R[]> {
   const results: R[] = [];
   for (let start = 0; start < items.length; start += CONCURRENCY) {
     results.push(...(await Promise.all(items.slice(start, start + CONCURRENCY).map(work))));
+    onDone?.(results.length);
   }
   return results;
 }
@@ -71,7 +73,7 @@ async function mapConcurrently<T, R>(items: T[], work: (item: T) => Promise<R>):
  * at the checkpoint read on chain, so the list is exact; its completeness is checked against the
  * contract's eligible supply.
  */
-export async function readPayoutState(env: ReadEnvironment, payoutAddress: string): Promise<PayoutState> {
+export async function readPayoutState(env: ReadEnvironment, payoutAddress: string, onProgress?: ProgressListener): Promise<PayoutState> {
   await requireDeployed(env, payoutAddress, "--payout-address");
   const payout = contractAt(env, "Payout", payoutAddress);
   const tokenAddress = await view<string>(payout, "token").catch(() => {
@@ -106,7 +108,7 @@ export async function readPayoutState(env: ReadEnvironment, payoutAddress: strin
       view<bigint>(payout, "paidTo", holder),
     ]);
     return { holder, shares, excluded: isExcluded, eligible, entitlement, paid, due: entitlement - paid };
-  });
+  }, (done) => onProgress?.("Reading holders", done, candidates.addresses.length, "holders"));
   const holders = positions.filter((position): position is HolderPosition => position !== undefined);
   const counted = holders.filter((position) => !position.excluded);
   const listedShares = counted.reduce((sum, position) => sum + position.shares, 0n);

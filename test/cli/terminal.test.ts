@@ -1,20 +1,14 @@
-import { execFile } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { STO_BIN } from "../helpers/cli";
 import { startWorld, type E2eWorld } from "../helpers/e2e";
-
-/** Runs sto under a pseudo-terminal (util-linux `script`), as a person at a terminal would. */
-function runInTerminal(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-  const command = [process.execPath, STO_BIN, ...args].map((arg) => `'${arg.replace(/'/g, "'\\''")}'`).join(" ");
-  return new Promise((resolve, reject) => {
-    execFile("script", ["-qec", command, "/dev/null"], { env, timeout: 60_000 }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
-  });
-}
+import { progressDraws, runInTerminal, terminalEnv } from "../helpers/terminal";
+import { issueToken, randomAddresses } from "../distribution/helpers";
 
 describe("terminal manners", () => {
   let world: E2eWorld;
   let args: string[];
-  const baseEnv = () => Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== "NO_COLOR" && !key.startsWith("STO_")));
+  const baseEnv = terminalEnv;
   beforeAll(async () => {
     world = await startWorld();
     await world.ok(["kyc-deploy"]);
@@ -41,5 +35,40 @@ describe("terminal manners", () => {
     const quiet = await world.ok(["--quiet", "kyc-deploy"]);
     expect(quiet.stdout.trim().split("\n")).toHaveLength(1);
     expect(quiet.stdout).toMatch(/already deployed/);
+  });
+
+  it("draws progress bars for distribution and broadcast on a terminal only", async () => {
+    const tokenAddress = await issueToken(world);
+    const receivers = randomAddresses(30);
+    const csv = path.join(world.dir, "progress.csv");
+    fs.writeFileSync(csv, ["external_id,email,name,address,amount", ...receivers.map((address, index) => `p-${index},,,${address},1`)].join("\n"));
+    const globals = ["--database-file", world.databaseFile, "--ethereum-node-url", world.chain.url];
+
+    const distributed = await runInTerminal([...globals, "distribute-multiple", `--csv-input=${csv}`, `--address=${tokenAddress}`]);
+    const preparing = progressDraws(distributed);
+    expect(preparing.at(-1)).toMatch(/ 100% Preparing 30\/30 transactions · [\d,]+ transactions\/s/);
+    expect(distributed).toContain("Distribution created 30 new transactions");
+
+    const broadcast = await runInTerminal([...globals, "tx-broadcast"]);
+    const draws = progressDraws(broadcast);
+    expect(draws.at(-1)).toMatch(/ 100% Broadcasting 30\/30 transactions · [\d,]+ transactions\/s/);
+    // The bar is cleared before the result is printed: the table starts on a clean line.
+    expect(broadcast).toMatch(new RegExp(`\r${"\u001b"}\\[K(\r?\n)*Our address`));
+
+    // Not with --quiet on a terminal, and not on a pipe (the CLI's stderr here).
+    const writeCsv = (name: string, prefix: string) => {
+      const file = path.join(world.dir, name);
+      fs.writeFileSync(file, ["external_id,email,name,address,amount", ...receivers.map((address, index) => `${prefix}-${index},,,${address},1`)].join("\n"));
+      return file;
+    };
+    await world.ok(["distribute-multiple", `--csv-input=${writeCsv("quiet.csv", "q")}`, `--address=${tokenAddress}`]);
+    const quiet = await runInTerminal(["--quiet", ...globals, "tx-broadcast"]);
+    expect(progressDraws(quiet)).toEqual([]);
+    expect(quiet).not.toContain("█");
+    const piped = await world.ok(["distribute-multiple", `--csv-input=${writeCsv("piped.csv", "r")}`, `--address=${tokenAddress}`]);
+    expect(piped.stdout).toContain("Distribution created 30 new transactions");
+    const pipedBroadcast = await world.ok(["tx-broadcast"]);
+    expect(pipedBroadcast.stdout).toContain("Pending 30 transactions");
+    for (const text of [piped.stderr, piped.stdout, pipedBroadcast.stderr, pipedBroadcast.stdout]) expect(text).not.toMatch(/[\r█]/);
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatTokenAmount } from "../../src/token/amounts";
 import { DEPLOYER, startWorld, tokenAddressFrom, type E2eWorld } from "../helpers/e2e";
+import { progressDraws, runInTerminal } from "../helpers/terminal";
 import { addressAfter, balanceOf, contract, devWallet, distribute, units } from "../helpers/corp";
 
 interface PaymentRow {
@@ -147,6 +148,10 @@ describe("dividends end to end", () => {
 
     const table = await world.ok(["payout-status"]);
     expect(table.stdout).toContain(`payout:${payout}:${dave}`);
+    // On a terminal, reading every holder at the record date draws a progress bar.
+    const terminal = await runInTerminal(["--database-file", world.databaseFile, "--ethereum-node-url", world.chain.url, "payout-status"]);
+    expect(progressDraws(terminal).at(-1)).toMatch(/ 100% Reading holders (\d+)\/\1 holders/);
+    expect(terminal).toContain(`payout:${payout}:${dave}`);
     const payments = world.query<PaymentRow>(
       "SELECT p.external_id, p.holder, p.amount, p.paid_amount, p.superseded_at, t.status FROM payout_payments p JOIN prepared_transactions t ON t.id = p.transaction_id ORDER BY p.id",
     );

@@ -3,6 +3,7 @@ import { prepareDistribution, readDistributionCsv } from "../../distribution";
 import { StoError } from "../../errors";
 import { action } from "../action";
 import { printDistribution } from "../distribution-output";
+import { countedProgress } from "../progress";
 import { txEnvironment } from "../tx-env";
 
 interface DistributeMultipleOptions {
@@ -25,13 +26,15 @@ export function register(program: Command): void {
         const batchSize = parseBatchSize(options.batchSize);
         const rows = readDistributionCsv(options.csvInput);
         const env = await txEnvironment(ctx);
+        const progress = countedProgress(ctx.out);
         const result = await prepareDistribution(env, {
           tokenAddress: options.address,
           tokenOption: "--address",
           rows,
           origin: { kind: "csv", file: options.csvInput },
           batchSize,
-        });
+          onProgress: progress?.listener,
+        }).finally(() => progress?.clear());
         printDistribution(ctx.out, env.db, env.network, result);
       }),
     );

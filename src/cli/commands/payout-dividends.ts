@@ -5,6 +5,7 @@ import { StoError } from "../../errors";
 import { formatTokenAmount } from "../../token/amounts";
 import { action } from "../action";
 import { payoutStateJson, printPayoutSummary } from "../payout-output";
+import { countedProgress } from "../progress";
 import { txEnvironment } from "../tx-env";
 import { printTransactions } from "../tx-table";
 
@@ -31,7 +32,12 @@ export function register(program: Command): void {
         }
         const env = await txEnvironment(ctx);
         const payoutAddress = resolvePayoutAddress(env, options.payoutAddress);
-        const result = await prepareDividends(env, payoutAddress, { batchSize, transferAmount: options.transferAmount });
+        const progress = countedProgress(ctx.out);
+        const result = await prepareDividends(env, payoutAddress, {
+          batchSize,
+          transferAmount: options.transferAmount,
+          onProgress: progress?.listener,
+        }).finally(() => progress?.clear());
         const { state, plan } = result;
         const money = (units: bigint) => `${formatTokenAmount(units, state.currency.decimals)} ${state.currency.symbol}`;
         printPayoutSummary(ctx.out, state);

@@ -4,6 +4,7 @@ import { resolvePayoutAddress } from "../../payout/payout-token";
 import { readPayoutState } from "../../payout/state";
 import { action } from "../action";
 import { payoutStateJson, printHolderTable, printPayoutSummary } from "../payout-output";
+import { countedProgress } from "../progress";
 
 export function register(program: Command): void {
   program
@@ -18,7 +19,10 @@ export function register(program: Command): void {
         const env = { db: ctx.db(), provider: chain.provider, artifacts: ctx.artifacts(), network: ctx.config.network.name, chainId: chain.chainId };
         const payoutAddress = resolvePayoutAddress(env, options.payoutAddress);
         await reconcilePayments(env, payoutAddress);
-        const state = await readPayoutState(env, payoutAddress);
+        const progress = countedProgress(ctx.out);
+        const state = await readPayoutState(env, payoutAddress, progress?.listener).finally(() =>
+          progress?.clear(),
+        );
         const payments = paymentsOf(env, payoutAddress);
         printPayoutSummary(ctx.out, state);
         printHolderTable(ctx.out, state, payments);

@@ -5,6 +5,7 @@ import { action } from "../action";
 import type { CommandContext } from "../context";
 import { broadcastEnvironment } from "../tx-env";
 import { printTransactions } from "../tx-table";
+import { countedProgress } from "../progress";
 
 export function register(program: Command): void {
   program
@@ -20,12 +21,17 @@ export async function broadcastCommand(ctx: CommandContext): Promise<void> {
   const env = await broadcastEnvironment(ctx);
   const waiting = unfinishedTransactions(env.db, env.network, env.address).filter((row) => row.status === "waiting" || row.status === "dropped");
   ctx.out.info(`Pending ${waiting.length} transactions for broadcasting in network ${env.network}`);
-  const report = await broadcastPending(env, {
-    onSent: (_row, done, total) => {
-      if (ctx.out.interactive && total > 1) ctx.out.errorStream.write(`\rBroadcasting ${done}/${total}`);
-    },
-  });
-  if (ctx.out.interactive && report.sent.length > 1) ctx.out.errorStream.write("\n");
+  const progress = countedProgress(ctx.out);
+  let report;
+  try {
+    report = await broadcastPending(env, {
+      onSent: (_row, done, total) => {
+        if (total > 1) progress?.update("Broadcasting", done, total, "transactions");
+      },
+    });
+  } finally {
+    progress?.clear();
+  }
   ctx.out.info(`Our address ${env.address} has ETH balance of ${formatEth(report.balanceWei)} for operations`);
   const summary = { address: env.address, balanceWei: report.balanceWei, alreadyKnown: report.alreadyKnown };
   if (report.sent.length === 0 && report.alreadyKnown === 0) {

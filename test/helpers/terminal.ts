@@ -1,0 +1,30 @@
+import { execFile } from "node:child_process";
+import { STO_BIN } from "./cli";
+
+/**
+ * Runs sto under a pseudo-terminal (util-linux `script`), as a person at a terminal would; stdout
+ * and stderr both arrive in the returned text (the terminal shows both).
+ */
+export function runInTerminal(args: string[], env: NodeJS.ProcessEnv = terminalEnv()): Promise<string> {
+  const command = [process.execPath, STO_BIN, ...args].map((arg) => `'${arg.replace(/'/g, "'\\''")}'`).join(" ");
+  return new Promise((resolve, reject) => {
+    execFile("script", ["-qec", command, "/dev/null"], { env, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+  });
+}
+
+/** The test process's environment without NO_COLOR and sto's own variables. */
+export function terminalEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== "NO_COLOR" && !key.startsWith("STO_")));
+}
+
+/** ESC [ K: erase to the end of the line, which the bar writes after each carriage return. */
+const CLEAR_LINE = "\u001b[K";
+
+/** The texts of the progress bar's redraws ("█░ 100% Broadcasting 3/3 transactions · ..."). */
+export function progressDraws(output: string): string[] {
+  return output
+    .split("\r")
+    .map((part) => (part.startsWith(CLEAR_LINE) ? part.slice(CLEAR_LINE.length) : part))
+    .filter((part) => /^[█░]+ +\d+% /.test(part))
+    .map((part) => part.split("\n")[0]);
+}
