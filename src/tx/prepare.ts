@@ -290,6 +290,8 @@ export async function prepareTransactionStream(env: TxEnvironment, steps: Stream
         return preparedRow(env, account.id, step, gasLimit, now);
       });
       const inserted = insertTransactions(env.db, rows, account.id, startNonce + from, env.debug);
+      // afterChunk pairs the rows with its plan by position.
+      if (inserted.some((row, offset) => row.nonce !== startNonce + from + offset)) throw new Error("prepared transactions came back out of nonce order");
       steps.afterChunk?.(inserted, from);
     }
     env.db.orm
