@@ -16,6 +16,9 @@ export {
   type DistributionResult,
   type DistributionInputRow,
 } from "./distribution";
+export { transactionsInRange, iterateRange } from "./tx/queries";
+export type { PreparedRange } from "./tx/prepare";
+export type { ProgressListener } from "./progress";
 export { prepareCheckpoint, planRecordDate, type RecordDatePlan } from "./token/record-date";
 export { preparePayoutDeploy, type PayoutDeployRequest, type PayoutDeployResult } from "./payout/deploy";
 export { preparePayoutApprove, preparePayoutDeposit } from "./payout/funding";
