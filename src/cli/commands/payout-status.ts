@@ -20,9 +20,7 @@ export function register(program: Command): void {
         const payoutAddress = resolvePayoutAddress(env, options.payoutAddress);
         await reconcilePayments(env, payoutAddress);
         const progress = countedProgress(ctx.out);
-        const state = await readPayoutState(env, payoutAddress, progress?.listener).finally(() =>
-          progress?.clear(),
-        );
+        const state = await readPayoutState(env, payoutAddress, progress?.listener).finally(() => progress?.clear());
         const payments = paymentsOf(env, payoutAddress);
         printPayoutSummary(ctx.out, state);
         printHolderTable(ctx.out, state, payments);
