@@ -11,6 +11,7 @@ import { ContractArtifacts } from "../../src/contracts/artifacts";
 import { DistributionCalldata } from "../../src/distribution/calldata";
 import { Interface } from "ethers";
 import type { NodeProcess } from "./node-process";
+import { seededRandom } from "../../test/helpers/random";
 
 /** Receivers per batch: about 12.5M gas, under the 15M target of a 30M block, so the base fee does not climb. */
 const NEW_HOLDERS_PER_TX = 480;
@@ -36,14 +37,7 @@ export function builderWallet(index: number): HDNodeWallet {
 
 /** Deterministic pseudo-random addresses (mulberry32 over `seed`), lowercase. */
 export function holderAddresses(count: number, seed: number): string[] {
-  let state = seed >>> 0;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   return Array.from({ length: count }, () => {
     let hex = "0x";
     for (let i = 0; i < 5; i++) hex += Math.floor(next() * 2 ** 32).toString(16).padStart(8, "0");

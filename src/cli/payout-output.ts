@@ -3,12 +3,13 @@ import type { PaymentWithStatus } from "../payout/dividends";
 import type { HolderPosition, PayoutState } from "../payout/state";
 import { formatTokenAmount } from "../token/amounts";
 import { formatTime } from "../token/dates";
+import { UNMINED_STATUSES } from "../tx/queries";
 import type { Output } from "./output";
 
 /** A holder's situation in one word, for the status table. */
 export function holderStatus(position: HolderPosition, active: PaymentWithStatus | undefined): string {
   if (position.excluded) return "excluded";
-  if (active && ["waiting", "broadcasted", "mining", "dropped"].includes(active.txStatus)) return `pending (${active.txStatus})`;
+  if (active && UNMINED_STATUSES.includes(active.txStatus)) return `pending (${active.txStatus})`;
   if (position.due === 0n) return position.paid > 0n ? "paid" : "nothing due";
   if (!position.eligible) return "not eligible";
   return position.paid > 0n ? "partly paid" : "due";

@@ -1,9 +1,7 @@
 import type { Statement } from "better-sqlite3";
 import type { StoDatabase } from "../db/database";
 import type { TxStatus } from "../db/schema";
-
-/** Statuses of a transaction that may still be mined (dropped ones are sent again by tx-broadcast). */
-export const UNMINED_STATUSES: readonly TxStatus[] = ["waiting", "broadcasted", "mining", "dropped"];
+import { UNMINED_STATUSES } from "../tx/queries";
 
 /**
  * A transaction status after which the payment may be prepared again: it reverted (or its nonce
@@ -89,17 +87,6 @@ export function unminedOutflow(db: StoDatabase, network: string, tokenAddress: s
     .pluck()
     .all(network, tokenAddress, sender, minedNonce, ...UNMINED_STATUSES) as string[];
   return rows.reduce((sum, amount) => sum + BigInt(amount), 0n);
-}
-
-/** Whether the sender has transactions in this database that may not be mined yet. */
-export function hasUnminedTransactions(db: StoDatabase, network: string, sender: string): boolean {
-  return (
-    db.sqlite
-      .prepare(
-        `SELECT 1 FROM prepared_transactions WHERE network = ? AND from_address = ? AND status IN (${UNMINED_STATUSES.map(() => "?").join(",")}) LIMIT 1`,
-      )
-      .get(network, sender, ...UNMINED_STATUSES) !== undefined
-  );
 }
 
 /** A payment to record together with the transaction that makes it. */

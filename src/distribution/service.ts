@@ -6,6 +6,7 @@ import { formatTokenAmount } from "../token/amounts";
 import { parseAddress } from "../token/kyc";
 import type { TxEnvironment } from "../tx/environment";
 import { prepareTransactionStream, type PreparedRange } from "../tx/prepare";
+import { hasUnminedTransactions } from "../tx/queries";
 import { describeRevert } from "../tx/revert-reason";
 import { DistributionCalldata } from "./calldata";
 import { checkTransferRestrictions, readTokenState, type TokenState } from "./chain";
@@ -15,7 +16,6 @@ import {
   ConcurrentDistribution,
   RETRYABLE_STATUSES,
   activePayments,
-  hasUnminedTransactions,
   recordPayments,
   unminedOutflow,
   type ExistingPayment,

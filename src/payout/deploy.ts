@@ -1,21 +1,15 @@
 import type { PreparedTransaction } from "../db/schema";
 import { StoError } from "../errors";
 import { validateText } from "../token/issuance";
-import { contractAt, requireDeployed, requireRole, view } from "../token/onchain";
 import {
-  addAnnouncement,
-  addCheckpoint,
-  checkEligibleSupply,
-  chooseExclusions,
-  chooseKyc,
-  planRecordDate,
+  planRecordDateContract,
+  prepareRecordDateContract,
   recordDateDeploymentGas,
   type Announcement,
   type KycChoice,
   type RecordDatePlan,
 } from "../token/record-date";
 import type { TxEnvironment } from "../tx/environment";
-import { prepareTransactions } from "../tx/prepare";
 import { resolvePayoutToken } from "./payout-token";
 
 export interface PayoutDeployRequest {
@@ -51,29 +45,20 @@ export interface PayoutDeployResult {
  */
 export async function preparePayoutDeploy(env: TxEnvironment, request: PayoutDeployRequest): Promise<PayoutDeployResult> {
   validateText(request.name, "--payout-name", 100);
-  await requireDeployed(env, request.tokenAddress, "--token-address");
-  const token = contractAt(env, "SecurityToken", request.tokenAddress);
-  await requireRole(token, "ANNOUNCE_ROLE", env.address, "announcing the payout on the token");
+  const setup = await planRecordDateContract(env, request, "announcing the payout on the token");
   const payoutTokenAddress = await resolvePayoutToken(env, request.payoutTokenAddress, request.payoutTokenName);
   if (payoutTokenAddress === request.tokenAddress) {
     throw new StoError("--payout-token-address: the payout currency cannot be the security token itself; pay in a separate token (e.g. a stablecoin)");
   }
-  const recordDate = await planRecordDate(env, token, request.checkpointId);
-  const kyc = await chooseKyc(env, token, request.kyc);
-  const excluded = chooseExclusions(env.address, request.exclude, request.includeIssuer);
-  const warnings = await checkEligibleSupply(env, token, recordDate, excluded);
-  const tokenName = await view<string>(token, "name");
-
-  let payoutAddress = "";
-  const prepared = await prepareTransactions(env, (builder) => {
-    if (recordDate.takeNew) addCheckpoint(builder, request.tokenAddress, tokenName, recordDate.checkpointId);
-    payoutAddress = builder.deploy(
-      "Payout",
-      [request.tokenAddress, recordDate.checkpointId, payoutTokenAddress, kyc.address, request.expiry, request.name, excluded],
-      `Payout contract ${request.name} for ${tokenName} holders at checkpoint ${recordDate.checkpointId}`,
-      recordDate.takeNew ? { gasLimit: recordDateDeploymentGas("Payout", request.name, excluded.length) } : {},
-    );
-    addAnnouncement(builder, request.tokenAddress, payoutAddress, request.name, request.announcement, `Announcing payout ${request.name} on ${tokenName}`);
+  const { recordDate, kyc, excluded, tokenName } = setup;
+  const { address, prepared } = await prepareRecordDateContract(env, setup, {
+    name: "Payout",
+    args: [request.tokenAddress, recordDate.checkpointId, payoutTokenAddress, kyc.address, request.expiry, request.name, excluded],
+    note: `Payout contract ${request.name} for ${tokenName} holders at checkpoint ${recordDate.checkpointId}`,
+    gasWithNewCheckpoint: recordDateDeploymentGas("Payout", request.name, excluded.length),
+    title: request.name,
+    announcement: request.announcement,
+    announceNote: `Announcing payout ${request.name} on ${tokenName}`,
   });
-  return { payoutAddress, payoutTokenAddress, recordDate, kyc, excluded, expiry: request.expiry, prepared, warnings };
+  return { payoutAddress: address, payoutTokenAddress, recordDate, kyc, excluded, expiry: request.expiry, prepared, warnings: setup.warnings };
 }

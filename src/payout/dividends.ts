@@ -8,6 +8,7 @@ import { formatTokenAmount, parseTokenAmount } from "../token/amounts";
 import { contractAt, requireRole, type ReadEnvironment } from "../token/onchain";
 import type { TxEnvironment } from "../tx/environment";
 import { prepareTransactions } from "../tx/prepare";
+import { UNMINED_STATUSES } from "../tx/queries";
 import { readPayoutState, type HolderPosition, type PayoutState } from "./state";
 
 /** A payment row with the status of the transaction that carries it. */
@@ -17,7 +18,6 @@ export interface PaymentWithStatus extends PayoutPayment {
   nonce: number;
 }
 
-const UNFINISHED: readonly TxStatus[] = ["waiting", "broadcasted", "mining", "dropped"];
 
 /** The external id of a holder's payment: the first one, then `:2`, `:3`... for top-ups. */
 export function paymentExternalId(payoutAddress: string, holder: string, round: number): string {
@@ -116,7 +116,7 @@ export function planDividends(state: PayoutState, payments: PaymentWithStatus[],
       continue;
     }
     const rows = active.get(position.holder) ?? [];
-    if (rows.some((row) => UNFINISHED.includes(row.txStatus) || (row.txStatus === "success" && row.paidAmount === null))) {
+    if (rows.some((row) => UNMINED_STATUSES.includes(row.txStatus) || (row.txStatus === "success" && row.paidAmount === null))) {
       plan.pending.push(position);
       continue;
     }

@@ -3,7 +3,7 @@ import type { PreparedTransaction } from "../db/schema";
 import { StoError } from "../errors";
 import { formatTokenAmount, parseTokenAmount } from "../token/amounts";
 import { validateText } from "../token/issuance";
-import { contractAt, erc20Info, requireDeployed, requireRole, tryView, view } from "../token/onchain";
+import { contractAt, erc20Info, securityTokenWithRole, tryView, view } from "../token/onchain";
 import type { TxEnvironment } from "../tx/environment";
 import { prepareTransactions } from "../tx/prepare";
 
@@ -55,9 +55,7 @@ export async function prepareForceTransfer(
   validateText(request.reason, "--reason", 1000);
   if (request.from === request.to) throw new StoError("--to: must differ from --from");
   if (request.to === ZeroAddress) throw new StoError("--to: shares cannot be moved to the zero address; use burn");
-  await requireDeployed(env, request.tokenAddress, "--token-address");
-  const token = contractAt(env, "SecurityToken", request.tokenAddress);
-  await requireRole(token, "FORCE_TRANSFER_ROLE", env.address, "force transfer");
+  await securityTokenWithRole(env, request.tokenAddress, "FORCE_TRANSFER_ROLE", env.address, "force transfer");
   const info = await erc20Info(env, request.tokenAddress);
   const warnings: string[] = [];
   const amount = await amountFrom(env, request.tokenAddress, request.from, request.amount, info.decimals, warnings);
@@ -90,9 +88,7 @@ async function whitelistWarnings(env: TxEnvironment, tokenAddress: string, holde
 
 /** Prepares `burnTokens(amount)`: destroys shares held by the broadcasting account (the treasury). */
 export async function prepareBurn(env: TxEnvironment, request: { tokenAddress: string; amount: string }): Promise<RecoveryResult> {
-  await requireDeployed(env, request.tokenAddress, "--token-address");
-  const token = contractAt(env, "SecurityToken", request.tokenAddress);
-  await requireRole(token, "BURNER_ROLE", env.address, "burn");
+  await securityTokenWithRole(env, request.tokenAddress, "BURNER_ROLE", env.address, "burn");
   const info = await erc20Info(env, request.tokenAddress);
   const warnings: string[] = [];
   const amount = await amountFrom(env, request.tokenAddress, env.address, request.amount, info.decimals, warnings);

@@ -58,6 +58,14 @@ export async function requireRole(contract: Contract, role: string, account: str
   }
 }
 
+/** The SecurityToken at `tokenAddress` (given with --token-address), once it is deployed and the account holds `role` on it. */
+export async function securityTokenWithRole(env: ReadEnvironment, tokenAddress: string, role: string, account: string, what: string): Promise<Contract> {
+  await requireDeployed(env, tokenAddress, "--token-address");
+  const token = contractAt(env, "SecurityToken", tokenAddress);
+  await requireRole(token, role, account, what);
+  return token;
+}
+
 /** ERC-20 metadata for amounts: decimals (18 if the token does not say) and symbol. */
 export async function erc20Info(env: Pick<ReadEnvironment, "provider" | "artifacts">, address: string): Promise<{ decimals: number; symbol: string; name: string }> {
   const token = contractAt(env, "IERC20Metadata", address);

@@ -4,10 +4,11 @@ import type { PreparedTransaction } from "../db/schema";
 import { StoError } from "../errors";
 import type { TxEnvironment } from "../tx/environment";
 import { prepareTransactions, type TransactionBuilder } from "../tx/prepare";
+import { hasUnminedTransactions, UNMINED_STATUSES } from "../tx/queries";
 import { validateText } from "./issuance";
 import { parseAddress } from "./kyc";
 import { deploymentBlock, getLogsChunked } from "./logs";
-import { contractAt, requireDeployed, requireRole, tryView, view, type ReadEnvironment } from "./onchain";
+import { contractAt, requireDeployed, requireRole, securityTokenWithRole, tryView, view, type ReadEnvironment } from "./onchain";
 
 /** The record date of a payout or a vote: which checkpoint, and whether it is taken now. */
 export interface RecordDatePlan {
@@ -18,15 +19,13 @@ export interface RecordDatePlan {
   pendingCheckpoints: number;
 }
 
-const UNMINED = "('waiting','broadcasted','mining','dropped')";
-
 /** Checkpoints of `token` prepared in this database whose transactions are not mined yet. */
 export function pendingCheckpointCount(env: Pick<TxEnvironment, "db" | "network">, tokenAddress: string): number {
   const row = env.db.sqlite
     .prepare(
-      `SELECT COUNT(*) AS n FROM prepared_transactions WHERE network = ? AND to_address = ? AND function_signature = 'checkpoint()' AND status IN ${UNMINED}`,
+      `SELECT COUNT(*) AS n FROM prepared_transactions WHERE network = ? AND to_address = ? AND function_signature = 'checkpoint()' AND status IN (${UNMINED_STATUSES.map(() => "?").join(",")})`,
     )
-    .get(env.network, tokenAddress) as { n: number };
+    .get(env.network, tokenAddress, ...UNMINED_STATUSES) as { n: number };
   return row.n;
 }
 
@@ -174,17 +173,64 @@ export async function checkEligibleSupply(
 ): Promise<string[]> {
   const atCheckpoint = !recordDate.takeNew;
   const supply = atCheckpoint ? await view<bigint>(token, "totalSupplyAt", recordDate.checkpointId) : await view<bigint>(token, "totalSupply");
-  let excludedBalance = 0n;
-  for (const account of excluded) {
-    excludedBalance += atCheckpoint ? await view<bigint>(token, "balanceOfAt", account, recordDate.checkpointId) : await view<bigint>(token, "balanceOf", account);
-  }
+  const excludedBalances = await Promise.all(
+    excluded.map((account) => (atCheckpoint ? view<bigint>(token, "balanceOfAt", account, recordDate.checkpointId) : view<bigint>(token, "balanceOf", account))),
+  );
+  const excludedBalance = excludedBalances.reduce((sum, balance) => sum + balance, 0n);
   if (supply - excludedBalance > 0n) return [];
   const message = `the excluded addresses (${excluded.join(", ") || ZeroAddress}) hold all shares${atCheckpoint ? ` at checkpoint ${recordDate.checkpointId}` : ""}: nobody else would be paid or vote; distribute shares first, or use --include-issuer`;
-  const unmined = env.db.sqlite
-    .prepare("SELECT 1 FROM prepared_transactions WHERE from_address = ? AND chain_id = ? AND status IN ('waiting','broadcasted','mining','dropped') LIMIT 1")
-    .get(env.address, env.chainId);
-  if (!atCheckpoint && unmined !== undefined) return [`${message} (unless the transactions not mined yet change that)`];
+  if (!atCheckpoint && hasUnminedTransactions(env.db, env.network, env.address)) return [`${message} (unless the transactions not mined yet change that)`];
   throw new StoError(message);
+}
+
+/** What a contract tied to a record date (Payout, Voting) is deployed for, checked before anything is prepared. */
+export interface RecordDateSetup {
+  token: Contract;
+  tokenAddress: string;
+  tokenName: string;
+  recordDate: RecordDatePlan;
+  kyc: KycChoice;
+  excluded: string[];
+  warnings: string[];
+}
+
+/**
+ * The checks and choices shared by payout-deploy and voting-deploy: the token deployed and the
+ * account allowed to announce on it, the record date (a new checkpoint unless `checkpointId` is
+ * given), the KYC contract, the excluded addresses, and that someone is left to pay or to vote.
+ */
+export async function planRecordDateContract(
+  env: TxEnvironment,
+  request: { tokenAddress: string; checkpointId?: string; kyc?: string; exclude?: string; includeIssuer: boolean },
+  purpose: string,
+): Promise<RecordDateSetup> {
+  const token = await securityTokenWithRole(env, request.tokenAddress, "ANNOUNCE_ROLE", env.address, purpose);
+  const recordDate = await planRecordDate(env, token, request.checkpointId);
+  const kyc = await chooseKyc(env, token, request.kyc);
+  const excluded = chooseExclusions(env.address, request.exclude, request.includeIssuer);
+  const warnings = await checkEligibleSupply(env, token, recordDate, excluded);
+  const tokenName = await view<string>(token, "name");
+  return { token, tokenAddress: request.tokenAddress, tokenName, recordDate, kyc, excluded, warnings };
+}
+
+/**
+ * Prepares in one batch the checkpoint (when a new one is the record date), the contract, and its
+ * announcement on the token; returns the contract's address. `gasWithNewCheckpoint` is its
+ * deployment's gas limit when the checkpoint is in the same batch (it cannot be estimated then).
+ */
+export async function prepareRecordDateContract(
+  env: TxEnvironment,
+  setup: RecordDateSetup,
+  contract: { name: "Payout" | "Voting"; args: readonly unknown[]; note: string; gasWithNewCheckpoint: bigint; title: string; announcement: Announcement; announceNote: string },
+): Promise<{ address: string; prepared: PreparedTransaction[] }> {
+  const { tokenAddress, tokenName, recordDate } = setup;
+  let address = "";
+  const prepared = await prepareTransactions(env, (builder) => {
+    if (recordDate.takeNew) addCheckpoint(builder, tokenAddress, tokenName, recordDate.checkpointId);
+    address = builder.deploy(contract.name, contract.args, contract.note, recordDate.takeNew ? { gasLimit: contract.gasWithNewCheckpoint } : {});
+    addAnnouncement(builder, tokenAddress, address, contract.title, contract.announcement, contract.announceNote);
+  });
+  return { address, prepared };
 }
 
 /** Prepares `checkpoint()` on the token alone (`sto checkpoint`); returns the id it is expected to get. */

@@ -5,6 +5,7 @@ import { nowIso, type StoDatabase } from "../db/database";
 import { broadcastAccounts, preparedTransactions, type NewPreparedTransaction, type PreparedTransaction } from "../db/schema";
 import { StoError } from "../errors";
 import { ensureAccount } from "./accounts";
+import { hasUnminedTransactions } from "./queries";
 import type { TxEnvironment } from "./environment";
 import { describeRevert } from "./revert-reason";
 
@@ -417,7 +418,7 @@ async function chooseGasLimits(env: TxEnvironment, steps: PlannedStep[]): Promis
   if (env.gasLimit !== undefined) return steps.map(() => env.gasLimit as bigint);
   const deployedInBatch = new Set(steps.filter((step) => step.isDeployment).map((step) => step.contractAddress?.toLowerCase()));
   const hasCode = new Map<string, boolean>();
-  const pendingBefore = await hasUnminedTransactions(env);
+  const pendingBefore = hasUnminedTransactions(env.db, env.network, env.address);
   const limits: bigint[] = [];
   for (const [index, step] of steps.entries()) {
     if (step.options.gasLimit !== undefined) {
@@ -458,13 +459,4 @@ async function chooseGasLimits(env: TxEnvironment, steps: PlannedStep[]): Promis
     }
   }
   return limits;
-}
-
-async function hasUnminedTransactions(env: TxEnvironment): Promise<boolean> {
-  const row = env.db.sqlite
-    .prepare(
-      "SELECT 1 FROM prepared_transactions WHERE from_address = ? AND chain_id = ? AND status IN ('waiting','broadcasted','mining','dropped') LIMIT 1",
-    )
-    .get(env.address, env.chainId);
-  return row !== undefined;
 }

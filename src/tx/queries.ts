@@ -1,7 +1,21 @@
 import { and, asc, desc, eq, gte, inArray, lt } from "drizzle-orm";
 import type { StoDatabase } from "../db/database";
-import { preparedTransactions, type PreparedTransaction } from "../db/schema";
+import { preparedTransactions, type PreparedTransaction, type TxStatus } from "../db/schema";
 import type { PreparedRange } from "./prepare";
+
+/** Statuses of a transaction that may still be mined (dropped ones are sent again by tx-broadcast). */
+export const UNMINED_STATUSES: readonly TxStatus[] = ["waiting", "broadcasted", "mining", "dropped"];
+
+/** Whether the account has transactions in this database that may not be mined yet. */
+export function hasUnminedTransactions(db: StoDatabase, network: string, address: string): boolean {
+  return (
+    db.sqlite
+      .prepare(
+        `SELECT 1 FROM prepared_transactions WHERE network = ? AND from_address = ? AND status IN (${UNMINED_STATUSES.map(() => "?").join(",")}) LIMIT 1`,
+      )
+      .get(network, address, ...UNMINED_STATUSES) !== undefined
+  );
+}
 
 /** The latest prepared transactions of a network, newest first. */
 export function lastTransactions(db: StoDatabase, network: string, limit: number): PreparedTransaction[] {
@@ -23,7 +37,7 @@ export function unfinishedTransactions(db: StoDatabase, network: string, address
       and(
         eq(preparedTransactions.network, network),
         eq(preparedTransactions.fromAddress, address),
-        inArray(preparedTransactions.status, ["waiting", "broadcasted", "mining", "dropped"]),
+        inArray(preparedTransactions.status, [...UNMINED_STATUSES]),
       ),
     )
     .orderBy(preparedTransactions.nonce)

@@ -1,21 +1,15 @@
 import type { PreparedTransaction } from "../db/schema";
 import { StoError } from "../errors";
 import { validateText } from "../token/issuance";
-import { contractAt, requireDeployed, requireRole, view } from "../token/onchain";
 import {
-  addAnnouncement,
-  addCheckpoint,
-  checkEligibleSupply,
-  chooseExclusions,
-  chooseKyc,
-  planRecordDate,
+  planRecordDateContract,
+  prepareRecordDateContract,
   recordDateDeploymentGas,
   type Announcement,
   type KycChoice,
   type RecordDatePlan,
 } from "../token/record-date";
 import type { TxEnvironment } from "../tx/environment";
-import { prepareTransactions } from "../tx/prepare";
 
 /** The ballot of a vote when none is given. */
 export const DEFAULT_BALLOT = ["Yes", "No", "Abstain"];
@@ -67,25 +61,16 @@ export function validateBallot(options: string[]): string[] {
 export async function prepareVotingDeploy(env: TxEnvironment, request: VotingDeployRequest): Promise<VotingDeployResult> {
   validateText(request.name, "--voting-name", 200);
   const options = validateBallot(request.options);
-  await requireDeployed(env, request.tokenAddress, "--token-address");
-  const token = contractAt(env, "SecurityToken", request.tokenAddress);
-  await requireRole(token, "ANNOUNCE_ROLE", env.address, "announcing the vote on the token");
-  const recordDate = await planRecordDate(env, token, request.checkpointId);
-  const kyc = await chooseKyc(env, token, request.kyc);
-  const excluded = chooseExclusions(env.address, request.exclude, request.includeIssuer);
-  const warnings = await checkEligibleSupply(env, token, recordDate, excluded);
-  const tokenName = await view<string>(token, "name");
-
-  let votingAddress = "";
-  const prepared = await prepareTransactions(env, (builder) => {
-    if (recordDate.takeNew) addCheckpoint(builder, request.tokenAddress, tokenName, recordDate.checkpointId);
-    votingAddress = builder.deploy(
-      "Voting",
-      [request.tokenAddress, recordDate.checkpointId, kyc.address, request.endTime, request.name, options, excluded],
-      `Voting contract ${request.name} for ${tokenName} holders at checkpoint ${recordDate.checkpointId}`,
-      recordDate.takeNew ? { gasLimit: recordDateDeploymentGas("Voting", request.name, excluded.length, options) } : {},
-    );
-    addAnnouncement(builder, request.tokenAddress, votingAddress, request.name, request.announcement, `Announcing vote ${request.name} on ${tokenName}`);
+  const setup = await planRecordDateContract(env, request, "announcing the vote on the token");
+  const { recordDate, kyc, excluded, tokenName } = setup;
+  const { address, prepared } = await prepareRecordDateContract(env, setup, {
+    name: "Voting",
+    args: [request.tokenAddress, recordDate.checkpointId, kyc.address, request.endTime, request.name, options, excluded],
+    note: `Voting contract ${request.name} for ${tokenName} holders at checkpoint ${recordDate.checkpointId}`,
+    gasWithNewCheckpoint: recordDateDeploymentGas("Voting", request.name, excluded.length, options),
+    title: request.name,
+    announcement: request.announcement,
+    announceNote: `Announcing vote ${request.name} on ${tokenName}`,
   });
-  return { votingAddress, options, recordDate, kyc, excluded, endTime: request.endTime, prepared, warnings };
+  return { votingAddress: address, options, recordDate, kyc, excluded, endTime: request.endTime, prepared, warnings: setup.warnings };
 }

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getAddress, type Contract } from "ethers";
 import { as, type TestSigner } from "../helpers/chain";
 import { REPO_ROOT, runSto, tempDir, type StoResult } from "../helpers/cli";
-import { deployPlainErc20, deploySecurityToken, mined, startScanChain, type ScanChain } from "../helpers/scan-fixtures";
+import { mined } from "../helpers/chain";
+import { deployPlainErc20, deploySecurityToken, startScanChain, type ScanChain } from "../helpers/scan-fixtures";
 
 /**
  * The manual's token-scan and cap-table steps through the real executable: a SecurityToken with
@@ -63,7 +64,7 @@ function expectOneLineError(result: StoResult, pattern: RegExp, code = 1): void 
 }
 
 /** Mines `send` in a block stamped at noon UTC of `day` days after `start`. */
-async function onDay(start: number, day: number, send: () => Promise<void>): Promise<void> {
+async function onDay(start: number, day: number, send: () => Promise<unknown>): Promise<void> {
   const timestamp = start + day * DAY + DAY / 2;
   await chain.rpc("evm_setNextBlockTimestamp", [timestamp]);
   await send();

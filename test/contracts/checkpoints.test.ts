@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Contract } from "ethers";
 import { as, eventsOf, expectRevert, mined, startTestChain, type TestChain, type TestSigner } from "../helpers/chain";
+import { seededRandom } from "../helpers/random";
 
 let chain: TestChain;
 let issuer: TestSigner;
@@ -168,14 +169,7 @@ describe("balances at checkpoints against a model (random operations)", () => {
     let supply = 0n;
     const snapshots: Array<{ balances: Map<string, bigint>; supply: bigint }> = [];
 
-    // A small deterministic PRNG (mulberry32), so failures reproduce.
-    let seed = 0x5eed1234;
-    const random = (): number => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
+    const random = seededRandom(0x5eed1234);
     const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)];
     const amountUpTo = (max: bigint): bigint => (max === 0n ? 0n : BigInt(Math.floor(random() * Number(max + 1n))));
     const move = (from: string, to: string, value: bigint): void => {

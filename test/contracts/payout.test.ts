@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ZeroAddress, id, type Contract } from "ethers";
-import { as, eventsOf, expectRevert, mined, startTestChain, type TestChain, type TestSigner } from "../helpers/chain";
+import { as, eventsOf, expectRevert, mined, startTestChain, tokenWithRecordDate, type TestChain, type TestSigner } from "../helpers/chain";
 
 let chain: TestChain;
 let issuer: TestSigner;
@@ -32,15 +32,7 @@ afterAll(async () => {
  * After it: alice sends 50 to dave (a new holder), carol sends everything to bob, 500 more issued.
  */
 beforeEach(async () => {
-  const unrestricted = await chain.deploy("UnrestrictedTransferAgent");
-  token = await chain.deploy("SecurityToken", ["Moo Corp", "MOO", "https://example.com"]);
-  await mined(token.setTransferVerifier(await unrestricted.getAddress()));
-  await mined(token.issueTokens(1000n));
-  await mined(token.batchTransfer([alice.address, bob.address, carol.address], [100n, 200n, 300n]));
-  await mined(token.checkpoint());
-  checkpointId = await token.currentCheckpointId();
-  await mined(as(token, alice).transfer(dave.address, 50n));
-  await mined(as(token, carol).transfer(bob.address, 300n));
+  ({ token, checkpointId } = await tokenWithRecordDate(chain, [alice, bob, carol, dave]));
   await mined(token.issueTokens(500n));
 
   cash = await chain.deploy("CrowdsaleToken");

@@ -14,7 +14,8 @@ import {
   trialCount,
   type KillPlan,
 } from "../helpers/faults";
-import { seededRandom, startRpcProxy, type RpcProxy } from "../helpers/rpc-proxy";
+import { startRpcProxy, type RpcProxy } from "../helpers/rpc-proxy";
+import { seededRandom } from "../helpers/random";
 
 /**
  * SIGKILL at random instants of tx-broadcast, then re-runs until it finishes: whatever the instant,

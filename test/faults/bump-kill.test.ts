@@ -4,7 +4,8 @@ import { JsonRpcProvider, Network } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEPLOYER, startWorld, type E2eWorld } from "../helpers/e2e";
 import { copyDatabase, describeKill, expectEveryNonceMinedOnceAsRecorded, faultSeed, readRows, runAndKill, runOk, settle, trialCount, type KillPlan } from "../helpers/faults";
-import { seededRandom, startRpcProxy, type RpcProxy } from "../helpers/rpc-proxy";
+import { startRpcProxy, type RpcProxy } from "../helpers/rpc-proxy";
+import { seededRandom } from "../helpers/random";
 
 /**
  * SIGKILL at random instants of tx-bump, on transactions waiting in the node's pool (a chain that

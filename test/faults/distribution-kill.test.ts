@@ -15,7 +15,8 @@ import {
   trialCount,
   type KillPlan,
 } from "../helpers/faults";
-import { seededRandom, startRpcProxy, type RpcProxy } from "../helpers/rpc-proxy";
+import { startRpcProxy, type RpcProxy } from "../helpers/rpc-proxy";
+import { seededRandom } from "../helpers/random";
 
 /**
  * distribute-multiple, tx-broadcast and a re-run of the distribution, each killed with SIGKILL at

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/db/database";
 import { tempDir } from "../helpers/cli";
 import { describeKill, expectIntactDatabase, faultSeed, runAndKill, runOk, settle, trialCount, type KillPlan } from "../helpers/faults";
-import { seededRandom, startRpcProxy, type RpcProxy } from "../helpers/rpc-proxy";
+import { startRpcProxy, type RpcProxy } from "../helpers/rpc-proxy";
+import { seededRandom } from "../helpers/random";
 import { expectDatabaseIsTheChain } from "../helpers/scan-expect";
 import { deploySecurityToken, securityTokenHistory, startScanChain, type History, type ScanChain } from "../helpers/scan-fixtures";
 

@@ -380,3 +380,24 @@ export async function expectRevert(
   }
   return decoded;
 }
+
+/**
+ * The holdings the Payout and Voting contract tests start from: an unrestricted SecurityToken and
+ * a checkpoint at which the issuer (treasury) holds 400, alice 100, bob 200 and carol 300; after it,
+ * alice sends 50 to dave (a new holder) and carol sends everything to bob.
+ */
+export async function tokenWithRecordDate(
+  chain: TestChain,
+  [alice, bob, carol, dave]: readonly TestSigner[],
+): Promise<{ token: Contract; checkpointId: bigint }> {
+  const unrestricted = await chain.deploy("UnrestrictedTransferAgent");
+  const token = await chain.deploy("SecurityToken", ["Moo Corp", "MOO", "https://example.com"]);
+  await mined(token.setTransferVerifier(await unrestricted.getAddress()));
+  await mined(token.issueTokens(1000n));
+  await mined(token.batchTransfer([alice.address, bob.address, carol.address], [100n, 200n, 300n]));
+  await mined(token.checkpoint());
+  const checkpointId = (await token.currentCheckpointId()) as bigint;
+  await mined(as(token, alice).transfer(dave.address, 50n));
+  await mined(as(token, carol).transfer(bob.address, 300n));
+  return { token, checkpointId };
+}

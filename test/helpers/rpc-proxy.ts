@@ -14,6 +14,7 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { seededRandom } from "./random";
 
 export interface FaultRates {
   /** Answer late: a delay drawn from `delayMs`. */
@@ -73,18 +74,6 @@ export interface RpcProxy {
   setRates(rates: FaultRates): void;
   setOnRequest(hook: RpcProxyOptions["onRequest"]): void;
   close(): Promise<void>;
-}
-
-/** mulberry32: a small seeded generator, enough for fault draws. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Payload {

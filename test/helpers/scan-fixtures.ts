@@ -9,8 +9,12 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import type { Contract, ContractTransactionResponse, JsonRpcProvider } from "ethers";
+import { LOCAL_CHAIN_ID } from "../../src/chain/local-node";
 import { openDatabase, type StoDatabase } from "../../src/db/database";
-import { as, startTestChain, type TestChain, type TestSigner } from "./chain";
+import { RpcClient } from "../../src/scan/rpc";
+import { TokenScanner, type ScanOptions } from "../../src/scan/scanner";
+import { as, mined, startTestChain, type TestChain, type TestSigner } from "./chain";
+import { seededRandom } from "./random";
 
 export interface ScanChain {
   url: string;
@@ -59,23 +63,9 @@ export async function deployPlainErc20(chain: ScanChain, deployer: TestSigner, n
   return chain.test.deploy("PlainERC20", [name, symbol], deployer);
 }
 
-/** Waits for a transaction and checks it succeeded. */
-export async function mined(sent: Promise<ContractTransactionResponse>): Promise<void> {
-  const response = await sent;
-  const receipt = await response.wait();
-  if (!receipt || receipt.status !== 1) throw new Error(`transaction ${response.hash} failed`);
-}
-
-/** Deterministic pseudo-random numbers (mulberry32), so a failing history can be replayed. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** A scanner of a token on the local chain served at `url` (the chain itself, or a proxy in front of it). */
+export function localScanner(url: string, db: StoDatabase, tokenAddress: string, extra: Partial<ScanOptions> = {}): TokenScanner {
+  return new TokenScanner(db, new RpcClient(url), { network: "local", chainId: LOCAL_CHAIN_ID, tokenAddress, ...extra });
 }
 
 /** `count` fresh addresses that only ever receive (no keys needed: force transfers move them). */
@@ -111,7 +101,7 @@ export interface History {
  * holders, burns, and a few blocks holding several transactions at once.
  */
 export async function securityTokenHistory(chain: ScanChain, token: Contract, options: HistoryOptions): Promise<History> {
-  const next = random(options.seed);
+  const next = seededRandom(options.seed);
   const [issuer, ...others] = chain.wallets;
   const actives = others.slice(0, 5);
   const passive = randomAddresses(options.passiveHolders, next);
@@ -187,7 +177,7 @@ export async function securityTokenHistory(chain: ScanChain, token: Contract, op
 
 /** A random history on the plain OpenZeppelin ERC-20: open mints, burns and transfers. */
 export async function plainTokenHistory(chain: ScanChain, token: Contract, options: HistoryOptions): Promise<History> {
-  const next = random(options.seed);
+  const next = seededRandom(options.seed);
   const actives = chain.wallets.slice(1, 6);
   const passive = randomAddresses(options.passiveHolders, next);
   const everyone = [...actives.map((wallet) => wallet.address.toLowerCase()), ...passive];

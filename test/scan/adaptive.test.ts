@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LOCAL_CHAIN_ID } from "../../src/chain/local-node";
 import { ExitCode, StoError } from "../../src/errors";
-import { RpcClient } from "../../src/scan/rpc";
-import { TokenScanner, type ScanOptions } from "../../src/scan/scanner";
+import type { ScanOptions } from "../../src/scan/scanner";
 import {
   deploySecurityToken,
   securityTokenHistory,
@@ -11,6 +9,7 @@ import {
   tempDatabase,
   type LimitingProxy,
   type ScanChain,
+  localScanner,
 } from "../helpers/scan-fixtures";
 import { expectDatabaseIsTheChain } from "../helpers/scan-expect";
 
@@ -25,13 +24,7 @@ afterAll(async () => {
 });
 
 function scanner(url: string, db: ReturnType<typeof tempDatabase>["db"], tokenAddress: string, extra: Partial<ScanOptions> = {}) {
-  return new TokenScanner(db, new RpcClient(url), {
-    network: "local",
-    chainId: LOCAL_CHAIN_ID,
-    tokenAddress,
-    retry: { attempts: 4, initialDelayMs: 2, maxDelayMs: 10 },
-    ...extra,
-  });
+  return localScanner(url, db, tokenAddress, { retry: { attempts: 4, initialDelayMs: 2, maxDelayMs: 10 }, ...extra });
 }
 
 describe("token-scan against a node with provider limits", () => {

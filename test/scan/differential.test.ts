@@ -3,7 +3,6 @@ import type { Contract } from "ethers";
 import { LOCAL_CHAIN_ID } from "../../src/chain/local-node";
 import { buildCapTable } from "../../src/captable/captable";
 import type { StoDatabase } from "../../src/db/database";
-import { RpcClient } from "../../src/scan/rpc";
 import { TokenScanner, type ScanOptions } from "../../src/scan/scanner";
 import {
   deployPlainErc20,
@@ -14,6 +13,7 @@ import {
   tempDatabase,
   type History,
   type ScanChain,
+  localScanner,
 } from "../helpers/scan-fixtures";
 
 let chain: ScanChain;
@@ -25,12 +25,7 @@ afterAll(async () => {
 });
 
 function scanner(db: StoDatabase, tokenAddress: string, extra: Partial<ScanOptions> = {}): TokenScanner {
-  return new TokenScanner(db, new RpcClient(chain.url), {
-    network: "local",
-    chainId: LOCAL_CHAIN_ID,
-    tokenAddress,
-    ...extra,
-  });
+  return localScanner(chain.url, db, tokenAddress, extra);
 }
 
 /**

@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LOCAL_CHAIN_ID } from "../../src/chain/local-node";
 import type { StoDatabase } from "../../src/db/database";
-import { RpcClient } from "../../src/scan/rpc";
 import { TokenScanner, type ScanOptions } from "../../src/scan/scanner";
 import {
   deploySecurityToken,
@@ -10,6 +8,7 @@ import {
   tempDatabase,
   type History,
   type ScanChain,
+  localScanner,
 } from "../helpers/scan-fixtures";
 import { expectDatabaseIsTheChain } from "../helpers/scan-expect";
 
@@ -22,13 +21,7 @@ afterAll(async () => {
 });
 
 function scanner(db: StoDatabase, tokenAddress: string, extra: Partial<ScanOptions> = {}): TokenScanner {
-  return new TokenScanner(db, new RpcClient(chain.url), {
-    network: "local",
-    chainId: LOCAL_CHAIN_ID,
-    tokenAddress,
-    retry: { attempts: 3, initialDelayMs: 5, maxDelayMs: 20 },
-    ...extra,
-  });
+  return localScanner(chain.url, db, tokenAddress, { retry: { attempts: 3, initialDelayMs: 5, maxDelayMs: 20 }, ...extra });
 }
 
 async function blockHashes(from: number, to: number): Promise<string[]> {

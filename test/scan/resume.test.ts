@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LOCAL_CHAIN_ID } from "../../src/chain/local-node";
 import { openDatabase, type StoDatabase } from "../../src/db/database";
 import { StoError } from "../../src/errors";
-import { RpcClient } from "../../src/scan/rpc";
 import { TokenScanner, type ScanOptions } from "../../src/scan/scanner";
-import { deploySecurityToken, securityTokenHistory, startScanChain, tempDatabase, type ScanChain } from "../helpers/scan-fixtures";
+import { deploySecurityToken, securityTokenHistory, startScanChain, tempDatabase, type ScanChain, localScanner } from "../helpers/scan-fixtures";
 import { expectDatabaseIsTheChain } from "../helpers/scan-expect";
 
 let chain: ScanChain;
@@ -16,7 +14,7 @@ afterAll(async () => {
 });
 
 function scanner(db: StoDatabase, tokenAddress: string, extra: Partial<ScanOptions> = {}): TokenScanner {
-  return new TokenScanner(db, new RpcClient(chain.url), { network: "local", chainId: LOCAL_CHAIN_ID, tokenAddress, ...extra });
+  return localScanner(chain.url, db, tokenAddress, extra);
 }
 
 function contents(db: StoDatabase): unknown[] {
