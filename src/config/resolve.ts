@@ -117,7 +117,14 @@ interface IniContents {
 
 const NETWORK_SECTION_KEYS = ["chain-id", "ethereum-node-url", "etherscan-api-url", "confirmations"];
 
-/** Reads an INI file; unknown keys are errors, so a typo never silently falls back to a default. */
+/**
+ * Reads an INI file; unknown keys are errors, so a typo never silently falls back to a default.
+ *
+ * The `ini` package alone cannot be trusted with the documented layout: it nests `[network.NAME]`
+ * under the key `network`, which overwrites a top-level `network = NAME`, and it lets a repeated key
+ * win silently. So the file is split into its top part and its sections first, each is parsed on its
+ * own, and anything that would not be read exactly as written is an error.
+ */
 export function readIniFile(file: string): IniContents {
   let source: string;
   try {
@@ -126,32 +133,86 @@ export function readIniFile(file: string): IniContents {
     throw new StoError(`${file}: cannot read the configuration file (${(error as NodeJS.ErrnoException).code ?? "error"})`);
   }
   if (source.includes("\u0000")) throw new StoError(`${file}: not a text INI file`);
-  const parsed = ini.parse(source.replace(/^\uFEFF/, "")) as Record<string, unknown>;
+  const blocks = splitIniSections(file, source.replace(/^\uFEFF/, ""));
   const values: Record<string, string> = {};
   const networks: Record<string, CustomNetwork> = {};
   const allowed = new Set(GLOBAL_OPTIONS.filter((option) => !option.commandLineOnly).map((option) => option.key));
-  for (const [key, value] of Object.entries(parsed)) {
-    if (typeof value === "object" && value !== null) {
-      // The ini package nests [network.NAME] as { network: { NAME: {...} } }.
-      const nested = key === "network" ? Object.entries(value as Record<string, unknown>) : [];
-      if (nested.length === 0 || nested.some(([, entries]) => typeof entries !== "object" || entries === null)) {
-        throw new StoError(`${file}: unknown section [${key}]; only [network.NAME] sections are read`);
-      }
-      for (const [name, entries] of nested) {
-        if (!/^[a-z0-9_-]+$/i.test(name)) throw new StoError(`${file}: [network.${name}] is not a valid network name`);
-        networks[name.toLowerCase()] = readNetworkSection(file, `network.${name}`, entries as Record<string, unknown>);
+  for (const block of blocks) {
+    const entries = parseIniBlock(file, block);
+    if (block.section === undefined) {
+      for (const [key, value] of Object.entries(entries)) {
+        if (!allowed.has(key)) {
+          throw new StoError(`${file}:${block.keyLines.get(key) ?? 1}: unknown key "${key}"; known keys: ${[...allowed].join(", ")}`);
+        }
+        values[key] = value;
       }
       continue;
     }
-    if (!allowed.has(key)) {
-      throw new StoError(`${file}: unknown key "${key}"; known keys: ${[...allowed].join(", ")}`);
+    const match = /^network\.([a-z0-9_-]+)$/i.exec(block.section);
+    if (!match) {
+      if (/^network\./i.test(block.section)) {
+        throw new StoError(`${file}:${block.line}: [${block.section}] is not a valid network name (letters, digits, - and _)`);
+      }
+      throw new StoError(`${file}:${block.line}: unknown section [${block.section}]; only [network.NAME] sections are read`);
     }
-    values[key] = String(value);
+    const name = match[1].toLowerCase();
+    if (networks[name]) throw new StoError(`${file}:${block.line}: [${block.section}] appears twice`);
+    networks[name] = readNetworkSection(file, block.section, entries);
   }
   return { values, networks };
 }
 
-function readNetworkSection(file: string, section: string, entries: Record<string, unknown>): CustomNetwork {
+interface IniBlock {
+  /** Undefined for the lines before the first section header. */
+  section?: string;
+  /** Line number of the section header (1-based). */
+  line: number;
+  text: string;
+  /** The line each key was found on, for error messages. */
+  keyLines: Map<string, number>;
+}
+
+function splitIniSections(file: string, source: string): IniBlock[] {
+  const blocks: IniBlock[] = [{ line: 1, text: "", keyLines: new Map() }];
+  const lines = source.split(/\r?\n/);
+  lines.forEach((line, index) => {
+    const lineNumber = index + 1;
+    const trimmed = line.trim();
+    const header = /^\[(.*)\]$/.exec(trimmed);
+    if (header) {
+      blocks.push({ section: header[1].trim(), line: lineNumber, text: "", keyLines: new Map() });
+      return;
+    }
+    const block = blocks[blocks.length - 1];
+    block.text += `${line}\n`;
+    if (trimmed === "" || trimmed.startsWith(";") || trimmed.startsWith("#")) return;
+    if (trimmed.startsWith("[")) throw new StoError(`${file}:${lineNumber}: malformed section header`);
+    const keyMatch = /^([^=]*?)\s*(=|$)/.exec(trimmed);
+    const key = (keyMatch?.[1] ?? trimmed).trim();
+    if (key.endsWith("[]")) throw new StoError(`${file}:${lineNumber}: "${truncate(key)}": lists are not supported`);
+    if (block.keyLines.has(key)) {
+      const where = block.section === undefined ? "" : ` in [${block.section}]`;
+      throw new StoError(`${file}:${lineNumber}: "${truncate(key)}" is set twice${where} (first on line ${block.keyLines.get(key)}); say it once`);
+    }
+    block.keyLines.set(key, lineNumber);
+  });
+  return blocks;
+}
+
+/** Parses one block (no section headers inside); every value must come out as one string. */
+function parseIniBlock(file: string, block: IniBlock): Record<string, string> {
+  const parsed = ini.parse(block.text) as Record<string, unknown>;
+  const entries: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (typeof value === "object" && value !== null) {
+      throw new StoError(`${file}:${block.keyLines.get(key) ?? block.line}: "${truncate(key)}" cannot be read as one value`);
+    }
+    entries[key] = String(value);
+  }
+  return entries;
+}
+
+function readNetworkSection(file: string, section: string, entries: Record<string, string>): CustomNetwork {
   for (const key of Object.keys(entries)) {
     if (!NETWORK_SECTION_KEYS.includes(key)) {
       throw new StoError(`${file}: [${section}] unknown key "${key}"; known keys: ${NETWORK_SECTION_KEYS.join(", ")}`);
