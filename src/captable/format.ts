@@ -84,8 +84,14 @@ export function capTableCsv(table: CapTable): string {
   return `${lines.join("\n")}\n`;
 }
 
-function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+/**
+ * One CSV field. A field that a spreadsheet would read as a formula (starting with =, +, -, @, a tab
+ * or a carriage return: "CSV injection") gets a leading apostrophe, as OWASP recommends, so that a
+ * name from an identity file is shown as text, never evaluated.
+ */
+export function csvField(value: string): string {
+  const text = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(text) || text !== value ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 /** The JSON document: every amount both as an exact decimal and in base units (strings, no precision lost). */

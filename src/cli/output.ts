@@ -34,13 +34,25 @@ export class Output {
     this.stderr = options.stderr ?? process.stderr;
   }
 
-  /** A line of the human-readable result (suppressed with --json and --quiet). */
+  /**
+   * A line of the human-readable result (suppressed with --json and --quiet). One line: a line break
+   * inside it (a token name read from the chain, a name from a file) is shown escaped, so data can
+   * never print a line that looks like sto's own.
+   */
   info(text: string): void {
-    if (!this.json && !this.quiet) this.stdout.write(`${safeText(text)}\n`);
+    if (!this.json && !this.quiet) this.stdout.write(`${safeLine(text)}\n`);
   }
 
   /** A line of the result that --quiet keeps (the essential answer), suppressed with --json. */
   result(text: string): void {
+    if (!this.json) this.stdout.write(`${safeLine(text)}\n`);
+  }
+
+  /**
+   * A document of several lines that sto laid out itself (a rendered table, CSV, JSON), suppressed
+   * with --json unless it is the JSON; its cells were escaped when they were rendered.
+   */
+  block(text: string): void {
     if (!this.json) this.stdout.write(`${safeText(text)}\n`);
   }
 
@@ -93,19 +105,19 @@ export class Output {
   }
 
   debug(text: string): void {
-    if (this.level <= LEVELS.debug) this.stderr.write(`debug: ${safeText(text)}\n`);
+    if (this.level <= LEVELS.debug) this.stderr.write(`debug: ${safeLine(text)}\n`);
   }
 
   progress(text: string): void {
-    if (this.level <= LEVELS.info && !this.quiet) this.stderr.write(`${safeText(text)}\n`);
+    if (this.level <= LEVELS.info && !this.quiet) this.stderr.write(`${safeLine(text)}\n`);
   }
 
   warn(text: string): void {
-    if (this.level <= LEVELS.warning) this.stderr.write(`warning: ${safeText(text)}\n`);
+    if (this.level <= LEVELS.warning) this.stderr.write(`warning: ${safeLine(text)}\n`);
   }
 
   error(text: string): void {
-    this.stderr.write(`error: ${safeText(text)}\n`);
+    this.stderr.write(`error: ${safeLine(text)}\n`);
   }
 
   /**
@@ -178,6 +190,11 @@ function escapeCharacter(character: string): string {
  */
 export function safeText(text: string, keepLineBreaks = true): string {
   return text.replace(keepLineBreaks ? UNSAFE_CHARACTERS : UNSAFE_IN_CELLS, escapeCharacter);
+}
+
+/** Text as exactly one line: line breaks and tabs are shown escaped, like every other control. */
+export function safeLine(text: string): string {
+  return safeText(text, false);
 }
 
 /**

@@ -118,18 +118,18 @@ export function register(program: Command): void {
         if (format === "json") {
           const document = capTableJson(table);
           if (out.json) out.data(document);
-          else out.result(JSON.stringify(document, jsonReplacer, 2));
+          else out.block(JSON.stringify(document, jsonReplacer, 2));
           return;
         }
         if (format === "csv") {
-          out.result(capTableCsv(table).trimEnd());
+          out.block(capTableCsv(table).trimEnd());
           return;
         }
         const summary = summaryLines(table);
         const width = Math.max(...summary.map(([label]) => label.length)) + 1;
         for (const [label, value] of summary) out.info(`${`${label}:`.padEnd(width)} ${value}`);
         out.info("");
-        out.result(renderTextTable(TABLE_HEAD, tableRows(table), [3, 4]));
+        out.block(renderTextTable(TABLE_HEAD, tableRows(table), [3, 4]));
         if (table.entries.length < table.totalEntries) {
           out.info(`${table.totalEntries - table.entries.length} more entries not shown (--max-entries ${maxEntries})`);
         }
