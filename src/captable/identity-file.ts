@@ -1,7 +1,7 @@
-import fs from "node:fs";
 import { verifiedChecksumAddress } from "../chain/checksum";
 import { parse } from "csv-parse/sync";
 import { StoError } from "../errors";
+import { readInputText } from "../files";
 import { truncate } from "../config/resolve";
 
 export interface Identity {
@@ -18,12 +18,7 @@ export interface Identity {
  * Any problem stops with one line naming the file, row and column.
  */
 export function readIdentityFile(file: string): Map<string, Identity> {
-  let source: string;
-  try {
-    source = fs.readFileSync(file, "utf8");
-  } catch (error) {
-    throw new StoError(`${file}: cannot read the identity file (${(error as NodeJS.ErrnoException).code ?? "error"})`);
-  }
+  const source = readInputText(file, "identity file");
   if (source.includes("\u0000")) throw new StoError(`${file}: not a text CSV file`);
   let records: { record: string[]; info: { lines: number } }[];
   try {

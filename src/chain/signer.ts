@@ -1,8 +1,8 @@
-import fs from "node:fs";
 import { Wallet } from "ethers";
 import { StoError } from "../errors";
 import type { StoConfig } from "../config/resolve";
 import { DEVELOPMENT_PRIVATE_KEY } from "./local-node";
+import { readInputText } from "../files";
 
 export const KEYSTORE_PASSWORD_ENV = "STO_KEYSTORE_PASSWORD";
 
@@ -77,7 +77,7 @@ export async function loadAccount(
 /** The address of the configured account without decrypting a keystore when it is not needed. */
 export function keystoreAddress(file: string): string | undefined {
   try {
-    const json = JSON.parse(fs.readFileSync(file, "utf8")) as { address?: string };
+    const json = JSON.parse(readInputText(file, "keystore")) as { address?: string };
     return json.address ? `0x${json.address.replace(/^0x/, "")}` : undefined;
   } catch {
     return undefined;
@@ -85,12 +85,7 @@ export function keystoreAddress(file: string): string | undefined {
 }
 
 async function decryptKeystore(file: string, askPassword?: (prompt: string) => Promise<string>): Promise<Wallet> {
-  let json: string;
-  try {
-    json = fs.readFileSync(file, "utf8");
-  } catch (error) {
-    throw new StoError(`ethereum-keystore ${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? "error"})`);
-  }
+  const json = readInputText(file, "keystore", `ethereum-keystore ${file}`);
   let password = process.env[KEYSTORE_PASSWORD_ENV];
   // An empty variable counts as unset, as for every STO_* variable.
   if (password === undefined || password === "") {

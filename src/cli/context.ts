@@ -22,6 +22,7 @@ export class CommandContext {
 
   constructor(readonly config: StoConfig) {
     this.out = new Output({ json: config.json, quiet: config.quiet, logLevel: config.logLevel });
+    for (const warning of config.warnings) this.out.warn(warning);
   }
 
   db(): StoDatabase {

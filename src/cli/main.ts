@@ -1,5 +1,6 @@
 import { CommanderError, type Command } from "commander";
 import { ExitCode, StoError } from "../errors";
+import { describeDatabaseFailure } from "../db/failures";
 import { safeText } from "./output";
 import { buildProgram } from "./program";
 
@@ -56,12 +57,41 @@ function reportError(error: unknown, argv: string[]): number {
     for (const detail of error.details) process.stderr.write(`error: ${oneLine(detail)}\n`);
     return error.exitCode;
   }
+  const environment = environmentFailure(error);
+  if (environment) {
+    process.stderr.write(`error: ${oneLine(environment)}\n`);
+    return ExitCode.UserError;
+  }
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`error: ${oneLine(message)}\n`);
   if (argv.some((arg) => /^--log-level(=|$)/.test(arg)) && argv.join(" ").match(/--log-level[= ]debug/i)) {
     process.stderr.write(`${(error as Error).stack ?? ""}\n`);
   }
   return ExitCode.Internal;
+}
+
+/**
+ * Failures of the machine rather than of sto — a full disk, a read-only or damaged database file —
+ * explained with advice instead of being reported as a bug. A database write that fails this way is
+ * rolled back whole by SQLite, so the advice can say that nothing was half-written.
+ */
+function environmentFailure(error: unknown): string | undefined {
+  const database = describeDatabaseFailure(error);
+  if (database) return database;
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code !== "string") return undefined;
+  const fileProblems: Record<string, string> = {
+    ENOSPC: "the disk is full",
+    EDQUOT: "the disk quota is exceeded",
+    EROFS: "the file system is read-only",
+    EACCES: "permission denied",
+    EPERM: "permission denied",
+    EIO: "an input/output error of the disk",
+  };
+  const problem = fileProblems[code];
+  if (!problem) return undefined;
+  const target = (error as { path?: unknown }).path;
+  return `${typeof target === "string" ? `${target}: ` : ""}${problem}: fix that and run the command again`;
 }
 
 function oneLine(text: string): string {

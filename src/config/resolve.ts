@@ -1,7 +1,7 @@
-import fs from "node:fs";
 import path from "node:path";
 import ini from "ini";
 import { StoError } from "../errors";
+import { readInputText } from "../files";
 import { GLOBAL_OPTIONS, type GlobalOptionSpec } from "./options";
 import { resolveNetwork, type CustomNetwork, type NetworkDefinition } from "./networks";
 import { Secret } from "./secrets";
@@ -31,6 +31,8 @@ export interface StoConfig {
   quiet: boolean;
   /** The INI file the configuration was read from, if any. */
   configFile?: string;
+  /** Things about the configuration the user should hear once (printed by the CLI as warnings). */
+  warnings: string[];
 }
 
 /** Raw option values as commander parsed them: only the ones given on the command line are set. */
@@ -69,6 +71,14 @@ export function resolveConfig(
     if (!found) return undefined;
     return { value: String(found.value).trim(), origin: found.origin };
   };
+  // A value given empty on purpose (`--database-file=`) is a mistake, not a request for the default.
+  const nonEmpty = (key: string): { value: string; origin: string } | undefined => {
+    const found = text(key);
+    if (found && found.value === "" && !found.origin.startsWith("environment variable")) {
+      throw new StoError(`${found.origin}: empty; give a value or leave the option out`);
+    }
+    return found;
+  };
   const bool = (key: string, fallback: boolean): boolean => {
     const found = raw(spec(key));
     if (!found) return fallback;
@@ -77,7 +87,7 @@ export function resolveConfig(
 
   const network = resolveNetwork(text("network")?.value ?? "local", fromIni.networks);
 
-  const nodeUrlOption = text("ethereum-node-url");
+  const nodeUrlOption = nonEmpty("ethereum-node-url");
   // A missing URL is an error only for commands that connect (tx-sign works offline).
   const nodeUrl = nodeUrlOption?.value || network.defaultNodeUrl || "";
   if (nodeUrl) validateUrl(nodeUrl, nodeUrlOption?.origin ?? "ethereum-node-url");
@@ -93,12 +103,12 @@ export function resolveConfig(
   return {
     network,
     nodeUrl,
-    databaseFile: text("database-file")?.value || DEFAULT_DATABASE_FILE,
-    abiFile: text("ethereum-abi-file")?.value || undefined,
+    databaseFile: nonEmpty("database-file")?.value || DEFAULT_DATABASE_FILE,
+    abiFile: nonEmpty("ethereum-abi-file")?.value || undefined,
     gasPriceWei: gasPrice ? parseGwei(gasPrice.value, gasPrice.origin) : undefined,
     gasLimit: gasLimit ? parsePositiveInteger(gasLimit.value, gasLimit.origin) : undefined,
     privateKey: privateKey ? new Secret(normalisePrivateKey(privateKey.value, privateKey.origin)) : undefined,
-    keystoreFile: text("ethereum-keystore")?.value || undefined,
+    keystoreFile: nonEmpty("ethereum-keystore")?.value || undefined,
     accountAddress: accountAddress ? parseAccountAddress(accountAddress.value, accountAddress.origin) : undefined,
     etherscanApiKey: etherscanKey?.value ? new Secret(etherscanKey.value) : undefined,
     etherscanApiUrl: etherscanUrl?.value || network.etherscanApiUrl,
@@ -107,6 +117,12 @@ export function resolveConfig(
     json: bool("json", false),
     quiet: bool("quiet", false),
     configFile,
+    warnings:
+      privateKey?.origin === "--ethereum-private-key"
+        ? [
+            "the private key was given on the command line, where other users of this machine can read it in the process list (and it stays in the shell history): prefer STO_ETHEREUM_PRIVATE_KEY or --ethereum-keystore",
+          ]
+        : [],
   };
 }
 
@@ -126,12 +142,7 @@ const NETWORK_SECTION_KEYS = ["chain-id", "ethereum-node-url", "etherscan-api-ur
  * own, and anything that would not be read exactly as written is an error.
  */
 export function readIniFile(file: string): IniContents {
-  let source: string;
-  try {
-    source = fs.readFileSync(file, "utf8");
-  } catch (error) {
-    throw new StoError(`${file}: cannot read the configuration file (${(error as NodeJS.ErrnoException).code ?? "error"})`);
-  }
+  const source = readInputText(file, "configuration");
   if (source.includes("\u0000")) throw new StoError(`${file}: not a text INI file`);
   const blocks = splitIniSections(file, source.replace(/^\uFEFF/, ""));
   const values: Record<string, string> = {};
@@ -224,7 +235,7 @@ function readNetworkSection(file: string, section: string, entries: Record<strin
   if (nodeUrl) validateUrl(nodeUrl, `${file}: [${section}] ethereum-node-url`);
   const confirmations = entries.confirmations;
   return {
-    chainId: Number(parsePositiveInteger(String(chainId), `${file}: [${section}] chain-id`)),
+    chainId: parseChainId(chainId, `${file}: [${section}] chain-id`),
     nodeUrl,
     etherscanApiUrl: entries["etherscan-api-url"] === undefined ? undefined : String(entries["etherscan-api-url"]),
     confirmations:
@@ -240,6 +251,13 @@ export function parseBoolean(value: string | boolean, origin: string): boolean {
   if (["1", "true", "yes", "on"].includes(normalised)) return true;
   if (["0", "false", "no", "off"].includes(normalised)) return false;
   throw new StoError(`${origin}: "${truncate(value)}" is not a boolean (use true or false)`);
+}
+
+/** A chain id: a positive integer that JavaScript numbers hold exactly (every real chain's does). */
+function parseChainId(value: string, origin: string): number {
+  const id = parsePositiveInteger(value, origin);
+  if (id > BigInt(Number.MAX_SAFE_INTEGER)) throw new StoError(`${origin}: "${truncate(value)}" is too large for a chain id`);
+  return Number(id);
 }
 
 export function parsePositiveInteger(value: string, origin: string): bigint {
@@ -271,6 +289,9 @@ function parseLogLevel(option: { value: string; origin: string } | undefined): L
   return resolved;
 }
 
+/** Private keys are the integers from 1 to the order of secp256k1's group, exclusive. */
+const SECP256K1_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+
 /** Accepts 64 hex digits with or without 0x. The message never repeats the value. */
 function normalisePrivateKey(value: string, origin: string): string {
   const hex = value.startsWith("0x") || value.startsWith("0X") ? value.slice(2) : value;
@@ -278,6 +299,9 @@ function normalisePrivateKey(value: string, origin: string): string {
     throw new StoError(`${origin}: the private key must be 64 hexadecimal digits (value not shown)`);
   }
   if (/^0+$/.test(hex)) throw new StoError(`${origin}: the private key cannot be zero`);
+  if (BigInt(`0x${hex}`) >= SECP256K1_ORDER) {
+    throw new StoError(`${origin}: the private key is out of range (not below the secp256k1 group order; value not shown)`);
+  }
   return `0x${hex.toLowerCase()}`;
 }
 

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { InterfaceAbi } from "ethers";
 import { StoError } from "../errors";
+import { readInputText } from "../files";
 
 /** The contracts the CLI deploys or calls, by their Solidity name. */
 export type ContractName =
@@ -138,9 +139,10 @@ interface CombinedJsonContract {
 
 /** Reads every contract with an ABI from a solc output file. */
 export function readCompilerOutput(file: string): ContractArtifact[] {
+  const text = readInputText(file, "ABI file");
   let parsed: unknown;
   try {
-    parsed = JSON.parse(fs.readFileSync(file, "utf8"));
+    parsed = JSON.parse(text);
   } catch (error) {
     throw new StoError(`${file}: not a readable solc JSON output (${(error as Error).message})`);
   }

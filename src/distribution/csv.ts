@@ -1,6 +1,7 @@
-import fs from "node:fs";
 import { CsvError, parse } from "csv-parse/sync";
 import { DISTRIBUTION_COLUMNS, DistributionRejected, type DistributionField, type DistributionOrigin } from "./problems";
+import { StoError } from "../errors";
+import { readInputFile } from "../files";
 
 /** One row of distribution input as typed by the user, before validation. */
 export interface DistributionInputRow {
@@ -27,10 +28,11 @@ export function readDistributionCsv(file: string): DistributionInputRow[] {
   };
   let bytes: Buffer;
   try {
-    bytes = fs.readFileSync(file);
+    bytes = readInputFile(file, "distribution CSV", "");
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory, not a CSV file" : `cannot read (${code ?? String(error)})`;
+    if (!(error instanceof StoError)) throw error;
+    // The origin names the file; the reason is the rest of the line.
+    const reason = error.message.replace(/^: /, "").replace(/^cannot read the distribution CSV \(no such file or directory\)$/, "no such file");
     return fail(reason);
   }
   if (bytes.length === 0) {

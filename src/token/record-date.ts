@@ -1,4 +1,3 @@
-import fs from "node:fs";
 import { Contract, ZeroAddress, ZeroHash, getAddress, id as eventTopic, isHexString, keccak256, toBeHex, zeroPadValue } from "ethers";
 import type { PreparedTransaction } from "../db/schema";
 import { StoError } from "../errors";
@@ -9,6 +8,7 @@ import { validateText } from "./issuance";
 import { parseAddress } from "./kyc";
 import { deploymentBlock, getLogsChunked } from "./logs";
 import { contractAt, requireDeployed, requireRole, securityTokenWithRole, tryView, view, type ReadEnvironment } from "./onchain";
+import { readInputFile } from "../files";
 
 /** The record date of a payout or a vote: which checkpoint, and whether it is taken now. */
 export interface RecordDatePlan {
@@ -140,13 +140,7 @@ export function parseAnnouncement(options: { type: string; uri: string; contentH
     if (!isHexString(text, 32)) throw new StoError(`--content-hash: "${text.slice(0, 70)}" is not 32 bytes of hex (0x followed by 64 hex digits)`);
     contentHash = text.toLowerCase();
   } else if (options.documentFile !== undefined) {
-    let bytes: Buffer;
-    try {
-      bytes = fs.readFileSync(options.documentFile);
-    } catch (error) {
-      throw new StoError(`--document-file ${options.documentFile}: cannot read (${(error as NodeJS.ErrnoException).code ?? "error"})`);
-    }
-    contentHash = keccak256(bytes);
+    contentHash = keccak256(readInputFile(options.documentFile, "document", `--document-file ${options.documentFile}`));
   }
   return { type: BigInt(typeText), uri: options.uri.trim(), contentHash };
 }

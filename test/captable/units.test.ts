@@ -127,6 +127,6 @@ describe("identity file", () => {
   });
 
   it("names a missing file", () => {
-    expect(() => readIdentityFile(path.join(dir, "missing.csv"))).toThrow(/missing\.csv: cannot read the identity file \(ENOENT\)/);
+    expect(() => readIdentityFile(path.join(dir, "missing.csv"))).toThrow(/missing\.csv: cannot read the identity file \(no such file or directory\)/);
   });
 });

@@ -71,7 +71,7 @@ describe("sto basics", () => {
     fs.writeFileSync(ini, "network = local\nethereum-nodeurl = http://127.0.0.1:1\n");
     const typo = await runSto(["--config", ini, "version"]);
     expect(typo.code).toBe(1);
-    expect(typo.stderr).toContain(`${ini}: unknown key "ethereum-nodeurl"`);
+    expect(typo.stderr).toContain(`${ini}:2: unknown key "ethereum-nodeurl"`);
 
     const badKey = "zz" + "ab".repeat(31);
     const result = await runSto(["--ethereum-private-key", badKey, "version"]);

@@ -85,7 +85,7 @@ describe("encrypted JSON keystore", () => {
     const cases: { args: string[]; env: Record<string, string>; message: RegExp }[] = [
       { args: ["--ethereum-keystore", keystore], env: { STO_KEYSTORE_PASSWORD: "not the password" }, message: /ethereum-keystore .*: wrong password/ },
       { args: ["--ethereum-keystore", keystore], env: {}, message: /no terminal to ask the keystore password on: set STO_KEYSTORE_PASSWORD/ },
-      { args: ["--ethereum-keystore", path.join(world.dir, "missing.json")], env: { STO_KEYSTORE_PASSWORD: PASSWORD }, message: /cannot read \(ENOENT\)/ },
+      { args: ["--ethereum-keystore", path.join(world.dir, "missing.json")], env: { STO_KEYSTORE_PASSWORD: PASSWORD }, message: /cannot read the keystore \(no such file or directory\)/ },
       { args: ["--ethereum-keystore", world.databaseFile], env: { STO_KEYSTORE_PASSWORD: PASSWORD }, message: /not a valid encrypted JSON keystore/ },
       {
         args: ["--ethereum-keystore", keystore, "--ethereum-private-key", "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"],

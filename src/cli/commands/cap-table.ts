@@ -1,5 +1,6 @@
 import { Option, type Command } from "commander";
 import { StoError } from "../../errors";
+import { writeOutputFile } from "../../files";
 import { parseBoolean } from "../../config/resolve";
 import {
   buildCapTable,
@@ -109,7 +110,7 @@ export function register(program: Command): void {
                 : format === "json"
                   ? `${JSON.stringify(capTableJson(table), jsonReplacer, 2)}\n`
                   : `${renderTextTable(TABLE_HEAD, tableRows(table), [3, 4])}\n`;
-          fs.writeFileSync(options.output, content);
+          writeOutputFile(options.output, content);
           out.result(`Cap table of ${table.token.symbol ?? tokenAddress} (${table.entries.length} entries, block ${table.atBlock}) written to ${options.output}`);
           if (out.json) out.data({ output: options.output, format, entries: table.entries.length, atBlock: table.atBlock });
           return;

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { HDNodeWallet, Mnemonic } from "ethers";
 import { DEVELOPMENT_MNEMONIC, startLocalChain } from "../../chain/local-node";
-import { parsePositiveInteger } from "../../config/resolve";
 import { action } from "../action";
+import { parseCountOption } from "../parse-options";
 
 export function register(program: Command): void {
   program
@@ -16,8 +16,8 @@ export function register(program: Command): void {
     .option("--log-calls", "print every JSON-RPC call served")
     .action(
       action(async (ctx, options: { port: string; hostname: string; accounts: string; logCalls?: boolean }) => {
-        const port = options.port === "0" ? 0 : Number(parsePositiveInteger(options.port, "--port"));
-        const accounts = Number(parsePositiveInteger(options.accounts, "--accounts"));
+        const port = parseCountOption(options.port, "--port", 0, 65_535);
+        const accounts = parseCountOption(options.accounts, "--accounts", 1, 10_000);
         const chain = await startLocalChain({ port, hostname: options.hostname, accounts, logging: options.logCalls });
         ctx.out.result(`Local chain (chain id 31337) serving JSON-RPC at ${chain.url}`);
         const mnemonic = Mnemonic.fromPhrase(DEVELOPMENT_MNEMONIC);

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import type { Command } from "commander";
 import { parseUnits } from "ethers";
 import { StoError } from "../../errors";
+import { writeOutputFile } from "../../files";
 import { buildUnsignedFile, unsignedTransactions } from "../../offline/exchange";
 import { buildSafeBatch } from "../../offline/safe";
 import { currentFees } from "../../tx/broadcast";
@@ -45,7 +46,7 @@ export function register(program: Command): void {
           const priority = options.priorityFeeGwei ? parseGweiOption(options.priorityFeeGwei, "--priority-fee-gwei") : node.maxPriorityFeePerGas;
           document = buildUnsignedFile(env, rows, { maxFeePerGas: maxFee ?? 0n, maxPriorityFeePerGas: priority ?? 0n });
         }
-        fs.writeFileSync(options.output, `${JSON.stringify(document, null, 2)}\n`, { mode: 0o600 });
+        writeOutputFile(options.output, `${JSON.stringify(document, null, 2)}\n`);
         if (options.format === "safe") {
           env.db.writeTransaction(() => {
             const mark = env.db.sqlite.prepare("UPDATE prepared_transactions SET status = 'exported' WHERE id = ? AND status = 'waiting'");

@@ -1,11 +1,10 @@
-import fs from "node:fs";
 import type { Command } from "commander";
-import { StoError } from "../../errors";
 import { importSignedFile } from "../../offline/exchange";
 import { parseSignedFile } from "../../offline/files";
 import { action } from "../action";
 import { txEnvironment } from "../tx-env";
 import { printTransactions } from "../tx-table";
+import { readInputText } from "../../files";
 
 export function register(program: Command): void {
   program
@@ -16,12 +15,7 @@ export function register(program: Command): void {
     .requiredOption("--input <file>", "signed transactions from tx-sign")
     .action(
       action(async (ctx, options: { input: string }) => {
-        let text: string;
-        try {
-          text = fs.readFileSync(options.input, "utf8");
-        } catch (error) {
-          throw new StoError(`--input ${options.input}: cannot read (${(error as NodeJS.ErrnoException).code ?? "error"})`);
-        }
+        const text = readInputText(options.input, "transaction file", `--input ${options.input}`);
         const file = parseSignedFile(text, options.input);
         const env = await txEnvironment(ctx);
         const report = importSignedFile(env, file, options.input);

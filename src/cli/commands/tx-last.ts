@@ -1,7 +1,7 @@
 import type { Command } from "commander";
-import { parsePositiveInteger } from "../../config/resolve";
 import { lastTransactions } from "../../tx/queries";
 import { action } from "../action";
+import { parseCountOption } from "../parse-options";
 import { printTransactions } from "../tx-table";
 
 export function register(program: Command): void {
@@ -11,7 +11,7 @@ export function register(program: Command): void {
     .option("--limit <count>", "how many transactions to print", "5")
     .action(
       action((ctx, options: { limit: string }) => {
-        const limit = Number(parsePositiveInteger(options.limit, "--limit"));
+        const limit = parseCountOption(options.limit, "--limit", 1, 100_000_000);
         printTransactions(ctx.out, lastTransactions(ctx.db(), ctx.config.network.name, limit));
       }),
     );

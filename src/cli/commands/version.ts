@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { PACKAGE_ROOT } from "../../contracts/artifacts";
+import { STO_VERSION } from "../../version";
 import { action } from "../action";
 
 export function register(program: Command): void {
@@ -8,9 +8,8 @@ export function register(program: Command): void {
     .description("Print version number and exit.")
     .action(
       action((ctx) => {
-        const pkg = require(`${PACKAGE_ROOT}/package.json`) as { version: string };
-        ctx.out.result(pkg.version);
-        ctx.out.data({ version: pkg.version });
+        ctx.out.result(STO_VERSION);
+        ctx.out.data({ version: STO_VERSION });
       }),
     );
 }
