@@ -96,7 +96,7 @@ describe("secrets never leave the process", () => {
     const unsigned = path.join(world.dir, "unsigned.json");
     const signed = path.join(world.dir, "signed.json");
     await run(["tx-export", `--output=${unsigned}`], next());
-    await run(["tx-sign", `--input=${unsigned}`, `--output=${signed}`], next());
+    await run(["tx-sign", "--yes", `--input=${unsigned}`, `--output=${signed}`], next());
     await run(["tx-import", `--input=${signed}`], next());
     await run(["tx-broadcast"], next());
     await run(["tx-update"], next());

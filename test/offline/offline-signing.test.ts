@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Contract, Wallet, id } from "ethers";
+import { Contract, Interface, Wallet, id } from "ethers";
 import { ContractArtifacts } from "../../src/contracts/artifacts";
 import { runSto } from "../helpers/cli";
 import { startWorld, tokenAddressFrom, type E2eWorld } from "../helpers/e2e";
@@ -10,10 +10,10 @@ import { startWorld, tokenAddressFrom, type E2eWorld } from "../helpers/e2e";
 const OFFLINE_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 const OFFLINE_ADDRESS = new Wallet(OFFLINE_KEY).address;
 const artifacts = new ContractArtifacts();
+const watchOnly = ["--ethereum-account-address", OFFLINE_ADDRESS];
 
 describe("offline signing: tx-export → tx-sign (no node, no database) → tx-import → tx-broadcast", () => {
   let world: E2eWorld;
-  const watchOnly = ["--ethereum-account-address", OFFLINE_ADDRESS];
   beforeAll(async () => {
     world = await startWorld();
   });
@@ -36,11 +36,17 @@ describe("offline signing: tx-export → tx-sign (no node, no database) → tx-i
     const signedFile = path.join(world.dir, "signed.json");
     const offlineDatabase = path.join(world.dir, "offline-never-created.sqlite");
     const signed = await runSto(
-      ["--ethereum-node-url", "http://127.0.0.1:9", "--database-file", offlineDatabase, "--ethereum-private-key", OFFLINE_KEY, "tx-sign", "--input", unsigned, "--output", signedFile],
+      ["--ethereum-node-url", "http://127.0.0.1:9", "--database-file", offlineDatabase, "--ethereum-private-key", OFFLINE_KEY, "tx-sign", "--yes", "--input", unsigned, "--output", signedFile],
       { cwd: world.dir },
     );
     expect(signed.code, signed.stderr).toBe(0);
     expect(fs.existsSync(offlineDatabase)).toBe(false);
+    // What is signed is shown decoded from the bytes: the deployment, its constructor and the amount.
+    expect(signed.stdout).toContain("deploys   SecurityToken constructor(string name_, string symbol_, string url_)");
+    expect(signed.stdout).toContain('name_ (string) = "Offline corp"');
+    expect(signed.stdout).toMatch(/calls {5}SecurityToken\.issueTokens\(uint256 value\)/);
+    expect(signed.stdout).toContain("value (uint256) = 700.0 (700000000000000000000 base units)");
+    expect(signed.stdout).toMatch(/chain id 31337/);
     expect(signed.stdout + signed.stderr).not.toContain(OFFLINE_KEY.slice(2));
 
     const imported = await world.ok(["tx-import", "--input", signedFile], { globals: watchOnly });
@@ -64,15 +70,62 @@ describe("offline signing: tx-export → tx-sign (no node, no database) → tx-i
     document.transactions[0].data = `${document.transactions[0].data}00`;
     fs.writeFileSync(unsigned, JSON.stringify(document));
     const signedFile = path.join(world.dir, "tampered.json");
-    await world.ok(["--ethereum-private-key", OFFLINE_KEY, "tx-sign", "--input", unsigned, "--output", signedFile]);
+    await world.ok(["--ethereum-private-key", OFFLINE_KEY, "tx-sign", "--yes", "--input", unsigned, "--output", signedFile]);
     const result = await world.sto(["tx-import", "--input", signedFile], { globals: watchOnly });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/is not the one prepared \(different call data\)/);
     expect(world.query<{ n: number }>("SELECT count(*) AS n FROM prepared_transactions WHERE raw_transaction IS NULL")[0].n).toBe(1);
 
-    const wrongKey = await world.sto(["tx-sign", "--input", unsigned, "--output", path.join(world.dir, "x.json")]);
+    const wrongKey = await world.sto(["tx-sign", "--yes", "--input", unsigned, "--output", path.join(world.dir, "x.json")]);
     expect(wrongKey.code).toBe(1);
     expect(wrongKey.stderr).toMatch(/prepared for 0x70997970C51812dc3A010C7d01b50e0d17dc79C8, but the key is for 0xf39F/);
+  });
+});
+
+describe("tx-sign shows what it signs", () => {
+  it("decodes a tampered transfer, whatever its note says, and signs nothing without a yes", async () => {
+    const world = await startWorld();
+    try {
+      const issued = await world.ok(["issue", "--symbol=TMP", "--name=Tamper corp", "--url=https://t.example", "--amount=100"], { globals: watchOnly });
+      const token = tokenAddressFrom(issued);
+      const unsigned = path.join(world.dir, "unsigned.json");
+      await world.ok(["tx-export", "--output", unsigned], { globals: watchOnly });
+      // An attacker replaces the issuance by a transfer of 99 shares to their address, keeping the note.
+      const attacker = "0x000000000000000000000000000000000000dEaD";
+      const document = JSON.parse(fs.readFileSync(unsigned, "utf8")) as { transactions: { to: string | null; data: string; note: string }[] };
+      const issuance = document.transactions[3];
+      const note = issuance.note;
+      issuance.data = new Interface(artifacts.get("SecurityToken").abi).encodeFunctionData("transfer", [attacker, 99n * 10n ** 18n]);
+      document.transactions.push({ ...issuance, to: attacker, data: "0xdeadbeef", note: "harmless" } as never);
+      fs.writeFileSync(unsigned, JSON.stringify(document));
+
+      const signedFile = path.join(world.dir, "signed.json");
+      const sign = (extra: string[]) =>
+        runSto(["--ethereum-private-key", OFFLINE_KEY, "tx-sign", ...extra, "--input", unsigned, "--output", signedFile], { cwd: world.dir });
+      // No terminal and no --yes: it shows and refuses.
+      const refused = await sign([]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/no terminal to ask on: read the transactions above and give --yes/);
+      expect(fs.existsSync(signedFile)).toBe(false);
+      const shown = refused.stdout;
+      expect(shown).toMatch(/calls {5}SecurityToken\.transfer\(address to, uint256 value\)/);
+      expect(shown).toContain(`on        ${token}`);
+      expect(shown).toContain(`to (address) = ${attacker}`);
+      expect(shown).toContain("value (uint256) = 99.0 (99000000000000000000 base units)");
+      expect(shown).toContain(`note      ${JSON.stringify(note)} (written by the exporting machine, not verified)`);
+      expect(shown).toMatch(/UNKNOWN {3}a function sto does not know \(selector 0xdeadbeef, 0 bytes of arguments\)/);
+      expect(refused.stderr).toMatch(/warning: 1 of the transactions could not be decoded: signing them is signing blind/);
+      // Notes are one line, however they were written.
+      document.transactions[0].note = "Deploy\nerror: forged";
+      fs.writeFileSync(unsigned, JSON.stringify(document));
+      const oneLine = await sign(["--yes"]);
+      expect(oneLine.code, oneLine.stderr).toBe(0);
+      expect(oneLine.stdout.split("\n").some((line) => line.startsWith("error:"))).toBe(false);
+      expect(oneLine.stdout).toContain('"Deploy\\nerror: forged"');
+      expect(fs.existsSync(signedFile)).toBe(true);
+    } finally {
+      await world.close();
+    }
   });
 });
 
