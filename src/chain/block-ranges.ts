@@ -1,4 +1,4 @@
-import type { Refusal } from "./rpc";
+import type { Refusal } from "./failures";
 
 export interface BlockRangeOptions {
   /** Blocks asked for in the first request. */
