@@ -81,11 +81,6 @@ export class AdaptiveBlockRange {
     this.size = clamp(next, 1, this.ceiling);
     return true;
   }
-
-  /** A request kept timing out: heavy ranges do, so ask for fewer blocks too. */
-  struggled(blocks: number): void {
-    this.size = clamp(Math.floor(blocks / 2), 1, this.ceiling);
-  }
 }
 
 function clamp(value: number, low: number, high: number): number {
