@@ -5,7 +5,8 @@ export { startLocalChain, type LocalChain } from "./chain/local-node";
 export { ContractArtifacts } from "./contracts/artifacts";
 export { StoError, ExitCode } from "./errors";
 export { TokenScanner, type ScanOptions, type ScanResult } from "./scan/scanner";
-export { RpcClient } from "./scan/rpc";
+export { SqliteScanDatabase, type ScanDatabase, type ScanStore } from "./scan/store";
+export { JsonRpcTransport, retryPolicyFromEnvironment, NodeUnavailableError, type NodeClient, type RetryPolicy } from "./chain/rpc";
 export { buildCapTable, parseAtDate, type CapTable, type CapTableRequest } from "./captable/captable";
 export { readIdentityFile } from "./captable/identity-file";
 export {

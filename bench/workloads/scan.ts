@@ -14,7 +14,7 @@ import { median, runsNote, type Figures } from "../lib/figures";
 import type { NodeProcess } from "../lib/node-process";
 import { runSto, type StoRun } from "../lib/sto-cli";
 import type { BuiltToken } from "../lib/tokens";
-import { TRANSFER_TOPIC } from "../../src/scan/transfer-log";
+import { TRANSFER_TOPIC } from "../../src/chain/erc20";
 
 /** Events per eth_getLogs of the bare loop: the scanner's own target per request. */
 const BARE_EVENTS_PER_REQUEST = 5_000;

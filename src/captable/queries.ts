@@ -86,3 +86,11 @@ export function lastBlockAtOrBefore(
     .get(tokenId, time, range.from, range.to) as { block: number } | undefined;
   return row?.block;
 }
+
+/** Every address (lowercase hex) whose balance changed in `block`. */
+export function addressesChangedInBlock(db: StoDatabase, tokenId: number, block: number): string[] {
+  const rows = db.sqlite
+    .prepare("SELECT DISTINCT h.address AS address FROM balance_changes c JOIN token_holders h ON h.id = c.holder_id WHERE c.token_id = ? AND c.block_number = ?")
+    .all(tokenId, block) as { address: string }[];
+  return rows.map((row) => row.address);
+}

@@ -1,4 +1,7 @@
 import { Contract, Interface, ZeroAddress, toQuantity } from "ethers";
+import { nodeClient } from "../chain/connection";
+import { readErc20Decimals } from "../chain/erc20";
+import { isContractAnswer } from "../chain/failures";
 import { StoError } from "../errors";
 import type { ProgressListener } from "../progress";
 import type { TxEnvironment } from "../tx/environment";
@@ -40,15 +43,17 @@ export async function readTokenState(env: TxEnvironment, tokenAddress: string, o
   if (!block) throw new StoError(`the node of ${env.network} returned no latest block`);
   const blockTag = block.number;
   const token = new Contract(tokenAddress, env.artifacts.get("SecurityToken").abi, env.provider);
+  // Functions the token may lack read as undefined; a node that fails stops the command (exit 3).
   const read = async <T>(method: string, ...args: unknown[]): Promise<T | undefined> => {
     try {
       return (await token.getFunction(method)(...args, { blockTag })) as T;
-    } catch {
-      return undefined;
+    } catch (error) {
+      if (isContractAnswer(error)) return undefined;
+      throw error;
     }
   };
   const [decimals, balance, verifier, verifierSkipped, checkpointId, minedNonce] = await Promise.all([
-    read<bigint>("decimals"),
+    readErc20Decimals(nodeClient(env.provider), tokenAddress, blockTag).then((value) => value ?? undefined),
     read<bigint>("balanceOf", env.address),
     read<string>("transferVerifier"),
     read<boolean>("transferVerifierUnrestricted"),
@@ -66,8 +71,9 @@ export async function readTokenState(env: TxEnvironment, tokenAddress: string, o
     const agent = new Contract(verifier, env.artifacts.get("RestrictedTransferAgent").abi, env.provider);
     try {
       kyc = (await agent.getFunction("kyc")({ blockTag })) as string;
-    } catch {
+    } catch (error) {
       // Not a RestrictedTransferAgent: another policy, checked through verifyBatch/verify only.
+      if (!isContractAnswer(error)) throw error;
     }
   }
   return {

@@ -1,28 +1,18 @@
-import { eq } from "drizzle-orm";
 import { ExitCode, StoError } from "../errors";
-import { nowIso, type StoDatabase } from "../db/database";
-import { scannedTokens, type ScannedToken } from "../db/schema";
-import { AdaptiveBlockRange, type BlockRangeOptions } from "./block-ranges";
-import { BatchUnsupportedError, classifyFailure, readRefusal, RpcError, type RpcClient } from "./rpc";
-import { findScannedToken, getScannedToken, ScanStore, type StoredBlock } from "./store";
-import { findCreationBlock, hasCode, readTokenMetadata, readTotalSupply, toBlockTag } from "./token-info";
-import { decodeTransferLogs, TRANSFER_TOPIC, type RawLog, type TransferEvent } from "./transfer-log";
+import { AdaptiveBlockRange, type BlockRangeOptions } from "../chain/block-ranges";
+import { hasCode, readErc20Metadata, readTotalSupply, TRANSFER_TOPIC } from "../chain/erc20";
+import { fetchLogRange, type LogRange } from "../chain/logs";
+import { BatchUnsupportedError, NodeUnavailableError, RpcError, toBlockTag, type NodeClient } from "../chain/rpc";
+import type { ScannedToken } from "../db/schema";
+import type { ScanDatabase, ScanStore, StoredBlock } from "./store";
+import { findCreationBlock } from "./token-info";
+import { decodeTransferLogs, type TransferEvent } from "./transfer-log";
 
 /** Events in an answer from which the scanner keeps a second eth_getLogs in flight (see scanRange). */
 const PIPELINE_MIN_EVENTS = 1_000;
 
 /** Blocks below the tip whose hashes are kept and re-checked: well past the original's 10-block look-back. */
 export const DEFAULT_REORG_WINDOW = 64;
-
-export interface RetryPolicy {
-  /** Attempts of one request before giving up (the first included). */
-  attempts: number;
-  /** Wait before the second attempt; doubles each time. */
-  initialDelayMs: number;
-  maxDelayMs: number;
-}
-
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 7, initialDelayMs: 250, maxDelayMs: 8_000 };
 
 export interface ScanProgress {
   /** First and last block of this run. */
@@ -47,7 +37,8 @@ export interface ScanOptions {
   endBlock?: number;
   reorgWindow?: number;
   blockRange?: BlockRangeOptions;
-  retry?: RetryPolicy;
+  /** First wait before reading again when the chain changed under a chunk (doubles up to 8 s). */
+  chainChangeDelayMs?: number;
   /** Called once the range of this run is known, before the first request for events. */
   onStart?: (start: ScanStart) => void;
   /** Called after each stored chunk. */
@@ -109,37 +100,35 @@ class ChainChanged extends Error {}
  */
 export class TokenScanner {
   private readonly window: number;
-  private readonly retry: RetryPolicy;
   private batchHeaders = true;
 
+  /**
+   * `node` is the one transport (src/chain/rpc.ts): it retries what is worth retrying, so a
+   * failure that reaches the scanner ends the run, with what was stored kept for the next.
+   */
   constructor(
-    private readonly db: StoDatabase,
-    private readonly rpc: RpcClient,
+    private readonly db: ScanDatabase,
+    private readonly node: NodeClient,
     private readonly options: ScanOptions,
   ) {
     this.window = Math.max(10, options.reorgWindow ?? DEFAULT_REORG_WINDOW);
-    this.retry = options.retry ?? DEFAULT_RETRY;
   }
 
   async scan(): Promise<ScanResult> {
     // Each chunk is one transaction, atomic with the scanned range's end, but need not survive a
-    // power cut: in WAL mode synchronous=NORMAL keeps the database consistent and may only lose the
-    // last chunks, which the next run scans again. That spares an fsync per chunk (about 10% of a
-    // large scan's time on these machines). The connection's own setting is restored afterwards.
-    const synchronous = this.db.sqlite.pragma("synchronous", { simple: true }) as number;
-    this.db.sqlite.pragma("synchronous = NORMAL");
+    // power cut: the next run scans a lost chunk again.
     try {
-      return await this.scanWithSettings();
-    } finally {
-      this.db.sqlite.pragma(`synchronous = ${synchronous}`);
+      return await this.db.withScanDurability(() => this.scanWithSettings());
+    } catch (error) {
+      throw await this.withResumeAdvice(error);
     }
   }
 
   private async scanWithSettings(): Promise<ScanResult> {
     const started = Date.now();
     const { tokenAddress, network } = this.options;
-    const latest = await this.request("eth_blockNumber", () => this.rpc.call<string>("eth_blockNumber", [])).then(Number);
-    if (!(await this.request("eth_getCode", () => hasCode(this.rpc, tokenAddress, latest)))) {
+    const latest = Number(await this.node.call<string>("eth_blockNumber", []));
+    if (!(await hasCode(this.node, tokenAddress, latest))) {
       throw new StoError(`no contract at ${tokenAddress} on network ${network} (chain id ${this.options.chainId}) at block ${latest}`);
     }
     const end = this.options.endBlock ?? latest;
@@ -147,32 +136,29 @@ export class TokenScanner {
       throw new StoError(`--end-block ${end} is after the latest block ${latest} of network ${network}`);
     }
 
-    const metadata = await this.request("eth_call", () => readTokenMetadata(this.rpc, tokenAddress, latest));
+    const metadata = await readErc20Metadata(this.node, tokenAddress, latest);
     const token = await this.prepareToken(latest);
-    this.db.orm
-      .update(scannedTokens)
-      .set({ name: metadata.name, symbol: metadata.symbol, decimals: metadata.decimals })
-      .where(eq(scannedTokens.id, token.id))
-      .run();
-    const store = new ScanStore(this.db, token.id);
+    await this.db.setMetadata(token.id, metadata);
+    const store = this.db.tokenStore(token.id);
     const rollbacks: Rollback[] = [];
     const previousScannedTo = token.scannedToBlock;
 
     if (this.options.startBlock !== undefined) {
-      const rescan = this.applyStartBlock(store, token, this.options.startBlock);
+      const rescan = await this.applyStartBlock(store, token, this.options.startBlock);
       if (rescan) rollbacks.push(rescan);
     } else {
       const reorg = await this.checkReorg(store);
       if (reorg) rollbacks.push(reorg);
     }
 
-    const fromBlock = getScannedToken(this.db, token.id).scannedToBlock + 1;
-    const startBlock = getScannedToken(this.db, token.id).startBlock;
+    const current = await this.db.getToken(token.id);
+    const fromBlock = current.scannedToBlock + 1;
+    const startBlock = current.startBlock;
     if (end < startBlock) {
       throw new StoError(`--end-block ${end} is before block ${startBlock}, the first block scanned for this token`);
     }
     this.options.onStart?.({
-      token: getScannedToken(this.db, token.id),
+      token: current,
       latestBlock: latest,
       previousScannedTo,
       fromBlock,
@@ -202,13 +188,13 @@ export class TokenScanner {
       }
     }
 
-    const scannedTo = getScannedToken(this.db, token.id).scannedToBlock;
-    if (scannedTo >= getScannedToken(this.db, token.id).startBlock) {
-      const supply = await this.request("eth_call", () => readTotalSupply(this.rpc, tokenAddress, scannedTo)).catch(() => null);
-      store.recordTotalSupply(supply, scannedTo);
+    const scanned = await this.db.getToken(token.id);
+    const scannedTo = scanned.scannedToBlock;
+    if (scannedTo >= scanned.startBlock) {
+      await store.recordTotalSupply(await readTotalSupply(this.node, tokenAddress, scannedTo), scannedTo);
     }
     return {
-      token: getScannedToken(this.db, token.id),
+      token: await this.db.getToken(token.id),
       latestBlock: latest,
       previousScannedTo,
       fromBlock,
@@ -224,15 +210,12 @@ export class TokenScanner {
   /** The token's row, created on the first scan with the range starting at the contract's creation. */
   private async prepareToken(latest: number): Promise<ScannedToken> {
     const { chainId, tokenAddress, network } = this.options;
-    const existing = findScannedToken(this.db, chainId, tokenAddress);
+    const existing = await this.db.findToken(chainId, tokenAddress);
     if (existing) return existing;
     let start = this.options.startBlock;
     let startsAtCreation = false;
     if (start === undefined) {
-      const creation = await findCreationBlock(
-        (block) => this.request("eth_getCode", () => hasCode(this.rpc, tokenAddress, block), true),
-        latest,
-      );
+      const creation = await findCreationBlock((block) => hasCode(this.node, tokenAddress, block), latest);
       if (creation === undefined) {
         this.options.onNotice?.(
           "the node keeps no historical state, so the contract's creation block is unknown: scanning from block 0",
@@ -243,42 +226,19 @@ export class TokenScanner {
         startsAtCreation = true;
       }
     }
-    const now = nowIso();
-    this.db.writeTransaction(() => {
-      if (findScannedToken(this.db, chainId, tokenAddress)) return;
-      this.db.orm
-        .insert(scannedTokens)
-        .values({
-          network,
-          chainId,
-          address: tokenAddress,
-          startBlock: start,
-          startsAtCreation,
-          scannedToBlock: start - 1,
-          createdAt: now,
-          updatedAt: now,
-        })
-        .run();
-    });
-    const created = findScannedToken(this.db, chainId, tokenAddress);
-    if (!created) throw new Error("scanned token row was not created");
-    return created;
+    return this.db.createToken({ network, chainId, address: tokenAddress, startBlock: start, startsAtCreation });
   }
 
   /** --start-block on a token scanned before: drop what was stored from that block on, keep the range contiguous. */
-  private applyStartBlock(store: ScanStore, token: ScannedToken, start: number): Rollback | undefined {
+  private async applyStartBlock(store: ScanStore, token: ScannedToken, start: number): Promise<Rollback | undefined> {
     if (start > token.scannedToBlock + 1) {
       throw new StoError(
         `--start-block ${start} would leave blocks ${token.scannedToBlock + 1}-${start - 1} unscanned: the database holds blocks ${token.startBlock}-${token.scannedToBlock} of this token; use --start-block ${token.scannedToBlock + 1} or lower`,
       );
     }
     if (start === token.scannedToBlock + 1) return undefined;
-    store.rollbackTo(start - 1);
-    if (start < token.startBlock) {
-      this.db.sqlite
-        .prepare("UPDATE scanned_tokens SET start_block = ?, starts_at_creation = 0, scanned_to_block = ? WHERE id = ?")
-        .run(start, start - 1, token.id);
-    }
+    await store.rollbackTo(start - 1);
+    if (start < token.startBlock) await this.db.restartAt(token.id, start);
     return { fromBlock: start, toBlock: token.scannedToBlock, reason: "start-block" };
   }
 
@@ -290,8 +250,8 @@ export class TokenScanner {
    * remembered block below it that is still on the chain (walking further down if needed).
    */
   private async checkReorg(store: ScanStore): Promise<Rollback | undefined> {
-    const token = getScannedToken(this.db, store.tokenId);
-    const recent = store.blocksDescending(token.scannedToBlock, this.window);
+    const token = await this.db.getToken(store.tokenId);
+    const recent = await store.blocksDescending(token.scannedToBlock, this.window);
     if (recent.length === 0) return undefined; // nothing remembered yet
     const canonical = await this.headers(recent.map((block) => block.blockNumber));
     const onChain = (block: StoredBlock, headers: Map<number, BlockHeader>) =>
@@ -309,7 +269,7 @@ export class TokenScanner {
       // The replaced part reaches below the window: walk down the remembered blocks.
       let below = recent[recent.length - 1].blockNumber - 1;
       while (keep === undefined) {
-        const older = store.blocksDescending(below, 200);
+        const older = await store.blocksDescending(below, 200);
         if (older.length === 0) break;
         const headers = await this.headers(older.map((block) => block.blockNumber));
         keep = older.find((block) => onChain(block, headers))?.blockNumber;
@@ -317,7 +277,7 @@ export class TokenScanner {
       }
     }
     const target = keep ?? token.startBlock - 1;
-    store.rollbackTo(target);
+    await store.rollbackTo(target);
     return { fromBlock: target + 1, toBlock: token.scannedToBlock, reason: "reorg" };
   }
 
@@ -338,8 +298,8 @@ export class TokenScanner {
     // the next (with one in flight, the node sat idle while each answer was read and decoded,
     // about 15% of a scan against Hardhat). Where they are small, one: a second request planned
     // before the answer to the first is known probes a node's range limit once more for nothing.
-    const inFlight: { from: number; to: number; logs: Promise<FetchedLogs> }[] = [];
-    let nextFrom = getScannedToken(this.db, store.tokenId).scannedToBlock + 1;
+    const inFlight: { from: number; to: number; logs: Promise<LogRange> }[] = [];
+    let nextFrom = (await this.db.getToken(store.tokenId)).scannedToBlock + 1;
     let depth = 1;
     const request = () => {
       while (inFlight.length < depth && nextFrom <= end) {
@@ -378,12 +338,12 @@ export class TokenScanner {
       // request at a time answers them before it starts on that range. (Asked for after it, with
       // nothing else queued, the node sat idle while the chunk was written: the scan took the
       // node's time plus sto's, instead of the longer of the two.)
-      const previous = store.storedBlock(fetched.from - 1);
+      const previous = await store.storedBlock(fetched.from - 1);
       const blocks = this.chunkBlocks(decoded.events, fetched.from, fetched.to, latest, previous);
       blocks.catch(() => undefined);
       request();
       try {
-        store.writeChunk({ expectedScannedTo: fetched.from - 1, toBlock: fetched.to, events: decoded.events, blocks: await blocks }, touched);
+        await store.writeChunk({ expectedScannedTo: fetched.from - 1, toBlock: fetched.to, events: decoded.events, blocks: await blocks }, touched);
       } catch (error) {
         if (!(error instanceof ChainChanged)) throw error;
         restartFrom(end + 1);
@@ -394,7 +354,7 @@ export class TokenScanner {
         await sleep(this.backoff(changes));
         const reorg = await this.checkReorg(store);
         if (reorg) rollbacks.push(reorg);
-        restartFrom(getScannedToken(this.db, store.tokenId).scannedToBlock + 1);
+        restartFrom((await this.db.getToken(store.tokenId)).scannedToBlock + 1);
         request();
         continue;
       }
@@ -482,14 +442,12 @@ export class TokenScanner {
     const params = (number: number) => [toBlockTag(number), false];
     if (this.batchHeaders && numbers.length > 1) {
       try {
-        return await this.request("eth_getBlockByNumber", async () => {
-          const answers = await this.rpc.batch<BlockHeader | null>(
-            numbers.map((number) => ({ method: "eth_getBlockByNumber", params: params(number) })),
-          );
-          const failed = answers.find((answer): answer is RpcError => answer instanceof RpcError);
-          if (failed) throw failed;
-          return answers as (BlockHeader | null)[];
-        });
+        const answers = await this.node.batch<BlockHeader | null>(
+          numbers.map((number) => ({ method: "eth_getBlockByNumber", params: params(number) })),
+        );
+        const failed = answers.find((answer): answer is RpcError => answer instanceof RpcError);
+        if (failed) throw failed;
+        return answers as (BlockHeader | null)[];
       } catch (error) {
         if (!(error instanceof BatchUnsupportedError)) throw error;
         this.batchHeaders = false;
@@ -497,105 +455,41 @@ export class TokenScanner {
       }
     }
     const answers: (BlockHeader | null)[] = [];
-    // A few at a time, each retried on its own: one by one would make every header a round trip.
+    // A few at a time: one by one would make every header a round trip.
     for (let offset = 0; offset < numbers.length; offset += 8) {
       const slice = numbers.slice(offset, offset + 8);
       answers.push(
         ...(await Promise.all(
-          slice.map((number) =>
-            this.request("eth_getBlockByNumber", () => this.rpc.call<BlockHeader | null>("eth_getBlockByNumber", params(number))),
-          ),
+          slice.map((number) => this.node.call<BlockHeader | null>("eth_getBlockByNumber", params(number))),
         )),
       );
     }
     return answers;
   }
 
-  /**
-   * eth_getLogs for the next range from `from`, shrinking the range while the node says it is too
-   * large and retrying transient failures with backoff. Returns the range actually covered.
-   */
-  private async fetchLogs(range: AdaptiveBlockRange, from: number, end: number, plannedTo?: number): Promise<FetchedLogs> {
-    let transientFailures = 0;
-    let planned = plannedTo;
-    for (;;) {
-      // The planned range first; after a refusal or a failure, what the range says now.
-      const to = planned ?? range.next(from, end).to;
-      planned = undefined;
-      const params = [{ address: this.options.tokenAddress, topics: [TRANSFER_TOPIC], fromBlock: toBlockTag(from), toBlock: toBlockTag(to) }];
-      try {
-        const logs = await this.rpc.call<RawLog[]>("eth_getLogs", params);
-        if (!Array.isArray(logs)) throw new RpcError("eth_getLogs", undefined, "answer is not a list of logs", undefined);
-        return { from, to, logs };
-      } catch (error) {
-        const kind = classifyFailure(error);
-        const blocks = to - from + 1;
-        if (kind === "too-large") {
-          if (!range.refused(blocks, readRefusal(error))) {
-            throw new StoError(
-              `the node refuses the Transfer events of block ${from} even alone (${describe(error)}): use a node without this limit`,
-              ExitCode.Network,
-            );
-          }
-          continue;
-        }
-        if (kind === "transient" && ++transientFailures < this.retry.attempts) {
-          // Repeated timeouts on one range usually mean the range is heavy, not the node down.
-          if (transientFailures >= 2) range.struggled(blocks);
-          await sleep(this.backoff(transientFailures));
-          continue;
-        }
-        throw this.giveUp("eth_getLogs", error, from);
-      }
-    }
-  }
-
-  /**
-   * Runs a request, retrying transient failures with backoff up to the retry policy. Other failures
-   * stop the scan, unless `passNodeErrors`: then the node's error answers reach the caller.
-   */
-  private async request<T>(label: string, run: () => Promise<T>, passNodeErrors = false): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await run();
-      } catch (error) {
-        if (error instanceof StoError) throw error;
-        if (classifyFailure(error) === "transient" && attempt < this.retry.attempts) {
-          await sleep(this.backoff(attempt));
-          continue;
-        }
-        if ((passNodeErrors && error instanceof RpcError) || error instanceof BatchUnsupportedError) throw error;
-        throw this.giveUp(label, error);
-      }
-    }
+  /** The token's Transfer events from `from` on: the one eth_getLogs (src/chain/logs.ts), which shrinks refused ranges. */
+  private fetchLogs(range: AdaptiveBlockRange, from: number, end: number, plannedTo?: number): Promise<LogRange> {
+    return fetchLogRange(this.node, { address: this.options.tokenAddress, topics: [TRANSFER_TOPIC] }, range, from, end, plannedTo);
   }
 
   private backoff(attempt: number): number {
-    const delay = Math.min(this.retry.maxDelayMs, this.retry.initialDelayMs * 2 ** (attempt - 1));
+    const initial = this.options.chainChangeDelayMs ?? 250;
+    const delay = Math.min(8_000, initial * 2 ** (attempt - 1));
     return delay / 2 + Math.random() * (delay / 2);
   }
 
-  private giveUp(label: string, error: unknown, atBlock?: number): StoError {
-    const token = findScannedToken(this.db, this.options.chainId, this.options.tokenAddress);
+  /** A node failure ends the run; what was stored stays, and the message says so. */
+  private async withResumeAdvice(error: unknown): Promise<unknown> {
+    if (!(error instanceof NodeUnavailableError) && !(error instanceof RpcError) && !(error instanceof BatchUnsupportedError)) return error;
+    const token = await this.db.findToken(this.options.chainId, this.options.tokenAddress).catch(() => undefined);
     const saved =
       token && token.scannedToBlock >= token.startBlock
-        ? `; blocks up to ${token.scannedToBlock} are saved: run token-scan again to resume`
-        : "";
-    const where = atBlock === undefined ? "" : ` at block ${atBlock}`;
-    return new StoError(`${label}${where} failed: ${describe(error)}${saved}`, ExitCode.Network);
+        ? `blocks up to ${token.scannedToBlock} are saved: run token-scan again to resume`
+        : undefined;
+    if (error instanceof NodeUnavailableError) return saved ? new NodeUnavailableError(error.summary, saved) : error;
+    // The node answered a request it should have served with an error (or refused batches midway).
+    return new StoError(`${error.message}${saved ? `; ${saved}` : ""}`, ExitCode.Network);
   }
-}
-
-interface FetchedLogs {
-  from: number;
-  to: number;
-  logs: RawLog[];
-}
-
-function describe(error: unknown): string {
-  if (error instanceof RpcError) return `${error.rpcMessage}${error.code === undefined ? "" : ` (code ${error.code})`}`;
-  if (error instanceof Error) return error.message;
-  return String(error);
 }
 
 function sleep(ms: number): Promise<void> {

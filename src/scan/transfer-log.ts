@@ -1,21 +1,7 @@
-/** keccak256("Transfer(address,address,uint256)") */
-export const TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
+import { TRANSFER_TOPIC } from "../chain/erc20";
+import type { RawLog } from "../chain/logs";
 
 export const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
-
-/** A log as eth_getLogs returns it (hex strings). */
-export interface RawLog {
-  address: string;
-  topics: string[];
-  data: string;
-  blockNumber: string;
-  blockHash: string;
-  transactionHash: string;
-  logIndex: string;
-  removed?: boolean;
-  /** Newer nodes (geth 1.14+, reth, Erigon 3) include the block time, sparing a header request. */
-  blockTimestamp?: string;
-}
 
 export interface TransferEvent {
   blockNumber: number;

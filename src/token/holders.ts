@@ -1,10 +1,11 @@
-import { getAddress, id as eventTopic, ZeroAddress, dataSlice } from "ethers";
-import { balancesAtBlock } from "../captable/queries";
+import { getAddress, ZeroAddress, dataSlice } from "ethers";
+import { addressesChangedInBlock, balancesAtBlock } from "../captable/queries";
+import { nodeClient } from "../chain/connection";
+import { TRANSFER_TOPIC } from "../chain/erc20";
+import { getLogs } from "../chain/logs";
 import { findScannedToken } from "../scan/store";
 import type { ReadEnvironment } from "./onchain";
-import { deploymentBlock, getLogsChunked } from "./logs";
-
-const TRANSFER_TOPIC = eventTopic("Transfer(address,address,uint256)");
+import { deploymentBlock } from "./logs";
 
 export interface HolderCandidates {
   /** Checksummed, sorted, each once: every address that received the token up to the block. */
@@ -29,17 +30,14 @@ export async function holderCandidates(env: ReadEnvironment, tokenAddress: strin
   if (scanned && scanned.scannedToBlock >= block && (scanned.startsAtCreation || scanned.startBlock <= from)) {
     const addresses = new Set<string>();
     if (block > 0) for (const entry of balancesAtBlock(env.db, scanned.id, block - 1, false)) addresses.add(getAddress(entry.address));
-    const changed = env.db.sqlite
-      .prepare("SELECT DISTINCT h.address AS address FROM balance_changes c JOIN token_holders h ON h.id = c.holder_id WHERE c.token_id = ? AND c.block_number = ?")
-      .all(scanned.id, block) as { address: string }[];
-    for (const row of changed) addresses.add(getAddress(row.address));
+    for (const address of addressesChangedInBlock(env.db, scanned.id, block)) addresses.add(getAddress(address));
     addresses.delete(ZeroAddress);
     return {
       addresses: [...addresses].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())),
       source: `the cap table scanned by token-scan, at block ${block}`,
     };
   }
-  const logs = await getLogsChunked(env.provider, { address: tokenAddress, topics: [TRANSFER_TOPIC] }, from, block);
+  const logs = await getLogs(nodeClient(env.provider), { address: tokenAddress, topics: [TRANSFER_TOPIC] }, from, block);
   const receivers = new Set<string>();
   for (const log of logs) {
     // Transfer(address indexed from, address indexed to, uint256 value): `to` is the third topic.

@@ -1,4 +1,7 @@
 import { Contract, id as keccakId, ZeroHash } from "ethers";
+import { nodeClient } from "../chain/connection";
+import { readErc20Metadata } from "../chain/erc20";
+import { isContractAnswer } from "../chain/failures";
 import type { ContractArtifacts, ContractName } from "../contracts/artifacts";
 import { StoError } from "../errors";
 import type { TxEnvironment } from "../tx/environment";
@@ -16,12 +19,16 @@ export async function view<T>(contract: Contract, method: string, ...args: unkno
   return (await contract.getFunction(method)(...args)) as T;
 }
 
-/** Like `view`, but undefined when the call reverts or the function does not exist there. */
+/**
+ * Like `view`, but undefined when the call reverts or the function does not exist there. A node
+ * that fails is not such an answer: its error goes through (exit 3).
+ */
 export async function tryView<T>(contract: Contract, method: string, ...args: unknown[]): Promise<T | undefined> {
   try {
     return await view<T>(contract, method, ...args);
-  } catch {
-    return undefined;
+  } catch (error) {
+    if (isContractAnswer(error)) return undefined;
+    throw error;
   }
 }
 
@@ -67,12 +74,7 @@ export async function securityTokenWithRole(env: ReadEnvironment, tokenAddress: 
 }
 
 /** ERC-20 metadata for amounts: decimals (18 if the token does not say) and symbol. */
-export async function erc20Info(env: Pick<ReadEnvironment, "provider" | "artifacts">, address: string): Promise<{ decimals: number; symbol: string; name: string }> {
-  const token = contractAt(env, "IERC20Metadata", address);
-  const [decimals, symbol, name] = await Promise.all([
-    tryView<bigint>(token, "decimals"),
-    tryView<string>(token, "symbol"),
-    tryView<string>(token, "name"),
-  ]);
-  return { decimals: decimals === undefined ? 18 : Number(decimals), symbol: symbol ?? "", name: name ?? "" };
+export async function erc20Info(env: Pick<ReadEnvironment, "provider">, address: string): Promise<{ decimals: number; symbol: string; name: string }> {
+  const metadata = await readErc20Metadata(nodeClient(env.provider), address);
+  return { decimals: metadata.decimals ?? 18, symbol: metadata.symbol ?? "", name: metadata.name ?? "" };
 }

@@ -6,7 +6,9 @@ import { prepareTransactions, type TransactionBuilder } from "../tx/prepare";
 import { hasUnminedTransactions, UNMINED_STATUSES } from "../tx/queries";
 import { validateText } from "./issuance";
 import { parseAddress } from "./kyc";
-import { deploymentBlock, getLogsChunked } from "./logs";
+import { nodeClient } from "../chain/connection";
+import { getLogs } from "../chain/logs";
+import { deploymentBlock } from "./logs";
 import { contractAt, requireDeployed, requireRole, securityTokenWithRole, tryView, view, type ReadEnvironment } from "./onchain";
 import { readInputFile } from "../files";
 
@@ -56,13 +58,13 @@ export async function planRecordDate(env: TxEnvironment, token: Contract, checkp
 
 /** The block a checkpoint was taken in, from its CheckpointCreated event; undefined if not found. */
 export async function checkpointBlock(env: ReadEnvironment, tokenAddress: string, checkpointId: bigint): Promise<number | undefined> {
-  const logs = await getLogsChunked(
-    env.provider,
+  const logs = await getLogs(
+    nodeClient(env.provider),
     { address: tokenAddress, topics: [eventTopic("CheckpointCreated(uint256,uint256,uint256)"), zeroPadValue(toBeHex(checkpointId), 32)] },
     deploymentBlock(env.db, env.network, tokenAddress),
     await env.provider.getBlockNumber(),
   );
-  return logs.length > 0 ? logs[0].blockNumber : undefined;
+  return logs.length > 0 ? Number(logs[0].blockNumber) : undefined;
 }
 
 /** The KYC whitelist eligible holders must be on; ZeroAddress means every holder. */

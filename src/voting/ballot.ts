@@ -3,7 +3,9 @@ import type { PreparedTransaction } from "../db/schema";
 import { StoError } from "../errors";
 import { formatTokenAmount } from "../token/amounts";
 import { formatTime } from "../token/dates";
-import { deploymentBlock, getLogsChunked } from "../token/logs";
+import { nodeClient } from "../chain/connection";
+import { getLogs } from "../chain/logs";
+import { deploymentBlock } from "../token/logs";
 import { contractAt, erc20Info, requireDeployed, view, type ReadEnvironment } from "../token/onchain";
 import type { TxEnvironment } from "../tx/environment";
 import { prepareTransactions } from "../tx/prepare";
@@ -64,8 +66,8 @@ export async function readVotingResults(env: ReadEnvironment, votingAddress: str
   };
   if (withVoters) {
     const event = voting.interface.getEvent("Voted");
-    const logs = await getLogsChunked(
-      env.provider,
+    const logs = await getLogs(
+      nodeClient(env.provider),
       { address: votingAddress, topics: [event?.topicHash ?? ""] },
       deploymentBlock(env.db, env.network, votingAddress),
       await env.provider.getBlockNumber(),
@@ -76,7 +78,7 @@ export async function readVotingResults(env: ReadEnvironment, votingAddress: str
         voter: getAddress(parsed?.args.getValue("voter") as string),
         option: Number(parsed?.args.getValue("option") as bigint),
         weight: parsed?.args.getValue("weight") as bigint,
-        blockNumber: log.blockNumber,
+        blockNumber: Number(log.blockNumber),
         txHash: log.transactionHash,
       };
     });

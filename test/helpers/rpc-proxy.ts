@@ -51,6 +51,8 @@ export interface ProxyRequest {
   index: number;
   method: string;
   params: unknown[];
+  /** The JSON-RPC id (undefined for a batch). */
+  id?: unknown;
 }
 
 export type FaultKind = "delay" | "drop" | "http429" | "http500" | "reset" | "cutAfterForward" | "truncate" | "rpcRateLimit";
@@ -67,12 +69,19 @@ export interface RpcProxyOptions {
   onRequest?: (request: ProxyRequest, phase: RequestPhase) => void | Promise<void>;
 }
 
+/**
+ * Answers a request in place of the node (a hostile node's answer); returns false to let it through.
+ * Called after "received", before any fault.
+ */
+export type Responder = (request: ProxyRequest, response: http.ServerResponse) => boolean;
+
 export interface RpcProxy {
   url: string;
   /** Counts: requests per method and faults per kind. */
   readonly stats: { requests: number; methods: Record<string, number>; faults: Record<string, number> };
   setRates(rates: FaultRates): void;
   setOnRequest(hook: RpcProxyOptions["onRequest"]): void;
+  setResponder(responder: Responder | undefined): void;
   close(): Promise<void>;
 }
 
@@ -86,6 +95,7 @@ export async function startRpcProxy(targetUrl: string, options: RpcProxyOptions 
   const target = new URL(targetUrl);
   let rates: FaultRates = options.rates ?? {};
   let onRequest = options.onRequest;
+  let responder: Responder | undefined;
   const random = seededRandom(options.seed ?? 1);
   const stats = { requests: 0, methods: {} as Record<string, number>, faults: {} as Record<string, number> };
   const sockets = new Set<import("node:net").Socket>();
@@ -151,7 +161,7 @@ export async function startRpcProxy(targetUrl: string, options: RpcProxyOptions 
         const method = payload.method ?? "unknown";
         stats.requests += 1;
         stats.methods[method] = (stats.methods[method] ?? 0) + 1;
-        const info: ProxyRequest = { index: stats.methods[method], method, params: payload.params ?? [] };
+        const info: ProxyRequest = { index: stats.methods[method], method, params: payload.params ?? [], id: payload.id };
         const forcedNow = stats.requests % 5 === 0 && forced.length > 0 ? forced.shift() : undefined;
         // A request with a forced fault gets that one only, so that no other fault pre-empts it.
         const hit = (rate: number | undefined, kind: FaultKind): boolean => (forcedNow !== undefined ? forcedNow === kind : draw(rate));
@@ -160,6 +170,10 @@ export async function startRpcProxy(targetUrl: string, options: RpcProxyOptions 
         };
         try {
           await onRequest?.(info, "received");
+          if (responder?.(info, response)) {
+            count("responder");
+            return;
+          }
           if (rates.outage !== undefined) {
             count(`outage${rates.outage}`);
             response.writeHead(rates.outage, { "content-type": "text/plain" });
@@ -244,10 +258,38 @@ export async function startRpcProxy(targetUrl: string, options: RpcProxyOptions 
     setOnRequest(hook) {
       onRequest = hook;
     },
+    setResponder(next) {
+      responder = next;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * Streams a JSON-RPC answer of `bytes` bytes (a result string of "f"s) without holding it in
+ * memory, honouring backpressure, until done or the client hangs up: a 2 GiB answer costs the
+ * test only what the client reads.
+ */
+export function streamHugeAnswer(response: http.ServerResponse, id: unknown, bytes: number): void {
+  const head = `{"jsonrpc":"2.0","id":${JSON.stringify(id ?? 1)},"result":"0x`;
+  const chunk = Buffer.alloc(1024 * 1024, "f");
+  let sent = 0;
+  response.writeHead(200, { "content-type": "application/json" });
+  response.write(head);
+  const pump = (): void => {
+    while (sent < bytes && !response.destroyed) {
+      sent += chunk.length;
+      if (!response.write(chunk)) {
+        response.once("drain", pump);
+        return;
+      }
+    }
+    if (!response.destroyed) response.end('"}');
+  };
+  response.on("close", () => (sent = bytes));
+  pump();
 }

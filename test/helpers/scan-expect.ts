@@ -3,7 +3,7 @@ import type { Contract } from "ethers";
 import { LOCAL_CHAIN_ID } from "../../src/chain/local-node";
 import { buildCapTable } from "../../src/captable/captable";
 import type { StoDatabase } from "../../src/db/database";
-import { TRANSFER_TOPIC } from "../../src/scan/transfer-log";
+import { TRANSFER_TOPIC } from "../../src/chain/erc20";
 import type { ScanChain } from "./scan-fixtures";
 
 /** The database holds exactly the chain's Transfer events, and the cap table matches balanceOf at every block given. */

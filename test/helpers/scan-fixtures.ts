@@ -11,7 +11,8 @@ import path from "node:path";
 import type { Contract, ContractTransactionResponse, JsonRpcProvider } from "ethers";
 import { LOCAL_CHAIN_ID } from "../../src/chain/local-node";
 import { openDatabase, type StoDatabase } from "../../src/db/database";
-import { RpcClient } from "../../src/scan/rpc";
+import { DEFAULT_RETRY_POLICY, JsonRpcTransport, type RetryPolicy } from "../../src/chain/rpc";
+import { SqliteScanDatabase } from "../../src/scan/store";
 import { TokenScanner, type ScanOptions } from "../../src/scan/scanner";
 import { as, mined, startTestChain, type TestChain, type TestSigner } from "./chain";
 import { seededRandom } from "./random";
@@ -63,9 +64,25 @@ export async function deployPlainErc20(chain: ScanChain, deployer: TestSigner, n
   return chain.test.deploy("PlainERC20", [name, symbol], deployer);
 }
 
-/** A scanner of a token on the local chain served at `url` (the chain itself, or a proxy in front of it). */
-export function localScanner(url: string, db: StoDatabase, tokenAddress: string, extra: Partial<ScanOptions> = {}): TokenScanner {
-  return new TokenScanner(db, new RpcClient(url), { network: "local", chainId: LOCAL_CHAIN_ID, tokenAddress, ...extra });
+/**
+ * A scanner of a token on the local chain served at `url` (the chain itself, or a proxy in front of
+ * it), over the one transport with `retry` laid over the default policy (short delays for tests).
+ */
+export function localScanner(
+  url: string,
+  db: StoDatabase,
+  tokenAddress: string,
+  extra: Partial<ScanOptions> & { retry?: Partial<RetryPolicy> } = {},
+): TokenScanner {
+  const { retry, ...options } = extra;
+  const transport = new JsonRpcTransport(url, { ...DEFAULT_RETRY_POLICY, ...retry });
+  return new TokenScanner(new SqliteScanDatabase(db), transport, {
+    network: "local",
+    chainId: LOCAL_CHAIN_ID,
+    tokenAddress,
+    chainChangeDelayMs: retry?.baseDelayMs,
+    ...options,
+  });
 }
 
 /** `count` fresh addresses that only ever receive (no keys needed: force transfers move them). */

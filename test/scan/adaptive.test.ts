@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitCode, StoError } from "../../src/errors";
 import type { ScanOptions } from "../../src/scan/scanner";
+import type { RetryPolicy } from "../../src/chain/rpc";
 import {
   deploySecurityToken,
   securityTokenHistory,
@@ -23,8 +24,8 @@ afterAll(async () => {
   await chain?.close();
 });
 
-function scanner(url: string, db: ReturnType<typeof tempDatabase>["db"], tokenAddress: string, extra: Partial<ScanOptions> = {}) {
-  return localScanner(url, db, tokenAddress, { retry: { attempts: 4, initialDelayMs: 2, maxDelayMs: 10 }, ...extra });
+function scanner(url: string, db: ReturnType<typeof tempDatabase>["db"], tokenAddress: string, extra: Partial<ScanOptions> & { retry?: Partial<RetryPolicy> } = {}) {
+  return localScanner(url, db, tokenAddress, { retry: { attempts: 4, baseDelayMs: 2, maxDelayMs: 10 }, ...extra });
 }
 
 describe("token-scan against a node with provider limits", () => {

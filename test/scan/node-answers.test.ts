@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { AdaptiveBlockRange } from "../../src/scan/block-ranges";
-import { classifyFailure, readRefusal, RpcError, TransportError } from "../../src/scan/rpc";
-import { decodeTransferLogs, TRANSFER_TOPIC, type RawLog } from "../../src/scan/transfer-log";
+import { AdaptiveBlockRange } from "../../src/chain/block-ranges";
+import { TRANSFER_TOPIC } from "../../src/chain/erc20";
+import { isTooLarge, isTransientRpcError, readRefusal } from "../../src/chain/failures";
+import type { RawLog } from "../../src/chain/logs";
+import { RpcError } from "../../src/chain/rpc";
+import { decodeTransferLogs } from "../../src/scan/transfer-log";
 
 const rpcError = (message: string, code = -32000, data?: unknown) => new RpcError("eth_getLogs", code, message, data);
 
@@ -16,27 +19,33 @@ describe("node error answers", () => {
     ["Besu", rpcError("Requested range exceeds maximum range limit", -32005)],
     ["geth timeout", rpcError("query timeout exceeded")],
     ["Chainstack", rpcError("response size should not greater than 10000000 bytes")],
-    ["HTTP 413", new TransportError("eth_getLogs", "HTTP 413 Payload Too Large", 413)],
-  ])("%s: too large", (_provider, error) => {
-    expect(classifyFailure(error)).toBe("too-large");
+    // What the transport makes of an HTTP 413 answer.
+    ["HTTP 413", rpcError("response too large (HTTP 413 Payload Too Large)", 413)],
+  ])("%s: too large, never retried as it is", (_provider, error) => {
+    expect(isTooLarge(error)).toBe(true);
+    expect(isTransientRpcError(error, "eth_getLogs")).toBe(false);
   });
 
+  // HTTP statuses and broken connections are the transport's: test/faults/flaky-node.test.ts.
   it.each([
-    ["rate limit", new TransportError("eth_getLogs", "HTTP 429 Too Many Requests", 429)],
-    ["gateway", new TransportError("eth_getLogs", "HTTP 502 Bad Gateway", 502)],
-    ["connection", new TransportError("eth_getLogs", "fetch failed: ECONNRESET")],
     ["Alchemy capacity", rpcError("Your app has exceeded its compute units per second capacity", 429)],
     ["JSON-RPC rate limit", rpcError("Too Many Requests: rate limit exceeded", 429)],
     ["Infura rate limit", rpcError("daily request count exceeded, request rate limited", -32005)],
     ["lagging node", rpcError("header not found")],
     ["internal", rpcError("internal error", -32603)],
-  ])("%s: transient", (_kind, error) => {
-    expect(classifyFailure(error)).toBe("transient");
+  ])("%s: transient (the transport retries it), not too large", (_kind, error) => {
+    expect(isTransientRpcError(error, "eth_getLogs")).toBe(true);
+    expect(isTooLarge(error)).toBe(false);
   });
 
-  it("anything else is fatal", () => {
-    expect(classifyFailure(rpcError("the method eth_getLogs does not exist/is not available", -32601))).toBe("fatal");
-    expect(classifyFailure(new TransportError("eth_getLogs", "HTTP 401 Unauthorized", 401))).toBe("fatal");
+  it("anything else is an answer: neither retried nor a reason to shrink the range", () => {
+    const missing = rpcError("the method eth_getLogs does not exist/is not available", -32601);
+    expect(isTransientRpcError(missing, "eth_getLogs")).toBe(false);
+    expect(isTooLarge(missing)).toBe(false);
+    // An internal error is the node's trouble when it reads blocks, an answer when it runs a transaction.
+    expect(isTransientRpcError(rpcError("internal error", -32603), "eth_sendRawTransaction")).toBe(false);
+    expect(isTransientRpcError(rpcError("execution reverted: timeout", 3), "eth_call")).toBe(false);
+    expect(isTransientRpcError(rpcError("nonce too low", -32000), "eth_sendRawTransaction")).toBe(false);
   });
 
   it("reads the range a refusal suggests", () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StoDatabase } from "../../src/db/database";
 import { TokenScanner, type ScanOptions } from "../../src/scan/scanner";
+import type { RetryPolicy } from "../../src/chain/rpc";
 import {
   deploySecurityToken,
   securityTokenHistory,
@@ -20,8 +21,8 @@ afterAll(async () => {
   await chain?.close();
 });
 
-function scanner(db: StoDatabase, tokenAddress: string, extra: Partial<ScanOptions> = {}): TokenScanner {
-  return localScanner(chain.url, db, tokenAddress, { retry: { attempts: 3, initialDelayMs: 5, maxDelayMs: 20 }, ...extra });
+function scanner(db: StoDatabase, tokenAddress: string, extra: Partial<ScanOptions> & { retry?: Partial<RetryPolicy> } = {}): TokenScanner {
+  return localScanner(chain.url, db, tokenAddress, { retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 }, ...extra });
 }
 
 async function blockHashes(from: number, to: number): Promise<string[]> {

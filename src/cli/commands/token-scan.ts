@@ -1,8 +1,7 @@
 import type { Command } from "commander";
 import { StoError } from "../../errors";
-import { retryPolicyFromEnvironment } from "../../chain/connection";
-import { RpcClient } from "../../scan/rpc";
 import { TokenScanner, type Rollback, type ScanProgress } from "../../scan/scanner";
+import { SqliteScanDatabase } from "../../scan/store";
 import { action } from "../action";
 import { parseAddressOption, parseBlockOption } from "../parse-options";
 import { groupDigits, ProgressBar } from "../progress";
@@ -44,7 +43,7 @@ export function register(program: Command): void {
         if (!/^https?:/i.test(ctx.config.nodeUrl)) {
           throw new StoError("token-scan needs an http(s) ethereum-node-url");
         }
-        const { chainId } = await ctx.chain();
+        const { chainId, transport } = await ctx.chain();
         const out = ctx.out;
         const bar = out.interactive ? new ProgressBar(out.errorStream) : undefined;
         const started = Date.now();
@@ -56,7 +55,7 @@ export function register(program: Command): void {
           }
         };
 
-        const scanner = new TokenScanner(ctx.db(), new RpcClient(ctx.config.nodeUrl, { timeoutMs: retryPolicyFromEnvironment().timeoutMs }), {
+        const scanner = new TokenScanner(new SqliteScanDatabase(ctx.db()), transport, {
           network: ctx.config.network.name,
           chainId,
           tokenAddress,

@@ -1,4 +1,4 @@
-import type { Refusal } from "./rpc";
+import type { Refusal } from "./failures";
 
 export interface BlockRangeOptions {
   /** Blocks asked for in the first request. */
@@ -80,11 +80,6 @@ export class AdaptiveBlockRange {
     }
     this.size = clamp(next, 1, this.ceiling);
     return true;
-  }
-
-  /** A request kept timing out: heavy ranges do, so ask for fewer blocks too. */
-  struggled(blocks: number): void {
-    this.size = clamp(Math.floor(blocks / 2), 1, this.ceiling);
   }
 }
 
