@@ -30,6 +30,8 @@ export interface GasFigures {
     newHolderRightAfterCheckpoint: TransferRow;
     restrictedNewHolder: TransferRow;
     restrictedExistingHolder: TransferRow;
+    kycExistingHolder: TransferRow;
+    kycNewHolder: TransferRow;
   };
   batches: {
     newHolders: BatchRow;
@@ -125,6 +127,33 @@ export async function measureGas(chain: TestChain): Promise<GasFigures> {
     sto: await gasOf(restrictedToken.transfer(rWarm, amount)),
   };
 
+  // ------------------------------------------------------------ kyc token: every costly rule active
+  // A kyc-mode token (investor registry read once per transfer) with a class rule, a holder count
+  // and limit, a max balance, and a sender that holds a lock-up tranche that has not been released.
+  const registry = await chain.deploy("BasicKYC");
+  const kycToken = await chain.deploy("SecurityToken", ["Bench KYC Corp", "BKYC", "https://example.com"]);
+  const [kSender, kWarm, kNew] = [chain.signers[2], ...freshAddresses(2, 11)];
+  const inAYear = (await chain.latestTimestamp()) + 365 * 24 * 60 * 60;
+  await mined(registry.setInvestorBatch([issuer.address, kSender.address, kWarm, kNew], 2, 840, inAYear));
+  await mined(
+    kycToken.initializeCompliance(1, await registry.getAddress(), parseUnits("2000000000", 18), 0b110, 0, true, 2000, 0),
+  );
+  await mined(kycToken.issueTokens(parseUnits("1000000000", 18)));
+  await mined(kycToken.transferWithLockup(kSender.address, amount * 10n, inAYear));
+  await mined(kycToken.transfer(kSender.address, amount * 10n));
+  await mined(kycToken.transfer(kWarm, amount));
+  await mined(as(kycToken, kSender).transfer(kWarm, amount)); // the sender has sent before
+  const kycExistingHolder: TransferRow = {
+    scenario: "kyc mode, class rule, holder limit, sender with a lock-up tranche: to an existing holder",
+    oz: existingHolder.oz,
+    sto: await gasOf(as(kycToken, kSender).transfer(kWarm, amount)),
+  };
+  const kycNewHolder: TransferRow = {
+    scenario: "kyc mode, same rules: to a new holder (the holder count changes)",
+    oz: newHolder.oz,
+    sto: await gasOf(as(kycToken, kSender).transfer(kNew, amount)),
+  };
+
   // ------------------------------------------------------------ batches, unrestricted token
   const batchToken = await securityToken(chain, unrestricted);
   await mined(batchToken.transfer(warm, amount)); // the sender has sent before
@@ -177,6 +206,8 @@ export async function measureGas(chain: TestChain): Promise<GasFigures> {
       },
       restrictedNewHolder,
       restrictedExistingHolder,
+      kycExistingHolder,
+      kycNewHolder,
     },
     batches: {
       newHolders,

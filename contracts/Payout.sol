@@ -55,6 +55,8 @@ contract Payout is AccessControl, ReentrancyGuard {
     uint256 public totalFunded;
     /// @notice Sum of all payments to holders.
     uint256 public totalPaid;
+    /// @notice Whether `reclaim` ran: everything left went back to the issuer.
+    bool public reclaimed;
     /// @notice What each holder has received so far.
     mapping(address holder => uint256) public paidTo;
     /// @notice Whether an address was excluded at deployment (e.g. the issuer's treasury).
@@ -67,8 +69,13 @@ contract Payout is AccessControl, ReentrancyGuard {
     event Paid(address indexed holder, address indexed operator, uint256 amount);
     /// @notice After expiry, `amount` left in the contract went back to `to`.
     event Reclaimed(address indexed to, uint256 amount);
+    /// @notice `payBatch` could not pay `holder` its `amount` (the payout token refused the transfer,
+    /// e.g. a blocklisted holder); nothing was recorded as paid, the others were paid.
+    event PaymentFailed(address indexed holder, address indexed operator, uint256 amount);
 
     error ZeroAddress();
+    /// @notice The KYC address must be a contract (or 0x0 for none).
+    error KycNotContract(address kyc);
     error NonexistentCheckpoint(uint256 checkpointId);
     error ExpiryNotInFuture(uint256 expiry);
     error DuplicateExclusion(address account);
@@ -105,6 +112,7 @@ contract Payout is AccessControl, ReentrancyGuard {
         address[] memory excluded_
     ) {
         if (address(token_) == address(0) || address(payoutToken_) == address(0)) revert ZeroAddress();
+        if (address(kyc_) != address(0) && address(kyc_).code.length == 0) revert KycNotContract(address(kyc_));
         if (checkpointId_ == 0 || checkpointId_ > token_.currentCheckpointId()) {
             revert NonexistentCheckpoint(checkpointId_);
         }
@@ -164,7 +172,9 @@ contract Payout is AccessControl, ReentrancyGuard {
 
     /// @notice Pays every listed holder what is due to it. Holders that are not eligible, have
     /// nothing due or were already paid in full are skipped without reverting, so re-running the
-    /// same list (e.g. after a partly failed run) never pays anyone twice.
+    /// same list (e.g. after a partly failed run) never pays anyone twice. A holder whose payment
+    /// the payout token refuses (reverts or returns false) is skipped with `PaymentFailed` and
+    /// stays due; the others are paid.
     /// @return count Number of holders paid by this call.
     /// @return amount Total paid by this call.
     function payBatch(address[] calldata holders)
@@ -179,7 +189,16 @@ contract Payout is AccessControl, ReentrancyGuard {
             if (!isEligible(holder)) continue;
             uint256 due = _due(holder);
             if (due == 0) continue;
-            _pay(holder, due);
+            // Recorded before the call (no reentrancy window with stale books), undone on failure.
+            paidTo[holder] += due;
+            totalPaid += due;
+            if (!payoutToken.trySafeTransfer(holder, due)) {
+                paidTo[holder] -= due;
+                totalPaid -= due;
+                emit PaymentFailed(holder, msg.sender, due);
+                continue;
+            }
+            emit Paid(holder, msg.sender, due);
             ++count;
             amount += due;
         }
@@ -193,6 +212,7 @@ contract Payout is AccessControl, ReentrancyGuard {
         if (to == address(0)) revert ZeroAddress();
         amount = payoutToken.balanceOf(address(this));
         if (amount == 0) revert NothingToReclaim();
+        reclaimed = true;
         payoutToken.safeTransfer(to, amount);
         emit Reclaimed(to, amount);
     }
@@ -224,10 +244,11 @@ contract Payout is AccessControl, ReentrancyGuard {
         return _due(holder);
     }
 
-    /// @notice Funds deposited and not paid out yet: unclaimed entitlements, shares of non-eligible
-    /// holders and the rounding remainder. (Tokens sent to this contract without `fund` are not
-    /// included; `reclaim` returns them too.)
+    /// @notice Funds deposited and neither paid out nor reclaimed: unclaimed entitlements, shares
+    /// of non-eligible holders and the rounding remainder; 0 once `reclaim` sent the rest back.
+    /// (Tokens sent to this contract without `fund` are not included; `reclaim` returns them too.)
     function unpaid() external view returns (uint256) {
+        if (reclaimed) return 0;
         return totalFunded - totalPaid;
     }
 

@@ -56,6 +56,8 @@ contract Voting {
     event Voted(address indexed voter, uint256 indexed option, uint256 weight);
 
     error ZeroAddress();
+    /// @notice The KYC address must be a contract (or 0x0 for none).
+    error KycNotContract(address kyc);
     error NonexistentCheckpoint(uint256 checkpointId);
     error EndTimeNotInFuture(uint256 endTime);
     error TooFewOptions(uint256 count);
@@ -88,6 +90,7 @@ contract Voting {
         address[] memory excluded_
     ) {
         if (address(token_) == address(0)) revert ZeroAddress();
+        if (address(kyc_) != address(0) && address(kyc_).code.length == 0) revert KycNotContract(address(kyc_));
         if (checkpointId_ == 0 || checkpointId_ > token_.currentCheckpointId()) {
             revert NonexistentCheckpoint(checkpointId_);
         }

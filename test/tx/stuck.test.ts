@@ -147,9 +147,10 @@ describe("stuck, dropped and replaced transactions", () => {
 
   it("a transaction the node rejects as invalid is recorded, explained, and can be re-signed with another gas limit or cancelled", async () => {
     world = await startWorld();
-    await world.ok(["--ethereum-gas-limit", "5000000", ...ISSUE]);
+    // The token deployment costs about 6,000,000 gas (docs/gas.md).
+    await world.ok(["--ethereum-gas-limit", "9000000", ...ISSUE]);
     // The network lowers its block gas limit below what the transactions were prepared with.
-    await world.provider.send("evm_setBlockGasLimit", [`0x${(4_500_000).toString(16)}`]);
+    await world.provider.send("evm_setBlockGasLimit", [`0x${(8_500_000).toString(16)}`]);
     await mine(world);
 
     const rejected = await world.sto(["tx-broadcast"]);
@@ -163,10 +164,10 @@ describe("stuck, dropped and replaced transactions", () => {
     expect((await world.sto(["tx-broadcast"])).code).toBe(1);
     expect(await world.provider.getTransactionCount(DEPLOYER)).toBe(0);
 
-    await world.ok(["tx-bump", "--nonce", "0", "--gas-limit", "4000000"]);
+    await world.ok(["tx-bump", "--nonce", "0", "--gas-limit", "7000000"]);
     expect(versions(world, 0).map((version) => [version.kind, version.status, version.gas_limit])).toEqual([
-      ["original", "rejected", "5000000"],
-      ["bump", "pending", "4000000"],
+      ["original", "rejected", "9000000"],
+      ["bump", "pending", "7000000"],
     ]);
     const second = await world.sto(["tx-broadcast"]);
     expect(second.stderr).toMatch(/rejected transaction nonce 1/);
@@ -179,7 +180,7 @@ describe("stuck, dropped and replaced transactions", () => {
     const final = rows(world);
     // Nonce 2 installs the transfer agent whose deployment was cancelled: it fails on its own.
     expect(final.map((row) => row.status)).toEqual(["success", "failed", "failed", "success"]);
-    expect(final[0].gas_limit).toBe("4000000");
+    expect(final[0].gas_limit).toBe("7000000");
     expect(final[1].revert_reason).toMatch(/cancelled/);
     expect(final[2].revert_reason).not.toMatch(/cancelled/);
     expect(versions(world, 0).map((version) => version.status)).toEqual(["rejected", "mined"]);
