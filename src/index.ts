@@ -16,8 +16,7 @@ export {
   type DistributionResult,
   type DistributionInputRow,
 } from "./distribution";
-export { transactionsInRange, iterateRange } from "./tx/queries";
-export type { PreparedRange } from "./tx/prepare";
+export { ledgerOf, iterateRange, type TxLedger, type PreparedRange, type PreparedTransaction, type TxStatus } from "./tx/ledger";
 export type { ProgressListener } from "./progress";
 export { prepareCheckpoint, planRecordDate, type RecordDatePlan } from "./token/record-date";
 export { preparePayoutDeploy, type PayoutDeployRequest, type PayoutDeployResult } from "./payout/deploy";

@@ -1,6 +1,7 @@
 import type { Filter, JsonRpcProvider, Log } from "ethers";
 import type { StoDatabase } from "../db/database";
 import { StoError } from "../errors";
+import { ledgerOf } from "../tx/ledger";
 
 /**
  * eth_getLogs over a block range, split into chunks: nodes and providers cap the range or the
@@ -37,13 +38,9 @@ export async function getLogsChunked(
  * token-scan's record of the token's creation block; else 0 (reading from genesis is slower but
  * complete).
  */
-export function deploymentBlock(db: Pick<StoDatabase, "sqlite">, network: string, address: string): number {
-  const row = db.sqlite
-    .prepare(
-      "SELECT block_number FROM prepared_transactions WHERE network = ? AND contract_address = ? AND is_deployment = 1 AND status = 'success' ORDER BY id DESC LIMIT 1",
-    )
-    .get(network, address) as { block_number: number | null } | undefined;
-  if (row?.block_number !== undefined && row.block_number !== null) return row.block_number;
+export async function deploymentBlock(db: StoDatabase, network: string, address: string): Promise<number> {
+  const deployed = (await ledgerOf(db).deploymentsAt(network, address)).filter((row) => row.status === "success").at(-1);
+  if (deployed?.blockNumber !== undefined && deployed.blockNumber !== null) return deployed.blockNumber;
   const scanned = db.sqlite
     .prepare("SELECT start_block FROM scanned_tokens WHERE network = ? AND address = ? AND starts_at_creation = 1 LIMIT 1")
     .get(network, address) as { start_block: number } | undefined;

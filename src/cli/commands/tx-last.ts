@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { parsePositiveInteger } from "../../config/resolve";
-import { lastTransactions } from "../../tx/queries";
+import { ledgerOf } from "../../tx/ledger";
 import { action } from "../action";
 import { printTransactions } from "../tx-table";
 
@@ -10,9 +10,9 @@ export function register(program: Command): void {
     .description("Print latest transactions from database.")
     .option("--limit <count>", "how many transactions to print", "5")
     .action(
-      action((ctx, options: { limit: string }) => {
+      action(async (ctx, options: { limit: string }) => {
         const limit = Number(parsePositiveInteger(options.limit, "--limit"));
-        printTransactions(ctx.out, lastTransactions(ctx.db(), ctx.config.network.name, limit));
+        printTransactions(ctx.out, await ledgerOf(ctx.db()).lastTransactions(ctx.config.network.name, limit));
       }),
     );
 }
