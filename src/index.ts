@@ -3,6 +3,7 @@ export { resolveConfig, type StoConfig } from "./config/resolve";
 export { openDatabase, type StoDatabase } from "./db/database";
 export { startLocalChain, type LocalChain } from "./chain/local-node";
 export { ContractArtifacts } from "./contracts/artifacts";
+export { createTxEnvironment, type TxEnvironment, type TxEnvironmentOptions, type SigningEnvironment } from "./tx/environment";
 export { StoError, ExitCode } from "./errors";
 export { TokenScanner, type ScanOptions, type ScanResult } from "./scan/scanner";
 export { RpcClient } from "./scan/rpc";

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { InterfaceAbi } from "ethers";
 import { StoError } from "../errors";
+import { PACKAGE_ROOT } from "../package-root";
 
 /** The contracts the CLI deploys or calls, by their Solidity name. */
 export type ContractName =
@@ -25,8 +26,7 @@ export interface ContractArtifact {
   buildInfoId?: string;
 }
 
-/** The project root: two levels above this file both in src/contracts and dist/contracts. */
-export const PACKAGE_ROOT = path.resolve(__dirname, "..", "..");
+export { PACKAGE_ROOT };
 export const DEFAULT_ARTIFACTS_DIR = path.join(PACKAGE_ROOT, "artifacts");
 
 /**

@@ -495,9 +495,9 @@ export class SqliteLedger implements TxLedger {
     });
   }
 
-  recordResults(changes: readonly ResultChange[], signatures: readonly MinedSignature[]): Promise<void> {
+  async recordResults(changes: readonly ResultChange[], signatures: readonly MinedSignature[]): Promise<void> {
     for (const change of changes) checkMove(change.from, change.set.status, change.nonce);
-    return this.exclusive(() => {
+    await this.exclusive(() => {
       for (const change of changes) {
         this.db.orm.update(preparedTransactions).set(change.set).where(eq(preparedTransactions.id, change.id)).run();
       }
