@@ -61,7 +61,7 @@ export interface ReplaceReport {
  * corrected gas limit, or a 0-value transfer to self — and sends the new versions.
  *
  * Safe by construction: every version of a transaction shares its nonce, so at most one of them
- * can ever be mined, and every version is recorded in transaction_signatures, so tx-update
+ * can ever be mined, and every version is recorded in the ledger as a signature, so tx-update
  * recognises whichever is. Write-ahead as in tx-broadcast: all new versions are committed (and
  * become the versions tx-broadcast resends) before the first is sent.
  */
