@@ -11,7 +11,7 @@
 import { prepareDistribution, type DistributionInputRow } from "../src/distribution";
 import { prepareWhitelist } from "../src/token/kyc";
 import { prepareTransactions } from "../src/tx/prepare";
-import { transactionsInRange } from "../src/tx/queries";
+import { ledgerOf } from "../src/tx/ledger";
 import { benchWorld, randomAddresses, type BenchWorld } from "./world";
 
 const SINGLE_ROWS = 20;
@@ -40,7 +40,7 @@ async function distribute(world: BenchWorld, receivers: string[], label: string,
   }));
   const result = await prepareDistribution(world.env, { tokenAddress: world.token, tokenOption: "--address", rows, origin: { kind: "csv", file: label }, batchSize });
   await world.settle();
-  const ids = transactionsInRange(world.env.db, result.transactions).map((tx) => tx.id);
+  const ids = (await ledgerOf(world.env.db).transactionsInRange(result.transactions)).map((tx) => tx.id);
   const outcomes = world.env.db.sqlite
     .prepare(`SELECT status, gas_used, gas_limit FROM prepared_transactions WHERE id IN (${ids.map(() => "?").join(",")})`)
     .all(...ids) as { status: string; gas_used: string; gas_limit: string }[];

@@ -3,6 +3,7 @@ export { resolveConfig, type StoConfig } from "./config/resolve";
 export { openDatabase, type StoDatabase } from "./db/database";
 export { startLocalChain, type LocalChain } from "./chain/local-node";
 export { ContractArtifacts } from "./contracts/artifacts";
+export { createTxEnvironment, type TxEnvironment, type TxEnvironmentOptions, type SigningEnvironment } from "./tx/environment";
 export { StoError, ExitCode } from "./errors";
 export { TokenScanner, type ScanOptions, type ScanResult } from "./scan/scanner";
 export { SqliteScanDatabase, type ScanDatabase, type ScanStore } from "./scan/store";
@@ -17,8 +18,7 @@ export {
   type DistributionResult,
   type DistributionInputRow,
 } from "./distribution";
-export { transactionsInRange, iterateRange } from "./tx/queries";
-export type { PreparedRange } from "./tx/prepare";
+export { ledgerOf, iterateRange, type TxLedger, type PreparedRange, type PreparedTransaction, type TxStatus } from "./tx/ledger";
 export type { ProgressListener } from "./progress";
 export { prepareCheckpoint, planRecordDate, type RecordDatePlan } from "./token/record-date";
 export { preparePayoutDeploy, type PayoutDeployRequest, type PayoutDeployResult } from "./payout/deploy";

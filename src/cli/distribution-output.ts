@@ -1,7 +1,7 @@
 import type { StoDatabase } from "../db/database";
 import type { DistributionResult } from "../distribution";
 import { formatTokenAmount } from "../token/amounts";
-import { iterateRange, transactionsInRange } from "../tx/queries";
+import { iterateRange, ledgerOf } from "../tx/ledger";
 import type { Output } from "./output";
 import { printTransactions, transactionJson } from "./tx-table";
 
@@ -13,7 +13,7 @@ const MAX_TABLE_ROWS = 100;
  * are read back from the database a page at a time: a distribution of 100,000 rows is printed (in
  * JSON, all of them) without holding them all in memory.
  */
-export function printDistribution(out: Output, db: StoDatabase, network: string, result: DistributionResult): void {
+export async function printDistribution(out: Output, db: StoDatabase, network: string, result: DistributionResult): Promise<void> {
   const prepared = result.transactions;
   for (const warning of result.warnings) out.warn(warning);
   out.result(`Distribution created ${prepared.count} new transactions and there was already ${result.oldTransactions} old transactions in the database`);
@@ -32,13 +32,12 @@ export function printDistribution(out: Output, db: StoDatabase, network: string,
     newAmount: formatTokenAmount(result.newAmount, result.decimals),
   };
   if (out.json) {
-    const all = prepared.count > 0 ? iterateRange(db, prepared) : [];
-    out.dataWithList(summary, "transactions", mapIterable(all, transactionJson));
+    await out.dataWithAsyncList(summary, "transactions", mapIterable(iterateRange(ledgerOf(db), prepared), transactionJson));
     return;
   }
   if (prepared.count === 0) return;
   // Nobody reads 10,000 table rows, and cli-table3 lays tables out in quadratic time (10 s there).
-  printTransactions(out, transactionsInRange(db, prepared, 0, MAX_TABLE_ROWS));
+  printTransactions(out, await ledgerOf(db).transactionsInRange(prepared, 0, MAX_TABLE_ROWS));
   if (prepared.count > MAX_TABLE_ROWS) {
     out.info(
       `... and ${prepared.count - MAX_TABLE_ROWS} more, up to nonce ${prepared.startNonce + prepared.count - 1} (all of them: sto tx-last --limit ${prepared.count}, or --json)`,
@@ -47,6 +46,6 @@ export function printDistribution(out: Output, db: StoDatabase, network: string,
   out.info("Broadcast them with: sto tx-broadcast");
 }
 
-function* mapIterable<T, U>(items: Iterable<T>, map: (item: T) => U): Generator<U> {
-  for (const item of items) yield map(item);
+async function* mapIterable<T, U>(items: AsyncIterable<T>, map: (item: T) => U): AsyncGenerator<U> {
+  for await (const item of items) yield map(item);
 }

@@ -89,19 +89,36 @@ export class Output {
    * items come: a list of 100,000 transactions is never held as one array or one string.
    */
   dataWithList(head: Record<string, unknown>, key: string, items: Iterable<unknown>): void {
-    if (!this.json) return;
+    const list = this.listWriter(head, key);
+    if (!list) return;
+    for (const item of items) list.add(item);
+    list.end();
+  }
+
+  /** dataWithList for items read asynchronously (a page at a time from the database). */
+  async dataWithAsyncList(head: Record<string, unknown>, key: string, items: AsyncIterable<unknown>): Promise<void> {
+    const list = this.listWriter(head, key);
+    if (!list) return;
+    for await (const item of items) list.add(item);
+    list.end();
+  }
+
+  private listWriter(head: Record<string, unknown>, key: string): { add(item: unknown): void; end(): void } | undefined {
+    if (!this.json) return undefined;
     if (key in head) throw new Error(`dataWithList: the head already has ${key}`);
     const empty = JSON.stringify({ ...head, [key]: [] }, jsonReplacer, 2);
     let text = empty.slice(0, empty.length - "[]\n}".length);
     let count = 0;
-    for (const item of items) {
-      text += `${count++ === 0 ? "[\n    " : ",\n    "}${JSON.stringify(item, jsonReplacer, 2).replace(/\n/g, "\n    ")}`;
-      if (text.length >= 65_536) {
-        this.stdout.write(safeJson(text));
-        text = "";
-      }
-    }
-    this.stdout.write(`${safeJson(`${text}${count === 0 ? "[]" : "\n  ]"}\n}`)}\n`);
+    return {
+      add: (item) => {
+        text += `${count++ === 0 ? "[\n    " : ",\n    "}${JSON.stringify(item, jsonReplacer, 2).replace(/\n/g, "\n    ")}`;
+        if (text.length >= 65_536) {
+          this.stdout.write(safeJson(text));
+          text = "";
+        }
+      },
+      end: () => this.stdout.write(`${safeJson(`${text}${count === 0 ? "[]" : "\n  ]"}\n}`)}\n`),
+    };
   }
 
   debug(text: string): void {

@@ -3,7 +3,7 @@ import type { PaymentWithStatus } from "../payout/dividends";
 import type { HolderPosition, PayoutState } from "../payout/state";
 import { formatTokenAmount } from "../token/amounts";
 import { formatTime } from "../token/dates";
-import { UNMINED_STATUSES } from "../tx/queries";
+import { UNMINED_STATUSES } from "../tx/ledger";
 import type { Output } from "./output";
 
 /** A holder's situation in one word, for the status table. */

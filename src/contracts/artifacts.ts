@@ -3,6 +3,7 @@ import path from "node:path";
 import type { InterfaceAbi } from "ethers";
 import { StoError } from "../errors";
 import { readInputText } from "../files";
+import { PACKAGE_ROOT } from "../package-root";
 
 /** The contracts the CLI deploys or calls, by their Solidity name. */
 export type ContractName =
@@ -26,8 +27,7 @@ export interface ContractArtifact {
   buildInfoId?: string;
 }
 
-/** The project root: two levels above this file both in src/contracts and dist/contracts. */
-export const PACKAGE_ROOT = path.resolve(__dirname, "..", "..");
+export { PACKAGE_ROOT };
 export const DEFAULT_ARTIFACTS_DIR = path.join(PACKAGE_ROOT, "artifacts");
 
 /**

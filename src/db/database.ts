@@ -4,7 +4,7 @@ import Database from "better-sqlite3";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { readMigrationFiles } from "drizzle-orm/migrator";
 import { StoError } from "../errors";
-import { PACKAGE_ROOT } from "../contracts/artifacts";
+import { PACKAGE_ROOT } from "../package-root";
 import * as schema from "./schema";
 import { STO_VERSION } from "../version";
 import { describeDatabaseFailure } from "./failures";

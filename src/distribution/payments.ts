@@ -1,7 +1,6 @@
 import type { Statement } from "better-sqlite3";
 import type { StoDatabase } from "../db/database";
-import type { TxStatus } from "../db/schema";
-import { UNMINED_STATUSES } from "../tx/queries";
+import { ledgerOf, type TxStatus } from "../tx/ledger";
 
 /**
  * A transaction status after which the payment may be prepared again: it reverted (or its nonce
@@ -28,9 +27,6 @@ interface PaymentRow {
   receiver: string;
   amount: string;
   transaction_id: number;
-  status: TxStatus;
-  nonce: number;
-  tx_hash: string | null;
 }
 
 /** SQLite binds at most 32766 parameters; stay well below with room for the fixed ones. */
@@ -40,33 +36,43 @@ const LOOKUP_CHUNK = 500;
  * The active payments of `externalIds` for a token: indexed lookups in chunks, so the cost grows
  * with the file, not with the token's whole history.
  */
-export function activePayments(db: StoDatabase, network: string, tokenAddress: string, externalIds: readonly string[]): Map<string, ExistingPayment> {
-  const found = new Map<string, ExistingPayment>();
+export async function activePayments(
+  db: StoDatabase,
+  network: string,
+  tokenAddress: string,
+  externalIds: readonly string[],
+): Promise<Map<string, ExistingPayment>> {
+  const payments: PaymentRow[] = [];
   const statements = new Map<number, Statement<unknown[], PaymentRow>>();
   for (let start = 0; start < externalIds.length; start += LOOKUP_CHUNK) {
     const chunk = externalIds.slice(start, start + LOOKUP_CHUNK);
     let statement = statements.get(chunk.length);
     if (!statement) {
       statement = db.sqlite.prepare<unknown[], PaymentRow>(
-        `SELECT p.id, p.external_id, p.receiver, p.amount, p.transaction_id, t.status, t.nonce, t.tx_hash
-           FROM distribution_payments p JOIN prepared_transactions t ON t.id = p.transaction_id
-          WHERE p.network = ? AND p.token_address = ? AND p.superseded_at IS NULL
-            AND p.external_id IN (${chunk.map(() => "?").join(",")})`,
+        `SELECT id, external_id, receiver, amount, transaction_id FROM distribution_payments
+          WHERE network = ? AND token_address = ? AND superseded_at IS NULL
+            AND external_id IN (${chunk.map(() => "?").join(",")})`,
       );
       statements.set(chunk.length, statement);
     }
-    for (const row of statement.all(network, tokenAddress, ...chunk)) {
-      found.set(row.external_id, {
-        id: row.id,
-        externalId: row.external_id,
-        receiver: row.receiver,
-        amount: BigInt(row.amount),
-        transactionId: row.transaction_id,
-        status: row.status,
-        nonce: row.nonce,
-        txHash: row.tx_hash,
-      });
-    }
+    payments.push(...statement.all(network, tokenAddress, ...chunk));
+  }
+  // The state of each payment's transaction, from the ledger.
+  const states = await ledgerOf(db).transactionStates(payments.map((row) => row.transaction_id));
+  const found = new Map<string, ExistingPayment>();
+  for (const row of payments) {
+    const state = states.get(row.transaction_id);
+    if (!state) continue;
+    found.set(row.external_id, {
+      id: row.id,
+      externalId: row.external_id,
+      receiver: row.receiver,
+      amount: BigInt(row.amount),
+      transactionId: row.transaction_id,
+      status: state.status,
+      nonce: state.nonce,
+      txHash: state.txHash,
+    });
   }
   return found;
 }
@@ -77,16 +83,22 @@ export function activePayments(db: StoDatabase, network: string, tokenAddress: s
  * block the balance was read). A transaction that was mined but not yet seen by tx-update is thus
  * not counted twice, and one that reverted never counts. Summed as bigints: SQLite integers are 64-bit.
  */
-export function unminedOutflow(db: StoDatabase, network: string, tokenAddress: string, sender: string, minedNonce: number): bigint {
-  const rows = db.sqlite
-    .prepare(
-      `SELECT p.amount FROM distribution_payments p JOIN prepared_transactions t ON t.id = p.transaction_id
-        WHERE p.network = ? AND p.token_address = ? AND p.superseded_at IS NULL
-          AND t.from_address = ? AND t.nonce >= ? AND t.status IN (${UNMINED_STATUSES.map(() => "?").join(",")})`,
-    )
-    .pluck()
-    .all(network, tokenAddress, sender, minedNonce, ...UNMINED_STATUSES) as string[];
-  return rows.reduce((sum, amount) => sum + BigInt(amount), 0n);
+export async function unminedOutflow(db: StoDatabase, network: string, tokenAddress: string, sender: string, minedNonce: number): Promise<bigint> {
+  const unmined = await ledgerOf(db).unminedIdsFrom(network, sender, minedNonce);
+  if (unmined.size === 0) return 0n;
+  const ids = [...unmined];
+  let sum = 0n;
+  for (let start = 0; start < ids.length; start += LOOKUP_CHUNK) {
+    const chunk = ids.slice(start, start + LOOKUP_CHUNK);
+    const amounts = db.sqlite
+      .prepare(
+        `SELECT amount FROM distribution_payments WHERE network = ? AND token_address = ? AND superseded_at IS NULL AND transaction_id IN (${chunk.map(() => "?").join(",")})`,
+      )
+      .pluck()
+      .all(network, tokenAddress, ...chunk) as string[];
+    for (const amount of amounts) sum += BigInt(amount);
+  }
+  return sum;
 }
 
 /** A payment to record together with the transaction that makes it. */

@@ -6,7 +6,7 @@ import { formatTokenAmount } from "../token/amounts";
 import { parseAddress } from "../token/kyc";
 import type { TxEnvironment } from "../tx/environment";
 import { prepareTransactionStream, type PreparedRange } from "../tx/prepare";
-import { hasUnminedTransactions } from "../tx/queries";
+import { ledgerOf } from "../tx/ledger";
 import { describeRevert } from "../tx/revert-reason";
 import { DistributionCalldata } from "./calldata";
 import { checkTransferRestrictions, readTokenState, type TokenState } from "./chain";
@@ -42,7 +42,7 @@ export interface DistributionResult {
   decimals: number;
   /**
    * Transactions prepared by this run (count 0 when every row was prepared before). They are read
-   * from the database when needed (src/tx/queries.ts, transactionsInRange): a large distribution's
+   * from the database when needed (the ledger's transactionsInRange, src/tx/ledger/): a large distribution's
    * would not fit in memory.
    */
   transactions: PreparedRange;
@@ -106,7 +106,7 @@ async function attemptDistribution(env: TxEnvironment, request: DistributionRequ
   clock.lap(`validated ${request.rows.length} rows`);
 
   // Idempotency: rows whose external_id has an active payment are skipped, or refused if they differ.
-  const existing = activePayments(env.db, env.network, tokenAddress, valid.map((row) => row.externalId));
+  const existing = await activePayments(env.db, env.network, tokenAddress, valid.map((row) => row.externalId));
   const toPay: PlannedRow[] = [];
   const oldTransactionIds = new Set<number>();
   let alreadyPrepared = 0;
@@ -149,7 +149,7 @@ async function attemptDistribution(env: TxEnvironment, request: DistributionRequ
   };
   if (toPay.length === 0) return result;
 
-  checkBalance(env, state, result.newAmount, toPay.length, origin);
+  await checkBalance(env, state, result.newAmount, toPay.length, origin);
   // Groups and calldata are made when each transaction is planned, not all at once: memory holds
   // the validated rows and one piece of the plan (src/tx/prepare.ts, prepareTransactionStream).
   const groupSize = request.batchSize ?? 1;
@@ -164,7 +164,7 @@ async function attemptDistribution(env: TxEnvironment, request: DistributionRequ
           group.map((row) => row.amount),
         );
   clock.lap("checked the balance");
-  const gasLimitOf = await decideGasLimits(env, state, groupAt(0), groupAt(groupCount - 1), request.batchSize !== undefined, calldataOf(groupAt(0)), result.warnings);
+  const gasLimitOf = await distributionGasLimits(env, state, groupAt(0), groupAt(groupCount - 1), request.batchSize !== undefined, calldataOf(groupAt(0)), result.warnings);
   clock.lap("decided gas limits");
 
   const source = (row: PlannedRow): string => (origin.kind === "csv" ? `${origin.file}:${row.row}` : origin.command);
@@ -243,8 +243,8 @@ function conflictsWith(row: ValidRow, earlier: ExistingPayment, decimals: number
  * The sender must hold what the new rows send, on top of what earlier prepared payments will still
  * take out of its balance once they are mined.
  */
-function checkBalance(env: TxEnvironment, state: TokenState, needed: bigint, rows: number, origin: DistributionOrigin): void {
-  const pending = unminedOutflow(env.db, env.network, state.address, env.address, state.minedNonce);
+async function checkBalance(env: TxEnvironment, state: TokenState, needed: bigint, rows: number, origin: DistributionOrigin): Promise<void> {
+  const pending = await unminedOutflow(env.db, env.network, state.address, env.address, state.minedNonce);
   if (state.balance >= pending + needed) return;
   const format = (units: bigint) => formatTokenAmount(units, state.decimals);
   const where = origin.kind === "csv" ? `${origin.file}: ` : "";
@@ -259,7 +259,7 @@ function checkBalance(env: TxEnvironment, state: TokenState, needed: bigint, row
  * transaction (which also refuses a distribution that would revert, e.g. on a token paused by its
  * verifier) and against the block gas limit.
  */
-async function decideGasLimits(
+async function distributionGasLimits(
   env: TxEnvironment,
   state: TokenState,
   first: readonly PlannedRow[],
@@ -298,7 +298,7 @@ async function decideGasLimits(
   } catch (error) {
     // Earlier transactions of this account that are not mined yet can make the estimate fail
     // (or be meaningless); the model alone then decides.
-    if (!hasUnminedTransactions(env.db, env.network, env.address)) {
+    if (!(await ledgerOf(env.db).hasUnmined({ network: env.network, from: env.address }))) {
       const row = first[0].row !== undefined ? ` (row ${first[0].row})` : "";
       throw new StoError(`the first ${batch ? "batch" : "payment"}${row} would fail on chain: ${describeRevert(error, env.artifacts)}; nothing prepared`);
     }

@@ -1,10 +1,9 @@
-import { and, asc, eq, inArray } from "drizzle-orm";
 import { Transaction } from "ethers";
 import { nowIso } from "../db/database";
-import { preparedTransactions, transactionSignatures, type PreparedTransaction } from "../db/schema";
 import { ExitCode, StoError } from "../errors";
-import { findAccount } from "../tx/accounts";
 import type { TxEnvironment } from "../tx/environment";
+import { ledgerOf, SignatureConflict, type PreparedTransaction, type SignedVersion } from "../tx/ledger";
+import { findAccount } from "../tx/nonces";
 import type { SignedFile, UnsignedFile } from "./files";
 
 export interface ExportFees {
@@ -14,16 +13,10 @@ export interface ExportFees {
 }
 
 /** The account's transactions that still need a signature, in nonce order. */
-export function unsignedTransactions(env: TxEnvironment): PreparedTransaction[] {
-  const account = findAccount(env.db, env.network, env.chainId, env.address);
+export async function unsignedTransactions(env: TxEnvironment): Promise<PreparedTransaction[]> {
+  const account = await findAccount(env);
   if (!account) return [];
-  return env.db.orm
-    .select()
-    .from(preparedTransactions)
-    .where(and(eq(preparedTransactions.accountId, account.id), eq(preparedTransactions.status, "waiting")))
-    .orderBy(asc(preparedTransactions.nonce))
-    .all()
-    .filter((row) => row.rawTransaction === null);
+  return ledgerOf(env.db).unsignedTransactions(account.id);
 }
 
 /**
@@ -65,19 +58,13 @@ export interface ImportReport {
  * same chain id, signer, nonce, receiver, data, value and gas limit. The result is the same
  * write-ahead state tx-broadcast creates when it signs, so tx-broadcast sends them next.
  */
-export function importSignedFile(env: TxEnvironment, file: SignedFile, origin: string): ImportReport {
+export async function importSignedFile(env: TxEnvironment, file: SignedFile, origin: string): Promise<ImportReport> {
   if (file.chainId !== env.chainId) {
     throw new StoError(`${origin}: signed for chain id ${file.chainId}, but the node is on chain id ${env.chainId}`, ExitCode.StateMismatch);
   }
   const ids = file.transactions.map((entry) => entry.id);
-  const rows = new Map(
-    env.db.orm
-      .select()
-      .from(preparedTransactions)
-      .where(inArray(preparedTransactions.id, ids.length > 0 ? ids : [-1]))
-      .all()
-      .map((row) => [row.id, row]),
-  );
+  const ledger = ledgerOf(env.db);
+  const rows = new Map((await ledger.transactionsById(ids)).map((row) => [row.id, row]));
   const accepted: { row: PreparedTransaction; transaction: Transaction; raw: string }[] = [];
   let unchanged = 0;
   file.transactions.forEach((entry, index) => {
@@ -103,38 +90,33 @@ export function importSignedFile(env: TxEnvironment, file: SignedFile, origin: s
     accepted.push({ row, transaction, raw: transaction.serialized });
   });
 
-  env.db.writeTransaction(() => {
-    const now = nowIso();
-    for (const { row, transaction, raw } of accepted) {
-      const changed = env.db.sqlite
-        .prepare(
-          "UPDATE prepared_transactions SET raw_transaction = ?, tx_hash = ?, gas_price = COALESCE(gas_price, ?), max_fee_per_gas = ?, max_priority_fee_per_gas = ?, signed_at = ? WHERE id = ? AND raw_transaction IS NULL AND status = 'waiting'",
-        )
-        .run(
-          raw,
-          transaction.hash,
-          transaction.gasPrice?.toString() ?? null,
-          transaction.maxFeePerGas?.toString() ?? null,
-          transaction.maxPriorityFeePerGas?.toString() ?? null,
-          now,
-          row.id,
-        ).changes;
-      if (changed !== 1) throw new StoError(`transaction nonce ${row.nonce} changed while importing; nothing imported, try again`);
-      env.db.orm
-        .insert(transactionSignatures)
-        .values({
-          transactionId: row.id,
-          txHash: transaction.hash as string,
-          rawTransaction: raw,
-          gasPrice: transaction.gasPrice?.toString() ?? null,
-          maxFeePerGas: transaction.maxFeePerGas?.toString() ?? null,
-          maxPriorityFeePerGas: transaction.maxPriorityFeePerGas?.toString() ?? null,
-          signedAt: now,
-        })
-        .run();
-    }
+  const now = nowIso();
+  const versions = accepted.map(({ row, transaction, raw }): SignedVersion => {
+    const fees = {
+      maxFeePerGas: transaction.maxFeePerGas?.toString() ?? null,
+      maxPriorityFeePerGas: transaction.maxPriorityFeePerGas?.toString() ?? null,
+    };
+    const gasPrice = transaction.gasPrice?.toString() ?? null;
+    return {
+      transactionId: row.id,
+      nonce: row.nonce,
+      expect: { txHash: null, statuses: ["waiting"] },
+      txHash: transaction.hash as string,
+      rawTransaction: raw,
+      signedAt: now,
+      kind: "original",
+      row: { gasPrice: row.gasPrice ?? gasPrice, ...fees, gasLimit: row.gasLimit },
+      signature: { gasPrice, ...fees, gasLimit: null },
+    };
   });
-  const imported = accepted.map(({ row }) => env.db.orm.select().from(preparedTransactions).where(eq(preparedTransactions.id, row.id)).get() as PreparedTransaction);
+  try {
+    await ledger.recordSignatures(versions);
+  } catch (error) {
+    if (!(error instanceof SignatureConflict)) throw error;
+    throw new StoError(`transaction nonce ${error.nonce} changed while importing; nothing imported, try again`);
+  }
+  const stored = new Map((await ledger.transactionsById(accepted.map(({ row }) => row.id))).map((row) => [row.id, row]));
+  const imported = accepted.map(({ row }) => stored.get(row.id) as PreparedTransaction);
   return { imported, unchanged };
 }
 

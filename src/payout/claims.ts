@@ -7,6 +7,7 @@ import type { TxEnvironment } from "../tx/environment";
 import { prepareTransactions } from "../tx/prepare";
 import { formatTime } from "../token/dates";
 import { resolvePayoutAddress } from "./payout-token";
+import { PAYOUT_FALLBACK_GAS } from "./gas";
 
 export interface PayoutCallResult {
   payoutAddress: string;
@@ -23,7 +24,7 @@ export interface PayoutCallResult {
  * `to`, by default the broadcasting account.
  */
 export async function prepareReclaim(env: TxEnvironment, payoutOption: string | undefined, toOption: string | undefined): Promise<PayoutCallResult & { to: string }> {
-  const payoutAddress = resolvePayoutAddress(env, payoutOption);
+  const payoutAddress = await resolvePayoutAddress(env, payoutOption);
   await requireDeployed(env, payoutAddress, "--payout-address");
   const payout = contractAt(env, "Payout", payoutAddress);
   const [name, expiry, expired, currencyAddress] = await Promise.all([
@@ -41,13 +42,13 @@ export async function prepareReclaim(env: TxEnvironment, payoutOption: string | 
   const amountText = formatTokenAmount(amount, currency.decimals);
   const prepared = await prepareTransactions(env, (builder) => {
     builder.call("Payout", payoutAddress, "reclaim", [to], `Reclaiming ${amountText} ${currency.symbol} left in expired payout ${name} to ${to}`, { receiver: to });
-  });
+  }, { fallbackGas: PAYOUT_FALLBACK_GAS });
   return { payoutAddress, name, amount, amountText, symbol: currency.symbol, prepared, to };
 }
 
 /** Prepares `claim()` for the broadcasting account, a holder collecting its own payment. */
 export async function prepareClaim(env: TxEnvironment, payoutOption: string | undefined): Promise<PayoutCallResult> {
-  const payoutAddress = resolvePayoutAddress(env, payoutOption);
+  const payoutAddress = await resolvePayoutAddress(env, payoutOption);
   await requireDeployed(env, payoutAddress, "--payout-address");
   const payout = contractAt(env, "Payout", payoutAddress);
   const [name, expired, eligible, claimable, shares, currencyAddress] = await Promise.all([
@@ -66,6 +67,6 @@ export async function prepareClaim(env: TxEnvironment, payoutOption: string | un
   const amountText = formatTokenAmount(claimable, currency.decimals);
   const prepared = await prepareTransactions(env, (builder) => {
     builder.call("Payout", payoutAddress, "claim", [], `Claiming ${amountText} ${currency.symbol} from payout ${name}`, { receiver: env.address });
-  });
+  }, { fallbackGas: PAYOUT_FALLBACK_GAS });
   return { payoutAddress, name, amount: claimable, amountText, symbol: currency.symbol, prepared };
 }

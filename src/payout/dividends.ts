@@ -1,14 +1,15 @@
 import { Interface } from "ethers";
 import { and, eq, isNull } from "drizzle-orm";
 import { nowIso } from "../db/database";
-import { payoutPayments, preparedTransactions, type PayoutPayment, type PreparedTransaction, type TxStatus } from "../db/schema";
+import { payoutPayments, type PayoutPayment } from "../db/schema";
 import { StoError } from "../errors";
 import type { ProgressListener } from "../progress";
 import { formatTokenAmount, parseTokenAmount } from "../token/amounts";
 import { contractAt, requireRole, type ReadEnvironment } from "../token/onchain";
 import type { TxEnvironment } from "../tx/environment";
 import { prepareTransactions } from "../tx/prepare";
-import { UNMINED_STATUSES } from "../tx/queries";
+import { ledgerOf, UNMINED_STATUSES, type PreparedTransaction, type TxStatus } from "../tx/ledger";
+import { PAYOUT_FALLBACK_GAS } from "./gas";
 import { readPayoutState, type HolderPosition, type PayoutState } from "./state";
 
 /** A payment row with the status of the transaction that carries it. */
@@ -25,15 +26,19 @@ export function paymentExternalId(payoutAddress: string, holder: string, round: 
 }
 
 /** Every payment row of a payout (superseded ones included), oldest first. */
-export function paymentsOf(env: Pick<ReadEnvironment, "db" | "network">, payoutAddress: string): PaymentWithStatus[] {
-  return env.db.orm
-    .select({ payment: payoutPayments, txStatus: preparedTransactions.status, txHash: preparedTransactions.txHash, nonce: preparedTransactions.nonce })
+export async function paymentsOf(env: Pick<ReadEnvironment, "db" | "network">, payoutAddress: string): Promise<PaymentWithStatus[]> {
+  const payments = env.db.orm
+    .select()
     .from(payoutPayments)
-    .innerJoin(preparedTransactions, eq(preparedTransactions.id, payoutPayments.transactionId))
     .where(and(eq(payoutPayments.network, env.network), eq(payoutPayments.payoutAddress, payoutAddress)))
     .orderBy(payoutPayments.id)
-    .all()
-    .map((row) => ({ ...row.payment, txStatus: row.txStatus, txHash: row.txHash, nonce: row.nonce }));
+    .all();
+  // The state of each payment's transaction, from the ledger.
+  const states = await ledgerOf(env.db).transactionStates(payments.map((payment) => payment.transactionId));
+  return payments.flatMap((payment) => {
+    const state = states.get(payment.transactionId);
+    return state ? [{ ...payment, txStatus: state.status, txHash: state.txHash, nonce: state.nonce }] : [];
+  });
 }
 
 /**
@@ -42,7 +47,7 @@ export function paymentsOf(env: Pick<ReadEnvironment, "db" | "network">, payoutA
  * successful transaction does not prove that every listed holder was paid.
  */
 export async function reconcilePayments(env: ReadEnvironment, payoutAddress: string): Promise<number> {
-  const open = paymentsOf(env, payoutAddress).filter((row) => row.supersededAt === null && row.paidAmount === null && row.txStatus === "success" && row.txHash);
+  const open = (await paymentsOf(env, payoutAddress)).filter((row) => row.supersededAt === null && row.paidAmount === null && row.txStatus === "success" && row.txHash);
   if (open.length === 0) return 0;
   const iface = new Interface(env.artifacts.get("Payout").abi);
   const paidEvent = iface.getEvent("Paid");
@@ -166,7 +171,7 @@ export async function prepareDividends(
   if (state.totalFunded === 0n) {
     throw new StoError(`payout ${state.name} (${payoutAddress}) holds no funds: run "sto payout-approve" and "sto payout-deposit" and wait until the deposit is mined ("sto tx-update")`);
   }
-  const plan = planDividends(state, paymentsOf(env, payoutAddress), options.batchSize);
+  const plan = planDividends(state, await paymentsOf(env, payoutAddress), options.batchSize);
   if (options.transferAmount !== undefined) {
     const limit = parseTokenAmount(options.transferAmount, state.currency.decimals, "--transfer-amount");
     if (plan.total > limit) {
@@ -193,6 +198,7 @@ export async function prepareDividends(
       });
     },
     {
+      fallbackGas: PAYOUT_FALLBACK_GAS,
       afterInsert: (rows) => {
         const now = nowIso();
         plan.batches.forEach((batch, index) => {

@@ -5,6 +5,9 @@ import { contractAt, erc20Info, requireDeployed, tryView, view } from "../token/
 import type { TxEnvironment } from "../tx/environment";
 import { prepareTransactions } from "../tx/prepare";
 import { deploymentOf, payoutCurrency, resolvePayoutAddress, resolvePayoutToken } from "./payout-token";
+import { PAYOUT_FALLBACK_GAS } from "./gas";
+import { TOKEN_FALLBACK_GAS } from "../token/gas";
+import { ledgerOf } from "../tx/ledger";
 
 export interface PayoutTarget {
   payoutAddress: string;
@@ -19,8 +22,8 @@ export interface PayoutTarget {
 
 /** The Payout contract a funding command works on, and its currency. */
 export async function payoutTarget(env: TxEnvironment, payoutOption: string | undefined): Promise<PayoutTarget> {
-  const payoutAddress = resolvePayoutAddress(env, payoutOption);
-  const deployment = deploymentOf(env, "Payout", payoutAddress);
+  const payoutAddress = await resolvePayoutAddress(env, payoutOption);
+  const deployment = await deploymentOf(env, "Payout", payoutAddress);
   const onChain = (await env.provider.getCode(payoutAddress)) !== "0x";
   if (!onChain && (!deployment || deployment.status === "failed")) {
     await requireDeployed(env, payoutAddress, "--payout-address");
@@ -75,7 +78,7 @@ export async function preparePayoutApprove(
   const amountText = formatTokenAmount(amount, target.decimals);
   const prepared = await prepareTransactions(env, (builder) => {
     builder.call("IERC20Metadata", target.currency, "approve", [target.payoutAddress, amount], `Approving ${amountText} ${target.symbol} to payout ${target.name}`);
-  });
+  }, { fallbackGas: TOKEN_FALLBACK_GAS });
   return { target, amount, amountText, balance, prepared, warnings };
 }
 
@@ -100,12 +103,13 @@ export async function preparePayoutDeposit(env: TxEnvironment, payoutOption: str
     view<bigint>(currency, "allowance", env.address, target.payoutAddress),
     view<bigint>(currency, "balanceOf", env.address),
   ]);
-  const approvePending = env.db.sqlite
-    .prepare(
-      "SELECT 1 FROM prepared_transactions WHERE network = ? AND from_address = ? AND to_address = ? AND function_signature = 'approve(address,uint256)' AND status IN ('waiting','broadcasted','mining','dropped') LIMIT 1",
-    )
-    .get(env.network, env.address, target.currency);
-  if (allowance === 0n && approvePending === undefined) {
+  const approvePending = await ledgerOf(env.db).hasUnmined({
+    network: env.network,
+    from: env.address,
+    to: target.currency,
+    functions: ["approve(address,uint256)"],
+  });
+  if (allowance === 0n && !approvePending) {
     throw new StoError(`nothing to deposit: account ${env.address} has not approved any ${target.symbol} to payout ${target.name}; run "sto payout-approve" first`);
   }
   // The allowance on chain is the best estimate; an approval still unmined may change it.
@@ -114,6 +118,6 @@ export async function preparePayoutDeposit(env: TxEnvironment, payoutOption: str
   const amountNote = expected !== undefined ? `${formatTokenAmount(expected, target.decimals)} ${target.symbol}` : `the approved ${target.symbol}`;
   const prepared = await prepareTransactions(env, (builder) => {
     builder.call("Payout", target.payoutAddress, "fundFromAllowance", [], `Depositing ${amountNote} into payout ${target.name}`);
-  });
+  }, { fallbackGas: PAYOUT_FALLBACK_GAS });
   return { target, expected, prepared };
 }

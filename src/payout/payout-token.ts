@@ -1,10 +1,8 @@
 import { AbiCoder, Interface, getAddress } from "ethers";
-import { and, desc, eq } from "drizzle-orm";
-import { preparedTransactions, type PreparedTransaction } from "../db/schema";
 import { StoError } from "../errors";
 import { parseAddress } from "../token/kyc";
 import { contractAt, erc20Info, view, type ReadEnvironment } from "../token/onchain";
-import { latestDeployment } from "../tx/queries";
+import { ledgerOf, type PreparedTransaction } from "../tx/ledger";
 
 /**
  * The payout currency of `payout-deploy`: `--payout-token-address`, or the latest contract named
@@ -16,25 +14,23 @@ export async function resolvePayoutToken(env: ReadEnvironment, addressOption?: s
   const name = nameOption?.trim() || undefined;
   if (addressOption !== undefined) {
     const address = parseAddress(addressOption, "--payout-token-address");
-    const deployedHere = env.db.sqlite
-      .prepare("SELECT contract_name, status FROM prepared_transactions WHERE network = ? AND contract_address = ? AND is_deployment = 1 ORDER BY id DESC LIMIT 1")
-      .get(env.network, address) as { contract_name: string | null; status: string } | undefined;
+    const deployedHere = (await ledgerOf(env.db).deploymentsAt(env.network, address)).at(-1);
     const onChain = (await env.provider.getCode(address)) !== "0x";
     if (!onChain && (!deployedHere || deployedHere.status === "failed")) {
       throw new StoError(`--payout-token-address: there is no contract at ${address} on ${env.network}`);
     }
     if (name !== undefined) {
       const info = onChain ? await erc20Info(env, address) : undefined;
-      if (deployedHere?.contract_name !== name && info?.name !== name) {
+      if (deployedHere?.contractName !== name && info?.name !== name) {
         throw new StoError(
-          `--payout-token-name "${name}" does not match --payout-token-address ${address} (its name is "${info?.name ?? deployedHere?.contract_name ?? "unknown"}"); give only the address, or the matching name`,
+          `--payout-token-name "${name}" does not match --payout-token-address ${address} (its name is "${info?.name ?? deployedHere?.contractName ?? "unknown"}"); give only the address, or the matching name`,
         );
       }
     }
     return address;
   }
   if (name !== undefined) {
-    const deployment = latestDeployment(env.db, env.network, name);
+    const deployment = await ledgerOf(env.db).latestDeployment(env.network, name);
     if (!deployment?.contractAddress) {
       throw new StoError(
         `--payout-token-name: no ${name} contract was deployed from ${env.db.file} on ${env.network}; give its --payout-token-address (or, for testing, deploy one with "sto deploy-crowdsale-token")`,
@@ -46,9 +42,9 @@ export async function resolvePayoutToken(env: ReadEnvironment, addressOption?: s
 }
 
 /** The Payout contract the payout commands work on: `--payout-address`, or the latest deployed from this database. */
-export function resolvePayoutAddress(env: Pick<ReadEnvironment, "db" | "network">, option?: string): string {
+export async function resolvePayoutAddress(env: Pick<ReadEnvironment, "db" | "network">, option?: string): Promise<string> {
   if (option !== undefined) return parseAddress(option, "--payout-address");
-  const deployment = latestDeployment(env.db, env.network, "Payout");
+  const deployment = await ledgerOf(env.db).latestDeployment(env.network, "Payout");
   if (!deployment?.contractAddress) {
     throw new StoError(`no Payout contract deployed from ${env.db.file} on ${env.network}: deploy one with "sto payout-deploy" (or give --payout-address)`);
   }
@@ -56,21 +52,8 @@ export function resolvePayoutAddress(env: Pick<ReadEnvironment, "db" | "network"
 }
 
 /** The deployment row of this database for the contract `name` at `address`, if we deployed it. */
-export function deploymentOf(env: Pick<ReadEnvironment, "db" | "network">, name: string, address: string): PreparedTransaction | undefined {
-  return env.db.orm
-    .select()
-    .from(preparedTransactions)
-    .where(
-      and(
-        eq(preparedTransactions.network, env.network),
-        eq(preparedTransactions.contractAddress, address),
-        eq(preparedTransactions.isDeployment, true),
-        eq(preparedTransactions.contractName, name),
-      ),
-    )
-    .orderBy(desc(preparedTransactions.id))
-    .limit(1)
-    .get();
+export async function deploymentOf(env: Pick<ReadEnvironment, "db" | "network">, name: string, address: string): Promise<PreparedTransaction | undefined> {
+  return (await ledgerOf(env.db).deploymentsAt(env.network, address)).filter((row) => row.contractName === name).at(-1);
 }
 
 /** The constructor arguments of a deployment we prepared, decoded with the contract's ABI. */

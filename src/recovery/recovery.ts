@@ -6,6 +6,8 @@ import { validateText } from "../token/issuance";
 import { contractAt, erc20Info, securityTokenWithRole, tryView, view } from "../token/onchain";
 import type { TxEnvironment } from "../tx/environment";
 import { prepareTransactions } from "../tx/prepare";
+import { TOKEN_FALLBACK_GAS } from "../token/gas";
+import { ledgerOf } from "../tx/ledger";
 
 export interface RecoveryResult {
   amount: bigint;
@@ -16,12 +18,8 @@ export interface RecoveryResult {
 }
 
 /** Whether the account has transactions that are not mined yet (balances may be about to change). */
-function hasUnmined(env: TxEnvironment): boolean {
-  return (
-    env.db.sqlite
-      .prepare("SELECT 1 FROM prepared_transactions WHERE from_address = ? AND chain_id = ? AND status IN ('waiting','broadcasted','mining','dropped') LIMIT 1")
-      .get(env.address, env.chainId) !== undefined
-  );
+function hasUnmined(env: TxEnvironment): Promise<boolean> {
+  return ledgerOf(env.db).hasUnmined({ network: env.network, from: env.address });
 }
 
 /**
@@ -37,7 +35,7 @@ async function amountFrom(env: TxEnvironment, tokenAddress: string, holder: stri
   const amount = parseTokenAmount(text, decimals, "--amount");
   if (amount > balance) {
     const message = `--amount: ${holder} holds only ${formatTokenAmount(balance, decimals)}`;
-    if (!hasUnmined(env)) throw new StoError(message);
+    if (!(await hasUnmined(env))) throw new StoError(message);
     warnings.push(`${message} now (transactions not mined yet may change that)`);
   }
   return amount;
@@ -71,7 +69,7 @@ export async function prepareForceTransfer(
       `Force transfer of ${amountText} ${info.symbol} from ${request.from} to ${request.to}: ${reason}`,
       { receiver: request.to },
     );
-  });
+  }, { fallbackGas: TOKEN_FALLBACK_GAS });
   return { amount, amountText, symbol: info.symbol, prepared, warnings };
 }
 
@@ -95,6 +93,6 @@ export async function prepareBurn(env: TxEnvironment, request: { tokenAddress: s
   const amountText = formatTokenAmount(amount, info.decimals);
   const prepared = await prepareTransactions(env, (builder) => {
     builder.call("SecurityToken", request.tokenAddress, "burnTokens", [amount], `Burning ${amountText} ${info.symbol} held by ${env.address}`);
-  });
+  }, { fallbackGas: TOKEN_FALLBACK_GAS });
   return { amount, amountText, symbol: info.symbol, prepared, warnings };
 }

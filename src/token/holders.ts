@@ -25,7 +25,7 @@ export interface HolderCandidates {
  * (receivers up to the block), starting at the block we deployed it in when the database knows it.
  */
 export async function holderCandidates(env: ReadEnvironment, tokenAddress: string, block: number): Promise<HolderCandidates> {
-  const from = deploymentBlock(env.db, env.network, tokenAddress);
+  const from = await deploymentBlock(env.db, env.network, tokenAddress);
   const scanned = findScannedToken(env.db, env.chainId, tokenAddress);
   if (scanned && scanned.scannedToBlock >= block && (scanned.startsAtCreation || scanned.startBlock <= from)) {
     const addresses = new Set<string>();

@@ -2,7 +2,9 @@ import type { PreparedTransaction } from "../db/schema";
 import { StoError } from "../errors";
 import type { TxEnvironment } from "../tx/environment";
 import { prepareTransactions } from "../tx/prepare";
-import { isWhitelisted, resolveKycAddress } from "./kyc";
+import { isWhitelisted, resolveKycAddress, WHITELISTING_FUNCTIONS } from "./kyc";
+import { TOKEN_FALLBACK_GAS } from "./gas";
+import { ledgerOf } from "../tx/ledger";
 
 export type TransferRestriction = "unrestricted" | "restricted";
 
@@ -41,7 +43,7 @@ export async function prepareIssue(env: TxEnvironment, request: IssueRequest): P
   validateText(request.symbol, "--symbol", 16);
   validateText(request.url, "--url", 500);
   const warnings: string[] = [];
-  const kycAddress = request.restriction === "restricted" ? resolveKycAddress(env, request.kycAddress) : undefined;
+  const kycAddress = request.restriction === "restricted" ? await resolveKycAddress(env, request.kycAddress) : undefined;
   if (kycAddress) {
     const whitelisted = await isWhitelisted(env, kycAddress, env.address);
     if (whitelisted === false && !(await hasPendingWhitelist(env, kycAddress))) {
@@ -59,17 +61,12 @@ export async function prepareIssue(env: TxEnvironment, request: IssueRequest): P
       : builder.deploy("UnrestrictedTransferAgent", [], `Unrestricted transfer agent for ${request.name}`);
     builder.call("SecurityToken", tokenAddress, "setTransferVerifier", [transferAgentAddress], `Setting security token transfer agent for ${request.name}`);
     builder.call("SecurityToken", tokenAddress, "issueTokens", [request.amount], `Creating ${request.amountText} initial shares for ${request.name}`);
-  });
+  }, { fallbackGas: TOKEN_FALLBACK_GAS });
   return { tokenAddress, transferAgentAddress, kycAddress, prepared, warnings };
 }
 
-async function hasPendingWhitelist(env: TxEnvironment, kycAddress: string): Promise<boolean> {
-  const row = env.db.sqlite
-    .prepare(
-      "SELECT 1 FROM prepared_transactions WHERE to_address = ? AND function_signature LIKE 'addToWhitelist%' AND status IN ('waiting','broadcasted','mining') LIMIT 1",
-    )
-    .get(kycAddress);
-  return row !== undefined;
+function hasPendingWhitelist(env: TxEnvironment, kycAddress: string): Promise<boolean> {
+  return ledgerOf(env.db).hasUnmined({ network: env.network, to: kycAddress, functions: WHITELISTING_FUNCTIONS });
 }
 
 export function validateText(value: string, origin: string, maxLength: number): void {

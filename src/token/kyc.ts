@@ -3,8 +3,8 @@ import { verifiedChecksumAddress } from "../chain/checksum";
 import { StoError } from "../errors";
 import type { TxEnvironment } from "../tx/environment";
 import { prepareTransactions } from "../tx/prepare";
-import { latestDeployment } from "../tx/queries";
-import type { PreparedTransaction } from "../db/schema";
+import { ledgerOf, type PreparedTransaction } from "../tx/ledger";
+import { KYC_FALLBACK_GAS } from "./gas";
 
 /** A checksummed address, or why the text is not one. */
 export type AddressCheck = { address: string } | { reason: string };
@@ -29,6 +29,9 @@ export function parseAddress(value: string, origin: string): string {
   throw new StoError(`${origin}: "${shown.slice(0, 50)}" is ${checked.reason}`);
 }
 
+/** The KYC contract's functions that whitelist (what issue looks for among unmined transactions). */
+export const WHITELISTING_FUNCTIONS: readonly string[] = ["addToWhitelist(address)", "addToWhitelistBatch(address[])"];
+
 export interface KycDeployResult {
   address: string;
   /** Transactions prepared now; empty when a KYC contract existed already. */
@@ -38,7 +41,7 @@ export interface KycDeployResult {
 
 /** Prepares the deployment of the KYC whitelist contract, unless this network already has one. */
 export async function deployKyc(env: TxEnvironment): Promise<KycDeployResult> {
-  const existing = latestDeployment(env.db, env.network, "BasicKYC");
+  const existing = await ledgerOf(env.db).latestDeployment(env.network, "BasicKYC");
   if (existing?.contractAddress) return { address: existing.contractAddress, prepared: [], existing };
   let address = "";
   const prepared = await prepareTransactions(env, (builder) => {
@@ -48,9 +51,9 @@ export async function deployKyc(env: TxEnvironment): Promise<KycDeployResult> {
 }
 
 /** The KYC contract of this network: given explicitly, or the one kyc-deploy recorded. */
-export function resolveKycAddress(env: TxEnvironment, explicit?: string): string {
+export async function resolveKycAddress(env: TxEnvironment, explicit?: string): Promise<string> {
   if (explicit) return parseAddress(explicit, "--kyc-address");
-  const deployment = latestDeployment(env.db, env.network, "BasicKYC");
+  const deployment = await ledgerOf(env.db).latestDeployment(env.network, "BasicKYC");
   if (!deployment?.contractAddress) {
     throw new StoError(
       `no KYC contract on ${env.network} in ${env.db.file}: deploy one with "sto kyc-deploy", then "sto tx-broadcast" (or give --kyc-address)`,
@@ -67,7 +70,7 @@ export async function prepareWhitelist(env: TxEnvironment, kycAddress: string, a
     } else {
       builder.call("BasicKYC", kycAddress, "addToWhitelistBatch", [addresses], `Whitelisting ${addresses.length} addresses in KYC contract`);
     }
-  });
+  }, { fallbackGas: KYC_FALLBACK_GAS });
 }
 
 /** Whether `address` is whitelisted now; undefined when the KYC contract is not on chain yet. */

@@ -5,6 +5,7 @@ import { isContractAnswer } from "../chain/failures";
 import type { ContractArtifacts, ContractName } from "../contracts/artifacts";
 import { StoError } from "../errors";
 import type { TxEnvironment } from "../tx/environment";
+import { ledgerOf } from "../tx/ledger";
 
 /** What reading contract state needs: a node and the ABIs. */
 export type ReadEnvironment = Pick<TxEnvironment, "provider" | "artifacts" | "network" | "chainId" | "db">;
@@ -38,11 +39,7 @@ export async function tryView<T>(contract: Contract, method: string, ...args: un
  */
 export async function requireDeployed(env: ReadEnvironment, address: string, what: string): Promise<void> {
   if ((await env.provider.getCode(address)) !== "0x") return;
-  const pending = env.db.sqlite
-    .prepare(
-      "SELECT status FROM prepared_transactions WHERE network = ? AND contract_address = ? AND is_deployment = 1 ORDER BY id DESC LIMIT 1",
-    )
-    .get(env.network, address) as { status: string } | undefined;
+  const pending = (await ledgerOf(env.db).deploymentsAt(env.network, address)).at(-1);
   if (pending && pending.status !== "failed") {
     throw new StoError(`${what} ${address} is not on chain yet (its deployment is ${pending.status}): run "sto tx-broadcast" and "sto tx-update" first`);
   }

@@ -3,7 +3,7 @@ import type { PreparedTransaction } from "../db/schema";
 import { StoError } from "../errors";
 import type { TxEnvironment } from "../tx/environment";
 import { prepareTransactions, type TransactionBuilder } from "../tx/prepare";
-import { hasUnminedTransactions, UNMINED_STATUSES } from "../tx/queries";
+import { ledgerOf } from "../tx/ledger";
 import { validateText } from "./issuance";
 import { parseAddress } from "./kyc";
 import { nodeClient } from "../chain/connection";
@@ -11,6 +11,7 @@ import { getLogs } from "../chain/logs";
 import { deploymentBlock } from "./logs";
 import { contractAt, requireDeployed, requireRole, securityTokenWithRole, tryView, view, type ReadEnvironment } from "./onchain";
 import { readInputFile } from "../files";
+import { TOKEN_FALLBACK_GAS } from "./gas";
 
 /** The record date of a payout or a vote: which checkpoint, and whether it is taken now. */
 export interface RecordDatePlan {
@@ -22,13 +23,8 @@ export interface RecordDatePlan {
 }
 
 /** Checkpoints of `token` prepared in this database whose transactions are not mined yet. */
-export function pendingCheckpointCount(env: Pick<TxEnvironment, "db" | "network">, tokenAddress: string): number {
-  const row = env.db.sqlite
-    .prepare(
-      `SELECT COUNT(*) AS n FROM prepared_transactions WHERE network = ? AND to_address = ? AND function_signature = 'checkpoint()' AND status IN (${UNMINED_STATUSES.map(() => "?").join(",")})`,
-    )
-    .get(env.network, tokenAddress, ...UNMINED_STATUSES) as { n: number };
-  return row.n;
+export function pendingCheckpointCount(env: Pick<TxEnvironment, "db" | "network">, tokenAddress: string): Promise<number> {
+  return ledgerOf(env.db).countUnmined({ network: env.network, to: tokenAddress, functions: ["checkpoint()"] });
 }
 
 /**
@@ -52,7 +48,7 @@ export async function planRecordDate(env: TxEnvironment, token: Contract, checkp
     return { checkpointId, takeNew: false, pendingCheckpoints: 0 };
   }
   await requireRole(token, "CHECKPOINT_ROLE", env.address, "taking a checkpoint");
-  const pending = pendingCheckpointCount(env, await token.getAddress());
+  const pending = await pendingCheckpointCount(env, await token.getAddress());
   return { checkpointId: current + BigInt(pending) + 1n, takeNew: true, pendingCheckpoints: pending };
 }
 
@@ -61,7 +57,7 @@ export async function checkpointBlock(env: ReadEnvironment, tokenAddress: string
   const logs = await getLogs(
     nodeClient(env.provider),
     { address: tokenAddress, topics: [eventTopic("CheckpointCreated(uint256,uint256,uint256)"), zeroPadValue(toBeHex(checkpointId), 32)] },
-    deploymentBlock(env.db, env.network, tokenAddress),
+    await deploymentBlock(env.db, env.network, tokenAddress),
     await env.provider.getBlockNumber(),
   );
   return logs.length > 0 ? Number(logs[0].blockNumber) : undefined;
@@ -175,7 +171,7 @@ export async function checkEligibleSupply(
   const excludedBalance = excludedBalances.reduce((sum, balance) => sum + balance, 0n);
   if (supply - excludedBalance > 0n) return [];
   const message = `the excluded addresses (${excluded.join(", ") || ZeroAddress}) hold all shares${atCheckpoint ? ` at checkpoint ${recordDate.checkpointId}` : ""}: nobody else would be paid or vote; distribute shares first, or use --include-issuer`;
-  if (!atCheckpoint && hasUnminedTransactions(env.db, env.network, env.address)) return [`${message} (unless the transactions not mined yet change that)`];
+  if (!atCheckpoint && (await ledgerOf(env.db).hasUnmined({ network: env.network, from: env.address }))) return [`${message} (unless the transactions not mined yet change that)`];
   throw new StoError(message);
 }
 
@@ -225,7 +221,7 @@ export async function prepareRecordDateContract(
     if (recordDate.takeNew) addCheckpoint(builder, tokenAddress, tokenName, recordDate.checkpointId);
     address = builder.deploy(contract.name, contract.args, contract.note, recordDate.takeNew ? { gasLimit: contract.gasWithNewCheckpoint } : {});
     addAnnouncement(builder, tokenAddress, address, contract.title, contract.announcement, contract.announceNote);
-  });
+  }, { fallbackGas: TOKEN_FALLBACK_GAS });
   return { address, prepared };
 }
 
@@ -235,7 +231,9 @@ export async function prepareCheckpoint(env: TxEnvironment, tokenAddress: string
   const token = contractAt(env, "SecurityToken", tokenAddress);
   const plan = await planRecordDate(env, token, undefined);
   const tokenName = await view<string>(token, "name");
-  const prepared = await prepareTransactions(env, (builder) => addCheckpoint(builder, tokenAddress, tokenName, plan.checkpointId));
+  const prepared = await prepareTransactions(env, (builder) => addCheckpoint(builder, tokenAddress, tokenName, plan.checkpointId), {
+    fallbackGas: TOKEN_FALLBACK_GAS,
+  });
   return { plan, prepared };
 }
 

@@ -4,6 +4,7 @@ import type { ContractArtifacts } from "../contracts/artifacts";
 import type { StoDatabase } from "../db/database";
 import { StoError } from "../errors";
 import { formatTokenAmount } from "./amounts";
+import { ledgerOf } from "../tx/ledger";
 
 export interface TokenStatus {
   address: string;
@@ -53,10 +54,7 @@ export async function readTokenStatus(
     throw new StoError(`--address ${address}: the contract there is not an ERC-20 token`);
   }
   const transferVerifier = await read<string>("transferVerifier");
-  const deployment = db.sqlite
-    .prepare("SELECT from_address FROM prepared_transactions WHERE network = ? AND contract_address = ? AND is_deployment = 1 LIMIT 1")
-    .get(network, address) as { from_address: string } | undefined;
-  const owner = deployment?.from_address;
+  const owner = (await ledgerOf(db).deploymentsAt(network, address))[0]?.fromAddress;
   return {
     address,
     name: name ?? "",

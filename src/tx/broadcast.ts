@@ -1,15 +1,13 @@
-import { and, asc, eq, inArray } from "drizzle-orm";
-import { Transaction, type TransactionLike } from "ethers";
 import { NodeUnavailableError, isNodeUnavailable } from "../chain/connection";
 import { nowIso } from "../db/database";
-import { preparedTransactions, type PreparedTransaction } from "../db/schema";
 import { ExitCode, StoError } from "../errors";
-import { findAccount } from "./accounts";
 import type { SigningEnvironment, TxEnvironment } from "./environment";
 import { faultPointReached } from "./faults";
 import { initialFees, networkFees, type Fees } from "./fees";
+import { ledgerOf, SENDABLE_STATUSES, SignatureConflict, type PreparedTransaction, type SignedVersion } from "./ledger";
 import type { SendErrorKind } from "./node-errors";
-import { clearRejection, isOneOfOursOnChain, recordRejection, submitRaw, type SubmitResult } from "./signatures";
+import { findAccount } from "./nonces";
+import { isOneOfOursOnChain, signFields, submitRaw, type SubmitResult } from "./signatures";
 
 export type { Fees } from "./fees";
 
@@ -28,9 +26,6 @@ export interface BroadcastReport {
   balanceWei: bigint;
 }
 
-/** Statuses of transactions that tx-broadcast may (re)send. */
-const SENDABLE = ["waiting", "dropped"] as const;
-
 /**
  * Signs and sends the account's waiting transactions in nonce order.
  *
@@ -44,17 +39,13 @@ export async function broadcastPending(
   options: BroadcastOptions = {},
 ): Promise<BroadcastReport> {
   const balanceWei = await env.provider.getBalance(env.address);
-  const account = findAccount(env.db, env.network, env.chainId, env.address);
+  const ledger = ledgerOf(env.db);
+  const account = await findAccount(env);
   if (!account) return { sent: [], alreadyKnown: 0, balanceWei };
 
   const latest = await env.provider.getTransactionCount(env.address, "latest");
   const pending = await env.provider.getTransactionCount(env.address, "pending");
-  const candidates = env.db.orm
-    .select()
-    .from(preparedTransactions)
-    .where(and(eq(preparedTransactions.accountId, account.id), inArray(preparedTransactions.status, ["waiting", "dropped", "broadcasted"])))
-    .orderBy(asc(preparedTransactions.nonce))
-    .all()
+  const candidates = (await ledger.transactionsInStatus(account.id, SENDABLE_STATUSES))
     // A broadcasted transaction below the node's pending nonce is in its pool or mined: leave it to tx-update.
     .filter((row) => row.status !== "broadcasted" || row.nonce >= pending);
   if (candidates.length === 0) return { sent: [], alreadyKnown: 0, balanceWei };
@@ -65,7 +56,7 @@ export async function broadcastPending(
     if (row.nonce < latest) {
       // The network has used this nonce: it must be one of our recorded signatures.
       if (await isOneOfOursOnChain(env, row)) {
-        markBroadcasted(env, [row.id]);
+        await ledger.markBroadcasted([row.id]);
         alreadyKnown += 1;
         continue;
       }
@@ -83,7 +74,7 @@ export async function broadcastPending(
   // before is being sent (below), and twice as large, up to chunkSize.
   let size = Math.min(FIRST_CHUNK, chunkSize);
   let chunk = signRows(env, toSend.slice(0, size), fees);
-  commitChunk(env, [], chunk);
+  await commitChunk(env, [], chunk);
   let start = 0;
   while (chunk.length > 0) {
     const nextStart = start + chunk.length;
@@ -108,17 +99,17 @@ export async function broadcastPending(
     } catch (error) {
       stopSigning = true;
       // Those handed over before a refusal or a node failure are recorded as sent.
-      commitChunk(env, sentIds, []);
+      await commitChunk(env, sentIds, []);
       throw error;
     }
     // One write transaction per chunk: this chunk recorded as broadcasted and the next one's
     // signatures recorded (the write-ahead) before any of it is sent.
     const next = await signing;
-    commitChunk(env, sentIds, next);
+    await commitChunk(env, sentIds, next);
     chunk = next;
     start = nextStart;
   }
-  return { sent: reload(env, sent.map((row) => row.id)), alreadyKnown, balanceWei };
+  return { sent: await ledger.transactionsById(sent.map((row) => row.id)), alreadyKnown, balanceWei };
 }
 
 /** Transactions in the first write-ahead chunk; later chunks double up to MAX_CHUNK. */
@@ -177,27 +168,20 @@ function signRow(env: TxEnvironment & Partial<SigningEnvironment>, row: Prepared
       `transaction nonce ${row.nonce} ("${row.note}") is not signed and no key is configured: sign it offline (tx-export, tx-sign, tx-import) or give the key`,
     );
   }
-  const unsigned: TransactionLike = {
-    type: row.txType,
-    chainId: BigInt(row.chainId),
+  const { raw, hash } = signFields(wallet, {
+    chainId: row.chainId,
     nonce: row.nonce,
     to: row.isDeployment ? null : row.toAddress,
     data: row.data,
     value: BigInt(row.value),
     gasLimit: BigInt(row.gasLimit),
-  };
-  if (row.txType === 0) {
-    unsigned.gasPrice = BigInt(row.gasPrice ?? "0");
-  } else {
-    unsigned.maxFeePerGas = fees.maxFeePerGas;
-    unsigned.maxPriorityFeePerGas = fees.maxPriorityFeePerGas;
-  }
-  const transaction = Transaction.from(unsigned);
-  transaction.signature = wallet.signingKey.sign(transaction.unsignedHash);
+    type: row.txType,
+    ...(row.txType === 0 ? { gasPrice: BigInt(row.gasPrice ?? "0") } : fees),
+  });
   return {
     ...row,
-    rawTransaction: transaction.serialized,
-    txHash: transaction.hash as string,
+    rawTransaction: raw,
+    txHash: hash,
     maxFeePerGas: row.txType === 0 ? null : (fees.maxFeePerGas?.toString() ?? null),
     maxPriorityFeePerGas: row.txType === 0 ? null : (fees.maxPriorityFeePerGas?.toString() ?? null),
     signedAt: nowIso(),
@@ -210,41 +194,32 @@ function signRow(env: TxEnvironment & Partial<SigningEnvironment>, row: Prepared
  * next chunk are committed (the write-ahead record). A row another tx-broadcast signed meanwhile
  * fails the signatures (never two different signatures for one nonce) but not the marks.
  */
-function commitChunk(env: TxEnvironment, sentIds: readonly number[], next: readonly SignedRow[]): void {
+async function commitChunk(env: TxEnvironment, sentIds: readonly number[], next: readonly SignedRow[]): Promise<void> {
   const fresh = next.filter((row) => row.fresh);
   if (sentIds.length === 0 && fresh.length === 0) return;
-  let conflict: StoError | undefined;
-  env.db.writeTransaction(() => {
-    markRowsBroadcasted(env, sentIds);
-    if (fresh.length === 0) return;
-    try {
-      // A savepoint: on a conflict the signatures are undone, the marks above kept.
-      env.db.sqlite.transaction(() => recordSignatures(env, fresh))();
-    } catch (error) {
-      if (!(error instanceof StoError)) throw error;
-      conflict = error;
-    }
-  });
-  if (conflict) throw conflict;
+  try {
+    await ledgerOf(env.db).commitBroadcastChunk(sentIds, fresh.map(firstVersion));
+  } catch (error) {
+    if (!(error instanceof SignatureConflict)) throw error;
+    throw new StoError(`transaction nonce ${error.nonce} was signed by another sto process meanwhile; run tx-broadcast again`);
+  }
   if (fresh.length > 0) faultPointReached("after-sign");
 }
 
-function recordSignatures(env: TxEnvironment, rows: readonly SignedRow[]): void {
-  const update = env.db.sqlite.prepare(
-    "UPDATE prepared_transactions SET raw_transaction = ?, tx_hash = ?, max_fee_per_gas = ?, max_priority_fee_per_gas = ?, signed_at = ? WHERE id = ? AND raw_transaction IS NULL",
-  );
-  // A prepared statement: drizzle's insert builds its SQL on every call (0.1 ms a row).
-  const insert = env.db.sqlite.prepare(
-    "INSERT INTO transaction_signatures (transaction_id, tx_hash, raw_transaction, gas_price, max_fee_per_gas, max_priority_fee_per_gas, gas_limit, signed_at, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'original')",
-  );
-  for (const row of rows) {
-    const changes = update.run(row.rawTransaction, row.txHash, row.maxFeePerGas, row.maxPriorityFeePerGas, row.signedAt, row.id).changes;
-    if (changes !== 1) {
-      // Another tx-broadcast signed it first; never keep two different signatures for one nonce.
-      throw new StoError(`transaction nonce ${row.nonce} was signed by another sto process meanwhile; run tx-broadcast again`);
-    }
-    insert.run(row.id, row.txHash, row.rawTransaction, row.gasPrice, row.maxFeePerGas, row.maxPriorityFeePerGas, row.gasLimit, row.signedAt);
-  }
+/** The first signature of a row, recorded only over none. */
+function firstVersion(row: SignedRow): SignedVersion {
+  const fees = { gasPrice: row.gasPrice, maxFeePerGas: row.maxFeePerGas, maxPriorityFeePerGas: row.maxPriorityFeePerGas };
+  return {
+    transactionId: row.id,
+    nonce: row.nonce,
+    expect: { txHash: null },
+    txHash: row.txHash as string,
+    rawTransaction: row.rawTransaction as string,
+    signedAt: row.signedAt as string,
+    kind: "original",
+    row: { ...fees, gasLimit: row.gasLimit },
+    signature: { ...fees, gasLimit: row.gasLimit },
+  };
 }
 
 /**
@@ -265,7 +240,7 @@ async function sendRaw(env: TxEnvironment, row: PreparedTransaction): Promise<"s
     );
   }
   if (result.accepted) {
-    clearRejection(env, row);
+    await ledgerOf(env.db).clearRejection(row.txHash as string);
     return "sent";
   }
   const { kind, message } = result;
@@ -286,7 +261,7 @@ async function sendRaw(env: TxEnvironment, row: PreparedTransaction): Promise<"s
       ExitCode.Network,
     );
   }
-  recordRejection(env, row, message);
+  await ledgerOf(env.db).recordRejection(row.txHash as string, message);
   throw new StoError(rejectionAdvice(kind, row, message));
 }
 
@@ -324,40 +299,9 @@ function checkNoGap(env: TxEnvironment, toSend: PreparedTransaction[], pending: 
   );
 }
 
-export function markBroadcasted(env: TxEnvironment, ids: number[]): void {
-  if (ids.length === 0) return;
-  env.db.writeTransaction(() => markRowsBroadcasted(env, ids));
-}
-
-/** Must run inside a write transaction. */
-function markRowsBroadcasted(env: TxEnvironment, ids: readonly number[]): void {
-  if (ids.length === 0) return;
-  const update = env.db.sqlite.prepare(
-    "UPDATE prepared_transactions SET status = 'broadcasted', broadcast_at = COALESCE(broadcast_at, ?) WHERE id = ? AND status IN ('waiting','dropped','broadcasted')",
-  );
-  const now = nowIso();
-  for (const id of ids) update.run(now, id);
-}
-
-function reload(env: TxEnvironment, ids: number[]): PreparedTransaction[] {
-  const rows: PreparedTransaction[] = [];
-  for (let start = 0; start < ids.length; start += 500) {
-    rows.push(
-      ...env.db.orm
-        .select()
-        .from(preparedTransactions)
-        .where(inArray(preparedTransactions.id, ids.slice(start, start + 500)))
-        .orderBy(asc(preparedTransactions.nonce))
-        .all(),
-    );
-  }
-  return rows;
-}
-
 export function formatEth(wei: bigint): string {
   const whole = wei / 10n ** 18n;
   const fraction = (wei % 10n ** 18n).toString().padStart(18, "0").slice(0, 6).replace(/0+$/, "");
   return fraction ? `${whole}.${fraction}` : whole.toString();
 }
 
-export { SENDABLE };

@@ -1,13 +1,20 @@
-import { and, asc, eq, inArray, isNotNull } from "drizzle-orm";
 import { nowIso } from "../db/database";
-import { preparedTransactions, transactionSignatures, type PreparedTransaction, type SignatureKind, type TransactionSignature } from "../db/schema";
 import { ExitCode, StoError } from "../errors";
-import { findAccount } from "./accounts";
-import { formatEth, markBroadcasted, nonceTakenError, rejectionAdvice } from "./broadcast";
+import { formatEth, nonceTakenError, rejectionAdvice } from "./broadcast";
 import type { SigningEnvironment } from "./environment";
 import { faultPointReached } from "./faults";
 import { bumpedFees, initialFees, networkFees, type Fees, type NetworkFees } from "./fees";
-import { clearRejection, isOneOfOursOnChain, recordRejection, signaturesOf, signFields, submitRaw } from "./signatures";
+import {
+  ledgerOf,
+  REPLACEABLE_STATUSES,
+  SignatureConflict,
+  type PreparedTransaction,
+  type SignatureKind,
+  type SignedVersion,
+  type TransactionSignature,
+} from "./ledger";
+import { findAccount } from "./nonces";
+import { isOneOfOursOnChain, signFields, submitRaw } from "./signatures";
 
 /** Gas of a plain transfer: what the no-op of tx-cancel uses. */
 export const TRANSFER_GAS = 21_000n;
@@ -54,13 +61,13 @@ export interface ReplaceReport {
  * corrected gas limit, or a 0-value transfer to self — and sends the new versions.
  *
  * Safe by construction: every version of a transaction shares its nonce, so at most one of them
- * can ever be mined, and every version is recorded in transaction_signatures, so tx-update
+ * can ever be mined, and every version is recorded in the ledger as a signature, so tx-update
  * recognises whichever is. Write-ahead as in tx-broadcast: all new versions are committed (and
  * become the versions tx-broadcast resends) before the first is sent.
  */
 export async function replaceTransactions(env: SigningEnvironment, options: ReplaceOptions): Promise<ReplaceReport> {
-  const account = findAccount(env.db, env.network, env.chainId, env.address);
-  const targets = account ? selectTargets(env, account.id, options) : [];
+  const account = await findAccount(env);
+  const targets = account ? await selectTargets(env, account.id, options) : [];
   if (targets.length === 0) {
     if (options.nonce !== undefined) throw new StoError(noSuchTransaction(env, options.nonce));
     return { replacements: [], alreadyMined: [] };
@@ -86,8 +93,9 @@ export async function replaceTransactions(env: SigningEnvironment, options: Repl
   if (options.gasLimit !== undefined && options.gasLimit > network.blockGasLimit) {
     throw new StoError(`--gas-limit ${options.gasLimit} is above the block gas limit of ${env.network} (${network.blockGasLimit})`);
   }
-  const planned = open.map((row) => planVersion(env, row, options, network));
-  commitVersions(env, planned);
+  const planned: PlannedVersion[] = [];
+  for (const row of open) planned.push(await planVersion(env, row, options, network));
+  await commitVersions(env, planned);
   faultPointReached("after-bump-sign");
 
   const replacements: Replacement[] = [];
@@ -106,32 +114,18 @@ export async function replaceTransactions(env: SigningEnvironment, options: Repl
   return { replacements, alreadyMined };
 }
 
-function selectTargets(env: SigningEnvironment, accountId: number, options: ReplaceOptions): PreparedTransaction[] {
+async function selectTargets(env: SigningEnvironment, accountId: number, options: ReplaceOptions): Promise<PreparedTransaction[]> {
+  const ledger = ledgerOf(env.db);
   if (options.nonce === undefined) {
     if (options.cancel) throw new StoError("tx-cancel needs --nonce: the transaction to replace by a no-op");
     if (options.gasLimit !== undefined) throw new StoError("--gas-limit needs --nonce: it corrects one transaction");
     // Every signed transaction not known to be mined: after a long interruption all of them may
     // carry fees the network no longer accepts, not only the first.
-    return env.db.orm
-      .select()
-      .from(preparedTransactions)
-      .where(
-        and(
-          eq(preparedTransactions.accountId, accountId),
-          inArray(preparedTransactions.status, ["waiting", "broadcasted", "dropped"]),
-          isNotNull(preparedTransactions.rawTransaction),
-        ),
-      )
-      .orderBy(asc(preparedTransactions.nonce))
-      .all();
+    return ledger.transactionsInStatus(accountId, REPLACEABLE_STATUSES, { signed: true });
   }
-  const row = env.db.orm
-    .select()
-    .from(preparedTransactions)
-    .where(and(eq(preparedTransactions.accountId, accountId), eq(preparedTransactions.nonce, options.nonce)))
-    .get();
+  const row = await ledger.transactionByNonce(accountId, options.nonce);
   if (!row) return [];
-  if (!["waiting", "broadcasted", "dropped"].includes(row.status)) {
+  if (!REPLACEABLE_STATUSES.includes(row.status)) {
     throw new StoError(`transaction nonce ${row.nonce} ("${row.note}") is ${row.status}${row.txHash ? ` (${row.txHash})` : ""}: only a transaction not yet mined can be replaced`);
   }
   if (!row.rawTransaction && !options.cancel) {
@@ -156,8 +150,8 @@ interface PlannedVersion {
   gasLimit: bigint;
 }
 
-function planVersion(env: SigningEnvironment, row: PreparedTransaction, options: ReplaceOptions, network: NetworkFees): PlannedVersion {
-  const versions = signaturesOf(env.db, row.id);
+async function planVersion(env: SigningEnvironment, row: PreparedTransaction, options: ReplaceOptions, network: NetworkFees): Promise<PlannedVersion> {
+  const versions = await ledgerOf(env.db).signaturesOf(row.id);
   const current = versions.find((version) => version.txHash === row.txHash);
   // Versions the node refused as invalid were provably never accepted by it and need not be
   // outbid; any other may sit in some node's pool and must be, by the replacement rule.
@@ -203,70 +197,58 @@ function planVersion(env: SigningEnvironment, row: PreparedTransaction, options:
 }
 
 /** The write-ahead record: all new versions, in one transaction, before any is sent. */
-function commitVersions(env: SigningEnvironment, planned: PlannedVersion[]): void {
-  env.db.writeTransaction(() => {
-    const now = nowIso();
-    for (const version of planned) {
-      const { row } = version;
-      const fresh = env.db.orm.select().from(preparedTransactions).where(eq(preparedTransactions.id, row.id)).get();
-      if (!fresh || fresh.txHash !== row.txHash || fresh.status !== row.status) {
-        throw new StoError(`transaction nonce ${row.nonce} changed meanwhile (another sto process?); nothing was signed: run the command again`);
-      }
-      if (row.rawTransaction && signaturesOf(env.db, row.id).length === 0 && row.txHash && row.signedAt) {
-        // Keep the version signed before versions were recorded, so that it is recognised if mined.
-        env.db.orm
-          .insert(transactionSignatures)
-          .values({
-            transactionId: row.id,
-            txHash: row.txHash,
-            rawTransaction: row.rawTransaction,
-            gasPrice: row.gasPrice,
-            maxFeePerGas: row.maxFeePerGas,
-            maxPriorityFeePerGas: row.maxPriorityFeePerGas,
-            gasLimit: row.gasLimit,
-            signedAt: row.signedAt,
-            kind: "original",
-          })
-          .run();
-      }
-      env.db.orm
-        .insert(transactionSignatures)
-        .values({
-          transactionId: row.id,
-          txHash: version.hash,
-          rawTransaction: version.raw,
-          gasPrice: version.fees.gasPrice?.toString() ?? null,
-          maxFeePerGas: version.fees.maxFeePerGas?.toString() ?? null,
-          maxPriorityFeePerGas: version.fees.maxPriorityFeePerGas?.toString() ?? null,
-          gasLimit: version.gasLimit.toString(),
-          signedAt: now,
-          kind: version.kind,
-        })
-        .run();
-      env.db.orm
-        .update(preparedTransactions)
-        .set({
-          rawTransaction: version.raw,
-          txHash: version.hash,
-          gasPrice: row.txType === 0 ? (version.fees.gasPrice?.toString() ?? row.gasPrice) : row.gasPrice,
-          maxFeePerGas: version.fees.maxFeePerGas?.toString() ?? null,
-          maxPriorityFeePerGas: version.fees.maxPriorityFeePerGas?.toString() ?? null,
-          // The transaction's gas limit stays its own when a no-op takes the nonce.
-          gasLimit: version.kind === "cancel" ? row.gasLimit : version.gasLimit.toString(),
-          signedAt: now,
-        })
-        .where(eq(preparedTransactions.id, row.id))
-        .run();
-    }
+async function commitVersions(env: SigningEnvironment, planned: PlannedVersion[]): Promise<void> {
+  const now = nowIso();
+  const versions = planned.map(({ row, hash, raw, fees, gasLimit, kind }): SignedVersion => {
+    const feeText = {
+      maxFeePerGas: fees.maxFeePerGas?.toString() ?? null,
+      maxPriorityFeePerGas: fees.maxPriorityFeePerGas?.toString() ?? null,
+    };
+    return {
+      transactionId: row.id,
+      nonce: row.nonce,
+      // Signed or moved by another process since it was read: nothing is signed.
+      expect: { txHash: row.txHash, statuses: [row.status] },
+      txHash: hash,
+      rawTransaction: raw,
+      signedAt: now,
+      kind,
+      row: {
+        gasPrice: row.txType === 0 ? (fees.gasPrice?.toString() ?? row.gasPrice) : row.gasPrice,
+        ...feeText,
+        // The transaction's gas limit stays its own when a no-op takes the nonce.
+        gasLimit: kind === "cancel" ? row.gasLimit : gasLimit.toString(),
+      },
+      signature: { gasPrice: fees.gasPrice?.toString() ?? null, ...feeText, gasLimit: gasLimit.toString() },
+      // Keep the version signed before versions were recorded, so that it is recognised if mined.
+      keepEarlier:
+        row.rawTransaction && row.txHash && row.signedAt
+          ? {
+              txHash: row.txHash,
+              rawTransaction: row.rawTransaction,
+              gasPrice: row.gasPrice,
+              maxFeePerGas: row.maxFeePerGas,
+              maxPriorityFeePerGas: row.maxPriorityFeePerGas,
+              gasLimit: row.gasLimit,
+              signedAt: row.signedAt,
+            }
+          : undefined,
+    };
   });
+  try {
+    await ledgerOf(env.db).recordSignatures(versions);
+  } catch (error) {
+    if (!(error instanceof SignatureConflict)) throw error;
+    throw new StoError(`transaction nonce ${error.nonce} changed meanwhile (another sto process?); nothing was signed: run the command again`);
+  }
 }
 
 async function sendVersion(env: SigningEnvironment, version: PlannedVersion): Promise<ReplaceOutcome> {
   const row = { ...version.row, txHash: version.hash, rawTransaction: version.raw };
   const result = await submitRaw(env, version.raw);
   if (result.accepted || result.kind === "already-known") {
-    clearRejection(env, row);
-    markBroadcasted(env, [row.id]);
+    await ledgerOf(env.db).clearRejection(row.txHash);
+    await ledgerOf(env.db).markBroadcasted([row.id]);
     return "sent";
   }
   switch (result.kind) {
@@ -288,7 +270,7 @@ async function sendVersion(env: SigningEnvironment, version: PlannedVersion): Pr
         ExitCode.Network,
       );
     default:
-      recordRejection(env, row, result.message);
+      await ledgerOf(env.db).recordRejection(row.txHash, result.message);
       throw new StoError(rejectionAdvice(result.kind, row, result.message));
   }
 }

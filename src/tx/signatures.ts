@@ -1,27 +1,16 @@
-import { asc, eq } from "drizzle-orm";
 import { Transaction, type JsonRpcError, type JsonRpcPayload, type JsonRpcResult, type TransactionLike, type Wallet } from "ethers";
 import { isNodeUnavailable } from "../chain/connection";
 import type { StoDatabase } from "../db/database";
-import { transactionSignatures, type PreparedTransaction, type TransactionSignature } from "../db/schema";
 import type { TxEnvironment } from "./environment";
+import { ledgerOf, type PreparedTransaction } from "./ledger";
 import { classifySendError, errorText, type SendErrorKind } from "./node-errors";
-
-/** Every signed version of a transaction, oldest first. */
-export function signaturesOf(db: StoDatabase, transactionId: number): TransactionSignature[] {
-  return db.orm
-    .select()
-    .from(transactionSignatures)
-    .where(eq(transactionSignatures.transactionId, transactionId))
-    .orderBy(asc(transactionSignatures.id))
-    .all();
-}
 
 /**
  * The hashes a transaction has ever had: its current one first (the most likely to be mined),
  * then the other recorded signatures. A row signed before signatures were recorded has only the first.
  */
-export function recordedHashes(db: StoDatabase, row: PreparedTransaction): string[] {
-  const hashes = signaturesOf(db, row.id)
+export async function recordedHashes(db: StoDatabase, row: PreparedTransaction): Promise<string[]> {
+  const hashes = (await ledgerOf(db).signaturesOf(row.id))
     .map((signature) => signature.txHash)
     .reverse();
   if (row.txHash) {
@@ -120,7 +109,7 @@ export function nodeMessage(error: unknown): string {
 
 /** Whether any recorded signature of this transaction is mined (or, optionally, in the node's pool). */
 export async function isOneOfOursOnChain(env: TxEnvironment, row: PreparedTransaction, includePool = true): Promise<boolean> {
-  for (const hash of recordedHashes(env.db, row)) {
+  for (const hash of await recordedHashes(env.db, row)) {
     if (await env.provider.getTransactionReceipt(hash)) return true;
     if (includePool && (await env.provider.getTransaction(hash))) return true;
   }
@@ -129,24 +118,8 @@ export async function isOneOfOursOnChain(env: TxEnvironment, row: PreparedTransa
 
 /** Whether the node holds any recorded version of this transaction (in its pool, or mined). */
 export async function isKnownToNode(env: TxEnvironment, row: PreparedTransaction): Promise<boolean> {
-  for (const hash of recordedHashes(env.db, row)) {
+  for (const hash of await recordedHashes(env.db, row)) {
     if (await env.provider.getTransaction(hash)) return true;
   }
   return false;
-}
-
-/** Records that the node refused this version as invalid, with its words. */
-export function recordRejection(env: TxEnvironment, row: Pick<PreparedTransaction, "txHash">, message: string): void {
-  env.db.writeTransaction(() => {
-    env.db.sqlite
-      .prepare("UPDATE transaction_signatures SET status = 'rejected', node_error = ? WHERE tx_hash = ? AND status = 'pending'")
-      .run(message, row.txHash);
-  });
-}
-
-/** A version the node refused earlier and accepted now (fees fell, the block gas limit rose). */
-export function clearRejection(env: TxEnvironment, row: Pick<PreparedTransaction, "txHash">): void {
-  // Read first: called after every send, and a write would cost a commit each time.
-  if (!env.db.sqlite.prepare("SELECT 1 FROM transaction_signatures WHERE tx_hash = ? AND status = 'rejected'").get(row.txHash)) return;
-  env.db.sqlite.prepare("UPDATE transaction_signatures SET status = 'pending', node_error = NULL WHERE tx_hash = ? AND status = 'rejected'").run(row.txHash);
 }

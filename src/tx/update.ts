@@ -1,12 +1,11 @@
-import { and, asc, eq, inArray } from "drizzle-orm";
 import type { TransactionReceipt } from "ethers";
 import { nowIso } from "../db/database";
 import { isNodeUnavailable } from "../chain/connection";
-import { preparedTransactions, type PreparedTransaction, type TxStatus } from "../db/schema";
-import { findAccount } from "./accounts";
 import type { TxEnvironment } from "./environment";
+import { AWAITING_RESULT_STATUSES, ledgerOf, type MinedSignature, type PreparedTransaction, type ResultChange, type TxStatus } from "./ledger";
+import { findAccount } from "./nonces";
 import { describeRevert } from "./revert-reason";
-import { isKnownToNode, recordedHashes, signaturesOf } from "./signatures";
+import { isKnownToNode, recordedHashes } from "./signatures";
 
 export interface UpdateOptions {
   /** Blocks (counting the transaction's own) before a result is final. */
@@ -32,14 +31,10 @@ export interface UpdateReport {
  * transaction that is none of ours counts as failed only once that use has `confirmations` blocks.
  */
 export async function updateTransactions(env: TxEnvironment, options: UpdateOptions): Promise<UpdateReport> {
-  const account = findAccount(env.db, env.network, env.chainId, env.address);
+  const ledger = ledgerOf(env.db);
+  const account = await findAccount(env);
   if (!account) return { rows: [], changed: 0, final: 0 };
-  const open = env.db.orm
-    .select()
-    .from(preparedTransactions)
-    .where(and(eq(preparedTransactions.accountId, account.id), inArray(preparedTransactions.status, ["broadcasted", "mining", "dropped"])))
-    .orderBy(asc(preparedTransactions.nonce))
-    .all();
+  const open = await ledger.transactionsInStatus(account.id, AWAITING_RESULT_STATUSES);
   if (open.length === 0) return { rows: [], changed: 0, final: 0 };
 
   const head = await env.provider.getBlockNumber();
@@ -71,11 +66,11 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
     return nonce < settledNonce;
   };
 
-  const changes: { id: number; set: Partial<PreparedTransaction> }[] = [];
-  const signatureChanges: { transactionId: number; minedHash?: string }[] = [];
+  const changes: ResultChange[] = [];
+  const signatureChanges: MinedSignature[] = [];
   let finalCount = 0;
   for (const row of open) {
-    const signatures = signaturesOf(env.db, row.id);
+    const signatures = await ledger.signaturesOf(row.id);
     const found = await findReceipt(env, row);
     if (!found) {
       // Mined versions that a reorg removed are candidates again.
@@ -97,6 +92,8 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
       if (status !== row.status || row.blockNumber !== null) {
         changes.push({
           id: row.id,
+          nonce: row.nonce,
+          from: row.status,
           set: {
             status,
             blockNumber: null,
@@ -114,7 +111,7 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
     const confirmations = head - receipt.blockNumber + 1;
     const canonical = (await canonicalHash(receipt.blockNumber)) === receipt.blockHash;
     if (!canonical) {
-      changes.push({ id: row.id, set: { status: "broadcasted", blockNumber: null, blockHash: null, confirmations: null, succeeded: null } });
+      changes.push({ id: row.id, nonce: row.nonce, from: row.status, set: { status: "broadcasted", blockNumber: null, blockHash: null, confirmations: null, succeeded: null } });
       signatureChanges.push({ transactionId: row.id });
       continue;
     }
@@ -139,6 +136,8 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
     if (final) finalCount += 1;
     changes.push({
       id: row.id,
+      nonce: row.nonce,
+      from: row.status,
       set: {
         status,
         txHash: hash,
@@ -156,37 +155,14 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
     });
   }
 
-  env.db.writeTransaction(() => {
-    for (const change of changes) {
-      env.db.orm.update(preparedTransactions).set(change.set).where(eq(preparedTransactions.id, change.id)).run();
-    }
-    const reset = env.db.sqlite.prepare(
-      "UPDATE transaction_signatures SET status = 'pending' WHERE transaction_id = ? AND status IN ('mined','replaced')",
-    );
-    const mined = env.db.sqlite.prepare("UPDATE transaction_signatures SET status = 'mined' WHERE transaction_id = ? AND tx_hash = ?");
-    const replaced = env.db.sqlite.prepare(
-      "UPDATE transaction_signatures SET status = 'replaced' WHERE transaction_id = ? AND tx_hash != ? AND status != 'rejected'",
-    );
-    for (const change of signatureChanges) {
-      reset.run(change.transactionId);
-      if (change.minedHash) {
-        mined.run(change.transactionId, change.minedHash);
-        replaced.run(change.transactionId, change.minedHash);
-      }
-    }
-  });
-  const rows = env.db.orm
-    .select()
-    .from(preparedTransactions)
-    .where(inArray(preparedTransactions.id, open.map((row) => row.id)))
-    .orderBy(asc(preparedTransactions.nonce))
-    .all();
+  await ledger.recordResults(changes, signatureChanges);
+  const rows = await ledger.transactionsById(open.map((row) => row.id));
   return { rows, changed: changes.length, final: finalCount };
 }
 
 /** The receipt of whichever recorded signature of this transaction was mined. */
 async function findReceipt(env: TxEnvironment, row: PreparedTransaction): Promise<{ receipt: TransactionReceipt; hash: string } | undefined> {
-  for (const hash of recordedHashes(env.db, row)) {
+  for (const hash of await recordedHashes(env.db, row)) {
     const receipt = await env.provider.getTransactionReceipt(hash);
     if (receipt) return { receipt, hash };
   }

@@ -1,8 +1,7 @@
-import { and, eq, inArray, isNull } from "drizzle-orm";
 import { readBuildInfo } from "../contracts/artifacts";
 import { nowIso, type StoDatabase } from "../db/database";
-import { preparedTransactions, type PreparedTransaction } from "../db/schema";
 import { StoError } from "../errors";
+import { ledgerOf, type PreparedTransaction } from "../tx/ledger";
 import type { EtherscanClient } from "./etherscan";
 
 export interface VerifyOptions {
@@ -30,17 +29,10 @@ export interface VerificationOutcome {
 }
 
 /** Rows tx-verify works on: successful deployments, all unverified ones of the account or the given ones. */
-export function deploymentsToVerify(db: StoDatabase, options: Pick<VerifyOptions, "addresses" | "account" | "network">): PreparedTransaction[] {
-  const base = and(eq(preparedTransactions.network, options.network), eq(preparedTransactions.isDeployment, true), eq(preparedTransactions.status, "success"));
-  if (!options.addresses) {
-    return db.orm
-      .select()
-      .from(preparedTransactions)
-      .where(and(base, eq(preparedTransactions.fromAddress, options.account), isNull(preparedTransactions.verifiedAt)))
-      .orderBy(preparedTransactions.nonce)
-      .all();
-  }
-  const rows = db.orm.select().from(preparedTransactions).where(and(base, inArray(preparedTransactions.contractAddress, options.addresses))).orderBy(preparedTransactions.id).all();
+export async function deploymentsToVerify(db: StoDatabase, options: Pick<VerifyOptions, "addresses" | "account" | "network">): Promise<PreparedTransaction[]> {
+  const ledger = ledgerOf(db);
+  if (!options.addresses) return ledger.successfulDeployments(options.network, { unverifiedFrom: options.account });
+  const rows = await ledger.successfulDeployments(options.network, { addresses: options.addresses });
   const missing = options.addresses.filter((address) => !rows.some((row) => row.contractAddress === address));
   if (missing.length > 0) {
     throw new StoError(`--contract-addresses: ${missing.join(", ")} ${missing.length === 1 ? "is not a" : "are not"} successful deployment(s) recorded in this database on ${options.network} (run tx-update first?)`);
@@ -56,12 +48,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * and records the result in the deployment's row (verified_at, verification_info).
  */
 export async function verifyDeployments(db: StoDatabase, client: EtherscanClient, options: VerifyOptions): Promise<VerificationOutcome[]> {
-  const rows = deploymentsToVerify(db, options);
+  const rows = await deploymentsToVerify(db, options);
   const outcomes: VerificationOutcome[] = [];
   for (const row of rows) {
     const outcome = await verifyOne(client, row, options);
     outcomes.push(outcome);
-    record(db, row, outcome);
+    await record(db, row, outcome);
   }
   return outcomes;
 }
@@ -123,14 +115,10 @@ export function etherscanCompilerVersion(solcLongVersion: string): string {
   return `v${match ? match[1] : solcLongVersion}`;
 }
 
-function record(db: StoDatabase, row: PreparedTransaction, outcome: VerificationOutcome): void {
+async function record(db: StoDatabase, row: PreparedTransaction, outcome: VerificationOutcome): Promise<void> {
   if (outcome.status === "skipped") return;
   const now = nowIso();
   const info = JSON.stringify({ status: outcome.status, message: outcome.message, guid: outcome.guid, at: now });
   const verified = outcome.status === "verified" || outcome.status === "already-verified";
-  db.orm
-    .update(preparedTransactions)
-    .set(verified ? { verifiedAt: now, verificationInfo: info } : { verificationInfo: info })
-    .where(eq(preparedTransactions.id, row.id))
-    .run();
+  await ledgerOf(db).recordVerification(row.id, info, verified ? now : undefined);
 }

@@ -9,6 +9,7 @@ import { deploymentBlock } from "../token/logs";
 import { contractAt, erc20Info, requireDeployed, view, type ReadEnvironment } from "../token/onchain";
 import type { TxEnvironment } from "../tx/environment";
 import { prepareTransactions } from "../tx/prepare";
+import { VOTING_FALLBACK_GAS } from "./gas";
 
 export interface VotingResults {
   address: string;
@@ -69,7 +70,7 @@ export async function readVotingResults(env: ReadEnvironment, votingAddress: str
     const logs = await getLogs(
       nodeClient(env.provider),
       { address: votingAddress, topics: [event?.topicHash ?? ""] },
-      deploymentBlock(env.db, env.network, votingAddress),
+      await deploymentBlock(env.db, env.network, votingAddress),
       await env.provider.getBlockNumber(),
     );
     results.voters = logs.map((log) => {
@@ -132,6 +133,6 @@ export async function prepareVote(env: TxEnvironment, votingAddress: string, opt
   const weightText = formatTokenAmount(weight, token.decimals);
   const prepared = await prepareTransactions(env, (builder) => {
     builder.call("Voting", votingAddress, "vote", [option], `Voting ${options[option]} in ${name} with ${weightText} ${token.symbol}`);
-  });
+  }, { fallbackGas: VOTING_FALLBACK_GAS });
   return { votingAddress, name, option, optionName: options[option], weight, weightText, symbol: token.symbol, prepared };
 }

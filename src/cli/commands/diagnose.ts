@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { describeNodeUrl } from "../../chain/connection";
-import { nextNonce } from "../../tx/accounts";
+import { nextNonce } from "../../tx/nonces";
 import { formatEth } from "../../tx/broadcast";
-import { unfinishedTransactions } from "../../tx/queries";
+import { ledgerOf } from "../../tx/ledger";
 import { action } from "../action";
 
 export function register(program: Command): void {
@@ -23,8 +23,8 @@ export function register(program: Command): void {
           chain.provider.getTransactionCount(signer.address, "latest"),
           chain.provider.getTransactionCount(signer.address, "pending"),
         ]);
-        const databaseNonce = nextNonce({ db, network, chainId: chain.chainId, address: signer.address });
-        const unfinished = unfinishedTransactions(db, network, signer.address);
+        const databaseNonce = await nextNonce({ db, network, chainId: chain.chainId, address: signer.address });
+        const unfinished = await ledgerOf(db).unfinishedTransactions(network, signer.address);
         const rows: [string, string][] = [
           ["Network", `${network} (chain id ${chain.chainId})`],
           ["Node", describeNodeUrl(ctx.config.nodeUrl)],

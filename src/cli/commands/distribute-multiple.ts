@@ -35,7 +35,7 @@ export function register(program: Command): void {
           batchSize,
           onProgress: progress?.listener,
         }).finally(() => progress?.clear());
-        printDistribution(ctx.out, env.db, env.network, result);
+        await printDistribution(ctx.out, env.db, env.network, result);
       }),
     );
 }

@@ -42,7 +42,7 @@ export function register(program: Command): void {
           ],
           origin: { kind: "options", command: "distribute-single" },
         });
-        printDistribution(ctx.out, env.db, env.network, result);
+        await printDistribution(ctx.out, env.db, env.network, result);
       }),
     );
 }

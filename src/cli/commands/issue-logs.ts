@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { transactionsByContract } from "../../tx/queries";
+import { ledgerOf } from "../../tx/ledger";
 import { action } from "../action";
 import { printTransactions } from "../tx-table";
 
@@ -10,8 +10,8 @@ export function register(program: Command): void {
       "Print out transactions of for tokens issued in the past.\n\nEvery transaction of this network's security tokens and transfer agents in the audit database, oldest first: deployments, verifier changes, issuance.",
     )
     .action(
-      action((ctx) => {
-        const rows = transactionsByContract(ctx.db(), ctx.config.network.name, [
+      action(async (ctx) => {
+        const rows = await ledgerOf(ctx.db()).transactionsByContract(ctx.config.network.name, [
           "SecurityToken",
           "UnrestrictedTransferAgent",
           "RestrictedTransferAgent",

@@ -22,7 +22,7 @@ export function register(program: Command): void {
           .filter((part) => part.trim() !== "")
           .map((part) => parseAddress(part, "--whitelist-address"));
         if (addresses.length === 0) throw new StoError("--whitelist-address: no address given");
-        const kycAddress = resolveKycAddress(env, options.kycAddress);
+        const kycAddress = await resolveKycAddress(env, options.kycAddress);
         const prepared = await prepareWhitelist(env, kycAddress, addresses);
         if (!(await ctx.account()).signer) {
           // Watch-only account: the key is elsewhere, so this can only prepare.

@@ -31,7 +31,7 @@ export function register(program: Command): void {
           throw new StoError(`--batch-size: "${options.batchSize}" must be a whole number from 1 to 300`);
         }
         const env = await txEnvironment(ctx);
-        const payoutAddress = resolvePayoutAddress(env, options.payoutAddress);
+        const payoutAddress = await resolvePayoutAddress(env, options.payoutAddress);
         const progress = countedProgress(ctx.out);
         const result = await prepareDividends(env, payoutAddress, {
           batchSize,
@@ -43,9 +43,9 @@ export function register(program: Command): void {
         printPayoutSummary(ctx.out, state);
         if (result.prepared.length > 0) {
           ctx.out.info(`Prepared transactions for broadcasting for network ${env.network}`);
-          printTransactions(ctx.out, result.prepared, { payout: payoutStateJson(state, paymentsOf(env, payoutAddress)) });
+          printTransactions(ctx.out, result.prepared, { payout: payoutStateJson(state, await paymentsOf(env, payoutAddress)) });
         } else {
-          ctx.out.data({ payout: payoutStateJson(state, paymentsOf(env, payoutAddress)), transactions: [] });
+          ctx.out.data({ payout: payoutStateJson(state, await paymentsOf(env, payoutAddress)), transactions: [] });
         }
         const holdersPaid = plan.batches.reduce((sum, batch) => sum + batch.length, 0);
         ctx.out.result(

@@ -17,11 +17,11 @@ export function register(program: Command): void {
       action(async (ctx, options: { payoutAddress?: string }) => {
         const chain = await ctx.chain();
         const env = { db: ctx.db(), provider: chain.provider, artifacts: ctx.artifacts(), network: ctx.config.network.name, chainId: chain.chainId };
-        const payoutAddress = resolvePayoutAddress(env, options.payoutAddress);
+        const payoutAddress = await resolvePayoutAddress(env, options.payoutAddress);
         await reconcilePayments(env, payoutAddress);
         const progress = countedProgress(ctx.out);
         const state = await readPayoutState(env, payoutAddress, progress?.listener).finally(() => progress?.clear());
-        const payments = paymentsOf(env, payoutAddress);
+        const payments = await paymentsOf(env, payoutAddress);
         printPayoutSummary(ctx.out, state);
         printHolderTable(ctx.out, state, payments);
         ctx.out.data(payoutStateJson(state, payments));

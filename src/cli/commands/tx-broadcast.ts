@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { broadcastPending, formatEth } from "../../tx/broadcast";
-import { unfinishedTransactions } from "../../tx/queries";
+import { ledgerOf } from "../../tx/ledger";
 import { action } from "../action";
 import type { CommandContext } from "../context";
 import { broadcastEnvironment } from "../tx-env";
@@ -19,7 +19,7 @@ export function register(program: Command): void {
 /** Shared with commands that broadcast at once (kyc-manage). */
 export async function broadcastCommand(ctx: CommandContext): Promise<void> {
   const env = await broadcastEnvironment(ctx);
-  const waiting = unfinishedTransactions(env.db, env.network, env.address).filter((row) => row.status === "waiting" || row.status === "dropped");
+  const waiting = (await ledgerOf(env.db).unfinishedTransactions(env.network, env.address)).filter((row) => row.status === "waiting" || row.status === "dropped");
   ctx.out.info(`Pending ${waiting.length} transactions for broadcasting in network ${env.network}`);
   const progress = countedProgress(ctx.out);
   let report;

@@ -6,6 +6,7 @@ import { writeOutputFile } from "../../files";
 import { buildUnsignedFile, unsignedTransactions } from "../../offline/exchange";
 import { buildSafeBatch } from "../../offline/safe";
 import { currentFees } from "../../tx/broadcast";
+import { ledgerOf } from "../../tx/ledger";
 import { nowIso } from "../../db/database";
 import { action } from "../action";
 import { txEnvironment } from "../tx-env";
@@ -35,7 +36,7 @@ export function register(program: Command): void {
         if (options.format !== "sto" && options.format !== "safe") throw new StoError(`--format: "${options.format}" must be sto or safe`);
         if (fs.existsSync(options.output) && !options.force) throw new StoError(`--output ${options.output}: the file exists (use --force to overwrite)`);
         const env = await txEnvironment(ctx);
-        const rows = unsignedTransactions(env);
+        const rows = await unsignedTransactions(env);
         if (rows.length === 0) throw new StoError(`no waiting, unsigned transactions of ${env.address} on ${env.network} to export`);
         let document: unknown;
         if (options.format === "safe") {
@@ -48,10 +49,7 @@ export function register(program: Command): void {
         }
         writeOutputFile(options.output, `${JSON.stringify(document, null, 2)}\n`);
         if (options.format === "safe") {
-          env.db.writeTransaction(() => {
-            const mark = env.db.sqlite.prepare("UPDATE prepared_transactions SET status = 'exported' WHERE id = ? AND status = 'waiting'");
-            for (const row of rows) mark.run(row.id);
-          });
+          await ledgerOf(env.db).markExported(rows.map((row) => row.id));
         }
         ctx.out.info(`Exported ${rows.length} transactions of ${env.address} to ${options.output} (${options.format} format)`);
         printTransactions(ctx.out, rows, { output: options.output, format: options.format });

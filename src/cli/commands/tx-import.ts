@@ -18,7 +18,7 @@ export function register(program: Command): void {
         const text = readInputText(options.input, "transaction file", `--input ${options.input}`);
         const file = parseSignedFile(text, options.input);
         const env = await txEnvironment(ctx);
-        const report = importSignedFile(env, file, options.input);
+        const report = await importSignedFile(env, file, options.input);
         ctx.out.info(`Imported ${report.imported.length} signed transactions${report.unchanged ? ` (${report.unchanged} already imported)` : ""}; send them with sto tx-broadcast`);
         printTransactions(ctx.out, report.imported, { unchanged: report.unchanged });
       }),

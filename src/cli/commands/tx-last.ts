@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { lastTransactions } from "../../tx/queries";
+import { ledgerOf } from "../../tx/ledger";
 import { action } from "../action";
 import { parseCountOption } from "../parse-options";
 import { printTransactions } from "../tx-table";
@@ -10,9 +10,9 @@ export function register(program: Command): void {
     .description("Print latest transactions from database.")
     .option("--limit <count>", "how many transactions to print", "5")
     .action(
-      action((ctx, options: { limit: string }) => {
+      action(async (ctx, options: { limit: string }) => {
         const limit = parseCountOption(options.limit, "--limit", 1, 100_000_000);
-        printTransactions(ctx.out, lastTransactions(ctx.db(), ctx.config.network.name, limit));
+        printTransactions(ctx.out, await ledgerOf(ctx.db()).lastTransactions(ctx.config.network.name, limit));
       }),
     );
 }

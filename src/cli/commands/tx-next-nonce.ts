@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { nextNonce } from "../../tx/accounts";
+import { nextNonce } from "../../tx/nonces";
 import { action } from "../action";
 
 export function register(program: Command): void {
@@ -10,7 +10,7 @@ export function register(program: Command): void {
       action(async (ctx) => {
         const signer = await ctx.account();
         const chain = await ctx.chain();
-        const fromDb = nextNonce({ db: ctx.db(), network: ctx.config.network.name, chainId: chain.chainId, address: signer.address });
+        const fromDb = await nextNonce({ db: ctx.db(), network: ctx.config.network.name, chainId: chain.chainId, address: signer.address });
         const nonce = fromDb ?? (await chain.provider.getTransactionCount(signer.address, "pending"));
         ctx.out.result(String(nonce));
         ctx.out.data({ address: signer.address, nextNonce: nonce, source: fromDb === undefined ? "network" : "database" });

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { restartNonce } from "../../tx/accounts";
+import { restartNonce } from "../../tx/nonces";
 import { action } from "../action";
 import { txEnvironment } from "../tx-env";
 

@@ -146,5 +146,6 @@ export const transactionSignatures = sqliteTable(
 
 export type PreparedTransaction = typeof preparedTransactions.$inferSelect;
 export type NewPreparedTransaction = typeof preparedTransactions.$inferInsert;
-export type BroadcastAccount = typeof broadcastAccounts.$inferSelect;
+/** The ledger's row of a broadcasting account and its next nonce. */
+export type LedgerAccount = typeof broadcastAccounts.$inferSelect;
 export type TransactionSignature = typeof transactionSignatures.$inferSelect;

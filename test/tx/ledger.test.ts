@@ -1,0 +1,115 @@
+import { Wallet } from "ethers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEVELOPMENT_PRIVATE_KEY } from "../../src/chain/local-node";
+import { openDatabase, type StoDatabase } from "../../src/db/database";
+import { StoError } from "../../src/errors";
+import { createTxEnvironment, type TxEnvironment } from "../../src/tx/environment";
+import {
+  AWAITING_RESULT_STATUSES,
+  canMove,
+  ledgerOf,
+  SENDABLE_STATUSES,
+  SignatureConflict,
+  TX_STATUSES,
+  UNMINED_STATUSES,
+  isFinal,
+  type SignedVersion,
+} from "../../src/tx/ledger";
+import { ensureAccount } from "../../src/tx/nonces";
+import { prepareTransactions } from "../../src/tx/prepare";
+import { startTestChain, type TestChain } from "../helpers/chain";
+import { tempDir } from "../helpers/cli";
+
+describe("the status machine", () => {
+  it("lets tx-broadcast move every sendable status to broadcasted and tx-update every awaited one to an outcome", () => {
+    for (const status of SENDABLE_STATUSES) expect(canMove(status, "broadcasted")).toBe(true);
+    for (const status of AWAITING_RESULT_STATUSES) {
+      for (const outcome of ["mining", "success", "failed", "dropped", "broadcasted"] as const) expect(canMove(status, outcome)).toBe(true);
+    }
+  });
+
+  it("never moves a final status; the statuses not final are exactly the unmined ones", () => {
+    for (const status of TX_STATUSES) {
+      if (isFinal(status)) for (const to of TX_STATUSES) expect(canMove(status, to)).toBe(false);
+    }
+    expect(TX_STATUSES.filter((status) => !isFinal(status))).toEqual([...UNMINED_STATUSES].sort((a, b) => TX_STATUSES.indexOf(a) - TX_STATUSES.indexOf(b)));
+    expect(canMove("waiting", "success")).toBe(false);
+    expect(canMove("success", "broadcasted")).toBe(false);
+  });
+});
+
+describe("the SQLite ledger", () => {
+  let chain: TestChain;
+  let db: StoDatabase;
+  let env: TxEnvironment;
+  let cleanup: () => void;
+  beforeAll(async () => {
+    chain = await startTestChain({ accounts: 2 });
+    const temp = tempDir();
+    cleanup = temp.cleanup;
+    db = openDatabase(`${temp.dir}/ledger.sqlite`);
+    env = await createTxEnvironment({ db, provider: chain.provider, network: "local", address: new Wallet(DEVELOPMENT_PRIVATE_KEY).address.toLowerCase() });
+  });
+  afterAll(async () => {
+    db?.close();
+    cleanup?.();
+    await chain?.close();
+  });
+
+  it("createTxEnvironment reads the chain id and refuses a database of another chain", async () => {
+    expect(env.chainId).toBe(31337);
+    expect(env.address).toBe(new Wallet(DEVELOPMENT_PRIVATE_KEY).address);
+    const other = openDatabase(`${db.file}.other`);
+    try {
+      other.sqlite.prepare("INSERT INTO networks (name, chain_id) VALUES ('local', 1)").run();
+      await expect(createTxEnvironment({ db: other, provider: chain.provider, network: "local", address: env.address })).rejects.toThrow(StoError);
+    } finally {
+      other.close();
+    }
+  });
+
+  it("hands out contiguous nonces to units of work started at once, and keeps nothing of a unit that throws", async () => {
+    const ledger = ledgerOf(db);
+    const account = await ensureAccount(env);
+    const start = account.nextNonce;
+    const plan = (builder: Parameters<Parameters<typeof prepareTransactions>[1]>[0]) => {
+      const token = builder.deploy("SecurityToken", ["Ledger", "LDG", "https://example.com"], "Deploying");
+      builder.call("SecurityToken", token, "issueTokens", [1n], "Issuing");
+    };
+    const failing = ledger.allocate(account.id, async (allocation) => {
+      await allocation.advanceTo(allocation.nextNonce + 5);
+      throw new Error("abort");
+    });
+    const [first, second] = await Promise.all([prepareTransactions(env, plan), prepareTransactions(env, plan), failing.catch(() => undefined)]);
+    const nonces = [...first, ...second].map((row) => row.nonce).sort((a, b) => a - b);
+    expect(nonces).toEqual([start, start + 1, start + 2, start + 3]);
+    expect((await ledger.findAccount(env))?.nextNonce).toBe(start + 4);
+  });
+
+  it("records a first signature once: a second writer that saw none is refused and writes nothing", async () => {
+    const ledger = ledgerOf(db);
+    const [row] = await ledger.unsignedTransactions((await ensureAccount(env)).id);
+    const version = (hash: string): SignedVersion => ({
+      transactionId: row.id,
+      nonce: row.nonce,
+      expect: { txHash: null },
+      txHash: hash,
+      rawTransaction: `0x${hash.slice(2)}`,
+      signedAt: new Date().toISOString(),
+      kind: "original",
+      row: { gasPrice: row.gasPrice, maxFeePerGas: "1", maxPriorityFeePerGas: "1", gasLimit: row.gasLimit },
+      signature: { gasPrice: row.gasPrice, maxFeePerGas: "1", maxPriorityFeePerGas: "1", gasLimit: row.gasLimit },
+    });
+    await ledger.recordSignatures([version(`0x${"a".repeat(64)}`)]);
+    await expect(ledger.recordSignatures([version(`0x${"b".repeat(64)}`)])).rejects.toBeInstanceOf(SignatureConflict);
+    expect((await ledger.transaction(row.id))?.txHash).toBe(`0x${"a".repeat(64)}`);
+    expect((await ledger.signaturesOf(row.id)).map((signature) => signature.txHash)).toEqual([`0x${"a".repeat(64)}`]);
+  });
+
+  it("refuses a status change the machine does not allow, writing nothing", async () => {
+    const ledger = ledgerOf(db);
+    const [row] = await ledger.unsignedTransactions((await ensureAccount(env)).id);
+    await expect(ledger.recordResults([{ id: row.id, nonce: row.nonce, from: "waiting", set: { status: "success" } }], [])).rejects.toThrow(/cannot become success/);
+    expect((await ledger.transaction(row.id))?.status).toBe("waiting");
+  });
+});
