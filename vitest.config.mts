@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // Builds dist/ and artifacts/ when src/ or contracts/ changed since (the CLI under test runs from them).
+    globalSetup: ["test/global-setup.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // Two cores: files that each start a chain and spawn CLI processes run two at a time.
