@@ -4,6 +4,7 @@ import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import zlib from "node:zlib";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import { killAfterFile, removeAfterFile } from "./cleanup";
 import { REPO_ROOT } from "./cli";
 
 /**
@@ -40,7 +41,7 @@ export interface HeadlessChromium {
 
 /** Unpacks and starts Chromium; call close() in afterAll. */
 export async function startChromium(): Promise<HeadlessChromium> {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), "sto-chromium-"));
+  const home = removeAfterFile(fs.mkdtempSync(path.join(os.tmpdir(), "sto-chromium-")));
   const remove = (): void => fs.rmSync(home, { recursive: true, force: true });
   let browser: Browser | undefined;
   try {
@@ -66,6 +67,8 @@ export async function startChromium(): Promise<HeadlessChromium> {
     throw error;
   }
   const running = browser;
+  const processOfBrowser = running.process();
+  if (processOfBrowser) killAfterFile(processOfBrowser);
   const render = async <T>(file: string, width: number, height: number, read: (page: Page) => Promise<T>): Promise<T> => {
     const page = await running.newPage();
     try {
