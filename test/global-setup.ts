@@ -65,6 +65,8 @@ function processesOfThisRun(value: string): { pid: number; command: string }[] {
     if (!Number.isInteger(pid) || pid === process.pid) continue;
     try {
       if (!fs.readFileSync(`/proc/${pid}/environ`, "latin1").includes(needle)) continue;
+      // vitest's own workers (children of this process) are closed by vitest after the teardown.
+      if (/^PPid:\s*(\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, "latin1"))?.[1] === String(process.pid)) continue;
       found.push({ pid, command: fs.readFileSync(`/proc/${pid}/cmdline`, "latin1").replace(/\0/g, " ").trim() });
     } catch {
       // The process ended while being read, or is not ours to read.
