@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Contract, Wallet } from "ethers";
 import { ContractArtifacts } from "../../src/contracts/artifacts";
 import { DEVELOPMENT_PRIVATE_KEY } from "../../src/chain/local-node";
-import { countColour, renderDom, renderScreenshot } from "../helpers/chromium";
+import { countColour, startChromium, type HeadlessChromium } from "../helpers/chromium";
 import { startWorld, tokenAddressFrom, type E2eWorld } from "../helpers/e2e";
 
 const HOLDERS = [
@@ -16,7 +16,9 @@ const HOLDERS = [
 describe("cap-table --format html", () => {
   let world: E2eWorld;
   let token: string;
+  let chromium: HeadlessChromium;
   beforeAll(async () => {
+    chromium = await startChromium();
     world = await startWorld();
     token = tokenAddressFrom(await world.ok(["issue", "--symbol=HTM", "--name=Html corp", "--url=https://h.example", "--amount=10000"]));
     await world.ok(["tx-broadcast"]);
@@ -28,7 +30,10 @@ describe("cap-table --format html", () => {
     }
     await world.ok(["token-scan", `--token-address=${token}`]);
   });
-  afterAll(() => world.close());
+  afterAll(async () => {
+    await world?.close();
+    await chromium?.close();
+  });
 
   it("writes a self-contained page that Chromium renders with the table and the ownership chart", async () => {
     const ids = path.join(world.dir, "ids.csv");
@@ -39,7 +44,7 @@ describe("cap-table --format html", () => {
     const html = fs.readFileSync(report, "utf8");
     expect(html).not.toMatch(/<script|https?:\/\/(?!h\.example)/);
 
-    const dom = await renderDom(report);
+    const dom = await chromium.renderDom(report);
     const rows = [...dom.matchAll(/<tr><td>([^<]*)<\/td><td>(0x[0-9a-fA-F]{40})<\/td>/g)].map((match) => [match[1], match[2]]);
     expect(rows).toEqual([
       ["Alice &lt;script&gt;alert(1)&lt;/script&gt;", HOLDERS[0].address],
@@ -52,7 +57,7 @@ describe("cap-table --format html", () => {
     expect(dom).not.toContain("<script>");
 
     // The chart is really drawn: the largest holder's slice colour covers about half the pie.
-    const shot = await renderScreenshot(report);
+    const shot = await chromium.renderScreenshot(report);
     const largest = countColour(shot, "#1b6ca8");
     const smallest = countColour(shot, "#c0392b"); // Carol, the fourth slice
     expect(largest).toBeGreaterThan(10_000);

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Wallet } from "ethers";
-import { runSto, tempDir } from "../helpers/cli";
+import { closedNodeUrl, runSto, tempDir } from "../helpers/cli";
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -83,10 +83,11 @@ describe("sto basics", () => {
   it("lets the command line win over the INI file", async () => {
     const ini = path.join(tmp.dir, "net.ini");
     fs.writeFileSync(ini, "network = kovan\n");
-    const fromIni = await runSto(["--config-file", ini, "--ethereum-node-url", "http://127.0.0.1:9", "diagnose"]);
+    const absent = await closedNodeUrl();
+    const fromIni = await runSto(["--config-file", ini, "--ethereum-node-url", absent, "diagnose"]);
     expect(fromIni.code).toBe(1);
     expect(fromIni.stderr).toMatch(/Kovan/);
-    const overridden = await runSto(["--config", ini, "--network", "local", "--ethereum-node-url", "http://127.0.0.1:9", "diagnose"]);
+    const overridden = await runSto(["--config", ini, "--network", "local", "--ethereum-node-url", absent, "diagnose"]);
     expect(overridden.code).toBe(3);
     expect(overridden.stderr).toMatch(/cannot reach the Ethereum node/);
   });

@@ -1,12 +1,14 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { killAfterFile } from "../helpers/cleanup";
 import { REPO_ROOT } from "../helpers/cli";
 
 describe("npm run demo", () => {
   it("runs the manual's tutorial end to end on a fresh local chain", async () => {
     const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [path.join(REPO_ROOT, "dist", "demo", "run-demo.js")], { cwd: REPO_ROOT });
+      // Its own process group: if the test times out, the demo and the sto processes it runs are killed together.
+      const child = killAfterFile(spawn(process.execPath, [path.join(REPO_ROOT, "dist", "demo", "run-demo.js")], { cwd: REPO_ROOT, detached: true }));
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { killAfterFile } from "../helpers/cleanup";
 import { STO_BIN, runSto } from "../helpers/cli";
 import { startWorld, type E2eWorld } from "../helpers/e2e";
 
@@ -58,7 +59,7 @@ describe("encrypted JSON keystore", () => {
       .map((part) => `'${part.replace(/'/g, "'\\''")}'`)
       .join(" ");
     const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("STO_")));
-    const child = spawn("script", ["-qec", command, "/dev/null"], { cwd: world.dir, env: { ...env, NO_COLOR: "1" } });
+    const child = killAfterFile(spawn("script", ["-qec", command, "/dev/null"], { cwd: world.dir, env: { ...env, NO_COLOR: "1" } }));
     let output = "";
     let typed = false;
     child.stdout.on("data", (chunk: Buffer) => {

@@ -2,11 +2,14 @@ import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { JsonRpcProvider, Wallet, parseEther } from "ethers";
 import { DEVELOPMENT_PRIVATE_KEY } from "../../src/chain/local-node";
+import { killAfterFile } from "../helpers/cleanup";
 import { STO_BIN } from "../helpers/cli";
 
 describe("sto node", () => {
   it("serves JSON-RPC on 127.0.0.1 with funded development accounts until interrupted", async () => {
-    const child = spawn(process.execPath, [STO_BIN, "node", "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+    // Killed when the file ends if an assertion below fails before the SIGINT.
+    const child = killAfterFile(spawn(process.execPath, [STO_BIN, "node", "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] }));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     let output = "";
     const url = await new Promise<string>((resolve, reject) => {
       child.stdout.on("data", (chunk: Buffer) => {
@@ -14,7 +17,7 @@ describe("sto node", () => {
         const match = /serving JSON-RPC at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
         if (match) resolve(match[1]);
       });
-      child.on("exit", (code) => reject(new Error(`sto node exited ${code}: ${output}`)));
+      void exited.then((code) => reject(new Error(`sto node exited ${code}: ${output}`)));
     });
     const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true });
     try {
@@ -27,11 +30,7 @@ describe("sto node", () => {
     } finally {
       provider.destroy();
     }
-    const exitCode = await new Promise<number | null>((resolve) => {
-      child.removeAllListeners("exit");
-      child.on("exit", (code) => resolve(code));
-      child.kill("SIGINT");
-    });
-    expect(exitCode).toBe(0);
+    child.kill("SIGINT");
+    expect(await exited).toBe(0);
   });
 });

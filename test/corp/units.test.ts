@@ -1,5 +1,4 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { keccak256, ZeroHash } from "ethers";
@@ -11,6 +10,7 @@ import { chooseExclusions, parseAnnouncement } from "../../src/token/record-date
 import { findOption } from "../../src/voting/ballot";
 import { validateBallot } from "../../src/voting/deploy";
 import { etherscanCompilerVersion } from "../../src/verify/verify";
+import { tempDir } from "../helpers/cli";
 
 const NOW = Date.UTC(2025, 0, 1) / 1000;
 
@@ -84,12 +84,17 @@ describe("record date options", () => {
     expect(parseAnnouncement({ type: "0", uri: "https://x" })).toEqual({ type: 0n, uri: "https://x", contentHash: ZeroHash });
     const hash = `0x${"ab".repeat(32)}`;
     expect(parseAnnouncement({ type: "7", uri: "u", contentHash: hash.toUpperCase().replace("0X", "0x") }).contentHash).toBe(hash);
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "sto-doc-")), "decision.pdf");
-    fs.writeFileSync(file, "board decision");
-    expect(parseAnnouncement({ type: "1", uri: "u", documentFile: file }).contentHash).toBe(keccak256(Buffer.from("board decision")));
-    expect(() => parseAnnouncement({ type: "-1", uri: "u" })).toThrow("--type");
-    expect(() => parseAnnouncement({ type: "0", uri: "u", contentHash: "0x12" })).toThrow("--content-hash");
-    expect(() => parseAnnouncement({ type: "0", uri: "u", contentHash: hash, documentFile: file })).toThrow("not both");
+    const folder = tempDir("sto-doc-");
+    try {
+      const file = path.join(folder.dir, "decision.pdf");
+      fs.writeFileSync(file, "board decision");
+      expect(parseAnnouncement({ type: "1", uri: "u", documentFile: file }).contentHash).toBe(keccak256(Buffer.from("board decision")));
+      expect(() => parseAnnouncement({ type: "-1", uri: "u" })).toThrow("--type");
+      expect(() => parseAnnouncement({ type: "0", uri: "u", contentHash: "0x12" })).toThrow("--content-hash");
+      expect(() => parseAnnouncement({ type: "0", uri: "u", contentHash: hash, documentFile: file })).toThrow("not both");
+    } finally {
+      folder.cleanup();
+    }
   });
 });
 

@@ -1,14 +1,22 @@
-import { execFile } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { pipeline } from "node:stream/promises";
 import zlib from "node:zlib";
+import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import { killAfterFile, removeAfterFile } from "./cleanup";
+import { REPO_ROOT } from "./cli";
 
-/** Debian's chromium package; .ci/run installs it. */
-export const CHROMIUM = process.env.STO_CHROMIUM ?? "/usr/bin/chromium";
+/**
+ * The headless Chromium that `npm ci` installs: @sparticuz/chromium ships it brotli-compressed with the
+ * NSS libraries it links against and a font, so the test needs nothing from apt. Each browser is unpacked
+ * into its own temporary folder (not the package's shared /tmp/chromium), driven by puppeteer-core over
+ * a pipe, and the folder is removed on close.
+ */
+const PACKED = path.join(REPO_ROOT, "node_modules", "@sparticuz", "chromium", "bin");
 
+// This machine's network is closed: without these Chromium keeps dialling Google's hosts.
 const FLAGS = [
-  "--headless",
   "--no-sandbox",
   "--disable-gpu",
   "--disable-quic",
@@ -17,32 +25,94 @@ const FLAGS = [
   "--disable-component-update",
   "--disable-sync",
   "--hide-scrollbars",
+  // The packaged build is a headless shell built for single-process use without the zygote.
+  "--no-zygote",
+  "--single-process",
 ];
 
-function chromium(args: string[]): Promise<string> {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "sto-chromium-"));
-  return new Promise((resolve, reject) => {
-    execFile(CHROMIUM, [...FLAGS, `--user-data-dir=${profile}`, ...args], { timeout: 60_000, maxBuffer: 32 * 1024 * 1024 }, (error, stdout, stderr) => {
-      fs.rmSync(profile, { recursive: true, force: true });
-      if (error) reject(new Error(`chromium failed: ${error.message} ${stderr}`));
-      else resolve(stdout);
-    });
-  });
+export interface HeadlessChromium {
+  /** The DOM as Chromium parsed and laid it out. */
+  renderDom(file: string): Promise<string>;
+  /** A screenshot of the page as decoded RGBA pixels. */
+  renderScreenshot(file: string, width?: number, height?: number): Promise<Png>;
+  /** Ends the browser process and removes its unpacked binary and profile. */
+  close(): Promise<void>;
 }
 
-/** The DOM as Chromium parsed and laid it out. */
-export function renderDom(file: string): Promise<string> {
-  return chromium(["--dump-dom", `file://${file}`]);
-}
-
-/** A screenshot of the page as decoded RGBA pixels. */
-export async function renderScreenshot(file: string, width = 1000, height = 800): Promise<Png> {
-  const out = path.join(os.tmpdir(), `sto-shot-${process.pid}-${Date.now()}.png`);
-  await chromium([`--screenshot=${out}`, `--window-size=${width},${height}`, `file://${file}`]);
+/** Unpacks and starts Chromium; call close() in afterAll. */
+export async function startChromium(): Promise<HeadlessChromium> {
+  const home = removeAfterFile(fs.mkdtempSync(path.join(os.tmpdir(), "sto-chromium-")));
+  const remove = (): void => fs.rmSync(home, { recursive: true, force: true });
+  let browser: Browser | undefined;
   try {
-    return decodePng(fs.readFileSync(out));
-  } finally {
-    fs.rmSync(out, { force: true });
+    const executable = path.join(home, "chromium");
+    await pipeline(fs.createReadStream(path.join(PACKED, "chromium.br")), zlib.createBrotliDecompress(), fs.createWriteStream(executable, { mode: 0o700 }));
+    untar(zlib.brotliDecompressSync(fs.readFileSync(path.join(PACKED, "al2023.tar.br"))), home);
+    untar(zlib.brotliDecompressSync(fs.readFileSync(path.join(PACKED, "fonts.tar.br"))), home);
+    // The package's fonts.conf names /tmp/fonts; ours names this browser's own folder.
+    const fontsConf = path.join(home, "fonts.conf");
+    fs.writeFileSync(fontsConf, `<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig><dir>${path.join(home, "fonts")}</dir><cachedir>${path.join(home, "fonts-cache")}</cachedir></fontconfig>\n`);
+    browser = await puppeteer.launch({
+      executablePath: executable,
+      headless: "shell",
+      pipe: true,
+      args: FLAGS,
+      userDataDir: path.join(home, "profile"),
+      env: { ...process.env, LD_LIBRARY_PATH: path.join(home, "lib"), FONTCONFIG_FILE: fontsConf },
+      timeout: 120_000,
+      protocolTimeout: 120_000,
+    });
+  } catch (error) {
+    remove();
+    throw error;
+  }
+  const running = browser;
+  const processOfBrowser = running.process();
+  if (processOfBrowser) killAfterFile(processOfBrowser);
+  const render = async <T>(file: string, width: number, height: number, read: (page: Page) => Promise<T>): Promise<T> => {
+    const page = await running.newPage();
+    try {
+      await page.setViewport({ width, height });
+      await page.goto(`file://${file}`, { waitUntil: "load" });
+      return await read(page);
+    } finally {
+      await page.close();
+    }
+  };
+  return {
+    renderDom: (file) => render(file, 1000, 800, (page) => page.content()),
+    renderScreenshot: (file, width = 1000, height = 800) =>
+      render(file, width, height, async (page) => decodePng(Buffer.from(await page.screenshot({ type: "png" })))),
+    close: async () => {
+      try {
+        await running.close();
+      } finally {
+        running.process()?.kill("SIGKILL");
+        remove();
+      }
+    },
+  };
+}
+
+/** Extracts the regular files and folders of an uncompressed tar archive (what the package ships). */
+function untar(archive: Buffer, into: string): void {
+  let offset = 0;
+  while (offset + 512 <= archive.length) {
+    const header = archive.subarray(offset, offset + 512);
+    if (header.every((byte) => byte === 0)) break;
+    const field = (start: number, length: number): string => header.toString("utf8", start, start + length).replace(/\0.*$/s, "");
+    const prefix = field(345, 155);
+    const name = prefix ? `${prefix}/${field(0, 100)}` : field(0, 100);
+    const size = parseInt(field(124, 12).trim() || "0", 8);
+    const type = field(156, 1) || "0";
+    const target = path.resolve(into, name);
+    if (!target.startsWith(into + path.sep)) throw new Error(`tar entry outside the folder: ${name}`);
+    if (type === "5") fs.mkdirSync(target, { recursive: true });
+    else if (type === "0") {
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.writeFileSync(target, archive.subarray(offset + 512, offset + 512 + size), { mode: parseInt(field(100, 8).trim() || "644", 8) & 0o755 });
+    }
+    offset += 512 + Math.ceil(size / 512) * 512;
   }
 }
 

@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
+import net from "node:net";
 import path from "node:path";
+import { killAfterFile, removeAfterFile } from "./cleanup";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export const STO_BIN = path.join(REPO_ROOT, "bin", "sto");
@@ -27,11 +29,13 @@ export function runSto(args: string[], options: RunOptions = {}): Promise<StoRes
 
 /** Like runSto, with the child process at hand (the fault tests kill it at chosen moments). */
 export function spawnSto(args: string[], options: RunOptions = {}): { child: ChildProcess; result: Promise<StoResult> } {
-  const child = spawn(process.execPath, [STO_BIN, ...args], {
-    cwd: options.cwd ?? REPO_ROOT,
-    env: { ...cleanEnv(), ...options.env },
-    stdio: ["pipe", "pipe", "pipe"],
-  });
+  const child = killAfterFile(
+    spawn(process.execPath, [STO_BIN, ...args], {
+      cwd: options.cwd ?? REPO_ROOT,
+      env: { ...cleanEnv(), ...options.env },
+      stdio: ["pipe", "pipe", "pipe"],
+    }),
+  );
   const result = new Promise<StoResult>((resolve, reject) => {
     let stdout = "";
     let stderr = "";
@@ -58,8 +62,23 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** A fresh temporary directory, removed by the returned cleanup function. */
+/**
+ * The URL of a node that is not there: a loopback port this process just listened on and closed
+ * (rather than assuming some fixed port is closed on every machine).
+ */
+export async function closedNodeUrl(): Promise<string> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", resolve);
+  });
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+  return `http://127.0.0.1:${port}`;
+}
+
+/** A fresh temporary directory, removed by the returned cleanup function or else when the test file ends. */
 export function tempDir(prefix = "sto-test-"): { dir: string; cleanup: () => void } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = removeAfterFile(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
   return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }

@@ -14,6 +14,7 @@ import { openDatabase, type StoDatabase } from "../../src/db/database";
 import { DEFAULT_RETRY_POLICY, JsonRpcTransport, type RetryPolicy } from "../../src/chain/rpc";
 import { SqliteScanDatabase } from "../../src/scan/store";
 import { TokenScanner, type ScanOptions } from "../../src/scan/scanner";
+import { removeAfterFile } from "./cleanup";
 import { as, mined, startTestChain, type TestChain, type TestSigner } from "./chain";
 import { seededRandom } from "./random";
 
@@ -220,9 +221,9 @@ export async function plainTokenHistory(chain: ScanChain, token: Contract, optio
   return { holders: everyone, blocks, events };
 }
 
-/** A fresh database file in a temporary directory. */
+/** A fresh database file in a temporary directory (removed by cleanup, or else when the test file ends). */
 export function tempDatabase(): { db: StoDatabase; file: string; dir: string; cleanup: () => void } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sto-scan-"));
+  const dir = removeAfterFile(fs.mkdtempSync(path.join(os.tmpdir(), "sto-scan-")));
   const file = path.join(dir, "sto.sqlite");
   const db = openDatabase(file);
   return {

@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { killAfterFile } from "./cleanup";
 import { STO_BIN } from "./cli";
 
 /**
@@ -8,7 +9,9 @@ import { STO_BIN } from "./cli";
 export function runInTerminal(args: string[], env: NodeJS.ProcessEnv = terminalEnv()): Promise<string> {
   const command = [process.execPath, STO_BIN, ...args].map((arg) => `'${arg.replace(/'/g, "'\\''")}'`).join(" ");
   return new Promise((resolve, reject) => {
-    execFile("script", ["-qec", command, "/dev/null"], { env, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+    killAfterFile(
+      execFile("script", ["-qec", command, "/dev/null"], { env, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+    );
   });
 }
 

@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Contract, Interface, Wallet, id } from "ethers";
 import { ContractArtifacts } from "../../src/contracts/artifacts";
-import { runSto } from "../helpers/cli";
+import { closedNodeUrl, runSto } from "../helpers/cli";
 import { startWorld, tokenAddressFrom, type E2eWorld } from "../helpers/e2e";
 
 // Hardhat development account #1: its key is given only to tx-sign, never to a networked command.
@@ -36,7 +36,7 @@ describe("offline signing: tx-export → tx-sign (no node, no database) → tx-i
     const signedFile = path.join(world.dir, "signed.json");
     const offlineDatabase = path.join(world.dir, "offline-never-created.sqlite");
     const signed = await runSto(
-      ["--ethereum-node-url", "http://127.0.0.1:9", "--database-file", offlineDatabase, "--ethereum-private-key", OFFLINE_KEY, "tx-sign", "--yes", "--input", unsigned, "--output", signedFile],
+      ["--ethereum-node-url", await closedNodeUrl(), "--database-file", offlineDatabase, "--ethereum-private-key", OFFLINE_KEY, "tx-sign", "--yes", "--input", unsigned, "--output", signedFile],
       { cwd: world.dir },
     );
     expect(signed.code, signed.stderr).toBe(0);

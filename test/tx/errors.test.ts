@@ -3,6 +3,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Wallet } from "ethers";
 import { DEVELOPMENT_PRIVATE_KEY } from "../../src/chain/local-node";
+import { closedNodeUrl } from "../helpers/cli";
 import { startWorld, type E2eWorld } from "../helpers/e2e";
 
 const countTransactions = (world: E2eWorld): number =>
@@ -88,7 +89,7 @@ describe("bad input and mismatched state: one line, non-zero exit, nothing writt
   });
 
   it("explains an unreachable local node", async () => {
-    const result = await world.sto(["--ethereum-node-url", "http://127.0.0.1:9", "diagnose"]);
+    const result = await world.sto(["--ethereum-node-url", await closedNodeUrl(), "diagnose"]);
     expectOneLineError(result, 3, /cannot reach the Ethereum node .*"sto node"/);
   });
 });
