@@ -13,8 +13,10 @@ import { isTransientRpcError } from "./failures";
 export function describeNodeUrl(url: string): string {
   try {
     const parsed = new URL(url);
-    const path = parsed.pathname.length > 12 ? `${parsed.pathname.slice(0, 8)}…` : parsed.pathname;
-    return `${parsed.protocol}//${parsed.host}${path === "/" ? "" : path}`;
+    // Any path, query or fragment may hold an API key (Infura's /v3/KEY, Alchemy's /v2/KEY, ?apikey=):
+    // none of it is shown, only that there was one.
+    const hidden = (parsed.pathname !== "/" && parsed.pathname !== "") || parsed.search !== "" || parsed.hash !== "";
+    return `${parsed.protocol}//${parsed.host}${hidden ? "/…" : ""}`;
   } catch {
     return "(invalid url)";
   }

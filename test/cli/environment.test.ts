@@ -3,7 +3,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWorld, tokenAddressFrom, type E2eWorld } from "../helpers/e2e";
-import { runSto, type StoResult } from "../helpers/cli";
+import { closedNodeUrl, runSto, type StoResult } from "../helpers/cli";
 
 const KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 
@@ -158,5 +158,17 @@ describe("files and the environment", () => {
     expect(result.stderr + result.stdout).not.toContain(KEY.slice(2));
     const fromEnvironment = await world.sto(["tx-next-nonce"], { env: { STO_ETHEREUM_PRIVATE_KEY: KEY } });
     expect(fromEnvironment.stderr).not.toMatch(/process list/);
+  });
+
+  it("never shows a node URL's path or query, where API keys live", async () => {
+    const secret = "9aa3d95b3bc440fa88ea12eaa4456161";
+    for (const url of [`${await closedNodeUrl()}/v3/${secret}`, `${await closedNodeUrl()}/rpc?apikey=${secret}`, `${await closedNodeUrl()}/${secret.slice(0, 6)}`]) {
+      const result = await runSto(["--ethereum-node-url", url, "--database-file", path.join(world.dir, "url.sqlite"), "tx-next-nonce"], {
+        cwd: world.dir,
+        env: { STO_RPC_ATTEMPTS: "1" },
+      });
+      expectOneLine(result, 3, /cannot reach the Ethereum node at http:\/\/127\.0\.0\.1:\d+\/… /);
+      expect(result.stderr + result.stdout).not.toContain(secret.slice(0, 6));
+    }
   });
 });
