@@ -1,5 +1,6 @@
 import { Command, Option } from "commander";
 import { GLOBAL_OPTIONS } from "../config/options";
+import { STO_VERSION } from "../version";
 import { COMMANDS } from "./commands";
 import { safeText } from "./output";
 
@@ -28,6 +29,7 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     // usage errors then reach main() (exit code 2) instead of exiting inside commander.
     .exitOverride()
     .helpOption("-h, --help", "show help")
+    .version(STO_VERSION, "-V, --version", "print the version")
     .configureHelp({ sortSubcommands: true, showGlobalOptions: true, helpWidth: 110 })
     // commander repeats unknown options and bad values in its errors: print them as data.
     .configureOutput({ outputError: (text, write) => write(safeText(text)) });

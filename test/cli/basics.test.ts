@@ -21,6 +21,11 @@ describe("sto basics", () => {
     const result = await runSto(["version"]);
     expect(result.code).toBe(0);
     expect(result.stdout.trim()).toBe(pkg.version);
+    for (const flag of ["--version", "-V"]) {
+      const option = await runSto([flag]);
+      expect(option.code, option.stderr).toBe(0);
+      expect(option.stdout.trim()).toBe(pkg.version);
+    }
   });
 
   it("creates an account whose printed key derives the printed address", async () => {
