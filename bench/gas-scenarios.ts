@@ -3,7 +3,7 @@
  * `test/contracts/gas.test.ts` (fails when a target is missed).
  */
 import { Wallet, parseUnits, type Contract, type ContractTransactionResponse } from "ethers";
-import { as, mined, type TestChain } from "../test/helpers/chain";
+import { as, mined, type TestChain } from "../src/devtools/test-chain";
 
 export const BATCH = 100;
 

@@ -10,7 +10,7 @@
  * receiver are the whole transaction divided by the number of receivers (base cost included).
  * test/contracts/gas.test.ts runs the same scenarios and fails when a target is missed.
  */
-import { startTestChain } from "../test/helpers/chain";
+import { startTestChain } from "../src/devtools/test-chain";
 import { BATCH, measureGas, measureOperations, overheadPercent } from "./gas-scenarios";
 
 const fmt = (gas?: bigint): string => (gas === undefined ? "" : gas.toLocaleString("en-US"));

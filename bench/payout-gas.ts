@@ -1,7 +1,7 @@
 /**
  * Gas of a payout and a vote run through sto's own services (the CLI's code path): deployment with
  * its checkpoint and announcement, funding, and payBatch per holder for several batch sizes,
- * against the fixed gas limit payout-dividends gives each batch (src/payout/dividends.ts). What
+ * against the fixed gas limit payout-dividends gives each batch (src/corporate/payout/dividends.ts). What
  * docs/payouts.md reports.
  *
  *   npx tsx bench/payout-gas.ts
@@ -10,12 +10,12 @@
  * unrestricted token (no KYC check) and a restricted one (payout KYC-only, every holder whitelisted).
  */
 import { prepareDistribution, type DistributionInputRow } from "../src/distribution";
-import { prepareDividends, payBatchGas } from "../src/payout/dividends";
-import { preparePayoutApprove, preparePayoutDeposit } from "../src/payout/funding";
-import { preparePayoutDeploy } from "../src/payout/deploy";
+import { prepareDividends, payBatchGas } from "../src/corporate/payout/dividends";
+import { preparePayoutApprove, preparePayoutDeposit } from "../src/corporate/payout/funding";
+import { preparePayoutDeploy } from "../src/corporate/payout/deploy";
 import { prepareWhitelist } from "../src/token/kyc";
 import { prepareTransactions } from "../src/tx/prepare";
-import { prepareVotingDeploy } from "../src/voting/deploy";
+import { prepareVotingDeploy } from "../src/corporate/voting/deploy";
 import { benchWorld, randomAddresses } from "./world";
 
 const BATCH_SIZES = [1, 10, 100, 250];

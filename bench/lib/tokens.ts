@@ -11,7 +11,7 @@ import { ContractArtifacts } from "../../src/contracts/artifacts";
 import { DistributionCalldata } from "../../src/distribution/calldata";
 import { Interface } from "ethers";
 import type { NodeProcess } from "./node-process";
-import { seededRandom } from "../../test/helpers/random";
+import { seededRandom } from "../../src/devtools/random";
 
 /** Receivers per batch: about 12.5M gas, under the 15M target of a 30M block, so the base fee does not climb. */
 const NEW_HOLDERS_PER_TX = 480;

@@ -3,7 +3,7 @@
  * scenarios of bench/gas-scenarios.ts (also behind docs/gas.md and test/contracts/gas.test.ts) on an
  * in-process chain: receipts' gasUsed do not depend on the machine.
  */
-import { startTestChain } from "../../test/helpers/chain";
+import { startTestChain } from "../../src/devtools/test-chain";
 import { BATCH, measureGas, overheadPercent, type TransferRow } from "../gas-scenarios";
 import type { Figures } from "../lib/figures";
 

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { StoError } from "../errors";
-import { formatTime } from "../token/dates";
+import { formatTime } from "../input/dates";
 import type { Output } from "./output";
-import type { KycChoice, RecordDatePlan } from "../token/record-date";
+import type { KycChoice, RecordDatePlan } from "../corporate/record-date";
 import { ZeroAddress } from "ethers";
 
 /** The flags payout-deploy and voting-deploy share: record date, eligibility and announcement. */

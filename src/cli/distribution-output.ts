@@ -1,6 +1,6 @@
 import type { StoDatabase } from "../db/database";
 import type { DistributionResult } from "../distribution";
-import { formatTokenAmount } from "../token/amounts";
+import { formatTokenAmount } from "../input/amounts";
 import { iterateRange, ledgerOf } from "../tx/ledger";
 import type { Output } from "./output";
 import { printTransactions, transactionJson } from "./tx-table";

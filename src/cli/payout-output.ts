@@ -1,8 +1,8 @@
 import { ZeroAddress } from "ethers";
-import type { PaymentWithStatus } from "../payout/dividends";
-import type { HolderPosition, PayoutState } from "../payout/state";
-import { formatTokenAmount } from "../token/amounts";
-import { formatTime } from "../token/dates";
+import type { PaymentWithStatus } from "../corporate/payout/dividends";
+import type { HolderPosition, PayoutState } from "../corporate/payout/state";
+import { formatTokenAmount } from "../input/amounts";
+import { formatTime } from "../input/dates";
 import { UNMINED_STATUSES } from "../tx/ledger";
 import type { Output } from "./output";
 

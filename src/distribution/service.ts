@@ -2,14 +2,14 @@ import { Interface } from "ethers";
 import { nowIso } from "../db/database";
 import { StoError } from "../errors";
 import type { ProgressListener } from "../progress";
-import { formatTokenAmount } from "../token/amounts";
+import { formatTokenAmount } from "../input/amounts";
 import { parseAddress } from "../token/kyc";
 import type { TxEnvironment } from "../tx/environment";
 import { prepareTransactionStream, type PreparedRange } from "../tx/prepare";
 import { ledgerOf } from "../tx/ledger";
 import { describeRevert } from "../tx/revert-reason";
 import { DistributionCalldata } from "./calldata";
-import { checkTransferRestrictions, readTokenState, type TokenState } from "./chain";
+import { checkTransferRestrictions, readTokenState, type TokenState } from "./token-checks";
 import type { DistributionInputRow } from "./csv";
 import { batchGasLimit, gasModel, largestBatchWithin, scaled, transferGasLimit } from "./gas";
 import {

@@ -1,5 +1,5 @@
 import { ZeroAddress } from "ethers";
-import { checkTokenAmount } from "../token/amounts";
+import { checkTokenAmount } from "../input/amounts";
 import { checkAddress } from "../token/kyc";
 import type { DistributionInputRow } from "./csv";
 import type { RowProblem } from "./problems";

@@ -3,7 +3,7 @@ import type { JsonRpcProvider } from "ethers";
 import type { ContractArtifacts } from "../contracts/artifacts";
 import type { StoDatabase } from "../db/database";
 import { StoError } from "../errors";
-import { formatTokenAmount } from "./amounts";
+import { formatTokenAmount } from "../input/amounts";
 import { ledgerOf } from "../tx/ledger";
 
 export interface TokenStatus {

@@ -9,7 +9,7 @@ import { describeRevert } from "./revert-reason";
  * Gas limits known to suffice for calls that cannot be estimated because they depend on an earlier
  * transaction of the batch (or one not mined yet), by function signature. The modules that call a
  * contract know its functions and give their table to prepareTransactions (src/token/gas.ts,
- * src/payout/gas.ts, src/voting/gas.ts); the pipeline knows none.
+ * src/corporate/payout/gas.ts, src/corporate/voting/gas.ts); the pipeline knows none.
  */
 export type FallbackGas = Readonly<Record<string, bigint>>;
 

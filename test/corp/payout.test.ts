@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { formatTokenAmount } from "../../src/token/amounts";
+import { formatTokenAmount } from "../../src/input/amounts";
 import { DEPLOYER, startWorld, tokenAddressFrom, type E2eWorld } from "../helpers/e2e";
 import { progressDraws, runInTerminal } from "../helpers/terminal";
 import { addressAfter, balanceOf, contract, devWallet, distribute, units } from "../helpers/corp";

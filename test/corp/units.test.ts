@@ -3,12 +3,12 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { keccak256, ZeroHash } from "ethers";
 import { percent } from "../../src/cli/commands/voting-results";
-import { paymentExternalId, planDividends, type PaymentWithStatus } from "../../src/payout/dividends";
-import type { HolderPosition, PayoutState } from "../../src/payout/state";
-import { formatTime, parseFutureTime } from "../../src/token/dates";
-import { chooseExclusions, parseAnnouncement } from "../../src/token/record-date";
-import { findOption } from "../../src/voting/ballot";
-import { validateBallot } from "../../src/voting/deploy";
+import { paymentExternalId, planDividends, type PaymentWithStatus } from "../../src/corporate/payout/dividends";
+import type { HolderPosition, PayoutState } from "../../src/corporate/payout/state";
+import { formatTime, parseFutureTime } from "../../src/input/dates";
+import { chooseExclusions, parseAnnouncement } from "../../src/corporate/record-date";
+import { findOption } from "../../src/corporate/voting/ballot";
+import { validateBallot } from "../../src/corporate/voting/deploy";
 import { etherscanCompilerVersion } from "../../src/verify/verify";
 import { tempDir } from "../helpers/cli";
 

@@ -3,7 +3,7 @@ import { DEVELOPMENT_MNEMONIC } from "../../src/chain/local-node";
 import fs from "node:fs";
 import path from "node:path";
 import { ContractArtifacts } from "../../src/contracts/artifacts";
-import { formatTokenAmount } from "../../src/token/amounts";
+import { formatTokenAmount } from "../../src/input/amounts";
 import type { E2eWorld } from "./e2e";
 
 export const artifacts = new ContractArtifacts();

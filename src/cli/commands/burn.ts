@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { prepareBurn } from "../../recovery/recovery";
+import { prepareBurn } from "../../corporate/recovery/recovery";
 import { parseAddress } from "../../token/kyc";
 import { action } from "../action";
 import { txEnvironment } from "../tx-env";

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { parseAddress } from "../../token/kyc";
-import { prepareCheckpoint } from "../../token/record-date";
+import { prepareCheckpoint } from "../../corporate/record-date";
 import { action } from "../action";
 import { txEnvironment } from "../tx-env";
 import { printTransactions } from "../tx-table";

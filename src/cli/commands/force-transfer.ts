@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { prepareForceTransfer } from "../../recovery/recovery";
+import { prepareForceTransfer } from "../../corporate/recovery/recovery";
 import { parseAddress } from "../../token/kyc";
 import { action } from "../action";
 import { txEnvironment } from "../tx-env";

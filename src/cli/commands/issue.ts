@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { parseTokenAmount } from "../../token/amounts";
+import { parseTokenAmount } from "../../input/amounts";
 import { parseRestriction, prepareIssue } from "../../token/issuance";
 import { action } from "../action";
 import { txEnvironment } from "../tx-env";

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { preparePayoutApprove } from "../../payout/funding";
+import { preparePayoutApprove } from "../../corporate/payout/funding";
 import { action } from "../action";
 import { txEnvironment } from "../tx-env";
 import { broadcastNow } from "../broadcast-now";

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { prepareClaim } from "../../payout/claims";
+import { prepareClaim } from "../../corporate/payout/claims";
 import { action } from "../action";
 import { txEnvironment } from "../tx-env";
 import { broadcastNow } from "../broadcast-now";

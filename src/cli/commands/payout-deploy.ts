@@ -1,8 +1,8 @@
 import type { Command } from "commander";
-import { preparePayoutDeploy } from "../../payout/deploy";
-import { parseFutureTime } from "../../token/dates";
+import { preparePayoutDeploy } from "../../corporate/payout/deploy";
+import { parseFutureTime } from "../../input/dates";
 import { parseAddress } from "../../token/kyc";
-import { parseAnnouncement } from "../../token/record-date";
+import { parseAnnouncement } from "../../corporate/record-date";
 import { action } from "../action";
 import { addCorporateActionOptions, printCorporateAction, rejectPayoutOptions, type CorporateActionOptions } from "../corporate-options";
 import { txEnvironment } from "../tx-env";

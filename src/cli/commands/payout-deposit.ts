@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import { preparePayoutDeposit } from "../../payout/funding";
-import { formatTokenAmount } from "../../token/amounts";
+import { preparePayoutDeposit } from "../../corporate/payout/funding";
+import { formatTokenAmount } from "../../input/amounts";
 import { action } from "../action";
 import { txEnvironment } from "../tx-env";
 import { broadcastNow } from "../broadcast-now";

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
-import { paymentsOf, prepareDividends } from "../../payout/dividends";
-import { resolvePayoutAddress } from "../../payout/payout-token";
+import { paymentsOf, prepareDividends } from "../../corporate/payout/dividends";
+import { resolvePayoutAddress } from "../../corporate/payout/payout-token";
 import { StoError } from "../../errors";
-import { formatTokenAmount } from "../../token/amounts";
+import { formatTokenAmount } from "../../input/amounts";
 import { action } from "../action";
 import { payoutStateJson, printPayoutSummary } from "../payout-output";
 import { countedProgress } from "../progress";

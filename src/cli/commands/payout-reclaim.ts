@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { prepareReclaim } from "../../payout/claims";
+import { prepareReclaim } from "../../corporate/payout/claims";
 import { action } from "../action";
 import { txEnvironment } from "../tx-env";
 import { printTransactions } from "../tx-table";

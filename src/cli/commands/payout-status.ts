@@ -1,7 +1,7 @@
 import type { Command } from "commander";
-import { paymentsOf, reconcilePayments } from "../../payout/dividends";
-import { resolvePayoutAddress } from "../../payout/payout-token";
-import { readPayoutState } from "../../payout/state";
+import { paymentsOf, reconcilePayments } from "../../corporate/payout/dividends";
+import { resolvePayoutAddress } from "../../corporate/payout/payout-token";
+import { readPayoutState } from "../../corporate/payout/state";
 import { action } from "../action";
 import { payoutStateJson, printHolderTable, printPayoutSummary } from "../payout-output";
 import { countedProgress } from "../progress";

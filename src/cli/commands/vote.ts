@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { parseAddress } from "../../token/kyc";
-import { prepareVote } from "../../voting/ballot";
+import { prepareVote } from "../../corporate/voting/ballot";
 import { action } from "../action";
 import { txEnvironment } from "../tx-env";
 import { broadcastNow } from "../broadcast-now";

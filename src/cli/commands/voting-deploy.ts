@@ -1,8 +1,8 @@
 import type { Command } from "commander";
-import { parseFutureTime } from "../../token/dates";
+import { parseFutureTime } from "../../input/dates";
 import { parseAddress } from "../../token/kyc";
-import { parseAnnouncement } from "../../token/record-date";
-import { DEFAULT_BALLOT, prepareVotingDeploy } from "../../voting/deploy";
+import { parseAnnouncement } from "../../corporate/record-date";
+import { DEFAULT_BALLOT, prepareVotingDeploy } from "../../corporate/voting/deploy";
 import { action } from "../action";
 import { addCorporateActionOptions, printCorporateAction, splitList, type CorporateActionOptions } from "../corporate-options";
 import { txEnvironment } from "../tx-env";

@@ -1,9 +1,9 @@
 import type { Command } from "commander";
 import { ZeroAddress } from "ethers";
-import { formatTokenAmount } from "../../token/amounts";
-import { formatTime } from "../../token/dates";
+import { formatTokenAmount } from "../../input/amounts";
+import { formatTime } from "../../input/dates";
 import { parseAddress } from "../../token/kyc";
-import { readVotingResults } from "../../voting/ballot";
+import { readVotingResults } from "../../corporate/voting/ballot";
 import { action } from "../action";
 
 /** part/whole as a percentage with two decimals, computed exactly and rounded half up. */

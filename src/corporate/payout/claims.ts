@@ -1,11 +1,11 @@
-import type { PreparedTransaction } from "../db/schema";
-import { StoError } from "../errors";
-import { formatTokenAmount } from "../token/amounts";
-import { parseAddress } from "../token/kyc";
-import { contractAt, erc20Info, requireDeployed, requireRole, view } from "../token/onchain";
-import type { TxEnvironment } from "../tx/environment";
-import { prepareTransactions } from "../tx/prepare";
-import { formatTime } from "../token/dates";
+import type { PreparedTransaction } from "../../db/schema";
+import { StoError } from "../../errors";
+import { formatTokenAmount } from "../../input/amounts";
+import { parseAddress } from "../../token/kyc";
+import { contractAt, erc20Info, requireDeployed, requireRole, view } from "../../token/onchain";
+import type { TxEnvironment } from "../../tx/environment";
+import { prepareTransactions } from "../../tx/prepare";
+import { formatTime } from "../../input/dates";
 import { resolvePayoutAddress } from "./payout-token";
 import { PAYOUT_FALLBACK_GAS } from "./gas";
 

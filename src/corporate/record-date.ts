@@ -4,14 +4,14 @@ import { StoError } from "../errors";
 import type { TxEnvironment } from "../tx/environment";
 import { prepareTransactions, type TransactionBuilder } from "../tx/prepare";
 import { ledgerOf } from "../tx/ledger";
-import { validateText } from "./issuance";
-import { parseAddress } from "./kyc";
+import { validateText } from "../token/issuance";
+import { parseAddress } from "../token/kyc";
 import { nodeClient } from "../chain/connection";
 import { getLogs } from "../chain/logs";
-import { deploymentBlock } from "./logs";
-import { contractAt, requireDeployed, requireRole, securityTokenWithRole, tryView, view, type ReadEnvironment } from "./onchain";
+import { deploymentBlock } from "./deployment-block";
+import { contractAt, requireDeployed, requireRole, securityTokenWithRole, tryView, view, type ReadEnvironment } from "../token/onchain";
 import { readInputFile } from "../files";
-import { TOKEN_FALLBACK_GAS } from "./gas";
+import { TOKEN_FALLBACK_GAS } from "../token/gas";
 
 /** The record date of a payout or a vote: which checkpoint, and whether it is taken now. */
 export interface RecordDatePlan {

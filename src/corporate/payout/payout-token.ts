@@ -1,8 +1,8 @@
 import { AbiCoder, Interface, getAddress } from "ethers";
-import { StoError } from "../errors";
-import { parseAddress } from "../token/kyc";
-import { contractAt, erc20Info, view, type ReadEnvironment } from "../token/onchain";
-import { ledgerOf, type PreparedTransaction } from "../tx/ledger";
+import { StoError } from "../../errors";
+import { parseAddress } from "../../token/kyc";
+import { contractAt, erc20Info, view, type ReadEnvironment } from "../../token/onchain";
+import { ledgerOf, type PreparedTransaction } from "../../tx/ledger";
 
 /**
  * The payout currency of `payout-deploy`: `--payout-token-address`, or the latest contract named

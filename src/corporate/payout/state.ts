@@ -1,9 +1,9 @@
 import { getAddress } from "ethers";
-import { StoError } from "../errors";
-import type { ProgressListener } from "../progress";
-import { holderCandidates } from "../token/holders";
-import { contractAt, erc20Info, requireDeployed, view, type ReadEnvironment } from "../token/onchain";
-import { checkpointBlock } from "../token/record-date";
+import { StoError } from "../../errors";
+import type { ProgressListener } from "../../progress";
+import { holderCandidates } from "../holders";
+import { contractAt, erc20Info, requireDeployed, view, type ReadEnvironment } from "../../token/onchain";
+import { checkpointBlock } from "../record-date";
 
 /** One address's position in a payout, read on chain. */
 export interface HolderPosition {

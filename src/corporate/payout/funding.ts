@@ -1,13 +1,13 @@
-import type { PreparedTransaction } from "../db/schema";
-import { StoError } from "../errors";
-import { formatTokenAmount, parseTokenAmount } from "../token/amounts";
-import { contractAt, erc20Info, requireDeployed, tryView, view } from "../token/onchain";
-import type { TxEnvironment } from "../tx/environment";
-import { prepareTransactions } from "../tx/prepare";
+import type { PreparedTransaction } from "../../db/schema";
+import { StoError } from "../../errors";
+import { formatTokenAmount, parseTokenAmount } from "../../input/amounts";
+import { contractAt, erc20Info, requireDeployed, tryView, view } from "../../token/onchain";
+import type { TxEnvironment } from "../../tx/environment";
+import { prepareTransactions } from "../../tx/prepare";
 import { deploymentOf, payoutCurrency, resolvePayoutAddress, resolvePayoutToken } from "./payout-token";
 import { PAYOUT_FALLBACK_GAS } from "./gas";
-import { TOKEN_FALLBACK_GAS } from "../token/gas";
-import { ledgerOf } from "../tx/ledger";
+import { TOKEN_FALLBACK_GAS } from "../../token/gas";
+import { ledgerOf } from "../../tx/ledger";
 
 export interface PayoutTarget {
   payoutAddress: string;

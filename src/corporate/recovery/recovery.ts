@@ -1,13 +1,13 @@
 import { ZeroAddress } from "ethers";
-import type { PreparedTransaction } from "../db/schema";
-import { StoError } from "../errors";
-import { formatTokenAmount, parseTokenAmount } from "../token/amounts";
-import { validateText } from "../token/issuance";
-import { contractAt, erc20Info, securityTokenWithRole, tryView, view } from "../token/onchain";
-import type { TxEnvironment } from "../tx/environment";
-import { prepareTransactions } from "../tx/prepare";
-import { TOKEN_FALLBACK_GAS } from "../token/gas";
-import { ledgerOf } from "../tx/ledger";
+import type { PreparedTransaction } from "../../db/schema";
+import { StoError } from "../../errors";
+import { formatTokenAmount, parseTokenAmount } from "../../input/amounts";
+import { validateText } from "../../token/issuance";
+import { contractAt, erc20Info, securityTokenWithRole, tryView, view } from "../../token/onchain";
+import type { TxEnvironment } from "../../tx/environment";
+import { prepareTransactions } from "../../tx/prepare";
+import { TOKEN_FALLBACK_GAS } from "../../token/gas";
+import { ledgerOf } from "../../tx/ledger";
 
 export interface RecoveryResult {
   amount: bigint;

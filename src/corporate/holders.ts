@@ -4,8 +4,8 @@ import { nodeClient } from "../chain/connection";
 import { TRANSFER_TOPIC } from "../chain/erc20";
 import { getLogs } from "../chain/logs";
 import { findScannedToken } from "../scan/store";
-import type { ReadEnvironment } from "./onchain";
-import { deploymentBlock } from "./logs";
+import type { ReadEnvironment } from "../token/onchain";
+import { deploymentBlock } from "./deployment-block";
 
 export interface HolderCandidates {
   /** Checksummed, sorted, each once: every address that received the token up to the block. */

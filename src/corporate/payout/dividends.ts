@@ -1,14 +1,14 @@
 import { Interface } from "ethers";
 import { and, eq, isNull } from "drizzle-orm";
-import { nowIso } from "../db/database";
-import { payoutPayments, type PayoutPayment } from "../db/schema";
-import { StoError } from "../errors";
-import type { ProgressListener } from "../progress";
-import { formatTokenAmount, parseTokenAmount } from "../token/amounts";
-import { contractAt, requireRole, type ReadEnvironment } from "../token/onchain";
-import type { TxEnvironment } from "../tx/environment";
-import { prepareTransactions } from "../tx/prepare";
-import { ledgerOf, UNMINED_STATUSES, type PreparedTransaction, type TxStatus } from "../tx/ledger";
+import { nowIso } from "../../db/database";
+import { payoutPayments, type PayoutPayment } from "../../db/schema";
+import { StoError } from "../../errors";
+import type { ProgressListener } from "../../progress";
+import { formatTokenAmount, parseTokenAmount } from "../../input/amounts";
+import { contractAt, requireRole, type ReadEnvironment } from "../../token/onchain";
+import type { TxEnvironment } from "../../tx/environment";
+import { prepareTransactions } from "../../tx/prepare";
+import { ledgerOf, UNMINED_STATUSES, type PreparedTransaction, type TxStatus } from "../../tx/ledger";
 import { PAYOUT_FALLBACK_GAS } from "./gas";
 import { readPayoutState, type HolderPosition, type PayoutState } from "./state";
 

@@ -1,4 +1,4 @@
-import type { FallbackGas } from "../tx/gas-limits";
+import type { FallbackGas } from "../../tx/gas-limits";
 
 /** Gas limits for Voting calls that cannot be estimated yet (docs/gas.md: first vote 110,848). */
 export const VOTING_FALLBACK_GAS: FallbackGas = {

@@ -1,6 +1,6 @@
-import type { PreparedTransaction } from "../db/schema";
-import { StoError } from "../errors";
-import { validateText } from "../token/issuance";
+import type { PreparedTransaction } from "../../db/schema";
+import { StoError } from "../../errors";
+import { validateText } from "../../token/issuance";
 import {
   planRecordDateContract,
   prepareRecordDateContract,
@@ -8,8 +8,8 @@ import {
   type Announcement,
   type KycChoice,
   type RecordDatePlan,
-} from "../token/record-date";
-import type { TxEnvironment } from "../tx/environment";
+} from "../record-date";
+import type { TxEnvironment } from "../../tx/environment";
 import { resolvePayoutToken } from "./payout-token";
 
 export interface PayoutDeployRequest {

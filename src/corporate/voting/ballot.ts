@@ -1,14 +1,14 @@
 import { getAddress } from "ethers";
-import type { PreparedTransaction } from "../db/schema";
-import { StoError } from "../errors";
-import { formatTokenAmount } from "../token/amounts";
-import { formatTime } from "../token/dates";
-import { nodeClient } from "../chain/connection";
-import { getLogs } from "../chain/logs";
-import { deploymentBlock } from "../token/logs";
-import { contractAt, erc20Info, requireDeployed, view, type ReadEnvironment } from "../token/onchain";
-import type { TxEnvironment } from "../tx/environment";
-import { prepareTransactions } from "../tx/prepare";
+import type { PreparedTransaction } from "../../db/schema";
+import { StoError } from "../../errors";
+import { formatTokenAmount } from "../../input/amounts";
+import { formatTime } from "../../input/dates";
+import { nodeClient } from "../../chain/connection";
+import { getLogs } from "../../chain/logs";
+import { deploymentBlock } from "../deployment-block";
+import { contractAt, erc20Info, requireDeployed, view, type ReadEnvironment } from "../../token/onchain";
+import type { TxEnvironment } from "../../tx/environment";
+import { prepareTransactions } from "../../tx/prepare";
 import { VOTING_FALLBACK_GAS } from "./gas";
 
 export interface VotingResults {

@@ -1,4 +1,4 @@
-import type { FallbackGas } from "../tx/gas-limits";
+import type { FallbackGas } from "../../tx/gas-limits";
 
 /** Gas limits for Payout calls that cannot be estimated yet (docs/gas.md: fundFromAllowance 85,897). */
 export const PAYOUT_FALLBACK_GAS: FallbackGas = {
