@@ -364,8 +364,43 @@ function interpret(response: RawResponse, methods: Map<unknown, string>): Outcom
       // Parsing a number of megabytes costs minutes of CPU; no quantity has more than 256 bits.
       return { kind: "hostile", reason: `a number of ${answer.result.length} characters` };
     }
+    if ("result" in answer) {
+      const wrong = wrongResultType(method, answer.result);
+      if (wrong) return { kind: "hostile", reason: wrong };
+    }
   }
   return { kind: "ok", answer: parsed };
+}
+
+/** Methods whose result is bytes (hex data, possibly empty): code, call results, hashes. */
+const DATA_METHODS = new Set(["eth_getCode", "eth_call", "eth_sendRawTransaction", "eth_getStorageAt"]);
+/** Methods whose result is one object, or null when the thing asked for is unknown. */
+const OBJECT_METHODS = new Set([
+  "eth_getBlockByNumber",
+  "eth_getBlockByHash",
+  "eth_getTransactionReceipt",
+  "eth_getTransactionByHash",
+  "eth_feeHistory",
+]);
+
+/**
+ * What is wrong with a result of a method sto knows, in words; undefined when it has the right type.
+ * A node that answers a number with an object (a misconfigured proxy, another kind of server) is
+ * reported as such, instead of surfacing later as a parse error deep in a command.
+ */
+function wrongResultType(method: string, result: unknown): string | undefined {
+  const kind = result === null ? "null" : Array.isArray(result) ? "a list" : typeof result === "object" ? "an object" : typeof result === "string" ? "text" : `a ${typeof result}`;
+  if (QUANTITY_METHODS.has(method)) {
+    return typeof result === "string" && /^0x[0-9a-fA-F]{1,64}$/.test(result) ? undefined : `${kind} where a hex number belongs`;
+  }
+  if (DATA_METHODS.has(method)) {
+    return typeof result === "string" && /^0x(?:[0-9a-fA-F]{2})*$/.test(result) ? undefined : `${kind} where hex data belongs`;
+  }
+  if (OBJECT_METHODS.has(method)) {
+    return result === null || (typeof result === "object" && !Array.isArray(result)) ? undefined : `${kind} where an object belongs`;
+  }
+  if (method === "eth_getLogs") return Array.isArray(result) ? undefined : `${kind} where a list of logs belongs`;
+  return undefined;
 }
 
 function isAnswerShape(parsed: unknown): parsed is JsonRpcResult | JsonRpcError | (JsonRpcResult | JsonRpcError)[] {

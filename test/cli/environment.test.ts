@@ -1,4 +1,6 @@
 import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -169,6 +171,35 @@ describe("files and the environment", () => {
       });
       expectOneLine(result, 3, /cannot reach the Ethereum node at http:\/\/127\.0\.0\.1:\d+\/… /);
       expect(result.stderr + result.stdout).not.toContain(secret.slice(0, 6));
+    }
+  });
+
+  it("explains a node answering with values of the wrong type as a node problem, exit 3", async () => {
+    // Answers the chain id correctly and everything else with an object.
+    const server = http.createServer((request, response) => {
+      let body = "";
+      request.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      request.on("end", () => {
+        const parsed = JSON.parse(body) as { id: number; method: string } | { id: number; method: string }[];
+        const answer = (call: { id: number; method: string }) => ({ jsonrpc: "2.0", id: call.id, result: call.method === "eth_chainId" ? "0x7a69" : { x: 1 } });
+        response.setHeader("content-type", "application/json");
+        response.end(JSON.stringify(Array.isArray(parsed) ? parsed.map(answer) : answer(parsed)));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const token = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+      for (const [args, method, shape] of [
+        [["tx-next-nonce"], "eth_getTransactionCount", "an object where a hex number belongs"],
+        [["token-status", `--address=${token}`], "eth_getCode", "an object where hex data belongs"],
+        [["token-scan", `--token-address=${token}`], "eth_blockNumber", "an object where a hex number belongs"],
+      ] as const) {
+        const result = await runSto(["--ethereum-node-url", url, "--database-file", path.join(world.dir, "types.sqlite"), ...args], { cwd: world.dir });
+        expectOneLine(result, 3, new RegExp(`answered ${method} with ${shape}; no node sends that: check ethereum-node-url`));
+      }
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 });
