@@ -1,6 +1,6 @@
 import { Contract } from "ethers";
-import { StoError } from "../errors";
 import { parseAddress } from "../input/address";
+import { InputError } from "../input/fields";
 import type { TxEnvironment } from "../tx/environment";
 import { prepareTransactions } from "../tx/prepare";
 import { ledgerOf, type PreparedTransaction } from "../tx/ledger";
@@ -32,8 +32,9 @@ export async function resolveKycAddress(env: TxEnvironment, explicit?: string): 
   if (explicit) return parseAddress(explicit, "kycAddress");
   const deployment = await ledgerOf(env.db).latestDeployment(env.network, "BasicKYC");
   if (!deployment?.contractAddress) {
-    throw new StoError(
-      `no KYC contract on ${env.network} in ${env.db.file}: deploy one with "sto kyc-deploy", then "sto tx-broadcast" (or give --kyc-address)`,
+    throw new InputError(
+      "kycAddress",
+      (field) => `no KYC contract on ${env.network} in ${env.db.file}: deploy one with "sto kyc-deploy", then "sto tx-broadcast" (or give ${field("kycAddress")})`,
     );
   }
   return deployment.contractAddress;
