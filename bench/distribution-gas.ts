@@ -38,7 +38,7 @@ async function distribute(world: BenchWorld, receivers: string[], label: string,
     address,
     amount: "1.5",
   }));
-  const result = await prepareDistribution(world.env, { tokenAddress: world.token, tokenOption: "--address", rows, origin: { kind: "csv", file: label }, batchSize });
+  const result = await prepareDistribution(world.env, { tokenAddress: world.token, rows, origin: { kind: "csv", file: label }, batchSize });
   await world.settle();
   const ids = (await ledgerOf(world.env.db).transactionsInRange(result.transactions)).map((tx) => tx.id);
   const outcomes = world.env.db.sqlite

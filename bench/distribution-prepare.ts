@@ -31,7 +31,6 @@ async function main(): Promise<void> {
       const input = readDistributionCsv(file);
       const result = await prepareDistribution(world.env, {
         tokenAddress: world.token,
-        tokenOption: "--address",
         rows: input,
         origin: { kind: "csv", file },
         batchSize: batch,

@@ -39,7 +39,7 @@ async function scenario(restricted: boolean): Promise<void> {
       await world.settle();
     }
     const rows: DistributionInputRow[] = holders.map((address, index) => ({ row: index + 2, externalId: `h${index}`, email: "", name: "", address, amount: `${(index % 97) + 1}.25` }));
-    await prepareDistribution(world.env, { tokenAddress: world.token, tokenOption: "--address", rows, origin: { kind: "csv", file: "bench" }, batchSize: 250 });
+    await prepareDistribution(world.env, { tokenAddress: world.token, rows, origin: { kind: "csv", file: "bench" }, batchSize: 250 });
     // A currency per payout, so every holder is new to the currency it is paid in (the dearer case).
     const currencies: string[] = [];
     await prepareTransactions(world.env, (builder) => {
@@ -51,7 +51,7 @@ async function scenario(restricted: boolean): Promise<void> {
     const announcement = { type: 0n, uri: "https://example.com/dividend-2024", contentHash: `0x${"11".repeat(32)}` };
     // One payout per batch size, all on the same record date: each pays every holder afresh.
     const payouts: string[] = [];
-    let checkpointId: string | undefined;
+    let checkpointId: bigint | undefined;
     const lines: string[] = [];
     for (const [index, size] of BATCH_SIZES.entries()) {
       const deployed = await preparePayoutDeploy(world.env, {
@@ -63,7 +63,7 @@ async function scenario(restricted: boolean): Promise<void> {
         expiry: now + 86_400 * 365,
         includeIssuer: false,
       });
-      checkpointId = deployed.recordDate.checkpointId.toString();
+      checkpointId = deployed.recordDate.checkpointId;
       payouts.push(deployed.payoutAddress);
       const approve = await preparePayoutApprove(world.env, { payoutAddress: deployed.payoutAddress, amount: "1000000" });
       await world.settle();

@@ -70,7 +70,7 @@ export function readInputText(file: string, kind: InputFileKind, label = file): 
  * holds names, e-mails or transactions; a missing directory, a directory in the way, a full disk
  * or a read-only place are one line each.
  */
-export function writeOutputFile(file: string, content: string | Buffer, label = `--output ${file}`): void {
+export function writeOutputFile(file: string, content: string | Buffer, label = file): void {
   try {
     fs.writeFileSync(file, content, { mode: 0o600 });
     // writeFileSync keeps the mode of a file that exists: an overwritten report becomes private too.

@@ -8,7 +8,8 @@ export { StoError, ExitCode } from "./errors";
 export { TokenScanner, type ScanOptions, type ScanResult } from "./scan/scanner";
 export { SqliteScanDatabase, type ScanDatabase, type ScanStore } from "./scan/store";
 export { JsonRpcTransport, retryPolicyFromEnvironment, NodeUnavailableError, type NodeClient, type RetryPolicy } from "./chain/rpc";
-export { buildCapTable, parseAtDate, type CapTable, type CapTableRequest } from "./captable/captable";
+export { buildCapTable, type CapTable, type CapTableRequest } from "./captable/captable";
+export { parseAtDate } from "./input/dates";
 export { readIdentityFile } from "./captable/identity-file";
 export {
   prepareDistribution,

@@ -227,35 +227,3 @@ function compareText(a: string, b: string): number {
 export function isoTime(unixSeconds: number): string {
   return new Date(unixSeconds * 1000).toISOString().replace(".000Z", "Z");
 }
-
-/**
- * Parses --at-date: an ISO-8601 date or date and time. A date alone means the end of that day (the
- * cap table "as of 31 December" includes that day's transfers); a time without a zone is UTC.
- * Returns unix seconds.
- */
-export function parseAtDate(text: string): number {
-  const match = text
-    .trim()
-    .match(/^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?\s*(Z|[+-]\d{2}:?\d{2})?)?$/i);
-  if (!match) {
-    throw new StoError(`--at-date: "${text}" is not an ISO-8601 date (e.g. 2024-12-31 or 2024-12-31T18:00:00Z)`);
-  }
-  const [, year, month, day, hour, minute, second, , zone] = match;
-  const dateOnly = hour === undefined;
-  const utc = Date.UTC(Number(year), Number(month) - 1, Number(day), dateOnly ? 23 : Number(hour), dateOnly ? 59 : Number(minute), dateOnly ? 59 : Number(second ?? 0));
-  const check = new Date(utc);
-  if (
-    check.getUTCFullYear() !== Number(year) ||
-    check.getUTCMonth() !== Number(month) - 1 ||
-    check.getUTCDate() !== Number(day) ||
-    (!dateOnly && (check.getUTCHours() !== Number(hour) || check.getUTCMinutes() !== Number(minute)))
-  ) {
-    throw new StoError(`--at-date: "${text}" is not a valid calendar date and time`);
-  }
-  let offsetMinutes = 0;
-  if (zone && zone.toUpperCase() !== "Z") {
-    const digits = zone.replace(":", "");
-    offsetMinutes = (digits[0] === "-" ? -1 : 1) * (Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5)));
-  }
-  return Math.floor(utc / 1000) - offsetMinutes * 60;
-}

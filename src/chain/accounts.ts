@@ -1,8 +1,8 @@
 import fs from "node:fs";
 import { Wallet } from "ethers";
-import { StoError } from "../errors";
 import { Secret } from "../config/secrets";
 import { KEYSTORE_PASSWORD_ENV } from "./signer";
+import { InputError } from "../input/fields";
 
 export interface CreatedAccount {
   address: string;
@@ -18,11 +18,11 @@ export async function createAccount(options: { keystoreFile?: string; password?:
 
   const password = options.password ?? process.env[KEYSTORE_PASSWORD_ENV];
   if (!password) {
-    throw new StoError(`--keystore ${options.keystoreFile}: set the keystore password in ${KEYSTORE_PASSWORD_ENV}`);
+    throw new InputError("keystoreFile", (field) => `${field("keystoreFile")} ${options.keystoreFile}: set the keystore password in ${KEYSTORE_PASSWORD_ENV}`);
   }
-  if (password.length < 8) throw new StoError(`--keystore ${options.keystoreFile}: use a password of at least 8 characters`);
+  if (password.length < 8) throw new InputError("keystoreFile", (field) => `${field("keystoreFile")} ${options.keystoreFile}: use a password of at least 8 characters`);
   if (fs.existsSync(options.keystoreFile)) {
-    throw new StoError(`--keystore ${options.keystoreFile}: the file exists; refusing to overwrite a key`);
+    throw new InputError("keystoreFile", (field) => `${field("keystoreFile")} ${options.keystoreFile}: the file exists; refusing to overwrite a key`);
   }
   const json = await wallet.encrypt(password);
   fs.writeFileSync(options.keystoreFile, json, { mode: 0o600, flag: "wx" });

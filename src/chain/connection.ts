@@ -13,9 +13,6 @@ import {
   type RpcRequest,
 } from "./rpc";
 
-// The transaction pipeline imports these from here.
-export { describeNodeUrl, isNodeUnavailable, NodeUnavailableError, retryPolicyFromEnvironment, type RetryPolicy } from "./rpc";
-
 /** A live connection to the configured node, whose chain id has been checked. */
 export interface ChainConnection {
   /** ethers' provider for contract calls and signing; it sends through `transport`. */

@@ -49,6 +49,22 @@ export function isTransientRpcError(error: NodeErrorAnswer, method = ""): boolea
   return TRANSIENT.test(message);
 }
 
+/**
+ * Failures on the way to the node rather than answers from it — a refused or reset connection, a
+ * timeout, an HTTP error status, a rate limit — as they read in an error's text.
+ */
+const TRANSPORT_FAILURE =
+  /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|socket hang up|timed? ?out|network error|\b429\b|too many requests|rate limit|\b50[0234]\b|bad gateway|service unavailable|gateway timeout|internal server error|fetch failed/i;
+
+/**
+ * "Not now" for an error known only by its text (what ethers makes of a failed
+ * eth_sendRawTransaction): the way to the node failed, or the node's answer is one the transport
+ * would retry. The send's own kinds (nonce, fees, funds) are told apart before this is asked.
+ */
+export function isTransientFailure(message: string): boolean {
+  return TRANSPORT_FAILURE.test(message) || isTransientRpcError({ message });
+}
+
 /** What a "too large" refusal says about the range to ask for next. */
 export interface Refusal {
   /** Blocks the node said it would accept, when it said so. */

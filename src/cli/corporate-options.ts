@@ -1,9 +1,14 @@
 import type { Command } from "commander";
+import { ZeroAddress, ZeroHash, keccak256 } from "ethers";
+import type { Announcement, KycChoice, RecordDatePlan, RecordDateRequest } from "../corporate/record-date";
 import { StoError } from "../errors";
+import { readInputFile } from "../files";
+import { parseAddress, parseAddressList } from "../input/address";
 import { formatTime } from "../input/dates";
+import { InputError } from "../input/fields";
+import { parseBytes32, parseUint256 } from "../input/numbers";
+import { validateText } from "../input/text";
 import type { Output } from "./output";
-import type { KycChoice, RecordDatePlan } from "../corporate/record-date";
-import { ZeroAddress } from "ethers";
 
 /** The flags payout-deploy and voting-deploy share: record date, eligibility and announcement. */
 export interface CorporateActionOptions {
@@ -35,6 +40,36 @@ export function addCorporateActionOptions(command: Command, what: "payout" | "vo
     .option("--include-issuer", `do not exclude the broadcasting (issuing) account, which holds the undistributed treasury shares`)
     .option("--content-hash <hex>", "32-byte hash of the announced document, registered on the token (default: zero)")
     .option("--document-file <path>", "the announced document; its keccak256 is registered as the content hash");
+}
+
+/** The record date and eligibility flags as the service's typed request. */
+export function parseRecordDateOptions(options: CorporateActionOptions, tokenAddress: string): RecordDateRequest {
+  const kyc = options.kycAddress?.trim();
+  return {
+    tokenAddress,
+    checkpointId: options.checkpointId === undefined ? undefined : parseUint256(options.checkpointId, "--checkpoint-id", "a checkpoint number"),
+    kycAddress: kyc === undefined ? undefined : kyc.toLowerCase() === "none" ? ZeroAddress : parseAddress(kyc, "--kyc-address"),
+    exclude: parseAddressList(options.exclude, "--exclude"),
+    includeIssuer: options.includeIssuer === true,
+  };
+}
+
+/**
+ * `--type` (a non-negative integer), `--uri`, and the content hash: `--content-hash` (32 bytes hex),
+ * or keccak256 of `--document-file` (the announced document, e.g. the board decision), or zero.
+ */
+export function parseAnnouncement(options: { type: string; uri: string; contentHash?: string; documentFile?: string }): Announcement {
+  const type = parseUint256(options.type, "--type");
+  validateText(options.uri, "--uri", 500);
+  if (options.contentHash !== undefined && options.documentFile !== undefined) {
+    throw new InputError("--content-hash", "--content-hash and --document-file: give one of them, not both");
+  }
+  let contentHash = ZeroHash;
+  if (options.contentHash !== undefined) contentHash = parseBytes32(options.contentHash, "--content-hash");
+  else if (options.documentFile !== undefined) {
+    contentHash = keccak256(readInputFile(options.documentFile, "document", `--document-file ${options.documentFile}`));
+  }
+  return { type, uri: options.uri.trim(), contentHash };
 }
 
 /** Lines describing the record date, eligibility and exclusions of a prepared payout or vote. */

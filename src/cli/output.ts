@@ -1,6 +1,7 @@
 import Table from "cli-table3";
 import { renderTextTable } from "./text-table";
 import type { LogLevel } from "../config/resolve";
+import { propertyNames, renderFieldText, type FieldNamer, type FieldText } from "../input/fields";
 
 /** Above this many rows, tables are laid out by the linear-time renderer. */
 const LARGE_TABLE_ROWS = 200;
@@ -22,6 +23,8 @@ export interface OutputOptions {
 export class Output {
   readonly json: boolean;
   readonly quiet: boolean;
+  /** How warnings name the fields of a service's request: the running command's flags (set by action()). */
+  fieldNames: FieldNamer = propertyNames;
   private readonly level: number;
   private readonly stdout: NodeJS.WritableStream;
   private readonly stderr: NodeJS.WritableStream;
@@ -129,8 +132,9 @@ export class Output {
     if (this.level <= LEVELS.info && !this.quiet) this.stderr.write(`${safeLine(text)}\n`);
   }
 
-  warn(text: string): void {
-    if (this.level <= LEVELS.warning) this.stderr.write(`warning: ${safeLine(text)}\n`);
+  /** A warning; one that names fields of a service's request names them as the command's flags. */
+  warn(text: FieldText): void {
+    if (this.level <= LEVELS.warning) this.stderr.write(`warning: ${safeLine(renderFieldText(text, this.fieldNames))}\n`);
   }
 
   error(text: string): void {

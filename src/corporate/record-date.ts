@@ -1,16 +1,13 @@
-import { Contract, ZeroAddress, ZeroHash, getAddress, id as eventTopic, isHexString, keccak256, toBeHex, zeroPadValue } from "ethers";
+import { Contract, ZeroAddress, getAddress, id as eventTopic, toBeHex, zeroPadValue } from "ethers";
 import type { PreparedTransaction } from "../db/schema";
-import { StoError } from "../errors";
+import { InputError, type FieldNamer, type FieldText } from "../input/fields";
 import type { TxEnvironment } from "../tx/environment";
 import { prepareTransactions, type TransactionBuilder } from "../tx/prepare";
 import { ledgerOf } from "../tx/ledger";
-import { validateText } from "../token/issuance";
-import { parseAddress } from "../token/kyc";
 import { nodeClient } from "../chain/connection";
 import { getLogs } from "../chain/logs";
 import { deploymentBlock } from "./deployment-block";
 import { contractAt, requireDeployed, requireRole, securityTokenWithRole, tryView, view, type ReadEnvironment } from "../token/onchain";
-import { readInputFile } from "../files";
 import { TOKEN_FALLBACK_GAS } from "../token/gas";
 
 /** The record date of a payout or a vote: which checkpoint, and whether it is taken now. */
@@ -28,21 +25,19 @@ export function pendingCheckpointCount(env: Pick<TxEnvironment, "db" | "network"
 }
 
 /**
- * An existing checkpoint (`--checkpoint-id`), or a new one taken in the same batch. A new one's id
+ * An existing checkpoint (`checkpointId`), or a new one taken in the same batch. A new one's id
  * is predicted as the token's current id plus the checkpoints this database has prepared for the
  * token and not mined yet, plus one: transactions of one account are mined in nonce order, so the
  * checkpoint exists when the contract using it is deployed. Another key taking a checkpoint at the
  * same time would shift the id; `payout-status` shows the checkpoint's block so this can be checked.
  */
-export async function planRecordDate(env: TxEnvironment, token: Contract, checkpointOption: string | undefined): Promise<RecordDatePlan> {
+export async function planRecordDate(env: TxEnvironment, token: Contract, checkpointId: bigint | undefined): Promise<RecordDatePlan> {
   const current = await view<bigint>(token, "currentCheckpointId");
-  if (checkpointOption !== undefined) {
-    const text = checkpointOption.trim();
-    if (!/^\d+$/.test(text)) throw new StoError(`--checkpoint-id: "${text.slice(0, 40)}" is not a checkpoint number`);
-    const checkpointId = BigInt(text);
-    if (checkpointId === 0n || checkpointId > current) {
-      throw new StoError(
-        `--checkpoint-id: checkpoint ${checkpointId} does not exist on the token (it has ${current === 0n ? "none" : `1 to ${current}`}; a prepared checkpoint counts once it is mined)`,
+  if (checkpointId !== undefined) {
+    if (checkpointId <= 0n || checkpointId > current) {
+      throw new InputError(
+        "checkpointId",
+        `checkpoint ${checkpointId} does not exist on the token (it has ${current === 0n ? "none" : `1 to ${current}`}; a prepared checkpoint counts once it is mined)`,
       );
     }
     return { checkpointId, takeNew: false, pendingCheckpoints: 0 };
@@ -66,24 +61,22 @@ export async function checkpointBlock(env: ReadEnvironment, tokenAddress: string
 /** The KYC whitelist eligible holders must be on; ZeroAddress means every holder. */
 export interface KycChoice {
   address: string;
-  /** Why: given with --kyc-address, taken from the token's transfer agent, or none. */
+  /** Why: given in the request (`kycAddress`), taken from the token's transfer agent, or none. */
   origin: "given" | "transfer agent" | "none";
 }
 
 /**
- * `--kyc-address`: an address, or "none" for every holder. Without it: the whitelist of the token's
+ * `kycAddress`: a KYC contract, or ZeroAddress for every holder. Without it: the whitelist of the token's
  * restricted transfer agent, if it has one (holders of a restricted token are whitelisted anyway),
  * else none. A KYC contract elsewhere in the database is deliberately not used: it would silently
  * exclude holders of an unrestricted token.
  */
-export async function chooseKyc(env: ReadEnvironment, token: Contract, option: string | undefined): Promise<KycChoice> {
-  if (option !== undefined) {
-    const text = option.trim();
-    if (text.toLowerCase() === "none" || text === ZeroAddress) return { address: ZeroAddress, origin: "none" };
-    const address = parseAddress(text, "--kyc-address");
+export async function chooseKyc(env: ReadEnvironment, token: Contract, address: string | undefined): Promise<KycChoice> {
+  if (address !== undefined) {
+    if (address === ZeroAddress) return { address: ZeroAddress, origin: "none" };
     const kyc = contractAt(env, "BasicKYC", address);
     if ((await env.provider.getCode(address)) === "0x" || (await tryView<boolean>(kyc, "isWhitelisted", ZeroAddress)) === undefined) {
-      throw new StoError(`--kyc-address: ${address} is not a KYC contract on ${env.network} (no isWhitelisted there)`);
+      throw new InputError("kycAddress", `${address} is not a KYC contract on ${env.network} (no isWhitelisted there)`);
     }
     return { address, origin: "given" };
   }
@@ -97,18 +90,16 @@ export async function chooseKyc(env: ReadEnvironment, token: Contract, option: s
 
 /**
  * Addresses that get nothing and do not count: the broadcasting account (the issuer's treasury,
- * holding the undistributed shares) unless `includeIssuer`, plus `--exclude`. Each once.
+ * holding the undistributed shares) unless `includeIssuer`, plus `exclude`. Each once.
  */
-export function chooseExclusions(issuer: string, excludeOption: string | undefined, includeIssuer: boolean): string[] {
+export function chooseExclusions(issuer: string, exclude: readonly string[], includeIssuer: boolean): string[] {
   const result: string[] = [];
   const add = (address: string) => {
     if (!result.includes(address)) result.push(address);
   };
   if (!includeIssuer) add(issuer);
-  for (const part of (excludeOption ?? "").split(",")) {
-    if (part.trim() === "") continue;
-    const address = parseAddress(part, "--exclude");
-    if (address === ZeroAddress) throw new StoError("--exclude: the zero address holds nothing and cannot be excluded");
+  for (const address of exclude) {
+    if (address === ZeroAddress) throw new InputError("exclude", "the zero address holds nothing and cannot be excluded");
     add(address);
   }
   return result;
@@ -118,29 +109,8 @@ export function chooseExclusions(issuer: string, excludeOption: string | undefin
 export interface Announcement {
   type: bigint;
   uri: string;
+  /** 32 bytes hex; zero when no document is registered. */
   contentHash: string;
-}
-
-/**
- * `--type` (a non-negative integer), `--uri`, and the content hash: `--content-hash` (32 bytes hex),
- * or keccak256 of `--document-file` (the announced document, e.g. the board decision), or zero.
- */
-export function parseAnnouncement(options: { type: string; uri: string; contentHash?: string; documentFile?: string }): Announcement {
-  const typeText = options.type.trim();
-  if (!/^\d+$/.test(typeText) || BigInt(typeText) >= 2n ** 256n) throw new StoError(`--type: "${typeText.slice(0, 40)}" is not a non-negative integer`);
-  validateText(options.uri, "--uri", 500);
-  if (options.contentHash !== undefined && options.documentFile !== undefined) {
-    throw new StoError("--content-hash and --document-file: give one of them, not both");
-  }
-  let contentHash = ZeroHash;
-  if (options.contentHash !== undefined) {
-    const text = options.contentHash.trim();
-    if (!isHexString(text, 32)) throw new StoError(`--content-hash: "${text.slice(0, 70)}" is not 32 bytes of hex (0x followed by 64 hex digits)`);
-    contentHash = text.toLowerCase();
-  } else if (options.documentFile !== undefined) {
-    contentHash = keccak256(readInputFile(options.documentFile, "document", `--document-file ${options.documentFile}`));
-  }
-  return { type: BigInt(typeText), uri: options.uri.trim(), contentHash };
 }
 
 export function addCheckpoint(builder: TransactionBuilder, tokenAddress: string, tokenName: string, expectedId: bigint): void {
@@ -162,7 +132,7 @@ export async function checkEligibleSupply(
   token: Contract,
   recordDate: RecordDatePlan,
   excluded: string[],
-): Promise<string[]> {
+): Promise<FieldText[]> {
   const atCheckpoint = !recordDate.takeNew;
   const supply = atCheckpoint ? await view<bigint>(token, "totalSupplyAt", recordDate.checkpointId) : await view<bigint>(token, "totalSupply");
   const excludedBalances = await Promise.all(
@@ -170,9 +140,12 @@ export async function checkEligibleSupply(
   );
   const excludedBalance = excludedBalances.reduce((sum, balance) => sum + balance, 0n);
   if (supply - excludedBalance > 0n) return [];
-  const message = `the excluded addresses (${excluded.join(", ") || ZeroAddress}) hold all shares${atCheckpoint ? ` at checkpoint ${recordDate.checkpointId}` : ""}: nobody else would be paid or vote; distribute shares first, or use --include-issuer`;
-  if (!atCheckpoint && (await ledgerOf(env.db).hasUnmined({ network: env.network, from: env.address }))) return [`${message} (unless the transactions not mined yet change that)`];
-  throw new StoError(message);
+  const message = (field: FieldNamer) =>
+    `the excluded addresses (${excluded.join(", ") || ZeroAddress}) hold all shares${atCheckpoint ? ` at checkpoint ${recordDate.checkpointId}` : ""}: nobody else would be paid or vote; distribute shares first, or use ${field("includeIssuer")}`;
+  if (!atCheckpoint && (await ledgerOf(env.db).hasUnmined({ network: env.network, from: env.address }))) {
+    return [(field) => `${message(field)} (unless the transactions not mined yet change that)`];
+  }
+  throw new InputError("includeIssuer", message);
 }
 
 /** What a contract tied to a record date (Payout, Voting) is deployed for, checked before anything is prepared. */
@@ -183,7 +156,19 @@ export interface RecordDateSetup {
   recordDate: RecordDatePlan;
   kyc: KycChoice;
   excluded: string[];
-  warnings: string[];
+  warnings: FieldText[];
+}
+
+/** Who holds a payout or vote's rights, as a request gives it (payout-deploy, voting-deploy). */
+export interface RecordDateRequest {
+  tokenAddress: string;
+  /** An existing checkpoint as the record date; absent: a new checkpoint in the same batch. */
+  checkpointId?: bigint;
+  /** The KYC whitelist eligible holders must be on; ZeroAddress: every holder; absent: the token's transfer agent's, if any. */
+  kycAddress?: string;
+  /** Addresses whose shares get nothing and do not count, besides the issuer's. */
+  exclude?: readonly string[];
+  includeIssuer: boolean;
 }
 
 /**
@@ -191,15 +176,11 @@ export interface RecordDateSetup {
  * account allowed to announce on it, the record date (a new checkpoint unless `checkpointId` is
  * given), the KYC contract, the excluded addresses, and that someone is left to pay or to vote.
  */
-export async function planRecordDateContract(
-  env: TxEnvironment,
-  request: { tokenAddress: string; checkpointId?: string; kyc?: string; exclude?: string; includeIssuer: boolean },
-  purpose: string,
-): Promise<RecordDateSetup> {
+export async function planRecordDateContract(env: TxEnvironment, request: RecordDateRequest, purpose: string): Promise<RecordDateSetup> {
   const token = await securityTokenWithRole(env, request.tokenAddress, "ANNOUNCE_ROLE", env.address, purpose);
   const recordDate = await planRecordDate(env, token, request.checkpointId);
-  const kyc = await chooseKyc(env, token, request.kyc);
-  const excluded = chooseExclusions(env.address, request.exclude, request.includeIssuer);
+  const kyc = await chooseKyc(env, token, request.kycAddress);
+  const excluded = chooseExclusions(env.address, request.exclude ?? [], request.includeIssuer);
   const warnings = await checkEligibleSupply(env, token, recordDate, excluded);
   const tokenName = await view<string>(token, "name");
   return { token, tokenAddress: request.tokenAddress, tokenName, recordDate, kyc, excluded, warnings };
@@ -227,7 +208,7 @@ export async function prepareRecordDateContract(
 
 /** Prepares `checkpoint()` on the token alone (`sto checkpoint`); returns the id it is expected to get. */
 export async function prepareCheckpoint(env: TxEnvironment, tokenAddress: string): Promise<{ plan: RecordDatePlan; prepared: PreparedTransaction[] }> {
-  await requireDeployed(env, tokenAddress, "--token-address");
+  await requireDeployed(env, tokenAddress, "tokenAddress");
   const token = contractAt(env, "SecurityToken", tokenAddress);
   const plan = await planRecordDate(env, token, undefined);
   const tokenName = await view<string>(token, "name");

@@ -1,10 +1,10 @@
-import { StoError } from "../errors";
+import { InputError, propertyNames, type FieldNamer } from "../input/fields";
 
 /** The columns of a distribution CSV file, in the order of the example file. */
 export const DISTRIBUTION_COLUMNS = ["external_id", "email", "name", "address", "amount"] as const;
 export type DistributionField = (typeof DISTRIBUTION_COLUMNS)[number];
 
-/** Where the rows of a distribution come from: a CSV file, or the options of distribute-single. */
+/** Where the rows of a distribution come from: a CSV file, or one row given field by field (distribute-single). */
 export type DistributionOrigin = { kind: "csv"; file: string } | { kind: "options"; command: string };
 
 /** What is wrong with one row (or, without `row`, with the whole input). */
@@ -16,13 +16,13 @@ export interface RowProblem {
   reason: string;
 }
 
-/** distribute-single names its options after the CSV columns, except the receiver. */
-const OPTION_OF_FIELD: Record<DistributionField, string> = {
-  external_id: "--external-id",
-  email: "--email",
-  name: "--name",
-  address: "--to-address",
-  amount: "--amount",
+/** A column's field in a row given field by field (`DistributionInputRow`). */
+const PROPERTY_OF_COLUMN: Record<DistributionField, string> = {
+  external_id: "externalId",
+  email: "email",
+  name: "name",
+  address: "address",
+  amount: "amount",
 };
 
 /** A value quoted for an error line: escaped (control characters, quotes) and shortened. */
@@ -31,12 +31,15 @@ export function quoteValue(value: string): string {
   return JSON.stringify(shown);
 }
 
-/** One line per problem: `file.csv:7: field amount "1.5x": not a positive decimal number`. */
-export function formatProblem(origin: DistributionOrigin, problem: RowProblem): string {
+/**
+ * One line per problem: `file.csv:7: field amount "1.5x": not a positive decimal number`; for a row
+ * given field by field, the field as `name` calls it (the CLI: `--amount "1.5x": ...`).
+ */
+export function formatProblem(origin: DistributionOrigin, problem: RowProblem, name: FieldNamer = propertyNames): string {
   const valuePart = problem.value !== undefined ? ` ${quoteValue(problem.value)}` : "";
   if (origin.kind === "options") {
     if (!problem.field) return `${origin.command}: ${problem.reason}`;
-    return `${OPTION_OF_FIELD[problem.field]}${valuePart}: ${problem.reason}`;
+    return `${name(PROPERTY_OF_COLUMN[problem.field])}${valuePart}: ${problem.reason}`;
   }
   const where = problem.row !== undefined ? `${origin.file}:${problem.row}` : origin.file;
   if (!problem.field) return `${where}: ${problem.reason}`;
@@ -48,14 +51,15 @@ export function formatProblem(origin: DistributionOrigin, problem: RowProblem): 
  * line; several get a summary line and then one line each, all of them, so that a spreadsheet can
  * be fixed in one pass.
  */
-export class DistributionRejected extends StoError {
+export class DistributionRejected extends InputError {
   readonly problems: readonly RowProblem[];
 
   constructor(origin: DistributionOrigin, problems: RowProblem[]) {
     const sorted = [...problems].sort((a, b) => (a.row ?? 0) - (b.row ?? 0));
-    const lines = sorted.map((problem) => formatProblem(origin, problem));
-    const [message, details] = lines.length === 1 ? [`${lines[0]}; nothing prepared`, []] : [summary(origin, sorted), lines];
-    super(message, undefined, details);
+    const line = (problem: RowProblem) => (name: FieldNamer) => formatProblem(origin, problem, name);
+    const field = sorted[0]?.field !== undefined ? PROPERTY_OF_COLUMN[sorted[0].field] : "rows";
+    if (sorted.length === 1) super(field, (name) => `${line(sorted[0])(name)}; nothing prepared`);
+    else super(field, () => summary(origin, sorted), { details: sorted.map(line) });
     this.name = "DistributionRejected";
     this.problems = sorted;
   }

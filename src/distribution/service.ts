@@ -3,7 +3,7 @@ import { nowIso } from "../db/database";
 import { StoError } from "../errors";
 import type { ProgressListener } from "../progress";
 import { formatTokenAmount } from "../input/amounts";
-import { parseAddress } from "../token/kyc";
+import { parseAddress } from "../input/address";
 import type { TxEnvironment } from "../tx/environment";
 import { prepareTransactionStream, type PreparedRange } from "../tx/prepare";
 import { ledgerOf } from "../tx/ledger";
@@ -23,12 +23,12 @@ import {
 } from "./payments";
 import { DistributionRejected, type DistributionOrigin, type RowProblem } from "./problems";
 import { validateRows, type ValidRow } from "./validate";
+import { InputError } from "../input/fields";
+import { checkCount, type CountRange } from "../input/numbers";
 
 export interface DistributionRequest {
   /** The token contract as the user gave it; checked here. */
   tokenAddress: string;
-  /** The option that named the token, for messages (`--address`, `--token-address`). */
-  tokenOption: string;
   rows: readonly DistributionInputRow[];
   origin: DistributionOrigin;
   /** Receivers per `batchTransfer`; absent: one `transfer` per row. */
@@ -59,6 +59,9 @@ export interface DistributionResult {
   warnings: string[];
 }
 
+/** Receivers per batchTransfer: any number from 1; the block gas limit decides how many fit. */
+export const DISTRIBUTION_BATCH_SIZES: CountRange = { min: 1, unit: "receivers" };
+
 /** A row to pay now, with the failed payment it replaces if any. */
 interface PlannedRow extends ValidRow {
   supersedes?: number;
@@ -75,10 +78,8 @@ const CONCURRENCY_ATTEMPTS = 3;
  * everything is prepared or nothing is, and a problem with any row stops it all.
  */
 export async function prepareDistribution(env: TxEnvironment, request: DistributionRequest): Promise<DistributionResult> {
-  if (request.batchSize !== undefined && (!Number.isSafeInteger(request.batchSize) || request.batchSize < 1)) {
-    throw new StoError(`--batch-size: "${request.batchSize}" must be a whole number of receivers, 1 or more`);
-  }
-  const tokenAddress = parseAddress(request.tokenAddress, request.tokenOption);
+  if (request.batchSize !== undefined) checkCount(request.batchSize, "batchSize", DISTRIBUTION_BATCH_SIZES);
+  const tokenAddress = parseAddress(request.tokenAddress, "tokenAddress");
   for (let attempt = 1; ; attempt++) {
     try {
       return await attemptDistribution(env, request, tokenAddress);
@@ -95,11 +96,13 @@ export async function prepareDistribution(env: TxEnvironment, request: Distribut
 async function attemptDistribution(env: TxEnvironment, request: DistributionRequest, tokenAddress: string): Promise<DistributionResult> {
   const { origin } = request;
   const clock = stopwatch(env);
-  const state = await readTokenState(env, tokenAddress, request.tokenOption);
+  const state = await readTokenState(env, tokenAddress);
   clock.lap("read the token and the sender's balance");
   if (request.batchSize !== undefined && !state.verifier) {
-    throw new StoError(
-      `--batch-size: the token at ${tokenAddress} has no batchTransfer (it is not a sto SecurityToken); leave out --batch-size to send one transfer per row`,
+    throw new InputError(
+      "batchSize",
+      (field) =>
+        `${field("batchSize")}: the token at ${tokenAddress} has no batchTransfer (it is not a sto SecurityToken); leave out ${field("batchSize")} to send one transfer per row`,
     );
   }
   const { valid, problems } = validateRows(request.rows, { decimals: state.decimals, sender: env.address });
@@ -277,8 +280,10 @@ async function distributionGasLimits(
     const largest = scaled(largestModelLimit, scale);
     if (largest > state.blockGasLimit) {
       const fits = largestBatchWithin(model, state.blockGasLimit, scale);
-      throw new StoError(
-        `--batch-size ${first.length}: a batchTransfer to ${first.length} receivers may need ${largest} gas, more than the block gas limit ${state.blockGasLimit} of ${env.network}; use --batch-size ${fits} or less`,
+      throw new InputError(
+        "batchSize",
+        (field) =>
+          `${field("batchSize")} ${first.length}: a batchTransfer to ${first.length} receivers may need ${largest} gas, more than the block gas limit ${state.blockGasLimit} of ${env.network}; use ${field("batchSize")} ${fits} or less`,
       );
     }
     return largest;

@@ -8,6 +8,7 @@ import type { TxEnvironment } from "../tx/environment";
 import { verifyBatchCalldata } from "./calldata";
 import type { RowProblem } from "./problems";
 import type { ValidRow } from "./validate";
+import { InputError } from "../input/fields";
 
 /** What a distribution needs to know about the token and the sender, read at one block. */
 export interface TokenState {
@@ -33,11 +34,10 @@ export interface TokenState {
  * Reads the token and the sender's position with a handful of calls, all at the same block, so that
  * the balance and the mined nonce agree with each other.
  */
-export async function readTokenState(env: TxEnvironment, tokenAddress: string, origin: string): Promise<TokenState> {
+export async function readTokenState(env: TxEnvironment, tokenAddress: string): Promise<TokenState> {
+  const notAToken = (problem: string) => new InputError("tokenAddress", (field) => `${field("tokenAddress")} ${tokenAddress}: ${problem}`);
   if ((await env.provider.getCode(tokenAddress)) === "0x") {
-    throw new StoError(
-      `${origin} ${tokenAddress}: no contract there on ${env.network} (if you issued it just now: sto tx-broadcast, then sto tx-update)`,
-    );
+    throw notAToken(`no contract there on ${env.network} (if you issued it just now: sto tx-broadcast, then sto tx-update)`);
   }
   const block = await env.provider.getBlock("latest");
   if (!block) throw new StoError(`the node of ${env.network} returned no latest block`);
@@ -61,10 +61,10 @@ export async function readTokenState(env: TxEnvironment, tokenAddress: string, o
     env.provider.getTransactionCount(env.address, blockTag),
   ]);
   if (decimals === undefined || balance === undefined) {
-    throw new StoError(`${origin} ${tokenAddress}: the contract there is not an ERC-20 token (no decimals() or balanceOf())`);
+    throw notAToken("the contract there is not an ERC-20 token (no decimals() or balanceOf())");
   }
   if (verifier === ZeroAddress) {
-    throw new StoError(`${origin} ${tokenAddress}: the token has no transfer verifier set, so every transfer would revert`);
+    throw notAToken("the token has no transfer verifier set, so every transfer would revert");
   }
   let kyc: string | undefined;
   if (verifier !== undefined && verifierSkipped !== true) {

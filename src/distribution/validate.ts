@@ -1,6 +1,6 @@
 import { ZeroAddress } from "ethers";
 import { checkTokenAmount } from "../input/amounts";
-import { checkAddress } from "../token/kyc";
+import { checkAddress } from "../input/address";
 import type { DistributionInputRow } from "./csv";
 import type { RowProblem } from "./problems";
 

@@ -1,4 +1,4 @@
-import { StoError } from "../errors";
+import { InputError } from "./fields";
 
 const MAX_UINT256 = 2n ** 256n - 1n;
 
@@ -26,16 +26,16 @@ export function checkTokenAmount(text: string, decimals: number): AmountCheck {
 }
 
 /**
- * Parses a human decimal amount ("10000", "12.5") into base units with `decimals` places, exactly.
- * Never goes through floating point.
+ * Parses a human decimal amount ("10000", "12.5") given in the request's `field` into base units
+ * with `decimals` places, exactly. Never goes through floating point.
  */
-export function parseTokenAmount(text: string, decimals: number, origin: string): bigint {
+export function parseTokenAmount(text: string, decimals: number, field: string): bigint {
   const checked = checkTokenAmount(text, decimals);
   if ("units" in checked) return checked.units;
   const value = text.trim();
-  if (checked.reason === "must be above zero") throw new StoError(`${origin}: the amount must be above zero`);
-  if (checked.reason.startsWith("not a")) throw new StoError(`${origin}: "${value.slice(0, 40)}" is ${checked.reason}`);
-  throw new StoError(`${origin}: "${value.slice(0, 40)}" ${checked.reason.replace(/^too large/, "is too large")}`);
+  if (checked.reason === "must be above zero") throw new InputError(field, "the amount must be above zero");
+  if (checked.reason.startsWith("not a")) throw new InputError(field, `"${value.slice(0, 40)}" is ${checked.reason}`);
+  throw new InputError(field, `"${value.slice(0, 40)}" ${checked.reason.replace(/^too large/, "is too large")}`);
 }
 
 /** Formats base units as a decimal string without losing precision or trailing noise. */

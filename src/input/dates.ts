@@ -1,4 +1,4 @@
-import { StoError } from "../errors";
+import { InputError } from "./fields";
 
 const UNIT_SECONDS: Record<string, number> = {
   s: 1,
@@ -12,9 +12,9 @@ const UNIT_SECONDS: Record<string, number> = {
  * A moment in the future given as a duration from `now` ("90d", "12h", "2w", "30m", "45s") or as
  * an ISO 8601 date or date-time ("2025-06-30", "2025-06-30T12:00:00Z"; a date alone means its
  * midnight UTC; a time without an offset is read as UTC, so the result never depends on the
- * machine's time zone). Returns unix seconds.
+ * machine's time zone), given in the request's `field`. Returns unix seconds.
  */
-export function parseFutureTime(text: string, origin: string, nowSeconds: number): number {
+export function parseFutureTime(text: string, field: string, nowSeconds: number): number {
   const value = text.trim();
   const duration = /^(\d+)\s*([smhdw])$/i.exec(value);
   let seconds: number;
@@ -28,18 +28,51 @@ export function parseFutureTime(text: string, origin: string, nowSeconds: number
     // Date.parse rolls 2025-02-30 over to March 2nd; a calendar date must exist as written.
     const calendar = new Date(Date.UTC(year, month - 1, day));
     if (Number.isNaN(millis) || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) {
-      throw new StoError(`${origin}: "${value}" is not a valid date`);
+      throw new InputError(field, `"${value}" is not a valid date`);
     }
     seconds = Math.floor(millis / 1000);
   } else {
-    throw new StoError(`${origin}: "${value.slice(0, 40)}" is neither a duration like 90d, 12h, 2w nor a date like 2025-06-30 or 2025-06-30T12:00:00Z`);
+    throw new InputError(field, `"${value.slice(0, 40)}" is neither a duration like 90d, 12h, 2w nor a date like 2025-06-30 or 2025-06-30T12:00:00Z`);
   }
-  if (!Number.isSafeInteger(seconds)) throw new StoError(`${origin}: "${value.slice(0, 40)}" is too far away`);
-  if (seconds <= nowSeconds) throw new StoError(`${origin}: ${formatTime(seconds)} is not in the future (the chain's time is ${formatTime(nowSeconds)})`);
+  if (!Number.isSafeInteger(seconds)) throw new InputError(field, `"${value.slice(0, 40)}" is too far away`);
+  if (seconds <= nowSeconds) throw new InputError(field, `${formatTime(seconds)} is not in the future (the chain's time is ${formatTime(nowSeconds)})`);
   return seconds;
 }
 
 /** Unix seconds as an ISO 8601 UTC date-time without milliseconds. */
 export function formatTime(seconds: number | bigint): string {
   return new Date(Number(seconds) * 1000).toISOString().replace(".000Z", "Z");
+}
+
+/**
+ * A past moment for a historical view (cap-table's date), in the request's `field`: an ISO-8601
+ * date or date and time. A date alone means the end of that day (the
+ * cap table "as of 31 December" includes that day's transfers); a time without a zone is UTC.
+ * Returns unix seconds.
+ */
+export function parseAtDate(text: string, field: string): number {
+  const match = text
+    .trim()
+    .match(/^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?\s*(Z|[+-]\d{2}:?\d{2})?)?$/i);
+  if (!match) {
+    throw new InputError(field, `"${text}" is not an ISO-8601 date (e.g. 2024-12-31 or 2024-12-31T18:00:00Z)`);
+  }
+  const [, year, month, day, hour, minute, second, , zone] = match;
+  const dateOnly = hour === undefined;
+  const utc = Date.UTC(Number(year), Number(month) - 1, Number(day), dateOnly ? 23 : Number(hour), dateOnly ? 59 : Number(minute), dateOnly ? 59 : Number(second ?? 0));
+  const check = new Date(utc);
+  if (
+    check.getUTCFullYear() !== Number(year) ||
+    check.getUTCMonth() !== Number(month) - 1 ||
+    check.getUTCDate() !== Number(day) ||
+    (!dateOnly && (check.getUTCHours() !== Number(hour) || check.getUTCMinutes() !== Number(minute)))
+  ) {
+    throw new InputError(field, `"${text}" is not a valid calendar date and time`);
+  }
+  let offsetMinutes = 0;
+  if (zone && zone.toUpperCase() !== "Z") {
+    const digits = zone.replace(":", "");
+    offsetMinutes = (digits[0] === "-" ? -1 : 1) * (Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5)));
+  }
+  return Math.floor(utc / 1000) - offsetMinutes * 60;
 }

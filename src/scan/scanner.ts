@@ -7,6 +7,7 @@ import type { ScannedToken } from "../db/schema";
 import type { ScanDatabase, ScanStore, StoredBlock } from "./store";
 import { findCreationBlock } from "./token-info";
 import { decodeTransferLogs, type TransferEvent } from "./transfer-log";
+import { InputError } from "../input/fields";
 
 /** Events in an answer from which the scanner keeps a second eth_getLogs in flight (see scanRange). */
 const PIPELINE_MIN_EVENTS = 1_000;
@@ -133,7 +134,7 @@ export class TokenScanner {
     }
     const end = this.options.endBlock ?? latest;
     if (end > latest) {
-      throw new StoError(`--end-block ${end} is after the latest block ${latest} of network ${network}`);
+      throw new InputError("endBlock", (field) => `${field("endBlock")} ${end} is after the latest block ${latest} of network ${network}`);
     }
 
     const metadata = await readErc20Metadata(this.node, tokenAddress, latest);
@@ -155,7 +156,7 @@ export class TokenScanner {
     const fromBlock = current.scannedToBlock + 1;
     const startBlock = current.startBlock;
     if (end < startBlock) {
-      throw new StoError(`--end-block ${end} is before block ${startBlock}, the first block scanned for this token`);
+      throw new InputError("endBlock", (field) => `${field("endBlock")} ${end} is before block ${startBlock}, the first block scanned for this token`);
     }
     this.options.onStart?.({
       token: current,
@@ -229,11 +230,13 @@ export class TokenScanner {
     return this.db.createToken({ network, chainId, address: tokenAddress, startBlock: start, startsAtCreation });
   }
 
-  /** --start-block on a token scanned before: drop what was stored from that block on, keep the range contiguous. */
+  /** A start block on a token scanned before: drop what was stored from that block on, keep the range contiguous. */
   private async applyStartBlock(store: ScanStore, token: ScannedToken, start: number): Promise<Rollback | undefined> {
     if (start > token.scannedToBlock + 1) {
-      throw new StoError(
-        `--start-block ${start} would leave blocks ${token.scannedToBlock + 1}-${start - 1} unscanned: the database holds blocks ${token.startBlock}-${token.scannedToBlock} of this token; use --start-block ${token.scannedToBlock + 1} or lower`,
+      throw new InputError(
+        "startBlock",
+        (field) =>
+          `${field("startBlock")} ${start} would leave blocks ${token.scannedToBlock + 1}-${start - 1} unscanned: the database holds blocks ${token.startBlock}-${token.scannedToBlock} of this token; use ${field("startBlock")} ${token.scannedToBlock + 1} or lower`,
       );
     }
     if (start === token.scannedToBlock + 1) return undefined;

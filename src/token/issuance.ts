@@ -1,5 +1,6 @@
 import type { PreparedTransaction } from "../db/schema";
-import { StoError } from "../errors";
+import { InputError } from "../input/fields";
+import { validateText } from "../input/text";
 import type { TxEnvironment } from "../tx/environment";
 import { prepareTransactions } from "../tx/prepare";
 import { isWhitelisted, resolveKycAddress, WHITELISTING_FUNCTIONS } from "./kyc";
@@ -31,7 +32,7 @@ export interface IssueResult {
 export function parseRestriction(value: string | undefined): TransferRestriction {
   const normalised = (value ?? "unrestricted").trim().toLowerCase();
   if (normalised === "unrestricted" || normalised === "restricted") return normalised;
-  throw new StoError(`--transfer-restriction: "${value}" must be unrestricted or restricted`);
+  throw new InputError("restriction", `"${value}" must be unrestricted or restricted`);
 }
 
 /**
@@ -39,9 +40,9 @@ export function parseRestriction(value: string | undefined): TransferRestriction
  * token's transfer verifier, and issue the initial shares to the broadcasting account.
  */
 export async function prepareIssue(env: TxEnvironment, request: IssueRequest): Promise<IssueResult> {
-  validateText(request.name, "--name", 100);
-  validateText(request.symbol, "--symbol", 16);
-  validateText(request.url, "--url", 500);
+  validateText(request.name, "name", 100);
+  validateText(request.symbol, "symbol", 16);
+  validateText(request.url, "url", 500);
   const warnings: string[] = [];
   const kycAddress = request.restriction === "restricted" ? await resolveKycAddress(env, request.kycAddress) : undefined;
   if (kycAddress) {
@@ -67,11 +68,4 @@ export async function prepareIssue(env: TxEnvironment, request: IssueRequest): P
 
 function hasPendingWhitelist(env: TxEnvironment, kycAddress: string): Promise<boolean> {
   return ledgerOf(env.db).hasUnmined({ network: env.network, to: kycAddress, functions: WHITELISTING_FUNCTIONS });
-}
-
-export function validateText(value: string, origin: string, maxLength: number): void {
-  if (value.trim() === "") throw new StoError(`${origin}: must not be empty`);
-  if (value.length > maxLength) throw new StoError(`${origin}: longer than ${maxLength} characters`);
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(value)) throw new StoError(`${origin}: contains control characters`);
 }

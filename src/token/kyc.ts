@@ -1,33 +1,10 @@
 import { Contract } from "ethers";
-import { verifiedChecksumAddress } from "../chain/checksum";
-import { StoError } from "../errors";
+import { parseAddress } from "../input/address";
+import { InputError } from "../input/fields";
 import type { TxEnvironment } from "../tx/environment";
 import { prepareTransactions } from "../tx/prepare";
 import { ledgerOf, type PreparedTransaction } from "../tx/ledger";
 import { KYC_FALLBACK_GAS } from "./gas";
-
-/** A checksummed address, or why the text is not one. */
-export type AddressCheck = { address: string } | { reason: string };
-
-/**
- * Checks an address typed by a user: 0x and 40 hex digits, and when written in mixed case, a valid
- * EIP-55 checksum (all-lowercase and all-uppercase carry no checksum and are accepted, as ethers
- * does). One checksum computation per address: this runs for every row of large CSV files.
- */
-export function checkAddress(value: string): AddressCheck {
-  const text = value.trim();
-  if (!/^0x[0-9a-fA-F]{40}$/.test(text)) return { reason: "not an Ethereum address" };
-  const address = verifiedChecksumAddress(text);
-  return address === undefined ? { reason: "not an Ethereum address (its mixed-case checksum is wrong)" } : { address };
-}
-
-/** Validates and checksums an address given by the user; `origin` names the flag or field. */
-export function parseAddress(value: string, origin: string): string {
-  const checked = checkAddress(value);
-  if ("address" in checked) return checked.address;
-  const shown: string = value.trim();
-  throw new StoError(`${origin}: "${shown.slice(0, 50)}" is ${checked.reason}`);
-}
 
 /** The KYC contract's functions that whitelist (what issue looks for among unmined transactions). */
 export const WHITELISTING_FUNCTIONS: readonly string[] = ["addToWhitelist(address)", "addToWhitelistBatch(address[])"];
@@ -52,11 +29,12 @@ export async function deployKyc(env: TxEnvironment): Promise<KycDeployResult> {
 
 /** The KYC contract of this network: given explicitly, or the one kyc-deploy recorded. */
 export async function resolveKycAddress(env: TxEnvironment, explicit?: string): Promise<string> {
-  if (explicit) return parseAddress(explicit, "--kyc-address");
+  if (explicit) return parseAddress(explicit, "kycAddress");
   const deployment = await ledgerOf(env.db).latestDeployment(env.network, "BasicKYC");
   if (!deployment?.contractAddress) {
-    throw new StoError(
-      `no KYC contract on ${env.network} in ${env.db.file}: deploy one with "sto kyc-deploy", then "sto tx-broadcast" (or give --kyc-address)`,
+    throw new InputError(
+      "kycAddress",
+      (field) => `no KYC contract on ${env.network} in ${env.db.file}: deploy one with "sto kyc-deploy", then "sto tx-broadcast" (or give ${field("kycAddress")})`,
     );
   }
   return deployment.contractAddress;

@@ -4,6 +4,7 @@ import { readErc20Metadata } from "../chain/erc20";
 import { isContractAnswer } from "../chain/failures";
 import type { ContractArtifacts, ContractName } from "../contracts/artifacts";
 import { StoError } from "../errors";
+import { InputError } from "../input/fields";
 import type { TxEnvironment } from "../tx/environment";
 import { ledgerOf } from "../tx/ledger";
 
@@ -34,16 +35,20 @@ export async function tryView<T>(contract: Contract, method: string, ...args: un
 }
 
 /**
- * Stops unless a contract is deployed at `address`. A deployment prepared in this database but not
- * mined yet gets a hint to broadcast it first.
+ * Stops unless a contract is deployed at `address`, given in the request's `field` (or described by
+ * `field` when it is not an input, e.g. "the payout currency"). A deployment prepared in this
+ * database but not mined yet gets a hint to broadcast it first.
  */
-export async function requireDeployed(env: ReadEnvironment, address: string, what: string): Promise<void> {
+export async function requireDeployed(env: ReadEnvironment, address: string, field: string): Promise<void> {
   if ((await env.provider.getCode(address)) !== "0x") return;
   const pending = (await ledgerOf(env.db).deploymentsAt(env.network, address)).at(-1);
   if (pending && pending.status !== "failed") {
-    throw new StoError(`${what} ${address} is not on chain yet (its deployment is ${pending.status}): run "sto tx-broadcast" and "sto tx-update" first`);
+    throw new InputError(
+      field,
+      (name) => `${name(field)} ${address} is not on chain yet (its deployment is ${pending.status}): run "sto tx-broadcast" and "sto tx-update" first`,
+    );
   }
-  throw new StoError(`${what}: there is no contract at ${address} on ${env.network}`);
+  throw new InputError(field, `there is no contract at ${address} on ${env.network}`);
 }
 
 /** Role ids as the contracts define them: keccak256 of the name; DEFAULT_ADMIN_ROLE is zero. */
@@ -62,9 +67,9 @@ export async function requireRole(contract: Contract, role: string, account: str
   }
 }
 
-/** The SecurityToken at `tokenAddress` (given with --token-address), once it is deployed and the account holds `role` on it. */
+/** The SecurityToken at `tokenAddress` (the request's field of that name), once it is deployed and the account holds `role` on it. */
 export async function securityTokenWithRole(env: ReadEnvironment, tokenAddress: string, role: string, account: string, what: string): Promise<Contract> {
-  await requireDeployed(env, tokenAddress, "--token-address");
+  await requireDeployed(env, tokenAddress, "tokenAddress");
   const token = contractAt(env, "SecurityToken", tokenAddress);
   await requireRole(token, role, account, what);
   return token;

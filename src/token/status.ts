@@ -2,9 +2,9 @@ import { Contract, ZeroHash } from "ethers";
 import type { JsonRpcProvider } from "ethers";
 import type { ContractArtifacts } from "../contracts/artifacts";
 import type { StoDatabase } from "../db/database";
-import { StoError } from "../errors";
 import { formatTokenAmount } from "../input/amounts";
 import { ledgerOf } from "../tx/ledger";
+import { InputError } from "../input/fields";
 
 export interface TokenStatus {
   address: string;
@@ -34,7 +34,7 @@ export async function readTokenStatus(
   address: string,
 ): Promise<TokenStatus> {
   if ((await provider.getCode(address)) === "0x") {
-    throw new StoError(`--address ${address}: no contract there on ${network} (not mined yet? run sto tx-update)`);
+    throw new InputError("address", (field) => `${field("address")} ${address}: no contract there on ${network} (not mined yet? run sto tx-update)`);
   }
   const token = new Contract(address, artifacts.get("SecurityToken").abi, provider);
   const read = async <T>(method: string, ...args: unknown[]): Promise<T | undefined> => {
@@ -51,7 +51,7 @@ export async function readTokenStatus(
     read<bigint>("totalSupply"),
   ]);
   if (totalSupply === undefined || decimals === undefined) {
-    throw new StoError(`--address ${address}: the contract there is not an ERC-20 token`);
+    throw new InputError("address", (field) => `${field("address")} ${address}: the contract there is not an ERC-20 token`);
   }
   const transferVerifier = await read<string>("transferVerifier");
   const owner = (await ledgerOf(db).deploymentsAt(network, address))[0]?.fromAddress;

@@ -1,4 +1,4 @@
-import { NodeUnavailableError, isNodeUnavailable } from "../chain/connection";
+import { NodeUnavailableError, isNodeUnavailable } from "../chain/rpc";
 import { nowIso } from "../db/database";
 import { ExitCode, StoError } from "../errors";
 import type { SigningEnvironment, TxEnvironment } from "./environment";

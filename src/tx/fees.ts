@@ -1,4 +1,4 @@
-import { isNodeUnavailable } from "../chain/connection";
+import { isNodeUnavailable } from "../chain/rpc";
 import type { TransactionSignature } from "../db/schema";
 import type { TxEnvironment } from "./environment";
 

@@ -1,4 +1,4 @@
-import { isNodeUnavailable } from "../chain/connection";
+import { isNodeUnavailable } from "../chain/rpc";
 import { StoError } from "../errors";
 import type { PlannedStep } from "./builder";
 import type { TxEnvironment } from "./environment";
@@ -39,7 +39,10 @@ export async function decideGasLimits(env: TxEnvironment, steps: readonly Planne
 
 /**
  * The limit of a step whose caller decided it without the network (a streamed plan): the forced
- * limit or the caller's, checked as decideGasLimits checks.
+ * limit or the caller's, checked as decideGasLimits checks. This is the same policy's "the
+ * caller's own limit": a distribution of 10,000 rows cannot estimate 10,000 transfers (minutes,
+ * and impossible for transfers that depend on unmined ones), so its caller derives every limit
+ * from a measured per-receiver model scaled by one estimate (src/distribution/gas.ts).
  */
 export function givenGasLimit(env: TxEnvironment, step: PlannedStep, blockGasLimit: bigint): bigint {
   const gasLimit = env.gasLimit ?? step.options.gasLimit;

@@ -1,3 +1,5 @@
+import { isTransientFailure } from "../chain/failures";
+
 /** How a node answered eth_sendRawTransaction with an error, across geth, Nethermind, Erigon, Hardhat. */
 export type SendErrorKind =
   | "already-known"
@@ -27,15 +29,8 @@ export function classifySendError(error: unknown): SendErrorKind {
   if (/max fee per gas less than block base fee|too low for the next block|transaction underpriced|fee cap .*(too low|less)|feetoolow|underpriced|maxfeepergas.*too low/i.test(message)) {
     return "fee-too-low";
   }
-  if (isTransient(message)) return "transient";
+  if (isTransientFailure(message)) return "transient";
   return "rejected";
-}
-
-/** Errors worth retrying: the request may succeed if sent again. */
-export function isTransient(message: string): boolean {
-  return /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|socket hang up|timed? ?out|network error|\b429\b|too many requests|rate limit|\b50[0234]\b|bad gateway|service unavailable|gateway timeout|internal server error|fetch failed/i.test(
-    message,
-  );
 }
 
 /** All the text of an error and its nested causes, for matching node messages. */

@@ -15,6 +15,7 @@ import {
 } from "./ledger";
 import { findAccount } from "./nonces";
 import { isOneOfOursOnChain, signFields, submitRaw } from "./signatures";
+import { InputError } from "../input/fields";
 
 /** Gas of a plain transfer: what the no-op of tx-cancel uses. */
 export const TRANSFER_GAS = 21_000n;
@@ -24,7 +25,7 @@ export interface ReplaceOptions {
   nonce?: number;
   /** How much higher each fee cap is than the highest earlier version's (at least 10). */
   feeBumpPercent: number;
-  /** A corrected gas limit (tx-bump --gas-limit, with a nonce). */
+  /** A corrected gas limit (tx-bump, with a nonce). */
   gasLimit?: bigint;
   /** Replace with a 0-value transfer to the account itself (tx-cancel). */
   cancel?: boolean;
@@ -91,7 +92,7 @@ export async function replaceTransactions(env: SigningEnvironment, options: Repl
 
   const network = await networkFees(env);
   if (options.gasLimit !== undefined && options.gasLimit > network.blockGasLimit) {
-    throw new StoError(`--gas-limit ${options.gasLimit} is above the block gas limit of ${env.network} (${network.blockGasLimit})`);
+    throw new InputError("gasLimit", (field) => `${field("gasLimit")} ${options.gasLimit} is above the block gas limit of ${env.network} (${network.blockGasLimit})`);
   }
   const planned: PlannedVersion[] = [];
   for (const row of open) planned.push(await planVersion(env, row, options, network));
@@ -117,8 +118,8 @@ export async function replaceTransactions(env: SigningEnvironment, options: Repl
 async function selectTargets(env: SigningEnvironment, accountId: number, options: ReplaceOptions): Promise<PreparedTransaction[]> {
   const ledger = ledgerOf(env.db);
   if (options.nonce === undefined) {
-    if (options.cancel) throw new StoError("tx-cancel needs --nonce: the transaction to replace by a no-op");
-    if (options.gasLimit !== undefined) throw new StoError("--gas-limit needs --nonce: it corrects one transaction");
+    if (options.cancel) throw new InputError("nonce", (field) => `tx-cancel needs ${field("nonce")}: the transaction to replace by a no-op`);
+    if (options.gasLimit !== undefined) throw new InputError("gasLimit", (field) => `${field("gasLimit")} needs ${field("nonce")}: it corrects one transaction`);
     // Every signed transaction not known to be mined: after a long interruption all of them may
     // carry fees the network no longer accepts, not only the first.
     return ledger.transactionsInStatus(accountId, REPLACEABLE_STATUSES, { signed: true });
@@ -163,7 +164,9 @@ async function planVersion(env: SigningEnvironment, row: PreparedTransaction, op
     mayBePooled.push({ gasPrice: row.gasPrice, maxFeePerGas: row.maxFeePerGas, maxPriorityFeePerGas: row.maxPriorityFeePerGas });
   }
   const cancel = options.cancel === true || current?.kind === "cancel";
-  if (cancel && options.gasLimit !== undefined) throw new StoError("a cancellation is a plain transfer and always uses 21000 gas: drop --gas-limit");
+  if (cancel && options.gasLimit !== undefined) {
+    throw new InputError("gasLimit", (field) => `a cancellation is a plain transfer and always uses 21000 gas: drop ${field("gasLimit")}`);
+  }
   let fees: Fees;
   if (mayBePooled.length > 0) {
     fees = bumpedFees(row.txType, mayBePooled, network, options.feeBumpPercent);
@@ -174,7 +177,7 @@ async function planVersion(env: SigningEnvironment, row: PreparedTransaction, op
     fees = initialFees(network);
   }
   const gasLimit = cancel ? TRANSFER_GAS : (options.gasLimit ?? BigInt(current?.gasLimit ?? row.gasLimit));
-  if (gasLimit < TRANSFER_GAS) throw new StoError(`--gas-limit ${gasLimit} is below ${TRANSFER_GAS}, the cost of any transaction`);
+  if (gasLimit < TRANSFER_GAS) throw new InputError("gasLimit", (field) => `${field("gasLimit")} ${gasLimit} is below ${TRANSFER_GAS}, the cost of any transaction`);
   const { raw, hash } = signFields(env.wallet, {
     chainId: row.chainId,
     nonce: row.nonce,

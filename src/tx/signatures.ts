@@ -1,5 +1,5 @@
 import { Transaction, type JsonRpcError, type JsonRpcPayload, type JsonRpcResult, type TransactionLike, type Wallet } from "ethers";
-import { isNodeUnavailable } from "../chain/connection";
+import { isNodeUnavailable } from "../chain/rpc";
 import type { StoDatabase } from "../db/database";
 import type { TxEnvironment } from "./environment";
 import { ledgerOf, type PreparedTransaction } from "./ledger";

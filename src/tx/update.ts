@@ -1,6 +1,6 @@
 import type { TransactionReceipt } from "ethers";
 import { nowIso } from "../db/database";
-import { isNodeUnavailable } from "../chain/connection";
+import { isNodeUnavailable } from "../chain/rpc";
 import type { TxEnvironment } from "./environment";
 import { AWAITING_RESULT_STATUSES, ledgerOf, type MinedSignature, type PreparedTransaction, type ResultChange, type TxStatus } from "./ledger";
 import { findAccount } from "./nonces";

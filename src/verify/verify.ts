@@ -1,8 +1,8 @@
 import { readBuildInfo } from "../contracts/artifacts";
 import { nowIso, type StoDatabase } from "../db/database";
-import { StoError } from "../errors";
 import { ledgerOf, type PreparedTransaction } from "../tx/ledger";
 import type { EtherscanClient } from "./etherscan";
+import { InputError } from "../input/fields";
 
 export interface VerifyOptions {
   /** Only these deployments (checksummed); default every unverified one of `account`. */
@@ -35,7 +35,7 @@ export async function deploymentsToVerify(db: StoDatabase, options: Pick<VerifyO
   const rows = await ledger.successfulDeployments(options.network, { addresses: options.addresses });
   const missing = options.addresses.filter((address) => !rows.some((row) => row.contractAddress === address));
   if (missing.length > 0) {
-    throw new StoError(`--contract-addresses: ${missing.join(", ")} ${missing.length === 1 ? "is not a" : "are not"} successful deployment(s) recorded in this database on ${options.network} (run tx-update first?)`);
+    throw new InputError("addresses", `${missing.join(", ")} ${missing.length === 1 ? "is not a" : "are not"} successful deployment(s) recorded in this database on ${options.network} (run tx-update first?)`);
   }
   return rows;
 }

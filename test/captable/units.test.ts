@@ -3,7 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { exactAmount, fixedPoint, largestRemainderPercentages, roundedAmount } from "../../src/captable/amounts";
-import { parseAtDate, sortEntries, type CapTableEntry } from "../../src/captable/captable";
+import { sortEntries, type CapTableEntry } from "../../src/captable/captable";
+import { parseAtDate } from "../../src/input/dates";
 import { readIdentityFile } from "../../src/captable/identity-file";
 import { seededRandom } from "../helpers/random";
 
@@ -51,16 +52,16 @@ describe("amounts", () => {
 
 describe("--at-date", () => {
   it("reads a date as the end of that day in UTC and honours zones", () => {
-    expect(parseAtDate("2024-12-31")).toBe(Date.UTC(2024, 11, 31, 23, 59, 59) / 1000);
-    expect(parseAtDate("2024-12-31T18:00:00Z")).toBe(Date.UTC(2024, 11, 31, 18) / 1000);
-    expect(parseAtDate("2024-12-31T18:00")).toBe(Date.UTC(2024, 11, 31, 18) / 1000);
-    expect(parseAtDate("2024-12-31T18:00:00+02:00")).toBe(Date.UTC(2024, 11, 31, 16) / 1000);
-    expect(parseAtDate("2024-12-31 18:00:00.250-0130")).toBe(Date.UTC(2024, 11, 31, 19, 30) / 1000);
+    expect(parseAtDate("2024-12-31", "--at-date")).toBe(Date.UTC(2024, 11, 31, 23, 59, 59) / 1000);
+    expect(parseAtDate("2024-12-31T18:00:00Z", "--at-date")).toBe(Date.UTC(2024, 11, 31, 18) / 1000);
+    expect(parseAtDate("2024-12-31T18:00", "--at-date")).toBe(Date.UTC(2024, 11, 31, 18) / 1000);
+    expect(parseAtDate("2024-12-31T18:00:00+02:00", "--at-date")).toBe(Date.UTC(2024, 11, 31, 16) / 1000);
+    expect(parseAtDate("2024-12-31 18:00:00.250-0130", "--at-date")).toBe(Date.UTC(2024, 11, 31, 19, 30) / 1000);
   });
 
   it("refuses what is not a calendar date", () => {
     for (const bad of ["yesterday", "2024-02-30", "2024-13-01", "31.12.2024", "2024-12-31T25:00", "1700000000"]) {
-      expect(() => parseAtDate(bad)).toThrow(/--at-date/);
+      expect(() => parseAtDate(bad, "--at-date")).toThrow(/--at-date/);
     }
   });
 });

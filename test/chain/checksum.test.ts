@@ -1,7 +1,7 @@
 import { getAddress, keccak256 } from "ethers";
 import { describe, expect, it } from "vitest";
 import { checksumAddress, keccak256Bytes } from "../../src/chain/checksum";
-import { checkAddress } from "../../src/token/kyc";
+import { checkAddress } from "../../src/input/address";
 import { seededBytes, seededRandom, testSeed } from "../helpers/random";
 
 // Every draw below comes from this seed (logged; STO_TEST_SEED replays it); each test starts its own

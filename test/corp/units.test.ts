@@ -1,12 +1,13 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { keccak256, ZeroHash } from "ethers";
+import { keccak256, ZeroAddress, ZeroHash } from "ethers";
 import { percent } from "../../src/cli/commands/voting-results";
 import { paymentExternalId, planDividends, type PaymentWithStatus } from "../../src/corporate/payout/dividends";
 import type { HolderPosition, PayoutState } from "../../src/corporate/payout/state";
 import { formatTime, parseFutureTime } from "../../src/input/dates";
-import { chooseExclusions, parseAnnouncement } from "../../src/corporate/record-date";
+import { chooseExclusions } from "../../src/corporate/record-date";
+import { parseAnnouncement, parseRecordDateOptions } from "../../src/cli/corporate-options";
 import { findOption } from "../../src/corporate/voting/ballot";
 import { validateBallot } from "../../src/corporate/voting/deploy";
 import { etherscanCompilerVersion } from "../../src/verify/verify";
@@ -73,11 +74,28 @@ describe("record date options", () => {
   const other = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 
   it("excludes the issuer unless told, each address once", () => {
-    expect(chooseExclusions(issuer, undefined, false)).toEqual([issuer]);
-    expect(chooseExclusions(issuer, `${other.toLowerCase()}, ${issuer}`, false)).toEqual([issuer, other]);
-    expect(chooseExclusions(issuer, other, true)).toEqual([other]);
-    expect(() => chooseExclusions(issuer, "0x123", false)).toThrow('--exclude: "0x123" is not an Ethereum address');
-    expect(() => chooseExclusions(issuer, `0x${"0".repeat(40)}`, false)).toThrow("--exclude: the zero address");
+    expect(chooseExclusions(issuer, [], false)).toEqual([issuer]);
+    expect(chooseExclusions(issuer, [other, issuer], false)).toEqual([issuer, other]);
+    expect(chooseExclusions(issuer, [other], true)).toEqual([other]);
+    expect(() => chooseExclusions(issuer, [ZeroAddress], false)).toThrow("exclude: the zero address");
+  });
+
+  it("parses the record date flags into the service's typed request", () => {
+    const flags = { tokenAddress: issuer, uri: "u", type: "0" };
+    expect(parseRecordDateOptions({ ...flags, exclude: `${other.toLowerCase()}, ${issuer}` }, issuer)).toEqual({
+      tokenAddress: issuer,
+      checkpointId: undefined,
+      kycAddress: undefined,
+      exclude: [other, issuer],
+      includeIssuer: false,
+    });
+    expect(parseRecordDateOptions({ ...flags, kycAddress: " None ", checkpointId: "3", includeIssuer: true }, issuer)).toMatchObject({
+      kycAddress: ZeroAddress,
+      checkpointId: 3n,
+      includeIssuer: true,
+    });
+    expect(() => parseRecordDateOptions({ ...flags, exclude: "0x123" }, issuer)).toThrow('--exclude: "0x123" is not an Ethereum address');
+    expect(() => parseRecordDateOptions({ ...flags, checkpointId: "first" }, issuer)).toThrow('--checkpoint-id: "first" is not a checkpoint number');
   });
 
   it("takes the announcement hash from the flag or the document", () => {

@@ -43,7 +43,7 @@ describe("two distributions of the same rows racing", () => {
     };
     const envs = [environment(), environment()];
     const results: DistributionResult[] = await Promise.all(
-      envs.map((env) => prepareDistribution(env, { tokenAddress, tokenOption: "--address", rows, origin: { kind: "csv", file: EXAMPLE_CSV } })),
+      envs.map((env) => prepareDistribution(env, { tokenAddress, rows, origin: { kind: "csv", file: EXAMPLE_CSV } })),
     );
     for (const env of envs) env.provider.destroy();
 

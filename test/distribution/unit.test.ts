@@ -117,7 +117,11 @@ describe("validating rows", () => {
     const option = new DistributionRejected({ kind: "options", command: "distribute-single" }, [
       { field: "address", value: "0x1", reason: "not an Ethereum address" },
     ]);
-    expect(option.message).toBe('--to-address "0x1": not an Ethereum address; nothing prepared');
+    // The service names the row's fields by property; the CLI renames them to its flags.
+    expect(option.message).toBe('address "0x1": not an Ethereum address; nothing prepared');
+    expect(option.renamed((field) => (field === "address" ? "--to-address" : `--${field}`)).message).toBe(
+      '--to-address "0x1": not an Ethereum address; nothing prepared',
+    );
   });
 });
 

@@ -112,4 +112,18 @@ describe("the SQLite ledger", () => {
     await expect(ledger.recordResults([{ id: row.id, nonce: row.nonce, from: "waiting", set: { status: "success" } }], [])).rejects.toThrow(/cannot become success/);
     expect((await ledger.transaction(row.id))?.status).toBe("waiting");
   });
+
+  it("records a result only while the row is still in the status it was decided from", async () => {
+    const ledger = ledgerOf(db);
+    const [row] = await ledger.transactionsInStatus((await ensureAccount(env)).id, ["waiting"], { signed: true });
+    await ledger.markBroadcasted([row.id]);
+    const mined = { transactionId: row.id, minedHash: row.txHash as string };
+    // Decided from "mining" by a tx-update that read the row before another process moved it.
+    await ledger.recordResults([{ id: row.id, nonce: row.nonce, from: "mining", set: { status: "success", blockNumber: 7 } }], [mined]);
+    expect(await ledger.transaction(row.id)).toMatchObject({ status: "broadcasted", blockNumber: null });
+    expect((await ledger.signaturesOf(row.id)).map((signature) => signature.status)).toEqual(["pending"]);
+    await ledger.recordResults([{ id: row.id, nonce: row.nonce, from: "broadcasted", set: { status: "mining", blockNumber: 7 } }], [mined]);
+    expect(await ledger.transaction(row.id)).toMatchObject({ status: "mining", blockNumber: 7 });
+    expect((await ledger.signaturesOf(row.id)).map((signature) => signature.status)).toEqual(["mined"]);
+  });
 });

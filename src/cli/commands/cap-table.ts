@@ -6,7 +6,6 @@ import {
   buildCapTable,
   ORDER_BY,
   ORDER_DIRECTIONS,
-  parseAtDate,
   type OrderBy,
   type OrderDirection,
 } from "../../captable/captable";
@@ -17,7 +16,9 @@ import { readIdentityFile } from "../../captable/identity-file";
 import { jsonReplacer } from "../output";
 import { action } from "../action";
 import { renderTextTable } from "../text-table";
-import { parseAddressOption, parseBlockOption, parseCountOption } from "../parse-options";
+import { parseAddress } from "../../input/address";
+import { parseAtDate } from "../../input/dates";
+import { parseBlockNumber, parseCount } from "../../input/numbers";
 
 interface CapTableOptions {
   tokenAddress: string;
@@ -66,17 +67,17 @@ export function register(program: Command): void {
     .option("--force", "overwrite the --output file")
     .action(
       action((ctx, options: CapTableOptions) => {
-        const tokenAddress = parseAddressOption(options.tokenAddress, "--token-address");
+        const tokenAddress = parseAddress(options.tokenAddress, "--token-address");
         const includeEmpty =
           options.includeEmpty === undefined ? false : parseBoolean(options.includeEmpty, "--include-empty");
         const maxEntries =
-          options.maxEntries === undefined ? undefined : parseCountOption(options.maxEntries, "--max-entries", 1, 1e9);
-        const accuracy = parseCountOption(options.accuracy, "--accuracy", 0, 30);
+          options.maxEntries === undefined ? undefined : parseCount(options.maxEntries, "--max-entries", { min: 1, max: 1e9 });
+        const accuracy = parseCount(options.accuracy, "--accuracy", { min: 0, max: 30 });
         if (options.atBlock !== undefined && options.atDate !== undefined) {
           throw new StoError("give either --at-block or --at-date, not both");
         }
-        const atBlock = options.atBlock === undefined ? undefined : parseBlockOption(options.atBlock, "--at-block");
-        const atTime = options.atDate === undefined ? undefined : parseAtDate(options.atDate);
+        const atBlock = options.atBlock === undefined ? undefined : parseBlockNumber(options.atBlock, "--at-block");
+        const atTime = options.atDate === undefined ? undefined : parseAtDate(options.atDate, "--at-date");
         if (ctx.config.json && options.format !== undefined && options.format !== "json") {
           throw new StoError(`--json conflicts with --format ${options.format}`);
         }
@@ -110,7 +111,7 @@ export function register(program: Command): void {
                 : format === "json"
                   ? `${JSON.stringify(capTableJson(table), jsonReplacer, 2)}\n`
                   : `${renderTextTable(TABLE_HEAD, tableRows(table), [3, 4])}\n`;
-          writeOutputFile(options.output, content);
+          writeOutputFile(options.output, content, `--output ${options.output}`);
           out.result(`Cap table of ${table.token.symbol ?? tokenAddress} (${table.entries.length} entries, block ${table.atBlock}) written to ${options.output}`);
           if (out.json) out.data({ output: options.output, format, entries: table.entries.length, atBlock: table.atBlock });
           return;

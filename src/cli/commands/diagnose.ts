@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { describeNodeUrl } from "../../chain/connection";
+import { describeNodeUrl } from "../../chain/rpc";
 import { nextNonce } from "../../tx/nonces";
 import { formatEth } from "../../tx/broadcast";
 import { ledgerOf } from "../../tx/ledger";

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import { prepareDistribution, readDistributionCsv } from "../../distribution";
-import { StoError } from "../../errors";
+import { DISTRIBUTION_BATCH_SIZES, prepareDistribution, readDistributionCsv } from "../../distribution";
+import { parseCount } from "../../input/numbers";
 import { action } from "../action";
 import { printDistribution } from "../distribution-output";
 import { countedProgress } from "../progress";
@@ -23,28 +23,18 @@ export function register(program: Command): void {
     .option("--batch-size <receivers>", "pay this many receivers per batchTransfer transaction (less gas per receiver)")
     .action(
       action(async (ctx, options: DistributeMultipleOptions) => {
-        const batchSize = parseBatchSize(options.batchSize);
+        const batchSize = options.batchSize === undefined ? undefined : parseCount(options.batchSize, "--batch-size", DISTRIBUTION_BATCH_SIZES);
         const rows = readDistributionCsv(options.csvInput);
         const env = await txEnvironment(ctx);
         const progress = countedProgress(ctx.out);
         const result = await prepareDistribution(env, {
           tokenAddress: options.address,
-          tokenOption: "--address",
           rows,
           origin: { kind: "csv", file: options.csvInput },
           batchSize,
           onProgress: progress?.listener,
         }).finally(() => progress?.clear());
         await printDistribution(ctx.out, env.db, env.network, result);
-      }),
+      }, { tokenAddress: "--address" }),
     );
-}
-
-function parseBatchSize(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const text = value.trim();
-  if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
-    throw new StoError(`--batch-size: "${text.slice(0, 20)}" must be a whole number of receivers, 1 or more`);
-  }
-  return Number(text);
 }

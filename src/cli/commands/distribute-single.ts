@@ -30,7 +30,6 @@ export function register(program: Command): void {
         const env = await txEnvironment(ctx);
         const result = await prepareDistribution(env, {
           tokenAddress: options.tokenAddress,
-          tokenOption: "--token-address",
           rows: [
             {
               externalId: options.externalId,
@@ -43,6 +42,6 @@ export function register(program: Command): void {
           origin: { kind: "options", command: "distribute-single" },
         });
         await printDistribution(ctx.out, env.db, env.network, result);
-      }),
+      }, { address: "--to-address" }),
     );
 }

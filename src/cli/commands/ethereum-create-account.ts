@@ -24,6 +24,6 @@ export function register(program: Command): void {
           keystoreFile: account.keystoreFile ?? null,
           privateKey: account.keystoreFile ? null : account.privateKey.reveal().slice(2),
         });
-      }),
+      }, { keystoreFile: "--keystore" }),
     );
 }

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { prepareForceTransfer } from "../../corporate/recovery/recovery";
-import { parseAddress } from "../../token/kyc";
+import { parseAddress } from "../../input/address";
 import { action } from "../action";
 import { txEnvironment } from "../tx-env";
 import { printTransactions } from "../tx-table";

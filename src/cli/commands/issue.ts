@@ -48,6 +48,6 @@ export function register(program: Command): void {
           kycAddress: result.kycAddress ?? null,
         });
         ctx.out.result(`Token address will be ${result.tokenAddress}`);
-      }),
+      }, { restriction: "--transfer-restriction" }),
     );
 }

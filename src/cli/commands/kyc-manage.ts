@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { parseAddress, prepareWhitelist, resolveKycAddress } from "../../token/kyc";
+import { parseAddress } from "../../input/address";
+import { prepareWhitelist, resolveKycAddress } from "../../token/kyc";
 import { StoError } from "../../errors";
 import { action } from "../action";
 import { txEnvironment } from "../tx-env";

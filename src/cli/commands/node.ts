@@ -5,7 +5,7 @@ import { HDNodeWallet, Mnemonic } from "ethers";
 import { DEVELOPMENT_MNEMONIC, startLocalChain } from "../../chain/local-node";
 import { StoError } from "../../errors";
 import { action } from "../action";
-import { parseCountOption } from "../parse-options";
+import { parseCount } from "../../input/numbers";
 
 export function register(program: Command): void {
   program
@@ -21,8 +21,8 @@ export function register(program: Command): void {
       action(async (ctx, options: { port: string; hostname: string; accounts: string; logCalls?: boolean }) => {
         // Found before anything slow happens: once the launcher is gone, this process has no trace of it.
         const launcher = npmAncestor();
-        const port = parseCountOption(options.port, "--port", 0, 65_535);
-        const accounts = parseCountOption(options.accounts, "--accounts", 1, 10_000);
+        const port = parseCount(options.port, "--port", { min: 0, max: 65_535 });
+        const accounts = parseCount(options.accounts, "--accounts", { min: 1, max: 10_000 });
         let chain: Awaited<ReturnType<typeof startLocalChain>>;
         try {
           // Hardhat's server reports a busy port as an unhandled 'error' event of its WebSocket server,

@@ -1,10 +1,16 @@
 import type { Command } from "commander";
 import { preparePayoutDeploy } from "../../corporate/payout/deploy";
 import { parseFutureTime } from "../../input/dates";
-import { parseAddress } from "../../token/kyc";
-import { parseAnnouncement } from "../../corporate/record-date";
+import { parseAddress } from "../../input/address";
 import { action } from "../action";
-import { addCorporateActionOptions, printCorporateAction, rejectPayoutOptions, type CorporateActionOptions } from "../corporate-options";
+import {
+  addCorporateActionOptions,
+  parseAnnouncement,
+  parseRecordDateOptions,
+  printCorporateAction,
+  rejectPayoutOptions,
+  type CorporateActionOptions,
+} from "../corporate-options";
 import { txEnvironment } from "../tx-env";
 import { printTransactions } from "../tx-table";
 
@@ -32,20 +38,17 @@ export function register(program: Command): void {
       rejectPayoutOptions(options.options);
       const tokenAddress = parseAddress(options.tokenAddress, "--token-address");
       const announcement = parseAnnouncement(options);
+      const recordDate = parseRecordDateOptions(options, tokenAddress);
       const env = await txEnvironment(ctx);
       const now = (await env.provider.getBlock("latest"))?.timestamp ?? Math.floor(Date.now() / 1000);
       const expiry = parseFutureTime(options.expiry, "--expiry", now);
       const result = await preparePayoutDeploy(env, {
-        tokenAddress,
+        ...recordDate,
         payoutTokenAddress: options.payoutTokenAddress,
         payoutTokenName: options.payoutTokenName,
-        kyc: options.kycAddress,
         name: options.payoutName,
         announcement,
-        checkpointId: options.checkpointId,
         expiry,
-        exclude: options.exclude,
-        includeIssuer: options.includeIssuer === true,
       });
       for (const warning of result.warnings) ctx.out.warn(warning);
       ctx.out.info(`Prepared transactions for broadcasting for network ${env.network}`);
@@ -61,6 +64,6 @@ export function register(program: Command): void {
       });
       printCorporateAction(ctx.out, { ...result, endLabel: "Expiry", end: result.expiry });
       ctx.out.result(`Payout address will be ${result.payoutAddress}`);
-    }),
+    }, { name: "--payout-name" }),
   );
 }

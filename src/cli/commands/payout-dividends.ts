@@ -1,13 +1,13 @@
 import type { Command } from "commander";
-import { paymentsOf, prepareDividends } from "../../corporate/payout/dividends";
+import { PAYOUT_BATCH_SIZES, paymentsOf, prepareDividends } from "../../corporate/payout/dividends";
 import { resolvePayoutAddress } from "../../corporate/payout/payout-token";
-import { StoError } from "../../errors";
 import { formatTokenAmount } from "../../input/amounts";
 import { action } from "../action";
 import { payoutStateJson, printPayoutSummary } from "../payout-output";
 import { countedProgress } from "../progress";
 import { txEnvironment } from "../tx-env";
 import { printTransactions } from "../tx-table";
+import { parseCount } from "../../input/numbers";
 
 interface DividendsOptions {
   payoutAddress?: string;
@@ -26,10 +26,7 @@ export function register(program: Command): void {
     .option("--transfer-amount <amount>", "refuse to prepare anything if this run would pay more than this amount of the payout currency (a decimal number)")
     .action(
       action(async (ctx, options: DividendsOptions) => {
-        const batchSize = Number(options.batchSize);
-        if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 300) {
-          throw new StoError(`--batch-size: "${options.batchSize}" must be a whole number from 1 to 300`);
-        }
+        const batchSize = parseCount(options.batchSize, "--batch-size", PAYOUT_BATCH_SIZES);
         const env = await txEnvironment(ctx);
         const payoutAddress = await resolvePayoutAddress(env, options.payoutAddress);
         const progress = countedProgress(ctx.out);

@@ -3,7 +3,8 @@ import { StoError } from "../../errors";
 import { TokenScanner, type Rollback, type ScanProgress } from "../../scan/scanner";
 import { SqliteScanDatabase } from "../../scan/store";
 import { action } from "../action";
-import { parseAddressOption, parseBlockOption } from "../parse-options";
+import { parseAddress } from "../../input/address";
+import { parseBlockNumber } from "../../input/numbers";
 import { groupDigits, ProgressBar } from "../progress";
 
 interface TokenScanOptions {
@@ -31,12 +32,12 @@ export function register(program: Command): void {
     .option("--end-block <block>", "until which block we scan: a block number or 'latest' (default)")
     .action(
       action(async (ctx, options: TokenScanOptions) => {
-        const tokenAddress = parseAddressOption(options.tokenAddress, "--token-address");
-        const startBlock = options.startBlock === undefined ? undefined : parseBlockOption(options.startBlock, "--start-block");
+        const tokenAddress = parseAddress(options.tokenAddress, "--token-address");
+        const startBlock = options.startBlock === undefined ? undefined : parseBlockNumber(options.startBlock, "--start-block");
         const endBlock =
           options.endBlock === undefined || options.endBlock.trim().toLowerCase() === "latest"
             ? undefined
-            : parseBlockOption(options.endBlock, "--end-block");
+            : parseBlockNumber(options.endBlock, "--end-block");
         if (startBlock !== undefined && endBlock !== undefined && endBlock < startBlock) {
           throw new StoError(`--end-block ${endBlock} is before --start-block ${startBlock}`);
         }

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { parseAddress } from "../../token/kyc";
+import { parseAddress } from "../../input/address";
 import { readTokenStatus } from "../../token/status";
 import { action } from "../action";
 

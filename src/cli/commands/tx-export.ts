@@ -47,7 +47,7 @@ export function register(program: Command): void {
           const priority = options.priorityFeeGwei ? parseGweiOption(options.priorityFeeGwei, "--priority-fee-gwei") : node.maxPriorityFeePerGas;
           document = buildUnsignedFile(env, rows, { maxFeePerGas: maxFee ?? 0n, maxPriorityFeePerGas: priority ?? 0n });
         }
-        writeOutputFile(options.output, `${JSON.stringify(document, null, 2)}\n`);
+        writeOutputFile(options.output, `${JSON.stringify(document, null, 2)}\n`, `--output ${options.output}`);
         if (options.format === "safe") {
           await ledgerOf(env.db).markExported(rows.map((row) => row.id));
         }

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { ledgerOf } from "../../tx/ledger";
 import { action } from "../action";
-import { parseCountOption } from "../parse-options";
+import { parseCount } from "../../input/numbers";
 import { printTransactions } from "../tx-table";
 
 export function register(program: Command): void {
@@ -11,7 +11,7 @@ export function register(program: Command): void {
     .option("--limit <count>", "how many transactions to print", "5")
     .action(
       action(async (ctx, options: { limit: string }) => {
-        const limit = parseCountOption(options.limit, "--limit", 1, 100_000_000);
+        const limit = parseCount(options.limit, "--limit", { min: 1, max: 100_000_000 });
         printTransactions(ctx.out, await ledgerOf(ctx.db()).lastTransactions(ctx.config.network.name, limit));
       }),
     );

@@ -40,7 +40,7 @@ export function register(program: Command): void {
           await confirm(ctx.out, decoded.length);
         }
         const signed = signUnsignedFile(unsigned, signer.wallet);
-        writeOutputFile(options.output, `${JSON.stringify(signed, null, 2)}\n`);
+        writeOutputFile(options.output, `${JSON.stringify(signed, null, 2)}\n`, `--output ${options.output}`);
         ctx.out.result(`Signed ${signed.transactions.length} transactions of ${signed.from} for chain id ${signed.chainId} into ${options.output}`);
         ctx.out.data({
           output: options.output,

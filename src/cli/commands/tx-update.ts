@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { updateTransactions } from "../../tx/update";
 import { action } from "../action";
-import { parseCountOption } from "../parse-options";
+import { parseCount } from "../../input/numbers";
 import { txEnvironment } from "../tx-env";
 import { printTransactions } from "../tx-table";
 
@@ -16,7 +16,7 @@ export function register(program: Command): void {
       action(async (ctx, options: { confirmations?: string }) => {
         const env = await txEnvironment(ctx);
         const confirmations = options.confirmations
-          ? parseCountOption(options.confirmations, "--confirmations", 1, 10_000)
+          ? parseCount(options.confirmations, "--confirmations", { min: 1, max: 10_000 })
           : ctx.config.network.confirmations;
         const report = await updateTransactions(env, { confirmations });
         if (report.rows.length === 0) {

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { StoError } from "../../errors";
-import { parseAddress } from "../../token/kyc";
+import { parseAddress } from "../../input/address";
 import { EtherscanClient } from "../../verify/etherscan";
 import { verifyDeployments } from "../../verify/verify";
 import { action } from "../action";
@@ -61,6 +61,6 @@ export function register(program: Command): void {
         ctx.out.data({ apiUrl: config.etherscanApiUrl, outcomes });
         const failed = outcomes.filter((outcome) => outcome.status === "failed" || outcome.status === "timeout");
         if (failed.length > 0) throw new StoError(`${failed.length} of ${outcomes.length} verifications did not succeed`);
-      }),
+      }, { addresses: "--contract-addresses" }),
     );
 }

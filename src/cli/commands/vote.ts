@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { parseAddress } from "../../token/kyc";
+import { parseAddress } from "../../input/address";
 import { prepareVote } from "../../corporate/voting/ballot";
 import { action } from "../action";
 import { txEnvironment } from "../tx-env";

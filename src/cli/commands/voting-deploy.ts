@@ -1,10 +1,16 @@
 import type { Command } from "commander";
 import { parseFutureTime } from "../../input/dates";
-import { parseAddress } from "../../token/kyc";
-import { parseAnnouncement } from "../../corporate/record-date";
+import { parseAddress } from "../../input/address";
 import { DEFAULT_BALLOT, prepareVotingDeploy } from "../../corporate/voting/deploy";
 import { action } from "../action";
-import { addCorporateActionOptions, printCorporateAction, splitList, type CorporateActionOptions } from "../corporate-options";
+import {
+  addCorporateActionOptions,
+  parseAnnouncement,
+  parseRecordDateOptions,
+  printCorporateAction,
+  splitList,
+  type CorporateActionOptions,
+} from "../corporate-options";
 import { txEnvironment } from "../tx-env";
 import { printTransactions } from "../tx-table";
 
@@ -29,20 +35,17 @@ export function register(program: Command): void {
     action(async (ctx, options: VotingDeployOptions) => {
       const tokenAddress = parseAddress(options.tokenAddress, "--token-address");
       const announcement = parseAnnouncement(options);
+      const recordDate = parseRecordDateOptions(options, tokenAddress);
       const ballot = [...(options.option ?? []), ...splitList(options.options)];
       const env = await txEnvironment(ctx);
       const now = (await env.provider.getBlock("latest"))?.timestamp ?? Math.floor(Date.now() / 1000);
       const endTime = parseFutureTime(options.end, "--end", now);
       const result = await prepareVotingDeploy(env, {
-        tokenAddress,
-        kyc: options.kycAddress,
+        ...recordDate,
         name: options.votingName,
         options: ballot,
         announcement,
-        checkpointId: options.checkpointId,
         endTime,
-        exclude: options.exclude,
-        includeIssuer: options.includeIssuer === true,
       });
       for (const warning of result.warnings) ctx.out.warn(warning);
       ctx.out.info(`Prepared transactions for broadcasting for network ${env.network}`);
@@ -59,6 +62,6 @@ export function register(program: Command): void {
       ctx.out.result(`Ballot: ${result.options.map((option, index) => `${index} = ${option}`).join(", ")}`);
       printCorporateAction(ctx.out, { ...result, endLabel: "Voting ends", end: result.endTime });
       ctx.out.result(`Voting address will be ${result.votingAddress}`);
-    }),
+    }, { name: "--voting-name", options: "--option" }),
   );
 }

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { ZeroAddress } from "ethers";
 import { formatTokenAmount } from "../../input/amounts";
 import { formatTime } from "../../input/dates";
-import { parseAddress } from "../../token/kyc";
+import { parseAddress } from "../../input/address";
 import { readVotingResults } from "../../corporate/voting/ballot";
 import { action } from "../action";
 

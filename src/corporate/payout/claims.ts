@@ -1,7 +1,7 @@
 import type { PreparedTransaction } from "../../db/schema";
 import { StoError } from "../../errors";
 import { formatTokenAmount } from "../../input/amounts";
-import { parseAddress } from "../../token/kyc";
+import { parseAddress } from "../../input/address";
 import { contractAt, erc20Info, requireDeployed, requireRole, view } from "../../token/onchain";
 import type { TxEnvironment } from "../../tx/environment";
 import { prepareTransactions } from "../../tx/prepare";
@@ -25,7 +25,7 @@ export interface PayoutCallResult {
  */
 export async function prepareReclaim(env: TxEnvironment, payoutOption: string | undefined, toOption: string | undefined): Promise<PayoutCallResult & { to: string }> {
   const payoutAddress = await resolvePayoutAddress(env, payoutOption);
-  await requireDeployed(env, payoutAddress, "--payout-address");
+  await requireDeployed(env, payoutAddress, "payoutAddress");
   const payout = contractAt(env, "Payout", payoutAddress);
   const [name, expiry, expired, currencyAddress] = await Promise.all([
     view<string>(payout, "name"),
@@ -35,7 +35,7 @@ export async function prepareReclaim(env: TxEnvironment, payoutOption: string | 
   ]);
   if (!expired) throw new StoError(`payout ${name} expires at ${formatTime(expiry)}: its funds can be reclaimed only from then on`);
   await requireRole(payout, "DEFAULT_ADMIN_ROLE", env.address, "reclaiming the payout's funds");
-  const to = toOption !== undefined ? parseAddress(toOption, "--to") : env.address;
+  const to = toOption !== undefined ? parseAddress(toOption, "to") : env.address;
   const currency = await erc20Info(env, currencyAddress);
   const amount = await view<bigint>(contractAt(env, "IERC20Metadata", currencyAddress), "balanceOf", payoutAddress);
   if (amount === 0n) throw new StoError(`payout ${name} holds nothing to reclaim`);
@@ -49,7 +49,7 @@ export async function prepareReclaim(env: TxEnvironment, payoutOption: string | 
 /** Prepares `claim()` for the broadcasting account, a holder collecting its own payment. */
 export async function prepareClaim(env: TxEnvironment, payoutOption: string | undefined): Promise<PayoutCallResult> {
   const payoutAddress = await resolvePayoutAddress(env, payoutOption);
-  await requireDeployed(env, payoutAddress, "--payout-address");
+  await requireDeployed(env, payoutAddress, "payoutAddress");
   const payout = contractAt(env, "Payout", payoutAddress);
   const [name, expired, eligible, claimable, shares, currencyAddress] = await Promise.all([
     view<string>(payout, "name"),

@@ -1,6 +1,5 @@
 import type { PreparedTransaction } from "../../db/schema";
-import { StoError } from "../../errors";
-import { validateText } from "../../token/issuance";
+import { validateText } from "../../input/text";
 import {
   planRecordDateContract,
   prepareRecordDateContract,
@@ -8,24 +7,19 @@ import {
   type Announcement,
   type KycChoice,
   type RecordDatePlan,
+  type RecordDateRequest,
 } from "../record-date";
 import type { TxEnvironment } from "../../tx/environment";
 import { resolvePayoutToken } from "./payout-token";
+import { InputError, type FieldText } from "../../input/fields";
 
-export interface PayoutDeployRequest {
-  tokenAddress: string;
+export interface PayoutDeployRequest extends RecordDateRequest {
   payoutTokenAddress?: string;
   payoutTokenName?: string;
-  /** --kyc-address as given ("none" for every holder); undefined: the token's transfer agent's. */
-  kyc?: string;
   name: string;
   announcement: Announcement;
-  /** --checkpoint-id as given; undefined takes a new checkpoint. */
-  checkpointId?: string;
   /** Unix seconds. */
   expiry: number;
-  exclude?: string;
-  includeIssuer: boolean;
 }
 
 export interface PayoutDeployResult {
@@ -36,7 +30,7 @@ export interface PayoutDeployResult {
   excluded: string[];
   expiry: number;
   prepared: PreparedTransaction[];
-  warnings: string[];
+  warnings: FieldText[];
 }
 
 /**
@@ -44,11 +38,11 @@ export interface PayoutDeployResult {
  * is given, the Payout contract tied to it, and its announcement on the token, in one batch.
  */
 export async function preparePayoutDeploy(env: TxEnvironment, request: PayoutDeployRequest): Promise<PayoutDeployResult> {
-  validateText(request.name, "--payout-name", 100);
+  validateText(request.name, "name", 100);
   const setup = await planRecordDateContract(env, request, "announcing the payout on the token");
   const payoutTokenAddress = await resolvePayoutToken(env, request.payoutTokenAddress, request.payoutTokenName);
   if (payoutTokenAddress === request.tokenAddress) {
-    throw new StoError("--payout-token-address: the payout currency cannot be the security token itself; pay in a separate token (e.g. a stablecoin)");
+    throw new InputError("payoutTokenAddress", "the payout currency cannot be the security token itself; pay in a separate token (e.g. a stablecoin)");
   }
   const { recordDate, kyc, excluded, tokenName } = setup;
   const { address, prepared } = await prepareRecordDateContract(env, setup, {

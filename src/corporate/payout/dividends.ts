@@ -11,6 +11,8 @@ import { prepareTransactions } from "../../tx/prepare";
 import { ledgerOf, UNMINED_STATUSES, type PreparedTransaction, type TxStatus } from "../../tx/ledger";
 import { PAYOUT_FALLBACK_GAS } from "./gas";
 import { readPayoutState, type HolderPosition, type PayoutState } from "./state";
+import { InputError } from "../../input/fields";
+import { checkCount, type CountRange } from "../../input/numbers";
 
 /** A payment row with the status of the transaction that carries it. */
 export interface PaymentWithStatus extends PayoutPayment {
@@ -154,6 +156,9 @@ export interface DividendsResult {
   reconciled: number;
 }
 
+/** Holders per payBatch: about 61,000 gas each, so 300 stay well under a block's gas. */
+export const PAYOUT_BATCH_SIZES: CountRange = { min: 1, max: 300 };
+
 /**
  * Prepares `payBatch` transactions paying every eligible holder at the checkpoint what is due to it,
  * and records one payment row per holder in the same database transaction. Re-running prepares
@@ -164,6 +169,7 @@ export async function prepareDividends(
   payoutAddress: string,
   options: { batchSize: number; transferAmount?: string; onProgress?: ProgressListener },
 ): Promise<DividendsResult> {
+  checkCount(options.batchSize, "batchSize", PAYOUT_BATCH_SIZES);
   const reconciled = await reconcilePayments(env, payoutAddress);
   const state = await readPayoutState(env, payoutAddress, options.onProgress);
   if (state.expired) throw new StoError(`payout ${state.name} (${payoutAddress}) has expired: no more payments; reclaim the rest with "sto payout-reclaim"`);
@@ -173,11 +179,12 @@ export async function prepareDividends(
   }
   const plan = planDividends(state, await paymentsOf(env, payoutAddress), options.batchSize);
   if (options.transferAmount !== undefined) {
-    const limit = parseTokenAmount(options.transferAmount, state.currency.decimals, "--transfer-amount");
+    const limit = parseTokenAmount(options.transferAmount, state.currency.decimals, "transferAmount");
     if (plan.total > limit) {
       const symbol = state.currency.symbol;
-      throw new StoError(
-        `--transfer-amount: this run would pay ${formatTokenAmount(plan.total, state.currency.decimals)} ${symbol}, more than the ${formatTokenAmount(limit, state.currency.decimals)} ${symbol} allowed; nothing prepared`,
+      throw new InputError(
+        "transferAmount",
+        `this run would pay ${formatTokenAmount(plan.total, state.currency.decimals)} ${symbol}, more than the ${formatTokenAmount(limit, state.currency.decimals)} ${symbol} allowed; nothing prepared`,
       );
     }
   }

@@ -26,7 +26,7 @@ export async function payoutTarget(env: TxEnvironment, payoutOption: string | un
   const deployment = await deploymentOf(env, "Payout", payoutAddress);
   const onChain = (await env.provider.getCode(payoutAddress)) !== "0x";
   if (!onChain && (!deployment || deployment.status === "failed")) {
-    await requireDeployed(env, payoutAddress, "--payout-address");
+    await requireDeployed(env, payoutAddress, "payoutAddress");
   }
   const currency = await payoutCurrency(env, payoutAddress, onChain ? undefined : deployment);
   await requireDeployed(env, currency, "the payout currency");
@@ -67,7 +67,7 @@ export async function preparePayoutApprove(
   const warnings: string[] = [];
   let amount: bigint;
   if (options.amount !== undefined) {
-    amount = parseTokenAmount(options.amount, target.decimals, "--amount");
+    amount = parseTokenAmount(options.amount, target.decimals, "amount");
     if (amount > balance) {
       warnings.push(`the account holds only ${formatTokenAmount(balance, target.decimals)} ${target.symbol}: payout-deposit will take at most that`);
     }

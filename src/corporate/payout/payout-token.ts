@@ -1,8 +1,9 @@
 import { AbiCoder, Interface, getAddress } from "ethers";
 import { StoError } from "../../errors";
-import { parseAddress } from "../../token/kyc";
+import { parseAddress } from "../../input/address";
 import { contractAt, erc20Info, view, type ReadEnvironment } from "../../token/onchain";
 import { ledgerOf, type PreparedTransaction } from "../../tx/ledger";
+import { InputError } from "../../input/fields";
 
 /**
  * The payout currency of `payout-deploy`: `--payout-token-address`, or the latest contract named
@@ -13,17 +14,19 @@ import { ledgerOf, type PreparedTransaction } from "../../tx/ledger";
 export async function resolvePayoutToken(env: ReadEnvironment, addressOption?: string, nameOption?: string): Promise<string> {
   const name = nameOption?.trim() || undefined;
   if (addressOption !== undefined) {
-    const address = parseAddress(addressOption, "--payout-token-address");
+    const address = parseAddress(addressOption, "payoutTokenAddress");
     const deployedHere = (await ledgerOf(env.db).deploymentsAt(env.network, address)).at(-1);
     const onChain = (await env.provider.getCode(address)) !== "0x";
     if (!onChain && (!deployedHere || deployedHere.status === "failed")) {
-      throw new StoError(`--payout-token-address: there is no contract at ${address} on ${env.network}`);
+      throw new InputError("payoutTokenAddress", `there is no contract at ${address} on ${env.network}`);
     }
     if (name !== undefined) {
       const info = onChain ? await erc20Info(env, address) : undefined;
       if (deployedHere?.contractName !== name && info?.name !== name) {
-        throw new StoError(
-          `--payout-token-name "${name}" does not match --payout-token-address ${address} (its name is "${info?.name ?? deployedHere?.contractName ?? "unknown"}"); give only the address, or the matching name`,
+        throw new InputError(
+          "payoutTokenName",
+          (field) =>
+            `${field("payoutTokenName")} "${name}" does not match ${field("payoutTokenAddress")} ${address} (its name is "${info?.name ?? deployedHere?.contractName ?? "unknown"}"); give only the address, or the matching name`,
         );
       }
     }
@@ -32,21 +35,29 @@ export async function resolvePayoutToken(env: ReadEnvironment, addressOption?: s
   if (name !== undefined) {
     const deployment = await ledgerOf(env.db).latestDeployment(env.network, name);
     if (!deployment?.contractAddress) {
-      throw new StoError(
-        `--payout-token-name: no ${name} contract was deployed from ${env.db.file} on ${env.network}; give its --payout-token-address (or, for testing, deploy one with "sto deploy-crowdsale-token")`,
+      throw new InputError(
+        "payoutTokenName",
+        (field) =>
+          `${field("payoutTokenName")}: no ${name} contract was deployed from ${env.db.file} on ${env.network}; give its ${field("payoutTokenAddress")} (or, for testing, deploy one with "sto deploy-crowdsale-token")`,
       );
     }
     return deployment.contractAddress;
   }
-  throw new StoError("give the payout currency with --payout-token-address (or --payout-token-name for a token deployed from this database)");
+  throw new InputError(
+    "payoutTokenAddress",
+    (field) => `give the payout currency with ${field("payoutTokenAddress")} (or ${field("payoutTokenName")} for a token deployed from this database)`,
+  );
 }
 
 /** The Payout contract the payout commands work on: `--payout-address`, or the latest deployed from this database. */
 export async function resolvePayoutAddress(env: Pick<ReadEnvironment, "db" | "network">, option?: string): Promise<string> {
-  if (option !== undefined) return parseAddress(option, "--payout-address");
+  if (option !== undefined) return parseAddress(option, "payoutAddress");
   const deployment = await ledgerOf(env.db).latestDeployment(env.network, "Payout");
   if (!deployment?.contractAddress) {
-    throw new StoError(`no Payout contract deployed from ${env.db.file} on ${env.network}: deploy one with "sto payout-deploy" (or give --payout-address)`);
+    throw new InputError(
+      "payoutAddress",
+      (field) => `no Payout contract deployed from ${env.db.file} on ${env.network}: deploy one with "sto payout-deploy" (or give ${field("payoutAddress")})`,
+    );
   }
   return deployment.contractAddress;
 }

@@ -4,6 +4,7 @@ import type { ProgressListener } from "../../progress";
 import { holderCandidates } from "../holders";
 import { contractAt, erc20Info, requireDeployed, view, type ReadEnvironment } from "../../token/onchain";
 import { checkpointBlock } from "../record-date";
+import { InputError } from "../../input/fields";
 
 /** One address's position in a payout, read on chain. */
 export interface HolderPosition {
@@ -74,10 +75,10 @@ async function mapConcurrently<T, R>(items: T[], work: (item: T) => Promise<R>, 
  * contract's eligible supply.
  */
 export async function readPayoutState(env: ReadEnvironment, payoutAddress: string, onProgress?: ProgressListener): Promise<PayoutState> {
-  await requireDeployed(env, payoutAddress, "--payout-address");
+  await requireDeployed(env, payoutAddress, "payoutAddress");
   const payout = contractAt(env, "Payout", payoutAddress);
   const tokenAddress = await view<string>(payout, "token").catch(() => {
-    throw new StoError(`--payout-address: ${payoutAddress} is not a Payout contract`);
+    throw new InputError("payoutAddress", `${payoutAddress} is not a Payout contract`);
   });
   const [name, checkpointId, currencyAddress, kyc, expiry, eligibleSupply, totalFunded, totalPaid, excludedList, expired] = await Promise.all([
     view<string>(payout, "name"),

@@ -1,20 +1,20 @@
 import { ZeroAddress } from "ethers";
 import type { PreparedTransaction } from "../../db/schema";
-import { StoError } from "../../errors";
 import { formatTokenAmount, parseTokenAmount } from "../../input/amounts";
-import { validateText } from "../../token/issuance";
+import { validateText } from "../../input/text";
 import { contractAt, erc20Info, securityTokenWithRole, tryView, view } from "../../token/onchain";
 import type { TxEnvironment } from "../../tx/environment";
 import { prepareTransactions } from "../../tx/prepare";
 import { TOKEN_FALLBACK_GAS } from "../../token/gas";
 import { ledgerOf } from "../../tx/ledger";
+import { InputError, type FieldText } from "../../input/fields";
 
 export interface RecoveryResult {
   amount: bigint;
   amountText: string;
   symbol: string;
   prepared: PreparedTransaction[];
-  warnings: string[];
+  warnings: FieldText[];
 }
 
 /** Whether the account has transactions that are not mined yet (balances may be about to change). */
@@ -26,17 +26,17 @@ function hasUnmined(env: TxEnvironment): Promise<boolean> {
  * The amount to move out of `holder`'s balance: a decimal number, or "all" for the whole balance
  * now. More than the balance stops here unless transactions still unmined may change it.
  */
-async function amountFrom(env: TxEnvironment, tokenAddress: string, holder: string, text: string, decimals: number, warnings: string[]): Promise<bigint> {
+async function amountFrom(env: TxEnvironment, tokenAddress: string, holder: string, text: string, decimals: number, warnings: FieldText[]): Promise<bigint> {
   const balance = await view<bigint>(contractAt(env, "SecurityToken", tokenAddress), "balanceOf", holder);
   if (text.trim().toLowerCase() === "all") {
-    if (balance === 0n) throw new StoError(`--amount all: ${holder} holds no shares`);
+    if (balance === 0n) throw new InputError("amount", (field) => `${field("amount")} all: ${holder} holds no shares`);
     return balance;
   }
-  const amount = parseTokenAmount(text, decimals, "--amount");
+  const amount = parseTokenAmount(text, decimals, "amount");
   if (amount > balance) {
-    const message = `--amount: ${holder} holds only ${formatTokenAmount(balance, decimals)}`;
-    if (!(await hasUnmined(env))) throw new StoError(message);
-    warnings.push(`${message} now (transactions not mined yet may change that)`);
+    const message = `${holder} holds only ${formatTokenAmount(balance, decimals)}`;
+    if (!(await hasUnmined(env))) throw new InputError("amount", message);
+    warnings.push((field) => `${field("amount")}: ${message} now (transactions not mined yet may change that)`);
   }
   return amount;
 }
@@ -50,12 +50,12 @@ export async function prepareForceTransfer(
   env: TxEnvironment,
   request: { tokenAddress: string; from: string; to: string; amount: string; reason: string },
 ): Promise<RecoveryResult> {
-  validateText(request.reason, "--reason", 1000);
-  if (request.from === request.to) throw new StoError("--to: must differ from --from");
-  if (request.to === ZeroAddress) throw new StoError("--to: shares cannot be moved to the zero address; use burn");
+  validateText(request.reason, "reason", 1000);
+  if (request.from === request.to) throw new InputError("to", (field) => `${field("to")}: must differ from ${field("from")}`);
+  if (request.to === ZeroAddress) throw new InputError("to", "shares cannot be moved to the zero address; use burn");
   await securityTokenWithRole(env, request.tokenAddress, "FORCE_TRANSFER_ROLE", env.address, "force transfer");
   const info = await erc20Info(env, request.tokenAddress);
-  const warnings: string[] = [];
+  const warnings: FieldText[] = [];
   const amount = await amountFrom(env, request.tokenAddress, request.from, request.amount, info.decimals, warnings);
   warnings.push(...(await whitelistWarnings(env, request.tokenAddress, request.to)));
   const amountText = formatTokenAmount(amount, info.decimals);
@@ -88,7 +88,7 @@ async function whitelistWarnings(env: TxEnvironment, tokenAddress: string, holde
 export async function prepareBurn(env: TxEnvironment, request: { tokenAddress: string; amount: string }): Promise<RecoveryResult> {
   await securityTokenWithRole(env, request.tokenAddress, "BURNER_ROLE", env.address, "burn");
   const info = await erc20Info(env, request.tokenAddress);
-  const warnings: string[] = [];
+  const warnings: FieldText[] = [];
   const amount = await amountFrom(env, request.tokenAddress, env.address, request.amount, info.decimals, warnings);
   const amountText = formatTokenAmount(amount, info.decimals);
   const prepared = await prepareTransactions(env, (builder) => {

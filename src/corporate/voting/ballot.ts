@@ -10,6 +10,7 @@ import { contractAt, erc20Info, requireDeployed, view, type ReadEnvironment } fr
 import type { TxEnvironment } from "../../tx/environment";
 import { prepareTransactions } from "../../tx/prepare";
 import { VOTING_FALLBACK_GAS } from "./gas";
+import { InputError } from "../../input/fields";
 
 export interface VotingResults {
   address: string;
@@ -32,10 +33,10 @@ export interface VotingResults {
 
 /** Reads a Voting contract's ballot and tallies (and, with `withVoters`, every vote cast). */
 export async function readVotingResults(env: ReadEnvironment, votingAddress: string, withVoters = false): Promise<VotingResults> {
-  await requireDeployed(env, votingAddress, "--voting-address");
+  await requireDeployed(env, votingAddress, "votingAddress");
   const voting = contractAt(env, "Voting", votingAddress);
   const tokenAddress = await view<string>(voting, "token").catch(() => {
-    throw new StoError(`--voting-address: ${votingAddress} is not a Voting contract`);
+    throw new InputError("votingAddress", `${votingAddress} is not a Voting contract`);
   });
   const [name, checkpointId, kyc, endTime, open, options, weights, voterCount, totalVotedWeight, eligibleSupply, excluded] = await Promise.all([
     view<string>(voting, "name"),
@@ -93,7 +94,7 @@ export function findOption(options: string[], given: string): number {
   const byName = options.findIndex((option) => option.trim().toLowerCase() === text.toLowerCase());
   if (byName >= 0) return byName;
   if (/^\d+$/.test(text) && Number(text) < options.length) return Number(text);
-  throw new StoError(`--option: "${text.slice(0, 60)}" is not an option of this vote; the options are ${options.map((option, index) => `${index} = ${option}`).join(", ")}`);
+  throw new InputError("option", `"${text.slice(0, 60)}" is not an option of this vote; the options are ${options.map((option, index) => `${index} = ${option}`).join(", ")}`);
 }
 
 export interface VoteResult {
@@ -112,7 +113,7 @@ export interface VoteResult {
  * would refuse is checked first, for a clear message instead of a failed transaction.
  */
 export async function prepareVote(env: TxEnvironment, votingAddress: string, optionText: string): Promise<VoteResult> {
-  await requireDeployed(env, votingAddress, "--voting-address");
+  await requireDeployed(env, votingAddress, "votingAddress");
   const voting = contractAt(env, "Voting", votingAddress);
   const [name, options, open, endTime, canVote, weight, ballot, tokenAddress] = await Promise.all([
     view<string>(voting, "name"),

@@ -1,6 +1,5 @@
 import type { PreparedTransaction } from "../../db/schema";
-import { StoError } from "../../errors";
-import { validateText } from "../../token/issuance";
+import { validateText } from "../../input/text";
 import {
   planRecordDateContract,
   prepareRecordDateContract,
@@ -8,24 +7,21 @@ import {
   type Announcement,
   type KycChoice,
   type RecordDatePlan,
+  type RecordDateRequest,
 } from "../record-date";
 import type { TxEnvironment } from "../../tx/environment";
+import { InputError, type FieldText } from "../../input/fields";
 
 /** The ballot of a vote when none is given. */
 export const DEFAULT_BALLOT = ["Yes", "No", "Abstain"];
 
-export interface VotingDeployRequest {
-  tokenAddress: string;
-  kyc?: string;
+export interface VotingDeployRequest extends RecordDateRequest {
   name: string;
   /** The ballot: at least two distinct, non-empty options. */
   options: string[];
   announcement: Announcement;
-  checkpointId?: string;
   /** Unix seconds from which votes are rejected. */
   endTime: number;
-  exclude?: string;
-  includeIssuer: boolean;
 }
 
 export interface VotingDeployResult {
@@ -36,19 +32,19 @@ export interface VotingDeployResult {
   excluded: string[];
   endTime: number;
   prepared: PreparedTransaction[];
-  warnings: string[];
+  warnings: FieldText[];
 }
 
 export function validateBallot(options: string[]): string[] {
   const ballot = options.length > 0 ? options : DEFAULT_BALLOT;
-  if (ballot.length < 2) throw new StoError(`--option: a vote needs at least two options (got ${ballot.length})`);
-  if (ballot.length > 50) throw new StoError(`--option: at most 50 options (got ${ballot.length})`);
+  if (ballot.length < 2) throw new InputError("options", `a vote needs at least two options (got ${ballot.length})`);
+  if (ballot.length > 50) throw new InputError("options", `at most 50 options (got ${ballot.length})`);
   const seen = new Set<string>();
   for (const option of ballot) {
-    validateText(option, "--option", 100);
+    validateText(option, "options", 100);
     const key = option.trim().toLowerCase();
-    if (seen.has(key)) throw new StoError(`--option: "${option}" is given twice`);
-    if (/^\d+$/.test(key)) throw new StoError(`--option: "${option}" is a number; name options with words (votes may refer to options by number)`);
+    if (seen.has(key)) throw new InputError("options", `"${option}" is given twice`);
+    if (/^\d+$/.test(key)) throw new InputError("options", `"${option}" is a number; name options with words (votes may refer to options by number)`);
     seen.add(key);
   }
   return ballot.map((option) => option.trim());
@@ -59,7 +55,7 @@ export function validateBallot(options: string[]): string[] {
  * Voting contract with its ballot, and its announcement on the token, in one batch.
  */
 export async function prepareVotingDeploy(env: TxEnvironment, request: VotingDeployRequest): Promise<VotingDeployResult> {
-  validateText(request.name, "--voting-name", 200);
+  validateText(request.name, "name", 200);
   const options = validateBallot(request.options);
   const setup = await planRecordDateContract(env, request, "announcing the vote on the token");
   const { recordDate, kyc, excluded, tokenName } = setup;

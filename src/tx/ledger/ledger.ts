@@ -200,7 +200,10 @@ export interface TxLedger {
   commitBroadcastChunk(sentIds: readonly number[], next: readonly SignedVersion[]): Promise<void>;
   /** Waiting rows handed to another tool (a Safe batch): exported. */
   markExported(ids: readonly number[]): Promise<void>;
-  /** tx-update's findings, in one transaction. */
+  /**
+   * tx-update's findings, in one transaction. A change applies only while its row is still in
+   * `from`: a row another process moved meanwhile is left alone, its signatures too.
+   */
   recordResults(changes: readonly ResultChange[], signatures: readonly MinedSignature[]): Promise<void>;
   /** The node refused this pending version as invalid. */
   recordRejection(txHash: string, message: string): Promise<void>;

@@ -1,5 +1,5 @@
 import type { Statement } from "better-sqlite3";
-import { and, asc, desc, eq, getTableColumns, gte, inArray, isNotNull, isNull, lt } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, gte, inArray, isNotNull, isNull, lt, type SQL } from "drizzle-orm";
 import { nowIso, type StoDatabase } from "../../db/database";
 import { broadcastAccounts, preparedTransactions, transactionSignatures } from "../../db/schema";
 import { ExitCode, StoError } from "../../errors";
@@ -178,56 +178,41 @@ export class SqliteLedger implements TxLedger {
     const built = buildStoredRows(rows, ids);
     if (built) return built;
     const { accountId, nonce } = rows[0];
-    return this.db.orm
-      .select()
-      .from(preparedTransactions)
-      .where(and(eq(preparedTransactions.accountId, accountId), gte(preparedTransactions.nonce, nonce), lt(preparedTransactions.nonce, nonce + rows.length)))
-      .orderBy(asc(preparedTransactions.nonce))
-      .all();
+    return this.rows(and(eq(preparedTransactions.accountId, accountId), gte(preparedTransactions.nonce, nonce), lt(preparedTransactions.nonce, nonce + rows.length)));
   }
 
   // --- views
 
+  /** Rows of prepared_transactions matching `where`, by nonce unless `order` says otherwise. */
+  private rows(where: SQL | undefined, order: SQL = asc(preparedTransactions.nonce), limit?: number): PreparedTransaction[] {
+    const query = this.db.orm.select().from(preparedTransactions).where(where).orderBy(order).$dynamic();
+    return (limit === undefined ? query : query.limit(limit)).all();
+  }
+
   async transaction(id: number): Promise<PreparedTransaction | undefined> {
-    return this.db.orm.select().from(preparedTransactions).where(eq(preparedTransactions.id, id)).get();
+    return this.rows(eq(preparedTransactions.id, id))[0];
   }
 
   async transactionsById(ids: readonly number[]): Promise<PreparedTransaction[]> {
     const rows: PreparedTransaction[] = [];
     for (let start = 0; start < ids.length; start += ID_CHUNK) {
-      rows.push(
-        ...this.db.orm
-          .select()
-          .from(preparedTransactions)
-          .where(inArray(preparedTransactions.id, ids.slice(start, start + ID_CHUNK)))
-          .orderBy(asc(preparedTransactions.nonce))
-          .all(),
-      );
+      rows.push(...this.rows(inArray(preparedTransactions.id, ids.slice(start, start + ID_CHUNK))));
     }
     return rows;
   }
 
   async transactionByNonce(accountId: number, nonce: number): Promise<PreparedTransaction | undefined> {
-    return this.db.orm
-      .select()
-      .from(preparedTransactions)
-      .where(and(eq(preparedTransactions.accountId, accountId), eq(preparedTransactions.nonce, nonce)))
-      .get();
+    return this.rows(and(eq(preparedTransactions.accountId, accountId), eq(preparedTransactions.nonce, nonce)))[0];
   }
 
   async transactionsInStatus(accountId: number, statuses: readonly TxStatus[], options: { signed?: boolean } = {}): Promise<PreparedTransaction[]> {
-    return this.db.orm
-      .select()
-      .from(preparedTransactions)
-      .where(
-        and(
-          eq(preparedTransactions.accountId, accountId),
-          inArray(preparedTransactions.status, [...statuses]),
-          options.signed ? isNotNull(preparedTransactions.rawTransaction) : undefined,
-        ),
-      )
-      .orderBy(asc(preparedTransactions.nonce))
-      .all();
+    return this.rows(
+      and(
+        eq(preparedTransactions.accountId, accountId),
+        inArray(preparedTransactions.status, [...statuses]),
+        options.signed ? isNotNull(preparedTransactions.rawTransaction) : undefined,
+      ),
+    );
   }
 
   async unsignedTransactions(accountId: number): Promise<PreparedTransaction[]> {
@@ -235,28 +220,13 @@ export class SqliteLedger implements TxLedger {
   }
 
   async lastTransactions(network: string, limit: number): Promise<PreparedTransaction[]> {
-    return this.db.orm
-      .select()
-      .from(preparedTransactions)
-      .where(eq(preparedTransactions.network, network))
-      .orderBy(desc(preparedTransactions.id))
-      .limit(limit)
-      .all();
+    return this.rows(eq(preparedTransactions.network, network), desc(preparedTransactions.id), limit);
   }
 
   async unfinishedTransactions(network: string, address: string): Promise<PreparedTransaction[]> {
-    return this.db.orm
-      .select()
-      .from(preparedTransactions)
-      .where(
-        and(
-          eq(preparedTransactions.network, network),
-          eq(preparedTransactions.fromAddress, address),
-          inArray(preparedTransactions.status, [...UNMINED_STATUSES]),
-        ),
-      )
-      .orderBy(preparedTransactions.nonce)
-      .all();
+    return this.rows(
+      and(eq(preparedTransactions.network, network), eq(preparedTransactions.fromAddress, address), inArray(preparedTransactions.status, [...UNMINED_STATUSES])),
+    );
   }
 
   /** The WHERE clause and parameters of an UnminedFilter. */
@@ -298,68 +268,42 @@ export class SqliteLedger implements TxLedger {
   }
 
   async transactionsByContract(network: string, contractNames: readonly string[]): Promise<PreparedTransaction[]> {
-    return this.db.orm
-      .select()
-      .from(preparedTransactions)
-      .where(and(eq(preparedTransactions.network, network), inArray(preparedTransactions.contractName, [...contractNames])))
-      .orderBy(preparedTransactions.id)
-      .all();
+    return this.rows(and(eq(preparedTransactions.network, network), inArray(preparedTransactions.contractName, [...contractNames])), asc(preparedTransactions.id));
   }
 
   async latestDeployment(network: string, contractName: string): Promise<PreparedTransaction | undefined> {
-    return this.db.orm
-      .select()
-      .from(preparedTransactions)
-      .where(
-        and(
-          eq(preparedTransactions.network, network),
-          eq(preparedTransactions.contractName, contractName),
-          eq(preparedTransactions.isDeployment, true),
-          inArray(preparedTransactions.status, [...LIVE_DEPLOYMENT_STATUSES]),
-        ),
-      )
-      .orderBy(desc(preparedTransactions.id))
-      .limit(1)
-      .get();
+    return this.rows(
+      and(
+        eq(preparedTransactions.network, network),
+        eq(preparedTransactions.contractName, contractName),
+        eq(preparedTransactions.isDeployment, true),
+        inArray(preparedTransactions.status, [...LIVE_DEPLOYMENT_STATUSES]),
+      ),
+      desc(preparedTransactions.id),
+      1,
+    )[0];
   }
 
   async deploymentsAt(network: string, address: string): Promise<PreparedTransaction[]> {
-    return this.db.orm
-      .select()
-      .from(preparedTransactions)
-      .where(and(eq(preparedTransactions.network, network), eq(preparedTransactions.contractAddress, address), eq(preparedTransactions.isDeployment, true)))
-      .orderBy(asc(preparedTransactions.id))
-      .all();
+    return this.rows(
+      and(eq(preparedTransactions.network, network), eq(preparedTransactions.contractAddress, address), eq(preparedTransactions.isDeployment, true)),
+      asc(preparedTransactions.id),
+    );
   }
 
   async successfulDeployments(network: string, which: { unverifiedFrom: string } | { addresses: readonly string[] }): Promise<PreparedTransaction[]> {
     const base = and(eq(preparedTransactions.network, network), eq(preparedTransactions.isDeployment, true), eq(preparedTransactions.status, "success"));
     if ("unverifiedFrom" in which) {
-      return this.db.orm
-        .select()
-        .from(preparedTransactions)
-        .where(and(base, eq(preparedTransactions.fromAddress, which.unverifiedFrom), isNull(preparedTransactions.verifiedAt)))
-        .orderBy(preparedTransactions.nonce)
-        .all();
+      return this.rows(and(base, eq(preparedTransactions.fromAddress, which.unverifiedFrom), isNull(preparedTransactions.verifiedAt)));
     }
-    return this.db.orm
-      .select()
-      .from(preparedTransactions)
-      .where(and(base, inArray(preparedTransactions.contractAddress, [...which.addresses])))
-      .orderBy(preparedTransactions.id)
-      .all();
+    return this.rows(and(base, inArray(preparedTransactions.contractAddress, [...which.addresses])), asc(preparedTransactions.id));
   }
 
   async transactionsInRange(range: PreparedRange, offset = 0, limit = range.count): Promise<PreparedTransaction[]> {
     const from = range.startNonce + offset;
     const to = range.startNonce + Math.min(range.count, offset + limit);
     if (to <= from) return [];
-    return this.db.orm
-      .select()
-      .from(preparedTransactions)
-      .where(and(eq(preparedTransactions.accountId, range.accountId), gte(preparedTransactions.nonce, from), lt(preparedTransactions.nonce, to)))
-      .orderBy(asc(preparedTransactions.nonce))
-      .all();
+    return this.rows(and(eq(preparedTransactions.accountId, range.accountId), gte(preparedTransactions.nonce, from), lt(preparedTransactions.nonce, to)));
   }
 
   async transactionStates(ids: readonly number[]): Promise<Map<number, TransactionState>> {
@@ -498,13 +442,23 @@ export class SqliteLedger implements TxLedger {
   async recordResults(changes: readonly ResultChange[], signatures: readonly MinedSignature[]): Promise<void> {
     for (const change of changes) checkMove(change.from, change.set.status, change.nonce);
     await this.exclusive(() => {
+      // Guarded by the status the change was decided from: a row another process moved meanwhile
+      // (a concurrent tx-update or tx-broadcast) is left as that process wrote it, signatures
+      // included, for the next tx-update to read again.
+      const moved = new Set<number>();
       for (const change of changes) {
-        this.db.orm.update(preparedTransactions).set(change.set).where(eq(preparedTransactions.id, change.id)).run();
+        const written = this.db.orm
+          .update(preparedTransactions)
+          .set(change.set)
+          .where(and(eq(preparedTransactions.id, change.id), eq(preparedTransactions.status, change.from)))
+          .run();
+        if (written.changes === 0) moved.add(change.id);
       }
       const reset = this.statement("UPDATE transaction_signatures SET status = 'pending' WHERE transaction_id = ? AND status IN ('mined','replaced')");
       const mined = this.statement("UPDATE transaction_signatures SET status = 'mined' WHERE transaction_id = ? AND tx_hash = ?");
       const replaced = this.statement("UPDATE transaction_signatures SET status = 'replaced' WHERE transaction_id = ? AND tx_hash != ? AND status != 'rejected'");
       for (const change of signatures) {
+        if (moved.has(change.transactionId)) continue;
         reset.run(change.transactionId);
         if (change.minedHash) {
           mined.run(change.transactionId, change.minedHash);
