@@ -88,7 +88,11 @@ describe("the SQLite ledger", () => {
 
   it("records a first signature once: a second writer that saw none is refused and writes nothing", async () => {
     const ledger = ledgerOf(db);
-    const [row] = await ledger.unsignedTransactions((await ensureAccount(env)).id);
+    // Its own unsigned row, not one left by another test.
+    const [row] = await prepareTransactions(env, (builder) => {
+      builder.deploy("SecurityToken", ["Once", "ONC", "https://example.com"], "Deploying");
+    });
+    expect(row.txHash).toBeNull();
     const version = (hash: string): SignedVersion => ({
       transactionId: row.id,
       nonce: row.nonce,
