@@ -118,7 +118,7 @@ describe("validating rows", () => {
       { decimals: 6, sender: SENDER },
     );
     expect(valid.map((entry) => entry.row)).toEqual([2, 3]);
-    expect(problems.map((problem) => [problem.row, problem.field, problem.value.length, problem.reason])).toEqual([
+    expect(problems.map((problem) => [problem.row, problem.field, problem.value?.length, problem.reason])).toEqual([
       [4, "external_id", 257, "longer than 256 characters"],
       [5, "email", 257, "longer than 256 characters"],
       [6, "name", 257, "longer than 256 characters"],
