@@ -27,6 +27,27 @@ describe("percentages", () => {
     }
   });
 
+  // Constructed so that each rule of the order decides a unit that another order would give elsewhere.
+  it("gives the missing units to the largest remainders, even of smaller balances", () => {
+    // 71.43 and 28.57: remainder .57 beats .43 although its balance is smaller and it comes second.
+    expect(largestRemainderPercentages([5n, 2n], 0)).toEqual([71n, 29n]);
+    // 33.33 and 66.67: the larger remainder comes second in the list.
+    expect(largestRemainderPercentages([1n, 2n], 0)).toEqual([33n, 67n]);
+  });
+
+  it("breaks equal remainders by the larger balance first, whatever its place in the list", () => {
+    // 12.5, 37.5, 50: one unit missing, remainders .5 and .5 tie; the balance 3 (second) gets it.
+    expect(largestRemainderPercentages([1n, 3n, 4n], 0)).toEqual([12n, 38n, 50n]);
+    expect(largestRemainderPercentages([3n, 1n, 4n], 0)).toEqual([38n, 12n, 50n]);
+  });
+
+  it("breaks equal remainders of equal balances by list order", () => {
+    // 62.5 and three times 12.5: two units missing, all four remainders tie; the larger balance
+    // takes one, then the first of the equal balances.
+    expect(largestRemainderPercentages([5n, 1n, 1n, 1n], 0)).toEqual([63n, 13n, 12n, 12n]);
+    expect(largestRemainderPercentages([1n, 1n, 1n, 5n], 0)).toEqual([13n, 12n, 12n, 63n]);
+  });
+
   it("gives three equal holders 33.34, 33.33, 33.33", () => {
     expect(largestRemainderPercentages([1n, 1n, 1n], 2)).toEqual([3334n, 3333n, 3333n]);
     expect(largestRemainderPercentages([2n, 1n], 0)).toEqual([67n, 33n]);

@@ -104,6 +104,42 @@ describe("validating rows", () => {
     ]);
   });
 
+  it("accepts external_id, email and name of exactly 256 characters and refuses 257, counted after trimming", () => {
+    const at = "x".repeat(256);
+    const over = "y".repeat(257);
+    const { valid, problems } = validateRows(
+      [
+        row({ externalId: at, email: "e".repeat(256), name: "n".repeat(256) }, 2),
+        row({ externalId: `  ${"z".repeat(256)}  ` }, 3),
+        row({ externalId: over }, 4),
+        row({ externalId: "b", email: "e".repeat(257) }, 5),
+        row({ externalId: "c", name: "n".repeat(257) }, 6),
+      ],
+      { decimals: 6, sender: SENDER },
+    );
+    expect(valid.map((entry) => entry.row)).toEqual([2, 3]);
+    expect(problems.map((problem) => [problem.row, problem.field, problem.value?.length, problem.reason])).toEqual([
+      [4, "external_id", 257, "longer than 256 characters"],
+      [5, "email", 257, "longer than 256 characters"],
+      [6, "name", 257, "longer than 256 characters"],
+    ]);
+  });
+
+  it("trims external_id before storing it and before comparing it for duplicates", () => {
+    const { valid, problems } = validateRows(
+      [row({ externalId: "  inv-1\t" }, 2), row({ externalId: "inv-1 " }, 3), row({ externalId: " \t " }, 4), row({ externalId: " inv-2" }, 5)],
+      { decimals: 6, sender: SENDER },
+    );
+    expect(valid.map((entry) => [entry.row, entry.externalId])).toEqual([
+      [2, "inv-1"],
+      [5, "inv-2"],
+    ]);
+    expect(problems.map((problem) => [problem.row, problem.field, problem.value, problem.reason])).toEqual([
+      [3, "external_id", "inv-1", "duplicate of row 2"],
+      [4, "external_id", " \t ", "is empty: every payment needs a unique external_id"],
+    ]);
+  });
+
   it("formats one problem as one line, several as a summary and one line each", () => {
     const one = new DistributionRejected({ kind: "csv", file: "f.csv" }, [{ row: 7, field: "amount", value: "x", reason: "not a positive decimal number" }]);
     expect(one.message).toBe('f.csv:7: field amount "x": not a positive decimal number; nothing prepared');

@@ -66,7 +66,7 @@ describe("tx-broadcast killed at random instants", () => {
   });
 
   it(`${TRIALS} trials: each re-run finishes and every nonce is mined once, as recorded`, async () => {
-    const seed = faultSeed();
+    const seed = faultSeed("tx-broadcast kill trials");
     const next = seededRandom(seed);
     const log: string[] = [];
     const pick = (): KillPlan => {

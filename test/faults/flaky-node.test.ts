@@ -80,7 +80,7 @@ describe("a flaky node", () => {
 
   it(`${ROUNDS} flow(s): every command finishes with results identical to a run against a well-behaved node`, async () => {
     for (let round = 0; round < ROUNDS; round++) {
-      const seed = faultSeed();
+      const seed = faultSeed(`flaky-node round ${round}`);
       const flaky = await startWorld();
       const proxy = await startRpcProxy(flaky.chain.url, {
         seed,

@@ -21,10 +21,27 @@ export function trialCount(short: number): number {
   return count;
 }
 
-/** The seed of this run: STO_FAULT_SEED to replay one, otherwise a fresh one (printed on failure). */
-export function faultSeed(): number {
+/**
+ * The seed of this run: STO_FAULT_SEED to replay one, otherwise a fresh one. Printed before the
+ * trials start, so that a run that hangs or times out (and never reaches its failure message) can
+ * still be replayed.
+ */
+export function faultSeed(name: string): number {
   const configured = process.env.STO_FAULT_SEED;
-  return configured ? Number(configured) : Math.floor(Math.random() * 2 ** 31);
+  if (configured !== undefined && !/^\d+$/.test(configured)) throw new Error(`STO_FAULT_SEED: "${configured}" is not a whole number`);
+  const seed = configured !== undefined ? Number(configured) >>> 0 : Math.floor(Math.random() * 2 ** 31);
+  console.log(`${name}: seed ${seed} (replay with STO_FAULT_SEED=${seed})`);
+  return seed;
+}
+
+/**
+ * Fails when no run of the trials was killed: fault trials in which no fault happened prove
+ * nothing. `log` holds one line per killed-or-not run, ending in "SIGKILL" when the kill landed.
+ */
+export function expectKillsLanded(log: readonly string[]): number {
+  const killed = log.filter((line) => line.endsWith("SIGKILL")).length;
+  expect(killed, "no run was killed: the trials tested no fault").toBeGreaterThan(0);
+  return killed;
 }
 
 /** Environment of every CLI run in the fault tests: short timeouts, so that dropped requests cost seconds. */

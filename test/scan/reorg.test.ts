@@ -156,4 +156,45 @@ describe("token-scan across chain reorganisations", () => {
       temp.cleanup();
     }
   });
+
+  it("notices a replaced block deep below the tip by the link between chunks, not only by the final check", async () => {
+    // The reorganisation replaces blocks that the scan has already stored, then the scan goes on far
+    // past the reorg window on the new chain: the final check of the blocks near the tip sees only
+    // new-chain blocks. Only the parent hash of the next chunk's first block shows the change.
+    const token = await deploySecurityToken(chain, chain.wallets[0]);
+    const tokenAddress = await token.getAddress();
+    const common = await securityTokenHistory(chain, token, { seed: 51, operations: 6, passiveHolders: 8 });
+    const forkBlock = await chain.blockNumber();
+    const snapshot = await chain.snapshot();
+    const orphaned = await securityTokenHistory(chain, token, { seed: 52, operations: 6, passiveHolders: 8 });
+    const lastOrphaned = Math.max(...orphaned.blocks);
+    await chain.mine(40);
+    const tip = await chain.blockNumber();
+    const temp = tempDatabase();
+    let replacement: History | undefined;
+    try {
+      let reorganisedAfter: number | undefined;
+      const result = await scanner(temp.db, tokenAddress, {
+        endBlock: tip,
+        blockRange: { initial: 2, max: 2 },
+        reorgWindow: 10,
+        afterChunk: async (scannedTo) => {
+          if (reorganisedAfter !== undefined || scannedTo < lastOrphaned) return;
+          reorganisedAfter = scannedTo;
+          await chain.revert(snapshot);
+          replacement = await securityTokenHistory(chain, token, { seed: 53, operations: 6, passiveHolders: 8 });
+          await chain.mine(Math.max(0, tip + 2 - (await chain.blockNumber())));
+        },
+      }).scan();
+      // The replacement happened far below the part the final check looks at.
+      expect(reorganisedAfter).toBeDefined();
+      expect(tip - (reorganisedAfter as number)).toBeGreaterThan(30);
+      const reorgs = result.rollbacks.filter((rollback) => rollback.reason === "reorg");
+      expect(reorgs.length).toBeGreaterThan(0);
+      expect(Math.min(...reorgs.map((rollback) => rollback.fromBlock))).toBeLessThanOrEqual(forkBlock + 1);
+      await expectDatabaseIsTheChain(chain, temp.db, token, union(common, orphaned, replacement as History), [lastOrphaned, tip]);
+    } finally {
+      temp.cleanup();
+    }
+  });
 });

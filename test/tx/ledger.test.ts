@@ -86,9 +86,40 @@ describe("the SQLite ledger", () => {
     expect((await ledger.findAccount(env))?.nextNonce).toBe(start + 4);
   });
 
+  it("prepares again when another writer took the nonce between building and allocating (forced overlap)", async () => {
+    const ledger = ledgerOf(db);
+    const account = await ensureAccount(env);
+    const start = account.nextNonce;
+    const startNonces: number[] = [];
+    let intruder: Awaited<ReturnType<typeof prepareTransactions>> = [];
+    // The barrier: the first build of A, having read nonce `start`, lets B prepare two rows before A
+    // reaches the write lock. No timing involved: B is done before A allocates.
+    const rowsOfA = await prepareTransactions(env, async (builder) => {
+      startNonces.push(builder.startNonce);
+      if (startNonces.length === 1) {
+        intruder = await prepareTransactions(env, (other) => {
+          const token = other.deploy("SecurityToken", ["Intruder", "INT", "https://example.com"], "Deploying B");
+          other.call("SecurityToken", token, "issueTokens", [1n], "Issuing B");
+        });
+      }
+      builder.deploy("SecurityToken", ["Overlap", "OVL", "https://example.com"], "Deploying A");
+    });
+    expect(startNonces).toEqual([start, start + 2]);
+    expect(intruder.map((row) => [row.nonce, row.note])).toEqual([
+      [start, "Deploying B"],
+      [start + 1, "Issuing B"],
+    ]);
+    expect(rowsOfA.map((row) => [row.nonce, row.note])).toEqual([[start + 2, "Deploying A"]]);
+    expect((await ledger.findAccount(env))?.nextNonce).toBe(start + 3);
+  });
+
   it("records a first signature once: a second writer that saw none is refused and writes nothing", async () => {
     const ledger = ledgerOf(db);
-    const [row] = await ledger.unsignedTransactions((await ensureAccount(env)).id);
+    // Its own unsigned row, not one left by another test.
+    const [row] = await prepareTransactions(env, (builder) => {
+      builder.deploy("SecurityToken", ["Once", "ONC", "https://example.com"], "Deploying");
+    });
+    expect(row.txHash).toBeNull();
     const version = (hash: string): SignedVersion => ({
       transactionId: row.id,
       nonce: row.nonce,

@@ -48,6 +48,7 @@ export function register(program: Command): void {
         const out = ctx.out;
         const bar = out.interactive ? new ProgressBar(out.errorStream) : undefined;
         const started = Date.now();
+        let reportedAtStart = 0;
         const reportRollback = (rollback: Rollback) => {
           if (rollback.reason === "reorg") {
             out.warn(`the chain was reorganised: dropped blocks ${rollback.fromBlock}-${rollback.toBlock} and scanning them again`);
@@ -73,6 +74,7 @@ export function register(program: Command): void {
             out.info(`Current last block for chain ${ctx.config.network.name}: ${start.latestBlock}`);
             if (start.previousScannedTo >= token.startBlock) out.info(`Last scan ended at block: ${start.previousScannedTo}`);
             start.rollbacks.forEach(reportRollback);
+            reportedAtStart = start.rollbacks.length;
             if (start.fromBlock > start.endBlock) {
               out.info(`Already scanned to block ${start.fromBlock - 1}`);
             } else {
@@ -99,7 +101,8 @@ export function register(program: Command): void {
         } finally {
           bar?.clear();
         }
-        result.rollbacks.forEach(reportRollback);
+        // The result lists every rollback of the run, those of its start (reported above) first.
+        result.rollbacks.slice(reportedAtStart).forEach(reportRollback);
         const seconds = result.elapsedMs / 1000;
         if (result.toBlock >= result.fromBlock) {
           out.info(
