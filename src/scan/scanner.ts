@@ -6,6 +6,7 @@ import { BatchUnsupportedError, NodeUnavailableError, RpcError, toBlockTag, type
 import type { ScannedToken } from "../db/schema";
 import type { ScanDatabase, ScanStore, StoredBlock } from "./store";
 import { findCreationBlock } from "./token-info";
+import { DEFAULT_VERIFY_LIMIT, verifyScan, type Verification } from "./verify";
 import { decodeTransferLogs, type TransferEvent } from "./transfer-log";
 
 /** Events in an answer from which the scanner keeps a second eth_getLogs in flight (see scanRange). */
@@ -45,6 +46,11 @@ export interface ScanOptions {
   onProgress?: (progress: ScanProgress) => void;
   /** Things the user should know that do not stop the scan. */
   onNotice?: (message: string) => void;
+  /**
+   * The check against the chain at the block where the scan ends (scan/verify.ts): on unless
+   * `false`; `limit` bounds the holders read, `reconcile` records corrections.
+   */
+  verify?: { limit?: number; reconcile?: boolean } | false;
   /** Called after each stored chunk and awaited (tests use it to change the chain mid-scan). */
   afterChunk?: (scannedTo: number) => Promise<void>;
 }
@@ -80,6 +86,8 @@ export interface ScanResult {
   /** Distinct addresses whose balance changed in this run. */
   holdersUpdated: number;
   rollbacks: Rollback[];
+  /** The check against the chain at `token.scannedToBlock`; undefined when verification is off or nothing is scanned. */
+  verification?: Verification;
   elapsedMs: number;
 }
 
@@ -190,8 +198,24 @@ export class TokenScanner {
 
     const scanned = await this.db.getToken(token.id);
     const scannedTo = scanned.scannedToBlock;
+    let verification: Verification | undefined;
     if (scannedTo >= scanned.startBlock) {
-      await store.recordTotalSupply(await readTotalSupply(this.node, tokenAddress, scannedTo), scannedTo);
+      const totalSupply = await readTotalSupply(this.node, tokenAddress, scannedTo);
+      await store.recordTotalSupply(totalSupply, scannedTo);
+      const verify = this.options.verify;
+      if (verify !== false) {
+        verification = await verifyScan({
+          node: this.node,
+          store,
+          tokenAddress,
+          block: scannedTo,
+          totalSupply,
+          changed: touched,
+          startsAtCreation: scanned.startsAtCreation,
+          limit: verify?.limit ?? DEFAULT_VERIFY_LIMIT,
+          reconcile: verify?.reconcile ?? false,
+        });
+      }
     }
     return {
       token: await this.db.getToken(token.id),
@@ -203,6 +227,7 @@ export class TokenScanner {
       chunks,
       holdersUpdated: touched.size,
       rollbacks,
+      verification,
       elapsedMs: Date.now() - started,
     };
   }
