@@ -34,45 +34,76 @@ export interface BalanceReading {
  * batches. A node failure goes through (exit 3); a call the contract refuses is null.
  */
 export async function readBalances(node: NodeClient, token: string, addresses: string[], block: number): Promise<BalanceReading> {
-  const balances = new Map<string, bigint | null>();
-  if (addresses.length === 0) return { balances, method: "batch", requests: 0 };
-  let requests = 0;
-  if (await hasCode(node, MULTICALL3_ADDRESS, block)) {
-    const slices = chunks(addresses, CALLS_PER_MULTICALL);
-    const read = await inParallel(slices, async (slice) => {
-      requests++;
-      return multicall(node, token, slice, block);
-    });
-    if (read.every((answers) => answers !== undefined)) {
-      read.forEach((answers, index) => slices[index].forEach((address, i) => balances.set(address, (answers as (bigint | null)[])[i])));
-      return { balances, method: "multicall3", requests };
+  const reader = new BalanceReader(node, token, block);
+  const balances = await reader.read(addresses);
+  return { balances, method: reader.method, requests: reader.requests };
+}
+
+/**
+ * The reader behind readBalances, for callers that read in several rounds at one block (the
+ * scanner reads the holders of each chunk while it scans): the way to read is found once.
+ */
+export class BalanceReader {
+  /** How the last read went; "batch" until something else was needed. */
+  method: BalanceMethod = "batch";
+  requests = 0;
+  #multicall: Promise<boolean> | undefined;
+  #batches = true;
+
+  constructor(
+    private readonly node: NodeClient,
+    private readonly token: string,
+    private readonly block: number,
+    /** Requests in flight at once. */
+    private readonly parallel = PARALLEL,
+  ) {}
+
+  async read(addresses: string[]): Promise<Map<string, bigint | null>> {
+    const balances = new Map<string, bigint | null>();
+    if (addresses.length === 0) return balances;
+    this.#multicall ??= hasCode(this.node, MULTICALL3_ADDRESS, this.block);
+    if (await this.#multicall) {
+      const slices = chunks(addresses, CALLS_PER_MULTICALL);
+      const read = await inParallel(slices, this.parallel, async (slice) => {
+        this.requests++;
+        return multicall(this.node, this.token, slice, this.block);
+      });
+      if (read.every((answers) => answers !== undefined)) {
+        read.forEach((answers, index) => slices[index].forEach((address, i) => balances.set(address, (answers as (bigint | null)[])[i])));
+        this.method = "multicall3";
+        return balances;
+      }
+      // The node refused the aggregate call (a gas cap, a contract that is not Multicall3): ask in batches from now on.
+      this.#multicall = Promise.resolve(false);
     }
-    // The node refused the aggregate call (a gas cap, a contract that is not Multicall3): ask one by one.
-    balances.clear();
-  }
-  const call = (address: string) => ({ method: "eth_call", params: [{ to: token, data: balanceOfData(address) }, toBlockTag(block)] });
-  try {
-    const slices = chunks(addresses, CALLS_PER_BATCH);
-    const read = await inParallel(slices, async (slice) => {
-      requests++;
-      return node.batch<string>(slice.map(call));
-    });
-    read.forEach((answers, index) => slices[index].forEach((address, i) => balances.set(address, decodeBalance(answers[i]))));
-    return { balances, method: "batch", requests };
-  } catch (error) {
-    if (!(error instanceof BatchUnsupportedError)) throw error;
-  }
-  balances.clear();
-  await inParallel(chunks(addresses, 1), async ([address]) => {
-    requests++;
-    try {
-      balances.set(address, decodeBalance(await node.call<string>("eth_call", call(address).params)));
-    } catch (error) {
-      if (!(error instanceof RpcError)) throw error;
-      balances.set(address, null);
+    const call = (address: string) => ({ method: "eth_call", params: [{ to: this.token, data: balanceOfData(address) }, toBlockTag(this.block)] });
+    if (this.#batches) {
+      try {
+        const slices = chunks(addresses, CALLS_PER_BATCH);
+        const read = await inParallel(slices, this.parallel, async (slice) => {
+          this.requests++;
+          return this.node.batch<string>(slice.map(call));
+        });
+        read.forEach((answers, index) => slices[index].forEach((address, i) => balances.set(address, decodeBalance(answers[i]))));
+        this.method = "batch";
+        return balances;
+      } catch (error) {
+        if (!(error instanceof BatchUnsupportedError)) throw error;
+        this.#batches = false;
+      }
     }
-  });
-  return { balances, method: "single", requests };
+    await inParallel(addresses, this.parallel * 2, async (address) => {
+      this.requests++;
+      try {
+        balances.set(address, decodeBalance(await this.node.call<string>("eth_call", call(address).params)));
+      } catch (error) {
+        if (!(error instanceof RpcError)) throw error;
+        balances.set(address, null);
+      }
+    });
+    this.method = "single";
+    return balances;
+  }
 }
 
 /** One aggregate3 eth_call; undefined when the node refuses it as a whole. */
@@ -110,8 +141,8 @@ function chunks<T>(items: T[], size: number): T[][] {
   return result;
 }
 
-/** Runs `work` over the items with at most PARALLEL at a time; results in item order. */
-async function inParallel<T, R>(items: T[], work: (item: T) => Promise<R>): Promise<R[]> {
+/** Runs `work` over the items with at most `parallel` at a time; results in item order. */
+async function inParallel<T, R>(items: T[], parallel: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
@@ -120,6 +151,6 @@ async function inParallel<T, R>(items: T[], work: (item: T) => Promise<R>): Prom
       results[index] = await work(items[index]);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL, items.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(parallel, items.length) }, worker));
   return results;
 }

@@ -33,14 +33,14 @@ export class CommandContext {
     return this.database;
   }
 
-  /** Connects to the node and checks its chain id against the network and the database. */
+  /** Connects to the node and checks its chain id and genesis block against the network and the database. */
   async chain(): Promise<ChainConnection> {
     if (!this.connection) {
       // Loaded here: commands that never talk to a node (cap-table) do not load ethers' providers.
-      const { connectChain } = await import("../chain/connection");
+      const { connectChain, readGenesisHash } = await import("../chain/connection");
       const connection = await connectChain(this.config, { debug: (message) => this.out.debug(`node: ${message}`) });
       this.connection = connection;
-      checkNetworkChainId(this.db(), this.config.network.name, connection.chainId);
+      checkNetworkChainId(this.db(), this.config.network.name, connection.chainId, await readGenesisHash(connection.transport));
     }
     return this.connection;
   }

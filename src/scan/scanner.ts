@@ -6,7 +6,7 @@ import { BatchUnsupportedError, NodeUnavailableError, RpcError, toBlockTag, type
 import type { ScannedToken } from "../db/schema";
 import type { ScanDatabase, ScanStore, StoredBlock } from "./store";
 import { findCreationBlock } from "./token-info";
-import { DEFAULT_VERIFY_LIMIT, verifyScan, type Verification } from "./verify";
+import { BalancePrefetch, DEFAULT_VERIFY_LIMIT, verifyScan, type Verification } from "./verify";
 import { decodeTransferLogs, type TransferEvent } from "./transfer-log";
 
 /** Events in an answer from which the scanner keeps a second eth_getLogs in flight (see scanRange). */
@@ -109,6 +109,8 @@ class ChainChanged extends Error {}
 export class TokenScanner {
   private readonly window: number;
   private batchHeaders = true;
+  /** balanceOf of the holders each chunk changed, read at the run's end block while the scan goes on. */
+  private prefetch: BalancePrefetch | undefined;
 
   /**
    * `node` is the one transport (src/chain/rpc.ts): it retries what is worth retrying, so a
@@ -128,6 +130,8 @@ export class TokenScanner {
     try {
       return await this.db.withScanDurability(() => this.scanWithSettings());
     } catch (error) {
+      // No further reads; one in flight ends on its own.
+      void this.prefetch?.stop();
       throw await this.withResumeAdvice(error);
     }
   }
@@ -177,6 +181,10 @@ export class TokenScanner {
     let events = 0;
     let chunks = 0;
     const range = new AdaptiveBlockRange(this.options.blockRange);
+    const verify = this.options.verify;
+    const verifyLimit = verify === false ? 0 : (verify?.limit ?? DEFAULT_VERIFY_LIMIT);
+    const rollbacksBefore = rollbacks.length;
+    if (verify !== false && verifyLimit > 0) this.prefetch = new BalancePrefetch(this.node, tokenAddress, end, verifyLimit);
 
     // Scan, then make sure the blocks near the tip are still the chain's; a reorg found at the end
     // sends us back to scan the replaced part again, a bounded number of times.
@@ -199,10 +207,12 @@ export class TokenScanner {
     const scanned = await this.db.getToken(token.id);
     const scannedTo = scanned.scannedToBlock;
     let verification: Verification | undefined;
+    // Balances read before a reorganisation in this run may be of a replaced block.
+    const prefetched = rollbacks.length === rollbacksBefore ? this.prefetch : undefined;
+    await this.prefetch?.stop();
     if (scannedTo >= scanned.startBlock) {
       const totalSupply = await readTotalSupply(this.node, tokenAddress, scannedTo);
       await store.recordTotalSupply(totalSupply, scannedTo);
-      const verify = this.options.verify;
       if (verify !== false) {
         verification = await verifyScan({
           node: this.node,
@@ -212,8 +222,9 @@ export class TokenScanner {
           totalSupply,
           changed: touched,
           startsAtCreation: scanned.startsAtCreation,
-          limit: verify?.limit ?? DEFAULT_VERIFY_LIMIT,
+          limit: verifyLimit,
           reconcile: verify?.reconcile ?? false,
+          prefetched,
         });
       }
     }
@@ -368,7 +379,10 @@ export class TokenScanner {
       blocks.catch(() => undefined);
       request();
       try {
-        await store.writeChunk({ expectedScannedTo: fetched.from - 1, toBlock: fetched.to, events: decoded.events, blocks: await blocks }, touched);
+        const changed = new Set<string>();
+        await store.writeChunk({ expectedScannedTo: fetched.from - 1, toBlock: fetched.to, events: decoded.events, blocks: await blocks }, changed);
+        for (const address of changed) touched.add(address);
+        this.prefetch?.offer(changed);
       } catch (error) {
         if (!(error instanceof ChainChanged)) throw error;
         restartFrom(end + 1);

@@ -1,4 +1,4 @@
-import { readBalances, type BalanceMethod } from "../chain/balances";
+import { BalanceReader, type BalanceMethod } from "../chain/balances";
 import type { NodeClient } from "../chain/rpc";
 import type { ScanVerification } from "../db/schema";
 import type { BalanceCorrection, ScanStore } from "./store";
@@ -64,6 +64,68 @@ export interface VerifyRequest {
   limit: number;
   /** Record one correction per differing holder so that the database equals balanceOf at the block. */
   reconcile: boolean;
+  /** Balances at the block already read while the scan ran (BalancePrefetch). */
+  prefetched?: BalancePrefetch;
+}
+
+/** balanceOf reads per request while the scan runs: one request at a time, so that eth_getLogs goes first. */
+const PREFETCH_SLICE = 500;
+
+/**
+ * Reads balanceOf at the block where the scan will end, of the holders each chunk changed, while
+ * the scan goes on: the node answers them while sto decodes and writes chunks, so that most of the
+ * check's reads cost no time of their own. One request at a time, at most `limit` holders; a
+ * failure here only leaves the holders to the check at the end, which reports it.
+ */
+export class BalancePrefetch {
+  readonly reader: BalanceReader;
+  readonly balances = new Map<string, bigint | null>();
+  private readonly queued = new Set<string>();
+  private readonly queue: string[] = [];
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    node: NodeClient,
+    tokenAddress: string,
+    readonly block: number,
+    private readonly limit: number,
+  ) {
+    this.reader = new BalanceReader(node, tokenAddress, block, 1);
+  }
+
+  offer(addresses: Iterable<string>): void {
+    for (const address of addresses) {
+      if (this.queued.size >= this.limit) break;
+      if (this.queued.has(address)) continue;
+      this.queued.add(address);
+      this.queue.push(address);
+    }
+    this.pump();
+  }
+
+  /** Stops reading and waits for the request in flight: what was read is in `balances`. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    while (this.running) await this.running;
+  }
+
+  private pump(): void {
+    if (this.running || this.stopped || this.queue.length === 0) return;
+    const slice = this.queue.splice(0, PREFETCH_SLICE);
+    this.running = this.reader
+      .read(slice)
+      .then((read) => {
+        for (const [address, balance] of read) this.balances.set(address, balance);
+      })
+      .catch(() => {
+        this.stopped = true;
+      })
+      .finally(() => {
+        this.running = undefined;
+        this.pump();
+      });
+  }
 }
 
 /**
@@ -88,16 +150,19 @@ export async function verifyScan(request: VerifyRequest): Promise<Verification> 
   let widen = supplyDiffers || totals.negative > 0 || !previousClean || request.reconcile;
 
   const checked = new Map<string, { scanned: bigint; chain: bigint | null }>();
-  let method: BalanceMethod = "batch";
-  let requests = 0;
+  const prefetched = request.prefetched?.block === block ? request.prefetched : undefined;
+  await prefetched?.stop();
+  const reader = new BalanceReader(node, request.tokenAddress, block);
   const check = async (addresses: string[]) => {
     const room = Math.max(0, limit - checked.size);
     const wanted = addresses.filter((address) => !checked.has(address)).slice(0, room);
     if (wanted.length === 0) return;
-    const reading = await readBalances(node, request.tokenAddress, wanted, block);
-    method = reading.method;
-    requests += reading.requests;
-    for (const address of wanted) checked.set(address, { scanned: all.get(address) ?? 0n, chain: reading.balances.get(address) ?? null });
+    const known = prefetched?.balances;
+    const read = await reader.read(known ? wanted.filter((address) => !known.has(address)) : wanted);
+    for (const address of wanted) {
+      const chain = read.has(address) ? read.get(address) : known?.get(address);
+      checked.set(address, { scanned: all.get(address) ?? 0n, chain: chain ?? null });
+    }
   };
   const differs = () => [...checked.values()].some(({ scanned, chain }) => chain !== null && chain !== scanned);
 
@@ -160,8 +225,8 @@ export async function verifyScan(request: VerifyRequest): Promise<Verification> 
     cause,
     corrections: corrections.length,
     unexplained,
-    method,
-    requests,
+    method: reader.requests > 0 || !prefetched ? reader.method : prefetched.reader.method,
+    requests: reader.requests + (prefetched?.reader.requests ?? 0),
     elapsedMs: Date.now() - started,
   };
 }

@@ -14,6 +14,7 @@ interface TokenScanOptions {
   startBlock?: string;
   endBlock?: string;
   reconcile?: boolean;
+  verify: boolean;
   verifyLimit: string;
 }
 
@@ -44,6 +45,7 @@ export function register(program: Command): void {
     .option("--end-block <block>", "until which block we scan: a block number or 'latest' (default)")
     .option("--reconcile", "where the chain disagrees, record corrections so that the cap table at the scanned block equals balanceOf")
     .option("--verify-limit <holders>", "read balanceOf of at most this many holders in the check at the end", String(DEFAULT_VERIFY_LIMIT))
+    .option("--no-verify", "skip the check against the chain (cap tables of this scan stay unverified)")
     .action(
       action(async (ctx, options: TokenScanOptions) => {
         const tokenAddress = parseAddressOption(options.tokenAddress, "--token-address");
@@ -56,6 +58,7 @@ export function register(program: Command): void {
           throw new StoError(`--end-block ${endBlock} is before --start-block ${startBlock}`);
         }
         const verifyLimit = parseCountOption(options.verifyLimit, "--verify-limit", 0, 100_000_000);
+        if (!options.verify && options.reconcile) throw new StoError("--reconcile needs the check against the chain: drop --no-verify");
         if (!/^https?:/i.test(ctx.config.nodeUrl)) {
           throw new StoError("token-scan needs an http(s) ethereum-node-url");
         }
@@ -77,7 +80,7 @@ export function register(program: Command): void {
           tokenAddress,
           startBlock,
           endBlock,
-          verify: { limit: verifyLimit, reconcile: options.reconcile ?? false },
+          verify: options.verify ? { limit: verifyLimit, reconcile: options.reconcile ?? false } : false,
           onNotice: (message) => {
             bar?.clear();
             out.warn(message);
@@ -128,6 +131,7 @@ export function register(program: Command): void {
         const decimals = result.token.decimals;
         const amount = (units: bigint) => (decimals === null ? `${units} base units` : exactAmount(units, decimals));
         if (verification) reportVerification(verification, amount, (line) => out.info(line), (line) => out.warn(line));
+        else if (!options.verify) out.warn("not checked against the chain (--no-verify): cap tables of the blocks scanned now are unverified");
         out.data({
           token: result.token.address,
           name: result.token.name,
