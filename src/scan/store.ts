@@ -147,6 +147,19 @@ export function latestScanVerification(db: StoDatabase, tokenId: number): ScanVe
     .get();
 }
 
+/**
+ * Deletes everything token-scan stored for a network's tokens (db-forget-network), inside the
+ * caller's transaction. Returns how many tokens were forgotten.
+ */
+export function forgetScannedTokens(db: StoDatabase, network: string): number {
+  const sqlite = db.sqlite;
+  const ids = "SELECT id FROM scanned_tokens WHERE network = ?";
+  for (const table of ["balance_corrections", "scan_verifications", "balance_changes", "token_holders", "token_transfers", "scan_blocks"]) {
+    sqlite.prepare(`DELETE FROM ${table} WHERE token_id IN (${ids})`).run(network);
+  }
+  return sqlite.prepare("DELETE FROM scanned_tokens WHERE network = ?").run(network).changes;
+}
+
 /** The scanner's database on SQLite (better-sqlite3): synchronous inside, behind the asynchronous interface. */
 export class SqliteScanDatabase implements ScanDatabase {
   constructor(private readonly db: StoDatabase) {}

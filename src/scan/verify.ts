@@ -68,13 +68,14 @@ export interface VerifyRequest {
   prefetched?: BalancePrefetch;
 }
 
-/** balanceOf reads per request while the scan runs: one request at a time, so that eth_getLogs goes first. */
+/** balanceOf reads per round while the scan runs, two requests in flight: the node always has some queued beside eth_getLogs. */
 const PREFETCH_SLICE = 500;
+const PREFETCH_PARALLEL = 2;
 
 /**
  * Reads balanceOf at the block where the scan will end, of the holders each chunk changed, while
  * the scan goes on: the node answers them while sto decodes and writes chunks, so that most of the
- * check's reads cost no time of their own. One request at a time, at most `limit` holders; a
+ * check's reads cost no time of their own. Two requests in flight, at most `limit` holders; a
  * failure here only leaves the holders to the check at the end, which reports it.
  */
 export class BalancePrefetch {
@@ -91,7 +92,7 @@ export class BalancePrefetch {
     readonly block: number,
     private readonly limit: number,
   ) {
-    this.reader = new BalanceReader(node, tokenAddress, block, 1);
+    this.reader = new BalanceReader(node, tokenAddress, block, PREFETCH_PARALLEL);
   }
 
   offer(addresses: Iterable<string>): void {

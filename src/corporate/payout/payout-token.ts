@@ -1,7 +1,7 @@
 import { AbiCoder, Interface, getAddress } from "ethers";
 import { StoError } from "../../errors";
 import { parseAddress } from "../../token/kyc";
-import { contractAt, erc20Info, view, type ReadEnvironment } from "../../token/onchain";
+import { checkRememberedDeployment, contractAt, erc20Info, view, type ReadEnvironment } from "../../token/onchain";
 import { ledgerOf, type PreparedTransaction } from "../../tx/ledger";
 
 /**
@@ -36,18 +36,20 @@ export async function resolvePayoutToken(env: ReadEnvironment, addressOption?: s
         `--payout-token-name: no ${name} contract was deployed from ${env.db.file} on ${env.network}; give its --payout-token-address (or, for testing, deploy one with "sto deploy-crowdsale-token")`,
       );
     }
+    await checkRememberedDeployment(env, deployment, `--payout-token-name ${name}`);
     return deployment.contractAddress;
   }
   throw new StoError("give the payout currency with --payout-token-address (or --payout-token-name for a token deployed from this database)");
 }
 
 /** The Payout contract the payout commands work on: `--payout-address`, or the latest deployed from this database. */
-export async function resolvePayoutAddress(env: Pick<ReadEnvironment, "db" | "network">, option?: string): Promise<string> {
+export async function resolvePayoutAddress(env: ReadEnvironment, option?: string): Promise<string> {
   if (option !== undefined) return parseAddress(option, "--payout-address");
   const deployment = await ledgerOf(env.db).latestDeployment(env.network, "Payout");
   if (!deployment?.contractAddress) {
     throw new StoError(`no Payout contract deployed from ${env.db.file} on ${env.network}: deploy one with "sto payout-deploy" (or give --payout-address)`);
   }
+  await checkRememberedDeployment(env, deployment, "the Payout contract");
   return deployment.contractAddress;
 }
 
