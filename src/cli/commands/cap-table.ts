@@ -44,7 +44,12 @@ You can supply optional CSV file that contains Ethereum address mappings to indi
 names (columns name,address; other columns are ignored; addresses match regardless of case).
 
 Percentages are shares of the accounted supply (the sum of all holders' balances), rounded with the
-largest remainder method so that they add up to exactly 100 at the printed accuracy.`;
+largest remainder method so that they add up to exactly 100 at the printed accuracy.
+
+A cap table is verified when token-scan's check against the chain (balanceOf and totalSupply at the
+block where a scan ended) backs it; otherwise it is marked UNVERIFIED in every format (a banner in
+the table and HTML, verified: false with the differences in JSON, the verified column in CSV). A
+balance below zero by the Transfer events is never printed: it is reported as missing events.`;
 
 function bannerLines(table: Parameters<typeof unverifiedBanner>[0]): string {
   const banner = unverifiedBanner(table);
