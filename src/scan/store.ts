@@ -100,8 +100,8 @@ export interface ScanStore {
   storedBlock(blockNumber: number): Promise<StoredBlock | undefined>;
   /** Records the total supply read at `block`, if the scanned range still ends there. */
   recordTotalSupply(totalSupply: bigint | null, block: number): Promise<void>;
-  /** Balances at the end of `block` by the stored events and corrections: of `addresses` (lowercase), or of every holder. */
-  balancesAt(block: number, addresses?: readonly string[]): Promise<Map<string, bigint>>;
+  /** Every holder's balance (lowercase address) at the end of `block` by the stored events and corrections. */
+  balancesAt(block: number): Promise<Map<string, bigint>>;
   /**
    * Records a check against the chain at `verification.blockNumber`, which must be the end of the
    * scanned range, with its corrections, atomically.
@@ -376,29 +376,16 @@ export class SqliteScanStore implements ScanStore {
       .get(this.tokenId, blockNumber) as StoredBlock | undefined;
   }
 
-  async balancesAt(block: number, addresses?: readonly string[]): Promise<Map<string, bigint>> {
+  async balancesAt(block: number): Promise<Map<string, bigint>> {
     const result = new Map<string, bigint>();
-    const sqlite = this.db.sqlite;
-    if (addresses === undefined) {
-      const rows = sqlite
-        .prepare(
-          `SELECT h.address AS address, (SELECT c.balance FROM balance_changes c WHERE c.holder_id = h.id AND c.block_number <= ?
-             ORDER BY c.block_number DESC, c.log_index DESC LIMIT 1) AS balance
-           FROM token_holders h WHERE h.token_id = ?`,
-        )
-        .iterate(block, this.tokenId) as IterableIterator<{ address: string; balance: string | null }>;
-      for (const row of rows) if (row.balance !== null) result.set(row.address, BigInt(row.balance));
-      return result;
-    }
-    const one = sqlite.prepare(
-      `SELECT c.balance AS balance FROM token_holders h JOIN balance_changes c ON c.holder_id = h.id
-       WHERE h.token_id = ? AND h.address = ? AND c.block_number <= ?
-       ORDER BY c.block_number DESC, c.log_index DESC LIMIT 1`,
-    );
-    for (const address of addresses) {
-      const row = one.get(this.tokenId, address, block) as { balance: string } | undefined;
-      result.set(address, row === undefined ? 0n : BigInt(row.balance));
-    }
+    const rows = this.db.sqlite
+      .prepare(
+        `SELECT h.address AS address, (SELECT c.balance FROM balance_changes c WHERE c.holder_id = h.id AND c.block_number <= ?
+           ORDER BY c.block_number DESC, c.log_index DESC LIMIT 1) AS balance
+         FROM token_holders h WHERE h.token_id = ?`,
+      )
+      .iterate(block, this.tokenId) as IterableIterator<{ address: string; balance: string | null }>;
+    for (const row of rows) if (row.balance !== null) result.set(row.address, BigInt(row.balance));
     return result;
   }
 

@@ -187,7 +187,8 @@ export async function verifyScan(request: VerifyRequest): Promise<Verification> 
   const complete = checked.size - unreadable === shouldCheck;
 
   let status: ScanVerification["status"] = differing.length > 0 || supplyDiffers ? "mismatch" : complete ? "match" : "partial";
-  const cause = status === "mismatch" ? describeCause(differing, totalSupply, totals.supply, totals.negative, checked.size, request.startsAtCreation) : null;
+  const holding = [...checked.values()].filter(({ scanned }) => scanned > 0n).length;
+  const cause = status === "mismatch" ? describeCause(differing, totalSupply, totals.supply, totals.negative, holding, request.startsAtCreation) : null;
   let corrections: BalanceCorrection[] = [];
   let unexplained: bigint | null = null;
   if (request.reconcile && status === "mismatch") {
@@ -248,7 +249,8 @@ export function describeCause(
   totalSupply: bigint | null,
   scannedSupply: bigint,
   negative: number,
-  checked: number,
+  /** Holders checked whose scanned balance is above zero. */
+  holding: number,
   startsAtCreation: boolean,
 ): string {
   const causes: string[] = [];
@@ -258,10 +260,9 @@ export function describeCause(
   const sum = (items: HolderDifference[]) => items.reduce((total, item) => total + (item.chain - item.scanned), 0n);
 
   const ratios = differing.filter((item) => item.scanned > 0n && item.chain > 0n).map((item) => Number((item.chain * 1_000_000n) / item.scanned) / 1_000_000);
-  const positiveChecked = Math.max(1, checked - negative);
   const factor = median(ratios);
   const proportional =
-    ratios.length >= 3 && ratios.length >= positiveChecked * 0.8 && factor !== 1 && ratios.every((ratio) => Math.abs(ratio - factor) <= Math.max(0.001, Math.abs(factor - 1) * 0.05));
+    ratios.length >= 3 && ratios.length >= Math.max(1, holding) * 0.8 && factor !== 1 && ratios.every((ratio) => Math.abs(ratio - factor) <= Math.max(0.001, Math.abs(factor - 1) * 0.05));
   if (proportional) {
     causes.push(`${ratios.length} holders' balances changed by the same factor (×${factor.toFixed(6)}) without Transfer events: a rebasing or interest-bearing token`);
   } else {
