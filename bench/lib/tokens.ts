@@ -94,7 +94,7 @@ export class TokenBuilder {
     if (this.nonce === undefined) this.nonce = Number(await this.node.rpc<string>("eth_getTransactionCount", [this.wallet.address, "pending"]));
     const address = getCreateAddress({ from: this.wallet.address, nonce: this.nonce });
     const deployData = (await tokenFactory.getDeployTransaction(`Bench ${seed}`, `B${seed}`, "https://example.com")).data;
-    const createdAt = await this.send(null, deployData, 5_000_000n);
+    const createdAt = await this.send(null, deployData, 8_000_000n);
     const agent = getCreateAddress({ from: this.wallet.address, nonce: this.nonce });
     await this.send(null, (await agentFactory.getDeployTransaction()).data, 1_000_000n);
     await this.send(address, iface.encodeFunctionData("setTransferVerifier", [agent]), 200_000n);

@@ -72,19 +72,46 @@ export interface ScanMeasure {
   events: number;
   chunks: number;
   database: string;
+  /** The check against the chain at the end of the scan (scan/verify.ts), within the run's time. */
+  verifyMs: number;
+  verifiedHolders: number;
+  verifyMethod: string;
 }
 
 /** `sto token-scan` of `token` into a fresh database. */
-export async function stoScan(node: NodeProcess, dir: string, token: BuiltToken, label: string, nodeOptions: string[] = []): Promise<ScanMeasure> {
+export async function stoScan(
+  node: NodeProcess,
+  dir: string,
+  token: BuiltToken,
+  label: string,
+  nodeOptions: string[] = [],
+  { verify = true }: { verify?: boolean } = {},
+): Promise<ScanMeasure> {
   const database = path.join(dir, `${label}.sqlite`);
   const run = await runSto(
-    ["--ethereum-node-url", node.url, "--database-file", database, "--json", "token-scan", "--token-address", token.address, "--end-block", String(token.lastBlock)],
+    [
+      "--ethereum-node-url", node.url, "--database-file", database, "--json", "token-scan", "--token-address", token.address,
+      "--end-block", String(token.lastBlock), ...(verify ? [] : ["--no-verify"]),
+    ],
     {},
     nodeOptions,
   );
-  const result = JSON.parse(run.stdout) as { events: number; chunks: number };
+  const result = JSON.parse(run.stdout) as {
+    events: number;
+    chunks: number;
+    verification: { status: string; elapsedMs: number; holdersChecked: number; method: string } | null;
+  };
   if (result.events !== token.events) throw new Error(`token-scan stored ${result.events} events, the token has ${token.events}`);
-  return { run, events: result.events, chunks: result.chunks, database };
+  if (verify && result.verification?.status !== "match") throw new Error(`token-scan's check against the chain: ${result.verification?.status ?? "none"}`);
+  return {
+    run,
+    events: result.events,
+    chunks: result.chunks,
+    database,
+    verifyMs: result.verification?.elapsedMs ?? 0,
+    verifiedHolders: result.verification?.holdersChecked ?? 0,
+    verifyMethod: result.verification?.method ?? "none",
+  };
 }
 
 export interface ScanFigures {
@@ -100,15 +127,21 @@ export interface ScanFigures {
 export async function scanFigures(figures: Figures, node: NodeProcess, dir: string, token: BuiltToken, runs: number, prefix = "scan"): Promise<ScanFigures> {
   const stoMs: number[] = [];
   const bareMs: number[] = [];
+  const unverifiedMs: number[] = [];
+  const tailMs: number[] = [];
   let last: ScanMeasure | undefined;
   const rss: number[] = [];
   for (let run = 0; run < runs; run++) {
-    const order = run % 2 === 0 ? ["sto", "bare"] : ["bare", "sto"];
+    const order = run % 2 === 0 ? ["sto", "unverified", "bare"] : ["bare", "unverified", "sto"];
     for (const which of order) {
       if (which === "sto") {
         last = await stoScan(node, dir, token, `${prefix}-${token.events}-${run}`);
         stoMs.push(last.run.wallMs);
+        tailMs.push(last.verifyMs);
         rss.push(last.run.maxRssKb / 1024);
+      } else if (which === "unverified") {
+        // The same scan without the check against the chain: the difference is the check's cost.
+        unverifiedMs.push((await stoScan(node, dir, token, `${prefix}-${token.events}-${run}-unverified`, [], { verify: false })).run.wallMs);
       } else {
         const bare = await bareGetLogs(node.url, token);
         if (bare.logs !== token.events) throw new Error(`bare eth_getLogs returned ${bare.logs} logs, the token has ${token.events}`);
@@ -143,6 +176,18 @@ export async function scanFigures(figures: Figures, node: NodeProcess, dir: stri
     unit: "events/s",
     target: applies ? { op: ">=", bound: 25_000 } : undefined,
     note: applies ? undefined : `target ≥ 25,000 events/s not applicable: the node serves ${Math.round(result.bareEventsPerSecond).toLocaleString("en-US")} events/s`,
+  });
+  const measured = last as ScanMeasure;
+  // Paired runs: each run's scan with the check against the same run's scan without it.
+  const shares = stoMs.map((ms, index) => ((ms - unverifiedMs[index]) / ms) * 100);
+  figures.add({
+    id: `${prefix}.verify-share`,
+    label: `scan: cost of the check against the chain (balanceOf of ${measured.verifiedHolders.toLocaleString("en-US")} holders by ${measured.verifyMethod}, totalSupply), share of the scan's time`,
+    value: median(shares),
+    unit: "%",
+    digits: 1,
+    target: { op: "<=", bound: 15 },
+    note: `scan ${Math.round(median(stoMs))} ms with the check, ${Math.round(median(unverifiedMs))} ms with --no-verify; ${Math.round(median(tailMs))} ms after the last chunk; ${runsNote(shares, 1)}`,
   });
   figures.add({ id: `${prefix}.bare-events-per-s`, label: "scan: bare eth_getLogs", value: result.bareEventsPerSecond, unit: "events/s" });
   figures.add({ id: `${prefix}.peak-rss`, label: "scan: peak memory of the sto process", value: result.peakRssMb, unit: "MB" });

@@ -4,7 +4,8 @@ import type { StoDatabase } from "../db/database";
 import { findScannedToken } from "../scan/store";
 import { exactAmount, largestRemainderPercentages } from "./amounts";
 import type { Identity } from "./identity-file";
-import { balancesAtBlock, blockTime, lastBlockAtOrBefore, lastTransferAtOrBefore } from "./queries";
+import type { ScanVerification } from "../db/schema";
+import { balancesAtBlock, blockTime, lastBlockAtOrBefore, lastTransferAtOrBefore, verificationsAround } from "./queries";
 
 export const ORDER_BY = ["balance", "name", "updated", "address"] as const;
 export type OrderBy = (typeof ORDER_BY)[number];
@@ -44,6 +45,31 @@ export interface CapTableEntry {
   lastTransferBlock: number;
   /** Unix seconds. */
   lastTransferTime: number | null;
+  /** The balance was set by a correction (token-scan --reconcile) at lastTransferBlock, not by a transfer. */
+  corrected: boolean;
+}
+
+/** Whether a check against the chain backs the cap table (see scan/verify.ts and docs/cap-table.md). */
+export interface CapTableVerification {
+  verified: boolean;
+  /** Why the table is not verified, in words; null when it is. */
+  reason: string | null;
+  /** The check that backs the table, or that found the disagreement. */
+  checkBlock: number | null;
+  checkStatus: ScanVerification["status"] | null;
+  holdersChecked: number | null;
+  holdersDiffering: number | null;
+  /** The largest differences the check found (balances in base units). */
+  differences: { address: string; scanned: bigint; chain: bigint }[];
+  cause: string | null;
+}
+
+/** An address whose balance by the Transfer events is below zero: events are missing. */
+export interface MissingEvents {
+  /** Checksummed. */
+  address: string;
+  /** How much more the events show it sending than receiving (base units, positive). */
+  shortfall: bigint;
 }
 
 export interface CapTable {
@@ -68,6 +94,9 @@ export interface CapTable {
   holderCount: number;
   /** Addresses whose balance by the Transfer events is below zero (tokens that move balances without events). */
   negativeBalances: number;
+  /** Those addresses: never listed with a balance, reported as evidence of missing events. */
+  missingEvents: MissingEvents[];
+  verification: CapTableVerification;
   /** Wall-clock time of the last scan that wrote to the database (ISO). */
   databaseUpdatedAt: string;
   scannedFromBlock: number;
@@ -152,22 +181,36 @@ export function buildCapTable(db: StoDatabase, request: CapTableRequest): CapTab
           : "the scan did not start at the token's creation, or the token changes balances without Transfer events"),
     );
   }
+  const missingEvents: MissingEvents[] = rows
+    .filter((row) => row.balance < 0n)
+    .sort((a, b) => (a.balance === b.balance ? compareText(a.address, b.address) : a.balance < b.balance ? -1 : 1))
+    .map((row) => ({ address: checksumAddress(row.address), shortfall: -row.balance }));
   if (negativeBalances > 0) {
+    const shown = missingEvents
+      .slice(0, 3)
+      .map((item) => `${item.address} sent ${exactAmount(item.shortfall, decimals)} more than it received`)
+      .join(", ");
     warnings.push(
-      `${negativeBalances} address(es) have a negative balance by the Transfer events: they are listed without a percentage`,
+      `events are missing: by the Transfer events ${negativeBalances} address(es) sent more than they received (${shown}${negativeBalances > 3 ? ", …" : ""}); ` +
+        "a balance below zero is not a balance, so they are not listed: the token mints or credits without Transfer events",
     );
   }
+  const verification = verificationOf(db, token.id, atBlock);
+  if (!verification.verified) warnings.push(`unverified: ${verification.reason}`);
   if (token.decimals === null) warnings.push("the token does not report decimals: amounts are shown in base units");
 
   const identities = request.identities;
-  const entries: CapTableEntry[] = rows.map((row) => ({
-    name: identities?.get(row.address)?.name ?? null,
-    address: row.address,
-    balance: row.balance,
-    percentUnits: row.balance < 0n ? null : (shareOf.get(row.address) ?? 0n),
-    lastTransferBlock: row.lastChangeBlock,
-    lastTransferTime: row.lastChangeTime,
-  }));
+  const entries: CapTableEntry[] = rows
+    .filter((row) => row.balance >= 0n)
+    .map((row) => ({
+      name: identities?.get(row.address)?.name ?? null,
+      address: row.address,
+      balance: row.balance,
+      percentUnits: shareOf.get(row.address) ?? 0n,
+      lastTransferBlock: row.lastChangeBlock,
+      lastTransferTime: row.lastChangeTime,
+      corrected: row.corrected,
+    }));
   sortEntries(entries, request.orderBy ?? "balance", request.direction ?? "desc");
   // Checksumming costs a keccak per address: only for the entries shown (in place: the entries are
   // this function's own, and copying 10,000 of them showed up in the garbage collector's time).
@@ -187,6 +230,8 @@ export function buildCapTable(db: StoDatabase, request: CapTableRequest): CapTab
     accountedSupply,
     holderCount: positive.length,
     negativeBalances,
+    missingEvents,
+    verification,
     databaseUpdatedAt: token.updatedAt,
     scannedFromBlock: range.from,
     scannedToBlock: range.to,
@@ -197,6 +242,72 @@ export function buildCapTable(db: StoDatabase, request: CapTableRequest): CapTab
     entries: listed,
     warnings,
   };
+}
+
+/**
+ * Whether a check against the chain backs the cap table at `block`. The first check at or after the
+ * block decides: one that matched backs every block up to it (the events in between are complete,
+ * or the balances would differ there), unless a disagreement before the block was never
+ * reconciled; a reconciliation backs its own block only (the events before it are known to be
+ * incomplete), whatever came before; a mismatch or a partial check backs nothing before it.
+ */
+function verificationOf(db: StoDatabase, tokenId: number, block: number): CapTableVerification {
+  const { next, previous } = verificationsAround(db, tokenId, block);
+  const unverified = (reason: string, check?: ScanVerification): CapTableVerification => ({
+    verified: false,
+    reason,
+    checkBlock: check?.blockNumber ?? null,
+    checkStatus: check?.status ?? null,
+    holdersChecked: check?.holdersChecked ?? null,
+    holdersDiffering: check?.holdersDiffering ?? null,
+    differences: check ? parseDifferences(check.differences) : [],
+    cause: check?.cause ?? null,
+  });
+  if (!next) {
+    return unverified(
+      previous
+        ? `no check against the chain at or after block ${block} (the last was at block ${previous.blockNumber}): run token-scan`
+        : "the scan was never checked against the chain (scanned by an older sto): run token-scan",
+    );
+  }
+  if (next.status === "mismatch") {
+    return unverified(
+      `the chain disagreed at block ${next.blockNumber}: ${next.holdersDiffering} holder(s) differ${next.cause ? ` (${next.cause})` : ""}; token-scan --reconcile records corrections`,
+      next,
+    );
+  }
+  if (next.status === "partial") {
+    return unverified(`the check at block ${next.blockNumber} read only ${next.holdersChecked} holders' balanceOf`, next);
+  }
+  if (next.status === "reconciled" && next.blockNumber !== block) {
+    return unverified(
+      `the chain disagreed at block ${next.blockNumber} and balances were corrected there (token-scan --reconcile): before that block the Transfer events do not tell the whole story`,
+      next,
+    );
+  }
+  if (next.status === "reconciled") return backedBy(next);
+  if (previous && previous.status === "mismatch") {
+    return unverified(`the chain disagreed at block ${previous.blockNumber}, before this block, and that was not reconciled`, previous);
+  }
+  return backedBy(next);
+}
+
+function backedBy(check: ScanVerification): CapTableVerification {
+  return {
+    verified: true,
+    reason: null,
+    checkBlock: check.blockNumber,
+    checkStatus: check.status,
+    holdersChecked: check.holdersChecked,
+    holdersDiffering: check.holdersDiffering,
+    differences: [],
+    cause: null,
+  };
+}
+
+function parseDifferences(text: string): CapTableVerification["differences"] {
+  const items = JSON.parse(text) as { address: string; scanned: string; chain: string }[];
+  return items.map((item) => ({ address: checksumAddress(item.address), scanned: BigInt(item.scanned), chain: BigInt(item.chain) }));
 }
 
 /**

@@ -31,6 +31,7 @@ export function summaryLines(table: CapTable): [string, string][] {
         table.scannedToBlockTime === null ? "" : `, last block mined ${isoTime(table.scannedToBlockTime)}`
       })`,
     ],
+    ["Verified", verifiedText(table)],
     [
       "Last transfer at",
       table.lastTransferBlock === null
@@ -48,6 +49,20 @@ export function summaryLines(table: CapTable): [string, string][] {
   return lines;
 }
 
+function verifiedText(table: CapTable): string {
+  const verification = table.verification;
+  if (verification.verified) {
+    return `yes: balances and total supply checked against the chain at block ${verification.checkBlock}${verification.checkStatus === "reconciled" ? " (after corrections)" : ""}`;
+  }
+  return `NO: ${verification.reason}`;
+}
+
+/** The banner above an unverified cap table (table and HTML); null when it is verified. */
+export function unverifiedBanner(table: CapTable): string | null {
+  if (table.verification.verified) return null;
+  return `UNVERIFIED: the chain does not back these numbers at block ${table.atBlock}: ${table.verification.reason}`;
+}
+
 export const TABLE_HEAD = ["Name", "Address", "Last transfer", "Balance", "%"];
 
 /** Table rows: balances rounded to the accuracy, percentages summing to 100 at that accuracy. */
@@ -56,13 +71,24 @@ export function tableRows(table: CapTable): string[][] {
   return table.entries.map((entry) => [
     entry.name ?? "",
     entry.address,
-    time(entry.lastTransferTime) ?? `block ${entry.lastTransferBlock}`,
+    lastChange(entry),
     roundedAmount(entry.balance, decimals, table.accuracy),
     percent(entry, table.accuracy) ?? "-",
   ]);
 }
 
-export const CSV_COLUMNS = ["name", "address", "balance", "percent", "last_transfer_block", "last_transfer_at"];
+/** The Last transfer column: a correction is shown as such, never as a transfer. */
+function lastChange(entry: CapTableEntry): string {
+  const when = time(entry.lastTransferTime) ?? `block ${entry.lastTransferBlock}`;
+  return entry.corrected ? `correction, ${when}` : when;
+}
+
+/**
+ * The CSV columns. `last_change` says whether the last change of the balance was a transfer or a
+ * correction (token-scan --reconcile); `verified` is the same on every row: true only when a check
+ * against the chain backs the table (cap-table's docs).
+ */
+export const CSV_COLUMNS = ["name", "address", "balance", "percent", "last_transfer_block", "last_transfer_at", "last_change", "verified"];
 
 /** CSV of the entries: exact balances (for spreadsheets and reconciliation), percentages at the accuracy. */
 export function capTableCsv(table: CapTable): string {
@@ -76,6 +102,8 @@ export function capTableCsv(table: CapTable): string {
         percent(entry, table.accuracy) ?? "",
         String(entry.lastTransferBlock),
         time(entry.lastTransferTime) ?? "",
+        entry.corrected ? "correction" : "transfer",
+        String(table.verification.verified),
       ]
         .map(csvField)
         .join(","),
@@ -109,6 +137,27 @@ export function capTableJson(table: CapTable): Record<string, unknown> {
     accountedSupplyUnits: table.accountedSupply.toString(),
     holderCount: table.holderCount,
     negativeBalances: table.negativeBalances,
+    missingEvents: table.missingEvents.map((item) => ({
+      address: item.address,
+      shortfall: exactAmount(item.shortfall, decimals),
+      shortfallUnits: item.shortfall.toString(),
+    })),
+    verified: table.verification.verified,
+    verification: {
+      reason: table.verification.reason,
+      checkBlock: table.verification.checkBlock,
+      checkStatus: table.verification.checkStatus,
+      holdersChecked: table.verification.holdersChecked,
+      holdersDiffering: table.verification.holdersDiffering,
+      cause: table.verification.cause,
+      differences: table.verification.differences.map((item) => ({
+        address: item.address,
+        scannedUnits: item.scanned.toString(),
+        chainUnits: item.chain.toString(),
+        differenceUnits: (item.chain - item.scanned).toString(),
+        difference: exactAmount(item.chain - item.scanned, decimals),
+      })),
+    },
     databaseUpdatedAt: table.databaseUpdatedAt,
     scannedFromBlock: table.scannedFromBlock,
     scannedToBlock: table.scannedToBlock,
@@ -125,6 +174,7 @@ export function capTableJson(table: CapTable): Record<string, unknown> {
       percent: percent(entry, table.accuracy),
       lastTransferBlock: entry.lastTransferBlock,
       lastTransferAt: time(entry.lastTransferTime),
+      lastChange: entry.corrected ? "correction" : "transfer",
     })),
     warnings: table.warnings,
   };

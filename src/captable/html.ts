@@ -1,6 +1,6 @@
 import type { CapTable } from "./captable";
 import { fixedPoint } from "./amounts";
-import { summaryLines, TABLE_HEAD, tableRows } from "./format";
+import { summaryLines, TABLE_HEAD, tableRows, unverifiedBanner } from "./format";
 
 /** Slices of the ownership chart: the largest holders, the rest together as "Others". */
 const CHART_SLICES = 10;
@@ -91,6 +91,7 @@ export function capTableHtml(table: CapTable, generatedAt: Date = new Date()): s
     .map((row) => `<tr>${row.map((cell, index) => `<td${index >= 3 ? ' class="number"' : ""}>${escapeHtml(cell)}</td>`).join("")}</tr>`)
     .join("\n");
   const omitted = table.totalEntries - table.entries.length;
+  const banner = unverifiedBanner(table);
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -110,11 +111,13 @@ dd { margin: 0; }
 table { border-collapse: collapse; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.3rem 0.6rem; text-align: left; font-variant-numeric: tabular-nums; }
 .number { text-align: right; }
+.unverified { border: 2px solid #c0392b; background: #fdecea; color: #922b21; padding: 0.6rem 1rem; font-weight: 600; }
 footer { margin-top: 1.5rem; color: #777; font-size: 0.85rem; }
 </style>
 </head>
 <body>
 <h1>${escapeHtml(title)}</h1>
+${banner === null ? "" : `<p class="unverified" id="unverified-banner" role="alert">${escapeHtml(banner)}</p>`}
 <dl id="summary">
 ${summary}
 </dl>

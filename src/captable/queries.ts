@@ -1,4 +1,5 @@
 import type { StoDatabase } from "../db/database";
+import type { ScanVerification } from "../db/schema";
 
 export interface HolderBalance {
   /** Lowercase hex. */
@@ -8,6 +9,8 @@ export interface HolderBalance {
   lastChangeBlock: number;
   /** Its time, unix seconds. */
   lastChangeTime: number | null;
+  /** The last change is a correction by token-scan --reconcile, not a transfer. */
+  corrected: boolean;
 }
 
 interface BalanceRow {
@@ -15,6 +18,7 @@ interface BalanceRow {
   balance: string;
   block: number;
   time: number | null;
+  correction: number;
 }
 
 /**
@@ -25,7 +29,7 @@ interface BalanceRow {
 export function balancesAtBlock(db: StoDatabase, tokenId: number, block: number, includeEmpty: boolean): HolderBalance[] {
   const rows = db.sqlite
     .prepare(
-      `SELECT h.address AS address, c.balance AS balance, c.block_number AS block, b.timestamp AS time
+      `SELECT h.address AS address, c.balance AS balance, c.block_number AS block, b.timestamp AS time, c.correction AS correction
        FROM token_holders h
        JOIN balance_changes c ON c.id = (
          SELECT i.id FROM balance_changes i
@@ -40,6 +44,7 @@ export function balancesAtBlock(db: StoDatabase, tokenId: number, block: number,
     balance: BigInt(row.balance),
     lastChangeBlock: row.block,
     lastChangeTime: row.time,
+    corrected: row.correction === 1,
   }));
 }
 
@@ -93,4 +98,25 @@ export function addressesChangedInBlock(db: StoDatabase, tokenId: number, block:
     .prepare("SELECT DISTINCT h.address AS address FROM balance_changes c JOIN token_holders h ON h.id = c.holder_id WHERE c.token_id = ? AND c.block_number = ?")
     .all(tokenId, block) as { address: string }[];
   return rows.map((row) => row.address);
+}
+
+/**
+ * The checks against the chain around `block`: the first at or after it (the latest of several at
+ * one block) and the last before it.
+ */
+export function verificationsAround(
+  db: StoDatabase,
+  tokenId: number,
+  block: number,
+): { next: ScanVerification | undefined; previous: ScanVerification | undefined } {
+  const select = `SELECT id, token_id AS tokenId, block_number AS blockNumber, status, total_supply AS totalSupply,
+      scanned_supply AS scannedSupply, holders_checked AS holdersChecked, holders_differing AS holdersDiffering,
+      differences, cause, checked_at AS checkedAt FROM scan_verifications`;
+  const next = db.sqlite
+    .prepare(`${select} WHERE token_id = ? AND block_number >= ? ORDER BY block_number ASC, id DESC LIMIT 1`)
+    .get(tokenId, block) as ScanVerification | undefined;
+  const previous = db.sqlite
+    .prepare(`${select} WHERE token_id = ? AND block_number < ? ORDER BY block_number DESC, id DESC LIMIT 1`)
+    .get(tokenId, block) as ScanVerification | undefined;
+  return { next, previous };
 }

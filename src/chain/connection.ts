@@ -79,6 +79,21 @@ async function fetchChainId(transport: JsonRpcTransport, config: StoConfig): Pro
   return Number(BigInt(answer.result));
 }
 
+/**
+ * The hash of the chain's block 0 (lowercase), which tells two chains with the same chain id apart;
+ * null when the node does not serve it (some light or pruned nodes).
+ */
+export async function readGenesisHash(node: NodeClient): Promise<string | null> {
+  let block: { hash?: unknown } | null;
+  try {
+    block = await node.call<{ hash?: unknown } | null>("eth_getBlockByNumber", ["0x0", false]);
+  } catch (error) {
+    if (error instanceof RpcError) return null;
+    throw error;
+  }
+  return block && typeof block.hash === "string" && /^0x[0-9a-fA-F]{64}$/.test(block.hash) ? block.hash.toLowerCase() : null;
+}
+
 /** ethers' JsonRpcProvider over the one transport, for a chain id already checked. */
 export class ResilientJsonRpcProvider extends JsonRpcProvider {
   readonly transport: JsonRpcTransport;

@@ -16,7 +16,8 @@ import { Output } from "./output";
 export class CommandContext {
   readonly out: Output;
   private database?: StoDatabase;
-  private connection?: ChainConnection;
+  private connection?: ChainConnection & { genesisHash: string | null };
+  private databaseChecked = false;
   private contractArtifacts?: ContractArtifacts;
   private broadcastAccount?: BroadcastAccount;
 
@@ -33,14 +34,29 @@ export class CommandContext {
     return this.database;
   }
 
-  /** Connects to the node and checks its chain id against the network and the database. */
+  /** Connects to the node and checks its chain id and genesis block against the network and the database. */
   async chain(): Promise<ChainConnection> {
+    const connection = await this.uncheckedChain();
+    if (!this.databaseChecked) {
+      checkNetworkChainId(this.db(), this.config.network.name, connection.chainId, connection.genesisHash);
+      this.databaseChecked = true;
+    }
+    return connection;
+  }
+
+  /**
+   * The node, with its chain id checked against the configured network but not against the
+   * database: for diagnose, which reports a database of another chain instead of stopping.
+   */
+  async uncheckedChain(): Promise<ChainConnection & { genesisHash: string | null }> {
     if (!this.connection) {
       // Loaded here: commands that never talk to a node (cap-table) do not load ethers' providers.
-      const { connectChain } = await import("../chain/connection");
+      const { connectChain, readGenesisHash } = await import("../chain/connection");
       const connection = await connectChain(this.config, { debug: (message) => this.out.debug(`node: ${message}`) });
-      this.connection = connection;
-      checkNetworkChainId(this.db(), this.config.network.name, connection.chainId);
+      this.connection = { ...connection, genesisHash: await readGenesisHash(connection.transport).catch((error: unknown) => {
+        connection.close();
+        throw error;
+      }) };
     }
     return this.connection;
   }

@@ -4,19 +4,36 @@ import type { StoDatabase } from "./database";
 import { networks } from "./schema";
 
 /**
- * A database remembers the chain id of each network name it was used with. Talking to a node of
- * another chain through the same database would mix two ledgers, so it stops here.
+ * A database remembers the chain id of each network name it was used with, and the hash of that
+ * chain's block 0. Talking to a node of another chain through the same database would mix two
+ * ledgers, so it stops here: another chain id, or the same chain id with another genesis block (a
+ * restarted local chain, a wrong URL of a chain with the same id). `genesisHash` is null when the
+ * node cannot tell (then nothing is recorded or compared); a database recorded before genesis
+ * hashes were kept gets it on its next connection.
  */
-export function checkNetworkChainId(db: StoDatabase, network: string, chainId: number): void {
+export function checkNetworkChainId(db: StoDatabase, network: string, chainId: number, genesisHash: string | null = null): void {
   db.writeTransaction(() => {
     const recorded = db.orm.select().from(networks).where(eq(networks.name, network)).get();
     if (!recorded) {
-      db.orm.insert(networks).values({ name: network, chainId }).run();
+      db.orm.insert(networks).values({ name: network, chainId, genesisHash }).run();
       return;
     }
     if (recorded.chainId !== chainId) {
       throw new StoError(
         `database ${db.file} belongs to network ${network} on chain id ${recorded.chainId}, but the node is on chain id ${chainId}: use another --database-file or the right node`,
+        ExitCode.StateMismatch,
+      );
+    }
+    if (genesisHash === null) return;
+    if (recorded.genesisHash === null) {
+      db.orm.update(networks).set({ genesisHash }).where(eq(networks.name, network)).run();
+      return;
+    }
+    if (recorded.genesisHash !== genesisHash) {
+      throw new StoError(
+        `database ${db.file} belongs to network ${network} on a chain whose block 0 is ${recorded.genesisHash}, but the node's block 0 is ${genesisHash}: ` +
+          `it is another chain with the same chain id ${chainId} (a restarted local chain, or a wrong ethereum-node-url); the contracts, nonces and transactions this database remembers are not on it. ` +
+          `Use another --database-file for this chain, or run "sto db-forget-network" to archive this network's records and start afresh (see docs/troubleshooting.md)`,
         ExitCode.StateMismatch,
       );
     }

@@ -6,6 +6,7 @@ import { BatchUnsupportedError, NodeUnavailableError, RpcError, toBlockTag, type
 import type { ScannedToken } from "../db/schema";
 import type { ScanDatabase, ScanStore, StoredBlock } from "./store";
 import { findCreationBlock } from "./token-info";
+import { BalancePrefetch, DEFAULT_VERIFY_LIMIT, verifyScan, type Verification } from "./verify";
 import { decodeTransferLogs, type TransferEvent } from "./transfer-log";
 import { InputError } from "../input/fields";
 
@@ -46,6 +47,11 @@ export interface ScanOptions {
   onProgress?: (progress: ScanProgress) => void;
   /** Things the user should know that do not stop the scan. */
   onNotice?: (message: string) => void;
+  /**
+   * The check against the chain at the block where the scan ends (scan/verify.ts): on unless
+   * `false`; `limit` bounds the holders read, `reconcile` records corrections.
+   */
+  verify?: { limit?: number; reconcile?: boolean } | false;
   /** Called after each stored chunk and awaited (tests use it to change the chain mid-scan). */
   afterChunk?: (scannedTo: number) => Promise<void>;
 }
@@ -81,6 +87,8 @@ export interface ScanResult {
   /** Distinct addresses whose balance changed in this run. */
   holdersUpdated: number;
   rollbacks: Rollback[];
+  /** The check against the chain at `token.scannedToBlock`; undefined when verification is off or nothing is scanned. */
+  verification?: Verification;
   elapsedMs: number;
 }
 
@@ -102,6 +110,8 @@ class ChainChanged extends Error {}
 export class TokenScanner {
   private readonly window: number;
   private batchHeaders = true;
+  /** balanceOf of the holders each chunk changed, read at the run's end block while the scan goes on. */
+  private prefetch: BalancePrefetch | undefined;
 
   /**
    * `node` is the one transport (src/chain/rpc.ts): it retries what is worth retrying, so a
@@ -121,6 +131,8 @@ export class TokenScanner {
     try {
       return await this.db.withScanDurability(() => this.scanWithSettings());
     } catch (error) {
+      // No further reads; one in flight ends on its own.
+      void this.prefetch?.stop();
       throw await this.withResumeAdvice(error);
     }
   }
@@ -170,6 +182,10 @@ export class TokenScanner {
     let events = 0;
     let chunks = 0;
     const range = new AdaptiveBlockRange(this.options.blockRange);
+    const verify = this.options.verify;
+    const verifyLimit = verify === false ? 0 : (verify?.limit ?? DEFAULT_VERIFY_LIMIT);
+    const rollbacksBefore = rollbacks.length;
+    if (verify !== false && verifyLimit > 0) this.prefetch = new BalancePrefetch(this.node, tokenAddress, end, verifyLimit);
 
     // Scan, then make sure the blocks near the tip are still the chain's; a reorg found at the end
     // sends us back to scan the replaced part again, a bounded number of times.
@@ -191,8 +207,27 @@ export class TokenScanner {
 
     const scanned = await this.db.getToken(token.id);
     const scannedTo = scanned.scannedToBlock;
+    let verification: Verification | undefined;
+    // Balances read before a reorganisation in this run may be of a replaced block.
+    const prefetched = rollbacks.length === rollbacksBefore ? this.prefetch : undefined;
+    await this.prefetch?.stop();
     if (scannedTo >= scanned.startBlock) {
-      await store.recordTotalSupply(await readTotalSupply(this.node, tokenAddress, scannedTo), scannedTo);
+      const totalSupply = await readTotalSupply(this.node, tokenAddress, scannedTo);
+      await store.recordTotalSupply(totalSupply, scannedTo);
+      if (verify !== false) {
+        verification = await verifyScan({
+          node: this.node,
+          store,
+          tokenAddress,
+          block: scannedTo,
+          totalSupply,
+          changed: touched,
+          startsAtCreation: scanned.startsAtCreation,
+          limit: verifyLimit,
+          reconcile: verify?.reconcile ?? false,
+          prefetched,
+        });
+      }
     }
     return {
       token: await this.db.getToken(token.id),
@@ -204,6 +239,7 @@ export class TokenScanner {
       chunks,
       holdersUpdated: touched.size,
       rollbacks,
+      verification,
       elapsedMs: Date.now() - started,
     };
   }
@@ -346,7 +382,10 @@ export class TokenScanner {
       blocks.catch(() => undefined);
       request();
       try {
-        await store.writeChunk({ expectedScannedTo: fetched.from - 1, toBlock: fetched.to, events: decoded.events, blocks: await blocks }, touched);
+        const changed = new Set<string>();
+        await store.writeChunk({ expectedScannedTo: fetched.from - 1, toBlock: fetched.to, events: decoded.events, blocks: await blocks }, changed);
+        for (const address of changed) touched.add(address);
+        this.prefetch?.offer(changed);
       } catch (error) {
         if (!(error instanceof ChainChanged)) throw error;
         restartFrom(end + 1);

@@ -1,8 +1,8 @@
 import type { Statement } from "better-sqlite3";
-import { and, eq } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import { ExitCode, StoError } from "../errors";
 import { nowIso, type StoDatabase } from "../db/database";
-import { scannedTokens, type ScannedToken } from "../db/schema";
+import { scannedTokens, scanVerifications, type ScannedToken, type ScanVerification } from "../db/schema";
 import { ZERO_ADDRESS, type TransferEvent } from "./transfer-log";
 
 export interface StoredBlock {
@@ -25,6 +25,30 @@ interface CachedHolder {
   balance: bigint;
   /** Log index of its last change in the block being written; -1 when unchanged in it. */
   lastLogIndex: number;
+}
+
+/** Log index of a correction's balance_changes row: after every event of its block. */
+export const CORRECTION_LOG_INDEX = 2_000_000_000;
+
+/** What a check of the scan against the chain found, as stored (see scan/verify.ts). */
+export interface NewVerification {
+  blockNumber: number;
+  status: ScanVerification["status"];
+  totalSupply: bigint | null;
+  scannedSupply: bigint;
+  holdersChecked: number;
+  holdersDiffering: number;
+  /** The largest differences (JSON-able: amounts as decimal text). */
+  differences: { address: string; scanned: string; chain: string }[];
+  cause: string | null;
+}
+
+/** A holder's balance set to what balanceOf says at the verified block (token-scan --reconcile). */
+export interface BalanceCorrection {
+  /** Lowercase hex. */
+  address: string;
+  scanned: bigint;
+  chain: bigint;
 }
 
 /** Holders kept in memory between chunks; beyond this the cache starts again (memory bound for huge tokens). */
@@ -76,6 +100,15 @@ export interface ScanStore {
   storedBlock(blockNumber: number): Promise<StoredBlock | undefined>;
   /** Records the total supply read at `block`, if the scanned range still ends there. */
   recordTotalSupply(totalSupply: bigint | null, block: number): Promise<void>;
+  /** Every holder's balance (lowercase address) at the end of `block` by the stored events and corrections. */
+  balancesAt(block: number): Promise<Map<string, bigint>>;
+  /**
+   * Records a check against the chain at `verification.blockNumber`, which must be the end of the
+   * scanned range, with its corrections, atomically.
+   */
+  recordVerification(verification: NewVerification, corrections: BalanceCorrection[]): Promise<number>;
+  /** The last check recorded. */
+  latestVerification(): Promise<ScanVerification | undefined>;
 }
 
 export function findScannedToken(db: StoDatabase, chainId: number, address: string): ScannedToken | undefined {
@@ -101,6 +134,30 @@ export function scannedCreationBlock(db: StoDatabase, network: string, address: 
     .prepare("SELECT start_block FROM scanned_tokens WHERE network = ? AND address = ? AND starts_at_creation = 1 LIMIT 1")
     .get(network, address) as { start_block: number } | undefined;
   return row?.start_block;
+}
+
+/** A token's last check against the chain (the highest block; the latest of several at one block). */
+export function latestScanVerification(db: StoDatabase, tokenId: number): ScanVerification | undefined {
+  return db.orm
+    .select()
+    .from(scanVerifications)
+    .where(eq(scanVerifications.tokenId, tokenId))
+    .orderBy(desc(scanVerifications.blockNumber), desc(scanVerifications.id))
+    .limit(1)
+    .get();
+}
+
+/**
+ * Deletes everything token-scan stored for a network's tokens (db-forget-network), inside the
+ * caller's transaction. Returns how many tokens were forgotten.
+ */
+export function forgetScannedTokens(db: StoDatabase, network: string): number {
+  const sqlite = db.sqlite;
+  const ids = "SELECT id FROM scanned_tokens WHERE network = ?";
+  for (const table of ["balance_corrections", "scan_verifications", "balance_changes", "token_holders", "token_transfers", "scan_blocks"]) {
+    sqlite.prepare(`DELETE FROM ${table} WHERE token_id IN (${ids})`).run(network);
+  }
+  return sqlite.prepare("DELETE FROM scanned_tokens WHERE network = ?").run(network).changes;
 }
 
 /** The scanner's database on SQLite (better-sqlite3): synchronous inside, behind the asynchronous interface. */
@@ -280,6 +337,8 @@ export class SqliteScanStore implements ScanStore {
     const sqlite = this.db.sqlite;
     const tokenId = this.tokenId;
     this.db.writeTransaction(() => {
+      sqlite.prepare("DELETE FROM balance_corrections WHERE token_id = ? AND block_number > ?").run(tokenId, block);
+      sqlite.prepare("DELETE FROM scan_verifications WHERE token_id = ? AND block_number > ?").run(tokenId, block);
       sqlite.prepare("DELETE FROM balance_changes WHERE token_id = ? AND block_number > ?").run(tokenId, block);
       sqlite.prepare("DELETE FROM token_transfers WHERE token_id = ? AND block_number > ?").run(tokenId, block);
       sqlite
@@ -315,6 +374,80 @@ export class SqliteScanStore implements ScanStore {
         "SELECT block_number AS blockNumber, block_hash AS blockHash, timestamp FROM scan_blocks WHERE token_id = ? AND block_number = ?",
       )
       .get(this.tokenId, blockNumber) as StoredBlock | undefined;
+  }
+
+  async balancesAt(block: number): Promise<Map<string, bigint>> {
+    const result = new Map<string, bigint>();
+    const rows = this.db.sqlite
+      .prepare(
+        `SELECT h.address AS address, (SELECT c.balance FROM balance_changes c WHERE c.holder_id = h.id AND c.block_number <= ?
+           ORDER BY c.block_number DESC, c.log_index DESC LIMIT 1) AS balance
+         FROM token_holders h WHERE h.token_id = ?`,
+      )
+      .iterate(block, this.tokenId) as IterableIterator<{ address: string; balance: string | null }>;
+    for (const row of rows) if (row.balance !== null) result.set(row.address, BigInt(row.balance));
+    return result;
+  }
+
+  async recordVerification(verification: NewVerification, corrections: BalanceCorrection[]): Promise<number> {
+    const sqlite = this.db.sqlite;
+    const tokenId = this.tokenId;
+    const block = verification.blockNumber;
+    const now = nowIso();
+    const id = this.db.writeTransaction(() => {
+      const token = sqlite.prepare("SELECT scanned_to_block AS scannedTo FROM scanned_tokens WHERE id = ?").get(tokenId) as { scannedTo: number };
+      if (token.scannedTo !== block) {
+        throw new StoError(
+          "another token-scan of this token wrote to the database at the same time: run token-scan again once it has finished",
+          ExitCode.StateMismatch,
+        );
+      }
+      const inserted = sqlite
+        .prepare(
+          `INSERT INTO scan_verifications (token_id, block_number, status, total_supply, scanned_supply, holders_checked,
+             holders_differing, differences, cause, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          tokenId,
+          block,
+          verification.status,
+          verification.totalSupply === null ? null : verification.totalSupply.toString(),
+          verification.scannedSupply.toString(),
+          verification.holdersChecked,
+          verification.holdersDiffering,
+          JSON.stringify(verification.differences),
+          verification.cause,
+          now,
+        );
+      const verificationId = Number(inserted.lastInsertRowid);
+      const findHolder = sqlite.prepare("SELECT id FROM token_holders WHERE token_id = ? AND address = ?");
+      const insertHolder = sqlite.prepare("INSERT INTO token_holders (token_id, address) VALUES (?, ?)");
+      // A second reconciliation at the same block replaces the first one's balance.
+      const dropEarlier = sqlite.prepare("DELETE FROM balance_changes WHERE holder_id = ? AND block_number = ? AND correction = 1");
+      const insertChange = sqlite.prepare(
+        "INSERT INTO balance_changes (token_id, holder_id, block_number, log_index, balance, sign, correction) VALUES (?, ?, ?, ?, ?, ?, 1)",
+      );
+      const insertCorrection = sqlite.prepare(
+        `INSERT INTO balance_corrections (token_id, holder_id, verification_id, block_number, scanned_balance, chain_balance, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      );
+      for (const correction of corrections) {
+        const found = findHolder.get(tokenId, correction.address) as { id: number } | undefined;
+        const holderId = found ? found.id : Number(insertHolder.run(tokenId, correction.address).lastInsertRowid);
+        dropEarlier.run(holderId, block);
+        const balance = correction.chain;
+        insertChange.run(tokenId, holderId, block, CORRECTION_LOG_INDEX, balance.toString(), balance > 0n ? 1 : balance < 0n ? -1 : 0);
+        insertCorrection.run(tokenId, holderId, verificationId, block, correction.scanned.toString(), balance.toString(), now);
+      }
+      return verificationId;
+    });
+    // Corrected balances are not in the cache.
+    this.holders.clear();
+    return id;
+  }
+
+  async latestVerification(): Promise<ScanVerification | undefined> {
+    return latestScanVerification(this.db, this.tokenId);
   }
 
   async recordTotalSupply(totalSupply: bigint | null, block: number): Promise<void> {

@@ -5,6 +5,7 @@ import type { TxEnvironment } from "../tx/environment";
 import { prepareTransactions } from "../tx/prepare";
 import { ledgerOf, type PreparedTransaction } from "../tx/ledger";
 import { KYC_FALLBACK_GAS } from "./gas";
+import { checkRememberedDeployment } from "./onchain";
 
 /** The KYC contract's functions that whitelist (what issue looks for among unmined transactions). */
 export const WHITELISTING_FUNCTIONS: readonly string[] = ["addToWhitelist(address)", "addToWhitelistBatch(address[])"];
@@ -14,12 +15,21 @@ export interface KycDeployResult {
   /** Transactions prepared now; empty when a KYC contract existed already. */
   prepared: PreparedTransaction[];
   existing?: PreparedTransaction;
+  /** For an existing one: "on-chain" (code at the address) or "pending" (its deployment is not mined yet). */
+  existingState?: "on-chain" | "pending";
 }
 
-/** Prepares the deployment of the KYC whitelist contract, unless this network already has one. */
+/**
+ * Prepares the deployment of the KYC whitelist contract, unless this network already has one: on
+ * chain, or prepared and not mined yet. One the database recorded as mined but with no code on
+ * this chain stops (checkRememberedDeployment).
+ */
 export async function deployKyc(env: TxEnvironment): Promise<KycDeployResult> {
   const existing = await ledgerOf(env.db).latestDeployment(env.network, "BasicKYC");
-  if (existing?.contractAddress) return { address: existing.contractAddress, prepared: [], existing };
+  if (existing?.contractAddress) {
+    const existingState = await checkRememberedDeployment(env, existing, "the KYC contract");
+    return { address: existing.contractAddress, prepared: [], existing, existingState };
+  }
   let address = "";
   const prepared = await prepareTransactions(env, (builder) => {
     address = builder.deploy("BasicKYC", [], "Deploying KYC whitelist contract");
@@ -37,6 +47,7 @@ export async function resolveKycAddress(env: TxEnvironment, explicit?: string): 
       (field) => `no KYC contract on ${env.network} in ${env.db.file}: deploy one with "sto kyc-deploy", then "sto tx-broadcast" (or give ${field("kycAddress")})`,
     );
   }
+  await checkRememberedDeployment(env, deployment, "the KYC contract");
   return deployment.contractAddress;
 }
 

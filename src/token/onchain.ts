@@ -3,10 +3,10 @@ import { nodeClient } from "../chain/connection";
 import { readErc20Metadata } from "../chain/erc20";
 import { isContractAnswer } from "../chain/failures";
 import type { ContractArtifacts, ContractName } from "../contracts/artifacts";
-import { StoError } from "../errors";
+import { ExitCode, StoError } from "../errors";
 import { InputError } from "../input/fields";
 import type { TxEnvironment } from "../tx/environment";
-import { ledgerOf } from "../tx/ledger";
+import { ledgerOf, type PreparedTransaction } from "../tx/ledger";
 
 /** What reading contract state needs: a node and the ABIs. */
 export type ReadEnvironment = Pick<TxEnvironment, "provider" | "artifacts" | "network" | "chainId" | "db">;
@@ -49,6 +49,28 @@ export async function requireDeployed(env: ReadEnvironment, address: string, fie
     );
   }
   throw new InputError(field, `there is no contract at ${address} on ${env.network}`);
+}
+
+/**
+ * A contract address this database remembers from its own deployment (the KYC contract, a Payout,
+ * a payout currency): "on-chain" when the node has code there, "pending" when the deployment is
+ * not mined yet. A deployment recorded as mined with no code at its address means the node is not
+ * the chain this database recorded (a restarted local chain, another chain with the same id): that
+ * stops with exit 4 and the way out, instead of using an address with nothing behind it.
+ */
+export async function checkRememberedDeployment(env: ReadEnvironment, row: PreparedTransaction, what: string): Promise<"on-chain" | "pending"> {
+  const address = row.contractAddress;
+  if (!address) throw new Error(`transaction ${row.id} is not a deployment`);
+  if ((await env.provider.getCode(address)) !== "0x") return "on-chain";
+  if (row.status === "success" || row.status === "mining") {
+    throw new StoError(
+      `${what} ${address}: the database ${env.db.file} recorded its deployment as mined (transaction ${row.txHash ?? row.id}, status ${row.status}), but there is no code at that address on ${env.network}: ` +
+        `the node is not the chain this database recorded (a restarted local chain, or another chain with the same chain id). ` +
+        `Use another --database-file, or run "sto db-forget-network" to archive this network's records (docs/troubleshooting.md)`,
+      ExitCode.StateMismatch,
+    );
+  }
+  return "pending";
 }
 
 /** Role ids as the contracts define them: keccak256 of the name; DEFAULT_ADMIN_ROLE is zero. */

@@ -94,6 +94,7 @@ describe("sorting", () => {
     name,
     lastTransferBlock: block,
     lastTransferTime: null,
+    corrected: false,
     percentUnits: 0n,
   });
   const entries = () => [entry("0xcc", 5n, "bob", 3), entry("0xaa", 5n, null, 1), entry("0xbb", 9n, "Alice", 2)];

@@ -215,10 +215,10 @@ describe("sto cap-table", () => {
     const csv = await sto(["cap-table", "--token-address", tokenAddress, "--format", "csv", "--identity-file", path.join(REPO_ROOT, "example-ids.csv")]);
     expect(csv.code).toBe(0);
     const lines = csv.stdout.trim().split("\n");
-    expect(lines[0]).toBe("name,address,balance,percent,last_transfer_block,last_transfer_at");
+    expect(lines[0]).toBe("name,address,balance,percent,last_transfer_block,last_transfer_at,last_change,verified");
     expect(lines).toHaveLength(6);
-    expect(lines).toContain(`Alice Founder,${alice.address},250000,25.02,${days[3].block},${days[3].date}T12:00:00Z`);
-    expect(lines).toContain(`,${getAddress(outsider)},1,0.00,${days[2].block},${days[2].date}T12:00:00Z`);
+    expect(lines).toContain(`Alice Founder,${alice.address},250000,25.02,${days[3].block},${days[3].date}T12:00:00Z,transfer,true`);
+    expect(lines).toContain(`,${getAddress(outsider)},1,0.00,${days[2].block},${days[2].date}T12:00:00Z,transfer,true`);
 
     const json = await sto(["--json", "cap-table", "--token-address", tokenAddress]);
     const formatJson = await sto(["cap-table", "--token-address", tokenAddress, "--format", "json"]);

@@ -25,8 +25,9 @@ describe("the manual's restricted issuance tutorial, with its own flags", () => 
     expect(deployed.stdout).toMatch(/Deploying KYC whitelist contract/);
     expect(deployed.stderr).toMatch(/development account .* public/);
 
+    // Prepared, not broadcast yet: "already deployed" would not be true on chain.
     const again = await world.ok(["kyc-deploy"]);
-    expect(again.stdout).toMatch(/already deployed .* not redeployed/);
+    expect(again.stdout).toMatch(/KYC contract deployment already prepared for 0x[0-9a-fA-F]{40} \(status waiting, not on chain yet\); not prepared again/);
 
     const whitelisted = await world.ok(["kyc-manage", `--whitelist-address=${DEPLOYER}`]);
     expect(whitelisted.stdout).toMatch(/broadcasted/);
@@ -46,6 +47,8 @@ describe("the manual's restricted issuance tutorial, with its own flags", () => 
     const broadcast = await world.ok(["tx-broadcast"]);
     expect(broadcast.stdout).toMatch(/Pending 4 transactions for broadcasting in network local/);
     await world.ok(["tx-update"]);
+    // Mined, with its code on chain: now it is deployed.
+    expect((await world.ok(["kyc-deploy"])).stdout).toMatch(/KYC contract already deployed at 0x[0-9a-fA-F]{40} \(status success\); not redeployed/);
 
     const rows = world.query<TxRow>("SELECT nonce, status, tx_hash, note FROM prepared_transactions ORDER BY nonce");
     expect(rows.map((row) => row.status)).toEqual(Array(6).fill("success"));

@@ -47,6 +47,8 @@ async function expectCapTablesMatchChain(db: StoDatabase, token: Contract, histo
     expect(table.accountedSupply, `accounted supply at block ${block}`).toBe(totalSupply);
     expect(table.totalSupply, `total supply at block ${block}`).toBe(totalSupply);
     expect(table.negativeBalances).toBe(0);
+    // The scan's own check against the chain at its end backs every block before it.
+    expect(table.verification.verified, `verified at block ${block}`).toBe(true);
     const percentSum = table.entries.reduce((sum, entry) => sum + (entry.percentUnits ?? 0n), 0n);
     expect(percentSum).toBe(totalSupply > 0n ? 1_000_000n : 0n);
     expect(table.holderCount).toBe(onChain.filter((balance) => balance > 0n).length);
@@ -69,6 +71,7 @@ describe("token-scan differential against the chain", () => {
       // A small first range makes the scan go through many adaptive chunks.
       const result = await scanner(temp.db, await token.getAddress(), { blockRange: { initial: 3 } }).scan();
       expect(result.events).toBe(history.events + 0);
+      expect(result.verification).toMatchObject({ status: "match", holdersDiffering: 0, holdersChecked: result.holdersUpdated });
       expect(result.chunks).toBeGreaterThan(3);
       expect(result.token.startsAtCreation).toBe(true);
       await expectCapTablesMatchChain(temp.db, token, history, sample(history.blocks));
@@ -88,6 +91,7 @@ describe("token-scan differential against the chain", () => {
     try {
       const result = await scanner(temp.db, await token.getAddress()).scan();
       expect(result.events).toBe(history.events);
+      expect(result.verification).toMatchObject({ status: "match", holdersDiffering: 0 });
       await expectCapTablesMatchChain(temp.db, token, history, sample(history.blocks));
     } finally {
       temp.cleanup();

@@ -11,7 +11,7 @@ import {
 } from "../../captable/captable";
 import fs from "node:fs";
 import { capTableHtml } from "../../captable/html";
-import { capTableCsv, capTableJson, summaryLines, TABLE_HEAD, tableRows } from "../../captable/format";
+import { capTableCsv, capTableJson, summaryLines, TABLE_HEAD, tableRows, unverifiedBanner } from "../../captable/format";
 import { readIdentityFile } from "../../captable/identity-file";
 import { jsonReplacer } from "../output";
 import { action } from "../action";
@@ -45,7 +45,17 @@ You can supply optional CSV file that contains Ethereum address mappings to indi
 names (columns name,address; other columns are ignored; addresses match regardless of case).
 
 Percentages are shares of the accounted supply (the sum of all holders' balances), rounded with the
-largest remainder method so that they add up to exactly 100 at the printed accuracy.`;
+largest remainder method so that they add up to exactly 100 at the printed accuracy.
+
+A cap table is verified when token-scan's check against the chain (balanceOf and totalSupply at the
+block where a scan ended) backs it; otherwise it is marked UNVERIFIED in every format (a banner in
+the table and HTML, verified: false with the differences in JSON, the verified column in CSV). A
+balance below zero by the Transfer events is never printed: it is reported as missing events.`;
+
+function bannerLines(table: Parameters<typeof unverifiedBanner>[0]): string {
+  const banner = unverifiedBanner(table);
+  return banner === null ? "" : `${banner}\n\n`;
+}
 
 export function register(program: Command): void {
   program
@@ -110,7 +120,7 @@ export function register(program: Command): void {
                 ? capTableCsv(table)
                 : format === "json"
                   ? `${JSON.stringify(capTableJson(table), jsonReplacer, 2)}\n`
-                  : `${renderTextTable(TABLE_HEAD, tableRows(table), [3, 4])}\n`;
+                  : `${bannerLines(table)}${renderTextTable(TABLE_HEAD, tableRows(table), [3, 4])}\n`;
           writeOutputFile(options.output, content, `--output ${options.output}`);
           out.result(`Cap table of ${table.token.symbol ?? tokenAddress} (${table.entries.length} entries, block ${table.atBlock}) written to ${options.output}`);
           if (out.json) out.data({ output: options.output, format, entries: table.entries.length, atBlock: table.atBlock });
@@ -126,6 +136,11 @@ export function register(program: Command): void {
         if (format === "csv") {
           out.block(capTableCsv(table).trimEnd());
           return;
+        }
+        const banner = unverifiedBanner(table);
+        if (banner !== null) {
+          out.info(banner);
+          out.info("");
         }
         const summary = summaryLines(table);
         const width = Math.max(...summary.map(([label]) => label.length)) + 1;

@@ -3,17 +3,20 @@ import { describeNodeUrl } from "../../chain/rpc";
 import { nextNonce } from "../../tx/nonces";
 import { formatEth } from "../../tx/broadcast";
 import { ledgerOf } from "../../tx/ledger";
+import { findDisagreements } from "../../tx/diagnose";
+import { ExitCode, StoError } from "../../errors";
 import { action } from "../action";
 
 export function register(program: Command): void {
   program
     .command("diagnose")
     .description(
-      "Check your node and account status.\n\nPrints whether you are connected to the right Ethereum network, the broadcasting account, its Ether balance and nonces, and the transactions not yet final.",
+      "Check your node and account status.\n\nPrints whether you are connected to the right Ethereum network, the broadcasting account, its Ether balance and nonces, and the transactions not yet final. Then flags every disagreement between the database and the node it can see — another chain behind the same chain id (block 0 differs), nonces, contracts the database deployed without code on chain, mined transactions whose block the node does not have, sent transactions the node does not know — each with the command that resolves it, and exits with status 4 when there is one.",
     )
     .action(
       action(async (ctx) => {
-        const chain = await ctx.chain();
+        // Not ctx.chain(): a database of another chain is reported below, not a reason to stop.
+        const chain = await ctx.uncheckedChain();
         const signer = await ctx.account();
         const db = ctx.db();
         const network = ctx.config.network.name;
@@ -36,8 +39,21 @@ export function register(program: Command): void {
           ["Database next nonce", databaseNonce === undefined ? "(account not used yet)" : String(databaseNonce)],
           ["Transactions not final", String(unfinished.length)],
         ];
+        const disagreements = await findDisagreements({
+          db,
+          node: chain.transport,
+          network,
+          chainId: chain.chainId,
+          genesisHash: chain.genesisHash,
+          address: signer.address,
+          networkNonce,
+          pendingNonce,
+          databaseNonce,
+        });
+        rows.push(["Database and chain", disagreements.length === 0 ? "agree" : `${disagreements.length} disagreement(s), see below`]);
         ctx.out.table(["Check", "Value"], rows);
         if (balance === 0n) ctx.out.warn(`account ${signer.address} has no ETH to pay for transactions`);
+        for (const item of disagreements) ctx.out.warn(`disagreement (${item.kind}): ${item.message}; resolve with: ${item.resolve}`);
         ctx.out.data({
           network,
           chainId: chain.chainId,
@@ -52,7 +68,11 @@ export function register(program: Command): void {
           pendingNonce,
           databaseNextNonce: databaseNonce ?? null,
           unfinishedTransactions: unfinished.length,
+          disagreements,
         });
+        if (disagreements.length > 0) {
+          throw new StoError(`the database and the node disagree (${disagreements.length}): see the lines above`, ExitCode.StateMismatch);
+        }
       }),
     );
 }

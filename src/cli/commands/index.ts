@@ -14,6 +14,7 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   "cap-table": () => import("./cap-table"),
   burn: () => import("./burn"),
   checkpoint: () => import("./checkpoint"),
+  "db-forget-network": () => import("./db-forget-network"),
   "deploy-crowdsale-token": () => import("./deploy-crowdsale-token"),
   diagnose: () => import("./diagnose"),
   "distribute-multiple": () => import("./distribute-multiple"),

@@ -1,7 +1,7 @@
 import { AbiCoder, Interface, getAddress } from "ethers";
 import { StoError } from "../../errors";
 import { parseAddress } from "../../input/address";
-import { contractAt, erc20Info, view, type ReadEnvironment } from "../../token/onchain";
+import { checkRememberedDeployment, contractAt, erc20Info, view, type ReadEnvironment } from "../../token/onchain";
 import { ledgerOf, type PreparedTransaction } from "../../tx/ledger";
 import { InputError } from "../../input/fields";
 
@@ -41,6 +41,7 @@ export async function resolvePayoutToken(env: ReadEnvironment, addressOption?: s
           `${field("payoutTokenName")}: no ${name} contract was deployed from ${env.db.file} on ${env.network}; give its ${field("payoutTokenAddress")} (or, for testing, deploy one with "sto deploy-crowdsale-token")`,
       );
     }
+    await checkRememberedDeployment(env, deployment, `--payout-token-name ${name}`);
     return deployment.contractAddress;
   }
   throw new InputError(
@@ -50,7 +51,7 @@ export async function resolvePayoutToken(env: ReadEnvironment, addressOption?: s
 }
 
 /** The Payout contract the payout commands work on: `--payout-address`, or the latest deployed from this database. */
-export async function resolvePayoutAddress(env: Pick<ReadEnvironment, "db" | "network">, option?: string): Promise<string> {
+export async function resolvePayoutAddress(env: ReadEnvironment, option?: string): Promise<string> {
   if (option !== undefined) return parseAddress(option, "payoutAddress");
   const deployment = await ledgerOf(env.db).latestDeployment(env.network, "Payout");
   if (!deployment?.contractAddress) {
@@ -59,6 +60,7 @@ export async function resolvePayoutAddress(env: Pick<ReadEnvironment, "db" | "ne
       (field) => `no Payout contract deployed from ${env.db.file} on ${env.network}: deploy one with "sto payout-deploy" (or give ${field("payoutAddress")})`,
     );
   }
+  await checkRememberedDeployment(env, deployment, "the Payout contract");
   return deployment.contractAddress;
 }
 

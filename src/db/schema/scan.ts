@@ -109,6 +109,11 @@ export const balanceChanges = sqliteTable(
     balance: text("balance").notNull(),
     /** Sign of balance: 1, 0 or -1, so empty accounts are filtered in SQL. */
     sign: integer("sign").notNull(),
+    /**
+     * 1 for a correction recorded by `token-scan --reconcile` (the balance set to the contract's
+     * balanceOf at a verified block, see balanceCorrections), 0 for a change by Transfer events.
+     */
+    correction: integer("correction").notNull().default(0),
   },
   (table) => [
     index("balance_changes_holder_position").on(table.holderId, table.blockNumber, table.logIndex),
@@ -117,3 +122,66 @@ export const balanceChanges = sqliteTable(
 );
 
 export type ScannedToken = typeof scannedTokens.$inferSelect;
+
+/**
+ * The check of a scan against the chain at the block where it ended: the scanned balances of the
+ * holders it touched (and of every known holder when something disagreed) against balanceOf, and
+ * their sum against totalSupply(). A cap table is verified only where a check backs it.
+ */
+export const scanVerifications = sqliteTable(
+  "scan_verifications",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    tokenId: integer("token_id")
+      .notNull()
+      .references(() => scannedTokens.id),
+    blockNumber: integer("block_number").notNull(),
+    /**
+     * `match`: every balance checked and the supply agree; `mismatch`: the chain disagrees;
+     * `reconciled`: it disagreed and corrections made the database equal balanceOf at this block;
+     * `partial`: more holders changed than one check reads, the rest were not checked.
+     */
+    status: text("status", { enum: ["match", "mismatch", "reconciled", "partial"] }).notNull(),
+    /** totalSupply() at the block, decimal text; null when the token has none. */
+    totalSupply: text("total_supply"),
+    /** Sum of the scanned balances at the block (before any correction), decimal text. */
+    scannedSupply: text("scanned_supply").notNull(),
+    holdersChecked: integer("holders_checked").notNull(),
+    holdersDiffering: integer("holders_differing").notNull(),
+    /** The largest differences, JSON: [{ address, scanned, chain }] in base units. */
+    differences: text("differences").notNull(),
+    /** The likely cause in words; null when everything matched. */
+    cause: text("cause"),
+    checkedAt: text("checked_at").notNull(),
+  },
+  (table) => [index("scan_verifications_block").on(table.tokenId, table.blockNumber)],
+);
+
+/**
+ * One correction by `token-scan --reconcile`: the holder's balance by the Transfer events and by
+ * balanceOf at the verified block. The corrected balance itself is a balance_changes row with
+ * correction = 1 at that block, after the block's events, so cap tables from that block on read it.
+ */
+export const balanceCorrections = sqliteTable(
+  "balance_corrections",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    tokenId: integer("token_id")
+      .notNull()
+      .references(() => scannedTokens.id),
+    holderId: integer("holder_id")
+      .notNull()
+      .references(() => tokenHolders.id),
+    verificationId: integer("verification_id")
+      .notNull()
+      .references(() => scanVerifications.id),
+    blockNumber: integer("block_number").notNull(),
+    /** Decimal text, base units. */
+    scannedBalance: text("scanned_balance").notNull(),
+    chainBalance: text("chain_balance").notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (table) => [index("balance_corrections_block").on(table.tokenId, table.blockNumber)],
+);
+
+export type ScanVerification = typeof scanVerifications.$inferSelect;

@@ -5,6 +5,11 @@ import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqli
 export const networks = sqliteTable("networks", {
   name: text("name").primaryKey(),
   chainId: integer("chain_id").notNull(),
+  /**
+   * Hash of the chain's block 0, recorded at the first connection: a node with the same chain id
+   * but another genesis block is another chain (a restarted local chain, a wrong URL).
+   */
+  genesisHash: text("genesis_hash"),
   createdAt: text("created_at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`),
 });
 

@@ -176,6 +176,11 @@ export interface TxLedger {
   latestDeployment(network: string, contractName: string): Promise<PreparedTransaction | undefined>;
   /** Every deployment recorded at an address, oldest first. */
   deploymentsAt(network: string, address: string): Promise<PreparedTransaction[]>;
+  /**
+   * The latest rows of a network that were mined (success, failed or mining) with their block,
+   * newest first: what diagnose compares with the node's blocks.
+   */
+  minedTransactions(network: string, limit: number): Promise<PreparedTransaction[]>;
   /** Successful deployments: the sender's unverified ones, or those at the given addresses. */
   successfulDeployments(network: string, which: { unverifiedFrom: string } | { addresses: readonly string[] }): Promise<PreparedTransaction[]>;
   /** Up to `limit` rows of a prepared range from its `offset`-th on, in nonce order. */
@@ -211,4 +216,10 @@ export interface TxLedger {
   clearRejection(txHash: string): Promise<void>;
   /** tx-verify's outcome for a deployment (verifiedAt only when verified). */
   recordVerification(id: number, info: string, verifiedAt?: string): Promise<void>;
+  /**
+   * Forgets a network's transactions, their signatures and its accounts (db-forget-network, after
+   * the database was archived), in one transaction; `dependents` runs first in it with the ids of
+   * the transactions, to delete the rows of other tables that point at them.
+   */
+  forgetNetwork(network: string, dependents: (transactionIds: readonly number[]) => void): Promise<{ transactions: number; accounts: number }>;
 }

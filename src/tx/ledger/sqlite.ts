@@ -291,6 +291,23 @@ export class SqliteLedger implements TxLedger {
     );
   }
 
+  async minedTransactions(network: string, limit: number): Promise<PreparedTransaction[]> {
+    return this.db.orm
+      .select()
+      .from(preparedTransactions)
+      .where(
+        and(
+          eq(preparedTransactions.network, network),
+          inArray(preparedTransactions.status, ["success", "failed", "mining"]),
+          isNotNull(preparedTransactions.blockNumber),
+          isNotNull(preparedTransactions.blockHash),
+        ),
+      )
+      .orderBy(desc(preparedTransactions.id))
+      .limit(limit)
+      .all();
+  }
+
   async successfulDeployments(network: string, which: { unverifiedFrom: string } | { addresses: readonly string[] }): Promise<PreparedTransaction[]> {
     const base = and(eq(preparedTransactions.network, network), eq(preparedTransactions.isDeployment, true), eq(preparedTransactions.status, "success"));
     if ("unverifiedFrom" in which) {
@@ -491,6 +508,21 @@ export class SqliteLedger implements TxLedger {
         .run();
     });
   }
+
+  forgetNetwork(network: string, dependents: (transactionIds: readonly number[]) => void): Promise<{ transactions: number; accounts: number }> {
+    return this.exclusive(() => {
+      const sqlite = this.db.sqlite;
+      const ids = (sqlite.prepare("SELECT id FROM prepared_transactions WHERE network = ?").all(network) as { id: number }[]).map((row) => row.id);
+      dependents(ids);
+      sqlite
+        .prepare("DELETE FROM transaction_signatures WHERE transaction_id IN (SELECT id FROM prepared_transactions WHERE network = ?)")
+        .run(network);
+      const transactions = sqlite.prepare("DELETE FROM prepared_transactions WHERE network = ?").run(network).changes;
+      const accounts = sqlite.prepare("DELETE FROM broadcast_accounts WHERE network = ?").run(network).changes;
+      return { transactions, accounts };
+    });
+  }
+
 }
 
 /**
