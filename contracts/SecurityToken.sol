@@ -112,6 +112,12 @@ contract SecurityToken is IERC20, IERC20Metadata, IERC20Errors, ICheckpointToken
     uint256 private constant FAST_MASK =
         (uint256(0xff) << 208) | (uint256(VERIFIER_UNRESTRICTED | PAUSED | TRACK_HOLDERS | MAX_BALANCE) << 216);
     uint256 private constant FAST_VALUE = uint256(VERIFIER_UNRESTRICTED) << 216;
+    // The transfer paths read the Settings slot as one word (`_settingsWord`) and take its fields
+    // with shifts: copying the struct to memory cost about 400 gas per checked transfer.
+    uint256 private constant CHECKPOINT_SHIFT = 160;
+    uint256 private constant MODE_SHIFT = 208;
+    uint256 private constant FLAGS_SHIFT = 216;
+    uint256 private constant MODE_PARAM_SHIFT = 224;
 
     /// History entry: the balance was `value` at every checkpoint in (since, id].
     struct Recorded {
@@ -425,8 +431,8 @@ contract SecurityToken is IERC20, IERC20Metadata, IERC20Errors, ICheckpointToken
     /// `from` now (0 = allowed). Codes and their order: docs/compliance.md.
     function detectTransferRestriction(address from, address to, uint256 value) external view returns (uint8) {
         if (to == address(0)) return INVALID_RECEIVER;
-        Settings memory s = _settings;
-        if (s.flags & PAUSED != 0) return PAUSED_CODE;
+        uint256 s = _settingsWord();
+        if (_has(s, PAUSED)) return PAUSED_CODE;
         uint256 fromPacked = _accounts[from];
         uint256 toPacked = _accounts[to];
         if (fromPacked & FROZEN != 0) return SENDER_FROZEN;
@@ -464,7 +470,7 @@ contract SecurityToken is IERC20, IERC20Metadata, IERC20Errors, ICheckpointToken
         unchecked {
             _supply = supply + value;
         }
-        uint256 before = _credit(msg.sender, value, checkpointId, 0, false);
+        uint256 before = _credit(msg.sender, _accounts[msg.sender], value, checkpointId, 0);
         if (before == 0 && value != 0) _countHolders(1, 0);
         emit Transfer(address(0), msg.sender, value);
         emit Issued(msg.sender, value);
@@ -498,7 +504,7 @@ contract SecurityToken is IERC20, IERC20Metadata, IERC20Errors, ICheckpointToken
         if (to == address(0)) revert ERC20InvalidReceiver(address(0));
         uint48 checkpointId = _settings.currentCheckpointId;
         uint256 left = _debit(from, _accounts[from], value, checkpointId);
-        uint256 before = _credit(to, value, checkpointId, 0, false);
+        uint256 before = _credit(to, _accounts[to], value, checkpointId, 0);
         if (from != to && value != 0) _countHolders(before == 0 ? 1 : 0, left == 0 ? 1 : 0);
         emit Transfer(from, to, value);
         emit ForcedTransfer(msg.sender, from, to, value, reason);
@@ -888,34 +894,30 @@ contract SecurityToken is IERC20, IERC20Metadata, IERC20Errors, ICheckpointToken
     /// `releaseTime` in the future locks the value on `to` (a lock-up distribution).
     function _ordinaryTransfer(address from, address to, uint256 value, uint256 releaseTime) private {
         if (to == address(0)) revert ERC20InvalidReceiver(address(0));
-        uint256 raw;
-        assembly ("memory-safe") {
-            raw := sload(_settings.slot)
-        }
-        if (raw & FAST_MASK != FAST_VALUE) return _checkedTransfer(from, to, value, releaseTime);
+        uint256 raw = _settingsWord();
+        if (raw & FAST_MASK != FAST_VALUE) return _checkedTransfer(raw, from, to, value, releaseTime);
         uint256 fromPacked = _accounts[from];
-        if ((fromPacked | _accounts[to]) & FROZEN != 0) revert FrozenAddress(fromPacked & FROZEN != 0 ? from : to);
+        uint256 toPacked = _accounts[to];
+        if ((fromPacked | toPacked) & FROZEN != 0) revert FrozenAddress(fromPacked & FROZEN != 0 ? from : to);
         if (fromPacked & HOLDS != 0) fromPacked = _requireUnheld(from, fromPacked, to, value);
-        uint48 checkpointId = uint48(raw >> RECORDED_AT_SHIFT);
+        uint48 checkpointId = _checkpointOf(raw);
         _debit(from, fromPacked, value, checkpointId);
         uint256 lockFlag = 0;
         if (releaseTime > block.timestamp && value != 0) {
             _addLockup(to, value, releaseTime);
             lockFlag = HAS_LOCKS;
         }
-        _credit(to, value, checkpointId, lockFlag, false);
+        // A self-transfer's word changed with the debit.
+        _credit(to, from == to ? _accounts[to] : toPacked, value, checkpointId, lockFlag);
         emit Transfer(from, to, value);
     }
 
     /// `_ordinaryTransfer` when a token-wide rule is active.
-    function _checkedTransfer(address from, address to, uint256 value, uint256 releaseTime) private {
-        Settings memory s = _settings;
-        if (s.flags & PAUSED != 0) revert TransfersPaused();
+    function _checkedTransfer(uint256 s, address from, address to, uint256 value, uint256 releaseTime) private {
+        if (_has(s, PAUSED)) revert TransfersPaused();
         uint256 fromPacked = _accounts[from];
-        if (fromPacked & FROZEN != 0) revert FrozenAddress(from);
-        uint256 toBalance = _accounts[to];
-        if (toBalance & FROZEN != 0) revert FrozenAddress(to);
-        toBalance &= BALANCE_MASK;
+        uint256 toPacked = _accounts[to];
+        if ((fromPacked | toPacked) & FROZEN != 0) revert FrozenAddress(fromPacked & FROZEN != 0 ? from : to);
         uint256 balance = fromPacked & BALANCE_MASK;
         if (fromPacked & HOLDS != 0) {
             fromPacked = _requireUnheld(from, fromPacked, to, value);
@@ -924,20 +926,26 @@ contract SecurityToken is IERC20, IERC20Metadata, IERC20Errors, ICheckpointToken
         }
         uint8 code = _policyCode(s, from, to, value);
         if (code != OK) _fail(code, from, to, value);
-        if (s.flags & (TRACK_HOLDERS | MAX_BALANCE) != 0) {
-            code = _limitCode(s, from, to, value, balance, toBalance);
+        // The limits matter only for a receiver that becomes a holder, or with a max balance.
+        if ((_has(s, TRACK_HOLDERS) && toPacked & BALANCE_MASK == 0) || _has(s, MAX_BALANCE)) {
+            code = _limitCode(s, from, to, value, balance, toPacked & BALANCE_MASK);
             if (code != OK) _fail(code, from, to, value);
         }
-        uint48 checkpointId = s.currentCheckpointId;
+        uint48 checkpointId = _checkpointOf(s);
         uint256 left = _debit(from, fromPacked, value, checkpointId);
         uint256 lockFlag = 0;
         if (releaseTime > block.timestamp && value != 0) {
             _addLockup(to, value, releaseTime);
             lockFlag = HAS_LOCKS;
         }
-        uint256 before = _credit(to, value, checkpointId, lockFlag, false);
-        if (s.flags & TRACK_HOLDERS != 0 && from != to && value != 0) {
-            _countHolders(before == 0 ? 1 : 0, left == 0 ? 1 : 0);
+        // A self-transfer's word changed with the debit (and changes no holder count).
+        if (from == to) {
+            _credit(to, _accounts[to], value, checkpointId, lockFlag);
+        } else {
+            uint256 before = _credit(to, toPacked, value, checkpointId, lockFlag);
+            if (_has(s, TRACK_HOLDERS) && value != 0 && (before == 0) != (left == 0)) {
+                _countHolders(before == 0 ? 1 : 0, left == 0 ? 1 : 0);
+            }
         }
         emit Transfer(from, to, value);
     }
@@ -945,15 +953,12 @@ contract SecurityToken is IERC20, IERC20Metadata, IERC20Errors, ICheckpointToken
     function _batchTransfer(address[] calldata to, uint256[] calldata values, uint256[] calldata releaseTimes) private {
         uint256 length = to.length;
         if (length != values.length) revert LengthMismatch(length, values.length);
-        uint256 raw;
-        assembly ("memory-safe") {
-            raw := sload(_settings.slot)
-        }
+        uint256 raw = _settingsWord();
         uint256 fromPacked = _accounts[msg.sender];
         if (raw & FAST_MASK == FAST_VALUE && releaseTimes.length == 0 && fromPacked & (FROZEN | HOLDS) == 0) {
-            _fastBatch(to, values, fromPacked, uint48(raw >> RECORDED_AT_SHIFT));
+            _fastBatch(to, values, fromPacked, _checkpointOf(raw));
         } else {
-            _checkedBatch(to, values, releaseTimes);
+            _checkedBatch(raw, to, values, releaseTimes);
         }
     }
 
@@ -983,7 +988,9 @@ contract SecurityToken is IERC20, IERC20Metadata, IERC20Errors, ICheckpointToken
             if (receiver == msg.sender) {
                 toSelf += value;
             } else {
-                _credit(receiver, value, checkpointId, 0, true);
+                uint256 packed = _accounts[receiver];
+                if (packed & FROZEN != 0) revert FrozenAddress(receiver);
+                _credit(receiver, packed, value, checkpointId, 0);
             }
             emit Transfer(msg.sender, receiver, value);
             unchecked {
@@ -998,37 +1005,18 @@ contract SecurityToken is IERC20, IERC20Metadata, IERC20Errors, ICheckpointToken
     }
 
     /// A batch when a rule is active: the sum is debited first, then each receiver is checked and credited.
-    function _checkedBatch(address[] calldata to, uint256[] calldata values, uint256[] calldata releaseTimes) private {
-        uint256 length = to.length;
-        Settings memory s = _settings;
-        if (s.flags & PAUSED != 0) revert TransfersPaused();
-        // The sender is debited the sum before any receiver is credited: a self-entry cannot make
-        // the batch move more than the sender held. Checked: the sum cannot wrap.
-        uint256 total = 0;
-        for (uint256 i = 0; i < length;) {
-            uint256 value;
-            assembly ("memory-safe") {
-                value := calldataload(add(values.offset, shl(5, i)))
-            }
-            total += value;
-            unchecked {
-                ++i;
-            }
-        }
-        uint256 fromPacked = _accounts[msg.sender];
-        if (fromPacked & FROZEN != 0) revert FrozenAddress(msg.sender);
-        uint256 balance = fromPacked & BALANCE_MASK;
-        if (fromPacked & HOLDS != 0) {
-            fromPacked = _requireUnheld(msg.sender, fromPacked, address(0), total);
-        } else if (balance < total) {
-            revert ERC20InsufficientBalance(msg.sender, balance, total);
-        }
+    function _checkedBatch(uint256 s, address[] calldata to, uint256[] calldata values, uint256[] calldata releaseTimes)
+        private
+    {
+        if (_has(s, PAUSED)) revert TransfersPaused();
+        uint256 total = _sum(values);
+        uint256 fromPacked = _batchSender(total);
         uint256[] memory entries;
-        if (s.mode == MODE_KYC) entries = IInvestorRegistry(s.policy).investorDataBatch(to);
+        if (_mode(s) == MODE_KYC) entries = IInvestorRegistry(_policy(s)).investorDataBatch(to);
         else _batchPolicy(s, to, values);
-        uint256 left = _debit(msg.sender, fromPacked, total, s.currentCheckpointId);
+        uint256 left = _debit(msg.sender, fromPacked, total, _checkpointOf(s));
         uint256 added = _payAll(s, to, values, releaseTimes, entries);
-        if (s.flags & TRACK_HOLDERS != 0) {
+        if (_has(s, TRACK_HOLDERS)) {
             uint256 removed = left == 0 && total != 0 ? 1 : 0;
             if (added != removed) {
                 HolderRules memory h = _holders;
@@ -1041,10 +1029,39 @@ contract SecurityToken is IERC20, IERC20Metadata, IERC20Errors, ICheckpointToken
         }
     }
 
+    /// The sum of a batch's values. Checked: the sum cannot wrap.
+    function _sum(uint256[] calldata values) private pure returns (uint256 total) {
+        for (uint256 i = 0; i < values.length;) {
+            uint256 value;
+            assembly ("memory-safe") {
+                value := calldataload(add(values.offset, shl(5, i)))
+            }
+            total += value;
+            unchecked {
+                ++i;
+            }
+        }
+    }
+
+    /// The batch sender's freeze, balance and holds against the batch's sum (the sender is debited
+    /// the sum before any receiver is credited: a self-entry cannot make the batch move more than
+    /// the sender held).
+    /// @return fromPacked the sender's balance word to debit.
+    function _batchSender(uint256 total) private returns (uint256 fromPacked) {
+        fromPacked = _accounts[msg.sender];
+        if (fromPacked & FROZEN != 0) revert FrozenAddress(msg.sender);
+        uint256 balance = fromPacked & BALANCE_MASK;
+        if (fromPacked & HOLDS != 0) {
+            fromPacked = _requireUnheld(msg.sender, fromPacked, address(0), total);
+        } else if (balance < total) {
+            revert ERC20InsufficientBalance(msg.sender, balance, total);
+        }
+    }
+
     /// Credits every receiver of a batch (the sender was debited already).
     /// @return added how many receivers became holders.
     function _payAll(
-        Settings memory s,
+        uint256 s,
         address[] calldata to,
         uint256[] calldata values,
         uint256[] calldata releaseTimes,
@@ -1076,11 +1093,11 @@ contract SecurityToken is IERC20, IERC20Metadata, IERC20Errors, ICheckpointToken
 
     /// One receiver of a batch: its KYC entry (MODE_KYC), lock-up, credit, max balance, Transfer.
     /// @return 1 when the receiver became a holder.
-    function _payReceiver(Settings memory s, address receiver, uint256 value, uint256 release, uint256 entry)
+    function _payReceiver(uint256 s, address receiver, uint256 value, uint256 release, uint256 entry)
         private
         returns (uint256)
     {
-        if (s.mode == MODE_KYC) {
+        if (_mode(s) == MODE_KYC) {
             uint8 code = _kycCode(s, entry);
             if (code != OK) _fail(code, msg.sender, receiver, value);
         }
@@ -1089,8 +1106,10 @@ contract SecurityToken is IERC20, IERC20Metadata, IERC20Errors, ICheckpointToken
             _addLockup(receiver, value, release);
             flags = HAS_LOCKS;
         }
-        uint256 before = _credit(receiver, value, s.currentCheckpointId, flags, true);
-        if (s.flags & MAX_BALANCE != 0 && receiver != msg.sender) {
+        uint256 packed = _accounts[receiver];
+        if (packed & FROZEN != 0) revert FrozenAddress(receiver);
+        uint256 before = _credit(receiver, packed, value, _checkpointOf(s), flags);
+        if (_has(s, MAX_BALANCE) && receiver != msg.sender) {
             uint256 maxBalance = _holders.maxBalance;
             if (before + value > maxBalance && !hasRole(ISSUER_ROLE, receiver)) {
                 revert MaxBalanceExceeded(receiver, maxBalance);
@@ -1101,15 +1120,16 @@ contract SecurityToken is IERC20, IERC20Metadata, IERC20Errors, ICheckpointToken
     }
 
     /// The sender-side mode rule and the verifier, for a batch (MODE_KYC checks each receiver instead).
-    function _batchPolicy(Settings memory s, address[] calldata to, uint256[] calldata values) private view {
-        if (s.mode == MODE_SOUL_BOUND) {
+    function _batchPolicy(uint256 s, address[] calldata to, uint256[] calldata values) private view {
+        uint256 mode = _mode(s);
+        if (mode == MODE_SOUL_BOUND) {
             if (!hasRole(ISSUER_ROLE, msg.sender)) revert SoulBound(msg.sender);
-        } else if (s.mode == MODE_TIME_LOCKED) {
-            if (block.timestamp < s.modeParam && !hasRole(ISSUER_ROLE, msg.sender)) revert TimeLocked(s.modeParam);
+        } else if (mode == MODE_TIME_LOCKED) {
+            if (block.timestamp < _modeParam(s) && !hasRole(ISSUER_ROLE, msg.sender)) revert TimeLocked(_modeParam(s));
         }
-        if (s.flags & VERIFIER_UNRESTRICTED == 0) {
-            if (s.policy == address(0)) revert TransferVerifierNotSet();
-            ITransferVerifier verifier = ITransferVerifier(s.policy);
+        if (!_has(s, VERIFIER_UNRESTRICTED)) {
+            if (_policy(s) == address(0)) revert TransferVerifierNotSet();
+            ITransferVerifier verifier = ITransferVerifier(_policy(s));
             if (!verifier.verifyBatch(msg.sender, to)) _revertBatchRejected(verifier, to, values);
         }
     }
@@ -1128,17 +1148,17 @@ contract SecurityToken is IERC20, IERC20Metadata, IERC20Errors, ICheckpointToken
     // ---------------------------------------------------------------- internals: rules
 
     /// The restriction mode (MODE_KYC: the receiver's registry entry) and the transfer verifier.
-    function _policyCode(Settings memory s, address from, address to, uint256 value) private view returns (uint8) {
-        uint8 mode = s.mode;
-        if (mode == MODE_KYC) return _kycCode(s, _investorData(s.policy, to));
+    function _policyCode(uint256 s, address from, address to, uint256 value) private view returns (uint8) {
+        uint256 mode = _mode(s);
+        if (mode == MODE_KYC) return _kycCode(s, _investorData(_policy(s), to));
         if (mode == MODE_SOUL_BOUND) {
             if (!hasRole(ISSUER_ROLE, from)) return SOUL_BOUND;
         } else if (mode == MODE_TIME_LOCKED) {
-            if (block.timestamp < s.modeParam && !hasRole(ISSUER_ROLE, from)) return TIME_LOCKED;
+            if (block.timestamp < _modeParam(s) && !hasRole(ISSUER_ROLE, from)) return TIME_LOCKED;
         }
-        if (s.flags & VERIFIER_UNRESTRICTED == 0) {
-            if (s.policy == address(0)) return VERIFIER_NOT_SET;
-            if (!ITransferVerifier(s.policy).verify(from, to, value)) return VERIFIER_REJECTED;
+        if (!_has(s, VERIFIER_UNRESTRICTED)) {
+            if (_policy(s) == address(0)) return VERIFIER_NOT_SET;
+            if (!ITransferVerifier(_policy(s)).verify(from, to, value)) return VERIFIER_REJECTED;
         }
         return OK;
     }
@@ -1161,13 +1181,13 @@ contract SecurityToken is IERC20, IERC20Metadata, IERC20Errors, ICheckpointToken
     }
 
     /// The receiver's registry entry (layout in IInvestorRegistry) against the token's KYC rules.
-    function _kycCode(Settings memory s, uint256 entry) private view returns (uint8) {
+    function _kycCode(uint256 s, uint256 entry) private view returns (uint8) {
         if (entry & 1 == 0) return RECEIVER_NOT_VERIFIED;
         uint256 expiresAt = (entry >> 32) & TIME_MASK;
         if (expiresAt != 0 && block.timestamp >= expiresAt) return RECEIVER_KYC_EXPIRED;
-        uint256 classes = s.modeParam;
+        uint256 classes = _modeParam(s);
         if (classes != 0 && (classes >> ((entry >> 8) & 0xff)) & 1 == 0) return RECEIVER_CLASS_NOT_ALLOWED;
-        if (s.flags & COUNTRY_RULE != 0 && _isCountryRefused((entry >> 16) & 0xffff)) return RECEIVER_COUNTRY_REFUSED;
+        if (_has(s, COUNTRY_RULE) && _isCountryRefused((entry >> 16) & 0xffff)) return RECEIVER_COUNTRY_REFUSED;
         return OK;
     }
 
@@ -1186,7 +1206,7 @@ contract SecurityToken is IERC20, IERC20Metadata, IERC20Errors, ICheckpointToken
 
     /// Holder limit (a new holder while the sender keeps a balance) and max balance per holder.
     function _limitCode(
-        Settings memory s,
+        uint256 s,
         address from,
         address to,
         uint256 value,
@@ -1194,11 +1214,11 @@ contract SecurityToken is IERC20, IERC20Metadata, IERC20Errors, ICheckpointToken
         uint256 toBalance
     ) private view returns (uint8) {
         if (from == to || value == 0) return OK;
-        if (s.flags & TRACK_HOLDERS != 0 && toBalance == 0 && value != fromBalance) {
+        if (_has(s, TRACK_HOLDERS) && toBalance == 0 && value != fromBalance) {
             HolderRules memory h = _holders;
             if (h.maxHolders != 0 && h.count >= h.maxHolders) return HOLDER_LIMIT;
         }
-        if (s.flags & MAX_BALANCE != 0 && toBalance + value > _holders.maxBalance && !hasRole(ISSUER_ROLE, to)) {
+        if (_has(s, MAX_BALANCE) && toBalance + value > _holders.maxBalance && !hasRole(ISSUER_ROLE, to)) {
             return MAX_BALANCE_CODE;
         }
         return OK;
@@ -1220,19 +1240,45 @@ contract SecurityToken is IERC20, IERC20Metadata, IERC20Errors, ICheckpointToken
         }
         if (code == VERIFIER_NOT_SET) revert TransferVerifierNotSet();
         if (code == VERIFIER_REJECTED) revert TransferRejected(from, to, value);
-        Settings memory s = _settings;
+        uint256 s = _settingsWord();
         if (code <= RECEIVER_COUNTRY_REFUSED) {
-            uint256 entry = IInvestorRegistry(s.policy).investorData(to);
+            uint256 entry = _investorData(_policy(s), to);
             if (code == RECEIVER_NOT_VERIFIED) revert ReceiverNotVerified(to);
             if (code == RECEIVER_KYC_EXPIRED) revert KycExpired(to, (entry >> 32) & TIME_MASK);
             if (code == RECEIVER_CLASS_NOT_ALLOWED) revert InvestorClassNotAllowed(to, (entry >> 8) & 0xff);
             revert CountryRefused(to, uint16(entry >> 16));
         }
         if (code == SOUL_BOUND) revert SoulBound(from);
-        if (code == TIME_LOCKED) revert TimeLocked(s.modeParam);
+        if (code == TIME_LOCKED) revert TimeLocked(_modeParam(s));
         if (code == HOLDER_LIMIT) revert HolderLimitExceeded(_holders.maxHolders);
         if (code == MAX_BALANCE_CODE) revert MaxBalanceExceeded(to, _holders.maxBalance);
         revert ERC20InvalidReceiver(address(0));
+    }
+
+    function _settingsWord() private view returns (uint256 s) {
+        assembly ("memory-safe") {
+            s := sload(_settings.slot)
+        }
+    }
+
+    function _has(uint256 s, uint8 flags) private pure returns (bool) {
+        return (s >> FLAGS_SHIFT) & flags != 0;
+    }
+
+    function _mode(uint256 s) private pure returns (uint256) {
+        return (s >> MODE_SHIFT) & 0xff;
+    }
+
+    function _policy(uint256 s) private pure returns (address) {
+        return address(uint160(s));
+    }
+
+    function _modeParam(uint256 s) private pure returns (uint256) {
+        return s >> MODE_PARAM_SHIFT;
+    }
+
+    function _checkpointOf(uint256 s) private pure returns (uint48) {
+        return uint48(s >> CHECKPOINT_SHIFT);
     }
 
     function _transferable(uint256 balance, uint256 frozenTokens, uint256 locked) private pure returns (uint256) {
@@ -1253,8 +1299,11 @@ contract SecurityToken is IERC20, IERC20Metadata, IERC20Errors, ICheckpointToken
         uint256 locked;
         uint256 frozenTokens;
         (packed, locked, frozenTokens) = _settleHolds(from, packed);
-        uint8 code = _holdCode(packed & BALANCE_MASK, frozenTokens, locked, value);
-        if (code != OK) _fail(code, from, to, value);
+        uint256 balance = packed & BALANCE_MASK;
+        // One test for the common case (both holds are below 2**160: the sum cannot wrap).
+        if (value > balance || frozenTokens + locked > balance - value) {
+            _fail(_holdCode(balance, frozenTokens, locked, value), from, to, value);
+        }
         return packed;
     }
 
@@ -1369,14 +1418,12 @@ contract SecurityToken is IERC20, IERC20Metadata, IERC20Errors, ICheckpointToken
         }
     }
 
-    /// Credits `value` to `account`, setting `flags`; with `ordinary`, a frozen account is refused.
+    /// Credits `value` to `account` whose current balance word is `packed`, setting `flags`.
     /// @return the balance before.
-    function _credit(address account, uint256 value, uint48 checkpointId, uint256 flags, bool ordinary)
+    function _credit(address account, uint256 packed, uint256 value, uint48 checkpointId, uint256 flags)
         private
         returns (uint256)
     {
-        uint256 packed = _accounts[account];
-        if (ordinary && packed & FROZEN != 0) revert FrozenAddress(account);
         if (_recordedAt(packed) < checkpointId) packed = _record(packed, _accountHistory[account], checkpointId);
         uint256 before = packed & BALANCE_MASK;
         // Unreachable for amounts that exist (a balance never exceeds the total supply < 2**160),
