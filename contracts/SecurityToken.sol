@@ -1300,9 +1300,11 @@ contract SecurityToken is IERC20, IERC20Metadata, IERC20Errors, ICheckpointToken
         uint256 frozenTokens;
         (packed, locked, frozenTokens) = _settleHolds(from, packed);
         uint256 balance = packed & BALANCE_MASK;
-        // One test for the common case (both holds are below 2**160: the sum cannot wrap).
+        // One test for the common case (both holds are below 2**160: the sum cannot wrap). Holds
+        // larger than the balance (after a forced transfer) still let a transfer of 0 through.
         if (value > balance || frozenTokens + locked > balance - value) {
-            _fail(_holdCode(balance, frozenTokens, locked, value), from, to, value);
+            uint8 code = _holdCode(balance, frozenTokens, locked, value);
+            if (code != OK) _fail(code, from, to, value);
         }
         return packed;
     }
