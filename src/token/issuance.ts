@@ -55,7 +55,9 @@ export async function prepareIssue(env: TxEnvironment, request: IssueRequest): P
   let tokenAddress = "";
   let transferAgentAddress = "";
   const prepared = await prepareTransactions(env, (builder) => {
-    tokenAddress = builder.deploy("SecurityToken", [request.name, request.symbol, request.url], `Token contract for ${request.name}`);
+    // The cold half of the token's code (docs/contracts.md); each issue deploys its own for now.
+    const extension = builder.deploy("SecurityTokenExtension", [], `Token code extension for ${request.name}`);
+    tokenAddress = builder.deploy("SecurityToken", [request.name, request.symbol, request.url, extension], `Token contract for ${request.name}`);
     transferAgentAddress = kycAddress
       ? builder.deploy("RestrictedTransferAgent", [kycAddress], `Restricted transfer agent for ${request.name}`)
       : builder.deploy("UnrestrictedTransferAgent", [], `Unrestricted transfer agent for ${request.name}`);

@@ -41,7 +41,8 @@ describe("rows returned by prepareTransactions", () => {
     };
     for (const fees of [{}, { gasPriceWei: 7_000_000_000n }]) {
       const prepared = await prepareTransactions({ ...env, ...fees }, (builder) => {
-        const token = builder.deploy("SecurityToken", ["Rows", "RWS", "https://example.com"], "Deploying");
+        const extension = builder.deploy("SecurityTokenExtension", [], "Deploying the extension");
+        const token = builder.deploy("SecurityToken", ["Rows", "RWS", "https://example.com", extension], "Deploying");
         builder.call("SecurityToken", token, "issueTokens", [10n ** 21n], "Issuing");
         builder.call("SecurityToken", token, "transfer", [chain.signers[1].address, 5n], "Paying", {
           externalId: "row-1",
@@ -56,7 +57,7 @@ describe("rows returned by prepareTransactions", () => {
         .orderBy(preparedTransactions.nonce)
         .all();
       expect(prepared).toStrictEqual(stored);
-      expect(prepared).toHaveLength(3);
+      expect(prepared).toHaveLength(4);
       // Built from the inserted values, not read back.
       expect(debug.filter((message) => /reading the prepared transactions back/.test(message))).toEqual([]);
     }
