@@ -7,6 +7,7 @@ import {ITransferVerifier} from "./ITransferVerifier.sol";
 import {ICheckpointToken} from "./ICheckpointToken.sol";
 import {IInvestorRegistry} from "./IInvestorRegistry.sol";
 import {SecurityTokenBase} from "./SecurityTokenBase.sol";
+import {SecurityTokenExtension} from "./SecurityTokenExtension.sol";
 
 /// @title SecurityToken
 /// @notice An ERC-20 share or bond series with issuer controls: role-gated issuance, burns and
@@ -33,8 +34,9 @@ import {SecurityTokenBase} from "./SecurityTokenBase.sol";
 ///
 /// Code size: the hot half (ERC-20, transfers, issuance, burns, forced transfers, checkpoints) is
 /// here; the cold half (compliance configuration, pause, freezes, ERC-1404 views, holdings,
-/// announcements, token information) is in a SecurityTokenExtension given to the constructor (one
-/// serves many tokens), which the fallback delegates every other function to, in this token's storage. Callers see one
+/// announcements, token information) is in a SecurityTokenExtension given to the constructor (or
+/// created by it; one serves many tokens), which the fallback delegates every other function to, in
+/// this token's storage. Callers see one
 /// contract: the ABI of both (the CLI merges them; see docs/contracts.md).
 contract SecurityToken is SecurityTokenBase, IERC20, IERC20Metadata, ICheckpointToken {
     address private immutable _extension;
@@ -43,9 +45,11 @@ contract SecurityToken is SecurityTokenBase, IERC20, IERC20Metadata, ICheckpoint
     /// (DEFAULT_ADMIN_ROLE included, which can grant and revoke them). Without
     /// `initializeCompliance` the token is in MODE_VERIFIER with no max supply and no holder count.
     /// @param extension_ A SecurityTokenExtension (the cold half of the code; one can serve any number
-    /// of tokens, since it runs in each token's storage). Only pass one deployed from this
-    /// repository's artifact: its code runs with this token's storage and roles.
+    /// of tokens, since it runs in each token's storage), or 0x0 to create one. Only pass one
+    /// created by a SecurityToken or deployed from this repository's artifact: its code runs with
+    /// this token's storage and roles.
     constructor(string memory name_, string memory symbol_, string memory url_, address extension_) {
+        if (extension_ == address(0)) extension_ = address(new SecurityTokenExtension());
         if (extension_.code.length == 0) revert ExtensionNotContract(extension_);
         // Low-level, so an address without the function reverts with our error, not a bare one.
         (bool ok, bytes memory answer) = extension_.staticcall(abi.encodeWithSignature("securityTokenExtensionVersion()"));

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ZeroAddress, type Contract } from "ethers";
+import { ZeroAddress } from "ethers";
 import { as, decodeRevert, mined, startTestChain, type TestChain, type TestSigner } from "../helpers/chain";
 import { seededRandom } from "../helpers/random";
 
