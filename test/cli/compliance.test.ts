@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Contract } from "ethers";
 import { ContractArtifacts } from "../../src/contracts/artifacts";
@@ -140,6 +142,60 @@ describe("compliance rules on the command line", () => {
     expect(tooMuch.stderr).toMatch(/--amount: only 995 of .* tokens are frozen/);
     const noReason = await world.sto(["freeze", `--token-address=${token}`, `--holder-address=${ALICE}`]);
     expect(noReason.code).not.toBe(0);
+  });
+
+  it("distribute-multiple checks every rule for every row and reports all violations at once; nothing is prepared", async () => {
+    // State now: the kyc token counts 2 holders (issuer, Alice got nothing yet: 1), limit 3, max
+    // balance 550, any class, CA refused, the issuer has 995 of its tokens frozen.
+    await world.ok(["unfreeze", `--token-address=${token}`, `--holder-address=${DEPLOYER}`, "--amount=995", "--reason=escrow ends"]);
+    await world.ok(["compliance-set", `--token-address=${token}`, "--refuse-countries=CA", "--investor-classes=accredited,institutional,retail"]);
+    await settle();
+    const carol = "0x90F79bf6EB2c4f870365E785982E1f101E93b906";
+    const dave = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65";
+    const erin = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc";
+    const frank = "0x976EA74026E726554dB657fA54763abd0C3a0aa9";
+    await world.ok(["kyc-manage", `--whitelist-address=${dave},${erin}`, "--investor-class=accredited", "--country=FR"]);
+    await world.ok(["kyc-manage", `--whitelist-address=${frank}`, "--investor-class=accredited", "--country=CA"]);
+    await world.ok(["freeze", `--token-address=${token}`, `--holder-address=${erin}`, "--reason=dispute"]);
+    await settle();
+    const before = world.query<{ n: number }>("SELECT count(*) AS n FROM prepared_transactions")[0].n;
+    const csv = path.join(world.dir, "rules.csv");
+    fs.writeFileSync(
+      csv,
+      [
+        "external_id,email,name,address,amount",
+        `r2,,Alice,${ALICE},100`, // row 2: new holder number 2
+        `r3,,Alice again,${ALICE},500`, // row 3: Alice would hold 600 > 550
+        `r4,,Carol,${carol},1`, // row 4: not in the registry
+        `r5,,Dave,${dave},1`, // row 5: new holder number 3 (the limit)
+        `r6,,Bob,${BOB},1`, // row 6: holder number 4: over the limit
+        `r7,,Erin,${erin},1`, // row 7: frozen
+        `r8,,Frank,${frank},1`, // row 8: country refused
+      ].join("\n"),
+    );
+    const refused = await world.sto(["distribute-multiple", `--csv-input=${csv}`, `--address=${token}`]);
+    expect(refused.code).not.toBe(0);
+    const out = refused.stderr;
+    expect(out).toMatch(/rules\.csv: 5 invalid rows, nothing prepared/);
+    expect(out).toMatch(/rules\.csv:3: field amount "500": rule max balance \(ERC-1404 code 16\): .* would hold 600, more than the maximum 550/);
+    expect(out).toMatch(/rules\.csv:4: field address "0x90F79bf6EB2c4f870365E785982E1f101E93b906": rule receiver not in the KYC registry \(ERC-1404 code 9\)/);
+    expect(out).toMatch(/rules\.csv:6: field address "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC": rule holder limit \(ERC-1404 code 15\): this row would make .* holder number 4, and the token allows 3/);
+    expect(out).toMatch(/rules\.csv:7: field address .*: rule receiver frozen \(ERC-1404 code 3\)/);
+    expect(out).toMatch(/rules\.csv:8: field address .*: rule receiver's country refused \(ERC-1404 code 12\)/);
+    expect(out).not.toMatch(/rules\.csv:[25]:/);
+    expect(world.query<{ n: number }>("SELECT count(*) AS n FROM prepared_transactions")[0].n).toBe(before);
+
+    // A paused token refuses the whole file; distribute-single the same way.
+    await world.ok(["pause", `--token-address=${token}`]);
+    await settle();
+    const paused = await world.sto(["distribute-single", `--token-address=${token}`, `--to-address=${dave}`, "--external-id=s1", "--email=", "--name=Dave", "--amount=1"]);
+    expect(paused.code).not.toBe(0);
+    expect(paused.stderr).toMatch(/rule paused \(ERC-1404 code 1\): Transfers paused: unpause it first/);
+    await world.ok(["unpause", `--token-address=${token}`]);
+    await settle();
+    const single = await world.ok(["distribute-single", `--token-address=${token}`, `--to-address=${dave}`, "--external-id=s1", "--email=", "--name=Dave", "--amount=1"]);
+    expect(single.stdout).toMatch(/Distributing 1 shares to Dave/);
+    await settle();
   });
 
   it("a later token shares the first one's code extension; bad rule options stop before anything is prepared", async () => {
