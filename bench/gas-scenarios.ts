@@ -2,7 +2,7 @@
  * The gas scenarios behind docs/gas.md, shared by `bench/gas.ts` (prints the tables) and
  * `test/contracts/gas.test.ts` (fails when a target is missed).
  */
-import { Wallet, parseUnits, type Contract, type ContractTransactionResponse } from "ethers";
+import { Wallet, ZeroAddress, parseUnits, type Contract, type ContractTransactionResponse } from "ethers";
 import { as, mined, type TestChain } from "../src/devtools/test-chain";
 
 export const BATCH = 100;
@@ -249,8 +249,17 @@ export async function measureOperations(chain: TestChain): Promise<OperationRow[
   };
   const amount = parseUnits("100", 18);
 
-  const [token, tokenGas] = await deployGas(chain, "SecurityToken", ["Moo Corporation", "MOO", "https://example.com/moo"]);
-  add("deploy SecurityToken", tokenGas);
+  const [first, firstGas] = await deployGas(chain, "SecurityToken", ["Moo Corporation", "MOO", "https://example.com/moo", ZeroAddress]);
+  add("deploy SecurityToken creating its SecurityTokenExtension (the first token of a network)", firstGas);
+  const [token, tokenGas] = await deployGas(chain, "SecurityToken", [
+    "Moo Corporation",
+    "MOO",
+    "https://example.com/moo",
+    await first.getFunction("extension")(),
+  ]);
+  add("deploy SecurityToken sharing an earlier token's extension", tokenGas);
+  const [, extensionGas] = await deployGas(chain, "SecurityTokenExtension");
+  add("deploy SecurityTokenExtension on its own", extensionGas);
   const [unrestricted, unrestrictedGas] = await deployGas(chain, "UnrestrictedTransferAgent");
   add("deploy UnrestrictedTransferAgent", unrestrictedGas);
   const [kyc, kycGas] = await deployGas(chain, "BasicKYC");

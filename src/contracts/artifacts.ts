@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import type { InterfaceAbi } from "ethers";
+import { ErrorFragment, EventFragment, FunctionFragment, Interface, type InterfaceAbi } from "ethers";
 import { StoError } from "../errors";
 import { readInputText } from "../files";
 import { PACKAGE_ROOT } from "../package-root";
@@ -54,7 +54,9 @@ export class ContractArtifacts {
     if (override) return override;
     const cached = this.cache.get(name);
     if (cached) return cached;
-    const artifact = this.readHardhatArtifact(name);
+    let artifact = this.readHardhatArtifact(name);
+    const extension = EXTENSIONS[name];
+    if (extension) artifact = { ...artifact, abi: withExtensionAbi(artifact.abi, this.get(extension).abi) };
     this.cache.set(name, artifact);
     return artifact;
   }
@@ -81,6 +83,28 @@ export class ContractArtifacts {
       buildInfoId: readBuildInfoId(file),
     };
   }
+}
+
+/**
+ * Contracts whose fallback delegates to a second contract's code in their own storage: callers
+ * see both ABIs as one (SecurityToken's cold half lives in SecurityTokenExtension, see
+ * docs/contracts.md).
+ */
+const EXTENSIONS: Record<string, string> = { SecurityToken: "SecurityTokenExtension" };
+
+/** `abi` plus the functions, events and errors of `extensionAbi` it does not already declare. */
+function withExtensionAbi(abi: InterfaceAbi, extensionAbi: InterfaceAbi): InterfaceAbi {
+  const own = new Interface(abi);
+  const merged = new Interface(abi).fragments.slice();
+  for (const fragment of new Interface(extensionAbi).fragments) {
+    if (fragment.type === "constructor" || fragment.type === "fallback") continue;
+    const present =
+      (FunctionFragment.isFragment(fragment) && own.getFunction(fragment.selector) !== null) ||
+      (EventFragment.isFragment(fragment) && own.getEvent(fragment.topicHash) !== null) ||
+      (ErrorFragment.isFragment(fragment) && own.getError(fragment.selector) !== null);
+    if (!present) merged.push(fragment);
+  }
+  return JSON.parse(new Interface(merged).formatJson()) as InterfaceAbi;
 }
 
 /** Hardhat writes `<Name>.dbg.json` beside each artifact, pointing at its build-info file. */

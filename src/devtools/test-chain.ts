@@ -12,6 +12,8 @@
  *
  * const [issuer, alice] = chain.signers;
  * const token = await chain.deploy("SecurityToken", ["Moo Corp", "MOO", "https://example.com"]);
+ * // A SecurityToken deployed with name, symbol and URL only gets the chain's one
+ * // SecurityTokenExtension (deployed at the first token) as its fourth constructor argument.
  * await (await token.issueTokens(100n)).wait();
  * await expectRevert(as(token, alice).issueTokens(1n), "AccessControlUnauthorizedAccount");
  * ```
@@ -185,11 +187,17 @@ export async function startTestChain(options: TestChainOptions = {}): Promise<Te
   const signers = privateKeys.map((key) => new TestSigner(new Wallet(key), provider));
   const artifacts = new ContractArtifacts();
 
+  let extension: Promise<string> | undefined;
   const deployWithReceipt = async (
     name: string,
     args: readonly unknown[] = [],
     signer: TestSigner = signers[0],
   ): Promise<{ contract: Contract; receipt: TransactionReceipt }> => {
+    if (name === "SecurityToken" && args.length === 3) {
+      // One SecurityTokenExtension serves every token of the chain, as with the CLI.
+      extension ??= deployWithReceipt("SecurityTokenExtension").then(({ contract }) => contract.target as string);
+      args = [...args, await extension];
+    }
     const artifact = artifacts.get(name);
     const factory = new ContractFactory(artifact.abi, artifact.bytecode, signer);
     const deployed = await factory.deploy(...args);

@@ -10,6 +10,7 @@ import { ledgerOf } from "../tx/ledger";
 import { describeRevert } from "../tx/revert-reason";
 import { DistributionCalldata } from "./calldata";
 import { checkTransferRestrictions, readTokenState, type TokenState } from "./token-checks";
+import { checkComplianceRules } from "./compliance";
 import type { DistributionInputRow } from "./csv";
 import { batchGasLimit, gasModel, largestBatchWithin, scaled, transferGasLimit } from "./gas";
 import {
@@ -137,6 +138,8 @@ async function attemptDistribution(env: TxEnvironment, request: DistributionRequ
   clock.lap("checked transfer restrictions");
   if (restrictions.senderProblem) problems.push(restrictions.senderProblem);
   problems.push(...restrictions.problems);
+  problems.push(...(await checkComplianceRules(env, state, toPay, request.onProgress)));
+  clock.lap("checked the compliance rules");
   if (problems.length > 0) throw new DistributionRejected(origin, problems);
 
   const result: DistributionResult = {

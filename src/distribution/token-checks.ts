@@ -9,6 +9,7 @@ import { verifyBatchCalldata } from "./calldata";
 import type { RowProblem } from "./problems";
 import type { ValidRow } from "./validate";
 import { InputError } from "../input/fields";
+import { MODE } from "../compliance/rules";
 
 /** What a distribution needs to know about the token and the sender, read at one block. */
 export interface TokenState {
@@ -63,11 +64,13 @@ export async function readTokenState(env: TxEnvironment, tokenAddress: string): 
   if (decimals === undefined || balance === undefined) {
     throw notAToken("the contract there is not an ERC-20 token (no decimals() or balanceOf())");
   }
-  if (verifier === ZeroAddress) {
+  // A kyc-mode token has no verifier: it reads its investor registry (checkComplianceRules).
+  const kycMode = verifier === ZeroAddress && (await read<unknown[]>("complianceRules"))?.[0] === BigInt(MODE.kyc);
+  if (verifier === ZeroAddress && !kycMode) {
     throw notAToken("the token has no transfer verifier set, so every transfer would revert");
   }
   let kyc: string | undefined;
-  if (verifier !== undefined && verifierSkipped !== true) {
+  if (verifier !== undefined && verifierSkipped !== true && !kycMode) {
     const agent = new Contract(verifier, env.artifacts.get("RestrictedTransferAgent").abi, env.provider);
     try {
       kyc = (await agent.getFunction("kyc")({ blockTag })) as string;
@@ -81,7 +84,7 @@ export async function readTokenState(env: TxEnvironment, tokenAddress: string): 
     decimals: Number(decimals),
     verifier,
     kyc,
-    verifierSkipped: verifierSkipped === true,
+    verifierSkipped: verifierSkipped === true || kycMode,
     checkpointId,
     balance,
     blockNumber: block.number,

@@ -51,10 +51,29 @@ export async function resolveKycAddress(env: TxEnvironment, explicit?: string): 
   return deployment.contractAddress;
 }
 
-/** Prepares whitelisting of addresses in the KYC contract (one transaction per address, or a batch). */
-export async function prepareWhitelist(env: TxEnvironment, kycAddress: string, addresses: string[]): Promise<PreparedTransaction[]> {
+/** An investor registry entry (BasicKYC.setInvestor): class number, ISO 3166-1 numeric country, expiry (unix seconds, 0 = never). */
+export interface InvestorEntry {
+  investorClass: number;
+  country: number;
+  expiresAt: number;
+  /** For notes, e.g. "class accredited, country DE, KYC expires 2027-01-01 00:00:00 UTC". */
+  description: string;
+}
+
+/**
+ * Prepares whitelisting of addresses in the KYC contract (one transaction per address, or a batch);
+ * with `entry`, each address gets that class, country and expiry (setInvestor / setInvestorBatch).
+ */
+export async function prepareWhitelist(env: TxEnvironment, kycAddress: string, addresses: string[], entry?: InvestorEntry): Promise<PreparedTransaction[]> {
   return prepareTransactions(env, (builder) => {
-    if (addresses.length === 1) {
+    if (entry) {
+      const args = [entry.investorClass, entry.country, entry.expiresAt];
+      if (addresses.length === 1) {
+        builder.call("BasicKYC", kycAddress, "setInvestor", [addresses[0], ...args], `Listing ${addresses[0]} in KYC contract: ${entry.description}`);
+      } else {
+        builder.call("BasicKYC", kycAddress, "setInvestorBatch", [addresses, ...args], `Listing ${addresses.length} addresses in KYC contract: ${entry.description}`);
+      }
+    } else if (addresses.length === 1) {
       builder.call("BasicKYC", kycAddress, "addToWhitelist", [addresses[0]], `Whitelisting ${addresses[0]} in KYC contract`);
     } else {
       builder.call("BasicKYC", kycAddress, "addToWhitelistBatch", [addresses], `Whitelisting ${addresses.length} addresses in KYC contract`);

@@ -232,6 +232,18 @@ describe("lock-ups", () => {
     await chain.increaseTime(DAY + 1);
     await mined(token.transferWithLockup(alice.address, 1n, now + 30 * DAY)); // the released tranche made room
   });
+
+  it("holds left above the balance by a forced transfer refuse every amount but 0 (found by the model test)", async () => {
+    const token = await deploy();
+    const now = await chain.latestTimestamp();
+    await mined(token.transferWithLockup(alice.address, 10n, now + DAY));
+    await mined(token.transfer(alice.address, 5n));
+    await mined(token.freezePartialTokens(alice.address, 5n, "court order"));
+    await mined(token.forceTransfer(alice.address, bob.address, 12n, "court order")); // 3 left, 15 held
+    expect(await token.detectTransferRestriction(alice.address, bob.address, 0n)).toBe(0n);
+    await expectAllowed(token, alice, bob.address, 0n);
+    await expectRefused(token, alice, bob.address, 1n, 5, "FrozenBalance", [alice.address, 0n, 1n]);
+  });
 });
 
 describe("restriction modes", () => {

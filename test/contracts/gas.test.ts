@@ -40,3 +40,11 @@ describe("gas targets (unrestricted token)", () => {
     expect(newHoldersWithCheckpoints.perReceiver - newHolders.perReceiver).toBeLessThan(1_000n);
   });
 });
+
+describe("gas target (kyc token)", () => {
+  it("a kyc transfer with a lock-up tranche, a holder limit and a class rule costs at most 1.35x an OZ transfer", () => {
+    const { kycExistingHolder } = figures.transfers;
+    // oz * 1.35, in integers.
+    expect(kycExistingHolder.sto * 100n, kycExistingHolder.scenario).toBeLessThanOrEqual(kycExistingHolder.oz! * 135n);
+  });
+});

@@ -1,4 +1,4 @@
-import { Wallet } from "ethers";
+import { Wallet, ZeroAddress } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEVELOPMENT_PRIVATE_KEY } from "../../src/chain/local-node";
 import { openDatabase, type StoDatabase } from "../../src/db/database";
@@ -73,7 +73,7 @@ describe("the SQLite ledger", () => {
     const account = await ensureAccount(env);
     const start = account.nextNonce;
     const plan = (builder: Parameters<Parameters<typeof prepareTransactions>[1]>[0]) => {
-      const token = builder.deploy("SecurityToken", ["Ledger", "LDG", "https://example.com"], "Deploying");
+      const token = builder.deploy("SecurityToken", ["Ledger", "LDG", "https://example.com", ZeroAddress], "Deploying");
       builder.call("SecurityToken", token, "issueTokens", [1n], "Issuing");
     };
     const failing = ledger.allocate(account.id, async (allocation) => {

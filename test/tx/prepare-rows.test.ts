@@ -1,5 +1,5 @@
 import { inArray } from "drizzle-orm";
-import { Wallet } from "ethers";
+import { ZeroAddress, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEVELOPMENT_PRIVATE_KEY, LOCAL_CHAIN_ID } from "../../src/chain/local-node";
 import { ContractArtifacts } from "../../src/contracts/artifacts";
@@ -41,7 +41,7 @@ describe("rows returned by prepareTransactions", () => {
     };
     for (const fees of [{}, { gasPriceWei: 7_000_000_000n }]) {
       const prepared = await prepareTransactions({ ...env, ...fees }, (builder) => {
-        const token = builder.deploy("SecurityToken", ["Rows", "RWS", "https://example.com"], "Deploying");
+        const token = builder.deploy("SecurityToken", ["Rows", "RWS", "https://example.com", ZeroAddress], "Deploying");
         builder.call("SecurityToken", token, "issueTokens", [10n ** 21n], "Issuing");
         builder.call("SecurityToken", token, "transfer", [chain.signers[1].address, 5n], "Paying", {
           externalId: "row-1",

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { parseAddress } from "../../input/address";
 import { readTokenStatus } from "../../token/status";
+import { describeRules, readComplianceRules } from "../../compliance/service";
 import { action } from "../action";
 
 export function register(program: Command): void {
@@ -23,6 +24,11 @@ export function register(program: Command): void {
           ctx.out.result(`URL: ${status.url ?? ""}`);
           ctx.out.result(`Checkpoints: ${status.currentCheckpointId ?? 0n}`);
           ctx.out.result(`Announcements: ${status.announcementCount ?? 0n}`);
+          // Every active compliance rule (absent on tokens deployed before the rules existed).
+          const rules = await readComplianceRules({ provider: chain.provider, artifacts: ctx.artifacts() }, address);
+          for (const line of rules ? describeRules(rules, status.decimals) : []) ctx.out.result(line);
+          ctx.out.data({ ...status, compliance: rules ?? null });
+          return;
         }
         ctx.out.data(status);
       }),
