@@ -1,7 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AbiCoder } from "ethers";
+import { AbiCoder, ZeroAddress } from "ethers";
 import { startWorld, tokenAddressFrom, type E2eWorld } from "../helpers/e2e";
 import { addressAfter } from "../helpers/corp";
 
@@ -103,7 +103,10 @@ describe("tx-verify against an Etherscan-compatible API", () => {
     expect(tokenSubmission.contractaddress).toBe(token);
     expect(tokenSubmission.codeformat).toBe("solidity-standard-json-input");
     expect(tokenSubmission.compilerversion).toMatch(/^v0\.8\.28\+commit\.[0-9a-f]{8}$/);
-    const expectedArguments = AbiCoder.defaultAbiCoder().encode(["string", "string", "string"], ["Verify corp", "VER", "https://example.com"]).slice(2);
+    // The fourth argument is the code extension: 0x0 for the first token of a database (it creates its own).
+    const expectedArguments = AbiCoder.defaultAbiCoder()
+      .encode(["string", "string", "string", "address"], ["Verify corp", "VER", "https://example.com", ZeroAddress])
+      .slice(2);
     expect(tokenSubmission.constructorArguements).toBe(expectedArguments);
     expect(tokenSubmission.constructorArguments).toBe(expectedArguments);
     const input = JSON.parse(tokenSubmission.sourceCode) as { language: string; sources: Record<string, { content: string }>; settings: { optimizer: { enabled: boolean } } };

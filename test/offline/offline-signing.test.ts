@@ -42,7 +42,7 @@ describe("offline signing: tx-export → tx-sign (no node, no database) → tx-i
     expect(signed.code, signed.stderr).toBe(0);
     expect(fs.existsSync(offlineDatabase)).toBe(false);
     // What is signed is shown decoded from the bytes: the deployment, its constructor and the amount.
-    expect(signed.stdout).toContain("deploys   SecurityToken constructor(string name_, string symbol_, string url_)");
+    expect(signed.stdout).toContain("deploys   SecurityToken constructor(string name_, string symbol_, string url_, address extension_)");
     expect(signed.stdout).toContain('name_ (string) = "Offline corp"');
     expect(signed.stdout).toMatch(/calls {5}SecurityToken\.issueTokens\(uint256 value\)/);
     expect(signed.stdout).toContain("value (uint256) = 700.0 (700000000000000000000 base units)");

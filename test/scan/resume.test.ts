@@ -46,10 +46,10 @@ describe("token-scan ranges", () => {
       await chain.mine(5);
       const gap = first.toBlock + 3;
       await expect(scanner(temp.db, tokenAddress, { startBlock: gap }).scan()).rejects.toThrow(
-        new RegExp(`--start-block ${gap} would leave blocks ${first.toBlock + 1}-${gap - 1} unscanned`),
+        new RegExp(`startBlock ${gap} would leave blocks ${first.toBlock + 1}-${gap - 1} unscanned`),
       );
       await expect(scanner(temp.db, tokenAddress, { endBlock: first.token.startBlock - 1 }).scan()).rejects.toThrow(
-        /--end-block \d+ is before block \d+, the first block scanned for this token/,
+        /endBlock \d+ is before block \d+, the first block scanned for this token/,
       );
       await expectDatabaseIsTheChain(chain, temp.db, token, history.holders, [history.blocks[5], first.toBlock]);
     } finally {

@@ -51,7 +51,7 @@ describe("bad input and mismatched state: one line, non-zero exit, nothing writt
     const before = countTransactions(world);
     expectOneLineError(await world.sto(["issue", "--symbol=X", "--name=X", "--url=https://x", "--amount=-5"]), 1, /--amount: "-5" is not a positive decimal/);
     expectOneLineError(await world.sto(["issue", "--symbol=X", "--name=X", "--url=https://x", "--amount=1.0000000000000000001"]), 1, /more than 18 decimal places/);
-    expectOneLineError(await world.sto(["issue", "--symbol=X", "--name=X", "--url=https://x", "--amount=1", "--transfer-restriction=maybe"]), 1, /must be unrestricted or restricted/);
+    expectOneLineError(await world.sto(["issue", "--symbol=X", "--name=X", "--url=https://x", "--amount=1", "--transfer-restriction=maybe"]), 1, /--transfer-restriction: "maybe" must be one of unrestricted, restricted, kyc, soul-bound, time-locked/);
     expect(countTransactions(world)).toBe(before);
   });
 

@@ -98,11 +98,11 @@ describe("the SQLite ledger", () => {
       startNonces.push(builder.startNonce);
       if (startNonces.length === 1) {
         intruder = await prepareTransactions(env, (other) => {
-          const token = other.deploy("SecurityToken", ["Intruder", "INT", "https://example.com"], "Deploying B");
+          const token = other.deploy("SecurityToken", ["Intruder", "INT", "https://example.com", ZeroAddress], "Deploying B");
           other.call("SecurityToken", token, "issueTokens", [1n], "Issuing B");
         });
       }
-      builder.deploy("SecurityToken", ["Overlap", "OVL", "https://example.com"], "Deploying A");
+      builder.deploy("SecurityToken", ["Overlap", "OVL", "https://example.com", ZeroAddress], "Deploying A");
     });
     expect(startNonces).toEqual([start, start + 2]);
     expect(intruder.map((row) => [row.nonce, row.note])).toEqual([
@@ -117,7 +117,7 @@ describe("the SQLite ledger", () => {
     const ledger = ledgerOf(db);
     // Its own unsigned row, not one left by another test.
     const [row] = await prepareTransactions(env, (builder) => {
-      builder.deploy("SecurityToken", ["Once", "ONC", "https://example.com"], "Deploying");
+      builder.deploy("SecurityToken", ["Once", "ONC", "https://example.com", ZeroAddress], "Deploying");
     });
     expect(row.txHash).toBeNull();
     const version = (hash: string): SignedVersion => ({
