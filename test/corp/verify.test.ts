@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AbiCoder, ZeroAddress } from "ethers";
 import { startWorld, tokenAddressFrom, type E2eWorld } from "../helpers/e2e";
-import { addressAfter } from "../helpers/corp";
+import { addressAfter, expectRefused } from "../helpers/corp";
 
 const API_KEY = "verify-test-key-4f1c";
 
@@ -141,10 +141,10 @@ describe("tx-verify against an Etherscan-compatible API", () => {
     const nothing = await verify();
     expect(nothing.stdout).toContain("No deployments to verify.");
     const unknown = await verify([`--contract-addresses=${"0x" + "12".repeat(20)}`]);
-    expect(unknown.stderr).toMatch(/--contract-addresses: 0x1212.* is not a successful deployment/);
+    expectRefused(unknown, 1, `--contract-addresses: ${"0x" + "12".repeat(20)} is not a successful deployment(s) recorded in this database on local (run tx-update first?)`);
     const noKey = await world.sto(["tx-verify"], { globals: ["--etherscan-api-url", api.url] });
-    expect(noKey.stderr).toContain("tx-verify needs an EtherScan API key");
+    expectRefused(noKey, 1, "tx-verify needs an EtherScan API key: set etherscan-api-key in the INI file or the STO_ETHERSCAN_API_KEY environment variable");
     const noUrl = await world.sto(["tx-verify"]);
-    expect(noUrl.stderr).toContain("network local has no Etherscan-compatible API");
+    expectRefused(noUrl, 1, "network local has no Etherscan-compatible API: set etherscan-api-url (in the INI file or with --etherscan-api-url)");
   });
 });

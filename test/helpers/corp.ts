@@ -4,6 +4,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { ContractArtifacts } from "../../src/contracts/artifacts";
 import { formatTokenAmount } from "../../src/input/amounts";
+import { expect } from "vitest";
+import type { StoResult } from "./cli";
 import type { E2eWorld } from "./e2e";
 
 export const artifacts = new ContractArtifacts();
@@ -42,3 +44,14 @@ export function addressAfter(label: string, stdout: string): string {
 }
 
 export const units = (whole: bigint | number): bigint => BigInt(whole) * 10n ** 18n;
+
+/**
+ * A refusal: the exit code, and the error line (exactly this text, or matching this pattern) as the
+ * only error line on stderr.
+ */
+export function expectRefused(result: StoResult, code: number, message: string | RegExp): void {
+  const errors = result.stderr.split("\n").filter((line) => line.startsWith("error: "));
+  expect({ code: result.code, errors: errors.length }, result.stderr).toEqual({ code, errors: 1 });
+  if (typeof message === "string") expect(errors[0]).toBe(`error: ${message}`);
+  else expect(errors[0].slice("error: ".length)).toMatch(message);
+}

@@ -82,9 +82,12 @@ describe("stuck, dropped and replaced transactions", () => {
     const [original] = rows(world);
 
     const bump = await world.ok(["tx-bump"]);
-    expect(bump.stdout).toMatch(/bump/);
     const [bumped] = rows(world);
     expect(bumped.tx_hash).not.toBe(original.tx_hash);
+    // The table names the new version and the one it replaces.
+    expect(bump.stdout).toContain(bumped.tx_hash);
+    expect(bump.stdout).toContain(original.tx_hash);
+    expect(bump.stdout).toContain("Every version is recorded; run sto tx-update to see which one is mined.");
     const [first, second] = versions(world, 0);
     expect(second).toMatchObject({ kind: "bump", status: "pending", tx_hash: bumped.tx_hash });
     // At least the node's replacement rule (+10%) on both caps; the default is 15%.
