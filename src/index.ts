@@ -7,8 +7,10 @@ export { createTxEnvironment, type TxEnvironment, type TxEnvironmentOptions, typ
 export { StoError, ExitCode } from "./errors";
 export { TokenScanner, type ScanOptions, type ScanResult } from "./scan/scanner";
 export { SqliteScanDatabase, type ScanDatabase, type ScanStore } from "./scan/store";
+export { verifyScan, describeCause, type Verification, type HolderDifference } from "./scan/verify";
+export { readBalances, BalanceReader, MULTICALL3_ADDRESS } from "./chain/balances";
 export { JsonRpcTransport, retryPolicyFromEnvironment, NodeUnavailableError, type NodeClient, type RetryPolicy } from "./chain/rpc";
-export { buildCapTable, type CapTable, type CapTableRequest } from "./captable/captable";
+export { buildCapTable, type CapTable, type CapTableRequest, type CapTableVerification } from "./captable/captable";
 export { parseAtDate } from "./input/dates";
 export { readIdentityFile } from "./captable/identity-file";
 export {
@@ -20,6 +22,8 @@ export {
   type DistributionInputRow,
 } from "./distribution";
 export { ledgerOf, iterateRange, type TxLedger, type PreparedRange, type PreparedTransaction, type TxStatus } from "./tx/ledger";
+export { findDisagreements, type Disagreement } from "./tx/diagnose";
+export { forgetNetwork, type ForgottenNetwork } from "./tx/forget-network";
 export type { ProgressListener } from "./progress";
 export { prepareCheckpoint, planRecordDate, type RecordDatePlan } from "./corporate/record-date";
 export { preparePayoutDeploy, type PayoutDeployRequest, type PayoutDeployResult } from "./corporate/payout/deploy";

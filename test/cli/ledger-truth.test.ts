@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getAddress, type Contract } from "ethers";
@@ -132,6 +133,9 @@ describe("a token that mints without Transfer events (like USDT)", () => {
     expect(text.stdout.split("\n")[0]).toMatch(/^UNVERIFIED: the chain does not back these numbers at block \d+/);
     expect(text.stdout).toMatch(/Verified:\s+NO: /);
     expect(text.stdout).not.toMatch(/│\s+-[0-9]/);
+    const html = path.join(tmp.dir, `unverified-${databases}.html`);
+    expect((await sto(["cap-table", "--token-address", address, "--format", "html", "--output", html])).code).toBe(0);
+    expect(fs.readFileSync(html, "utf8")).toMatch(/<p class="unverified" id="unverified-banner" role="alert">UNVERIFIED: the chain does not back these numbers at block \d+: /);
     const csv = await sto(["cap-table", "--token-address", address, "--format", "csv"]);
     const [header, ...rows] = csv.stdout.trim().split("\n");
     expect(header).toBe("name,address,balance,percent,last_transfer_block,last_transfer_at,last_change,verified");
@@ -152,6 +156,9 @@ describe("a token that mints without Transfer events (like USDT)", () => {
     const headText = await sto(["cap-table", "--token-address", address]);
     expect(headText.stdout).toMatch(new RegExp(`${owner.address} │ correction, `));
     expect(headText.stdout).not.toContain("UNVERIFIED");
+    const verifiedHtml = path.join(tmp.dir, `verified-${databases}.html`);
+    expect((await sto(["cap-table", "--token-address", address, "--format", "html", "--output", verifiedHtml])).code).toBe(0);
+    expect(fs.readFileSync(verifiedHtml, "utf8")).not.toContain("unverified-banner");
 
     // Earlier blocks stay unverified: the events before the correction are incomplete.
     const earlier = await capTable(sto, address, ["--at-block", String(head.json.atBlock - 1)]);
