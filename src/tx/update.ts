@@ -2,7 +2,7 @@ import type { TransactionReceipt } from "ethers";
 import { nowIso } from "../db/database";
 import { isNodeUnavailable } from "../chain/rpc";
 import type { TxEnvironment } from "./environment";
-import { AWAITING_RESULT_STATUSES, ledgerOf, type MinedSignature, type PreparedTransaction, type ResultChange, type TxStatus } from "./ledger";
+import { AWAITING_RESULT_STATUSES, ledgerOf, RESULT_STATUSES, type MinedSignature, type PreparedTransaction, type ResultChange, type TxStatus } from "./ledger";
 import { findAccount } from "./nonces";
 import { describeRevert } from "./revert-reason";
 import { isKnownToNode, recordedHashes } from "./signatures";
@@ -17,14 +17,26 @@ export interface UpdateReport {
   rows: PreparedTransaction[];
   changed: number;
   final: number;
+  /** Results recorded earlier whose block is no longer on the chain, as they were recorded. */
+  reorganised: PreparedTransaction[];
 }
+
+/**
+ * How far back tx-update looks for recorded results whose block left the chain. Reorganisations
+ * deeper than the confirmations are rare on public networks but routine on development chains
+ * (anvil_reorg, a reverted snapshot); 256 blocks is ~50 minutes on Ethereum.
+ */
+export const REORG_LOOKBACK_BLOCKS = 256;
 
 /**
  * Reads receipts of the account's broadcast transactions and records block, block hash, gas used,
  * success or failure and the revert reason. A result counts as final only once its block has
  * `confirmations` blocks on top and is still canonical; until then the status is "mining".
  * A transaction whose block was replaced by a reorg goes back to "broadcasted"; one the node no
- * longer knows at all becomes "dropped", and tx-broadcast resends its same bytes.
+ * longer knows at all becomes "dropped", and tx-broadcast resends its same bytes. This holds for
+ * final results too: a success or failure recorded in the last REORG_LOOKBACK_BLOCKS blocks whose
+ * block is no longer canonical is awaited again (and reported), never left claiming a payment the
+ * chain no longer has.
  *
  * A transaction may have several signed versions (tx-bump, tx-cancel): whichever is mined is
  * recorded as the transaction's hash and marked "mined", the others "replaced". A nonce used by a
@@ -32,13 +44,11 @@ export interface UpdateReport {
  */
 export async function updateTransactions(env: TxEnvironment, options: UpdateOptions): Promise<UpdateReport> {
   const ledger = ledgerOf(env.db);
+  const nothing: UpdateReport = { rows: [], changed: 0, final: 0, reorganised: [] };
   const account = await findAccount(env);
-  if (!account) return { rows: [], changed: 0, final: 0 };
-  const open = await ledger.transactionsInStatus(account.id, AWAITING_RESULT_STATUSES);
-  if (open.length === 0) return { rows: [], changed: 0, final: 0 };
-
+  if (!account) return nothing;
+  const awaited = await ledger.transactionsInStatus(account.id, AWAITING_RESULT_STATUSES);
   const head = await env.provider.getBlockNumber();
-  const latestNonce = await env.provider.getTransactionCount(env.address, "latest");
   const canonicalHashes = new Map<number, string | undefined>();
   const canonicalHash = async (blockNumber: number): Promise<string | undefined> => {
     if (!canonicalHashes.has(blockNumber)) {
@@ -46,6 +56,23 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
     }
     return canonicalHashes.get(blockNumber);
   };
+
+  const recorded = await ledger.transactionsInStatus(account.id, RESULT_STATUSES, { minedFrom: Math.max(0, head - REORG_LOOKBACK_BLOCKS + 1) });
+  // One header per distinct block, read concurrently: a large distribution spans many blocks.
+  const recordedBlocks = [...new Set(recorded.map((row) => row.blockNumber).filter((block): block is number => block !== null && block <= head))];
+  for (let start = 0; start < recordedBlocks.length; start += 50) {
+    await Promise.all(recordedBlocks.slice(start, start + 50).map(canonicalHash));
+  }
+  const reorganised: PreparedTransaction[] = [];
+  for (const row of recorded) {
+    const hash = row.blockNumber === null || row.blockNumber > head ? undefined : await canonicalHash(row.blockNumber);
+    if (hash?.toLowerCase() !== row.blockHash?.toLowerCase()) reorganised.push(row);
+  }
+  const reopened = new Set(reorganised.map((row) => row.id));
+  const open = [...awaited, ...reorganised].sort((a, b) => a.nonce - b.nonce);
+  if (open.length === 0) return nothing;
+
+  const latestNonce = await env.provider.getTransactionCount(env.address, "latest");
 
   const codeCache = new Map<string, boolean>();
   const hasCodeAt = async (address: string | null, blockNumber: number): Promise<boolean> => {
@@ -77,7 +104,7 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
       if (signatures.some((signature) => signature.status === "mined" || signature.status === "replaced")) {
         signatureChanges.push({ transactionId: row.id });
       }
-      let status: TxStatus = row.status === "mining" ? "broadcasted" : row.status;
+      let status: TxStatus = row.status === "mining" || reopened.has(row.id) ? "broadcasted" : row.status;
       let revertReason: string | null = null;
       if (await isKnownToNode(env, row)) {
         status = "broadcasted";
@@ -157,7 +184,7 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
 
   await ledger.recordResults(changes, signatureChanges);
   const rows = await ledger.transactionsById(open.map((row) => row.id));
-  return { rows, changed: changes.length, final: finalCount };
+  return { rows, changed: changes.length, final: finalCount, reorganised };
 }
 
 /** The receipt of whichever recorded signature of this transaction was mined. */

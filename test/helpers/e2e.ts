@@ -21,16 +21,20 @@ export interface E2eWorld {
 /** A local chain on a free port, a temporary directory and a database file in it. */
 export async function startWorld(options: LocalChainOptions = {}): Promise<E2eWorld> {
   const chain = await startLocalChain({ port: 0, ...options });
-  const provider = new JsonRpcProvider(chain.url, undefined, { staticNetwork: true, polling: true, pollingInterval: 100, cacheTimeout: -1 });
+  return { chain, ...worldOnNode(chain.url, () => chain.close()) };
+}
+
+/** A temporary directory and a database file in it, for the CLI against the node at `url` (any node). */
+export function worldOnNode(url: string, closeNode: () => Promise<void>): Omit<E2eWorld, "chain"> {
+  const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, polling: true, pollingInterval: 100, cacheTimeout: -1 });
   const tmp = tempDir();
   const databaseFile = path.join(tmp.dir, "transactions.sqlite");
   const sto = (args: string[], runOptions: RunOptions & { globals?: string[] } = {}) =>
-    runSto(["--database-file", databaseFile, "--ethereum-node-url", chain.url, ...(runOptions.globals ?? []), ...args], {
+    runSto(["--database-file", databaseFile, "--ethereum-node-url", url, ...(runOptions.globals ?? []), ...args], {
       cwd: tmp.dir,
       ...runOptions,
     });
   return {
-    chain,
     provider,
     dir: tmp.dir,
     databaseFile,
@@ -52,7 +56,7 @@ export async function startWorld(options: LocalChainOptions = {}): Promise<E2eWo
     },
     close: async () => {
       provider.destroy();
-      await chain.close();
+      await closeNode();
       tmp.cleanup();
     },
   };
