@@ -2,7 +2,7 @@ import type { TransactionReceipt } from "ethers";
 import { nowIso } from "../db/database";
 import { isNodeUnavailable } from "../chain/rpc";
 import type { TxEnvironment } from "./environment";
-import { AWAITING_RESULT_STATUSES, ledgerOf, RESULT_STATUSES, type MinedSignature, type PreparedTransaction, type ResultChange, type TxStatus } from "./ledger";
+import { AWAITING_RESULT_STATUSES, ledgerOf, REORG_CHECKED_STATUSES, type MinedSignature, type PreparedTransaction, type ResultChange, type TxStatus } from "./ledger";
 import { findAccount } from "./nonces";
 import { describeRevert } from "./revert-reason";
 import { isKnownToNode, recordedHashes } from "./signatures";
@@ -34,9 +34,9 @@ export const REORG_LOOKBACK_BLOCKS = 256;
  * `confirmations` blocks on top and is still canonical; until then the status is "mining".
  * A transaction whose block was replaced by a reorg goes back to "broadcasted"; one the node no
  * longer knows at all becomes "dropped", and tx-broadcast resends its same bytes. This holds for
- * final results too: a success or failure recorded in the last REORG_LOOKBACK_BLOCKS blocks whose
- * block is no longer canonical is awaited again (and reported), never left claiming a payment the
- * chain no longer has.
+ * a final success too: one recorded in the last REORG_LOOKBACK_BLOCKS blocks whose block is no
+ * longer canonical is awaited again (and reported), never left claiming a payment the chain no
+ * longer has. A failure stays failed (see states.ts).
  *
  * A transaction may have several signed versions (tx-bump, tx-cancel): whichever is mined is
  * recorded as the transaction's hash and marked "mined", the others "replaced". A nonce used by a
@@ -57,7 +57,7 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
     return canonicalHashes.get(blockNumber);
   };
 
-  const recorded = await ledger.transactionsInStatus(account.id, RESULT_STATUSES, { minedFrom: Math.max(0, head - REORG_LOOKBACK_BLOCKS + 1) });
+  const recorded = await ledger.transactionsInStatus(account.id, REORG_CHECKED_STATUSES, { minedFrom: Math.max(0, head - REORG_LOOKBACK_BLOCKS + 1) });
   // One header per distinct block, read concurrently: a large distribution spans many blocks.
   const recordedBlocks = [...new Set(recorded.map((row) => row.blockNumber).filter((block): block is number => block !== null && block <= head))];
   for (let start = 0; start < recordedBlocks.length; start += 50) {

@@ -9,7 +9,7 @@ export function register(program: Command): void {
   program
     .command("tx-update")
     .description(
-      "Update transaction status.\n\nQueries the node for the broadcast transactions' receipts and records block, success or failure and the revert reason. A result is final after --confirmations blocks (default: 1 on the local chain, more on real networks) and only while its block is still canonical; until then the status is mining. A result recorded in the last 256 blocks whose block a reorganisation removed is reported and awaited again: sto tx-broadcast resends it if the node dropped it. Prints the transactions that changed or are still pending.",
+      "Update transaction status.\n\nQueries the node for the broadcast transactions' receipts and records block, success or failure and the revert reason. A result is final after --confirmations blocks (default: 1 on the local chain, more on real networks) and only while its block is still canonical; until then the status is mining. A success recorded in the last 256 blocks whose block a reorganisation removed is reported and awaited again: sto tx-broadcast resends it if the node dropped it. Prints the transactions that changed or are still pending.",
     )
     .option("--confirmations <blocks>", "blocks, counting the transaction's own, before a result is final")
     .action(
