@@ -8,7 +8,7 @@
  *                                          test (only the gas targets, which do not depend on sizes, are judged)
  *   npm run bench -- --no-growth           without the growth series
  *   npm run bench -- --growth-only         only the growth series (with --only: of those workloads)
- *   npm run bench -- --only prepare,scan   some workloads (prepare, broadcast, scan, captable, gas)
+ *   npm run bench -- --only prepare,scan   some workloads (prepare, broadcast, update, scan, captable, gas)
  *   npm run bench -- --runs 5              runs per figure behind the medians (default 3)
  *   npm run bench -- --json results.json   also write the figures as JSON
  *   npm run bench -- --sto ../old/bin/sto  measure another build's CLI (before/after comparisons;
@@ -31,7 +31,7 @@ import { gasFigures } from "./workloads/gas";
 import { growthFigures } from "./workloads/growth";
 import { TokenBuilder } from "./lib/tokens";
 
-const WORKLOADS = ["prepare", "broadcast", "scan", "captable", "gas"] as const;
+const WORKLOADS = ["prepare", "broadcast", "update", "scan", "captable", "gas"] as const;
 type Workload = (typeof WORKLOADS)[number];
 
 async function main(): Promise<number> {
@@ -69,11 +69,13 @@ async function main(): Promise<number> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sto-bench-"));
   const node = await startNodeProcess();
   try {
-    if (mainWorkload("prepare") || mainWorkload("broadcast")) {
+    if (mainWorkload("prepare") || mainWorkload("broadcast") || mainWorkload("update")) {
       const rows = 10_000 / scale;
       const setup = await issueToken(node, dir);
       const prepared = await prepareFigures(figures, setup, rows, runs);
-      if (mainWorkload("broadcast")) await broadcastFigures(figures, setup, prepared.prepared, rows, runs);
+      if (mainWorkload("broadcast") || mainWorkload("update")) {
+        await broadcastFigures(figures, setup, prepared.prepared, rows, runs, { update: mainWorkload("update") });
+      }
     }
     if (mainWorkload("scan") || mainWorkload("captable")) {
       const builder = new TokenBuilder(node, 1);

@@ -1,4 +1,5 @@
 import { Interface } from "ethers";
+import { chunks, inParallel } from "./batched";
 import { hasCode } from "./erc20";
 import { BatchUnsupportedError, RpcError, toBlockTag, type NodeClient } from "./rpc";
 
@@ -135,22 +136,3 @@ function decodeBalance(answer: string | RpcError | null | undefined): bigint | n
   return BigInt(answer);
 }
 
-function chunks<T>(items: T[], size: number): T[][] {
-  const result: T[][] = [];
-  for (let offset = 0; offset < items.length; offset += size) result.push(items.slice(offset, offset + size));
-  return result;
-}
-
-/** Runs `work` over the items with at most `parallel` at a time; results in item order. */
-async function inParallel<T, R>(items: T[], parallel: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(parallel, items.length) }, worker));
-  return results;
-}

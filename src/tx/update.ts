@@ -1,6 +1,8 @@
-import type { TransactionReceipt } from "ethers";
+import { getAddress } from "ethers";
 import { nowIso } from "../db/database";
-import { isNodeUnavailable } from "../chain/rpc";
+import { batchedReads } from "../chain/batched";
+import { nodeClient } from "../chain/connection";
+import { isNodeUnavailable, NodeUnavailableError, RpcError } from "../chain/rpc";
 import type { TxEnvironment } from "./environment";
 import { AWAITING_RESULT_STATUSES, ledgerOf, REORG_CHECKED_STATUSES, type MinedSignature, type PreparedTransaction, type ResultChange, type TxStatus } from "./ledger";
 import { findAccount } from "./nonces";
@@ -73,6 +75,9 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
   if (open.length === 0) return nothing;
 
   const latestNonce = await env.provider.getTransactionCount(env.address, "latest");
+  const hashes = new Map<number, string[]>();
+  for (const row of open) hashes.set(row.id, await recordedHashes(env.db, row));
+  const receipts = await readReceipts(env, [...new Set([...hashes.values()].flat())]);
 
   const codeCache = new Map<string, boolean>();
   const hasCodeAt = async (address: string | null, blockNumber: number): Promise<boolean> => {
@@ -98,7 +103,7 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
   let finalCount = 0;
   for (const row of open) {
     const signatures = await ledger.signaturesOf(row.id);
-    const found = await findReceipt(env, row);
+    const found = (hashes.get(row.id) ?? []).map((hash) => receipts.get(hash)).find((receipt) => receipt !== undefined);
     if (!found) {
       // Mined versions that a reorg removed are candidates again.
       if (signatures.some((signature) => signature.status === "mined" || signature.status === "replaced")) {
@@ -134,7 +139,8 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
       }
       continue;
     }
-    const { receipt, hash } = found;
+    const receipt = found;
+    const hash = found.hash;
     const confirmations = head - receipt.blockNumber + 1;
     const canonical = (await canonicalHash(receipt.blockNumber)) === receipt.blockHash;
     if (!canonical) {
@@ -187,17 +193,66 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
   return { rows, changed: changes.length, final: finalCount, reorganised };
 }
 
-/** The receipt of whichever recorded signature of this transaction was mined. */
-async function findReceipt(env: TxEnvironment, row: PreparedTransaction): Promise<{ receipt: TransactionReceipt; hash: string } | undefined> {
-  for (const hash of await recordedHashes(env.db, row)) {
-    const receipt = await env.provider.getTransactionReceipt(hash);
-    if (receipt) return { receipt, hash };
-  }
-  return undefined;
+/** What tx-update reads of a receipt. */
+interface MinedReceipt {
+  hash: string;
+  blockNumber: number;
+  blockHash: string;
+  status: number;
+  gasUsed: bigint;
+  contractAddress: string | null;
+}
+
+/**
+ * The receipts of these hashes, read in JSON-RPC batches (one by one from a node that refuses
+ * batches): a tx-update of 10,000 transactions is a hundred round trips, not 10,000. A hash without
+ * a receipt, or with a receipt not in a block yet, is absent from the map.
+ */
+async function readReceipts(env: TxEnvironment, hashes: string[]): Promise<Map<string, MinedReceipt>> {
+  const node = nodeClient(env.provider);
+  const answers = await batchedReads<unknown>(
+    node,
+    hashes.map((hash) => ({ method: "eth_getTransactionReceipt", params: [hash] })),
+  );
+  const receipts = new Map<string, MinedReceipt>();
+  answers.forEach((answer, index) => {
+    if (answer instanceof RpcError) throw answer;
+    const receipt = parseReceipt(answer, hashes[index]);
+    if (receipt) receipts.set(hashes[index], receipt);
+  });
+  return receipts;
+}
+
+const QUANTITY = /^0x[0-9a-fA-F]{1,64}$/;
+const HASH = /^0x[0-9a-fA-F]{64}$/;
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+
+/** A receipt answer checked field by field; undefined for none or one not in a block yet. */
+function parseReceipt(answer: unknown, hash: string): MinedReceipt | undefined {
+  if (answer === null) return undefined;
+  const malformed = (field: string) =>
+    new NodeUnavailableError(`the Ethereum node answered eth_getTransactionReceipt for ${hash} with a malformed ${field}`, "no node sends that: check ethereum-node-url");
+  if (typeof answer !== "object") throw malformed("receipt");
+  const raw = answer as Record<string, unknown>;
+  if (raw.blockNumber === null || raw.blockHash === null) return undefined;
+  if (typeof raw.blockNumber !== "string" || !QUANTITY.test(raw.blockNumber)) throw malformed("blockNumber");
+  if (typeof raw.blockHash !== "string" || !HASH.test(raw.blockHash)) throw malformed("blockHash");
+  if (typeof raw.gasUsed !== "string" || !QUANTITY.test(raw.gasUsed)) throw malformed("gasUsed");
+  if (typeof raw.status !== "string" || !QUANTITY.test(raw.status)) throw malformed("status");
+  const contractAddress = raw.contractAddress ?? null;
+  if (contractAddress !== null && (typeof contractAddress !== "string" || !ADDRESS.test(contractAddress))) throw malformed("contractAddress");
+  return {
+    hash,
+    blockNumber: Number(raw.blockNumber),
+    blockHash: raw.blockHash,
+    status: Number(raw.status),
+    gasUsed: BigInt(raw.gasUsed),
+    contractAddress: contractAddress === null ? null : getAddress(contractAddress),
+  };
 }
 
 /** Replays a failed transaction as a call on the state before its block to learn why it reverted. */
-async function findRevertReason(env: TxEnvironment, row: PreparedTransaction, receipt: TransactionReceipt): Promise<string> {
+async function findRevertReason(env: TxEnvironment, row: PreparedTransaction, receipt: MinedReceipt): Promise<string> {
   if (receipt.gasUsed >= BigInt(row.gasLimit)) return `out of gas (limit ${row.gasLimit})`;
   try {
     await env.provider.call({
