@@ -102,8 +102,8 @@ export function tableRows(table: CapTable): string[][] {
     if (table.compliance === null) return row;
     const state = holderCompliance(table, entry);
     if (state === undefined) return [...row, "?", "?"];
-    const locked = state.locked === 0n ? "0" : `${amount(state.locked)}${state.nextRelease === null ? "" : ` (next release ${isoTime(state.nextRelease)})`}`;
-    const frozenTokens = state.frozenTokens === 0n ? "0" : amount(state.frozenTokens);
+    const locked = `${amount(state.locked)}${state.nextRelease === null ? "" : ` (next release ${isoTime(state.nextRelease)})`}`;
+    const frozenTokens = amount(state.frozenTokens);
     const frozen = state.addressFrozen ? (state.frozenTokens === 0n ? "address frozen" : `address frozen, ${frozenTokens}`) : frozenTokens;
     return [...row, locked, frozen];
   });
