@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Contract } from "ethers";
 import { ContractArtifacts } from "../../src/contracts/artifacts";
 import { startWorld, tokenAddressFrom, type E2eWorld } from "../helpers/e2e";
+import { startRpcProxy } from "../helpers/rpc-proxy";
 
 // Lock-ups from distributions (locked_until, --locked-until) and the cap table's locked and frozen
 // columns (cap-table --compliance), on the real CLI and a real chain, with time travel.
@@ -160,6 +161,33 @@ describe("lock-ups from distributions, and the cap table's locked and frozen col
     const bob = csv.find((line) => line.includes(BOB))!.split(",");
     expect(bob.slice(8, 11)).toEqual(["50", "20", "false"]);
     expect(bob[12]).toBe(String(now.compliance?.block));
+
+    // A node that keeps no state at the earlier block (not an archive node): the current state, said so.
+    const proxy = await startRpcProxy(world.chain.url);
+    const oldTag = `0x${blockBeforeFreeze.toString(16)}`;
+    proxy.setResponder((request, response) => {
+      const refuse = (message: string, code: number): boolean => {
+        response.writeHead(200, { "content-type": "application/json" });
+        response.end(JSON.stringify({ jsonrpc: "2.0", id: request.id ?? null, error: { code, message } }));
+        return true;
+      };
+      if (request.method.startsWith("batch:")) return refuse("batch requests are not supported", -32600);
+      const tag = request.method === "eth_call" ? request.params[1] : request.method === "eth_getCode" ? request.params[1] : undefined;
+      return tag === oldTag ? refuse(`missing trie node 0x1234 (path ) state 0x1234 is not available`, -32000) : false;
+    });
+    try {
+      const pruned = await world.sto(["--json", "cap-table", `--token-address=${token}`, "--compliance", `--at-block=${blockBeforeFreeze}`], { globals: ["--ethereum-node-url", proxy.url] });
+      expect(pruned.code, pruned.stderr).toBe(0);
+      const current = JSON.parse(pruned.stdout) as CapTableJson;
+      expect(current.compliance?.atCapTableBlock).toBe(false);
+      expect(current.compliance?.block).toBeGreaterThan(blockBeforeFreeze);
+      expect(holder(current, CAROL).compliance?.addressFrozen).toBe(true);
+      expect(pruned.stderr).toContain(`the node keeps no state at block ${blockBeforeFreeze}: the locked and frozen amounts are the current ones`);
+      const prunedText = await world.sto(["cap-table", `--token-address=${token}`, "--compliance", `--at-block=${blockBeforeFreeze}`], { globals: ["--ethereum-node-url", proxy.url] });
+      expect(prunedText.stdout).toMatch(new RegExp(`Locked and frozen: +CURRENT state, read at block \\d+ .*not at the cap table's block ${blockBeforeFreeze}`));
+    } finally {
+      await proxy.close();
+    }
 
     // Without --compliance: no node needed, no columns.
     const plain = JSON.parse((await world.ok(["--json", "cap-table", `--token-address=${token}`])).stdout) as CapTableJson;
