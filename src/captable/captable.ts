@@ -3,6 +3,7 @@ import { StoError } from "../errors";
 import type { StoDatabase } from "../db/database";
 import { findScannedToken } from "../scan/store";
 import { exactAmount, largestRemainderPercentages } from "./amounts";
+import type { CapTableCompliance } from "./compliance";
 import type { Identity } from "./identity-file";
 import type { ScanVerification } from "../db/schema";
 import { balancesAtBlock, blockTime, lastBlockAtOrBefore, lastTransferAtOrBefore, verificationsAround } from "./queries";
@@ -109,6 +110,8 @@ export interface CapTable {
   entries: CapTableEntry[];
   /** Things the reader should know about these numbers. */
   warnings: string[];
+  /** Locked and frozen amounts per listed holder, read from the chain (cap-table --compliance); null when not read. */
+  compliance: CapTableCompliance | null;
 }
 
 /**
@@ -241,6 +244,7 @@ export function buildCapTable(db: StoDatabase, request: CapTableRequest): CapTab
     totalEntries: entries.length,
     entries: listed,
     warnings,
+    compliance: null,
   };
 }
 
