@@ -10,7 +10,7 @@
  * runs scripts/mutation-solidity.ts (operator swaps on contracts/, recompiled, contract tests).
  *
  * Options after the targets go to Stryker unchanged, e.g. `--mutate src/tx/broadcast.ts:150-190` to
- * mutate a line range only. Reports: reports/mutation/TARGET.json (mutation-testing-report-schema).
+ * mutate a line range only, except `--tests A,B`: these test files instead of the target's. Reports: reports/mutation/TARGET.json (mutation-testing-report-schema).
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -156,6 +156,13 @@ function main(argv: string[]): number {
   const firstOption = argv.findIndex((arg) => arg.startsWith("-"));
   const names = firstOption === -1 ? argv : argv.slice(0, firstOption);
   const passThrough = firstOption === -1 ? [] : argv.slice(firstOption);
+  // --tests A,B: run these test files instead of the target's (a quicker, partial look).
+  const testsAt = passThrough.indexOf("--tests");
+  const testsOverride = testsAt === -1 ? undefined : passThrough.splice(testsAt, 2)[1]?.split(",");
+  if (testsOverride !== undefined && (testsOverride.length === 0 || testsOverride.some((file) => !fs.existsSync(path.join(ROOT, file))))) {
+    console.error(`--tests ${testsOverride.join(",")}: name existing test files, separated by commas`);
+    return 2;
+  }
   const known = [...Object.keys(TARGETS), "solidity"];
   const chosen = names.length > 0 ? names : known;
   const unknown = chosen.filter((name) => !known.includes(name));
@@ -174,7 +181,7 @@ function main(argv: string[]): number {
       if (run(process.execPath, [require.resolve("tsx/cli"), path.join(__dirname, "mutation-solidity.ts"), ...passThrough]) !== 0) failed = true;
       continue;
     }
-    const target = TARGETS[name];
+    const target = { ...TARGETS[name], tests: testsOverride ?? TARGETS[name].tests };
     console.log(`\n=== ${name}: ${target.what}\n    mutating ${target.mutate.join(" ")}\n    tests ${target.tests.join(" ")}`);
     const configFile = path.join(REPORTS, `${name}.config.json`);
     fs.writeFileSync(configFile, `${JSON.stringify(strykerConfig(name, target), null, 2)}\n`);
