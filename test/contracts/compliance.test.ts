@@ -288,6 +288,32 @@ describe("restriction modes", () => {
     await expectRevert(token.setTransferVerifier(await unrestricted.getAddress()), "WrongMode", [1n]);
   });
 
+  // Killed the mutant `block.timestamp > expiresAt` (npm run test:mutation -- solidity --only kyc-expiry-boundary),
+  // which the test above let through: it only looks a whole day after the expiry.
+  it("kyc: an entry is expired from its expiry second on (10), and valid the second before", async () => {
+    const registry = await chain.deploy("BasicKYC");
+    const token = await deploy({ mode: MODE.KYC, registry: await registry.getAddress(), classes: 0b0100 });
+    await mined(registry.setInvestor(issuer.address, 2, 756, 0));
+    const expiresAt = (await chain.latestTimestamp()) + 1000;
+    await mined(registry.setInvestor(alice.address, 2, 756, expiresAt));
+    const transferAt = async (timestamp: number): Promise<{ status: number | null; blockNumber: number }> => {
+      await chain.provider.send("evm_setNextBlockTimestamp", [timestamp]);
+      // A fixed gas limit: the transaction is mined (and judged) in the block of that timestamp, not estimated first.
+      const sent = await as(token, issuer).transfer(alice.address, 1n, { gasLimit: 300_000n });
+      const receipt = await chain.provider.waitForTransaction(sent.hash);
+      if (!receipt) throw new Error("transfer not mined");
+      expect((await chain.provider.getBlock(receipt.blockNumber))?.timestamp).toBe(timestamp);
+      return { status: receipt.status, blockNumber: receipt.blockNumber };
+    };
+    const before = await transferAt(expiresAt - 1);
+    expect(before.status).toBe(1);
+    expect(await token.detectTransferRestriction(issuer.address, alice.address, 1n, { blockTag: before.blockNumber })).toBe(0n);
+    const at = await transferAt(expiresAt);
+    expect(at.status).toBe(0);
+    expect(await token.balanceOf(alice.address)).toBe(1n);
+    expect(await token.detectTransferRestriction(issuer.address, alice.address, 1n, { blockTag: at.blockNumber })).toBe(10n);
+  });
+
   it("soul-bound: holders cannot transfer (code 13); the issuer distributes; forced transfers and burns work", async () => {
     const token = await deploy({ mode: MODE.SOUL_BOUND });
     await expectAllowed(token, issuer, alice.address, 10n);
