@@ -358,6 +358,17 @@ describe("holder limits", () => {
     await expectRevert(untracked.setHolderLimits(3n, 0n), "HolderCountNotTracked");
   });
 
+  // Killed the mutant `count >= h.maxHolders` in batchTransfer (npm run test:mutation -- solidity --only
+  // batch-holder-limit-boundary): the test above only batches to a receiver who already holds.
+  it("a batch may bring the holders exactly to maxHolders, not one beyond", async () => {
+    const token = await deploy({ trackHolders: true, maxHolders: 3n });
+    await mined(token.batchTransfer([alice.address, bob.address], [1n, 2n]));
+    expect((await token.complianceRules())[8]).toBe(3n);
+    await expectRevert(token.batchTransfer([carol.address], [1n]), "HolderLimitExceeded", [3n]);
+    expect(await token.balanceOf(carol.address)).toBe(0n);
+    expect((await token.complianceRules())[8]).toBe(3n);
+  });
+
   it("a receiver's balance beyond maxBalance is refused (code 16); an issuer may hold more", async () => {
     const token = await deploy({ maxBalance: 100n });
     await expectAllowed(token, issuer, alice.address, 30n);
