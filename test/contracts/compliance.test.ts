@@ -377,6 +377,17 @@ describe("holder limits", () => {
     await mined(token.setHolderLimits(0n, 0n));
     await expectAllowed(token, issuer, alice.address, 50n);
   });
+
+  // Killed the mutant `toBalance + value >= maxBalance` (npm run test:mutation -- solidity --only
+  // max-balance-boundary): the test above never reaches the limit exactly.
+  it("a receiver may reach maxBalance exactly, not one unit beyond", async () => {
+    const token = await deploy({ maxBalance: 100n });
+    await mined(token.transfer(alice.address, 100n));
+    expect(await token.balanceOf(alice.address)).toBe(100n);
+    await expectRefused(token, issuer, alice.address, 1n, 16, "MaxBalanceExceeded", [alice.address, 100n]);
+    await mined(token.batchTransfer([bob.address], [100n]));
+    expect(await token.balanceOf(bob.address)).toBe(100n);
+  });
 });
 
 describe("ERC-1404 and batches", () => {
