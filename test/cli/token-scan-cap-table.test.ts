@@ -44,8 +44,9 @@ const outsider = "0x00000000000000000000000000000000000000aa";
 /** Block and ISO date of each day's transaction. */
 const days: { block: number; date: string }[] = [];
 
-function sto(args: string[]): Promise<StoResult> {
-  return runSto(["--ethereum-node-url", chain.url, "--database-file", path.join(tmp.dir, "sto.sqlite"), ...args]);
+/** The CLI on the chain; the cap-table tests share one database, scanned once before them. */
+function sto(args: string[], database = "sto.sqlite"): Promise<StoResult> {
+  return runSto(["--ethereum-node-url", chain.url, "--database-file", path.join(tmp.dir, database), ...args]);
 }
 
 async function capTable(args: string[]): Promise<JsonCapTable> {
@@ -95,14 +96,16 @@ afterAll(async () => {
 
 describe("sto token-scan", () => {
   it("scans up to --end-block, then resumes where it ended", async () => {
-    const first = await sto(["--json", "token-scan", "--token-address", tokenAddress.toLowerCase(), "--end-block", String(days[2].block)]);
+    // A database of its own: the first scan of the token.
+    const scan = (args: string[]) => sto(args, "resume.sqlite");
+    const first = await scan(["--json", "token-scan", "--token-address", tokenAddress.toLowerCase(), "--end-block", String(days[2].block)]);
     expect(first.code).toBe(0);
     const scanned = JSON.parse(first.stdout) as { fromBlock: number; toBlock: number; events: number; previousScannedTo: number | null };
     expect(scanned.toBlock).toBe(days[2].block);
     expect(scanned.previousScannedTo).toBeNull();
     expect(scanned.events).toBe(6);
 
-    const second = await sto(["token-scan", "--token-address", tokenAddress]);
+    const second = await scan(["token-scan", "--token-address", tokenAddress]);
     expect(second.code).toBe(0);
     expect(second.stdout).toContain(`Last scan ended at block: ${days[2].block}`);
     expect(second.stdout).toContain(`Scanning blocks: ${days[2].block + 1} - ${await chain.blockNumber()}`);
@@ -110,7 +113,7 @@ describe("sto token-scan", () => {
     // Not a terminal: no progress bar, no carriage returns.
     expect(second.stderr).not.toContain("\r");
 
-    const third = await sto(["--json", "token-scan", "--token-address", tokenAddress]);
+    const third = await scan(["--json", "token-scan", "--token-address", tokenAddress]);
     const again = JSON.parse(third.stdout) as { fromBlock: number; previousScannedTo: number; events: number };
     expect(again.previousScannedTo).toBe(await chain.blockNumber());
     expect(again.events).toBe(0);
@@ -131,6 +134,11 @@ describe("sto token-scan", () => {
 });
 
 describe("sto cap-table", () => {
+  beforeAll(async () => {
+    const scanned = await sto(["token-scan", "--token-address", tokenAddress, "--end-block", String(days[5].block)]);
+    expect(scanned.code, scanned.stderr).toBe(0);
+  });
+
   it("prints the manual's header and the holders with names from example-ids.csv", async () => {
     const result = await sto(["cap-table", "--identity-file", path.join(REPO_ROOT, "example-ids.csv"), "--token-address", tokenAddress]);
     expect(result.code).toBe(0);
