@@ -255,6 +255,10 @@ describe("sto cap-table", () => {
       /block 99999 is not scanned yet .*: run token-scan first/,
     );
     expectOneLineError(await sto(["cap-table", "--token-address", tokenAddress, "--at-date", "last tuesday"]), /--at-date: "last tuesday" is not an ISO-8601 date/);
+    expectOneLineError(
+      await sto(["cap-table", "--token-address", tokenAddress, "--at-block", String(days[3].block), "--at-date", days[3].date]),
+      /^error: give either --at-block or --at-date, not both$/,
+    );
     expectOneLineError(await sto(["cap-table", "--token-address", tokenAddress, "--at-date", "2001-01-01"]), /2001-01-01T23:59:59Z is before the token was created \(block \d+, /);
     expectOneLineError(await sto(["cap-table", "--token-address", tokenAddress, "--at-block", "0"]), /block 0 is before the token was created/);
     expectOneLineError(await sto(["--json", "cap-table", "--token-address", tokenAddress, "--format", "csv"]), /--json conflicts with --format csv/);
