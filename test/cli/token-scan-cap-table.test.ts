@@ -126,8 +126,16 @@ describe("sto token-scan", () => {
       /--end-block 99999999 is after the latest block/,
     );
     expectOneLineError(await sto(["token-scan", "--token-address", outsider]), /no contract at 0x0{38}AA on network local/i);
+    // A database of its own: first a refused first scan, which must leave nothing behind, then a
+    // scan, after which a start beyond the scanned range is refused.
+    const scan = (args: string[]) => sto(args, "bad-input.sqlite");
     expectOneLineError(
-      await sto(["token-scan", "--token-address", tokenAddress, "--start-block", "99999"]),
+      await scan(["token-scan", "--token-address", tokenAddress, "--start-block", "99999"]),
+      new RegExp(`^error: --start-block 99999 is after the last block to scan, ${await chain.blockNumber()}: nothing to scan$`),
+    );
+    expect((await scan(["token-scan", "--token-address", tokenAddress])).code).toBe(0);
+    expectOneLineError(
+      await scan(["token-scan", "--token-address", tokenAddress, "--start-block", "99999"]),
       /--start-block 99999 would leave blocks \d+-99998 unscanned/,
     );
   });
