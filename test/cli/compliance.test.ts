@@ -33,6 +33,8 @@ describe("compliance rules on the command line", () => {
   /** Runs `work` with Multicall3's code at its address (the local chain has none). */
   const withMulticall3 = async <T>(work: () => Promise<T>): Promise<T> => {
     await world.provider.send("hardhat_setCode", [MULTICALL3, MULTICALL3_CODE]);
+    // Mined, so that the block the commands read at has the code (as in ledger-truth.test.ts).
+    await world.provider.send("evm_mine", []);
     try {
       return await work();
     } finally {
