@@ -1,5 +1,4 @@
 import type { PreparedTransaction } from "../db/schema";
-import { StoError } from "../errors";
 import { InputError } from "../input/fields";
 import { validateText } from "../input/text";
 import type { TxEnvironment } from "../tx/environment";
