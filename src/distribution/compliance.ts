@@ -12,7 +12,7 @@ import { roleId } from "../token/onchain";
 import type { TxEnvironment } from "../tx/environment";
 import type { TokenState } from "./token-checks";
 import type { RowProblem } from "./problems";
-import type { ValidRow } from "./validate";
+import { groupByReceiver, type ValidRow } from "./validate";
 
 const TOKEN = new Interface([
   "function detectTransferRestriction(address from, address to, uint256 value) view returns (uint8)",
@@ -78,12 +78,7 @@ export async function checkComplianceRules(
   const problems: RowProblem[] = [];
   const format = (units: bigint): string => formatTokenAmount(units, state.decimals);
 
-  const rowsByReceiver = new Map<string, ValidRow[]>();
-  for (const row of rows) {
-    const list = rowsByReceiver.get(row.receiver);
-    if (list) list.push(row);
-    else rowsByReceiver.set(row.receiver, [row]);
-  }
+  const rowsByReceiver = groupByReceiver(rows);
   const receivers = [...rowsByReceiver.keys()];
   const needBalances = rules.holdersTracked || rules.maxBalance !== 0n;
 

@@ -6,7 +6,7 @@ import type { FieldText } from "../input/fields";
 import type { TxEnvironment } from "../tx/environment";
 import { formatProblem, type DistributionOrigin, type RowProblem } from "./problems";
 import type { TokenState } from "./token-checks";
-import type { ValidRow } from "./validate";
+import { groupByReceiver, type ValidRow } from "./validate";
 
 /** Contract receivers named one by one; beyond these, a count. */
 const NAMED_CONTRACTS = 20;
@@ -29,21 +29,16 @@ export interface ReceiverReport {
 export async function checkReceivers(env: TxEnvironment, state: TokenState, rows: readonly ValidRow[], origin: DistributionOrigin): Promise<ReceiverReport> {
   const report: ReceiverReport = { problems: [], warnings: [] };
   const token = state.address.toLowerCase();
-  const rowsByReceiver = new Map<string, ValidRow[]>();
-  for (const row of rows) {
-    if (row.receiver.toLowerCase() === token) {
-      report.problems.push({
-        row: row.row,
-        field: "address",
-        value: row.receiver,
-        reason: "is the token contract itself: shares sent there stay locked in it (only a forced transfer could move them back)",
-      });
-      continue;
-    }
-    const list = rowsByReceiver.get(row.receiver);
-    if (list) list.push(row);
-    else rowsByReceiver.set(row.receiver, [row]);
+  const itself = rows.filter((row) => row.receiver.toLowerCase() === token);
+  for (const row of itself) {
+    report.problems.push({
+      row: row.row,
+      field: "address",
+      value: row.receiver,
+      reason: "is the token contract itself: shares sent there stay locked in it (only a forced transfer could move them back)",
+    });
   }
+  const rowsByReceiver = groupByReceiver(itself.length === 0 ? rows : rows.filter((row) => row.receiver.toLowerCase() !== token));
   const receivers = [...rowsByReceiver.keys()];
   const reader = new CallReader(nodeClient(env.provider), state.blockNumber);
   const codes = await reader.send<string>(receivers.map((receiver) => ({ method: "eth_getCode", params: [receiver, `0x${state.blockNumber.toString(16)}`] })));

@@ -8,7 +8,7 @@ import type { ProgressListener } from "../progress";
 import type { TxEnvironment } from "../tx/environment";
 import { verifyBatchCalldata } from "./calldata";
 import type { RowProblem } from "./problems";
-import type { ValidRow } from "./validate";
+import { groupByReceiver, type ValidRow } from "./validate";
 import { InputError } from "../input/fields";
 import { MODE } from "../compliance/rules";
 
@@ -138,12 +138,7 @@ export async function checkTransferRestrictions(
   }
 
   // One check per distinct receiver; rows repeat receivers.
-  const rowsByReceiver = new Map<string, ValidRow[]>();
-  for (const row of rows) {
-    const list = rowsByReceiver.get(row.receiver);
-    if (list) list.push(row);
-    else rowsByReceiver.set(row.receiver, [row]);
-  }
+  const rowsByReceiver = groupByReceiver(rows);
   const receivers = [...rowsByReceiver.keys()];
   const chunks: string[][] = [];
   for (let start = 0; start < receivers.length; start += VERIFY_CHUNK) chunks.push(receivers.slice(start, start + VERIFY_CHUNK));
