@@ -54,7 +54,7 @@ const RECEIVER_FROZEN = 3;
  *   the rows in file order, which the chain cannot see: the holder count as each row adds a holder
  *   ("row 57 would be holder 100"), and each receiver's balance against the max balance.
  *
- * An unrestricted token with nothing frozen, no pause and no limits costs three requests whatever
+ * An unrestricted token with nothing frozen, no pause and no limits costs four requests whatever
  * the number of rows. Tokens without compliance rules (a plain ERC-20, a SecurityToken deployed
  * before them) are not looked at. The verifier's whitelist is checked by checkTransferRestrictions
  * (code 8 is left to it).
