@@ -1,7 +1,9 @@
 import { getAddress, id, Interface } from "ethers";
-import { CallReader, type ContractCall } from "../chain/calls";
+import { AccountViewReader, BalanceReader, type AccountView } from "../chain/balances";
+import { batchedReads } from "../chain/batched";
 import { nodeClient } from "../chain/connection";
 import { getLogs } from "../chain/logs";
+import { toBlockTag } from "../chain/rpc";
 import { RESTRICTION_NAMES } from "../compliance/rules";
 import { readComplianceRules, type ComplianceRules } from "../compliance/service";
 import { deploymentBlock } from "../corporate/deployment-block";
@@ -69,11 +71,21 @@ export async function checkComplianceRules(
   const rules = await readComplianceRules(env, state.address, state.blockNumber);
   if (!rules) return [];
   const node = nodeClient(env.provider);
-  const reader = new CallReader(node, state.blockNumber, { callsPerMulticall: DETECTS_PER_MULTICALL });
-  const call = (fn: string, args: unknown[]): ContractCall => ({ to: state.address, data: TOKEN.encodeFunctionData(fn, args) });
-  const answer = (fn: string, result: string | null): unknown[] => {
-    if (result === null) throw new StoError(`the token at ${state.address} refused ${fn}() at block ${state.blockNumber}: is it a SecurityToken with compliance rules?`);
+  const call = (fn: string, args: unknown[]): string => TOKEN.encodeFunctionData(fn, args);
+  const answer = (fn: string, result: string | null, of = ""): unknown[] => {
+    if (result === null) throw new StoError(`the token at ${state.address} refused ${fn}(${of}) at block ${state.blockNumber}: is it a SecurityToken with compliance rules?`);
     return [...TOKEN.decodeFunctionResult(fn, result)];
+  };
+  // A few calls to the token in one JSON-RPC batch; null where one reverted.
+  const reads = async (calls: string[]): Promise<(string | null)[]> =>
+    (await batchedReads<string>(node, calls.map((data) => ({ method: "eth_call", params: [{ to: state.address, data }, toBlockTag(state.blockNumber)] })))).map(
+      (result) => (typeof result === "string" ? result : null),
+    );
+  // One view per receiver, hundreds per request (Multicall3 or JSON-RPC batches); a refused call stops.
+  const perReceiver = async <T>(fn: string, args: (receiver: string) => unknown[], receivers: string[], perMulticall?: number): Promise<Map<string, T>> => {
+    const view: AccountView<string> = { data: (receiver) => call(fn, args(receiver)), decode: (result) => result };
+    const read = await new AccountViewReader(node, state.address, state.blockNumber, view, undefined, perMulticall).read(receivers);
+    return new Map(receivers.map((receiver) => [receiver, answer(fn, read.get(receiver) ?? null, receiver)[0] as T]));
   };
   const problems: RowProblem[] = [];
   const format = (units: bigint): string => formatTokenAmount(units, state.decimals);
@@ -83,7 +95,7 @@ export async function checkComplianceRules(
   const needBalances = rules.holdersTracked || rules.maxBalance !== 0n;
 
   // The token-wide answer and the sender's holds, in one round trip.
-  const [senderAnswer, holdingAnswer] = await reader.calls([
+  const [senderAnswer, holdingAnswer] = await reads([
     call("detectTransferRestriction", [env.address, env.address, 0n]),
     call("holding", [env.address]),
   ]);
@@ -94,19 +106,19 @@ export async function checkComplianceRules(
   // The receivers' codes: only those the active rules can refuse are read.
   const codes = new Map<string, number>();
   if (receiversVisible && rules.mode === "kyc") {
-    const answers = await reader.calls(receivers.map((receiver) => call("detectTransferRestriction", [env.address, receiver, 0n])));
-    receivers.forEach((receiver, index) => codes.set(receiver, Number(answer("detectTransferRestriction", answers[index])[0] as bigint)));
+    const answers = await perReceiver<bigint>("detectTransferRestriction", (receiver) => [env.address, receiver, 0n], receivers, DETECTS_PER_MULTICALL);
+    for (const [receiver, code] of answers) codes.set(receiver, Number(code));
     onProgress?.("Checking compliance rules", receivers.length, receivers.length, "addresses");
   } else if (receiversVisible) {
     for (const receiver of await frozenAddresses(env, state, node)) {
       if (rowsByReceiver.has(receiver)) codes.set(receiver, RECEIVER_FROZEN);
     }
   }
-  const balances = needBalances ? await receiverBalances(reader, state.address, receivers) : new Map<string, bigint>();
+  const balances = needBalances ? await receiverBalances(node, state, receivers) : new Map<string, bigint>();
 
   const tokenWide = TOKEN_WIDE.has(senderCode) ? [senderCode] : [];
   const reported = [...new Set([...codes.values()].filter((code) => RECEIVER.has(code))), ...tokenWide];
-  const messageAnswers = await reader.calls(reported.map((code) => call("messageForTransferRestriction", [code])));
+  const messageAnswers = await reads(reported.map((code) => call("messageForTransferRestriction", [code])));
   const messages = new Map(reported.map((code, index) => [code, answer("messageForTransferRestriction", messageAnswers[index])[0] as string]));
   for (const [receiver, code] of codes) {
     if (!RECEIVER.has(code)) continue;
@@ -129,7 +141,7 @@ export async function checkComplianceRules(
   // Rows the chain refuses already are left out of the model: they count only once fixed.
   const refused = new Set([...codes].filter(([, code]) => RECEIVER.has(code)).map(([receiver]) => receiver));
   const payable = rows.filter((row) => !refused.has(row.receiver));
-  if (needBalances) problems.push(...(await modelLimits(state, rules, payable, balances, reader, call, answer, format)));
+  if (needBalances) problems.push(...(await modelLimits(state, rules, payable, balances, perReceiver, format)));
   return problems;
 }
 
@@ -149,16 +161,16 @@ async function frozenAddresses(env: TxEnvironment, state: TokenState, node: Retu
   return [...frozen].filter(([, isFrozen]) => isFrozen).map(([account]) => account);
 }
 
-/** balanceOf of each receiver at the block (null answers are refused: the token answered before). */
-async function receiverBalances(reader: CallReader, token: string, receivers: string[]): Promise<Map<string, bigint>> {
-  const answers = await reader.calls(receivers.map((receiver) => ({ to: token, data: `0x70a08231${receiver.slice(2).toLowerCase().padStart(64, "0")}` })));
-  const balances = new Map<string, bigint>();
-  receivers.forEach((receiver, index) => {
-    const result = answers[index];
-    if (result === null || !/^0x[0-9a-fA-F]{64}$/.test(result)) throw new StoError(`the token at ${token} refused balanceOf(${receiver})`);
-    balances.set(receiver, BigInt(result));
-  });
-  return balances;
+/** balanceOf of each receiver at the block (a refused call stops: the token answered balanceOf before). */
+async function receiverBalances(node: ReturnType<typeof nodeClient>, state: TokenState, receivers: string[]): Promise<Map<string, bigint>> {
+  const read = await new BalanceReader(node, state.address, state.blockNumber).read(receivers);
+  return new Map(
+    receivers.map((receiver) => {
+      const balance = read.get(receiver);
+      if (balance === null || balance === undefined) throw new StoError(`the token at ${state.address} refused balanceOf(${receiver}) at block ${state.blockNumber}`);
+      return [receiver, balance];
+    }),
+  );
 }
 
 /**
@@ -170,9 +182,7 @@ async function modelLimits(
   rules: ComplianceRules,
   rows: readonly ValidRow[],
   balances: Map<string, bigint>,
-  reader: CallReader,
-  call: (fn: string, args: unknown[]) => ContractCall,
-  answer: (fn: string, result: string | null) => unknown[],
+  perReceiver: <T>(fn: string, args: (receiver: string) => unknown[], receivers: string[]) => Promise<Map<string, T>>,
   format: (units: bigint) => string,
 ): Promise<RowProblem[]> {
   const found: { problem: RowProblem; unlessIssuer?: string }[] = [];
@@ -211,8 +221,8 @@ async function modelLimits(
     }
   }
   const candidates = [...new Set(found.flatMap((entry) => (entry.unlessIssuer === undefined ? [] : [entry.unlessIssuer])))];
-  const roles = await reader.calls(candidates.map((account) => call("hasRole", [roleId("ISSUER_ROLE"), account])));
-  const issuers = new Set(candidates.filter((_, index) => answer("hasRole", roles[index])[0] === true));
+  const roles = await perReceiver<boolean>("hasRole", (account) => [roleId("ISSUER_ROLE"), account], candidates);
+  const issuers = new Set(candidates.filter((account) => roles.get(account) === true));
   return found.filter((entry) => entry.unlessIssuer === undefined || !issuers.has(entry.unlessIssuer)).map((entry) => entry.problem);
 }
 

@@ -1,6 +1,6 @@
-import { CallReader } from "../chain/calls";
+import { batchedReads } from "../chain/batched";
 import { nodeClient } from "../chain/connection";
-import { RpcError } from "../chain/rpc";
+import { RpcError, toBlockTag } from "../chain/rpc";
 import { StoError } from "../errors";
 import type { FieldText } from "../input/fields";
 import type { TxEnvironment } from "../tx/environment";
@@ -24,7 +24,7 @@ export interface ReceiverReport {
  * transfer moves them back). Any other address with code is accepted with a warning: a multisig or
  * a custody contract is a real shareholder, but a contract that cannot call `transfer` can never
  * move its shares. The code of every distinct receiver is read at the distribution's block, a
- * hundred addresses per JSON-RPC batch (CallReader), never one request per row.
+ * hundred addresses per JSON-RPC batch (batchedReads), never one request per row.
  */
 export async function checkReceivers(env: TxEnvironment, state: TokenState, rows: readonly ValidRow[], origin: DistributionOrigin): Promise<ReceiverReport> {
   const report: ReceiverReport = { problems: [], warnings: [] };
@@ -40,8 +40,8 @@ export async function checkReceivers(env: TxEnvironment, state: TokenState, rows
   }
   const rowsByReceiver = groupByReceiver(itself.length === 0 ? rows : rows.filter((row) => row.receiver.toLowerCase() !== token));
   const receivers = [...rowsByReceiver.keys()];
-  const reader = new CallReader(nodeClient(env.provider), state.blockNumber);
-  const codes = await reader.send<string>(receivers.map((receiver) => ({ method: "eth_getCode", params: [receiver, `0x${state.blockNumber.toString(16)}`] })));
+  const block = toBlockTag(state.blockNumber);
+  const codes = await batchedReads<string>(nodeClient(env.provider), receivers.map((receiver) => ({ method: "eth_getCode", params: [receiver, block] })));
   const contracts = receivers.filter((receiver, index) => {
     const code = codes[index];
     if (code instanceof RpcError) throw new StoError(`the Ethereum node refused eth_getCode of ${receiver} at block ${state.blockNumber}: ${code.rpcMessage}`);

@@ -1,5 +1,5 @@
 import { Contract, Interface, ZeroAddress, toQuantity } from "ethers";
-import { CallReader } from "../chain/calls";
+import { AccountViewReader, type AccountView } from "../chain/balances";
 import { nodeClient } from "../chain/connection";
 import { readErc20Decimals } from "../chain/erc20";
 import { isContractAnswer } from "../chain/failures";
@@ -159,16 +159,18 @@ export async function checkTransferRestrictions(
   };
   const refusedChunks = senderAllowed ? (await Promise.all(chunks.map(checkChunk))).flat() : chunks;
 
-  // Only refused chunks are looked at address by address, hundreds per request (CallReader).
+  // Only refused chunks are looked at address by address, hundreds per request (AccountViewReader).
   const suspects = refusedChunks.flat();
-  const reader = new CallReader(nodeClient(env.provider), blockTag, { callsPerMulticall: 250 });
-  const answers = await reader.calls(
-    suspects.map((receiver) =>
+  const target = kyc ? (state.kyc as string) : state.verifier;
+  const view: AccountView<string> = {
+    data: (receiver) =>
       kyc
-        ? { to: state.kyc as string, data: KYC.encodeFunctionData("isWhitelisted", [receiver]) }
-        : { to: state.verifier as string, data: verifierAbi.encodeFunctionData("verify", [env.address, receiver, (rowsByReceiver.get(receiver) as ValidRow[])[0].amount]) },
-    ),
-  );
+        ? KYC.encodeFunctionData("isWhitelisted", [receiver])
+        : verifierAbi.encodeFunctionData("verify", [env.address, receiver, (rowsByReceiver.get(receiver) as ValidRow[])[0].amount]),
+    decode: (result) => result,
+  };
+  const read = await new AccountViewReader(nodeClient(env.provider), target, blockTag, view, undefined, 250).read(suspects);
+  const answers = suspects.map((receiver) => read.get(receiver) ?? null);
   const verdicts = suspects.map((receiver, index): [string, boolean] => {
     const answer = answers[index];
     const fn = kyc ? "isWhitelisted" : "verify";
