@@ -281,19 +281,36 @@ function blockHashOf(answer: unknown, block: number): string | undefined {
 
 /** Replays a failed transaction as a call on the state before its block to learn why it reverted. */
 async function findRevertReason(env: TxEnvironment, row: PreparedTransaction, receipt: MinedReceipt): Promise<string> {
-  if (receipt.gasUsed >= BigInt(row.gasLimit)) return `out of gas (limit ${row.gasLimit})`;
-  try {
-    await env.provider.call({
+  const outOfGas = `out of gas (limit ${row.gasLimit})`;
+  if (receipt.gasUsed >= BigInt(row.gasLimit)) return outOfGas;
+  const replay = (gasLimit: bigint) =>
+    env.provider.call({
       from: row.fromAddress,
       to: row.isDeployment ? undefined : row.toAddress,
       data: row.data,
       value: BigInt(row.value),
-      gasLimit: BigInt(row.gasLimit),
+      gasLimit,
       blockTag: receipt.blockNumber - 1,
     });
+  let reason: string;
+  try {
+    await replay(BigInt(row.gasLimit));
     return "reverted (the reason could not be reproduced)";
   } catch (error) {
     if (isNodeUnavailable(error)) throw error;
-    return describeRevert(error, env.artifacts);
+    reason = describeRevert(error, env.artifacts);
   }
+  // A call inside the transaction may run out of gas while the transaction keeps the 1/64 it held
+  // back (a contract created by a constructor: SecurityToken's code extension) and then reverts on
+  // its own check ("require(false)"). When the same call succeeds with the block's gas, gas was the
+  // cause: say so instead.
+  const blockGas = (await env.provider.getBlock(receipt.blockNumber))?.gasLimit;
+  if (blockGas === undefined || blockGas <= BigInt(row.gasLimit)) return reason;
+  try {
+    await replay(blockGas);
+  } catch (error) {
+    if (isNodeUnavailable(error)) throw error;
+    return reason;
+  }
+  return `${outOfGas}: a call inside it ran out of gas and the transaction reverted; it succeeds with more gas`;
 }
