@@ -42,20 +42,20 @@ const STEPS: Step[] = [
   },
   { title: "Broadcast the transactions", args: () => ["tx-broadcast"] },
   { title: "Make sure they ran successfully", args: () => ["tx-update"] },
-  { title: "Look at the token", args: (values) => ["token-status", `--address=${values.token}`] },
+  { title: "Look at the token", args: (values) => ["token-status", `--token-address=${values.token}`] },
   {
     title: "Whitelist the addresses that take part in the distribution (those of example-distribution.csv)",
     args: () => ["kyc-manage", `--whitelist-address=${DISTRIBUTION_RECEIVERS.join(",")}`],
   },
   {
     title: "Distribute the tokens as described in the CSV file",
-    args: (values) => ["distribute-multiple", "--csv-input=example-distribution.csv", `--address=${values.token}`],
+    args: (values) => ["distribute-multiple", "--csv-input=example-distribution.csv", `--token-address=${values.token}`],
   },
   { title: "Broadcast the distribution", args: () => ["tx-broadcast"] },
   { title: "Make sure it ran successfully", args: () => ["tx-update"] },
   {
     title: "Running the distribution again prepares nothing: every external_id is paid once",
-    args: (values) => ["distribute-multiple", "--csv-input=example-distribution.csv", `--address=${values.token}`],
+    args: (values) => ["distribute-multiple", "--csv-input=example-distribution.csv", `--token-address=${values.token}`],
   },
   { title: "Scan all transactions of the security token", args: (values) => ["token-scan", `--token-address=${values.token}`] },
   {

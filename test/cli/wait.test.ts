@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startWorld, type E2eWorld } from "../helpers/e2e";
+import { spawnSto, type StoResult } from "../helpers/cli";
+
+/**
+ * tx-broadcast --wait and tx-update --wait on a chain that mines only when the test says so, as a
+ * real network makes the user wait for blocks.
+ */
+describe("waiting until transactions are final", () => {
+  let world: E2eWorld;
+  beforeAll(async () => {
+    world = await startWorld({ automine: false });
+  });
+  afterAll(() => world.close());
+
+  const statuses = () => world.query<{ nonce: number; status: string }>("SELECT nonce, status FROM prepared_transactions ORDER BY nonce");
+  const mine = () => world.provider.send("evm_mine", []);
+  /** The CLI in the background, and a promise for the moment its stderr shows `text`. */
+  const background = (args: string[]) => {
+    const run = spawnSto(["--database-file", world.databaseFile, "--ethereum-node-url", world.chain.url, ...args], { cwd: world.dir, timeoutMs: 120_000 });
+    let stderr = "";
+    const shown = (text: string) =>
+      new Promise<void>((resolve, reject) => {
+        const look = () => (stderr.includes(text) ? resolve() : undefined);
+        run.child.stderr?.on("data", (chunk: Buffer) => {
+          stderr += chunk.toString("utf8");
+          look();
+        });
+        void run.result.then((result: StoResult) => (result.stderr.includes(text) ? resolve() : reject(new Error(`never showed "${text}": ${result.stderr}`))));
+        look();
+      });
+    return { ...run, shown };
+  };
+
+  it("tx-broadcast --wait sends, shows progress and returns once every transaction has its confirmations", async () => {
+    await world.ok(["kyc-deploy"]);
+    const run = background(["tx-broadcast", "--wait", "--confirmations", "2"]);
+    await run.shown("Waiting for 1 of 1 transactions to be final (2 confirmations): 1 broadcasted");
+    await mine();
+    await run.shown("1 mining");
+    expect(statuses()).toEqual([{ nonce: 0, status: "mining" }]);
+    await mine();
+    const result = await run.result;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/success:1 +│ +0 │/);
+    expect(result.stdout).toContain("Every transaction is final (2 confirmations).");
+    expect(statuses()).toEqual([{ nonce: 0, status: "success" }]);
+  });
+
+  it("tx-update --wait stops on Ctrl+C with nothing lost, and waiting again resumes", async () => {
+    const prepared = await world.ok(["kyc-manage", "--whitelist-address=0x70997970C51812dc3A010C7d01b50e0d17dc79C8"]);
+    expect(prepared.stdout).toMatch(/broadcasted/);
+    const run = background(["tx-update", "--wait"]);
+    await run.shown("Waiting for 1 of 1 transactions");
+    run.child.kill("SIGINT");
+    const interrupted = await run.result;
+    expect(interrupted.code).toBe(130);
+    expect(interrupted.stderr).toMatch(/^error: interrupted: 1 transactions are not final yet \(nonces 1\); nothing is lost: run sto tx-update --wait again$/m);
+    expect(statuses()[1]).toEqual({ nonce: 1, status: "broadcasted" });
+
+    const timedOut = await world.sto(["tx-update", "--wait", "--timeout", "1"]);
+    expect(timedOut.code).toBe(1);
+    expect(timedOut.stderr).toMatch(/^error: --timeout 1: 1 transactions are not final yet \(nonces 1\); nothing is lost: run sto tx-update --wait again$/m);
+
+    const again = background(["tx-update", "--wait"]);
+    await again.shown("Waiting for 1 of 1 transactions");
+    await mine();
+    const resumed = await again.result;
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(statuses()[1]).toEqual({ nonce: 1, status: "success" });
+    // Nothing left to wait for: it says so and returns at once.
+    const nothing = await world.ok(["tx-update", "--wait"]);
+    expect(nothing.stdout).toContain("No broadcast transactions waiting for a result.");
+  }, 180_000);
+});
