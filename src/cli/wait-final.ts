@@ -69,7 +69,7 @@ export async function waitAndPrint(ctx: CommandContext, env: TxEnvironment, conf
   const nonces = report.open.map((row) => row.nonce).join(", ");
   switch (report.outcome) {
     case "final":
-      ctx.out.info(`Every transaction is final (${confirmations} confirmations).`);
+      ctx.out.info(`Every transaction is final (${confirmationsText(confirmations)}).`);
       return;
     case "dropped":
       throw new StoError(`the node no longer knows nonces ${nonces}: run sto tx-broadcast to send them again, then sto tx-update --wait`);
