@@ -30,7 +30,7 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     .exitOverride()
     .helpOption("-h, --help", "show help")
     .version(STO_VERSION, "-V, --version", "print the version")
-    .configureHelp({ sortSubcommands: true, showGlobalOptions: true, helpWidth: 110, optionDescription: describeOption })
+    .configureHelp({ sortSubcommands: true, helpWidth: 110, optionDescription: describeOption })
     // commander repeats unknown options and bad values in its errors: print them as data.
     .configureOutput({ outputError: (text, write) => write(safeText(text)) });
 
@@ -52,6 +52,8 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   for (const name of names) (await COMMANDS[name]()).register(program);
   for (const command of program.commands) {
     if (!command.summary()) command.summary(command.description().split("\n")[0]);
+    // The ~20 global options are listed once, in sto --help, not repeated under every command.
+    command.addHelpText("after", "\nGlobal options (--config, --network, --ethereum-node-url, --json, --quiet, --wide, …): sto --help");
   }
   return program;
 }

@@ -93,6 +93,21 @@ describe("sto basics", () => {
     expect(status.stdout).toMatch(/--token-address <address> +token contract address \(also --address, the manual's spelling\)\s+\[required\]/);
   });
 
+  it("lists the global options once, in sto --help, and each command's help points there", async () => {
+    const top = await runSto(["--help"]);
+    expect(top.stdout).toMatch(/--ethereum-gas-price <gwei>/);
+    for (const command of ["cap-table", "node", "tx-update"]) {
+      const help = await runSto([command, "--help"]);
+      expect(help.stdout, command).not.toMatch(/--ethereum-gas-price/);
+      expect(help.stdout.trimEnd().split("\n").at(-1)).toBe("Global options (--config, --network, --ethereum-node-url, --json, --quiet, --wide, …): sto --help");
+    }
+    const node = await runSto(["node", "--help"]);
+    const hostname = node.stdout.slice(node.stdout.indexOf("--hostname"), node.stdout.indexOf("--accounts"));
+    expect(hostname.match(/default/g)).toHaveLength(1);
+    expect(hostname).toMatch(/\(default: "127\.0\.0\.1"\)/);
+    expect((await runSto(["--help"])).stdout).toMatch(/kyc-manage \[options\] +Whitelist an address in the KYC smart contract\./);
+  });
+
   it("rejects unknown INI keys and malformed private keys without echoing the key", async () => {
     const ini = path.join(tmp.dir, "bad.ini");
     fs.writeFileSync(ini, "network = local\nethereum-nodeurl = http://127.0.0.1:1\n");

@@ -35,7 +35,7 @@ export function register(program: Command): void {
 export async function broadcastCommand(ctx: CommandContext, thenWait = false): Promise<void> {
   const env = await broadcastEnvironment(ctx);
   const waiting = (await ledgerOf(env.db).unfinishedTransactions(env.network, env.address)).filter((row) => row.status === "waiting" || row.status === "dropped");
-  ctx.out.info(`Pending ${waiting.length} transactions for broadcasting in network ${env.network}`);
+  ctx.out.info(`Pending ${waiting.length} ${waiting.length === 1 ? "transaction" : "transactions"} for broadcasting in network ${env.network}`);
   const progress = countedProgress(ctx.out);
   let report;
   try {
