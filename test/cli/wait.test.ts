@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWorld, type E2eWorld } from "../helpers/e2e";
 import { spawnSto, type StoResult } from "../helpers/cli";
@@ -71,5 +72,31 @@ describe("waiting until transactions are final", () => {
     // Nothing left to wait for: it says so and returns at once.
     const nothing = await world.ok(["tx-update", "--wait"]);
     expect(nothing.stdout).toContain("No broadcast transactions waiting for a result.");
+  }, 180_000);
+
+  it("a distribution refused for a whitelisting still pending names that transaction and says to wait", async () => {
+    const deployer = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+    const receiver = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
+    await world.ok(["kyc-manage", `--whitelist-address=${deployer}`]);
+    await mine();
+    const issued = await world.ok(["issue", "--symbol=PEND", "--name=Pending corp", "--amount=100", "--transfer-restriction=restricted"]);
+    const token = /Token address will be (0x[0-9a-fA-F]{40})/.exec(issued.stdout)?.[1] as string;
+    await world.ok(["tx-broadcast"]);
+    await mine();
+    await world.ok(["tx-update"]);
+    await world.ok(["kyc-manage", `--whitelist-address=${receiver}`]);
+    const [pendingRow] = world.query<{ nonce: number; tx_hash: string }>("SELECT nonce, tx_hash FROM prepared_transactions WHERE status = 'broadcasted'");
+    const csv = `${world.dir}/pending.csv`;
+    fs.writeFileSync(csv, `external_id,email,name,address,amount\np1,,,${receiver},1\n`);
+    const refused = await world.sto(["distribute-multiple", `--csv-input=${csv}`, `--token-address=${token}`]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      `whitelisting of ${receiver} is pending in transaction ${pendingRow.tx_hash} (nonce ${pendingRow.nonce}, broadcasted): wait until it is mined with sto tx-update --wait, then run this again`,
+    );
+    expect(refused.stderr).not.toContain(`sto kyc-manage --whitelist-address=${receiver}`);
+    await mine();
+    await world.ok(["tx-update"]);
+    const distributed = await world.ok(["distribute-multiple", `--csv-input=${csv}`, `--token-address=${token}`]);
+    expect(distributed.stdout).toMatch(/created 1 new transaction/);
   }, 180_000);
 });
