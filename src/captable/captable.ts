@@ -1,5 +1,6 @@
 import { checksumAddress } from "../chain/checksum";
 import { StoError } from "../errors";
+import { InputError } from "../input/fields";
 import type { StoDatabase } from "../db/database";
 import { findScannedToken } from "../scan/store";
 import { exactAmount, largestRemainderPercentages } from "./amounts";
@@ -21,6 +22,14 @@ export interface CapTableRequest {
   atBlock?: number;
   /** Cap table after every block mined at or before this time (unix seconds). */
   atTime?: number;
+  /**
+   * When the moment of atTime begins (the start of the day of a date alone; default atTime): a
+   * moment that has not begun by the later of `now` and the last scanned block is refused, as a
+   * cap table of the future would be today's under a false date.
+   */
+  atTimeBegins?: number;
+  /** Unix seconds; default the clock. */
+  now?: number;
   identities?: Map<string, Identity>;
   orderBy?: OrderBy;
   direction?: OrderDirection;
@@ -144,6 +153,13 @@ export function buildCapTable(db: StoDatabase, request: CapTableRequest): CapTab
     atBlock = request.atBlock;
   }
   if (request.atTime !== undefined) {
+    const latest = Math.max(request.now ?? Math.floor(Date.now() / 1000), scannedToTime ?? 0);
+    if ((request.atTimeBegins ?? request.atTime) > latest) {
+      throw new InputError(
+        "atTime",
+        `${isoTime(request.atTime)} is in the future (the database is scanned to block ${range.to}${scannedToTime === null ? "" : `, ${isoTime(scannedToTime)}`}): give a past moment, or leave the date out for the latest scanned state`,
+      );
+    }
     const found = lastBlockAtOrBefore(db, token.id, request.atTime, range);
     if (found === undefined) {
       const startTime = blockTime(db, token.id, range.from);
