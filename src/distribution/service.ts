@@ -160,7 +160,7 @@ async function attemptDistribution(env: TxEnvironment, request: DistributionRequ
     alreadyPreparedRows: alreadyPrepared,
     oldTransactions: oldTransactionIds.size,
     newAmount: toPay.reduce((sum, row) => sum + row.amount, 0n),
-    warnings: [...receivers.warnings],
+    warnings: [...restrictions.pendingCounted, ...receivers.warnings],
   };
   if (toPay.length === 0) return result;
 

@@ -11,7 +11,8 @@ import type { RowProblem } from "./problems";
 import { groupByReceiver, type ValidRow } from "./validate";
 import { InputError } from "../input/fields";
 import { MODE } from "../compliance/rules";
-import { describePendingWhitelisting, pendingWhitelistings } from "../token/kyc";
+import { pendingWhitelistings } from "../token/kyc";
+import type { PreparedTransaction } from "../tx/ledger";
 
 /** What a distribution needs to know about the token and the sender, read at one block. */
 export interface TokenState {
@@ -105,6 +106,17 @@ export interface RestrictionReport {
   senderProblem?: RowProblem;
   /** One problem per row whose receiver the token's transfer verifier would refuse. */
   problems: RowProblem[];
+  /**
+   * Whitelistings of this account that are not mined yet, counted as done: nonce order mines them
+   * before the distribution that follows (one line each, to say so).
+   */
+  pendingCounted: string[];
+}
+
+/** The line that says a pending whitelisting was counted as done. */
+function countedAsDone(address: string, row: PreparedTransaction): string {
+  const where = row.txHash ? `transaction ${row.txHash} (nonce ${row.nonce}, ${row.status})` : `prepared transaction nonce ${row.nonce} (${row.status})`;
+  return `counting the whitelisting of ${address} in ${where} as done: it is not mined yet, and nonce order mines it before these payments (if it fails, they fail too)`;
 }
 
 /**
@@ -119,25 +131,29 @@ export async function checkTransferRestrictions(
   rows: readonly ValidRow[],
   onProgress?: ProgressListener,
 ): Promise<RestrictionReport> {
-  if (!state.verifier || state.verifierSkipped || rows.length === 0) return { problems: [] };
+  if (!state.verifier || state.verifierSkipped || rows.length === 0) return { problems: [], pendingCounted: [] };
   const blockTag = state.blockNumber;
   const verifierAbi = new Interface([
     "function verify(address from, address to, uint256 value) view returns (bool)",
     "function verifyBatch(address from, address[] to) view returns (bool)",
   ]);
   const kyc = state.kyc ? new Contract(state.kyc, env.artifacts.get("BasicKYC").abi, env.provider) : undefined;
-  const report: RestrictionReport = { problems: [] };
+  const report: RestrictionReport = { problems: [], pendingCounted: [] };
+  let pendingMap: Map<string, PreparedTransaction> | undefined;
+  const pending = async () => (pendingMap ??= await pendingWhitelistings(env, state.kyc as string));
 
   let senderAllowed = true;
   if (kyc) {
     senderAllowed = (await kyc.getFunction("isWhitelisted")(env.address, { blockTag })) as boolean;
     if (!senderAllowed) {
-      const whitelisting = (await pendingWhitelistings(env, state.kyc as string)).get(env.address.toLowerCase());
-      report.senderProblem = {
-        reason: whitelisting
-          ? `the broadcasting account ${env.address} is not whitelisted in KYC contract ${state.kyc} yet, so it cannot send: ${describePendingWhitelisting(env.address, whitelisting)}`
-          : `the broadcasting account ${env.address} is not whitelisted in KYC contract ${state.kyc} of this restricted token, so it cannot send: sto kyc-manage --whitelist-address=${env.address}`,
-      };
+      const whitelisting = (await pending()).get(env.address.toLowerCase());
+      if (whitelisting) {
+        report.pendingCounted.push(countedAsDone(env.address, whitelisting));
+      } else {
+        report.senderProblem = {
+          reason: `the broadcasting account ${env.address} is not whitelisted in KYC contract ${state.kyc} of this restricted token, so it cannot send: sto kyc-manage --whitelist-address=${env.address}`,
+        };
+      }
     }
   }
 
@@ -181,13 +197,14 @@ export async function checkTransferRestrictions(
     if (answer === null) throw new StoError(`${kyc ? `KYC contract ${state.kyc}` : `transfer verifier ${state.verifier}`} refused ${fn}(${receiver}) at block ${blockTag}`);
     return [receiver, (kyc ? KYC : verifierAbi).decodeFunctionResult(fn, answer)[0] as boolean];
   });
-  const pending = kyc && suspects.length > 0 ? await pendingWhitelistings(env, state.kyc as string) : new Map<string, never>();
   for (const [receiver, allowed] of verdicts) {
     if (allowed) continue;
-    const whitelisting = pending.get(receiver.toLowerCase());
-    const reason = whitelisting
-      ? `not whitelisted in KYC contract ${state.kyc} yet: ${describePendingWhitelisting(receiver, whitelisting)}`
-      : kyc
+    const whitelisting = kyc ? (await pending()).get(receiver.toLowerCase()) : undefined;
+    if (whitelisting) {
+      report.pendingCounted.push(countedAsDone(receiver, whitelisting));
+      continue;
+    }
+    const reason = kyc
       ? `not whitelisted in KYC contract ${state.kyc} of this restricted token (sto kyc-manage --whitelist-address=${receiver})`
       : `the token's transfer verifier ${state.verifier} refuses transfers to this address`;
     for (const row of rowsByReceiver.get(receiver) as ValidRow[]) {

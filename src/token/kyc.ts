@@ -104,9 +104,3 @@ export async function pendingWhitelistings(env: TxEnvironment, kycAddress: strin
   }
   return pending;
 }
-
-/** "whitelisting of 0x… is pending in transaction 0x… (nonce 7, broadcasted)", with the advice to wait. */
-export function describePendingWhitelisting(address: string, row: PreparedTransaction): string {
-  const where = row.txHash ? `transaction ${row.txHash} (nonce ${row.nonce}, ${row.status})` : `prepared transaction nonce ${row.nonce} (${row.status}: sto tx-broadcast sends it)`;
-  return `whitelisting of ${address} is pending in ${where}: wait until it is mined with sto tx-update --wait, then run this again`;
-}
