@@ -1,6 +1,6 @@
 import { checksumAddress } from "../chain/checksum";
 import { StoError } from "../errors";
-import type { StoDatabase } from "../db/database";
+import type { SqliteDatabase } from "../db/database";
 import { findScannedToken } from "../scan/store";
 import { exactAmount, largestRemainderPercentages } from "./amounts";
 import type { Identity } from "./identity-file";
@@ -115,7 +115,7 @@ export interface CapTable {
  * The cap table of a scanned token, now or at a past block or time, from the local database alone:
  * no node is needed. Balances at a block are one indexed query (see balancesAtBlock).
  */
-export function buildCapTable(db: StoDatabase, request: CapTableRequest): CapTable {
+export function buildCapTable(db: SqliteDatabase, request: CapTableRequest): CapTable {
   const token = findScannedToken(db, request.chainId, request.tokenAddress);
   if (!token || token.scannedToBlock < token.startBlock) {
     throw new StoError(`token ${request.tokenAddress} has not been scanned on this network: run token-scan first`);

@@ -1,4 +1,4 @@
-import type { StoDatabase } from "../db/database";
+import type { SqliteDatabase } from "../db/database";
 import type { ScanVerification } from "../db/schema";
 
 export interface HolderBalance {
@@ -26,7 +26,7 @@ interface BalanceRow {
  * (holder_id, block_number, log_index) index to its last change at or before the block.
  * Holders whose balance was zero then are left out unless `includeEmpty`.
  */
-export function balancesAtBlock(db: StoDatabase, tokenId: number, block: number, includeEmpty: boolean): HolderBalance[] {
+export function balancesAtBlock(db: SqliteDatabase, tokenId: number, block: number, includeEmpty: boolean): HolderBalance[] {
   const rows = db.sqlite
     .prepare(
       `SELECT h.address AS address, c.balance AS balance, c.block_number AS block, b.timestamp AS time, c.correction AS correction
@@ -50,7 +50,7 @@ export function balancesAtBlock(db: StoDatabase, tokenId: number, block: number,
 
 /** The last block at or before `block` with a transfer, and its time. */
 export function lastTransferAtOrBefore(
-  db: StoDatabase,
+  db: SqliteDatabase,
   tokenId: number,
   block: number,
 ): { block: number; time: number | null } | undefined {
@@ -65,7 +65,7 @@ export function lastTransferAtOrBefore(
 }
 
 /** Time of a remembered block, unix seconds. */
-export function blockTime(db: StoDatabase, tokenId: number, block: number): number | undefined {
+export function blockTime(db: SqliteDatabase, tokenId: number, block: number): number | undefined {
   const row = db.sqlite
     .prepare("SELECT timestamp FROM scan_blocks WHERE token_id = ? AND block_number = ?")
     .get(tokenId, block) as { timestamp: number } | undefined;
@@ -77,7 +77,7 @@ export function blockTime(db: StoDatabase, tokenId: number, block: number): numb
  * remembered, so balances at this block are the balances at that time.
  */
 export function lastBlockAtOrBefore(
-  db: StoDatabase,
+  db: SqliteDatabase,
   tokenId: number,
   time: number,
   range: { from: number; to: number },
@@ -93,7 +93,7 @@ export function lastBlockAtOrBefore(
 }
 
 /** Every address (lowercase hex) whose balance changed in `block`. */
-export function addressesChangedInBlock(db: StoDatabase, tokenId: number, block: number): string[] {
+export function addressesChangedInBlock(db: SqliteDatabase, tokenId: number, block: number): string[] {
   const rows = db.sqlite
     .prepare("SELECT DISTINCT h.address AS address FROM balance_changes c JOIN token_holders h ON h.id = c.holder_id WHERE c.token_id = ? AND c.block_number = ?")
     .all(tokenId, block) as { address: string }[];
@@ -105,7 +105,7 @@ export function addressesChangedInBlock(db: StoDatabase, tokenId: number, block:
  * one block) and the last before it.
  */
 export function verificationsAround(
-  db: StoDatabase,
+  db: SqliteDatabase,
   tokenId: number,
   block: number,
 ): { next: ScanVerification | undefined; previous: ScanVerification | undefined } {

@@ -1,6 +1,6 @@
 import { CommanderError, type Command } from "commander";
 import { ExitCode, StoError } from "../errors";
-import { describeDatabaseFailure } from "../db/failures";
+import { describeDatabaseFailure, describePostgresFailure } from "../db/failures";
 import { safeText } from "./output";
 import { buildProgram } from "./program";
 
@@ -76,7 +76,9 @@ function reportError(error: unknown, argv: string[]): number {
  * rolled back whole by SQLite, so the advice can say that nothing was half-written.
  */
 function environmentFailure(error: unknown): string | undefined {
-  const database = describeDatabaseFailure(error);
+  // Only a server's answer (pg's DatabaseError carries a severity): a refused connection to the node is not the database's.
+  const fromPostgres = typeof error === "object" && error !== null && "severity" in error;
+  const database = describeDatabaseFailure(error) ?? (fromPostgres ? describePostgresFailure(error) : undefined);
   if (database) return database;
   const code = (error as { code?: unknown } | undefined)?.code;
   if (typeof code !== "string") return undefined;

@@ -26,8 +26,9 @@ export interface HolderCandidates {
  */
 export async function holderCandidates(env: ReadEnvironment, tokenAddress: string, block: number): Promise<HolderCandidates> {
   const from = await deploymentBlock(env.db, env.network, tokenAddress);
-  const scanned = findScannedToken(env.db, env.chainId, tokenAddress);
-  if (scanned && scanned.scannedToBlock >= block && (scanned.startsAtCreation || scanned.startBlock <= from)) {
+  // The scanner's tables are read on SQLite only so far (issue 18); elsewhere the chain's logs serve.
+  const scanned = env.db.engine === "sqlite" ? findScannedToken(env.db, env.chainId, tokenAddress) : undefined;
+  if (scanned && env.db.engine === "sqlite" && scanned.scannedToBlock >= block && (scanned.startsAtCreation || scanned.startBlock <= from)) {
     const addresses = new Set<string>();
     if (block > 0) for (const entry of balancesAtBlock(env.db, scanned.id, block - 1, false)) addresses.add(getAddress(entry.address));
     for (const address of addressesChangedInBlock(env.db, scanned.id, block)) addresses.add(getAddress(address));

@@ -3,29 +3,57 @@ import { JsonRpcProvider } from "ethers";
 import Database from "better-sqlite3";
 import { startLocalChain, type LocalChain, type LocalChainOptions } from "../../src/chain/local-node";
 import { runSto, tempDir, type RunOptions, type StoResult } from "./cli";
+import { freshPostgresDatabase, queryPostgres } from "./postgres";
+
+/** The audit database engines a world can run on; parametrise a suite with `describe.each(ENGINES)`. */
+export type Engine = "sqlite" | "postgresql";
+export const ENGINES: readonly Engine[] = ["sqlite", "postgresql"];
+
+export interface WorldOptions extends LocalChainOptions {
+  /** SQLite file (default) or a fresh database on the run's PostgreSQL server. */
+  engine?: Engine;
+}
 
 export interface E2eWorld {
   chain: LocalChain;
   provider: JsonRpcProvider;
   dir: string;
+  engine: Engine;
+  /** The SQLite file (SQLite worlds only; a PostgreSQL world has none). */
   databaseFile: string;
+  /** The global flags that name this world's database: --database-file or --database-url. */
+  databaseFlags: string[];
   /** Runs the real CLI against this world's chain and database (extra global flags first). */
   sto(args: string[], options?: RunOptions & { globals?: string[] }): Promise<StoResult>;
   /** Runs the CLI and fails the test with its stderr unless it exits 0. */
   ok(args: string[], options?: RunOptions & { globals?: string[] }): Promise<StoResult>;
-  /** Rows of the audit database, read directly with SQL. */
+  /** Rows of the audit database, read directly with SQL (SQLite worlds only). */
   query<T>(sql: string, ...params: unknown[]): T[];
+  /** Rows of the audit database on either engine (`?` placeholders; use portable SQL). */
+  rows<T>(sql: string, ...params: unknown[]): Promise<T[]>;
   close(): Promise<void>;
 }
 
-/** A local chain on a free port, a temporary directory and a database file in it. */
-export async function startWorld(options: LocalChainOptions = {}): Promise<E2eWorld> {
-  const chain = await startLocalChain({ port: 0, ...options });
+/** A local chain on a free port, a temporary directory and a database: a file in it, or on PostgreSQL. */
+export async function startWorld(options: WorldOptions = {}): Promise<E2eWorld> {
+  const { engine = "sqlite", ...chainOptions } = options;
+  const chain = await startLocalChain({ port: 0, ...chainOptions });
   const provider = new JsonRpcProvider(chain.url, undefined, { staticNetwork: true, polling: true, pollingInterval: 100, cacheTimeout: -1 });
   const tmp = tempDir();
   const databaseFile = path.join(tmp.dir, "transactions.sqlite");
+  const databaseUrl = engine === "postgresql" ? await freshPostgresDatabase() : undefined;
+  const databaseFlags = databaseUrl ? ["--database-url", databaseUrl] : ["--database-file", databaseFile];
+  const query = <T>(sql: string, ...params: unknown[]): T[] => {
+    if (databaseUrl) throw new Error("world.query reads SQLite only: use await world.rows(...) in a suite that runs on PostgreSQL");
+    const db = new Database(databaseFile, { readonly: true });
+    try {
+      return db.prepare(sql).all(...params) as T[];
+    } finally {
+      db.close();
+    }
+  };
   const sto = (args: string[], runOptions: RunOptions & { globals?: string[] } = {}) =>
-    runSto(["--database-file", databaseFile, "--ethereum-node-url", chain.url, ...(runOptions.globals ?? []), ...args], {
+    runSto([...databaseFlags, "--ethereum-node-url", chain.url, ...(runOptions.globals ?? []), ...args], {
       cwd: tmp.dir,
       ...runOptions,
     });
@@ -33,7 +61,9 @@ export async function startWorld(options: LocalChainOptions = {}): Promise<E2eWo
     chain,
     provider,
     dir: tmp.dir,
+    engine,
     databaseFile,
+    databaseFlags,
     sto,
     ok: async (args, runOptions) => {
       const result = await sto(args, runOptions);
@@ -42,14 +72,8 @@ export async function startWorld(options: LocalChainOptions = {}): Promise<E2eWo
       }
       return result;
     },
-    query: <T>(sql: string, ...params: unknown[]): T[] => {
-      const db = new Database(databaseFile, { readonly: true });
-      try {
-        return db.prepare(sql).all(...params) as T[];
-      } finally {
-        db.close();
-      }
-    },
+    query,
+    rows: async <T>(sql: string, ...params: unknown[]): Promise<T[]> => (databaseUrl ? queryPostgres<T>(databaseUrl, sql, params) : query<T>(sql, ...params)),
     close: async () => {
       provider.destroy();
       await chain.close();

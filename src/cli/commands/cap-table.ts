@@ -14,6 +14,7 @@ import { capTableHtml } from "../../captable/html";
 import { capTableCsv, capTableJson, summaryLines, TABLE_HEAD, tableRows, unverifiedBanner } from "../../captable/format";
 import { readIdentityFile } from "../../captable/identity-file";
 import { jsonReplacer } from "../output";
+import { sqliteOnly } from "../../db/database";
 import { action } from "../action";
 import { renderTextTable } from "../text-table";
 import { parseAddress } from "../../input/address";
@@ -76,7 +77,7 @@ export function register(program: Command): void {
     .option("--output <file>", "write the cap table to this file instead of standard output (required for html)")
     .option("--force", "overwrite the --output file")
     .action(
-      action((ctx, options: CapTableOptions) => {
+      action(async (ctx, options: CapTableOptions) => {
         const tokenAddress = parseAddress(options.tokenAddress, "--token-address");
         const includeEmpty =
           options.includeEmpty === undefined ? false : parseBoolean(options.includeEmpty, "--include-empty");
@@ -94,7 +95,7 @@ export function register(program: Command): void {
         const format = ctx.config.json ? "json" : (options.format ?? "table");
         const identities = options.identityFile ? readIdentityFile(options.identityFile) : undefined;
 
-        const table = buildCapTable(ctx.db(), {
+        const table = buildCapTable(sqliteOnly(await ctx.db(), "cap-table"), {
           chainId: ctx.config.network.chainId,
           tokenAddress,
           atBlock,

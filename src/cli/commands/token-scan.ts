@@ -5,6 +5,7 @@ import { ExitCode, StoError } from "../../errors";
 import { DEFAULT_VERIFY_LIMIT, type Verification } from "../../scan/verify";
 import { TokenScanner, type Rollback, type ScanProgress } from "../../scan/scanner";
 import { SqliteScanDatabase } from "../../scan/store";
+import { sqliteOnly } from "../../db/database";
 import { action } from "../action";
 import { parseAddress } from "../../input/address";
 import { parseBlockNumber } from "../../input/numbers";
@@ -77,7 +78,7 @@ export function register(program: Command): void {
           }
         };
 
-        const scanner = new TokenScanner(new SqliteScanDatabase(ctx.db()), transport, {
+        const scanner = new TokenScanner(new SqliteScanDatabase(sqliteOnly(await ctx.db(), "token-scan")), transport, {
           network: ctx.config.network.name,
           chainId,
           tokenAddress,

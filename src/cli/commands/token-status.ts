@@ -13,7 +13,7 @@ export function register(program: Command): void {
       action(async (ctx, options: { address: string }) => {
         const address = parseAddress(options.address, "--address");
         const chain = await ctx.chain();
-        const status = await readTokenStatus(chain.provider, ctx.artifacts(), ctx.db(), ctx.config.network.name, address);
+        const status = await readTokenStatus(chain.provider, ctx.artifacts(), await ctx.db(), ctx.config.network.name, address);
         ctx.out.result(`Name: ${status.name}`);
         ctx.out.result(`Symbol: ${status.symbol}`);
         ctx.out.result(`Total supply: ${status.totalSupplyText}`);

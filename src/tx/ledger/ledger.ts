@@ -1,3 +1,4 @@
+import type { SqlClient } from "../../db/sql";
 import type {
   LedgerAccount,
   NewPreparedTransaction,
@@ -34,6 +35,12 @@ export interface NonceAllocation {
   readonly accountId: number;
   /** The account's next nonce as stored, read under the lock. */
   readonly nextNonce: number;
+  /**
+   * The unit of work's own client: rows of other tables written with it (the payments a prepared
+   * transaction makes) are committed with the allocation, or rolled back with it. On PostgreSQL
+   * it is the transaction's connection; any other client would write outside the unit.
+   */
+  readonly sql: SqlClient;
   /**
    * Inserts rows (status waiting, their nonces given by the caller, contiguous from a nonce not
    * used yet) and returns them as stored, in nonce order.
