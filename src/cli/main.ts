@@ -44,7 +44,9 @@ function reportResourcesAtExit(program: Command): void {
   });
 }
 
-function reportError(error: unknown, argv: string[]): number {
+function reportError(thrown: unknown, argv: string[]): number {
+  // drizzle wraps a database's error in one whose message is the whole statement: report the database's.
+  const error = thrown instanceof Error && thrown.message.startsWith("Failed query:") && thrown.cause instanceof Error ? thrown.cause : thrown;
   if (error instanceof CommanderError) {
     // commander has printed its own message (or the help / version) already.
     if (error.code === "commander.helpDisplayed" || error.code === "commander.help" || error.code === "commander.version") {

@@ -16,3 +16,29 @@ export function faultPointReached(point: FaultPoint): void {
   reached += 1;
   if (reached >= Number(faultCount ?? "1")) process.kill(process.pid, "SIGKILL");
 }
+
+/**
+ * A meeting point for the concurrency tests: with STO_TEST_BARRIER=<point>:<folder>:<count>, the
+ * first time the process reaches <point> it leaves a file in <folder> and waits until <count>
+ * processes have (at most a minute), so that the test makes them overlap instead of hoping they do.
+ * Points: before-allocate (built and estimated, about to take the account's write lock).
+ */
+const barrier = process.env.STO_TEST_BARRIER;
+let barrierPassed = false;
+
+export type BarrierPoint = "before-allocate";
+
+export async function barrierReached(point: BarrierPoint): Promise<void> {
+  if (!barrier || barrierPassed) return;
+  const [name, folder, count] = barrier.split(":");
+  if (name !== point) return;
+  barrierPassed = true;
+  const fs = await import("node:fs");
+  const path = await import("node:path");
+  fs.writeFileSync(path.join(folder, String(process.pid)), "");
+  const deadline = Date.now() + 60_000;
+  while (fs.readdirSync(folder).length < Number(count)) {
+    if (Date.now() > deadline) throw new Error(`STO_TEST_BARRIER: ${count} processes did not reach ${point} within a minute`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -3,6 +3,7 @@ import type { SqlClient } from "../db/sql";
 import { StoError } from "../errors";
 import { TransactionBuilder, type PlannedStep } from "./builder";
 import type { TxEnvironment } from "./environment";
+import { barrierReached } from "./faults";
 import { decideGasLimits, givenGasLimit, type FallbackGas } from "./gas-limits";
 import { ledgerOf, type NewPreparedTransaction, type PreparedRange, type PreparedTransaction } from "./ledger";
 import { ensureAccount } from "./nonces";
@@ -44,6 +45,7 @@ export async function prepareTransactions(
     await build(builder);
     if (builder.steps.length === 0) return [];
     const gasLimits = await decideGasLimits(env, builder.steps, options.fallbackGas);
+    await barrierReached("before-allocate");
 
     const result = await ledger.allocate(account.id, async (allocation): Promise<PreparedTransaction[] | undefined> => {
       if (allocation.nextNonce !== builder.startNonce) return undefined;
@@ -114,6 +116,7 @@ export const STREAM_CHUNK = 1_000;
 export async function prepareTransactionStream(env: TxEnvironment, steps: StreamedPlan, blockGasLimit: bigint): Promise<PreparedRange> {
   const account = await ensureAccount(env);
   if (steps.count === 0) return { accountId: account.id, startNonce: account.nextNonce, count: 0 };
+  await barrierReached("before-allocate");
   return ledgerOf(env.db).allocate(account.id, async (allocation): Promise<PreparedRange> => {
     const startNonce = allocation.nextNonce;
     const now = nowIso();

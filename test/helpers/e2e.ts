@@ -21,8 +21,10 @@ export interface E2eWorld {
   engine: Engine;
   /** The SQLite file (SQLite worlds only; a PostgreSQL world has none). */
   databaseFile: string;
-  /** The global flags that name this world's database: --database-file or --database-url. */
+  /** The global flags that name this world's database: --database-file or --database-url (without its password). */
   databaseFlags: string[];
+  /** The environment a sto process needs for the database besides the flags (PGPASSWORD on PostgreSQL). */
+  databaseEnv: NodeJS.ProcessEnv;
   /** Runs the real CLI against this world's chain and database (extra global flags first). */
   sto(args: string[], options?: RunOptions & { globals?: string[] }): Promise<StoResult>;
   /** Runs the CLI and fails the test with its stderr unless it exits 0. */
@@ -42,7 +44,11 @@ export async function startWorld(options: WorldOptions = {}): Promise<E2eWorld> 
   const tmp = tempDir();
   const databaseFile = path.join(tmp.dir, "transactions.sqlite");
   const databaseUrl = engine === "postgresql" ? await freshPostgresDatabase() : undefined;
-  const databaseFlags = databaseUrl ? ["--database-url", databaseUrl] : ["--database-file", databaseFile];
+  // The password goes where docs/team.md tells users to keep it (PGPASSWORD), not on the command line.
+  const withoutPassword = databaseUrl ? new URL(databaseUrl) : undefined;
+  if (withoutPassword) withoutPassword.password = "";
+  const databaseFlags = withoutPassword ? ["--database-url", withoutPassword.href] : ["--database-file", databaseFile];
+  const databaseEnv: NodeJS.ProcessEnv = databaseUrl ? { PGPASSWORD: decodeURIComponent(new URL(databaseUrl).password) } : {};
   const query = <T>(sql: string, ...params: unknown[]): T[] => {
     if (databaseUrl) throw new Error("world.query reads SQLite only: use await world.rows(...) in a suite that runs on PostgreSQL");
     const db = new Database(databaseFile, { readonly: true });
@@ -56,6 +62,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<E2eWorld> 
     runSto([...databaseFlags, "--ethereum-node-url", chain.url, ...(runOptions.globals ?? []), ...args], {
       cwd: tmp.dir,
       ...runOptions,
+      env: { ...databaseEnv, ...runOptions.env },
     });
   return {
     chain,
@@ -64,6 +71,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<E2eWorld> 
     engine,
     databaseFile,
     databaseFlags,
+    databaseEnv,
     sto,
     ok: async (args, runOptions) => {
       const result = await sto(args, runOptions);
