@@ -52,3 +52,16 @@ export async function queryPostgres<T>(url: string, sql: string, params: unknown
     await client.end();
   }
 }
+
+/**
+ * A copy of a database of the run's server, made by the server (CREATE DATABASE ... TEMPLATE: nobody
+ * may be connected to the source meanwhile), dropped when the test file ends: its URL.
+ */
+export async function copyPostgresDatabase(source: string): Promise<string> {
+  const name = `sto_${process.pid}_${crypto.randomBytes(4).toString("hex")}`;
+  await administer(`CREATE DATABASE ${name} TEMPLATE ${source}`);
+  onFileEnd(() => administer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  const url = new URL(serverUrl());
+  url.pathname = `/${name}`;
+  return url.href;
+}

@@ -17,6 +17,7 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   "compliance-check": () => import("./compliance-check"),
   "compliance-set": () => import("./compliance-set"),
   "db-forget-network": () => import("./db-forget-network"),
+  "db-copy": () => import("./db-copy"),
   "deploy-crowdsale-token": () => import("./deploy-crowdsale-token"),
   diagnose: () => import("./diagnose"),
   "distribute-multiple": () => import("./distribute-multiple"),
