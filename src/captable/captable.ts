@@ -251,7 +251,7 @@ export function buildCapTable(db: SqliteDatabase, request: CapTableRequest): Cap
  * reconciled; a reconciliation backs its own block only (the events before it are known to be
  * incomplete), whatever came before; a mismatch or a partial check backs nothing before it.
  */
-function verificationOf(db: StoDatabase, tokenId: number, block: number): CapTableVerification {
+function verificationOf(db: SqliteDatabase, tokenId: number, block: number): CapTableVerification {
   const { next, previous } = verificationsAround(db, tokenId, block);
   const unverified = (reason: string, check?: ScanVerification): CapTableVerification => ({
     verified: false,

@@ -21,6 +21,8 @@ const TABLES: readonly { sqlite: SQLiteTable; pg: PgTable }[] = [
   { sqlite: sqliteSchema.tokenHolders, pg: pgSchema.tokenHolders },
   { sqlite: sqliteSchema.tokenTransfers, pg: pgSchema.tokenTransfers },
   { sqlite: sqliteSchema.balanceChanges, pg: pgSchema.balanceChanges },
+  { sqlite: sqliteSchema.scanVerifications, pg: pgSchema.scanVerifications },
+  { sqlite: sqliteSchema.balanceCorrections, pg: pgSchema.balanceCorrections },
 ];
 
 /** Rows per INSERT: PostgreSQL binds at most 65,535 parameters; the widest table has 39 columns. */

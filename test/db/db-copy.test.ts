@@ -18,6 +18,8 @@ const TABLES = [
   "token_holders",
   "token_transfers",
   "balance_changes",
+  "scan_verifications",
+  "balance_corrections",
 ];
 const BOOLEANS = new Set(["is_deployment", "succeeded", "starts_at_creation"]);
 

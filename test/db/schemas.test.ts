@@ -61,7 +61,7 @@ describe("the PostgreSQL schema", () => {
 
   it("has the SQLite schema's tables", () => {
     expect([...pg.keys()].sort()).toEqual([...sqlite.keys()].sort());
-    expect(pg.size).toBe(11);
+    expect(pg.size).toBe(13);
   });
 
   it.each([...tablesOf(sqliteSchema).keys()])("%s: the same columns, keys, indexes and references", (name) => {
@@ -81,5 +81,7 @@ describe("the PostgreSQL schema", () => {
     expectTypeOf<typeof pgSchema.tokenHolders.$inferSelect>().toEqualTypeOf<typeof sqliteSchema.tokenHolders.$inferSelect>();
     expectTypeOf<typeof pgSchema.scanBlocks.$inferSelect>().toEqualTypeOf<typeof sqliteSchema.scanBlocks.$inferSelect>();
     expectTypeOf<typeof pgSchema.networks.$inferSelect>().toEqualTypeOf<typeof sqliteSchema.networks.$inferSelect>();
+    expectTypeOf<typeof pgSchema.scanVerifications.$inferSelect>().toEqualTypeOf<typeof sqliteSchema.scanVerifications.$inferSelect>();
+    expectTypeOf<typeof pgSchema.balanceCorrections.$inferSelect>().toEqualTypeOf<typeof sqliteSchema.balanceCorrections.$inferSelect>();
   });
 });

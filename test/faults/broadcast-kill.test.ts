@@ -161,7 +161,7 @@ describe("tx-broadcast killed at random instants, on PostgreSQL", () => {
   });
 
   it(`${PG_TRIALS} trials: each re-run finishes and every nonce is mined once, as recorded`, async () => {
-    const seed = faultSeed();
+    const seed = faultSeed("tx-broadcast kill trials on PostgreSQL");
     const next = seededRandom(seed);
     const log: string[] = [];
     const pick = (): KillPlan => {

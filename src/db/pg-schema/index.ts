@@ -19,6 +19,7 @@ const number = (name: string) => bigint(name, { mode: "number" });
 export const networks = pgTable("networks", {
   name: text("name").primaryKey(),
   chainId: number("chain_id").notNull(),
+  genesisHash: text("genesis_hash"),
   createdAt: text("created_at")
     .notNull()
     .default(sql`to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`),
@@ -193,11 +194,53 @@ export const balanceChanges = pgTable(
     logIndex: integer("log_index").notNull(),
     balance: text("balance").notNull(),
     sign: integer("sign").notNull(),
+    correction: integer("correction").notNull().default(0),
   },
   (table) => [
     index("balance_changes_holder_position").on(table.holderId, table.blockNumber, table.logIndex),
     index("balance_changes_token_block").on(table.tokenId, table.blockNumber),
   ],
+);
+
+export const scanVerifications = pgTable(
+  "scan_verifications",
+  {
+    id: integer("id").primaryKey().generatedByDefaultAsIdentity(),
+    tokenId: integer("token_id")
+      .notNull()
+      .references(() => scannedTokens.id),
+    blockNumber: number("block_number").notNull(),
+    status: text("status", { enum: ["match", "mismatch", "reconciled", "partial"] }).notNull(),
+    totalSupply: text("total_supply"),
+    scannedSupply: text("scanned_supply").notNull(),
+    holdersChecked: integer("holders_checked").notNull(),
+    holdersDiffering: integer("holders_differing").notNull(),
+    differences: text("differences").notNull(),
+    cause: text("cause"),
+    checkedAt: text("checked_at").notNull(),
+  },
+  (table) => [index("scan_verifications_block").on(table.tokenId, table.blockNumber)],
+);
+
+export const balanceCorrections = pgTable(
+  "balance_corrections",
+  {
+    id: integer("id").primaryKey().generatedByDefaultAsIdentity(),
+    tokenId: integer("token_id")
+      .notNull()
+      .references(() => scannedTokens.id),
+    holderId: number("holder_id")
+      .notNull()
+      .references(() => tokenHolders.id),
+    verificationId: integer("verification_id")
+      .notNull()
+      .references(() => scanVerifications.id),
+    blockNumber: number("block_number").notNull(),
+    scannedBalance: text("scanned_balance").notNull(),
+    chainBalance: text("chain_balance").notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (table) => [index("balance_corrections_block").on(table.tokenId, table.blockNumber)],
 );
 
 export const distributionPayments = pgTable(

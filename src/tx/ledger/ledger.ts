@@ -228,5 +228,8 @@ export interface TxLedger {
    * the database was archived), in one transaction; `dependents` runs first in it with the ids of
    * the transactions, to delete the rows of other tables that point at them.
    */
-  forgetNetwork(network: string, dependents: (transactionIds: readonly number[]) => void): Promise<{ transactions: number; accounts: number }>;
+  forgetNetwork(
+    network: string,
+    dependents: (transactionIds: readonly number[], sql: SqlClient) => void | Promise<void>,
+  ): Promise<{ transactions: number; accounts: number }>;
 }

@@ -275,6 +275,22 @@ export class PostgresLedger implements TxLedger {
       .orderBy(preparedTransactions.id);
   }
 
+  async minedTransactions(network: string, limit: number): Promise<PreparedTransaction[]> {
+    return this.db.orm
+      .select()
+      .from(preparedTransactions)
+      .where(
+        and(
+          eq(preparedTransactions.network, network),
+          inArray(preparedTransactions.status, ["success", "failed", "mining"]),
+          isNotNull(preparedTransactions.blockNumber),
+          isNotNull(preparedTransactions.blockHash),
+        ),
+      )
+      .orderBy(desc(preparedTransactions.id))
+      .limit(limit);
+  }
+
   async transactionsInRange(range: PreparedRange, offset = 0, limit = range.count): Promise<PreparedTransaction[]> {
     const from = range.startNonce + offset;
     const to = range.startNonce + Math.min(range.count, offset + limit);
@@ -369,6 +385,20 @@ export class PostgresLedger implements TxLedger {
 
   async clearRejection(txHash: string): Promise<void> {
     await this.db.sql.run("UPDATE transaction_signatures SET status = 'pending', node_error = NULL WHERE tx_hash = ? AND status = 'rejected'", [txHash]);
+  }
+
+  forgetNetwork(
+    network: string,
+    dependents: (transactionIds: readonly number[], sql: SqlClient) => void | Promise<void>,
+  ): Promise<{ transactions: number; accounts: number }> {
+    return this.unit(async ({ sql }) => {
+      const ids = (await sql.all<{ id: number }>("SELECT id FROM prepared_transactions WHERE network = ?", [network])).map((row) => row.id);
+      await dependents(ids, sql);
+      await sql.run("DELETE FROM transaction_signatures WHERE transaction_id IN (SELECT id FROM prepared_transactions WHERE network = ?)", [network]);
+      const transactions = await sql.run("DELETE FROM prepared_transactions WHERE network = ?", [network]);
+      const accounts = await sql.run("DELETE FROM broadcast_accounts WHERE network = ?", [network]);
+      return { transactions, accounts };
+    });
   }
 
   async recordVerification(id: number, info: string, verifiedAt?: string): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Statement } from "better-sqlite3";
 import { and, asc, desc, eq, getTableColumns, gte, inArray, isNotNull, isNull, lt, type SQL } from "drizzle-orm";
 import { nowIso, type SqliteDatabase } from "../../db/database";
+import type { SqlClient } from "../../db/sql";
 import { broadcastAccounts, preparedTransactions, transactionSignatures } from "../../db/schema";
 import { ExitCode, StoError } from "../../errors";
 import {
@@ -494,11 +495,14 @@ export class SqliteLedger implements TxLedger {
     });
   }
 
-  forgetNetwork(network: string, dependents: (transactionIds: readonly number[]) => void): Promise<{ transactions: number; accounts: number }> {
-    return this.exclusive(() => {
+  forgetNetwork(
+    network: string,
+    dependents: (transactionIds: readonly number[], sql: SqlClient) => void | Promise<void>,
+  ): Promise<{ transactions: number; accounts: number }> {
+    return this.exclusive(async () => {
       const sqlite = this.db.sqlite;
       const ids = (sqlite.prepare("SELECT id FROM prepared_transactions WHERE network = ?").all(network) as { id: number }[]).map((row) => row.id);
-      dependents(ids);
+      await dependents(ids, this.db.sql);
       sqlite
         .prepare("DELETE FROM transaction_signatures WHERE transaction_id IN (SELECT id FROM prepared_transactions WHERE network = ?)")
         .run(network);
