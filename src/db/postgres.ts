@@ -129,16 +129,13 @@ async function applyPostgresMigrations(db: PostgresDatabase): Promise<void> {
   const migrations = readMigrationFiles({ migrationsFolder: PG_MIGRATIONS_DIR });
   const newestKnown = Math.max(...migrations.map((migration) => migration.folderMillis));
   const state = async (sql: SqlClient): Promise<{ applied: number; writer?: number }> => {
-    const owner = await sql.get<{ n: number }>(
-      "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?",
-      [OWNER_TABLE],
-    );
-    if (!owner || owner.n === 0) {
-      const tables = await sql.all<{ table_name: string }>(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name",
-      );
+    // One statement, one snapshot: another process may be creating the tables meanwhile.
+    const tables = (
+      await sql.all<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name")
+    ).map((row) => row.table_name);
+    if (!tables.includes(OWNER_TABLE)) {
       if (tables.length > 0) {
-        const shown = tables.slice(0, 5).map((row) => row.table_name).join(", ") + (tables.length > 5 ? ", …" : "");
+        const shown = tables.slice(0, 5).join(", ") + (tables.length > 5 ? ", …" : "");
         throw new StoError(`database-url ${db.name}: not a sto audit database (it holds other tables: ${shown}); nothing was changed: give another database`);
       }
       return { applied: -1 };
