@@ -220,10 +220,10 @@ export async function measureCapTable(
     if (!scanned) throw new Error("token not scanned");
     for (let run = 0; run < runs; run++) {
       let started = performance.now();
-      holders = balancesAtBlock(db, scanned.id, atBlock, false).length;
+      holders = (await balancesAtBlock(db.sql, scanned.id, atBlock, false)).length;
       queryMs.push(performance.now() - started);
       started = performance.now();
-      buildCapTable(db, { chainId: LOCAL_CHAIN_ID, tokenAddress: getAddress(token.address), atBlock });
+      await buildCapTable(db, { chainId: LOCAL_CHAIN_ID, tokenAddress: getAddress(token.address), atBlock });
       buildMs.push(performance.now() - started);
     }
   } finally {

@@ -2,6 +2,7 @@ import type { Statement } from "better-sqlite3";
 import { and, desc, eq } from "drizzle-orm";
 import { ExitCode, StoError } from "../errors";
 import { nowIso, type SqliteDatabase, type StoDatabase } from "../db/database";
+import type { SqlClient } from "../db/sql";
 import { scannedTokens, scanVerifications, type ScannedToken, type ScanVerification } from "../db/schema";
 import { ZERO_ADDRESS, type TransferEvent } from "./transfer-log";
 
@@ -117,6 +118,21 @@ export function findScannedToken(db: SqliteDatabase, chainId: number, address: s
     .from(scannedTokens)
     .where(and(eq(scannedTokens.chainId, chainId), eq(scannedTokens.address, address)))
     .get();
+}
+
+/** A scanned_tokens row under its schema names, on either engine (quoted: PostgreSQL folds unquoted names to lowercase). */
+export const SELECT_SCANNED_TOKEN = `SELECT id, network, chain_id AS "chainId", address, name, symbol, decimals, start_block AS "startBlock",
+    starts_at_creation AS "startsAtCreation", scanned_to_block AS "scannedToBlock", total_supply AS "totalSupply",
+    total_supply_block AS "totalSupplyBlock", created_at AS "createdAt", updated_at AS "updatedAt" FROM scanned_tokens`;
+
+/** A scanned_tokens row read with SELECT_SCANNED_TOKEN: SQLite stores the flag as 0/1. */
+export function scannedTokenOf(row: ScannedToken | undefined): ScannedToken | undefined {
+  return row && { ...row, startsAtCreation: Boolean(row.startsAtCreation) };
+}
+
+/** The token's row on either engine (the cap table, the holders at a checkpoint). */
+export async function findScannedTokenIn(sql: SqlClient, chainId: number, address: string): Promise<ScannedToken | undefined> {
+  return scannedTokenOf(await sql.get<ScannedToken>(`${SELECT_SCANNED_TOKEN} WHERE chain_id = ? AND address = ?`, [chainId, address]));
 }
 
 export function getScannedToken(db: SqliteDatabase, id: number): ScannedToken {

@@ -36,13 +36,27 @@ export interface E2eWorld {
   close(): Promise<void>;
 }
 
-/** A local chain on a free port, a temporary directory and a database: a file in it, or on PostgreSQL. */
-export async function startWorld(options: WorldOptions = {}): Promise<E2eWorld> {
-  const { engine = "sqlite", ...chainOptions } = options;
-  const chain = await startLocalChain({ port: 0, ...chainOptions });
-  const provider = new JsonRpcProvider(chain.url, undefined, { staticNetwork: true, polling: true, pollingInterval: 100, cacheTimeout: -1 });
-  const tmp = tempDir();
-  const databaseFile = path.join(tmp.dir, "transactions.sqlite");
+/** A database of a test on either engine: the flags and environment that name it to sto, and its rows. */
+export interface EngineDatabase {
+  engine: Engine;
+  /** The SQLite file (SQLite only; PostgreSQL has none). */
+  databaseFile: string;
+  /** --database-file or --database-url (without its password). */
+  databaseFlags: string[];
+  /** PGPASSWORD on PostgreSQL. */
+  databaseEnv: NodeJS.ProcessEnv;
+  /** Rows read with SQL (SQLite only). */
+  query<T>(sql: string, ...params: unknown[]): T[];
+  /** Rows on either engine (`?` placeholders; use portable SQL). */
+  rows<T>(sql: string, ...params: unknown[]): Promise<T[]>;
+}
+
+/**
+ * A new, empty audit database: a file in `dir` on SQLite, a database of its own on the run's
+ * PostgreSQL server (dropped when the test file ends).
+ */
+export async function engineDatabase(engine: Engine, dir: string, file = "transactions.sqlite"): Promise<EngineDatabase> {
+  const databaseFile = path.join(dir, file);
   const databaseUrl = engine === "postgresql" ? await freshPostgresDatabase() : undefined;
   // The password goes where docs/team.md tells users to keep it (PGPASSWORD), not on the command line.
   const withoutPassword = databaseUrl ? new URL(databaseUrl) : undefined;
@@ -58,6 +72,23 @@ export async function startWorld(options: WorldOptions = {}): Promise<E2eWorld> 
       db.close();
     }
   };
+  return {
+    engine,
+    databaseFile,
+    databaseFlags,
+    databaseEnv,
+    query,
+    rows: async <T>(sql: string, ...params: unknown[]): Promise<T[]> => (databaseUrl ? queryPostgres<T>(databaseUrl, sql, params) : query<T>(sql, ...params)),
+  };
+}
+
+/** A local chain on a free port, a temporary directory and a database: a file in it, or on PostgreSQL. */
+export async function startWorld(options: WorldOptions = {}): Promise<E2eWorld> {
+  const { engine = "sqlite", ...chainOptions } = options;
+  const chain = await startLocalChain({ port: 0, ...chainOptions });
+  const provider = new JsonRpcProvider(chain.url, undefined, { staticNetwork: true, polling: true, pollingInterval: 100, cacheTimeout: -1 });
+  const tmp = tempDir();
+  const { databaseFile, databaseFlags, databaseEnv, query, rows } = await engineDatabase(engine, tmp.dir);
   const sto = (args: string[], runOptions: RunOptions & { globals?: string[] } = {}) =>
     runSto([...databaseFlags, "--ethereum-node-url", chain.url, ...(runOptions.globals ?? []), ...args], {
       cwd: tmp.dir,
@@ -81,7 +112,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<E2eWorld> 
       return result;
     },
     query,
-    rows: async <T>(sql: string, ...params: unknown[]): Promise<T[]> => (databaseUrl ? queryPostgres<T>(databaseUrl, sql, params) : query<T>(sql, ...params)),
+    rows,
     close: async () => {
       provider.destroy();
       await chain.close();

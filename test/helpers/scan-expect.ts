@@ -23,7 +23,7 @@ export async function expectDatabaseIsTheChain(chain: ScanChain, db: SqliteDatab
     .get() as { n: number };
   expect(orphans.n).toBe(0);
   for (const block of blocks) {
-    const table = buildCapTable(db, { chainId: LOCAL_CHAIN_ID, tokenAddress, atBlock: block, includeEmpty: true });
+    const table = await buildCapTable(db, { chainId: LOCAL_CHAIN_ID, tokenAddress, atBlock: block, includeEmpty: true });
     const scanned = new Map(table.entries.map((entry) => [entry.address.toLowerCase(), entry.balance]));
     for (const holder of holders) {
       expect(scanned.get(holder) ?? 0n, `balance of ${holder} at block ${block}`).toBe(

@@ -36,7 +36,7 @@ async function expectCapTablesMatchChain(db: SqliteDatabase, token: Contract, hi
   const tokenAddress = await token.getAddress();
   const everyone = new Set(history.holders);
   for (const block of blocks) {
-    const table = buildCapTable(db, { chainId: LOCAL_CHAIN_ID, tokenAddress, atBlock: block, includeEmpty: true, accuracy: 4 });
+    const table = await buildCapTable(db, { chainId: LOCAL_CHAIN_ID, tokenAddress, atBlock: block, includeEmpty: true, accuracy: 4 });
     const scanned = new Map(table.entries.map((entry) => [entry.address.toLowerCase(), entry.balance]));
     for (const address of scanned.keys()) expect(everyone.has(address), `unexpected holder ${address}`).toBe(true);
     const onChain = await Promise.all(history.holders.map((holder) => token.balanceOf(holder, { blockTag: block }) as Promise<bigint>));
@@ -76,7 +76,7 @@ describe("token-scan differential against the chain", () => {
       expect(result.token.startsAtCreation).toBe(true);
       await expectCapTablesMatchChain(temp.db, token, history, sample(history.blocks));
       // The current cap table holds the contract's own totalSupply reading.
-      const now = buildCapTable(temp.db, { chainId: LOCAL_CHAIN_ID, tokenAddress: await token.getAddress() });
+      const now = await buildCapTable(temp.db, { chainId: LOCAL_CHAIN_ID, tokenAddress: await token.getAddress() });
       expect(now.totalSupplySource).toBe("contract");
       expect(now.totalSupply).toBe((await token.totalSupply()) as bigint);
     } finally {

@@ -14,7 +14,6 @@ import { capTableHtml } from "../../captable/html";
 import { capTableCsv, capTableJson, summaryLines, TABLE_HEAD, tableRows, unverifiedBanner } from "../../captable/format";
 import { readIdentityFile } from "../../captable/identity-file";
 import { jsonReplacer } from "../output";
-import { sqliteOnly } from "../../db/database";
 import { action } from "../action";
 import { renderTextTable } from "../text-table";
 import { parseAddress } from "../../input/address";
@@ -95,7 +94,7 @@ export function register(program: Command): void {
         const format = ctx.config.json ? "json" : (options.format ?? "table");
         const identities = options.identityFile ? readIdentityFile(options.identityFile) : undefined;
 
-        const table = buildCapTable(sqliteOnly(await ctx.db(), "cap-table"), {
+        const table = await buildCapTable(await ctx.db(), {
           chainId: ctx.config.network.chainId,
           tokenAddress,
           atBlock,
