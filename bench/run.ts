@@ -8,7 +8,7 @@
  *                                          test (only the gas targets, which do not depend on sizes, are judged)
  *   npm run bench -- --no-growth           without the growth series
  *   npm run bench -- --growth-only         only the growth series (with --only: of those workloads)
- *   npm run bench -- --only prepare,scan   some workloads (prepare, broadcast, scan, captable, gas, postgres)
+ *   npm run bench -- --only prepare,scan   some workloads (prepare, broadcast, update, scan, captable, gas, postgres)
  *                                          (postgres: prepare, scan and cap table again on a throw-away
  *                                          PostgreSQL server from npm, beside SQLite's figures)
  *   npm run bench -- --runs 5              runs per figure behind the medians (default 3)
@@ -34,7 +34,7 @@ import { postgresFigures, type PostgresWork } from "./workloads/postgres";
 import { growthFigures } from "./workloads/growth";
 import { TokenBuilder } from "./lib/tokens";
 
-const WORKLOADS = ["prepare", "broadcast", "scan", "captable", "gas", "postgres"] as const;
+const WORKLOADS = ["prepare", "broadcast", "update", "scan", "captable", "gas", "postgres"] as const;
 type Workload = (typeof WORKLOADS)[number];
 
 async function main(): Promise<number> {
@@ -73,12 +73,14 @@ async function main(): Promise<number> {
   const node = await startNodeProcess();
   const postgres: PostgresWork = { rows: 10_000 / scale, sqlite: {} };
   try {
-    if (mainWorkload("prepare") || mainWorkload("broadcast")) {
+    if (mainWorkload("prepare") || mainWorkload("broadcast") || mainWorkload("update")) {
       const rows = 10_000 / scale;
       const setup = await issueToken(node, dir);
       const prepared = await prepareFigures(figures, setup, rows, runs);
       postgres.sqlite.prepareRowsPerSecond = prepared.rowsPerSecond;
-      if (mainWorkload("broadcast")) await broadcastFigures(figures, setup, prepared.prepared, rows, runs);
+      if (mainWorkload("broadcast") || mainWorkload("update")) {
+        await broadcastFigures(figures, setup, prepared.prepared, rows, runs, { update: mainWorkload("update") });
+      }
     }
     if (mainWorkload("scan") || mainWorkload("captable") || mainWorkload("postgres")) {
       const builder = new TokenBuilder(node, 1);

@@ -348,6 +348,23 @@ contract SecurityTokenExtension is SecurityTokenBase, IERC1404 {
         transferable = _transferable(balance, frozenTokens, locked);
     }
 
+    /// @notice `account`'s lock-up tranches not yet released now, as a lock-up distribution
+    /// would find them (for the command line's check of MAX_LOCKUPS before it prepares anything).
+    /// @return count Unreleased tranches (at most MAX_LOCKUPS).
+    /// @return lastRelease Release time of the latest of them (a new lock-up with this release
+    /// time merges into it); 0 if none.
+    function lockups(address account) external view returns (uint256 count, uint256 lastRelease) {
+        uint256 summary = _lockSummary[account];
+        uint256 stored = (summary >> COUNT_SHIFT) & 0xff;
+        for (uint256 i = 0; i < stored; ++i) {
+            uint256 release = _tranches[account][i] >> NEXT_RELEASE_SHIFT;
+            if (release > block.timestamp) {
+                ++count;
+                lastRelease = release;
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- announcements
 
     /// @notice Registers a payout, vote or other announcement on the token.

@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import Database from "better-sqlite3";
-import { JsonRpcProvider, Network } from "ethers";
+import { JsonRpcProvider, keccak256, Network } from "ethers";
 import { LOCAL_CHAIN_ID } from "../../src/chain/local-node";
 import { median, runsNote, type Figures } from "../lib/figures";
 import { holderAddresses } from "../lib/tokens";
@@ -205,10 +205,19 @@ export interface BroadcastMeasure {
  * a snapshot before, a revert after each. The bare loop sends the bytes sto signed and recorded.
  * After the first run the order alternates, so a drift in the machine's load favours neither.
  */
-export async function broadcastFigures(figures: Figures, setup: DistributionSetup, prepared: string, transactions: number, runs: number): Promise<BroadcastMeasure> {
+export async function broadcastFigures(
+  figures: Figures,
+  setup: DistributionSetup,
+  prepared: string,
+  transactions: number,
+  runs: number,
+  options: { update?: boolean } = {},
+): Promise<BroadcastMeasure> {
   const node = setup.node;
   const stoMs: number[] = [];
   const bareMs: number[] = [];
+  const updateMs: number[] = [];
+  const receiptLoopMs: number[] = [];
   let raws: string[] = [];
   const runStoBroadcast = async (run: number) => {
     const database = path.join(setup.dir, `broadcast-${run}.sqlite`);
@@ -222,6 +231,14 @@ export async function broadcastFigures(figures: Figures, setup: DistributionSetu
     const first = firstNonce(database);
     if (latest !== first + transactions) throw new Error(`after tx-broadcast the node's nonce is ${latest}, expected ${first + transactions}`);
     raws = sent;
+    if (options.update) {
+      // Every transaction is mined (the node mines each at once): tx-update records them all.
+      const update = await runSto([...stoArgs(node, database), "tx-update"]);
+      updateMs.push(update.wallMs);
+      const recorded = successes(database, first);
+      if (recorded !== transactions) throw new Error(`tx-update recorded ${recorded} successes, expected ${transactions}`);
+      receiptLoopMs.push(await bareReceiptLoop(node.url, sent.map((raw) => keccak256(raw))));
+    }
     await revert(node, snapshot);
   };
   const directMs: number[] = [];
@@ -273,7 +290,46 @@ export async function broadcastFigures(figures: Figures, setup: DistributionSetu
     unit: "tx/s",
     note: `sto relative to it: ${median(directRatios).toFixed(2)} ×`,
   });
+  if (options.update) {
+    const updateRatios = updateMs.map((ms, index) => receiptLoopMs[index] / ms);
+    figures.add({
+      id: "update.ratio",
+      label: `update: sto tx-update of ${transactions.toLocaleString("en-US")} mined transactions (wall time, process start included), speed relative to a sequential eth_getTransactionReceipt loop`,
+      value: median(updateRatios),
+      unit: "×",
+      digits: 2,
+      target: { op: ">=", bound: 5 },
+      note: runsNote(updateRatios, 2),
+    });
+    figures.add({ id: "update.sto-per-s", label: "update: sto tx-update", value: median(updateMs.map((ms) => transactions / (ms / 1000))), unit: "tx/s" });
+    figures.add({ id: "update.loop-per-s", label: "update: sequential receipt loop", value: median(receiptLoopMs.map((ms) => transactions / (ms / 1000))), unit: "tx/s" });
+  }
   return measure;
+}
+
+/** What a tx-update is compared with: one eth_getTransactionReceipt at a time, awaiting each. */
+async function bareReceiptLoop(url: string, hashes: readonly string[]): Promise<number> {
+  const network = Network.from(LOCAL_CHAIN_ID);
+  const provider = new JsonRpcProvider(url, network, { staticNetwork: network, batchMaxCount: 1, cacheTimeout: -1 });
+  try {
+    const started = performance.now();
+    for (const hash of hashes) {
+      if ((await provider.send("eth_getTransactionReceipt", [hash])) === null) throw new Error(`no receipt for ${hash}`);
+    }
+    return performance.now() - started;
+  } finally {
+    provider.destroy();
+  }
+}
+
+/** Rows recorded as success from this nonce on. */
+function successes(database: string, fromNonce: number): number {
+  const db = new Database(database, { readonly: true });
+  try {
+    return db.prepare("SELECT count(*) FROM prepared_transactions WHERE status = 'success' AND nonce >= ?").pluck().get(fromNonce) as number;
+  } finally {
+    db.close();
+  }
 }
 
 async function revert(node: NodeProcess, snapshot: string): Promise<void> {

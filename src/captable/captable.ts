@@ -4,6 +4,7 @@ import type { AuditDatabase } from "../db/engine";
 import type { SqlClient } from "../db/sql";
 import { findScannedTokenIn } from "../scan/store";
 import { exactAmount, largestRemainderPercentages } from "./amounts";
+import type { CapTableCompliance } from "./compliance";
 import type { Identity } from "./identity-file";
 import type { ScanVerification } from "../db/schema";
 import { balancesAtBlock, blockTime, lastBlockAtOrBefore, lastTransferAtOrBefore, verificationsAround } from "./queries";
@@ -110,6 +111,8 @@ export interface CapTable {
   entries: CapTableEntry[];
   /** Things the reader should know about these numbers. */
   warnings: string[];
+  /** Locked and frozen amounts per listed holder, read from the chain (cap-table --compliance); null when not read. */
+  compliance: CapTableCompliance | null;
 }
 
 /**
@@ -243,6 +246,7 @@ export async function buildCapTable(db: AuditDatabase, request: CapTableRequest)
     totalEntries: entries.length,
     entries: listed,
     warnings,
+    compliance: null,
   };
 }
 

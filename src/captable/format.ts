@@ -1,5 +1,6 @@
 import { exactAmount, fixedPoint, roundedAmount } from "./amounts";
 import { isoTime, type CapTable, type CapTableEntry } from "./captable";
+import type { HolderCompliance } from "./compliance";
 
 /** Cap table shapes for the three output formats. Services return data; the command prints it. */
 
@@ -39,6 +40,7 @@ export function summaryLines(table: CapTable): [string, string][] {
         : `${time(table.lastTransferTime) ?? "?"} (block ${table.lastTransferBlock})`,
     ],
   ];
+  if (table.compliance !== null) lines.push(["Locked and frozen", complianceText(table)]);
   if (table.atTime !== null || table.atBlock !== table.scannedToBlock) {
     const when = table.atTime === null ? "" : `${isoTime(table.atTime)}: `;
     lines.push([
@@ -47,6 +49,21 @@ export function summaryLines(table: CapTable): [string, string][] {
     ]);
   }
   return lines;
+}
+
+/** Where the Locked and Frozen columns come from, in words. */
+export function complianceText(table: CapTable): string {
+  const compliance = table.compliance;
+  if (compliance === null) return "not read (cap-table --compliance reads them from the node)";
+  const when = `block ${compliance.block}${compliance.blockTime === null ? "" : ` (${isoTime(compliance.blockTime)})`}`;
+  return compliance.atCapTableBlock
+    ? `read from the chain at ${when}; locked = lock-ups not released at that block's time`
+    : `CURRENT state, read at ${when}, not at the cap table's block ${table.atBlock}: the node keeps no state that old`;
+}
+
+/** A holder's state, or undefined when the table has none for it (not read, or the view did not answer). */
+function holderCompliance(table: CapTable, entry: CapTableEntry): HolderCompliance | undefined {
+  return table.compliance?.holders.get(entry.address);
 }
 
 function verifiedText(table: CapTable): string {
@@ -64,17 +81,32 @@ export function unverifiedBanner(table: CapTable): string | null {
 }
 
 export const TABLE_HEAD = ["Name", "Address", "Last transfer", "Balance", "%"];
+const COMPLIANCE_HEAD = ["Locked", "Frozen"];
+
+/** The table's header: the Locked and Frozen columns when the compliance state was read. */
+export function tableHead(table: CapTable): string[] {
+  return table.compliance === null ? TABLE_HEAD : [...TABLE_HEAD, ...COMPLIANCE_HEAD];
+}
+
+/** The columns aligned right (amounts and percentages). */
+export function numberColumns(table: CapTable): number[] {
+  return table.compliance === null ? [3, 4] : [3, 4, 5, 6];
+}
 
 /** Table rows: balances rounded to the accuracy, percentages summing to 100 at that accuracy. */
 export function tableRows(table: CapTable): string[][] {
   const { decimals } = table.token;
-  return table.entries.map((entry) => [
-    entry.name ?? "",
-    entry.address,
-    lastChange(entry),
-    roundedAmount(entry.balance, decimals, table.accuracy),
-    percent(entry, table.accuracy) ?? "-",
-  ]);
+  const amount = (units: bigint) => roundedAmount(units, decimals, table.accuracy);
+  return table.entries.map((entry) => {
+    const row = [entry.name ?? "", entry.address, lastChange(entry), amount(entry.balance), percent(entry, table.accuracy) ?? "-"];
+    if (table.compliance === null) return row;
+    const state = holderCompliance(table, entry);
+    if (state === undefined) return [...row, "?", "?"];
+    const locked = `${amount(state.locked)}${state.nextRelease === null ? "" : ` (next release ${isoTime(state.nextRelease)})`}`;
+    const frozenTokens = amount(state.frozenTokens);
+    const frozen = state.addressFrozen ? (state.frozenTokens === 0n ? "address frozen" : `address frozen, ${frozenTokens}`) : frozenTokens;
+    return [...row, locked, frozen];
+  });
 }
 
 /** The Last transfer column: a correction is shown as such, never as a transfer. */
@@ -89,11 +121,30 @@ function lastChange(entry: CapTableEntry): string {
  * against the chain backs the table (cap-table's docs).
  */
 export const CSV_COLUMNS = ["name", "address", "balance", "percent", "last_transfer_block", "last_transfer_at", "last_change", "verified"];
+/**
+ * Added with --compliance: exact locked and frozen amounts, whether the whole address is frozen,
+ * the next release, and the block they were read at (the same on every row).
+ */
+export const CSV_COMPLIANCE_COLUMNS = ["locked", "frozen_tokens", "address_frozen", "next_release_at", "compliance_block"];
 
 /** CSV of the entries: exact balances (for spreadsheets and reconciliation), percentages at the accuracy. */
 export function capTableCsv(table: CapTable): string {
-  const lines = [CSV_COLUMNS.join(",")];
+  const compliance = table.compliance;
+  const lines = [(compliance === null ? CSV_COLUMNS : [...CSV_COLUMNS, ...CSV_COMPLIANCE_COLUMNS]).join(",")];
   for (const entry of table.entries) {
+    const state = holderCompliance(table, entry);
+    const extra =
+      compliance === null
+        ? []
+        : state === undefined
+          ? ["", "", "", "", String(compliance.block)]
+          : [
+              exactAmount(state.locked, table.token.decimals),
+              exactAmount(state.frozenTokens, table.token.decimals),
+              String(state.addressFrozen),
+              state.nextRelease === null ? "" : isoTime(state.nextRelease),
+              String(compliance.block),
+            ];
     lines.push(
       [
         entry.name ?? "",
@@ -104,6 +155,7 @@ export function capTableCsv(table: CapTable): string {
         time(entry.lastTransferTime) ?? "",
         entry.corrected ? "correction" : "transfer",
         String(table.verification.verified),
+        ...extra,
       ]
         .map(csvField)
         .join(","),
@@ -175,7 +227,25 @@ export function capTableJson(table: CapTable): Record<string, unknown> {
       lastTransferBlock: entry.lastTransferBlock,
       lastTransferAt: time(entry.lastTransferTime),
       lastChange: entry.corrected ? "correction" : "transfer",
+      ...(table.compliance === null ? {} : { compliance: entryComplianceJson(holderCompliance(table, entry), decimals) }),
     })),
+    compliance:
+      table.compliance === null
+        ? null
+        : { block: table.compliance.block, blockTime: time(table.compliance.blockTime), atCapTableBlock: table.compliance.atCapTableBlock },
     warnings: table.warnings,
+  };
+}
+
+/** A holder's compliance fields in the JSON document; null when the view did not answer for it. */
+function entryComplianceJson(state: HolderCompliance | undefined, decimals: number): Record<string, unknown> | null {
+  if (state === undefined) return null;
+  return {
+    locked: exactAmount(state.locked, decimals),
+    lockedUnits: state.locked.toString(),
+    nextReleaseAt: state.nextRelease === null ? null : isoTime(state.nextRelease),
+    addressFrozen: state.addressFrozen,
+    frozenTokens: exactAmount(state.frozenTokens, decimals),
+    frozenTokensUnits: state.frozenTokens.toString(),
   };
 }

@@ -1,6 +1,6 @@
 import type { CapTable } from "./captable";
 import { fixedPoint } from "./amounts";
-import { summaryLines, TABLE_HEAD, tableRows, unverifiedBanner } from "./format";
+import { summaryLines, tableHead, tableRows, unverifiedBanner } from "./format";
 
 /** Slices of the ownership chart: the largest holders, the rest together as "Others". */
 const CHART_SLICES = 10;
@@ -86,7 +86,7 @@ export function capTableHtml(table: CapTable, generatedAt: Date = new Date()): s
         `<li><span class="swatch" style="background:${slice.colour}"></span>${escapeHtml(slice.label)} — ${slice.percentText}%</li>`,
     )
     .join("\n");
-  const head = TABLE_HEAD.map((cell, index) => `<th${index >= 3 ? ' class="number"' : ""}>${escapeHtml(cell)}</th>`).join("");
+  const head = tableHead(table).map((cell, index) => `<th${index >= 3 ? ' class="number"' : ""}>${escapeHtml(cell)}</th>`).join("");
   const rows = tableRows(table)
     .map((row) => `<tr>${row.map((cell, index) => `<td${index >= 3 ? ' class="number"' : ""}>${escapeHtml(cell)}</td>`).join("")}</tr>`)
     .join("\n");

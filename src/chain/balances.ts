@@ -1,4 +1,5 @@
 import { Interface } from "ethers";
+import { chunks, inParallel } from "./batched";
 import { hasCode } from "./erc20";
 import { BatchUnsupportedError, RpcError, toBlockTag, type NodeClient } from "./rpc";
 
@@ -39,11 +40,22 @@ export async function readBalances(node: NodeClient, token: string, addresses: s
   return { balances, method: reader.method, requests: reader.requests };
 }
 
+/** One view of a contract called once per account: its call data and how its answer is read. */
+export interface AccountView<T> {
+  data(address: string): string;
+  /** The value from the call's answer (hex); null for anything that is not a valid answer. */
+  decode(answer: string): T | null;
+}
+
+const BALANCE_VIEW: AccountView<bigint> = { data: balanceOfData, decode: decodeBalance };
+
 /**
- * The reader behind readBalances, for callers that read in several rounds at one block (the
- * scanner reads the holders of each chunk while it scans): the way to read is found once.
+ * Reads one view per account at one block through the one transport: through Multicall3 where the
+ * chain has code at its address, otherwise in JSON-RPC batches of eth_call, and one call at a time
+ * (a few in parallel) when the node refuses batches. The way to read is found once, so callers may
+ * read in several rounds. A node failure goes through (exit 3); a call the contract refuses is null.
  */
-export class BalanceReader {
+export class AccountViewReader<T> {
   /** How the last read went; "batch" until something else was needed. */
   method: BalanceMethod = "batch";
   requests = 0;
@@ -52,31 +64,38 @@ export class BalanceReader {
 
   constructor(
     private readonly node: NodeClient,
-    private readonly token: string,
+    private readonly target: string,
     private readonly block: number,
+    private readonly view: AccountView<T>,
     /** Requests in flight at once. */
     private readonly parallel = PARALLEL,
+    /** Calls per Multicall3 eth_call. */
+    private readonly perMulticall = CALLS_PER_MULTICALL,
   ) {}
 
-  async read(addresses: string[]): Promise<Map<string, bigint | null>> {
-    const balances = new Map<string, bigint | null>();
-    if (addresses.length === 0) return balances;
+  async read(addresses: string[]): Promise<Map<string, T | null>> {
+    const values = new Map<string, T | null>();
+    if (addresses.length === 0) return values;
+    const decode = (answer: string | RpcError | null | undefined): T | null => (typeof answer === "string" ? this.view.decode(answer) : null);
     this.#multicall ??= hasCode(this.node, MULTICALL3_ADDRESS, this.block);
     if (await this.#multicall) {
-      const slices = chunks(addresses, CALLS_PER_MULTICALL);
+      const slices = chunks(addresses, this.perMulticall);
       const read = await inParallel(slices, this.parallel, async (slice) => {
         this.requests++;
-        return multicall(this.node, this.token, slice, this.block);
+        return multicall(this.node, this.target, slice.map((address) => this.view.data(address)), this.block);
       });
       if (read.every((answers) => answers !== undefined)) {
-        read.forEach((answers, index) => slices[index].forEach((address, i) => balances.set(address, (answers as (bigint | null)[])[i])));
+        read.forEach((answers, index) => slices[index].forEach((address, i) => {
+          const answer = (answers as (string | null)[])[i];
+          values.set(address, answer === null ? null : decode(answer));
+        }));
         this.method = "multicall3";
-        return balances;
+        return values;
       }
       // The node refused the aggregate call (a gas cap, a contract that is not Multicall3): ask in batches from now on.
       this.#multicall = Promise.resolve(false);
     }
-    const call = (address: string) => ({ method: "eth_call", params: [{ to: this.token, data: balanceOfData(address) }, toBlockTag(this.block)] });
+    const call = (address: string) => ({ method: "eth_call", params: [{ to: this.target, data: this.view.data(address) }, toBlockTag(this.block)] });
     if (this.#batches) {
       try {
         const slices = chunks(addresses, CALLS_PER_BATCH);
@@ -84,9 +103,9 @@ export class BalanceReader {
           this.requests++;
           return this.node.batch<string>(slice.map(call));
         });
-        read.forEach((answers, index) => slices[index].forEach((address, i) => balances.set(address, decodeBalance(answers[i]))));
+        read.forEach((answers, index) => slices[index].forEach((address, i) => values.set(address, decode(answers[i]))));
         this.method = "batch";
-        return balances;
+        return values;
       } catch (error) {
         if (!(error instanceof BatchUnsupportedError)) throw error;
         this.#batches = false;
@@ -95,20 +114,30 @@ export class BalanceReader {
     await inParallel(addresses, this.parallel * 2, async (address) => {
       this.requests++;
       try {
-        balances.set(address, decodeBalance(await this.node.call<string>("eth_call", call(address).params)));
+        values.set(address, decode(await this.node.call<string>("eth_call", call(address).params)));
       } catch (error) {
         if (!(error instanceof RpcError)) throw error;
-        balances.set(address, null);
+        values.set(address, null);
       }
     });
     this.method = "single";
-    return balances;
+    return values;
   }
 }
 
-/** One aggregate3 eth_call; undefined when the node refuses it as a whole. */
-async function multicall(node: NodeClient, token: string, addresses: string[], block: number): Promise<(bigint | null)[] | undefined> {
-  const data = MULTICALL.encodeFunctionData("aggregate3", [addresses.map((address) => [token, true, balanceOfData(address)])]);
+/**
+ * The reader behind readBalances, for callers that read in several rounds at one block (the
+ * scanner reads the holders of each chunk while it scans): the way to read is found once.
+ */
+export class BalanceReader extends AccountViewReader<bigint> {
+  constructor(node: NodeClient, token: string, block: number, parallel = PARALLEL) {
+    super(node, token, block, BALANCE_VIEW, parallel);
+  }
+}
+
+/** One aggregate3 eth_call of the calls to `target`; each answer's data, null where the call failed; undefined when the node refuses it as a whole. */
+async function multicall(node: NodeClient, target: string, calls: string[], block: number): Promise<(string | null)[] | undefined> {
+  const data = MULTICALL.encodeFunctionData("aggregate3", [calls.map((callData) => [target, true, callData])]);
   let answer: string;
   try {
     answer = await node.call<string>("eth_call", [{ to: MULTICALL3_ADDRESS, data }, toBlockTag(block)]);
@@ -118,8 +147,8 @@ async function multicall(node: NodeClient, token: string, addresses: string[], b
   }
   try {
     const [results] = MULTICALL.decodeFunctionResult("aggregate3", answer) as unknown as [[boolean, string][]];
-    if (results.length !== addresses.length) return undefined;
-    return results.map(([success, returned]) => (success ? decodeBalance(returned) : null));
+    if (results.length !== calls.length) return undefined;
+    return results.map(([success, returned]) => (success ? returned : null));
   } catch {
     return undefined;
   }
@@ -130,27 +159,8 @@ function balanceOfData(address: string): string {
 }
 
 /** A uint256 answer; null for an error answer or anything that is not 32 bytes. */
-function decodeBalance(answer: string | RpcError | null | undefined): bigint | null {
-  if (typeof answer !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(answer)) return null;
+function decodeBalance(answer: string): bigint | null {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(answer)) return null;
   return BigInt(answer);
 }
 
-function chunks<T>(items: T[], size: number): T[][] {
-  const result: T[][] = [];
-  for (let offset = 0; offset < items.length; offset += size) result.push(items.slice(offset, offset + size));
-  return result;
-}
-
-/** Runs `work` over the items with at most `parallel` at a time; results in item order. */
-async function inParallel<T, R>(items: T[], parallel: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(parallel, items.length) }, worker));
-  return results;
-}

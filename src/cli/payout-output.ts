@@ -12,6 +12,7 @@ export function holderStatus(position: HolderPosition, active: PaymentWithStatus
   if (active && UNMINED_STATUSES.includes(active.txStatus)) return `pending (${active.txStatus})`;
   if (position.due === 0n) return position.paid > 0n ? "paid" : "nothing due";
   if (!position.eligible) return "not eligible";
+  if (position.failedPayment !== null) return "payment failed";
   return position.paid > 0n ? "partly paid" : "due";
 }
 
@@ -36,11 +37,23 @@ export function printPayoutSummary(out: Output, state: PayoutState): void {
   parts.push(state.roundingRemainder !== undefined ? `rounding remainder ${money(state.roundingRemainder)}` : "rounding remainder unknown (holder list incomplete)");
   out.result(`Unpaid: ${money(state.unpaid)} (${parts.join("; ")})`);
   out.result(`Holders at the checkpoint: ${state.holders.length} (from ${state.holderSource})`);
+  if (state.failedPayments.length > 0) out.warn(failedPaymentsAdvice(state));
   if (!state.complete) {
     out.warn(
       `the holders found hold ${shares(state.listedShares)} of the eligible supply of ${shares(state.eligibleSupply)}: some holders are missing from the list`,
     );
   }
+}
+
+/** Who was not paid because the currency refused the transfer, and what to do about it. */
+export function failedPaymentsAdvice(state: PayoutState): string {
+  const money = (units: bigint) => `${formatTokenAmount(units, state.currency.decimals)} ${state.currency.symbol}`;
+  const who = state.failedPayments.map((failure) => `${failure.holder} (${money(failure.amount)}, transaction ${failure.txHash})`).join(", ");
+  return (
+    `${state.failedPayments.length} holder(s) were not paid: the payout currency ${state.currency.symbol} refused the transfer (PaymentFailed): ${who}. ` +
+    `They are still due. Find out why ${state.currency.symbol} refuses them (a blocklisted or frozen address), then run payout-dividends again (it retries them) or let them payout-claim, before the expiry ${formatTime(state.expiry)}; ` +
+    "after it, payout-reclaim returns what they were not paid"
+  );
 }
 
 /** The per-holder table of a payout. */

@@ -1,5 +1,5 @@
 import { CsvError, parse } from "csv-parse/sync";
-import { DISTRIBUTION_COLUMNS, DistributionRejected, type DistributionField, type DistributionOrigin } from "./problems";
+import { DISTRIBUTION_COLUMNS, DistributionRejected, OPTIONAL_DISTRIBUTION_COLUMNS, type DistributionField, type DistributionOrigin } from "./problems";
 import { StoError } from "../errors";
 import { readInputFile } from "../files";
 
@@ -12,12 +12,15 @@ export interface DistributionInputRow {
   name: string;
   address: string;
   amount: string;
+  /** Lock-up release time as typed (ISO 8601 or unix seconds); absent or blank = no lock-up. */
+  lockedUntil?: string;
 }
 
 /**
  * Reads a distribution CSV file: UTF-8 with or without a byte order mark, CRLF, LF or CR line ends
  * (even mixed), a header row naming at least the columns external_id, email, name, address and
- * amount exactly (in any order; other columns are ignored), then one row per payment.
+ * amount exactly (in any order; other columns are ignored; locked_until is read when present), then
+ * one row per payment.
  * Blank rows are skipped. Problems with the file as a whole stop here with a one-line error; the
  * values of the rows are checked later, against the token.
  */
@@ -60,6 +63,7 @@ export function readDistributionCsv(file: string): DistributionInputRow[] {
   if (rows.length === 0) {
     return fail(`the file has a header but no payment rows`);
   }
+  const lockedUntil = columns.locked_until;
   return rows.map(({ record, info }) => ({
     row: info.records,
     externalId: record[columns.external_id] ?? "",
@@ -67,6 +71,7 @@ export function readDistributionCsv(file: string): DistributionInputRow[] {
     name: record[columns.name] ?? "",
     address: record[columns.address] ?? "",
     amount: record[columns.amount] ?? "",
+    ...(lockedUntil === undefined ? {} : { lockedUntil: record[lockedUntil] ?? "" }),
   }));
 }
 
@@ -112,9 +117,14 @@ function decodeText(bytes: Buffer, fail: (reason: string) => never): string {
 }
 
 /** Where each required column is; header names are matched exactly (surrounding spaces aside). */
-function columnIndexes(header: string[], row: number, fail: (reason: string, row?: number) => never): Record<DistributionField, number> {
+function columnIndexes(header: string[], row: number, fail: (reason: string, row?: number) => never): Record<(typeof DISTRIBUTION_COLUMNS)[number], number> & Partial<Record<DistributionField, number>> {
   const names = header.map((name) => name.trim());
-  const indexes = {} as Record<DistributionField, number>;
+  const indexes = {} as Record<(typeof DISTRIBUTION_COLUMNS)[number], number> & Partial<Record<DistributionField, number>>;
+  for (const column of OPTIONAL_DISTRIBUTION_COLUMNS) {
+    const found = names.flatMap((name, index) => (name === column ? [index] : []));
+    if (found.length > 1) fail(`the header names column ${column} ${found.length} times`, row);
+    if (found.length === 1) indexes[column] = found[0];
+  }
   const missing: string[] = [];
   for (const column of DISTRIBUTION_COLUMNS) {
     const found = names.flatMap((name, index) => (name === column ? [index] : []));

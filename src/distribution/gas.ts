@@ -30,9 +30,20 @@ const WITH_CHECKPOINTS: GasModel = { transfer: 96_000n, batchBase: 62_000n, batc
 /** Headroom over the measured worst case, in percent: state can differ at mining time. */
 const MARGIN_PERCENT = 20n;
 
-export function gasModel(checkpointId: bigint | undefined): GasModel {
+/**
+ * What a lock-up adds per receiver (transferWithLockup, batchTransferWithLockup), worst case by
+ * the storage it touches: the summary slot and a new tranche slot written from zero (2 × 22,100),
+ * the TokensLocked event, and when earlier tranches are due, rolling up to 16 of them (16 cold
+ * reads, 15 rewrites and TokensUnlocked). A smaller case measured in test/cli/cap-table-lockups.test.ts.
+ */
+const LOCKUP_GAS = 110_000n;
+
+/** `lockups`: some receivers get a lock-up; every receiver is then assumed to (one limit per group size). */
+export function gasModel(checkpointId: bigint | undefined, lockups = false): GasModel {
   // Unknown (a plain ERC-20): assume the expensive case rather than run out of gas.
-  return checkpointId === 0n ? WITHOUT_CHECKPOINTS : WITH_CHECKPOINTS;
+  const model = checkpointId === 0n ? WITHOUT_CHECKPOINTS : WITH_CHECKPOINTS;
+  if (!lockups) return model;
+  return { transfer: model.transfer + LOCKUP_GAS, batchBase: model.batchBase, batchPerReceiver: model.batchPerReceiver + LOCKUP_GAS };
 }
 
 function withMargin(gas: bigint): bigint {

@@ -2,7 +2,9 @@ import { InputError, propertyNames, type FieldNamer } from "../input/fields";
 
 /** The columns of a distribution CSV file, in the order of the example file. */
 export const DISTRIBUTION_COLUMNS = ["external_id", "email", "name", "address", "amount"] as const;
-export type DistributionField = (typeof DISTRIBUTION_COLUMNS)[number];
+/** Columns a file may have: a row's lock-up release time (blank = no lock-up). */
+export const OPTIONAL_DISTRIBUTION_COLUMNS = ["locked_until"] as const;
+export type DistributionField = (typeof DISTRIBUTION_COLUMNS)[number] | (typeof OPTIONAL_DISTRIBUTION_COLUMNS)[number];
 
 /** Where the rows of a distribution come from: a CSV file, or one row given field by field (distribute-single). */
 export type DistributionOrigin = { kind: "csv"; file: string } | { kind: "options"; command: string };
@@ -23,6 +25,7 @@ const PROPERTY_OF_COLUMN: Record<DistributionField, string> = {
   name: "name",
   address: "address",
   amount: "amount",
+  locked_until: "lockedUntil",
 };
 
 /** A value quoted for an error line: escaped (control characters, quotes) and shortened. */

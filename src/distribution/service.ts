@@ -11,6 +11,8 @@ import { describeRevert } from "../tx/revert-reason";
 import { DistributionCalldata } from "./calldata";
 import { checkTransferRestrictions, readTokenState, type TokenState } from "./token-checks";
 import { checkComplianceRules } from "./compliance";
+import { batchTransferWithLockupCalldata, checkLockups, transferWithLockupCalldata } from "./lockups";
+import { formatTime } from "../input/dates";
 import type { DistributionInputRow } from "./csv";
 import { batchGasLimit, gasModel, largestBatchWithin, scaled, transferGasLimit } from "./gas";
 import {
@@ -106,7 +108,9 @@ async function attemptDistribution(env: TxEnvironment, request: DistributionRequ
         `${field("batchSize")}: the token at ${tokenAddress} has no batchTransfer (it is not a sto SecurityToken); leave out ${field("batchSize")} to send one transfer per row`,
     );
   }
-  const { valid, problems } = validateRows(request.rows, { decimals: state.decimals, sender: env.address });
+  // A lock-up must end after the chain's time (the contract locks nothing otherwise).
+  const now = request.rows.some((row) => (row.lockedUntil ?? "").trim() !== "") ? (await env.provider.getBlock(state.blockNumber))?.timestamp : undefined;
+  const { valid, problems } = validateRows(request.rows, { decimals: state.decimals, sender: env.address, now });
   clock.lap(`validated ${request.rows.length} rows`);
 
   // Idempotency: rows whose external_id has an active payment are skipped, or refused if they differ.
@@ -139,6 +143,7 @@ async function attemptDistribution(env: TxEnvironment, request: DistributionRequ
   if (restrictions.senderProblem) problems.push(restrictions.senderProblem);
   problems.push(...restrictions.problems);
   problems.push(...(await checkComplianceRules(env, state, toPay, request.onProgress)));
+  problems.push(...(await checkLockups(env, state, toPay)));
   clock.lap("checked the compliance rules");
   if (problems.length > 0) throw new DistributionRejected(origin, problems);
 
@@ -162,15 +167,23 @@ async function attemptDistribution(env: TxEnvironment, request: DistributionRequ
   const groupCount = Math.ceil(toPay.length / groupSize);
   const groupAt = (index: number): PlannedRow[] => toPay.slice(index * groupSize, (index + 1) * groupSize);
   const encoder = new DistributionCalldata(new Interface(env.artifacts.get("SecurityToken").abi));
+  const lockups = toPay.some((row) => row.lockedUntil !== undefined);
+  const locks = (group: readonly PlannedRow[]) => lockups && group.some((row) => row.lockedUntil !== undefined);
+  const methodOf = (group: readonly PlannedRow[]): string =>
+    request.batchSize === undefined ? (locks(group) ? "transferWithLockup" : "transfer") : locks(group) ? "batchTransferWithLockup" : "batchTransfer";
   const calldataOf = (group: readonly PlannedRow[]): string =>
     request.batchSize === undefined
-      ? encoder.transfer(group[0].receiver, group[0].amount)
-      : encoder.batchTransfer(
-          group.map((row) => row.receiver),
-          group.map((row) => row.amount),
-        );
+      ? locks(group)
+        ? transferWithLockupCalldata(group[0])
+        : encoder.transfer(group[0].receiver, group[0].amount)
+      : locks(group)
+        ? batchTransferWithLockupCalldata(group)
+        : encoder.batchTransfer(
+            group.map((row) => row.receiver),
+            group.map((row) => row.amount),
+          );
   clock.lap("checked the balance");
-  const gasLimitOf = await distributionGasLimits(env, state, groupAt(0), groupAt(groupCount - 1), request.batchSize !== undefined, calldataOf(groupAt(0)), result.warnings);
+  const gasLimitOf = await distributionGasLimits(env, state, groupAt(0), groupAt(groupCount - 1), request.batchSize !== undefined, calldataOf(groupAt(0)), result.warnings, lockups);
   clock.lap("decided gas limits");
 
   const source = (row: PlannedRow): string => (origin.kind === "csv" ? `${origin.file}:${row.row}` : origin.command);
@@ -184,13 +197,13 @@ async function attemptDistribution(env: TxEnvironment, request: DistributionRequ
           const options = { gasLimit: gasLimitOf(group.length) };
           if (request.batchSize === undefined) {
             const [row] = group;
-            builder.callEncoded("SecurityToken", tokenAddress, "transfer", calldataOf(group), transferNote(row, state.decimals), {
+            builder.callEncoded("SecurityToken", tokenAddress, methodOf(group), calldataOf(group), transferNote(row, state.decimals), {
               ...options,
               externalId: row.externalId,
               receiver: row.receiver,
             });
           } else {
-            builder.callEncoded("SecurityToken", tokenAddress, "batchTransfer", calldataOf(group), batchNote(group, state.decimals), options);
+            builder.callEncoded("SecurityToken", tokenAddress, methodOf(group), calldataOf(group), batchNote(group, state.decimals), options);
           }
         }
       },
@@ -273,8 +286,9 @@ async function distributionGasLimits(
   batch: boolean,
   firstCalldata: string,
   warnings: string[],
+  lockups: boolean,
 ): Promise<(groupLength: number) => bigint> {
-  const model = gasModel(state.checkpointId);
+  const model = gasModel(state.checkpointId, lockups);
   const modelLimit = (groupLength: number) => (batch ? batchGasLimit(model, groupLength) : transferGasLimit(model));
   // Every group has the first group's size but the last: the largest limit is one of theirs.
   const largestModelLimit = [first.length, last.length].map(modelLimit).reduce((max, limit) => (limit > max ? limit : max));
@@ -325,14 +339,17 @@ async function distributionGasLimits(
 }
 
 function transferNote(row: ValidRow, decimals: number): string {
-  return `Distributing ${formatTokenAmount(row.amount, decimals)} shares to ${describeReceiver(row)}`;
+  const lock = row.lockedUntil === undefined ? "" : `, locked until ${formatTime(row.lockedUntil)}`;
+  return `Distributing ${formatTokenAmount(row.amount, decimals)} shares to ${describeReceiver(row)}${lock}`;
 }
 
 function batchNote(group: readonly ValidRow[], decimals: number): string {
   if (group.length === 1) return transferNote(group[0], decimals);
   const total = group.reduce((sum, row) => sum + row.amount, 0n);
   const last = group[group.length - 1];
-  return `Distributing ${formatTokenAmount(total, decimals)} shares to ${group.length} receivers (external_id ${group[0].externalId} … ${last.externalId})`;
+  const locked = group.filter((row) => row.lockedUntil !== undefined).length;
+  const lock = locked === 0 ? "" : `, ${locked} of them with a lock-up`;
+  return `Distributing ${formatTokenAmount(total, decimals)} shares to ${group.length} receivers (external_id ${group[0].externalId} … ${last.externalId})${lock}`;
 }
 
 function describeReceiver(row: ValidRow): string {

@@ -1,6 +1,7 @@
 import { ZeroAddress } from "ethers";
 import { checkTokenAmount } from "../input/amounts";
 import { checkAddress } from "../input/address";
+import { formatTime } from "../input/dates";
 import type { DistributionInputRow } from "./csv";
 import type { RowProblem } from "./problems";
 
@@ -12,6 +13,8 @@ export interface ValidRow {
   name: string;
   receiver: string;
   amount: bigint;
+  /** Lock-up release time (unix seconds, in the future); absent = no lock-up. */
+  lockedUntil?: number;
 }
 
 export interface ValidationOptions {
@@ -19,6 +22,8 @@ export interface ValidationOptions {
   decimals: number;
   /** The broadcasting account: paying itself would move nothing and only look like a payment. */
   sender: string;
+  /** The chain's current time (unix seconds): a lock-up must end after it. Default: this machine's clock. */
+  now?: number;
 }
 
 /** Longest external_id, email or name accepted: they go into notes and tables. */
@@ -83,9 +88,56 @@ export function validateRows(rows: readonly DistributionInputRow[], options: Val
       } else amount = checked.units;
     }
 
+    let lockedUntil: number | undefined;
+    const lockText = (input.lockedUntil ?? "").trim();
+    if (lockText !== "") {
+      const checked = checkReleaseTime(lockText, options.now ?? Math.floor(Date.now() / 1000));
+      if (typeof checked === "string") problem("locked_until", lockText, checked);
+      else lockedUntil = checked;
+    }
+
     if (problems.length === before && receiver !== undefined && amount !== undefined) {
-      valid.push({ row, externalId, email, name, receiver, amount });
+      valid.push(lockedUntil === undefined ? { row, externalId, email, name, receiver, amount } : { row, externalId, email, name, receiver, amount, lockedUntil });
     }
   }
   return { valid, problems };
+}
+
+/** The token stores release times in 32 bits of a word (docs/compliance.md): before 2106. */
+const LAST_RELEASE_TIME = 2 ** 32 - 1;
+
+/**
+ * A lock-up's release time: unix seconds (digits only) or an ISO 8601 date or date-time (a date
+ * alone is midnight UTC, a time without an offset is UTC), after `now`. The reason it is refused otherwise.
+ */
+export function checkReleaseTime(text: string, now: number): number | string {
+  let seconds: number;
+  if (/^\d+$/.test(text)) {
+    seconds = Number(text);
+  } else {
+    const match = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?(Z|[+-]\d{2}:?\d{2})?)?$/i.exec(text);
+    if (!match) return "is neither an ISO 8601 date (2027-06-30 or 2027-06-30T12:00:00Z) nor unix seconds";
+    const [, year, month, day, hour, minute, second, zone] = match;
+    const utc = Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour ?? 0), Number(minute ?? 0), Number(second ?? 0));
+    const check = new Date(utc);
+    if (
+      check.getUTCFullYear() !== Number(year) ||
+      check.getUTCMonth() !== Number(month) - 1 ||
+      check.getUTCDate() !== Number(day) ||
+      check.getUTCHours() !== Number(hour ?? 0) ||
+      check.getUTCMinutes() !== Number(minute ?? 0) ||
+      check.getUTCSeconds() !== Number(second ?? 0)
+    ) {
+      return "is not a valid calendar date and time";
+    }
+    let offsetMinutes = 0;
+    if (zone && zone.toUpperCase() !== "Z") {
+      const digits = zone.replace(":", "");
+      offsetMinutes = (digits[0] === "-" ? -1 : 1) * (Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5)));
+    }
+    seconds = Math.floor(utc / 1000) - offsetMinutes * 60;
+  }
+  if (seconds > LAST_RELEASE_TIME) return `is after ${formatTime(LAST_RELEASE_TIME)}, the latest release time the token can store`;
+  if (seconds <= now) return `${formatTime(seconds)} is not in the future (the chain's time is ${formatTime(now)})`;
+  return seconds;
 }

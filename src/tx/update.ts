@@ -1,8 +1,10 @@
-import type { TransactionReceipt } from "ethers";
+import { getAddress } from "ethers";
 import { nowIso } from "../db/database";
-import { isNodeUnavailable } from "../chain/rpc";
+import { batchedReads } from "../chain/batched";
+import { nodeClient } from "../chain/connection";
+import { isNodeUnavailable, NodeUnavailableError, RpcError } from "../chain/rpc";
 import type { TxEnvironment } from "./environment";
-import { AWAITING_RESULT_STATUSES, ledgerOf, type MinedSignature, type PreparedTransaction, type ResultChange, type TxStatus } from "./ledger";
+import { AWAITING_RESULT_STATUSES, ledgerOf, REORG_CHECKED_STATUSES, type MinedSignature, type PreparedTransaction, type ResultChange, type TxStatus } from "./ledger";
 import { findAccount } from "./nonces";
 import { describeRevert } from "./revert-reason";
 import { isKnownToNode, recordedHashes } from "./signatures";
@@ -17,14 +19,26 @@ export interface UpdateReport {
   rows: PreparedTransaction[];
   changed: number;
   final: number;
+  /** Results recorded earlier whose block is no longer on the chain, as they were recorded. */
+  reorganised: PreparedTransaction[];
 }
+
+/**
+ * How far back tx-update looks for recorded results whose block left the chain. Reorganisations
+ * deeper than the confirmations are rare on public networks but routine on development chains
+ * (anvil_reorg, a reverted snapshot); 256 blocks is ~50 minutes on Ethereum.
+ */
+export const REORG_LOOKBACK_BLOCKS = 256;
 
 /**
  * Reads receipts of the account's broadcast transactions and records block, block hash, gas used,
  * success or failure and the revert reason. A result counts as final only once its block has
  * `confirmations` blocks on top and is still canonical; until then the status is "mining".
  * A transaction whose block was replaced by a reorg goes back to "broadcasted"; one the node no
- * longer knows at all becomes "dropped", and tx-broadcast resends its same bytes.
+ * longer knows at all becomes "dropped", and tx-broadcast resends its same bytes. This holds for
+ * a final success too: one recorded in the last REORG_LOOKBACK_BLOCKS blocks whose block is no
+ * longer canonical is awaited again (and reported), never left claiming a payment the chain no
+ * longer has. A failure stays failed (see states.ts).
  *
  * A transaction may have several signed versions (tx-bump, tx-cancel): whichever is mined is
  * recorded as the transaction's hash and marked "mined", the others "replaced". A nonce used by a
@@ -32,13 +46,11 @@ export interface UpdateReport {
  */
 export async function updateTransactions(env: TxEnvironment, options: UpdateOptions): Promise<UpdateReport> {
   const ledger = ledgerOf(env.db);
+  const nothing: UpdateReport = { rows: [], changed: 0, final: 0, reorganised: [] };
   const account = await findAccount(env);
-  if (!account) return { rows: [], changed: 0, final: 0 };
-  const open = await ledger.transactionsInStatus(account.id, AWAITING_RESULT_STATUSES);
-  if (open.length === 0) return { rows: [], changed: 0, final: 0 };
-
+  if (!account) return nothing;
+  const awaited = await ledger.transactionsInStatus(account.id, AWAITING_RESULT_STATUSES);
   const head = await env.provider.getBlockNumber();
-  const latestNonce = await env.provider.getTransactionCount(env.address, "latest");
   const canonicalHashes = new Map<number, string | undefined>();
   const canonicalHash = async (blockNumber: number): Promise<string | undefined> => {
     if (!canonicalHashes.has(blockNumber)) {
@@ -46,6 +58,26 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
     }
     return canonicalHashes.get(blockNumber);
   };
+
+  const recorded = await ledger.transactionsInStatus(account.id, REORG_CHECKED_STATUSES, { minedFrom: Math.max(0, head - REORG_LOOKBACK_BLOCKS + 1) });
+  // One header per distinct block, read concurrently: a large distribution spans many blocks.
+  const recordedBlocks = [...new Set(recorded.map((row) => row.blockNumber).filter((block): block is number => block !== null && block <= head))];
+  for (let start = 0; start < recordedBlocks.length; start += 50) {
+    await Promise.all(recordedBlocks.slice(start, start + 50).map(canonicalHash));
+  }
+  const reorganised: PreparedTransaction[] = [];
+  for (const row of recorded) {
+    const hash = row.blockNumber === null || row.blockNumber > head ? undefined : await canonicalHash(row.blockNumber);
+    if (hash?.toLowerCase() !== row.blockHash?.toLowerCase()) reorganised.push(row);
+  }
+  const reopened = new Set(reorganised.map((row) => row.id));
+  const open = [...awaited, ...reorganised].sort((a, b) => a.nonce - b.nonce);
+  if (open.length === 0) return nothing;
+
+  const latestNonce = await env.provider.getTransactionCount(env.address, "latest");
+  const hashes = new Map<number, string[]>();
+  for (const row of open) hashes.set(row.id, await recordedHashes(env.db, row));
+  const receipts = await readReceipts(env, [...new Set([...hashes.values()].flat())]);
 
   const codeCache = new Map<string, boolean>();
   const hasCodeAt = async (address: string | null, blockNumber: number): Promise<boolean> => {
@@ -71,13 +103,13 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
   let finalCount = 0;
   for (const row of open) {
     const signatures = await ledger.signaturesOf(row.id);
-    const found = await findReceipt(env, row);
+    const found = (hashes.get(row.id) ?? []).map((hash) => receipts.get(hash)).find((receipt) => receipt !== undefined);
     if (!found) {
       // Mined versions that a reorg removed are candidates again.
       if (signatures.some((signature) => signature.status === "mined" || signature.status === "replaced")) {
         signatureChanges.push({ transactionId: row.id });
       }
-      let status: TxStatus = row.status === "mining" ? "broadcasted" : row.status;
+      let status: TxStatus = row.status === "mining" || reopened.has(row.id) ? "broadcasted" : row.status;
       let revertReason: string | null = null;
       if (await isKnownToNode(env, row)) {
         status = "broadcasted";
@@ -107,7 +139,8 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
       }
       continue;
     }
-    const { receipt, hash } = found;
+    const receipt = found;
+    const hash = found.hash;
     const confirmations = head - receipt.blockNumber + 1;
     const canonical = (await canonicalHash(receipt.blockNumber)) === receipt.blockHash;
     if (!canonical) {
@@ -157,20 +190,69 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
 
   await ledger.recordResults(changes, signatureChanges);
   const rows = await ledger.transactionsById(open.map((row) => row.id));
-  return { rows, changed: changes.length, final: finalCount };
+  return { rows, changed: changes.length, final: finalCount, reorganised };
 }
 
-/** The receipt of whichever recorded signature of this transaction was mined. */
-async function findReceipt(env: TxEnvironment, row: PreparedTransaction): Promise<{ receipt: TransactionReceipt; hash: string } | undefined> {
-  for (const hash of await recordedHashes(env.db, row)) {
-    const receipt = await env.provider.getTransactionReceipt(hash);
-    if (receipt) return { receipt, hash };
-  }
-  return undefined;
+/** What tx-update reads of a receipt. */
+interface MinedReceipt {
+  hash: string;
+  blockNumber: number;
+  blockHash: string;
+  status: number;
+  gasUsed: bigint;
+  contractAddress: string | null;
+}
+
+/**
+ * The receipts of these hashes, read in JSON-RPC batches (one by one from a node that refuses
+ * batches): a tx-update of 10,000 transactions is a hundred round trips, not 10,000. A hash without
+ * a receipt, or with a receipt not in a block yet, is absent from the map.
+ */
+async function readReceipts(env: TxEnvironment, hashes: string[]): Promise<Map<string, MinedReceipt>> {
+  const node = nodeClient(env.provider);
+  const answers = await batchedReads<unknown>(
+    node,
+    hashes.map((hash) => ({ method: "eth_getTransactionReceipt", params: [hash] })),
+  );
+  const receipts = new Map<string, MinedReceipt>();
+  answers.forEach((answer, index) => {
+    if (answer instanceof RpcError) throw answer;
+    const receipt = parseReceipt(answer, hashes[index]);
+    if (receipt) receipts.set(hashes[index], receipt);
+  });
+  return receipts;
+}
+
+const QUANTITY = /^0x[0-9a-fA-F]{1,64}$/;
+const HASH = /^0x[0-9a-fA-F]{64}$/;
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+
+/** A receipt answer checked field by field; undefined for none or one not in a block yet. */
+function parseReceipt(answer: unknown, hash: string): MinedReceipt | undefined {
+  if (answer === null) return undefined;
+  const malformed = (field: string) =>
+    new NodeUnavailableError(`the Ethereum node answered eth_getTransactionReceipt for ${hash} with a malformed ${field}`, "no node sends that: check ethereum-node-url");
+  if (typeof answer !== "object") throw malformed("receipt");
+  const raw = answer as Record<string, unknown>;
+  if (raw.blockNumber === null || raw.blockHash === null) return undefined;
+  if (typeof raw.blockNumber !== "string" || !QUANTITY.test(raw.blockNumber)) throw malformed("blockNumber");
+  if (typeof raw.blockHash !== "string" || !HASH.test(raw.blockHash)) throw malformed("blockHash");
+  if (typeof raw.gasUsed !== "string" || !QUANTITY.test(raw.gasUsed)) throw malformed("gasUsed");
+  if (typeof raw.status !== "string" || !QUANTITY.test(raw.status)) throw malformed("status");
+  const contractAddress = raw.contractAddress ?? null;
+  if (contractAddress !== null && (typeof contractAddress !== "string" || !ADDRESS.test(contractAddress))) throw malformed("contractAddress");
+  return {
+    hash,
+    blockNumber: Number(raw.blockNumber),
+    blockHash: raw.blockHash,
+    status: Number(raw.status),
+    gasUsed: BigInt(raw.gasUsed),
+    contractAddress: contractAddress === null ? null : getAddress(contractAddress),
+  };
 }
 
 /** Replays a failed transaction as a call on the state before its block to learn why it reverted. */
-async function findRevertReason(env: TxEnvironment, row: PreparedTransaction, receipt: TransactionReceipt): Promise<string> {
+async function findRevertReason(env: TxEnvironment, row: PreparedTransaction, receipt: MinedReceipt): Promise<string> {
   if (receipt.gasUsed >= BigInt(row.gasLimit)) return `out of gas (limit ${row.gasLimit})`;
   try {
     await env.provider.call({

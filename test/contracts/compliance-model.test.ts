@@ -360,6 +360,11 @@ describe.each(KINDS.map((kind, index) => ({ ...kind, index })))("random model hi
         expect(holding.frozenTokens, `${at}: frozen tokens of ${account}`).toBe(s.frozenTokens[account] ?? 0n);
         expect(holding.locked, `${at}: locked of ${account}`).toBe(lockedAt(s, account, now + 1));
         expect(holding.transferable, `${at}: transferable of ${account}`).toBe(transferable(s, account, now + 1));
+        // What the distribution's MAX_LOCKUPS check reads: unreleased tranches in storage order.
+        const unreleased = (s.tranches[account] ?? []).filter((t) => t.release > now + 1);
+        const lockups = await token.lockups(account);
+        expect(lockups.count, `${at}: lock-up tranches of ${account}`).toBe(BigInt(unreleased.length));
+        expect(lockups.lastRelease, `${at}: latest release of ${account}`).toBe(BigInt(unreleased.at(-1)?.release ?? 0));
       }
     };
 

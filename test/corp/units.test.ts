@@ -126,6 +126,7 @@ describe("planning dividends", () => {
     entitlement: 100n,
     paid: 0n,
     due: 100n,
+    failedPayment: null,
     ...overrides,
   });
   const state = (holders: HolderPosition[]) => ({ address: payout, holders }) as PayoutState;

@@ -56,8 +56,12 @@ export interface EngineDatabase {
  * PostgreSQL server (dropped when the test file ends).
  */
 export async function engineDatabase(engine: Engine, dir: string, file = "transactions.sqlite"): Promise<EngineDatabase> {
+  return databaseIn(dir, file, engine === "postgresql" ? await freshPostgresDatabase() : undefined);
+}
+
+/** The SQLite file `file` in `dir`, or the PostgreSQL database at `databaseUrl` when given. */
+function databaseIn(dir: string, file: string, databaseUrl: string | undefined): EngineDatabase {
   const databaseFile = path.join(dir, file);
-  const databaseUrl = engine === "postgresql" ? await freshPostgresDatabase() : undefined;
   // The password goes where docs/team.md tells users to keep it (PGPASSWORD), not on the command line.
   const withoutPassword = databaseUrl ? new URL(databaseUrl) : undefined;
   if (withoutPassword) withoutPassword.password = "";
@@ -73,7 +77,7 @@ export async function engineDatabase(engine: Engine, dir: string, file = "transa
     }
   };
   return {
-    engine,
+    engine: databaseUrl ? "postgresql" : "sqlite",
     databaseFile,
     databaseFlags,
     databaseEnv,
@@ -86,17 +90,25 @@ export async function engineDatabase(engine: Engine, dir: string, file = "transa
 export async function startWorld(options: WorldOptions = {}): Promise<E2eWorld> {
   const { engine = "sqlite", ...chainOptions } = options;
   const chain = await startLocalChain({ port: 0, ...chainOptions });
-  const provider = new JsonRpcProvider(chain.url, undefined, { staticNetwork: true, polling: true, pollingInterval: 100, cacheTimeout: -1 });
+  const databaseUrl = engine === "postgresql" ? await freshPostgresDatabase() : undefined;
+  return { chain, ...worldOnNode(chain.url, () => chain.close(), databaseUrl) };
+}
+
+/**
+ * A temporary directory and a database, for the CLI against the node at `url` (any node): a file in
+ * the directory, or the PostgreSQL database at `databaseUrl` when given.
+ */
+export function worldOnNode(url: string, closeNode: () => Promise<void>, databaseUrl?: string): Omit<E2eWorld, "chain"> {
+  const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, polling: true, pollingInterval: 100, cacheTimeout: -1 });
   const tmp = tempDir();
-  const { databaseFile, databaseFlags, databaseEnv, query, rows } = await engineDatabase(engine, tmp.dir);
+  const { engine, databaseFile, databaseFlags, databaseEnv, query, rows } = databaseIn(tmp.dir, "transactions.sqlite", databaseUrl);
   const sto = (args: string[], runOptions: RunOptions & { globals?: string[] } = {}) =>
-    runSto([...databaseFlags, "--ethereum-node-url", chain.url, ...(runOptions.globals ?? []), ...args], {
+    runSto([...databaseFlags, "--ethereum-node-url", url, ...(runOptions.globals ?? []), ...args], {
       cwd: tmp.dir,
       ...runOptions,
       env: { ...databaseEnv, ...runOptions.env },
     });
   return {
-    chain,
     provider,
     dir: tmp.dir,
     engine,
@@ -115,7 +127,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<E2eWorld> 
     rows,
     close: async () => {
       provider.destroy();
-      await chain.close();
+      await closeNode();
       tmp.cleanup();
     },
   };

@@ -13,6 +13,7 @@ import {
   TX_STATUSES,
   UNMINED_STATUSES,
   isFinal,
+  REORG_CHECKED_STATUSES,
   type SignedVersion,
 } from "../../src/tx/ledger";
 import { ensureAccount } from "../../src/tx/nonces";
@@ -28,13 +29,23 @@ describe("the status machine", () => {
     }
   });
 
-  it("never moves a final status; the statuses not final are exactly the unmined ones", () => {
+  it("never moves a final status; the statuses not final are the unmined ones and success", () => {
     for (const status of TX_STATUSES) {
       if (isFinal(status)) for (const to of TX_STATUSES) expect(canMove(status, to)).toBe(false);
     }
-    expect(TX_STATUSES.filter((status) => !isFinal(status))).toEqual([...UNMINED_STATUSES].sort((a, b) => TX_STATUSES.indexOf(a) - TX_STATUSES.indexOf(b)));
+    const notFinal = [...UNMINED_STATUSES, ...REORG_CHECKED_STATUSES].sort((a, b) => TX_STATUSES.indexOf(a) - TX_STATUSES.indexOf(b));
+    expect(TX_STATUSES.filter((status) => !isFinal(status))).toEqual(notFinal);
     expect(canMove("waiting", "success")).toBe(false);
-    expect(canMove("success", "broadcasted")).toBe(false);
+    expect(canMove("exported", "broadcasted")).toBe(false);
+    // A failure is never reopened: the payment may have been prepared again meanwhile.
+    expect(isFinal("failed")).toBe(true);
+    // A success whose block a reorganisation removed is awaited again, never prepared or signed again.
+    for (const status of REORG_CHECKED_STATUSES) {
+      expect(canMove(status, "broadcasted")).toBe(true);
+      expect(canMove(status, "dropped")).toBe(true);
+      expect(canMove(status, "waiting")).toBe(false);
+      expect(canMove(status, "exported")).toBe(false);
+    }
   });
 });
 

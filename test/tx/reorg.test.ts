@@ -69,6 +69,32 @@ describe("reorgs after tx-update", () => {
     expect((await world.provider.getTransactionReceipt(mined.tx_hash))?.blockNumber).toBe(3);
   });
 
+  it("a success whose block a reorg deeper than the confirmations removed is reported and sent again", async () => {
+    world = await startWorld({ automine: false });
+    await world.ok(["kyc-deploy"]);
+    const beforeBroadcast = await world.provider.send("evm_snapshot", []);
+    await world.ok(["tx-broadcast"]);
+    await mine(world, 3);
+    await update(world);
+    const mined = row(world);
+    expect(mined).toMatchObject({ status: "success", block_number: 1 });
+
+    // A fork three blocks deep that never saw the transaction wins: more than the confirmations.
+    expect(await world.provider.send("evm_revert", [beforeBroadcast])).toBe(true);
+    await world.provider.send("evm_setNextBlockTimestamp", [Math.floor(Date.now() / 1000) + 1000]);
+    await mine(world, 4);
+    const after = await update(world);
+    expect(after.stderr).toContain('warning: the chain was reorganised: nonce 0 ("Deploying KYC whitelist contract"), recorded as success in block 1, is no longer in that block');
+    expect(row(world)).toMatchObject({ status: "dropped", block_number: null, block_hash: null });
+    // Nothing left to report on the next run.
+    expect((await update(world)).stderr).not.toMatch(/reorganised/);
+
+    await world.ok(["tx-broadcast"]);
+    await mine(world, 3);
+    await update(world);
+    expect(row(world)).toMatchObject({ status: "success", tx_hash: mined.tx_hash, raw_transaction: mined.raw_transaction, block_number: 5 });
+  });
+
   it("a nonce taken by a transaction from elsewhere counts as failed only once that use has the confirmations", async () => {
     world = await startWorld({ automine: false });
     await world.ok(["kyc-deploy"]);

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runSto } from "../helpers/cli";
 import { startWorld, type E2eWorld } from "../helpers/e2e";
+import { startRpcProxy } from "../helpers/rpc-proxy";
 
 const SECOND_ACCOUNT_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 
@@ -50,5 +52,42 @@ describe("tx-update", () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/would fail: AccessControlUnauthorizedAccount\(0x70997970C51812dc3A010C7d01b50e0d17dc79C8, 0x/);
     expect(world.query<{ n: number }>("SELECT count(*) AS n FROM prepared_transactions")[0].n).toBe(before);
+  });
+
+  it("reads receipts in JSON-RPC batches, and one by one from a node that refuses batches", async () => {
+    const own = await startWorld({ automine: false });
+    const proxy = await startRpcProxy(own.chain.url);
+    try {
+      const viaProxy = (args: string[]) => runSto(["--database-file", own.databaseFile, "--ethereum-node-url", proxy.url, ...args], { cwd: own.dir });
+      await own.ok(["kyc-deploy"]);
+      for (let i = 1; i <= 4; i++) await own.ok(["kyc-manage", `--whitelist-address=0x${String(i).padStart(40, "0")}`]);
+      await own.ok(["tx-broadcast"]);
+      await own.provider.send("hardhat_mine", ["0x1"]);
+      const pending = own.query<{ n: number }>("SELECT count(*) AS n FROM prepared_transactions WHERE status = 'broadcasted'")[0].n;
+      expect(pending).toBeGreaterThanOrEqual(5);
+
+      const batched = await viaProxy(["tx-update"]);
+      expect(batched.code).toBe(0);
+      expect(proxy.stats.methods["batch:eth_getTransactionReceipt"]).toBe(1);
+      expect(proxy.stats.methods["eth_getTransactionReceipt"] ?? 0).toBe(0);
+      expect(own.query<{ status: string }>("SELECT DISTINCT status FROM prepared_transactions")).toEqual([{ status: "success" }]);
+
+      // A node that answers every batch with an error: the receipts are read one by one.
+      proxy.setResponder((request, response) => {
+        if (!request.method.startsWith("batch:")) return false;
+        response.writeHead(200, { "content-type": "application/json" });
+        response.end(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32600, message: "batch requests are not supported" } }));
+        return true;
+      });
+      await own.ok(["kyc-manage", "--whitelist-address=0x0000000000000000000000000000000000000009"]);
+      await own.provider.send("hardhat_mine", ["0x1"]);
+      const single = await viaProxy(["tx-update"]);
+      expect(single.code).toBe(0);
+      expect(proxy.stats.methods["eth_getTransactionReceipt"]).toBeGreaterThanOrEqual(1);
+      expect(own.query<{ status: string }>("SELECT DISTINCT status FROM prepared_transactions")).toEqual([{ status: "success" }]);
+    } finally {
+      await proxy.close();
+      await own.close();
+    }
   });
 });

@@ -11,7 +11,8 @@ import {
 } from "../../captable/captable";
 import fs from "node:fs";
 import { capTableHtml } from "../../captable/html";
-import { capTableCsv, capTableJson, summaryLines, TABLE_HEAD, tableRows, unverifiedBanner } from "../../captable/format";
+import { addHolderCompliance } from "../../captable/compliance";
+import { capTableCsv, capTableJson, numberColumns, summaryLines, tableHead, tableRows, unverifiedBanner } from "../../captable/format";
 import { readIdentityFile } from "../../captable/identity-file";
 import { jsonReplacer } from "../output";
 import { action } from "../action";
@@ -33,6 +34,7 @@ interface CapTableOptions {
   format?: "table" | "csv" | "json" | "html";
   output?: string;
   force?: boolean;
+  compliance?: boolean;
 }
 
 export const CAP_TABLE_DESCRIPTION = `Print out token holder cap table.
@@ -50,7 +52,14 @@ largest remainder method so that they add up to exactly 100 at the printed accur
 A cap table is verified when token-scan's check against the chain (balanceOf and totalSupply at the
 block where a scan ended) backs it; otherwise it is marked UNVERIFIED in every format (a banner in
 the table and HTML, verified: false with the differences in JSON, the verified column in CSV). A
-balance below zero by the Transfer events is never printed: it is reported as missing events.`;
+balance below zero by the Transfer events is never printed: it is reported as missing events.
+
+With --compliance the cap table also shows, per holder, the amount still locked up (lock-ups not
+released at the cap table's block time, with the next release) and what is frozen (the whole
+address, or part of the balance), read from the token's holding(address) view at the cap table's
+block (batched through Multicall3). This needs the node. A node that keeps no state that old
+answers for the current block instead: the cap table then says the locked and frozen amounts are
+the current ones.`;
 
 function bannerLines(table: Parameters<typeof unverifiedBanner>[0]): string {
   const banner = unverifiedBanner(table);
@@ -75,6 +84,7 @@ export function register(program: Command): void {
     )
     .option("--output <file>", "write the cap table to this file instead of standard output (required for html)")
     .option("--force", "overwrite the --output file")
+    .option("--compliance", "add locked and frozen amounts per holder, read from the token on the node (needs the node)")
     .action(
       action(async (ctx, options: CapTableOptions) => {
         const tokenAddress = parseAddress(options.tokenAddress, "--token-address");
@@ -106,6 +116,7 @@ export function register(program: Command): void {
           includeEmpty,
           accuracy,
         });
+        if (options.compliance) await addHolderCompliance(table, (await ctx.chain()).transport);
         for (const warning of table.warnings) ctx.out.warn(warning);
 
         const out = ctx.out;
@@ -120,7 +131,7 @@ export function register(program: Command): void {
                 ? capTableCsv(table)
                 : format === "json"
                   ? `${JSON.stringify(capTableJson(table), jsonReplacer, 2)}\n`
-                  : `${bannerLines(table)}${renderTextTable(TABLE_HEAD, tableRows(table), [3, 4])}\n`;
+                  : `${bannerLines(table)}${renderTextTable(tableHead(table), tableRows(table), numberColumns(table))}\n`;
           writeOutputFile(options.output, content, `--output ${options.output}`);
           out.result(`Cap table of ${table.token.symbol ?? tokenAddress} (${table.entries.length} entries, block ${table.atBlock}) written to ${options.output}`);
           if (out.json) out.data({ output: options.output, format, entries: table.entries.length, atBlock: table.atBlock });
@@ -146,7 +157,7 @@ export function register(program: Command): void {
         const width = Math.max(...summary.map(([label]) => label.length)) + 1;
         for (const [label, value] of summary) out.info(`${`${label}:`.padEnd(width)} ${value}`);
         out.info("");
-        out.block(renderTextTable(TABLE_HEAD, tableRows(table), [3, 4]));
+        out.block(renderTextTable(tableHead(table), tableRows(table), numberColumns(table)));
         if (table.entries.length < table.totalEntries) {
           out.info(`${table.totalEntries - table.entries.length} more entries not shown (--max-entries ${maxEntries})`);
         }

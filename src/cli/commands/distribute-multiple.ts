@@ -16,7 +16,7 @@ export function register(program: Command): void {
   program
     .command("distribute-multiple")
     .description(
-      "Distribute shares to multiple shareholders whose address info is read from a file.\n\nThe CSV file has the columns external_id,email,name,address,amount (docs/distribution.md). Every row is checked first (addresses, amounts against the token's decimals, unique external_ids, the sender's balance, KYC whitelisting of a restricted token); one bad row prepares nothing. Prepares one transfer per row, or one batchTransfer per --batch-size rows; broadcast them with tx-broadcast. Safe to re-run: an external_id prepared before is skipped, never paid twice.",
+      "Distribute shares to multiple shareholders whose address info is read from a file.\n\nThe CSV file has the columns external_id,email,name,address,amount (docs/distribution.md), and optionally locked_until: a lock-up release time per row (ISO 8601 date or date-time, or unix seconds, in the future; blank = none); rows with one are sent with transferWithLockup (batchTransferWithLockup with --batch-size) and cannot leave the receiver before it, at most 16 unreleased lock-ups per holder. Every row is checked first (addresses, amounts against the token's decimals, unique external_ids, the sender's balance, KYC whitelisting of a restricted token); one bad row prepares nothing. Prepares one transfer per row, or one batchTransfer per --batch-size rows; broadcast them with tx-broadcast. Safe to re-run: an external_id prepared before is skipped, never paid twice.",
     )
     .requiredOption("--csv-input <file>", "CSV file for entities receiving tokens")
     .requiredOption("--address <address>", "Token contract address")

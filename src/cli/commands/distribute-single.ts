@@ -11,13 +11,14 @@ interface DistributeSingleOptions {
   email: string;
   name: string;
   amount: string;
+  lockedUntil?: string;
 }
 
 export function register(program: Command): void {
   program
     .command("distribute-single")
     .description(
-      "Send out tokens to one individual shareholder.\n\nThe same checks and bookkeeping as one row of distribute-multiple: running it again with the same external id prepares nothing new; the same external id with another receiver or amount is refused. Broadcast with tx-broadcast.",
+      "Send out tokens to one individual shareholder.\n\nThe same checks and bookkeeping as one row of distribute-multiple: running it again with the same external id prepares nothing new; the same external id with another receiver or amount is refused. With --locked-until the shares are sent with transferWithLockup and cannot leave the receiver before that time (docs/compliance.md). Broadcast with tx-broadcast.",
     )
     .requiredOption("--token-address <address>", "Token contract address")
     .requiredOption("--to-address <address>", "Receiver")
@@ -25,6 +26,7 @@ export function register(program: Command): void {
     .requiredOption("--email <email>", "Receiver email (for audit log only)")
     .requiredOption("--name <name>", "Receiver name (for audit log only)")
     .requiredOption("--amount <amount>", "Amount of tokens as a decimal number")
+    .option("--locked-until <time>", "lock the shares on the receiver until this time: an ISO 8601 date or date-time (UTC unless an offset is given) or unix seconds, in the future; needs ISSUER_ROLE")
     .action(
       action(async (ctx, options: DistributeSingleOptions) => {
         const env = await txEnvironment(ctx);
@@ -37,6 +39,7 @@ export function register(program: Command): void {
               name: options.name,
               address: options.toAddress,
               amount: options.amount,
+              ...(options.lockedUntil === undefined ? {} : { lockedUntil: options.lockedUntil }),
             },
           ],
           origin: { kind: "options", command: "distribute-single" },

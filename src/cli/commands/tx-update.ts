@@ -9,7 +9,7 @@ export function register(program: Command): void {
   program
     .command("tx-update")
     .description(
-      "Update transaction status.\n\nQueries the node for the broadcast transactions' receipts and records block, success or failure and the revert reason. A result is final after --confirmations blocks (default: 1 on the local chain, more on real networks) and only while its block is still canonical; until then the status is mining. Prints the transactions that changed or are still pending.",
+      "Update transaction status.\n\nQueries the node for the broadcast transactions' receipts and records block, success or failure and the revert reason. A result is final after --confirmations blocks (default: 1 on the local chain, more on real networks) and only while its block is still canonical; until then the status is mining. A success recorded in the last 256 blocks whose block a reorganisation removed is reported and awaited again: sto tx-broadcast resends it if the node dropped it. Prints the transactions that changed or are still pending.",
     )
     .option("--confirmations <blocks>", "blocks, counting the transaction's own, before a result is final")
     .action(
@@ -19,6 +19,11 @@ export function register(program: Command): void {
           ? parseCount(options.confirmations, "--confirmations", { min: 1, max: 10_000 })
           : ctx.config.network.confirmations;
         const report = await updateTransactions(env, { confirmations });
+        for (const row of report.reorganised) {
+          ctx.out.warn(
+            `the chain was reorganised: nonce ${row.nonce} ("${row.note}"), recorded as ${row.status} in block ${row.blockNumber}, is no longer in that block; it is awaited again (sto tx-broadcast resends it if the node dropped it)`,
+          );
+        }
         if (report.rows.length === 0) {
           ctx.out.info("No broadcast transactions waiting for a result.");
           ctx.out.data({ transactions: [] });

@@ -1,4 +1,7 @@
-import { getAddress } from "ethers";
+import { AbiCoder, getAddress, id as eventTopic } from "ethers";
+import { nodeClient } from "../../chain/connection";
+import { getLogs } from "../../chain/logs";
+import { deploymentBlock } from "../deployment-block";
 import { StoError } from "../../errors";
 import type { ProgressListener } from "../../progress";
 import { holderCandidates } from "../holders";
@@ -20,6 +23,19 @@ export interface HolderPosition {
   paid: bigint;
   /** entitlement - paid. */
   due: bigint;
+  /**
+   * The payout currency refused the last payment sent to it (a `PaymentFailed` event, e.g. a
+   * blocklisted address) and something is still due; null otherwise.
+   */
+  failedPayment: FailedPayment | null;
+}
+
+/** A payment the payout currency refused: payBatch skipped the holder, who stays due. */
+export interface FailedPayment {
+  holder: string;
+  amount: bigint;
+  blockNumber: number;
+  txHash: string;
 }
 
 export interface PayoutState {
@@ -54,6 +70,8 @@ export interface PayoutState {
   dueToEligible: bigint;
   /** Sum of `due` over holders that are not eligible now (not whitelisted). */
   dueToIneligible: bigint;
+  /** Holders whose last payment the currency refused and who are still due (their positions' failedPayment). */
+  failedPayments: FailedPayment[];
 }
 
 /** Calls made at once: ethers batches concurrent calls into JSON-RPC batches. */
@@ -98,6 +116,7 @@ export async function readPayoutState(env: ReadEnvironment, payoutAddress: strin
   const blockTime = (await env.provider.getBlock(block))?.timestamp ?? null;
 
   const candidates = await holderCandidates(env, tokenAddress, block);
+  const failures = await paymentFailures(env, payoutAddress);
   const excluded = new Set(excludedList.map((address) => getAddress(address)));
   const positions = await mapConcurrently(candidates.addresses, async (holder): Promise<HolderPosition | undefined> => {
     const shares = await view<bigint>(payout, "balanceAtCheckpoint", holder);
@@ -108,7 +127,10 @@ export async function readPayoutState(env: ReadEnvironment, payoutAddress: strin
       view<bigint>(payout, "entitlementOf", holder),
       view<bigint>(payout, "paidTo", holder),
     ]);
-    return { holder, shares, excluded: isExcluded, eligible, entitlement, paid, due: entitlement - paid };
+    const due = entitlement - paid;
+    const failed = failures.get(holder);
+    // A failure followed by a payment (a later payBatch or claim) leaves nothing due: no longer failed.
+    return { holder, shares, excluded: isExcluded, eligible, entitlement, paid, due, failedPayment: failed !== undefined && due > 0n ? failed : null };
   }, (done) => onProgress?.("Reading holders", done, candidates.addresses.length, "holders"));
   const holders = positions.filter((position): position is HolderPosition => position !== undefined);
   const counted = holders.filter((position) => !position.excluded);
@@ -139,5 +161,26 @@ export async function readPayoutState(env: ReadEnvironment, payoutAddress: strin
     roundingRemainder: complete ? totalFunded - allocated : undefined,
     dueToEligible: counted.filter((position) => position.eligible).reduce((sum, position) => sum + position.due, 0n),
     dueToIneligible: counted.filter((position) => !position.eligible).reduce((sum, position) => sum + position.due, 0n),
+    failedPayments: holders.flatMap((position) => (position.failedPayment === null ? [] : [position.failedPayment])),
   };
+}
+
+const PAYMENT_FAILED = eventTopic("PaymentFailed(address,address,uint256)");
+
+/** The last `PaymentFailed` of each holder (checksummed), from the payout's deployment on. */
+async function paymentFailures(env: ReadEnvironment, payoutAddress: string): Promise<Map<string, FailedPayment>> {
+  const logs = await getLogs(
+    nodeClient(env.provider),
+    { address: payoutAddress, topics: [PAYMENT_FAILED] },
+    await deploymentBlock(env.db, env.network, payoutAddress),
+    await env.provider.getBlockNumber(),
+  );
+  const failures = new Map<string, FailedPayment>();
+  for (const log of logs) {
+    if (log.removed || log.topics.length < 2) continue;
+    const holder = getAddress(`0x${log.topics[1].slice(26)}`);
+    const [amount] = AbiCoder.defaultAbiCoder().decode(["uint256"], log.data) as unknown as [bigint];
+    failures.set(holder, { holder, amount, blockNumber: Number(log.blockNumber), txHash: log.transactionHash });
+  }
+  return failures;
 }

@@ -10,6 +10,12 @@ import type {
 
 export type { LedgerAccount, NewPreparedTransaction, PreparedTransaction, SignatureKind, TransactionSignature, TxStatus };
 
+/** Narrows transactionsInStatus. */
+export interface StatusQuery {
+  signed?: boolean;
+  minedFrom?: number;
+}
+
 /** A broadcasting account: one nonce sequence per network, chain id and address. */
 export interface AccountKey {
   network: string;
@@ -163,8 +169,11 @@ export interface TxLedger {
   /** The rows with these ids, in nonce order. */
   transactionsById(ids: readonly number[]): Promise<PreparedTransaction[]>;
   transactionByNonce(accountId: number, nonce: number): Promise<PreparedTransaction | undefined>;
-  /** Rows of the account in these statuses, in nonce order; only signed ones when asked. */
-  transactionsInStatus(accountId: number, statuses: readonly TxStatus[], options?: { signed?: boolean }): Promise<PreparedTransaction[]>;
+  /**
+   * Rows of the account in these statuses, in nonce order; only signed ones when asked, only those
+   * recorded as mined in block `minedFrom` or later when given.
+   */
+  transactionsInStatus(accountId: number, statuses: readonly TxStatus[], options?: StatusQuery): Promise<PreparedTransaction[]>;
   /** Waiting rows of the account without a signature, in nonce order (for offline signing). */
   unsignedTransactions(accountId: number): Promise<PreparedTransaction[]>;
   /** The latest rows of a network, newest first. */

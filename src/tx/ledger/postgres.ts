@@ -14,6 +14,7 @@ import {
   type PreparedTransaction,
   type ResultChange,
   type SignedVersion,
+  type StatusQuery,
   type TransactionSignature,
   type TransactionState,
   type TxLedger,
@@ -155,7 +156,7 @@ export class PostgresLedger implements TxLedger {
     return row;
   }
 
-  async transactionsInStatus(accountId: number, statuses: readonly TxStatus[], options: { signed?: boolean } = {}): Promise<PreparedTransaction[]> {
+  async transactionsInStatus(accountId: number, statuses: readonly TxStatus[], options: StatusQuery = {}): Promise<PreparedTransaction[]> {
     return this.db.orm
       .select()
       .from(preparedTransactions)
@@ -164,6 +165,7 @@ export class PostgresLedger implements TxLedger {
           eq(preparedTransactions.accountId, accountId),
           inArray(preparedTransactions.status, [...statuses]),
           options.signed ? isNotNull(preparedTransactions.rawTransaction) : undefined,
+          options.minedFrom !== undefined ? gte(preparedTransactions.blockNumber, options.minedFrom) : undefined,
         ),
       )
       .orderBy(asc(preparedTransactions.nonce));

@@ -15,6 +15,7 @@ import {
   type PreparedTransaction,
   type ResultChange,
   type SignedVersion,
+  type StatusQuery,
   type TransactionSignature,
   type TransactionState,
   type TxLedger,
@@ -191,12 +192,13 @@ export class SqliteLedger implements TxLedger {
     return this.rows(and(eq(preparedTransactions.accountId, accountId), eq(preparedTransactions.nonce, nonce)))[0];
   }
 
-  async transactionsInStatus(accountId: number, statuses: readonly TxStatus[], options: { signed?: boolean } = {}): Promise<PreparedTransaction[]> {
+  async transactionsInStatus(accountId: number, statuses: readonly TxStatus[], options: StatusQuery = {}): Promise<PreparedTransaction[]> {
     return this.rows(
       and(
         eq(preparedTransactions.accountId, accountId),
         inArray(preparedTransactions.status, [...statuses]),
         options.signed ? isNotNull(preparedTransactions.rawTransaction) : undefined,
+        options.minedFrom !== undefined ? gte(preparedTransactions.blockNumber, options.minedFrom) : undefined,
       ),
     );
   }

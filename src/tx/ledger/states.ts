@@ -13,7 +13,11 @@ export { TX_STATUSES, type TxStatus };
  *   broadcasted  → broadcasted, mining, success, failed, dropped (tx-update; tx-broadcast resends)
  *   mining       → broadcasted, mining, success, failed, dropped (tx-update)
  *   dropped      → broadcasted (tx-broadcast, tx-bump, tx-cancel), dropped, mining, success, failed (tx-update)
- *   success, failed, exported, replaced: final
+ *   success      → broadcasted, dropped, mining, success, failed (tx-update, only when the block
+ *                  the success was recorded in is no longer on the chain: a reorganisation deeper
+ *                  than the confirmations; anvil_reorg or a reverted snapshot on a development chain)
+ *   failed, exported, replaced: final (a failure is never reopened: a distribution may already
+ *                  have prepared the payment again, and resending the failed one could pay twice)
  *
  * "replaced" is a status of old databases only: fee bumps replace a signature
  * (transaction_signatures.status), never a transaction. "verified" is not a status: tx-verify
@@ -24,7 +28,7 @@ export const TRANSITIONS: Readonly<Record<TxStatus, readonly TxStatus[]>> = {
   broadcasted: ["broadcasted", "mining", "success", "failed", "dropped"],
   mining: ["broadcasted", "mining", "success", "failed", "dropped"],
   dropped: ["broadcasted", "dropped", "mining", "success", "failed"],
-  success: [],
+  success: ["broadcasted", "dropped", "mining", "success", "failed"],
   failed: [],
   exported: [],
   replaced: [],
@@ -45,7 +49,10 @@ export function sourcesOf(to: TxStatus): TxStatus[] {
   return TX_STATUSES.filter((from) => canMove(from, to));
 }
 
-/** A status nothing moves a row out of: the transaction's outcome is known (or it left sto). */
+/**
+ * A status nothing moves a row out of: the outcome is known (failed) or the transaction left sto.
+ * A recorded success changes only if its block leaves the chain.
+ */
 export function isFinal(status: TxStatus): boolean {
   return TRANSITIONS[status].length === 0;
 }
@@ -61,6 +68,9 @@ export const SENDABLE_STATUSES: readonly TxStatus[] = ["waiting", "broadcasted",
 
 /** Statuses tx-update looks for a result of: sent, not final. */
 export const AWAITING_RESULT_STATUSES: readonly TxStatus[] = ["broadcasted", "mining", "dropped"];
+
+/** Statuses of a recorded result that tx-update checks is still on the chain. */
+export const REORG_CHECKED_STATUSES: readonly TxStatus[] = ["success"];
 
 /** Statuses of a transaction tx-bump and tx-cancel may re-sign: not mined, and sendable again. */
 export const REPLACEABLE_STATUSES: readonly TxStatus[] = SENDABLE_STATUSES;
