@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "artifacts/", "cache/", "node_modules/", "coverage/", "drizzle/"] },
+  { ignores: ["dist/", "artifacts/", "cache/", "node_modules/", "coverage/", "drizzle/", "reports/", ".stryker-tmp/", ".mutation-solidity/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,7 +1,8 @@
 import { StoError } from "../errors";
+import { InputError } from "../input/fields";
 import { countryAlpha2, countryNumeric } from "./countries";
 
-/** `--transfer-restriction`: what ordinary transfers need (docs/compliance.md). */
+/** The restriction mode chosen at issue: what ordinary transfers need (docs/compliance.md). */
 export type TransferRestriction = "unrestricted" | "restricted" | "kyc" | "soul-bound" | "time-locked";
 
 export const TRANSFER_RESTRICTIONS: readonly TransferRestriction[] = ["unrestricted", "restricted", "kyc", "soul-bound", "time-locked"];
@@ -16,10 +17,11 @@ export function modeOf(restriction: TransferRestriction): number {
   return MODE.verifier;
 }
 
-export function parseRestriction(value: string | undefined): TransferRestriction {
+/** A restriction mode by name; bad text is an InputError of `field`. */
+export function parseRestriction(value: string | undefined, field = "restriction"): TransferRestriction {
   const normalised = (value ?? "unrestricted").trim().toLowerCase() as TransferRestriction;
   if (TRANSFER_RESTRICTIONS.includes(normalised)) return normalised;
-  throw new StoError(`--transfer-restriction: "${value}" must be one of ${TRANSFER_RESTRICTIONS.join(", ")}`);
+  throw new InputError(field, `"${value}" must be one of ${TRANSFER_RESTRICTIONS.join(", ")}`);
 }
 
 /**

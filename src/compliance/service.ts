@@ -1,6 +1,7 @@
 import type { Contract } from "ethers";
 import type { PreparedTransaction } from "../db/schema";
 import { StoError } from "../errors";
+import { InputError, type FieldText } from "../input/fields";
 import { formatTokenAmount } from "../input/amounts";
 import { formatTime } from "../input/dates";
 import { validateText } from "../input/text";
@@ -76,7 +77,7 @@ export function describeRules(rules: ComplianceRules, decimals: number): string[
 
 export interface ComplianceResult {
   prepared: PreparedTransaction[];
-  warnings: string[];
+  warnings: FieldText[];
   symbol: string;
 }
 
@@ -86,7 +87,7 @@ async function hasUnmined(env: TxEnvironment): Promise<boolean> {
 
 async function rulesOrStop(env: TxEnvironment, tokenAddress: string): Promise<ComplianceRules> {
   const rules = await readComplianceRules(env, tokenAddress);
-  if (!rules) throw new StoError(`--token-address: ${tokenAddress} is a SecurityToken without compliance rules (deployed by an older sto)`);
+  if (!rules) throw new InputError("tokenAddress", `${tokenAddress} is a SecurityToken without compliance rules (deployed by an older sto)`);
   return rules;
 }
 
@@ -95,7 +96,7 @@ export async function preparePause(env: TxEnvironment, tokenAddress: string, pau
   await securityTokenWithRole(env, tokenAddress, "PAUSER_ROLE", env.address, pause ? "pause" : "unpause");
   const rules = await rulesOrStop(env, tokenAddress);
   const info = await erc20Info(env, tokenAddress);
-  const warnings: string[] = [];
+  const warnings: FieldText[] = [];
   if (rules.paused === pause) {
     const message = `${info.symbol} ${tokenAddress} is ${pause ? "already paused" : "not paused"}`;
     if (!(await hasUnmined(env))) throw new StoError(message);
@@ -118,26 +119,26 @@ export interface FreezeRequest {
 
 /** Prepares setAddressFrozen or freezePartialTokens / unfreezePartialTokens (FREEZER_ROLE); the reason goes into the note and on chain. */
 export async function prepareFreeze(env: TxEnvironment, request: FreezeRequest): Promise<ComplianceResult> {
-  validateText(request.reason, "--reason", 1000);
+  validateText(request.reason, "reason", 1000);
   const verb = request.freeze ? "freeze" : "unfreeze";
   const token = await securityTokenWithRole(env, request.tokenAddress, "FREEZER_ROLE", env.address, verb);
   await rulesOrStop(env, request.tokenAddress);
   const info = await erc20Info(env, request.tokenAddress);
   const [balance, frozen, frozenTokens] = (await view<unknown[]>(token, "holding", request.holder)) as [bigint, boolean, bigint];
   const reason = request.reason.trim();
-  const warnings: string[] = [];
-  const refuse = async (message: string): Promise<void> => {
-    if (!(await hasUnmined(env))) throw new StoError(message);
-    warnings.push(`${message} now (transactions not mined yet may change that)`);
+  const warnings: FieldText[] = [];
+  const refuse = async (field: string, problem: string): Promise<void> => {
+    if (!(await hasUnmined(env))) throw new InputError(field, problem);
+    warnings.push((name) => `${name(field)}: ${problem} now (transactions not mined yet may change that)`);
   };
   if (request.amount === undefined) {
-    if (frozen === request.freeze) await refuse(`--holder-address: ${request.holder} is ${frozen ? "already frozen" : "not frozen"}`);
+    if (frozen === request.freeze) await refuse("holder", `${request.holder} is ${frozen ? "already frozen" : "not frozen"}`);
   } else if (request.amount === 0n) {
-    throw new StoError("--amount: must be more than 0");
+    throw new InputError("amount", "must be more than 0");
   } else if (request.freeze && frozenTokens + request.amount > balance) {
-    await refuse(`--amount: ${request.holder} holds ${formatTokenAmount(balance, info.decimals)} of which ${formatTokenAmount(frozenTokens, info.decimals)} frozen already`);
+    await refuse("amount", `${request.holder} holds ${formatTokenAmount(balance, info.decimals)} of which ${formatTokenAmount(frozenTokens, info.decimals)} frozen already`);
   } else if (!request.freeze && request.amount > frozenTokens) {
-    await refuse(`--amount: only ${formatTokenAmount(frozenTokens, info.decimals)} of ${request.holder}'s tokens are frozen`);
+    await refuse("amount", `only ${formatTokenAmount(frozenTokens, info.decimals)} of ${request.holder}'s tokens are frozen`);
   }
   const prepared = await prepareTransactions(env, (builder) => {
     if (request.amount === undefined) {
@@ -177,21 +178,26 @@ export async function prepareRuleChanges(env: TxEnvironment, tokenAddress: strin
   const amount = (value: bigint): string => formatTokenAmount(value, info.decimals);
   const supply = await view<bigint>(contractAt(env, "SecurityToken", tokenAddress), "totalSupply");
   if (changes.maxSupply !== undefined) {
-    if (rules.maxSupply !== 0n && changes.maxSupply > rules.maxSupply) throw new StoError(`--max-supply: can only be lowered (now ${amount(rules.maxSupply)})`);
-    if (changes.maxSupply === 0n || changes.maxSupply < supply) throw new StoError(`--max-supply: must be at least the total supply, ${amount(supply)}`);
+    if (rules.maxSupply !== 0n && changes.maxSupply > rules.maxSupply) throw new InputError("maxSupply", `can only be lowered (now ${amount(rules.maxSupply)})`);
+    if (changes.maxSupply === 0n || changes.maxSupply < supply) throw new InputError("maxSupply", `must be at least the total supply, ${amount(supply)}`);
   }
   if (changes.maxHolders !== undefined && changes.maxHolders !== 0n && !rules.holdersTracked) {
-    throw new StoError("--max-holders: this token does not count holders (chosen at issue with --max-holders)");
+    throw new InputError("maxHolders", (name) => `${name("maxHolders")}: this token does not count holders (chosen at issue with a holder limit)`);
   }
   if ((changes.investorClasses !== undefined || changes.refuseCountries || changes.allowCountries) && rules.mode !== "kyc") {
-    throw new StoError(`--investor-classes, --refuse-countries, --allow-countries: only for a kyc token (this one is ${rules.mode})`);
+    throw new InputError(
+      "investorClasses",
+      (name) => `${name("investorClasses")}, ${name("refuseCountries")}, ${name("allowCountries")}: only for a kyc token (this one is ${rules.mode})`,
+    );
   }
   if (changes.releaseTime !== undefined) {
-    if (rules.mode !== "time-locked") throw new StoError(`--release-time: only for a time-locked token (this one is ${rules.mode})`);
-    if (changes.releaseTime > rules.releaseTime) throw new StoError(`--release-time: can only be brought forward (now ${formatTime(rules.releaseTime)})`);
+    if (rules.mode !== "time-locked") throw new InputError("releaseTime", `only for a time-locked token (this one is ${rules.mode})`);
+    if (changes.releaseTime > rules.releaseTime) throw new InputError("releaseTime", `can only be brought forward (now ${formatTime(rules.releaseTime)})`);
   }
   const overlap = (changes.refuseCountries ?? []).filter((country) => changes.allowCountries?.includes(country));
-  if (overlap.length > 0) throw new StoError(`--refuse-countries and --allow-countries both name ${overlap.map(countryName).join(", ")}`);
+  if (overlap.length > 0) {
+    throw new InputError("refuseCountries", (name) => `${name("refuseCountries")} and ${name("allowCountries")} both name ${overlap.map(countryName).join(", ")}`);
+  }
   const prepared = await prepareTransactions(env, (builder) => {
     const call = (fn: string, args: unknown[], note: string): void => {
       builder.call("SecurityToken", tokenAddress, fn, args, `${info.symbol}: ${note}`);
@@ -233,10 +239,10 @@ export interface ComplianceCheck {
 
 /** detectTransferRestriction(from, to, amount) and its message, at the latest block. */
 export async function checkTransfer(env: ReadEnvironment, tokenAddress: string, from: string, to: string, amount: bigint): Promise<ComplianceCheck> {
-  await requireDeployed(env, tokenAddress, "--token-address");
+  await requireDeployed(env, tokenAddress, "tokenAddress");
   const token: Contract = contractAt(env, "SecurityToken", tokenAddress);
   const code = await tryView<bigint>(token, "detectTransferRestriction", from, to, amount);
-  if (code === undefined) throw new StoError(`--token-address: ${tokenAddress} does not answer detectTransferRestriction (not a SecurityToken with compliance rules)`);
+  if (code === undefined) throw new InputError("tokenAddress", `${tokenAddress} does not answer detectTransferRestriction (not a SecurityToken with compliance rules)`);
   const message = await view<string>(token, "messageForTransferRestriction", code);
   const number = Number(code);
   return { code: number, rule: RESTRICTION_NAMES[number] ?? "unknown", message, allowed: number === 0 };

@@ -13,6 +13,7 @@ import { checkTransferRestrictions, readTokenState, type TokenState } from "./to
 import { checkComplianceRules } from "./compliance";
 import { batchTransferWithLockupCalldata, checkLockups, transferWithLockupCalldata } from "./lockups";
 import { formatTime } from "../input/dates";
+import { checkReceivers } from "./receivers";
 import type { DistributionInputRow } from "./csv";
 import { batchGasLimit, gasModel, largestBatchWithin, scaled, transferGasLimit } from "./gas";
 import {
@@ -26,7 +27,7 @@ import {
 } from "./payments";
 import { DistributionRejected, type DistributionOrigin, type RowProblem } from "./problems";
 import { validateRows, type ValidRow } from "./validate";
-import { InputError } from "../input/fields";
+import { InputError, type FieldText } from "../input/fields";
 import { checkCount, type CountRange } from "../input/numbers";
 
 export interface DistributionRequest {
@@ -59,7 +60,7 @@ export interface DistributionResult {
   oldTransactions: number;
   /** Base units sent by the new rows. */
   newAmount: bigint;
-  warnings: string[];
+  warnings: FieldText[];
 }
 
 /** Receivers per batchTransfer: any number from 1; the block gas limit decides how many fit. */
@@ -145,6 +146,9 @@ async function attemptDistribution(env: TxEnvironment, request: DistributionRequ
   problems.push(...(await checkComplianceRules(env, state, toPay, request.onProgress)));
   problems.push(...(await checkLockups(env, state, toPay)));
   clock.lap("checked the compliance rules");
+  const receivers = await checkReceivers(env, state, toPay, origin);
+  clock.lap("looked for contract receivers");
+  problems.push(...receivers.problems);
   if (problems.length > 0) throw new DistributionRejected(origin, problems);
 
   const result: DistributionResult = {
@@ -156,7 +160,7 @@ async function attemptDistribution(env: TxEnvironment, request: DistributionRequ
     alreadyPreparedRows: alreadyPrepared,
     oldTransactions: oldTransactionIds.size,
     newAmount: toPay.reduce((sum, row) => sum + row.amount, 0n),
-    warnings: [],
+    warnings: [...receivers.warnings],
   };
   if (toPay.length === 0) return result;
 
@@ -285,7 +289,7 @@ async function distributionGasLimits(
   last: readonly PlannedRow[],
   batch: boolean,
   firstCalldata: string,
-  warnings: string[],
+  warnings: FieldText[],
   lockups: boolean,
 ): Promise<(groupLength: number) => bigint> {
   const model = gasModel(state.checkpointId, lockups);

@@ -1,4 +1,5 @@
 import { Contract, Interface, ZeroAddress, toQuantity } from "ethers";
+import { AccountViewReader, type AccountView } from "../chain/balances";
 import { nodeClient } from "../chain/connection";
 import { readErc20Decimals } from "../chain/erc20";
 import { isContractAnswer } from "../chain/failures";
@@ -7,7 +8,7 @@ import type { ProgressListener } from "../progress";
 import type { TxEnvironment } from "../tx/environment";
 import { verifyBatchCalldata } from "./calldata";
 import type { RowProblem } from "./problems";
-import type { ValidRow } from "./validate";
+import { groupByReceiver, type ValidRow } from "./validate";
 import { InputError } from "../input/fields";
 import { MODE } from "../compliance/rules";
 
@@ -96,8 +97,7 @@ export async function readTokenState(env: TxEnvironment, tokenAddress: string): 
 /** Receivers per verifyBatch call: about 10M gas for a restricted token, under the eth_call gas caps of nodes. */
 const VERIFY_CHUNK = 2000;
 
-/** Per-address checks in flight at once, when a chunk was refused. */
-const PARALLEL_CHECKS = 16;
+const KYC = new Interface(["function isWhitelisted(address account) view returns (bool)"]);
 
 export interface RestrictionReport {
   /** The sender itself may not send (restricted token, sender not whitelisted). */
@@ -124,7 +124,6 @@ export async function checkTransferRestrictions(
     "function verify(address from, address to, uint256 value) view returns (bool)",
     "function verifyBatch(address from, address[] to) view returns (bool)",
   ]);
-  const verifier = new Contract(state.verifier, verifierAbi, env.provider);
   const kyc = state.kyc ? new Contract(state.kyc, env.artifacts.get("BasicKYC").abi, env.provider) : undefined;
   const report: RestrictionReport = { problems: [] };
 
@@ -139,12 +138,7 @@ export async function checkTransferRestrictions(
   }
 
   // One check per distinct receiver; rows repeat receivers.
-  const rowsByReceiver = new Map<string, ValidRow[]>();
-  for (const row of rows) {
-    const list = rowsByReceiver.get(row.receiver);
-    if (list) list.push(row);
-    else rowsByReceiver.set(row.receiver, [row]);
-  }
+  const rowsByReceiver = groupByReceiver(rows);
   const receivers = [...rowsByReceiver.keys()];
   const chunks: string[][] = [];
   for (let start = 0; start < receivers.length; start += VERIFY_CHUNK) chunks.push(receivers.slice(start, start + VERIFY_CHUNK));
@@ -165,25 +159,31 @@ export async function checkTransferRestrictions(
   };
   const refusedChunks = senderAllowed ? (await Promise.all(chunks.map(checkChunk))).flat() : chunks;
 
-  // Only refused chunks are looked at address by address, a few requests at a time: the CLI's
-  // provider sends one HTTP request per call, and thousands at once would swamp the node.
+  // Only refused chunks are looked at address by address, hundreds per request (AccountViewReader).
   const suspects = refusedChunks.flat();
-  for (let start = 0; start < suspects.length; start += PARALLEL_CHECKS) {
-    const verdicts = await Promise.all(
-      suspects.slice(start, start + PARALLEL_CHECKS).map(async (receiver): Promise<[string, boolean]> => {
-        if (kyc) return [receiver, (await kyc.getFunction("isWhitelisted")(receiver, { blockTag })) as boolean];
-        const first = (rowsByReceiver.get(receiver) as ValidRow[])[0];
-        return [receiver, (await verifier.getFunction("verify")(env.address, receiver, first.amount, { blockTag })) as boolean];
-      }),
-    );
-    for (const [receiver, allowed] of verdicts) {
-      if (allowed) continue;
-      const reason = kyc
-        ? `not whitelisted in KYC contract ${state.kyc} of this restricted token (sto kyc-manage --whitelist-address=${receiver})`
-        : `the token's transfer verifier ${state.verifier} refuses transfers to this address`;
-      for (const row of rowsByReceiver.get(receiver) as ValidRow[]) {
-        report.problems.push({ row: row.row, field: "address", value: receiver, reason });
-      }
+  const target = kyc ? (state.kyc as string) : state.verifier;
+  const view: AccountView<string> = {
+    data: (receiver) =>
+      kyc
+        ? KYC.encodeFunctionData("isWhitelisted", [receiver])
+        : verifierAbi.encodeFunctionData("verify", [env.address, receiver, (rowsByReceiver.get(receiver) as ValidRow[])[0].amount]),
+    decode: (result) => result,
+  };
+  const read = await new AccountViewReader(nodeClient(env.provider), target, blockTag, view, undefined, 250).read(suspects);
+  const answers = suspects.map((receiver) => read.get(receiver) ?? null);
+  const verdicts = suspects.map((receiver, index): [string, boolean] => {
+    const answer = answers[index];
+    const fn = kyc ? "isWhitelisted" : "verify";
+    if (answer === null) throw new StoError(`${kyc ? `KYC contract ${state.kyc}` : `transfer verifier ${state.verifier}`} refused ${fn}(${receiver}) at block ${blockTag}`);
+    return [receiver, (kyc ? KYC : verifierAbi).decodeFunctionResult(fn, answer)[0] as boolean];
+  });
+  for (const [receiver, allowed] of verdicts) {
+    if (allowed) continue;
+    const reason = kyc
+      ? `not whitelisted in KYC contract ${state.kyc} of this restricted token (sto kyc-manage --whitelist-address=${receiver})`
+      : `the token's transfer verifier ${state.verifier} refuses transfers to this address`;
+    for (const row of rowsByReceiver.get(receiver) as ValidRow[]) {
+      report.problems.push({ row: row.row, field: "address", value: receiver, reason });
     }
   }
   return report;

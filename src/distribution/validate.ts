@@ -17,6 +17,17 @@ export interface ValidRow {
   lockedUntil?: number;
 }
 
+/** The rows of each distinct receiver, receivers in the order they first appear. */
+export function groupByReceiver<T extends ValidRow>(rows: readonly T[]): Map<string, T[]> {
+  const byReceiver = new Map<string, T[]>();
+  for (const row of rows) {
+    const list = byReceiver.get(row.receiver);
+    if (list) list.push(row);
+    else byReceiver.set(row.receiver, [row]);
+  }
+  return byReceiver;
+}
+
 export interface ValidationOptions {
   /** The token's decimals(): amounts with more decimal places are refused, never rounded. */
   decimals: number;

@@ -150,7 +150,7 @@ export class TokenScanner {
     }
 
     const metadata = await readErc20Metadata(this.node, tokenAddress, latest);
-    const token = await this.prepareToken(latest);
+    const token = await this.prepareToken(latest, end);
     await this.db.setMetadata(token.id, metadata);
     const store = this.db.tokenStore(token.id);
     const rollbacks: Rollback[] = [];
@@ -245,11 +245,16 @@ export class TokenScanner {
   }
 
   /** The token's row, created on the first scan with the range starting at the contract's creation. */
-  private async prepareToken(latest: number): Promise<ScannedToken> {
+  private async prepareToken(latest: number, end: number): Promise<ScannedToken> {
     const { chainId, tokenAddress, network } = this.options;
     const existing = await this.db.findToken(chainId, tokenAddress);
     if (existing) return existing;
     let start = this.options.startBlock;
+    // Refused before the token's row exists: a first scan that cannot run must not fix its start.
+    if (start !== undefined && start > end) {
+      const first = start;
+      throw new InputError("startBlock", (field) => `${field("startBlock")} ${first} is after the last block to scan, ${end}: nothing to scan`);
+    }
     let startsAtCreation = false;
     if (start === undefined) {
       const creation = await findCreationBlock((block) => hasCode(this.node, tokenAddress, block), latest);

@@ -1,5 +1,5 @@
 import type { PreparedTransaction } from "../db/schema";
-import { StoError } from "../errors";
+import { InputError } from "../input/fields";
 import { validateText } from "../input/text";
 import type { TxEnvironment } from "../tx/environment";
 import { prepareTransactions } from "../tx/prepare";
@@ -55,15 +55,18 @@ export interface IssueResult {
 function checkCompliance(request: IssueRequest): void {
   const rules = request.compliance ?? {};
   const mode = request.restriction;
-  if (mode !== "kyc" && rules.investorClasses !== undefined) throw new StoError("--investor-classes: only for --transfer-restriction kyc");
-  if (mode !== "kyc" && rules.refusedCountries !== undefined) throw new StoError("--refused-countries: only for --transfer-restriction kyc");
-  if (mode === "time-locked" && rules.releaseTime === undefined) throw new StoError("--release-time: required with --transfer-restriction time-locked");
-  if (mode !== "time-locked" && rules.releaseTime !== undefined) throw new StoError("--release-time: only for --transfer-restriction time-locked");
-  if (rules.maxSupply !== undefined) {
-    if (rules.maxSupply === 0n) throw new StoError("--max-supply: must be more than 0");
-    if (request.amount > rules.maxSupply) throw new StoError(`--amount: ${request.amountText} is more than --max-supply`);
+  const onlyFor = (field: string, wanted: TransferRestriction) => new InputError(field, (name) => `${name(field)}: only for ${name("restriction")} ${wanted}`);
+  if (mode !== "kyc" && rules.investorClasses !== undefined) throw onlyFor("investorClasses", "kyc");
+  if (mode !== "kyc" && rules.refusedCountries !== undefined) throw onlyFor("refusedCountries", "kyc");
+  if (mode === "time-locked" && rules.releaseTime === undefined) {
+    throw new InputError("releaseTime", (name) => `${name("releaseTime")}: required with ${name("restriction")} time-locked`);
   }
-  if (rules.maxBalance !== undefined && rules.maxBalance > 2n ** 128n - 1n) throw new StoError("--max-balance: too large");
+  if (mode !== "time-locked" && rules.releaseTime !== undefined) throw onlyFor("releaseTime", "time-locked");
+  if (rules.maxSupply !== undefined) {
+    if (rules.maxSupply === 0n) throw new InputError("maxSupply", "must be more than 0");
+    if (request.amount > rules.maxSupply) throw new InputError("amount", (name) => `${name("amount")}: ${request.amountText} is more than ${name("maxSupply")}`);
+  }
+  if (rules.maxBalance !== undefined && rules.maxBalance > 2n ** 128n - 1n) throw new InputError("maxBalance", "too large");
 }
 
 /** Whether the token needs initializeCompliance (a mode other than the verifier's, or any rule). */

@@ -2,7 +2,7 @@ import { getAddress } from "ethers";
 import { nowIso } from "../db/database";
 import { batchedReads } from "../chain/batched";
 import { nodeClient } from "../chain/connection";
-import { isNodeUnavailable, NodeUnavailableError, RpcError } from "../chain/rpc";
+import { isNodeUnavailable, NodeUnavailableError, RpcError, toBlockTag } from "../chain/rpc";
 import type { TxEnvironment } from "./environment";
 import { AWAITING_RESULT_STATUSES, ledgerOf, REORG_CHECKED_STATUSES, type MinedSignature, type PreparedTransaction, type ResultChange, type TxStatus } from "./ledger";
 import { findAccount } from "./nonces";
@@ -51,23 +51,28 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
   if (!account) return nothing;
   const awaited = await ledger.transactionsInStatus(account.id, AWAITING_RESULT_STATUSES);
   const head = await env.provider.getBlockNumber();
+  const node = nodeClient(env.provider);
   const canonicalHashes = new Map<number, string | undefined>();
-  const canonicalHash = async (blockNumber: number): Promise<string | undefined> => {
-    if (!canonicalHashes.has(blockNumber)) {
-      canonicalHashes.set(blockNumber, (await env.provider.getBlock(blockNumber))?.hash ?? undefined);
-    }
-    return canonicalHashes.get(blockNumber);
+  // The canonical hash of each block, one header per block, read in JSON-RPC batches: a large
+  // distribution spans thousands of blocks on a chain that mines each transaction alone.
+  const readCanonicalHashes = async (blocks: number[]): Promise<void> => {
+    const missing = [...new Set(blocks)].filter((block) => !canonicalHashes.has(block));
+    const answers = await batchedReads<unknown>(
+      node,
+      missing.map((block) => ({ method: "eth_getBlockByNumber", params: [toBlockTag(block), false] })),
+    );
+    answers.forEach((answer, index) => {
+      if (answer instanceof RpcError) throw answer;
+      canonicalHashes.set(missing[index], blockHashOf(answer, missing[index]));
+    });
   };
+  const canonicalHash = (blockNumber: number): string | undefined => canonicalHashes.get(blockNumber);
 
   const recorded = await ledger.transactionsInStatus(account.id, REORG_CHECKED_STATUSES, { minedFrom: Math.max(0, head - REORG_LOOKBACK_BLOCKS + 1) });
-  // One header per distinct block, read concurrently: a large distribution spans many blocks.
-  const recordedBlocks = [...new Set(recorded.map((row) => row.blockNumber).filter((block): block is number => block !== null && block <= head))];
-  for (let start = 0; start < recordedBlocks.length; start += 50) {
-    await Promise.all(recordedBlocks.slice(start, start + 50).map(canonicalHash));
-  }
+  await readCanonicalHashes(recorded.map((row) => row.blockNumber).filter((block): block is number => block !== null && block <= head));
   const reorganised: PreparedTransaction[] = [];
   for (const row of recorded) {
-    const hash = row.blockNumber === null || row.blockNumber > head ? undefined : await canonicalHash(row.blockNumber);
+    const hash = row.blockNumber === null || row.blockNumber > head ? undefined : canonicalHash(row.blockNumber);
     if (hash?.toLowerCase() !== row.blockHash?.toLowerCase()) reorganised.push(row);
   }
   const reopened = new Set(reorganised.map((row) => row.id));
@@ -78,10 +83,14 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
   const hashes = new Map<number, string[]>();
   for (const row of open) hashes.set(row.id, await recordedHashes(env.db, row));
   const receipts = await readReceipts(env, [...new Set([...hashes.values()].flat())]);
+  await readCanonicalHashes([...receipts.values()].map((receipt) => receipt.blockNumber));
 
   const codeCache = new Map<string, boolean>();
-  const hasCodeAt = async (address: string | null, blockNumber: number): Promise<boolean> => {
+  const hasCodeAt = async (address: string | null, receipt: MinedReceipt): Promise<boolean> => {
     if (!address) return true;
+    // An event the address emitted in this transaction proves its code ran: no need to ask.
+    if (receipt.logAddresses.has(address.toLowerCase())) return true;
+    const blockNumber = receipt.blockNumber;
     const key = `${address}@${blockNumber}`;
     if (!codeCache.has(key)) codeCache.set(key, (await env.provider.getCode(address, blockNumber)) !== "0x");
     return codeCache.get(key) as boolean;
@@ -142,7 +151,7 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
     const receipt = found;
     const hash = found.hash;
     const confirmations = head - receipt.blockNumber + 1;
-    const canonical = (await canonicalHash(receipt.blockNumber)) === receipt.blockHash;
+    const canonical = canonicalHash(receipt.blockNumber) === receipt.blockHash.toLowerCase();
     if (!canonical) {
       changes.push({ id: row.id, nonce: row.nonce, from: row.status, set: { status: "broadcasted", blockNumber: null, blockHash: null, confirmations: null, succeeded: null } });
       signatureChanges.push({ transactionId: row.id });
@@ -155,7 +164,7 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
     // A call to an address without code "succeeds" on chain doing nothing: typically the contract's
     // deployment failed earlier in the batch. That is a failure for the audit log.
     const missingContract =
-      !cancelled && receipt.status === 1 && !row.isDeployment && row.contractName !== null && !(await hasCodeAt(row.toAddress, receipt.blockNumber));
+      !cancelled && receipt.status === 1 && !row.isDeployment && row.contractName !== null && !(await hasCodeAt(row.toAddress, receipt));
     const succeeded = receipt.status === 1 && !missingContract && !cancelled;
     const status: TxStatus = !final ? "mining" : succeeded ? "success" : "failed";
     const gasLimit = minedVersion?.gasLimit ?? row.gasLimit;
@@ -201,6 +210,8 @@ interface MinedReceipt {
   status: number;
   gasUsed: bigint;
   contractAddress: string | null;
+  /** Lower-case addresses of the contracts that emitted the receipt's logs. */
+  logAddresses: Set<string>;
 }
 
 /**
@@ -209,9 +220,8 @@ interface MinedReceipt {
  * a receipt, or with a receipt not in a block yet, is absent from the map.
  */
 async function readReceipts(env: TxEnvironment, hashes: string[]): Promise<Map<string, MinedReceipt>> {
-  const node = nodeClient(env.provider);
   const answers = await batchedReads<unknown>(
-    node,
+    nodeClient(env.provider),
     hashes.map((hash) => ({ method: "eth_getTransactionReceipt", params: [hash] })),
   );
   const receipts = new Map<string, MinedReceipt>();
@@ -240,6 +250,13 @@ function parseReceipt(answer: unknown, hash: string): MinedReceipt | undefined {
   if (typeof raw.gasUsed !== "string" || !QUANTITY.test(raw.gasUsed)) throw malformed("gasUsed");
   if (typeof raw.status !== "string" || !QUANTITY.test(raw.status)) throw malformed("status");
   const contractAddress = raw.contractAddress ?? null;
+  if (!Array.isArray(raw.logs)) throw malformed("logs");
+  const logAddresses = new Set<string>();
+  for (const log of raw.logs as unknown[]) {
+    const address = typeof log === "object" && log !== null ? (log as { address?: unknown }).address : undefined;
+    if (typeof address !== "string" || !ADDRESS.test(address)) throw malformed("log address");
+    logAddresses.add(address.toLowerCase());
+  }
   if (contractAddress !== null && (typeof contractAddress !== "string" || !ADDRESS.test(contractAddress))) throw malformed("contractAddress");
   return {
     hash,
@@ -248,24 +265,52 @@ function parseReceipt(answer: unknown, hash: string): MinedReceipt | undefined {
     status: Number(raw.status),
     gasUsed: BigInt(raw.gasUsed),
     contractAddress: contractAddress === null ? null : getAddress(contractAddress),
+    logAddresses,
   };
+}
+
+/** The hash of a block answer (lower case); undefined when the node has no such block. */
+function blockHashOf(answer: unknown, block: number): string | undefined {
+  if (answer === null) return undefined;
+  const hash = typeof answer === "object" ? (answer as { hash?: unknown }).hash : undefined;
+  if (typeof hash !== "string" || !HASH.test(hash)) {
+    throw new NodeUnavailableError(`the Ethereum node answered eth_getBlockByNumber for block ${block} with a malformed hash`, "no node sends that: check ethereum-node-url");
+  }
+  return hash.toLowerCase();
 }
 
 /** Replays a failed transaction as a call on the state before its block to learn why it reverted. */
 async function findRevertReason(env: TxEnvironment, row: PreparedTransaction, receipt: MinedReceipt): Promise<string> {
-  if (receipt.gasUsed >= BigInt(row.gasLimit)) return `out of gas (limit ${row.gasLimit})`;
-  try {
-    await env.provider.call({
+  const outOfGas = `out of gas (limit ${row.gasLimit})`;
+  if (receipt.gasUsed >= BigInt(row.gasLimit)) return outOfGas;
+  const replay = (gasLimit: bigint) =>
+    env.provider.call({
       from: row.fromAddress,
       to: row.isDeployment ? undefined : row.toAddress,
       data: row.data,
       value: BigInt(row.value),
-      gasLimit: BigInt(row.gasLimit),
+      gasLimit,
       blockTag: receipt.blockNumber - 1,
     });
+  let reason: string;
+  try {
+    await replay(BigInt(row.gasLimit));
     return "reverted (the reason could not be reproduced)";
   } catch (error) {
     if (isNodeUnavailable(error)) throw error;
-    return describeRevert(error, env.artifacts);
+    reason = describeRevert(error, env.artifacts);
   }
+  // A call inside the transaction may run out of gas while the transaction keeps the 1/64 it held
+  // back (a contract created by a constructor: SecurityToken's code extension) and then reverts on
+  // its own check ("require(false)"). When the same call succeeds with the block's gas, gas was the
+  // cause: say so instead.
+  const blockGas = (await env.provider.getBlock(receipt.blockNumber))?.gasLimit;
+  if (blockGas === undefined || blockGas <= BigInt(row.gasLimit)) return reason;
+  try {
+    await replay(blockGas);
+  } catch (error) {
+    if (isNodeUnavailable(error)) throw error;
+    return reason;
+  }
+  return `${outOfGas}: a call inside it ran out of gas and the transaction reverted; it succeeds with more gas`;
 }

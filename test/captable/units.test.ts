@@ -9,6 +9,11 @@ import { readIdentityFile } from "../../src/captable/identity-file";
 import { seededRandom } from "../helpers/random";
 
 describe("percentages", () => {
+  it("gives every holder 0 when nothing is held, and nothing for no holder", () => {
+    expect(largestRemainderPercentages([0n, 0n, 0n], 2)).toEqual([0n, 0n, 0n]);
+    expect(largestRemainderPercentages([], 2)).toEqual([]);
+  });
+
   it("sum to exactly 100 at the accuracy and stay within one unit of the exact share", () => {
     const next = seededRandom(5);
     for (let round = 0; round < 200; round++) {
@@ -68,6 +73,17 @@ describe("amounts", () => {
     expect(roundedAmount(-1_005_000_000_000_000_000n, 18, 2)).toBe("-1.01");
     expect(roundedAmount(12n, 0, 2)).toBe("12.00");
     expect(roundedAmount(2n ** 256n - 1n, 18, 2)).toBe("115792089237316195423570985008687907853269984665640564039457.58");
+  });
+
+  // Each case below failed a mutant of amounts.ts that the cases above let through (npm run test:mutation -- amounts).
+  it("shows zero without a sign, keeps an integer's zeros and pads to an accuracy beyond the decimals", () => {
+    expect(fixedPoint(0n, 2)).toBe("0.00");
+    expect(exactAmount(0n, 18)).toBe("0");
+    expect(roundedAmount(0n, 18, 2)).toBe("0.00");
+    expect(exactAmount(100n, 0)).toBe("100");
+    expect(exactAmount(1_000n, 0)).toBe("1000");
+    expect(roundedAmount(150n, 2, 4)).toBe("1.5000");
+    expect(roundedAmount(-7n, 1, 3)).toBe("-0.700");
   });
 });
 

@@ -11,6 +11,8 @@ import { DEPLOYER, startWorld, tokenAddressFrom, type E2eWorld } from "../helper
 const artifacts = new ContractArtifacts();
 const ALICE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 const BOB = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
+const MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11";
+const MULTICALL3_CODE = (JSON.parse(fs.readFileSync(path.join(__dirname, "../../artifacts/contracts/test/Multicall3.sol/Multicall3.json"), "utf8")) as { deployedBytecode: string }).deployedBytecode;
 
 interface NoteRow {
   note: string;
@@ -28,6 +30,17 @@ describe("compliance rules on the command line", () => {
   };
   const check = async (from: string, to: string, amount = "10"): Promise<{ code: number; rule: string; message: string; allowed: boolean }> =>
     JSON.parse((await world.ok(["--json", "compliance-check", `--token-address=${token}`, `--from=${from}`, `--to=${to}`, `--amount=${amount}`])).stdout);
+  /** Runs `work` with Multicall3's code at its address (the local chain has none). */
+  const withMulticall3 = async <T>(work: () => Promise<T>): Promise<T> => {
+    await world.provider.send("hardhat_setCode", [MULTICALL3, MULTICALL3_CODE]);
+    // Mined, so that the block the commands read at has the code (as in ledger-truth.test.ts).
+    await world.provider.send("evm_mine", []);
+    try {
+      return await work();
+    } finally {
+      await world.provider.send("hardhat_setCode", [MULTICALL3, "0x"]);
+    }
+  };
   const lastNotes = (count: number): string[] =>
     world.query<NoteRow>("SELECT note FROM prepared_transactions ORDER BY id DESC LIMIT ?", count).map((row) => row.note).reverse();
 
@@ -176,6 +189,10 @@ describe("compliance rules on the command line", () => {
     const refused = await world.sto(["distribute-multiple", `--csv-input=${csv}`, `--address=${token}`]);
     expect(refused.code).not.toBe(0);
     const out = refused.stderr;
+    // The receivers' answers read through Multicall3 (hundreds per eth_call) give the same refusals.
+    const withMulticall = await withMulticall3(() => world.sto(["distribute-multiple", `--csv-input=${csv}`, `--address=${token}`]));
+    expect(withMulticall.code).not.toBe(0);
+    expect(withMulticall.stderr).toBe(out);
     expect(out).toMatch(/rules\.csv: 5 invalid rows, nothing prepared/);
     expect(out).toMatch(/rules\.csv:3: field amount "500": rule max balance \(ERC-1404 code 16\): .* would hold 600, more than the maximum 550/);
     expect(out).toMatch(/rules\.csv:4: field address "0x90F79bf6EB2c4f870365E785982E1f101E93b906": rule receiver not in the KYC registry \(ERC-1404 code 9\)/);
@@ -223,5 +240,50 @@ describe("compliance rules on the command line", () => {
     const status = await world.ok(["token-status", `--address=${second}`]);
     expect(status.stdout).toMatch(/Transfer restriction mode: time-locked/);
     expect(status.stdout).toMatch(/Release time: \d{4}-\d{2}-\d{2}/);
+  });
+  it("on an unrestricted token, frozen receivers come from the token's events and limits from batched balances", async () => {
+    const issued = await world.ok(["issue", "--symbol=FRZ", "--name=Frozen Corp", "--url=https://x", "--amount=1000", "--max-holders=3"]);
+    const unrestricted = tokenAddressFrom(issued);
+    await settle();
+    const carol = "0x90F79bf6EB2c4f870365E785982E1f101E93b906";
+    const dave = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65";
+    await world.ok(["freeze", `--token-address=${unrestricted}`, `--holder-address=${ALICE}`, "--reason=court order"]);
+    await world.ok(["freeze", `--token-address=${unrestricted}`, `--holder-address=${BOB}`, "--reason=dispute"]);
+    await settle();
+    await world.ok(["unfreeze", `--token-address=${unrestricted}`, `--holder-address=${BOB}`, "--reason=dispute settled"]);
+    await settle();
+    const before = world.query<{ n: number }>("SELECT count(*) AS n FROM prepared_transactions")[0].n;
+    const csv = path.join(world.dir, "unrestricted.csv");
+    fs.writeFileSync(
+      csv,
+      [
+        "external_id,email,name,address,amount",
+        `u2,,Alice,${ALICE},1`, // row 2: frozen
+        `u3,,Bob,${BOB},1`, // row 3: unfrozen again: holder 2
+        `u4,,Carol,${carol},1`, // row 4: holder 3 (the limit)
+        `u5,,Dave,${dave},1`, // row 5: holder 4: over the limit
+      ].join("\n"),
+    );
+    for (const run of [(work: () => Promise<Awaited<ReturnType<E2eWorld["sto"]>>>) => work(), withMulticall3]) {
+      const refused = await run(() => world.sto(["distribute-multiple", `--csv-input=${csv}`, `--address=${unrestricted}`]));
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(/unrestricted\.csv: 2 invalid rows, nothing prepared/);
+      expect(refused.stderr).toMatch(/unrestricted\.csv:2: field address "0x70997970C51812dc3A010C7d01b50e0d17dc79C8": rule receiver frozen \(ERC-1404 code 3\): Receiver address frozen/);
+      expect(refused.stderr).toMatch(/unrestricted\.csv:5: field address .*: rule holder limit \(ERC-1404 code 15\): this row would make .* holder number 4, and the token allows 3/);
+      expect(refused.stderr).not.toMatch(/unrestricted\.csv:[34]:/);
+    }
+    expect(world.query<{ n: number }>("SELECT count(*) AS n FROM prepared_transactions")[0].n).toBe(before);
+
+    // A frozen sender stops the whole file, once.
+    await world.ok(["freeze", `--token-address=${unrestricted}`, `--holder-address=${DEPLOYER}`, "--reason=audit"]);
+    await settle();
+    const frozenSender = await world.sto(["distribute-single", `--token-address=${unrestricted}`, `--to-address=${BOB}`, "--external-id=f1", "--email=", "--name=Bob", "--amount=1"]);
+    expect(frozenSender.code).not.toBe(0);
+    expect(frozenSender.stderr).toMatch(/rule sender frozen \(ERC-1404 code 2\): Sender address frozen: .* is frozen \(sto unfreeze\)/);
+    await world.ok(["unfreeze", `--token-address=${unrestricted}`, `--holder-address=${DEPLOYER}`, "--reason=audit done"]);
+    await settle();
+    const fixed = await world.ok(["distribute-single", `--token-address=${unrestricted}`, `--to-address=${BOB}`, "--external-id=f1", "--email=", "--name=Bob", "--amount=1"]);
+    expect(fixed.stdout).toMatch(/Distributing 1 shares to Bob/);
+    await settle();
   });
 });

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEPLOYER, startWorld, type E2eWorld } from "../helpers/e2e";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DEPLOYER, startWorld, tokenAddressFrom, type E2eWorld } from "../helpers/e2e";
 
 const HOLDER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 
@@ -19,19 +19,19 @@ interface Tx {
   blockNumber: number | null;
 }
 
+// Each test on a chain and database of its own: the nonces and blocks it expects are its own.
 describe("--json on every command that prints data", () => {
   let world: E2eWorld;
-  let token: string;
-  beforeAll(async () => {
+  beforeEach(async () => {
     world = await startWorld();
   });
-  afterAll(() => world.close());
+  afterEach(() => world.close());
 
   it("transaction lists, token status, diagnose, nonces and version", async () => {
     const issued = await json<{ tokenAddress: string; transferAgentAddress: string; kycAddress: null; transactions: Tx[] }>(world, [
       "issue", "--symbol=JSN", "--name=Json corp", "--url=https://j.example", "--amount=1000",
     ]);
-    token = issued.tokenAddress;
+    const token = issued.tokenAddress;
     expect(issued.kycAddress).toBeNull();
     expect(issued.transactions.map((tx) => [tx.nonce, tx.status])).toEqual([[0, "waiting"], [1, "waiting"], [2, "waiting"], [3, "waiting"]]);
 
@@ -59,6 +59,9 @@ describe("--json on every command that prints data", () => {
   });
 
   it("distribution, scan and cap table", async () => {
+    const token = tokenAddressFrom(await world.ok(["issue", "--symbol=JSN", "--name=Json corp", "--url=https://j.example", "--amount=1000"]));
+    await world.ok(["tx-broadcast"]);
+    await world.ok(["tx-update"]);
     const distributed = await json<{ newTransactions: number; newRows: number; transactions: Tx[] }>(world, [
       "distribute-single", `--token-address=${token}`, `--to-address=${HOLDER}`, "--external-id=order-1", "--email=a@example.com", "--name=Alice", "--amount=250",
     ]);

@@ -44,8 +44,9 @@ const outsider = "0x00000000000000000000000000000000000000aa";
 /** Block and ISO date of each day's transaction. */
 const days: { block: number; date: string }[] = [];
 
-function sto(args: string[]): Promise<StoResult> {
-  return runSto(["--ethereum-node-url", chain.url, "--database-file", path.join(tmp.dir, "sto.sqlite"), ...args]);
+/** The CLI on the chain; the cap-table tests share one database, scanned once before them. */
+function sto(args: string[], database = "sto.sqlite"): Promise<StoResult> {
+  return runSto(["--ethereum-node-url", chain.url, "--database-file", path.join(tmp.dir, database), ...args]);
 }
 
 async function capTable(args: string[]): Promise<JsonCapTable> {
@@ -95,14 +96,16 @@ afterAll(async () => {
 
 describe("sto token-scan", () => {
   it("scans up to --end-block, then resumes where it ended", async () => {
-    const first = await sto(["--json", "token-scan", "--token-address", tokenAddress.toLowerCase(), "--end-block", String(days[2].block)]);
+    // A database of its own: the first scan of the token.
+    const scan = (args: string[]) => sto(args, "resume.sqlite");
+    const first = await scan(["--json", "token-scan", "--token-address", tokenAddress.toLowerCase(), "--end-block", String(days[2].block)]);
     expect(first.code).toBe(0);
     const scanned = JSON.parse(first.stdout) as { fromBlock: number; toBlock: number; events: number; previousScannedTo: number | null };
     expect(scanned.toBlock).toBe(days[2].block);
     expect(scanned.previousScannedTo).toBeNull();
     expect(scanned.events).toBe(6);
 
-    const second = await sto(["token-scan", "--token-address", tokenAddress]);
+    const second = await scan(["token-scan", "--token-address", tokenAddress]);
     expect(second.code).toBe(0);
     expect(second.stdout).toContain(`Last scan ended at block: ${days[2].block}`);
     expect(second.stdout).toContain(`Scanning blocks: ${days[2].block + 1} - ${await chain.blockNumber()}`);
@@ -110,7 +113,7 @@ describe("sto token-scan", () => {
     // Not a terminal: no progress bar, no carriage returns.
     expect(second.stderr).not.toContain("\r");
 
-    const third = await sto(["--json", "token-scan", "--token-address", tokenAddress]);
+    const third = await scan(["--json", "token-scan", "--token-address", tokenAddress]);
     const again = JSON.parse(third.stdout) as { fromBlock: number; previousScannedTo: number; events: number };
     expect(again.previousScannedTo).toBe(await chain.blockNumber());
     expect(again.events).toBe(0);
@@ -123,14 +126,27 @@ describe("sto token-scan", () => {
       /--end-block 99999999 is after the latest block/,
     );
     expectOneLineError(await sto(["token-scan", "--token-address", outsider]), /no contract at 0x0{38}AA on network local/i);
+    // A database of its own: first a refused first scan, which must leave nothing behind, then a
+    // scan, after which a start beyond the scanned range is refused.
+    const scan = (args: string[]) => sto(args, "bad-input.sqlite");
     expectOneLineError(
-      await sto(["token-scan", "--token-address", tokenAddress, "--start-block", "99999"]),
+      await scan(["token-scan", "--token-address", tokenAddress, "--start-block", "99999"]),
+      new RegExp(`^error: --start-block 99999 is after the last block to scan, ${await chain.blockNumber()}: nothing to scan$`),
+    );
+    expect((await scan(["token-scan", "--token-address", tokenAddress])).code).toBe(0);
+    expectOneLineError(
+      await scan(["token-scan", "--token-address", tokenAddress, "--start-block", "99999"]),
       /--start-block 99999 would leave blocks \d+-99998 unscanned/,
     );
   });
 });
 
 describe("sto cap-table", () => {
+  beforeAll(async () => {
+    const scanned = await sto(["token-scan", "--token-address", tokenAddress, "--end-block", String(days[5].block)]);
+    expect(scanned.code, scanned.stderr).toBe(0);
+  });
+
   it("prints the manual's header and the holders with names from example-ids.csv", async () => {
     const result = await sto(["cap-table", "--identity-file", path.join(REPO_ROOT, "example-ids.csv"), "--token-address", tokenAddress]);
     expect(result.code).toBe(0);
@@ -247,6 +263,10 @@ describe("sto cap-table", () => {
       /block 99999 is not scanned yet .*: run token-scan first/,
     );
     expectOneLineError(await sto(["cap-table", "--token-address", tokenAddress, "--at-date", "last tuesday"]), /--at-date: "last tuesday" is not an ISO-8601 date/);
+    expectOneLineError(
+      await sto(["cap-table", "--token-address", tokenAddress, "--at-block", String(days[3].block), "--at-date", days[3].date]),
+      /^error: give either --at-block or --at-date, not both$/,
+    );
     expectOneLineError(await sto(["cap-table", "--token-address", tokenAddress, "--at-date", "2001-01-01"]), /2001-01-01T23:59:59Z is before the token was created \(block \d+, /);
     expectOneLineError(await sto(["cap-table", "--token-address", tokenAddress, "--at-block", "0"]), /block 0 is before the token was created/);
     expectOneLineError(await sto(["--json", "cap-table", "--token-address", tokenAddress, "--format", "csv"]), /--json conflicts with --format csv/);

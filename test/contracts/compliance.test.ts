@@ -288,6 +288,32 @@ describe("restriction modes", () => {
     await expectRevert(token.setTransferVerifier(await unrestricted.getAddress()), "WrongMode", [1n]);
   });
 
+  // Killed the mutant `block.timestamp > expiresAt` (npm run test:mutation -- solidity --only kyc-expiry-boundary),
+  // which the test above let through: it only looks a whole day after the expiry.
+  it("kyc: an entry is expired from its expiry second on (10), and valid the second before", async () => {
+    const registry = await chain.deploy("BasicKYC");
+    const token = await deploy({ mode: MODE.KYC, registry: await registry.getAddress(), classes: 0b0100 });
+    await mined(registry.setInvestor(issuer.address, 2, 756, 0));
+    const expiresAt = (await chain.latestTimestamp()) + 1000;
+    await mined(registry.setInvestor(alice.address, 2, 756, expiresAt));
+    const transferAt = async (timestamp: number): Promise<{ status: number | null; blockNumber: number }> => {
+      await chain.provider.send("evm_setNextBlockTimestamp", [timestamp]);
+      // A fixed gas limit: the transaction is mined (and judged) in the block of that timestamp, not estimated first.
+      const sent = await as(token, issuer).transfer(alice.address, 1n, { gasLimit: 300_000n });
+      const receipt = await chain.provider.waitForTransaction(sent.hash);
+      if (!receipt) throw new Error("transfer not mined");
+      expect((await chain.provider.getBlock(receipt.blockNumber))?.timestamp).toBe(timestamp);
+      return { status: receipt.status, blockNumber: receipt.blockNumber };
+    };
+    const before = await transferAt(expiresAt - 1);
+    expect(before.status).toBe(1);
+    expect(await token.detectTransferRestriction(issuer.address, alice.address, 1n, { blockTag: before.blockNumber })).toBe(0n);
+    const at = await transferAt(expiresAt);
+    expect(at.status).toBe(0);
+    expect(await token.balanceOf(alice.address)).toBe(1n);
+    expect(await token.detectTransferRestriction(issuer.address, alice.address, 1n, { blockTag: at.blockNumber })).toBe(10n);
+  });
+
   it("soul-bound: holders cannot transfer (code 13); the issuer distributes; forced transfers and burns work", async () => {
     const token = await deploy({ mode: MODE.SOUL_BOUND });
     await expectAllowed(token, issuer, alice.address, 10n);
@@ -332,6 +358,17 @@ describe("holder limits", () => {
     await expectRevert(untracked.setHolderLimits(3n, 0n), "HolderCountNotTracked");
   });
 
+  // Killed the mutant `count >= h.maxHolders` in batchTransfer (npm run test:mutation -- solidity --only
+  // batch-holder-limit-boundary): the test above only batches to a receiver who already holds.
+  it("a batch may bring the holders exactly to maxHolders, not one beyond", async () => {
+    const token = await deploy({ trackHolders: true, maxHolders: 3n });
+    await mined(token.batchTransfer([alice.address, bob.address], [1n, 2n]));
+    expect((await token.complianceRules())[8]).toBe(3n);
+    await expectRevert(token.batchTransfer([carol.address], [1n]), "HolderLimitExceeded", [3n]);
+    expect(await token.balanceOf(carol.address)).toBe(0n);
+    expect((await token.complianceRules())[8]).toBe(3n);
+  });
+
   it("a receiver's balance beyond maxBalance is refused (code 16); an issuer may hold more", async () => {
     const token = await deploy({ maxBalance: 100n });
     await expectAllowed(token, issuer, alice.address, 30n);
@@ -339,6 +376,17 @@ describe("holder limits", () => {
     await expectAllowed(token, alice, issuer.address, 30n);
     await mined(token.setHolderLimits(0n, 0n));
     await expectAllowed(token, issuer, alice.address, 50n);
+  });
+
+  // Killed the mutant `toBalance + value >= maxBalance` (npm run test:mutation -- solidity --only
+  // max-balance-boundary): the test above never reaches the limit exactly.
+  it("a receiver may reach maxBalance exactly, not one unit beyond", async () => {
+    const token = await deploy({ maxBalance: 100n });
+    await mined(token.transfer(alice.address, 100n));
+    expect(await token.balanceOf(alice.address)).toBe(100n);
+    await expectRefused(token, issuer, alice.address, 1n, 16, "MaxBalanceExceeded", [alice.address, 100n]);
+    await mined(token.batchTransfer([bob.address], [100n]));
+    expect(await token.balanceOf(bob.address)).toBe(100n);
   });
 });
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatTokenAmount } from "../../src/input/amounts";
 import { DEPLOYER, startWorld, tokenAddressFrom, type E2eWorld } from "../helpers/e2e";
+import type { StoResult } from "../helpers/cli";
 import { progressDraws, runInTerminal } from "../helpers/terminal";
 import { addressAfter, balanceOf, contract, devWallet, distribute, expectRefused, units } from "../helpers/corp";
 
@@ -24,6 +25,7 @@ describe("dividends end to end", () => {
   let kyc: string;
   let currency: string;
   let payout: string;
+  let deployed: StoResult, approved: StoResult, deposited: StoResult;
   const [alice, bob, carol, dave] = [1, 2, 3, 4].map((index) => devWallet(index).address);
   // Shares chosen so that pro-rata amounts do not divide evenly.
   const shares = new Map<string, bigint>([
@@ -48,11 +50,10 @@ describe("dividends end to end", () => {
     shares.set(dave, units(333) / 10n);
     await world.ok(["tx-broadcast"]);
     await world.ok(["tx-update"]);
-  });
-  afterAll(() => world.close());
 
-  it("deploys, approves and deposits with the manual's commands", async () => {
-    const deployed = await world.ok([
+    // The payout every test below starts from: deployed, approved and deposited (read-only for the
+    // first test; the others pay from it, move shares after its record date, or are refused).
+    deployed = await world.ok([
       "payout-deploy",
       `--token-address=${token}`,
       `--payout-token-address=${currency}`,
@@ -63,18 +64,21 @@ describe("dividends end to end", () => {
       "--type=0",
     ]);
     payout = addressAfter("Payout address will be", deployed.stdout);
+    approved = await world.ok(["payout-approve", "--payout-token-name=CrowdsaleToken"]);
+    deposited = await world.ok(["payout-deposit"]);
+    await world.ok(["tx-update"]);
+  });
+  afterAll(() => world.close());
+
+  it("deploys, approves and deposits with the manual's commands", async () => {
     expect(deployed.stdout).toContain("Checkpoint (record date) 1 of Mikko's magic corp");
     expect(deployed.stdout).toContain("Record date: checkpoint 1, taken by the first transaction above");
     expect(deployed.stdout).toContain(`Excluded: ${DEPLOYER}`);
     expect(deployed.stdout).toContain("Announcing payout Pay X on Mikko's magic corp");
-
-    // The manual runs approve and deposit right after deploy: both broadcast at once, in nonce order.
-    const approved = await world.ok(["payout-approve", "--payout-token-name=CrowdsaleToken"]);
     expect(approved.stdout).toContain("Approving 1000000000 CST to payout Pay X");
+    // The manual runs approve and deposit right after deploy: both broadcast at once, in nonce order.
     expect(approved.stdout).toMatch(/Pending 4 transactions for broadcasting/);
-    const deposited = await world.ok(["payout-deposit"]);
     expect(deposited.stdout).toContain("Depositing 1000000000 CST into payout Pay X");
-    await world.ok(["tx-update"]);
 
     const tokenContract = contract(world, "SecurityToken", token);
     expect(await tokenContract.getFunction("isAnnounced")(payout)).toBe(true);
@@ -87,8 +91,8 @@ describe("dividends end to end", () => {
 
   it("pays every eligible holder its exact pro-rata amount, never twice, and the rest later", async () => {
     // Trading after the record date changes nothing.
-    const aliceTokens = contract(world, "SecurityToken", token).connect(devWallet(1, world.provider));
-    await (await aliceTokens.getFunction("transfer")(bob, units(500))).wait();
+    const bobTokens = contract(world, "SecurityToken", token).connect(devWallet(2, world.provider));
+    await (await bobTokens.getFunction("transfer")(alice, units(500))).wait();
 
     const limited = await world.sto(["payout-dividends", "--transfer-amount=1000"]);
     expect(limited.code).toBe(1);

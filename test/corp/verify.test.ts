@@ -2,6 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AbiCoder, ZeroAddress } from "ethers";
+import { closedNodeUrl } from "../helpers/cli";
 import { startWorld, tokenAddressFrom, type E2eWorld } from "../helpers/e2e";
 import { addressAfter, expectRefused } from "../helpers/corp";
 
@@ -146,5 +147,58 @@ describe("tx-verify against an Etherscan-compatible API", () => {
     expectRefused(noKey, 1, "tx-verify needs an EtherScan API key: set etherscan-api-key in the INI file or the STO_ETHERSCAN_API_KEY environment variable");
     const noUrl = await world.sto(["tx-verify"]);
     expectRefused(noUrl, 1, "network local has no Etherscan-compatible API: set etherscan-api-url (in the INI file or with --etherscan-api-url)");
+  });
+});
+
+/** A loopback server answering every request with `status` and `body` (not Etherscan's JSON). */
+function startGarbageServer(status: number, body: string): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = http.createServer((request, response) => {
+    request.resume();
+    request.on("end", () => {
+      response.statusCode = status;
+      response.setHeader("content-type", "text/html");
+      response.end(body);
+    });
+  });
+  return new Promise((resolve) => {
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      resolve({ url: `http://127.0.0.1:${port}/v2/api`, close: () => new Promise((done) => server.close(() => done())) });
+    });
+  });
+}
+
+describe("tx-verify when the verification API is not there or answers garbage", () => {
+  let world: E2eWorld;
+  beforeAll(async () => {
+    world = await startWorld();
+    await world.ok(["kyc-deploy"]);
+    await world.ok(["tx-broadcast"]);
+    await world.ok(["tx-update"]);
+  });
+  afterAll(() => world.close());
+
+  const verify = (url: string) => world.sto(["tx-verify", "--poll-interval=0.05"], { globals: ["--etherscan-api-url", url, "--etherscan-api-key", API_KEY] });
+  const unrecorded = () => world.query<{ n: number }>("SELECT COUNT(*) AS n FROM prepared_transactions WHERE is_deployment = 1 AND verification_info IS NULL AND verified_at IS NULL")[0].n;
+
+  it("stops with exit code 3 and one line, recording nothing, without repeating the key", async () => {
+    const closed = `${await closedNodeUrl()}/v2/api`;
+    const unreachable = await verify(closed);
+    expectRefused(unreachable, 3, `verification API ${closed} unreachable: ECONNREFUSED`);
+    expect(unrecorded()).toBe(1);
+
+    const html = await startGarbageServer(200, `<html>maintenance ${API_KEY}</html>`);
+    const server500 = await startGarbageServer(500, "Internal Server Error");
+    try {
+      const notJson = await verify(html.url);
+      expectRefused(notJson, 3, `verification API ${html.url} did not answer JSON: <html>maintenance [redacted]</html>`);
+      const failing = await verify(server500.url);
+      expectRefused(failing, 3, `verification API ${server500.url} answered HTTP 500: Internal Server Error`);
+      for (const result of [unreachable, notJson, failing]) expect(result.stdout + result.stderr).not.toContain(API_KEY);
+    } finally {
+      await html.close();
+      await server500.close();
+    }
+    expect(unrecorded()).toBe(1);
   });
 });

@@ -30,12 +30,14 @@ describe("batch mode", () => {
     expect(distributed.stdout).toMatch(/Distributing [\d.]+ shares to 250 receivers \(external_id pay-0 … pay-249\)/);
 
     const transactions = world.query<{ id: number; external_id: string | null; function_signature: string; gas_limit: string }>(
-      "SELECT id, external_id, function_signature, gas_limit FROM prepared_transactions WHERE function_signature LIKE 'batchTransfer%' ORDER BY nonce",
+      "SELECT id, external_id, function_signature, gas_limit FROM prepared_transactions WHERE function_signature LIKE 'batchTransfer%' AND to_address = ? ORDER BY nonce",
+      tokenAddress,
     );
     expect(transactions).toHaveLength(RECEIVERS / BATCH);
     expect(transactions.every((tx) => tx.external_id === null)).toBe(true);
     const payments = world.query<{ external_id: string; receiver: string; amount: string; transaction_id: number }>(
-      "SELECT external_id, receiver, amount, transaction_id FROM distribution_payments ORDER BY id",
+      "SELECT external_id, receiver, amount, transaction_id FROM distribution_payments WHERE token_address = ? ORDER BY id",
+      tokenAddress,
     );
     expect(payments.map((payment) => [payment.external_id, payment.receiver, payment.amount])).toEqual(
       receivers.map((address, index) => [`pay-${index}`, address, units[index].toString()]),
@@ -58,9 +60,7 @@ describe("batch mode", () => {
   });
 
   it("refuses a batch size whose transaction cannot fit in a block, saying which size fits", async () => {
-    const tokenAddress = world.query<{ contract_address: string }>(
-      "SELECT contract_address FROM prepared_transactions WHERE contract_name = 'SecurityToken' AND is_deployment = 1",
-    )[0].contract_address;
+    const tokenAddress = await issueToken(world);
     const receivers = randomAddresses(2500);
     const csv = path.join(world.dir, "big.csv");
     fs.writeFileSync(csv, ["external_id,email,name,address,amount", ...receivers.map((address, index) => `big-${index},,,${address},1`)].join("\n"));

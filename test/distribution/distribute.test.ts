@@ -33,10 +33,11 @@ describe.each(ENGINES)("the manual's distribution step with example-distribution
     expect(distributed.stdout).toContain("Distributing 300 shares to Alice Founder (alice@example.com)");
 
     const rows = await world.rows<{ external_id: string; receiver: string; function_signature: string; status: string }>(
-      "SELECT external_id, receiver, function_signature, status FROM prepared_transactions WHERE external_id IS NOT NULL ORDER BY nonce",
+      "SELECT external_id, receiver, function_signature, status FROM prepared_transactions WHERE external_id IS NOT NULL AND to_address = ? ORDER BY nonce",
+      tokenAddress,
     );
     expect(rows).toEqual(example.map((row) => ({ external_id: row.external_id, receiver: row.address, function_signature: "transfer(address,uint256)", status: "waiting" })));
-    const payments = await world.rows<PaymentRow>("SELECT * FROM distribution_payments ORDER BY id");
+    const payments = await world.rows<PaymentRow>("SELECT * FROM distribution_payments WHERE token_address = ? ORDER BY id", tokenAddress);
     expect(payments.map((payment) => [payment.external_id, payment.receiver, payment.amount, payment.email, payment.name])).toEqual(
       example.map((row) => [row.external_id, row.address, parseUnits(row.amount, 18).toString(), row.email, row.name]),
     );
@@ -54,30 +55,45 @@ describe.each(ENGINES)("the manual's distribution step with example-distribution
     // After mining, still nothing new; the JSON result says so too.
     const json = JSON.parse((await world.ok(["--json", "distribute-multiple", `--csv-input=${EXAMPLE_CSV}`, `--address=${tokenAddress}`])).stdout) as Record<string, unknown>;
     expect(json).toMatchObject({ newTransactions: 0, oldTransactions: example.length, newRows: 0, alreadyPreparedRows: example.length, transactions: [] });
-    expect((await world.rows<{ n: number }>("SELECT count(*) AS n FROM distribution_payments"))[0].n).toBe(example.length);
+    expect((await world.rows<{ n: number }>("SELECT count(*) AS n FROM distribution_payments WHERE token_address = ?", tokenAddress))[0].n).toBe(example.length);
   });
 
   it("refuses a row changed after it was prepared, naming the row", async () => {
-    const tokenAddress = (await world.rows<{ to_address: string }>("SELECT to_address FROM prepared_transactions WHERE external_id = '1'"))[0].to_address;
+    const tokenAddress = await issueToken(world);
+    await world.ok(["distribute-multiple", `--csv-input=${EXAMPLE_CSV}`, `--address=${tokenAddress}`]);
     const changed = path.join(world.dir, "changed.csv");
     fs.writeFileSync(changed, fs.readFileSync(EXAMPLE_CSV, "utf8").replace(",300", ",301"));
     const before = await countTransactions(world);
     const result = await world.sto(["distribute-multiple", `--csv-input=${changed}`, `--address=${tokenAddress}`]);
     expect(result.code).toBe(1);
     expect(errorLines(result.stderr)).toEqual([
-      expect.stringMatching(/changed\.csv:2: field amount "301": external_id 1 was prepared earlier with amount 300 \(transaction nonce \d+, success 0x[0-9a-f]{64}\); an external_id is paid once; nothing prepared$/),
+      expect.stringMatching(/changed\.csv:2: field amount "301": external_id 1 was prepared earlier with amount 300 \(transaction nonce \d+, waiting\); an external_id is paid once; nothing prepared$/),
     ]);
     expect(await countTransactions(world)).toBe(before);
   });
 
+  // A barrier (STO_TEST_BARRIER before-allocate, src/tx/faults.ts) holds both processes once they
+  // have looked for earlier payments, found none and planned every row, until both have: the
+  // second to write trips the unique index on active payments, plans again and finds every row
+  // prepared. Without it one run could finish before the other starts and nothing would race.
   it("prepares the same distribution once when two processes run it at the same moment", async () => {
     const tokenAddress = await issueToken(world);
-    const runs = await Promise.all([1, 2].map(() => world.sto(["--json", "distribute-multiple", `--csv-input=${EXAMPLE_CSV}`, `--address=${tokenAddress}`])));
+    const barrier = fs.mkdtempSync(path.join(world.dir, "barrier-"));
+    const env = { STO_TEST_BARRIER: `before-allocate:${barrier}:2` };
+    const runs = await Promise.all(
+      [1, 2].map(() => world.sto(["--json", "distribute-multiple", `--csv-input=${EXAMPLE_CSV}`, `--address=${tokenAddress}`], { env, globals: ["--log-level", "debug"] })),
+    );
     for (const run of runs) expect(run.code, run.stderr).toBe(0);
-    const created = runs.map((run) => (JSON.parse(run.stdout) as { newRows: number }).newRows).sort();
-    expect(created).toEqual([0, example.length]);
+    expect(fs.readdirSync(barrier)).toHaveLength(2);
+    const loser = runs.filter((run) => /another sto process prepared payments of this distribution at the same time: planning again/.test(run.stderr));
+    expect(loser).toHaveLength(1);
+    const created = runs.map((run) => (JSON.parse(run.stdout) as { newRows: number }).newRows);
+    expect(created[runs.indexOf(loser[0])]).toBe(0);
+    expect(created.sort()).toEqual([0, example.length]);
     const payments = (await world.rows<{ n: number }>("SELECT count(*) AS n FROM distribution_payments WHERE token_address = ?", tokenAddress))[0].n;
     expect(payments).toBe(example.length);
+    const transfers = (await world.rows<{ n: number }>("SELECT count(*) AS n FROM prepared_transactions WHERE to_address = ? AND function_signature = 'transfer(address,uint256)'", tokenAddress))[0].n;
+    expect(transfers).toBe(example.length);
   });
 });
 
@@ -109,16 +125,14 @@ describe("distribution of a restricted token", () => {
     const distributed = await world.ok(["distribute-multiple", `--csv-input=${EXAMPLE_CSV}`, `--address=${tokenAddress}`]);
     expect(distributed.stdout).toContain(`Distribution created ${example.length} new transactions and there was already 0 old transactions in the database`);
     await settle(world);
-    expect(world.query<{ status: string }>("SELECT DISTINCT status FROM prepared_transactions")).toEqual([{ status: "success" }]);
+    expect(world.query<{ status: string }>("SELECT DISTINCT status FROM prepared_transactions WHERE to_address = ?", tokenAddress)).toEqual([{ status: "success" }]);
     expect(await balancesOf(world, tokenAddress, example.map((row) => row.address))).toEqual(example.map((row) => parseUnits(row.amount, 18)));
     const rerun = await world.ok(["distribute-multiple", `--csv-input=${EXAMPLE_CSV}`, `--address=${tokenAddress}`]);
     expect(rerun.stdout).toContain(`Distribution created 0 new transactions and there was already ${example.length} old transactions in the database`);
   });
 
   it("reports a sender that is not whitelisted", async () => {
-    const tokenAddress = world.query<{ contract_address: string }>(
-      "SELECT contract_address FROM prepared_transactions WHERE contract_name = 'SecurityToken' AND is_deployment = 1",
-    )[0].contract_address;
+    const tokenAddress = await issueToken(world, { restricted: true });
     const csv = path.join(world.dir, "new-ids.csv");
     fs.writeFileSync(csv, fs.readFileSync(EXAMPLE_CSV, "utf8").replace(/^(\d),/gm, "new-$1,"));
     // Development account #4: holds no tokens and is not whitelisted.

@@ -59,22 +59,23 @@ describe("distribute-single", () => {
   });
 
   it("counts prepared but unmined payments against the balance, and says how much is missing", async () => {
-    // 10000 issued, 12.5 paid: 9987.5 left.
-    await world.ok(single(tokenAddress, "big-1", BOB, "6000"));
+    const token = await issueToken(world, { amount: "10000" });
+    await world.ok(single(token, "big-1", BOB, "6000"));
     const before = transactionCount(world);
-    const refused = await world.sto(single(tokenAddress, "big-2", BOB, "4000"));
+    const refused = await world.sto(single(token, "big-2", BOB, "4012.5"));
     expect(refused.code).toBe(1);
     expect(errorLines(refused.stderr)).toEqual([
-      "error: the broadcasting account 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266 holds 9987.5 tokens, 6000 of it already prepared for earlier payments not mined yet; the 1 row to pay needs 4000: 12.5 missing; nothing prepared",
+      "error: the broadcasting account 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266 holds 10000 tokens, 6000 of it already prepared for earlier payments not mined yet; the 1 row to pay needs 4012.5: 12.5 missing; nothing prepared",
     ]);
     expect(transactionCount(world)).toBe(before);
     // Mined: the balance itself is lower now, and nothing is counted twice.
     await settle(world);
-    const stillRefused = await world.sto(single(tokenAddress, "big-2", BOB, "4000"));
+    const stillRefused = await world.sto(single(token, "big-2", BOB, "4012.5"));
+    expect(stillRefused.code).toBe(1);
     expect(errorLines(stillRefused.stderr)).toEqual([
-      "error: the broadcasting account 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266 holds 3987.5 tokens; the 1 row to pay needs 4000: 12.5 missing; nothing prepared",
+      "error: the broadcasting account 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266 holds 4000 tokens; the 1 row to pay needs 4012.5: 12.5 missing; nothing prepared",
     ]);
-    await world.ok(single(tokenAddress, "big-2", BOB, "3987.5"));
+    await world.ok(single(token, "big-2", BOB, "4000"));
   });
 
   it("prepares a payment again when its transaction failed on chain, keeping the failed one for the audit", async () => {

@@ -140,6 +140,43 @@ describe("validating rows", () => {
     ]);
   });
 
+  // Each refusal below is reached by no other unit test: without it, removing the check or its message
+  // survived mutation testing of validate.ts (npm run test:mutation -- validate).
+  it("refuses each bad field with its own reason, naming the trimmed value, and trims every field it keeps", () => {
+    const { valid, problems } = validateRows(
+      [
+        row({ externalId: " ok ", email: "  x@example.com\t", name: " Ann Lee ", address: ` ${A1.toLowerCase()} `, amount: " 2 " }, 2),
+        row({ externalId: "tab\there" }, 3),
+        row({ externalId: "e", address: "   " }, 4),
+        row({ externalId: "f", address: " 0x1 " }, 5),
+        row({ externalId: "g", address: `0x${"0".repeat(40)}` }, 6),
+        row({ externalId: "h", amount: " \t" }, 7),
+        row({ externalId: "i", amount: " 1.2.3 " }, 8),
+        row({ externalId: "j", address: "0x70997970c51812dc3a010c7d01b50e0d17dc79C8" }, 9),
+      ],
+      { decimals: 6, sender: SENDER },
+    );
+    expect(valid).toEqual([{ row: 2, externalId: "ok", email: "x@example.com", name: "Ann Lee", receiver: A1, amount: 2_000_000n }]);
+    expect(problems.map((problem) => [problem.row, problem.field, problem.value, problem.reason])).toEqual([
+      [3, "external_id", "tab\there", "contains control characters (a line break or tab?)"],
+      [4, "address", "   ", "is empty"],
+      [5, "address", "0x1", "not an Ethereum address"],
+      [6, "address", `0x${"0".repeat(40)}`, "is the zero address: tokens sent there are lost"],
+      [7, "amount", " \t", "is empty"],
+      [8, "amount", "1.2.3", "not a positive decimal number"],
+      [9, "address", "0x70997970c51812dc3a010c7d01b50e0d17dc79C8", "not an Ethereum address (its mixed-case checksum is wrong)"],
+    ]);
+  });
+
+  it("calls a duplicate of a row without a number (distribute-single) just a duplicate", () => {
+    const { valid, problems } = validateRows([row({ externalId: "same" }, 2), row({ externalId: "same" }, 3)].map(({ row: _, ...rest }) => rest), {
+      decimals: 6,
+      sender: SENDER,
+    });
+    expect(valid.map((entry) => entry.externalId)).toEqual(["same"]);
+    expect(problems).toEqual([{ row: undefined, field: "external_id", value: "same", reason: "duplicate" }]);
+  });
+
   it("formats one problem as one line, several as a summary and one line each", () => {
     const one = new DistributionRejected({ kind: "csv", file: "f.csv" }, [{ row: 7, field: "amount", value: "x", reason: "not a positive decimal number" }]);
     expect(one.message).toBe('f.csv:7: field amount "x": not a positive decimal number; nothing prepared');

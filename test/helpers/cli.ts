@@ -59,7 +59,17 @@ function cleanEnv(): NodeJS.ProcessEnv {
     if (!key.startsWith("STO_")) env[key] = value;
   }
   env.NO_COLOR = "1";
-  return env;
+  return { ...env, ...activeMutantEnv() };
+}
+
+/**
+ * Under `npm run test:mutation` (scripts/mutation.ts) the CLI runs the sandbox's build of the
+ * instrumented source, where every mutant is switched off unless this variable names it: the child
+ * gets the mutant that Stryker activated in this test process, so end-to-end tests see it too.
+ */
+function activeMutantEnv(): NodeJS.ProcessEnv {
+  const active = (globalThis as { __stryker__?: { activeMutant?: string | number } }).__stryker__?.activeMutant;
+  return active === undefined ? {} : { __STRYKER_ACTIVE_MUTANT__: String(active) };
 }
 
 /**

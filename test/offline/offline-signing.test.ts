@@ -173,3 +173,111 @@ describe("tx-export --format safe", () => {
     }
   });
 });
+
+/**
+ * tx-import takes nothing it cannot match to a waiting transaction of this database and this
+ * chain, signed by the prepared account; tx-export and tx-sign never overwrite a file. Every
+ * refusal leaves the database as it was.
+ */
+describe("tx-import refusals and the files tx-export and tx-sign will not overwrite", () => {
+  let world: E2eWorld;
+  let unsigned: string;
+  let signed: string;
+  // Hardhat development account #2: a key that is not the prepared account's.
+  const OTHER_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
+  beforeAll(async () => {
+    world = await startWorld();
+    await world.ok(["kyc-deploy"], { globals: watchOnly });
+    unsigned = path.join(world.dir, "unsigned.json");
+    signed = path.join(world.dir, "signed.json");
+    await world.ok(["tx-export", "--output", unsigned], { globals: watchOnly });
+    await world.ok(["--ethereum-private-key", OFFLINE_KEY, "tx-sign", "--yes", "--input", unsigned, "--output", signed]);
+  });
+  afterAll(() => world.close());
+
+  const signatures = () => world.query<{ n: number }>("SELECT count(*) AS n FROM transaction_signatures")[0].n;
+  const variant = (name: string, change: (document: { chainId: number; transactions: { id: number; raw: string }[] }) => void): string => {
+    const document = JSON.parse(fs.readFileSync(signed, "utf8")) as { chainId: number; transactions: { id: number; raw: string }[] };
+    change(document);
+    const file = path.join(world.dir, name);
+    fs.writeFileSync(file, JSON.stringify(document));
+    return file;
+  };
+  const importing = (file: string) => world.sto(["tx-import", "--input", file], { globals: watchOnly });
+  const errors = (stderr: string) => stderr.split("\n").filter((line) => line.startsWith("error: "));
+
+  it("refuses a malformed file, a file of another chain and an id this database does not have", async () => {
+    const before = signatures();
+    const notJson = path.join(world.dir, "not-json.json");
+    fs.writeFileSync(notJson, "{ this is not json");
+    const malformed = await importing(notJson);
+    expect({ code: malformed.code, errors: errors(malformed.stderr) }).toEqual({ code: 1, errors: [expect.stringMatching(new RegExp(`^error: ${notJson.replace(/[.]/g, "\\.")}: not valid JSON \\(`))] });
+    const unsignedInstead = await importing(unsigned);
+    expect({ code: unsignedInstead.code, errors: errors(unsignedInstead.stderr) }).toEqual({
+      code: 1,
+      errors: [`error: ${unsigned}: not a file written by "sto tx-sign" (format sto-signed-transactions, version 1)`],
+    });
+    const badRaw = variant("bad-raw.json", (document) => (document.transactions[0].raw = "0x02zz"));
+    const notRaw = await importing(badRaw);
+    expect({ code: notRaw.code, errors: errors(notRaw.stderr) }).toEqual({
+      code: 1,
+      errors: [`error: ${badRaw}: transactions[0].raw is not a hex-encoded signed transaction`],
+    });
+
+    const otherChain = variant("other-chain.json", (document) => (document.chainId = 1));
+    const wrongChain = await importing(otherChain);
+    expect({ code: wrongChain.code, errors: errors(wrongChain.stderr) }).toEqual({ code: 4, errors: [`error: ${otherChain}: signed for chain id 1, but the node is on chain id 31337`] });
+
+    const unknownId = variant("unknown-id.json", (document) => (document.transactions[0].id = 999_999));
+    const unknown = await importing(unknownId);
+    expect({ code: unknown.code, errors: errors(unknown.stderr) }).toEqual({ code: 1, errors: [`error: ${unknownId}: transactions[0] (nonce 0): no prepared transaction 999999 in ${world.databaseFile}`] });
+    expect(signatures()).toBe(before);
+  });
+
+  it("refuses a transaction signed by another key, and a second signature for a nonce", async () => {
+    const before = signatures();
+    // The offline machine signs with a key that is not the prepared account's (tx-sign refuses
+    // that unless the file names that account: an attacker's or a mistaken edit).
+    const forged = JSON.parse(fs.readFileSync(unsigned, "utf8")) as { from: string; transactions: { maxFeePerGas?: string }[] };
+    forged.from = new Wallet(OTHER_KEY).address;
+    const forgedUnsigned = path.join(world.dir, "forged-unsigned.json");
+    fs.writeFileSync(forgedUnsigned, JSON.stringify(forged));
+    const forgedSigned = path.join(world.dir, "forged-signed.json");
+    await world.ok(["--ethereum-private-key", OTHER_KEY, "tx-sign", "--yes", "--input", forgedUnsigned, "--output", forgedSigned]);
+    const otherSigner = await importing(forgedSigned);
+    expect({ code: otherSigner.code, errors: errors(otherSigner.stderr) }).toEqual({
+      code: 1,
+      errors: [`error: ${forgedSigned}: transactions[0] (nonce 0): the signed transaction is not the one prepared (signed by ${new Wallet(OTHER_KEY).address}, prepared for ${OFFLINE_ADDRESS})`],
+    });
+    expect(signatures()).toBe(before);
+
+    // Imported once; then the same transaction signed again with other fees is another signature.
+    await world.ok(["tx-import", "--input", signed], { globals: watchOnly });
+    const imported = signatures();
+    expect(imported).toBe(before + 1);
+    const refee = JSON.parse(fs.readFileSync(unsigned, "utf8")) as { transactions: { maxFeePerGas: string }[] };
+    refee.transactions[0].maxFeePerGas = (BigInt(refee.transactions[0].maxFeePerGas) + 1n).toString();
+    const refeeUnsigned = path.join(world.dir, "refee-unsigned.json");
+    fs.writeFileSync(refeeUnsigned, JSON.stringify(refee));
+    const refeeSigned = path.join(world.dir, "refee-signed.json");
+    await world.ok(["--ethereum-private-key", OFFLINE_KEY, "tx-sign", "--yes", "--input", refeeUnsigned, "--output", refeeSigned]);
+    const second = await importing(refeeSigned);
+    expect({ code: second.code, errors: errors(second.stderr) }).toEqual({
+      code: 1,
+      errors: [`error: ${refeeSigned}: transactions[0] (nonce 0): already has another signature; a nonce never gets two different transactions`],
+    });
+    expect(signatures()).toBe(imported);
+  });
+
+  it("tx-export and tx-sign refuse to overwrite a file unless --force", async () => {
+    const existing = path.join(world.dir, "existing.json");
+    fs.writeFileSync(existing, "keep me");
+    const exported = await world.sto(["tx-export", "--output", existing], { globals: watchOnly });
+    expect({ code: exported.code, errors: errors(exported.stderr) }).toEqual({ code: 1, errors: [`error: --output ${existing}: the file exists (use --force to overwrite)`] });
+    const signedAgain = await world.sto(["--ethereum-private-key", OFFLINE_KEY, "tx-sign", "--yes", "--input", unsigned, "--output", existing]);
+    expect({ code: signedAgain.code, errors: errors(signedAgain.stderr) }).toEqual({ code: 1, errors: [`error: --output ${existing}: the file exists (use --force to overwrite)`] });
+    expect(fs.readFileSync(existing, "utf8")).toBe("keep me");
+    await world.ok(["--ethereum-private-key", OFFLINE_KEY, "tx-sign", "--yes", "--force", "--input", unsigned, "--output", existing]);
+    expect(JSON.parse(fs.readFileSync(existing, "utf8"))).toMatchObject({ format: "sto-signed-transactions" });
+  });
+});

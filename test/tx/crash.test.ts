@@ -131,14 +131,29 @@ describe.each(ENGINES)("tx-broadcast of several chunks killed with SIGKILL (%s)"
   });
 });
 
+/**
+ * Three `issue` commands on one database, held by a barrier (STO_TEST_BARRIER before-allocate,
+ * src/tx/faults.ts) once each has built and estimated its four transactions for the same next
+ * nonce, until all three have: they then ask for the write lock together, so two of them find
+ * their nonce taken and must build again. Without the barrier one could finish before another
+ * starts, and the nonce re-check under the lock would go untested.
+ */
 describe.each(ENGINES)("two sto processes preparing at once on one database (%s)", (engine) => {
   it("allocate distinct, contiguous nonces", async () => {
     const world = await startWorld({ engine });
     try {
+      const barrier = fs.mkdtempSync(path.join(world.dir, "barrier-"));
+      const env = { STO_TEST_BARRIER: `before-allocate:${barrier}:3` };
       const runs = await Promise.all(
-        ["A", "B", "C"].map((name) => world.sto(["issue", `--symbol=${name}`, `--name=Corp ${name}`, "--url=https://x.example", "--amount=10"])),
+        ["A", "B", "C"].map((name) =>
+          world.sto(["issue", `--symbol=${name}`, `--name=Corp ${name}`, "--url=https://x.example", "--amount=10"], { env, globals: ["--log-level", "debug"] }),
+        ),
       );
       for (const run of runs) expect(run.code, run.stderr).toBe(0);
+      // All three met at the barrier, each having planned for nonce 0: two of them had to plan again.
+      expect(fs.readdirSync(barrier)).toHaveLength(3);
+      const replanned = runs.filter((run) => /nonce 0 was taken by another process; preparing again/.test(run.stderr));
+      expect(replanned).toHaveLength(2);
       const nonces = await world.rows<{ nonce: number; note: string }>("SELECT nonce, note FROM prepared_transactions ORDER BY nonce");
       expect(nonces.map((row) => row.nonce)).toEqual([...Array(12).keys()]);
       // Each command's four transactions stay together, in order.

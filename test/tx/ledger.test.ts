@@ -14,6 +14,7 @@ import {
   UNMINED_STATUSES,
   isFinal,
   REORG_CHECKED_STATUSES,
+  type PreparedTransaction,
   type SignedVersion,
 } from "../../src/tx/ledger";
 import { ensureAccount } from "../../src/tx/nonces";
@@ -66,6 +67,28 @@ describe("the SQLite ledger", () => {
     cleanup?.();
     await chain?.close();
   });
+
+  /** A waiting, unsigned row of the test's own: no test reads another's rows. */
+  async function ownRow(name: string): Promise<PreparedTransaction> {
+    const [row] = await prepareTransactions(env, (builder) => {
+      builder.deploy("SecurityToken", [name, "OWN", "https://example.com", ZeroAddress], `Deploying ${name}`);
+    });
+    return row;
+  }
+  /** The write-ahead record of a first signature of `row`. */
+  function firstSignature(row: PreparedTransaction, hash: string): SignedVersion {
+    return {
+      transactionId: row.id,
+      nonce: row.nonce,
+      expect: { txHash: null },
+      txHash: hash,
+      rawTransaction: `0x${hash.slice(2)}`,
+      signedAt: new Date().toISOString(),
+      kind: "original",
+      row: { gasPrice: row.gasPrice, maxFeePerGas: "1", maxPriorityFeePerGas: "1", gasLimit: row.gasLimit },
+      signature: { gasPrice: row.gasPrice, maxFeePerGas: "1", maxPriorityFeePerGas: "1", gasLimit: row.gasLimit },
+    };
+  }
 
   it("createTxEnvironment reads the chain id and refuses a database of another chain", async () => {
     expect(env.chainId).toBe(31337);
@@ -131,17 +154,7 @@ describe("the SQLite ledger", () => {
       builder.deploy("SecurityToken", ["Once", "ONC", "https://example.com", ZeroAddress], "Deploying");
     });
     expect(row.txHash).toBeNull();
-    const version = (hash: string): SignedVersion => ({
-      transactionId: row.id,
-      nonce: row.nonce,
-      expect: { txHash: null },
-      txHash: hash,
-      rawTransaction: `0x${hash.slice(2)}`,
-      signedAt: new Date().toISOString(),
-      kind: "original",
-      row: { gasPrice: row.gasPrice, maxFeePerGas: "1", maxPriorityFeePerGas: "1", gasLimit: row.gasLimit },
-      signature: { gasPrice: row.gasPrice, maxFeePerGas: "1", maxPriorityFeePerGas: "1", gasLimit: row.gasLimit },
-    });
+    const version = (hash: string): SignedVersion => firstSignature(row, hash);
     await ledger.recordSignatures([version(`0x${"a".repeat(64)}`)]);
     await expect(ledger.recordSignatures([version(`0x${"b".repeat(64)}`)])).rejects.toBeInstanceOf(SignatureConflict);
     expect((await ledger.transaction(row.id))?.txHash).toBe(`0x${"a".repeat(64)}`);
@@ -150,14 +163,16 @@ describe("the SQLite ledger", () => {
 
   it("refuses a status change the machine does not allow, writing nothing", async () => {
     const ledger = ledgerOf(db);
-    const [row] = await ledger.unsignedTransactions((await ensureAccount(env)).id);
+    const row = await ownRow("Refused");
     await expect(ledger.recordResults([{ id: row.id, nonce: row.nonce, from: "waiting", set: { status: "success" } }], [])).rejects.toThrow(/cannot become success/);
     expect((await ledger.transaction(row.id))?.status).toBe("waiting");
   });
 
   it("records a result only while the row is still in the status it was decided from", async () => {
     const ledger = ledgerOf(db);
-    const [row] = await ledger.transactionsInStatus((await ensureAccount(env)).id, ["waiting"], { signed: true });
+    const unsigned = await ownRow("Decided");
+    await ledger.recordSignatures([firstSignature(unsigned, `0x${"c".repeat(64)}`)]);
+    const row = (await ledger.transaction(unsigned.id)) as PreparedTransaction;
     await ledger.markBroadcasted([row.id]);
     const mined = { transactionId: row.id, minedHash: row.txHash as string };
     // Decided from "mining" by a tx-update that read the row before another process moved it.

@@ -18,7 +18,7 @@ export function register(program: Command): void {
   program
     .command("distribute-single")
     .description(
-      "Send out tokens to one individual shareholder.\n\nThe same checks and bookkeeping as one row of distribute-multiple: running it again with the same external id prepares nothing new; the same external id with another receiver or amount is refused. With --locked-until the shares are sent with transferWithLockup and cannot leave the receiver before that time (docs/compliance.md). Broadcast with tx-broadcast.",
+      "Send out tokens to one individual shareholder.\n\nThe same checks and bookkeeping as one row of distribute-multiple: running it again with the same external id prepares nothing new; the same external id with another receiver or amount is refused; the token itself is refused as receiver, another contract gets a warning (it may not be able to move the shares). With --locked-until the shares are sent with transferWithLockup and cannot leave the receiver before that time (docs/compliance.md). Broadcast with tx-broadcast.",
     )
     .requiredOption("--token-address <address>", "Token contract address")
     .requiredOption("--to-address <address>", "Receiver")

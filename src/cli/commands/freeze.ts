@@ -38,7 +38,7 @@ export function registerFreeze(program: Command, freeze: boolean): void {
         printTransactions(ctx.out, result.prepared, { tokenAddress, holder, amount: amount ?? null, frozen: freeze, reason: options.reason.trim() });
         const what = amount === undefined ? holder : `${options.amount?.trim()} ${result.symbol} of ${holder}`;
         ctx.out.result(`${freeze ? "Freezing" : "Unfreezing"} ${what}`);
-      }),
+      }, { holder: "--holder-address" }),
     );
 }
 

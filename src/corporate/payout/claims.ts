@@ -2,7 +2,8 @@ import type { PreparedTransaction } from "../../db/schema";
 import { StoError } from "../../errors";
 import { formatTokenAmount } from "../../input/amounts";
 import { parseAddress } from "../../input/address";
-import { contractAt, erc20Info, requireDeployed, requireRole, view } from "../../token/onchain";
+import { contractAt, erc20Info, requireRole, view } from "../../token/onchain";
+import { requirePayoutContract } from "./state";
 import type { TxEnvironment } from "../../tx/environment";
 import { prepareTransactions } from "../../tx/prepare";
 import { formatTime } from "../../input/dates";
@@ -25,7 +26,7 @@ export interface PayoutCallResult {
  */
 export async function prepareReclaim(env: TxEnvironment, payoutOption: string | undefined, toOption: string | undefined): Promise<PayoutCallResult & { to: string }> {
   const payoutAddress = await resolvePayoutAddress(env, payoutOption);
-  await requireDeployed(env, payoutAddress, "payoutAddress");
+  await requirePayoutContract(env, payoutAddress);
   const payout = contractAt(env, "Payout", payoutAddress);
   const [name, expiry, expired, currencyAddress] = await Promise.all([
     view<string>(payout, "name"),
@@ -49,7 +50,7 @@ export async function prepareReclaim(env: TxEnvironment, payoutOption: string | 
 /** Prepares `claim()` for the broadcasting account, a holder collecting its own payment. */
 export async function prepareClaim(env: TxEnvironment, payoutOption: string | undefined): Promise<PayoutCallResult> {
   const payoutAddress = await resolvePayoutAddress(env, payoutOption);
-  await requireDeployed(env, payoutAddress, "payoutAddress");
+  await requirePayoutContract(env, payoutAddress);
   const payout = contractAt(env, "Payout", payoutAddress);
   const [name, expired, eligible, claimable, shares, currencyAddress] = await Promise.all([
     view<string>(payout, "name"),

@@ -6,6 +6,7 @@ import type { TxEnvironment } from "../../tx/environment";
 import { prepareTransactions } from "../../tx/prepare";
 import { deploymentOf, payoutCurrency, resolvePayoutAddress, resolvePayoutToken } from "./payout-token";
 import { PAYOUT_FALLBACK_GAS } from "./gas";
+import { requirePayoutContract } from "./state";
 import { TOKEN_FALLBACK_GAS } from "../../token/gas";
 import { ledgerOf } from "../../tx/ledger";
 
@@ -28,6 +29,7 @@ export async function payoutTarget(env: TxEnvironment, payoutOption: string | un
   if (!onChain && (!deployment || deployment.status === "failed")) {
     await requireDeployed(env, payoutAddress, "payoutAddress");
   }
+  if (onChain) await requirePayoutContract(env, payoutAddress);
   const currency = await payoutCurrency(env, payoutAddress, onChain ? undefined : deployment);
   await requireDeployed(env, currency, "the payout currency");
   const info = await erc20Info(env, currency);

@@ -41,7 +41,7 @@ export async function resolvePayoutToken(env: ReadEnvironment, addressOption?: s
           `${field("payoutTokenName")}: no ${name} contract was deployed from ${env.db.name} on ${env.network}; give its ${field("payoutTokenAddress")} (or, for testing, deploy one with "sto deploy-crowdsale-token")`,
       );
     }
-    await checkRememberedDeployment(env, deployment, `--payout-token-name ${name}`);
+    await checkRememberedDeployment(env, deployment, `the ${name} contract`);
     return deployment.contractAddress;
   }
   throw new InputError(

@@ -87,17 +87,25 @@ async function mapConcurrently<T, R>(items: T[], work: (item: T) => Promise<R>, 
 }
 
 /**
+ * Refuses an address with no contract, or with a contract that is not a Payout (a token, the
+ * currency: a mistaken --payout-address), before anything calls it. Returns the payout's token.
+ */
+export async function requirePayoutContract(env: ReadEnvironment, payoutAddress: string): Promise<string> {
+  await requireDeployed(env, payoutAddress, "payoutAddress");
+  return view<string>(contractAt(env, "Payout", payoutAddress), "token").catch(() => {
+    throw new InputError("payoutAddress", `${payoutAddress} is not a Payout contract`);
+  });
+}
+
+/**
  * Reads a Payout contract and the position of every holder at its checkpoint. The holders are the
  * receivers of the token's Transfer events up to the checkpoint's block, filtered by their balance
  * at the checkpoint read on chain, so the list is exact; its completeness is checked against the
  * contract's eligible supply.
  */
 export async function readPayoutState(env: ReadEnvironment, payoutAddress: string, onProgress?: ProgressListener): Promise<PayoutState> {
-  await requireDeployed(env, payoutAddress, "payoutAddress");
+  const tokenAddress = await requirePayoutContract(env, payoutAddress);
   const payout = contractAt(env, "Payout", payoutAddress);
-  const tokenAddress = await view<string>(payout, "token").catch(() => {
-    throw new InputError("payoutAddress", `${payoutAddress} is not a Payout contract`);
-  });
   const [name, checkpointId, currencyAddress, kyc, expiry, eligibleSupply, totalFunded, totalPaid, excludedList, expired] = await Promise.all([
     view<string>(payout, "name"),
     view<bigint>(payout, "checkpointId"),

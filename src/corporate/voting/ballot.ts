@@ -31,13 +31,21 @@ export interface VotingResults {
   voters?: { voter: string; option: number; weight: bigint; blockNumber: number; txHash: string }[];
 }
 
-/** Reads a Voting contract's ballot and tallies (and, with `withVoters`, every vote cast). */
-export async function readVotingResults(env: ReadEnvironment, votingAddress: string, withVoters = false): Promise<VotingResults> {
+/**
+ * Refuses an address with no contract, or with a contract that is not a Voting contract (a token:
+ * a mistaken --voting-address), before anything calls it. Returns the vote's token.
+ */
+async function requireVotingContract(env: ReadEnvironment, votingAddress: string): Promise<string> {
   await requireDeployed(env, votingAddress, "votingAddress");
-  const voting = contractAt(env, "Voting", votingAddress);
-  const tokenAddress = await view<string>(voting, "token").catch(() => {
+  return view<string>(contractAt(env, "Voting", votingAddress), "token").catch(() => {
     throw new InputError("votingAddress", `${votingAddress} is not a Voting contract`);
   });
+}
+
+/** Reads a Voting contract's ballot and tallies (and, with `withVoters`, every vote cast). */
+export async function readVotingResults(env: ReadEnvironment, votingAddress: string, withVoters = false): Promise<VotingResults> {
+  const tokenAddress = await requireVotingContract(env, votingAddress);
+  const voting = contractAt(env, "Voting", votingAddress);
   const [name, checkpointId, kyc, endTime, open, options, weights, voterCount, totalVotedWeight, eligibleSupply, excluded] = await Promise.all([
     view<string>(voting, "name"),
     view<bigint>(voting, "checkpointId"),
@@ -113,7 +121,7 @@ export interface VoteResult {
  * would refuse is checked first, for a clear message instead of a failed transaction.
  */
 export async function prepareVote(env: TxEnvironment, votingAddress: string, optionText: string): Promise<VoteResult> {
-  await requireDeployed(env, votingAddress, "votingAddress");
+  await requireVotingContract(env, votingAddress);
   const voting = contractAt(env, "Voting", votingAddress);
   const [name, options, open, endTime, canVote, weight, ballot, tokenAddress] = await Promise.all([
     view<string>(voting, "name"),

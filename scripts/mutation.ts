@@ -1,0 +1,210 @@
+/**
+ * `npm run test:mutation [-- TARGET... [STRYKER OPTIONS]]`: mutation testing of the modules that carry
+ * the product's guarantees (docs/testing.md). Never part of `npm test`: it runs the covering tests once
+ * per mutant and takes from minutes (a pure module) to hours (a module covered end to end).
+ *
+ * TypeScript targets go through Stryker and its vitest runner. Stryker instruments the module in a
+ * sandbox copy of the project with every mutant behind a switch; the sandbox's dist/ is built from that
+ * instrumented source, and test/helpers/cli.ts hands the mutant that Stryker activated to every CLI it
+ * spawns, so end-to-end tests see the mutant as well as in-process tests do. The target "solidity"
+ * runs scripts/mutation-solidity.ts (operator swaps on contracts/, recompiled, contract tests).
+ *
+ * Options after the targets go to Stryker unchanged, e.g. `--mutate src/tx/broadcast.ts:150-190` to
+ * mutate a line range only, except `--tests A,B`: these test files instead of the target's. Reports: reports/mutation/TARGET.json (mutation-testing-report-schema).
+ */
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+
+const ROOT = path.resolve(__dirname, "..");
+const REPORTS = path.join(ROOT, "reports", "mutation");
+
+interface Target {
+  /** The modules mutated. */
+  mutate: string[];
+  /** The test files that cover them: only these run for each mutant. */
+  tests: string[];
+  /**
+   * True when tests reach the module only through the CLI they spawn: Stryker cannot see which test
+   * executes which mutant in a child process, so every mutant runs all the target's tests.
+   */
+  endToEnd: boolean;
+  what: string;
+}
+
+export const TARGETS: Record<string, Target> = {
+  amounts: {
+    what: "cap-table amounts: largest-remainder percentages, exact and rounded decimals",
+    mutate: ["src/captable/amounts.ts"],
+    tests: ["test/captable/units.test.ts"],
+    endToEnd: false,
+  },
+  validate: {
+    what: "distribution CSV validation: every field of every row, duplicates, limits",
+    mutate: ["src/distribution/validate.ts"],
+    tests: ["test/distribution/unit.test.ts"],
+    endToEnd: false,
+  },
+  nonces: {
+    what: "nonce allocation of an account",
+    mutate: ["src/tx/nonces.ts"],
+    tests: ["test/tx/ledger.test.ts", "test/tx/nonce.test.ts"],
+    endToEnd: true,
+  },
+  ledger: {
+    what: "the transaction ledger: states and their transitions in SQLite",
+    mutate: ["src/tx/ledger/sqlite.ts", "src/tx/ledger/states.ts", "src/tx/prepare.ts"],
+    tests: ["test/tx/ledger.test.ts", "test/tx/prepare-rows.test.ts"],
+    endToEnd: false,
+  },
+  broadcast: {
+    what: "write-ahead signing and broadcast, one signature per nonce",
+    mutate: ["src/tx/broadcast.ts"],
+    tests: ["test/tx/crash.test.ts", "test/tx/stuck.test.ts", "test/offline/offline-signing.test.ts", "test/tx/update.test.ts"],
+    endToEnd: true,
+  },
+  scanner: {
+    what: "the token scanner: chunks linked by parent hash, reorg detection and rewind",
+    mutate: ["src/scan/scanner.ts"],
+    tests: ["test/scan/reorg.test.ts", "test/scan/resume.test.ts", "test/scan/adaptive.test.ts"],
+    endToEnd: false,
+  },
+};
+
+/** The Stryker configuration of one target (written to reports/mutation/TARGET.config.json). */
+function strykerConfig(name: string, target: Target): Record<string, unknown> {
+  return {
+    $schema: "../../node_modules/@stryker-mutator/core/schema/stryker-schema.json",
+    testRunner: "vitest",
+    // Stryker's dry run with `related` finds the tests that import the module; end-to-end tests do not.
+    vitest: { configFile: "vitest.mutation.config.mts", related: !target.endToEnd },
+    mutate: target.mutate,
+    coverageAnalysis: target.endToEnd ? "off" : "perTest",
+    // The CLI under test runs the sandbox's dist/, built from the instrumented source. The sandbox's
+    // contracts are copies of the ones just compiled here: its artifacts are current.
+    buildCommand: `${process.execPath} ${require.resolve("tsx/cli")} scripts/mutation.ts --build-sandbox`,
+    // Two cores shared with others: one test runner at a time.
+    concurrency: 1,
+    tempDirName: ".stryker-tmp",
+    ignorePatterns: ["/dist", "/reports", "/coverage", "/tmp", "/scratch", "/.mutation-solidity"],
+    reporters: ["clear-text", "progress", "json"],
+    jsonReporter: { fileName: path.relative(ROOT, path.join(REPORTS, `${name}.json`)) },
+    clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true },
+    // A loaded machine: chain tests vary much in duration, a mutant is not an infinite loop for that.
+    timeoutMS: 60_000,
+    dryRunTimeoutMinutes: 30,
+    disableTypeChecks: true,
+    cleanTempDir: true,
+  };
+}
+
+interface ReportMutant {
+  id: string;
+  mutatorName: string;
+  replacement?: string;
+  status: string;
+  location: { start: { line: number; column: number } };
+}
+
+/** Mutation score of a report: killed / (killed + survived + not covered), in percent, and the survivors. */
+export function scoreOf(report: { files: Record<string, { mutants: ReportMutant[] }> }): {
+  killed: number;
+  survived: number;
+  noCoverage: number;
+  invalid: number;
+  score: number;
+  survivors: string[];
+} {
+  let killed = 0;
+  let survived = 0;
+  let noCoverage = 0;
+  let invalid = 0;
+  const survivors: string[] = [];
+  for (const [file, { mutants }] of Object.entries(report.files)) {
+    for (const mutant of mutants) {
+      if (mutant.status === "Killed" || mutant.status === "Timeout") killed++;
+      else if (mutant.status === "Survived" || mutant.status === "NoCoverage") {
+        if (mutant.status === "Survived") survived++;
+        else noCoverage++;
+        survivors.push(`${file}:${mutant.location.start.line}:${mutant.location.start.column} ${mutant.status} ${mutant.mutatorName}: ${mutant.replacement ?? ""}`);
+      } else invalid++;
+    }
+  }
+  const counted = killed + survived + noCoverage;
+  return { killed, survived, noCoverage, invalid, score: counted === 0 ? 0 : (100 * killed) / counted, survivors };
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env, cwd = ROOT): number {
+  const result = spawnSync(command, args, { cwd, stdio: "inherit", env });
+  return result.status ?? 1;
+}
+
+/**
+ * Stryker's buildCommand, run in the sandbox (Stryker runs it without a shell): dist/ from the
+ * instrumented source. The sandbox's contracts are copies of the ones just compiled in the project, so
+ * its artifacts/ are marked current rather than compiled again.
+ */
+function buildSandbox(): number {
+  const code = run("npm", ["run", "--silent", "build:ts"], process.env, process.cwd());
+  const stamp = path.join(process.cwd(), "cache", "solidity-files-cache.json");
+  if (fs.existsSync(stamp)) fs.utimesSync(stamp, new Date(), new Date());
+  return code;
+}
+
+function main(argv: string[]): number {
+  if (argv[0] === "--build-sandbox") return buildSandbox();
+  const firstOption = argv.findIndex((arg) => arg.startsWith("-"));
+  const names = firstOption === -1 ? argv : argv.slice(0, firstOption);
+  const passThrough = firstOption === -1 ? [] : argv.slice(firstOption);
+  // --tests A,B: run these test files instead of the target's (a quicker, partial look).
+  const testsAt = passThrough.indexOf("--tests");
+  const testsOverride = testsAt === -1 ? undefined : passThrough.splice(testsAt, 2)[1]?.split(",");
+  if (testsOverride !== undefined && (testsOverride.length === 0 || testsOverride.some((file) => !fs.existsSync(path.join(ROOT, file))))) {
+    console.error(`--tests ${testsOverride.join(",")}: name existing test files, separated by commas`);
+    return 2;
+  }
+  const known = [...Object.keys(TARGETS), "solidity"];
+  const chosen = names.length > 0 ? names : known;
+  const unknown = chosen.filter((name) => !known.includes(name));
+  if (unknown.length > 0) {
+    console.error(`unknown target ${unknown.join(", ")}: choose among ${known.join(", ")}`);
+    return 2;
+  }
+  fs.mkdirSync(REPORTS, { recursive: true });
+  // The sandbox copies artifacts/ as they are here: bring them up to date with contracts/ first.
+  if (chosen.some((name) => name !== "solidity") && run("npm", ["run", "--silent", "build:contracts"]) !== 0) return 1;
+
+  const lines: string[] = [];
+  let failed = false;
+  for (const name of chosen) {
+    if (name === "solidity") {
+      if (run(process.execPath, [require.resolve("tsx/cli"), path.join(__dirname, "mutation-solidity.ts"), ...passThrough]) !== 0) failed = true;
+      continue;
+    }
+    const target = { ...TARGETS[name], tests: testsOverride ?? TARGETS[name].tests };
+    console.log(`\n=== ${name}: ${target.what}\n    mutating ${target.mutate.join(" ")}\n    tests ${target.tests.join(" ")}`);
+    const configFile = path.join(REPORTS, `${name}.config.json`);
+    fs.writeFileSync(configFile, `${JSON.stringify(strykerConfig(name, target), null, 2)}\n`);
+    const reportFile = path.join(REPORTS, `${name}.json`);
+    fs.rmSync(reportFile, { force: true });
+    const code = run(
+      process.execPath,
+      [path.join(ROOT, "node_modules", "@stryker-mutator", "core", "bin", "stryker.js"), "run", path.relative(ROOT, configFile), ...passThrough],
+      { ...process.env, MUTATION_TESTS: target.tests.join(",") },
+    );
+    if (code !== 0 || !fs.existsSync(reportFile)) {
+      lines.push(`${name}: Stryker failed (exit ${code})`);
+      failed = true;
+      continue;
+    }
+    const score = scoreOf(JSON.parse(fs.readFileSync(reportFile, "utf8")));
+    lines.push(
+      `${name}: ${score.score.toFixed(1)} % (${score.killed} killed, ${score.survived} survived, ${score.noCoverage} not covered, ${score.invalid} invalid)`,
+      ...score.survivors.map((survivor) => `    ${survivor}`),
+    );
+  }
+  if (lines.length > 0) console.log(`\nMutation scores (reports in ${path.relative(ROOT, REPORTS)}/):\n${lines.join("\n")}`);
+  return failed ? 1 : 0;
+}
+
+if (require.main === module) process.exitCode = main(process.argv.slice(2));
