@@ -47,7 +47,8 @@ const RECEIVER_FROZEN = 3;
  *   answers pause, frozen sender, no verifier, soul-bound and time-locked for the whole file;
  *   `holding(sender)` its frozen and locked tokens against the total;
  * - frozen receivers, from the token's AddressFrozen events (setAddressFrozen is the only writer of
- *   the flag) since its deployment: one eth_getLogs, usually empty;
+ *   the flag) since its deployment when sto knows that block (it deployed the token, or token-scan
+ *   found it): one eth_getLogs, usually empty; otherwise `holding(receiver)`, batched;
  * - in kyc mode only, `detectTransferRestriction(sender, receiver, 0)` per distinct receiver (its
  *   KYC entry: listed, expiry, class, country), hundreds per request (Multicall3 or JSON-RPC
  *   batches). With a value of 0 the balance and limit rules never answer, so the receiver's own
@@ -82,10 +83,16 @@ export async function checkComplianceRules(
       (result) => (typeof result === "string" ? result : null),
     );
   // One view per receiver, hundreds per request (Multicall3 or JSON-RPC batches); a refused call stops.
-  const perReceiver = async <T>(fn: string, args: (receiver: string) => unknown[], receivers: string[], perMulticall?: number): Promise<Map<string, T>> => {
+  const perReceiver = async <T>(
+    fn: string,
+    args: (receiver: string) => unknown[],
+    receivers: string[],
+    perMulticall?: number,
+    output = 0,
+  ): Promise<Map<string, T>> => {
     const view: AccountView<string> = { data: (receiver) => call(fn, args(receiver)), decode: (result) => result };
-    const read = await new AccountViewReader(node, state.address, state.blockNumber, view, undefined, perMulticall).read(receivers);
-    return new Map(receivers.map((receiver) => [receiver, answer(fn, read.get(receiver) ?? null, receiver)[0] as T]));
+    const read = await new AccountViewReader(node, state.address, state.blockNumber, view, undefined, perMulticall || undefined).read(receivers);
+    return new Map(receivers.map((receiver) => [receiver, answer(fn, read.get(receiver) ?? null, receiver)[output] as T]));
   };
   const problems: RowProblem[] = [];
   const format = (units: bigint): string => formatTokenAmount(units, state.decimals);
@@ -110,8 +117,16 @@ export async function checkComplianceRules(
     for (const [receiver, code] of answers) codes.set(receiver, Number(code));
     onProgress?.("Checking compliance rules", receivers.length, receivers.length, "addresses");
   } else if (receiversVisible) {
-    for (const receiver of await frozenAddresses(env, state, node)) {
-      if (rowsByReceiver.has(receiver)) codes.set(receiver, RECEIVER_FROZEN);
+    const from = await deploymentBlock(env.db, env.network, state.address);
+    if (from > 0) {
+      for (const receiver of await frozenAddresses(node, state, from)) {
+        if (rowsByReceiver.has(receiver)) codes.set(receiver, RECEIVER_FROZEN);
+      }
+    } else {
+      // Neither deployed here nor scanned: reading the token's whole log history from genesis would
+      // cost thousands of requests on a long chain; each receiver's flag, batched, costs a few.
+      const holdings = await perReceiver<boolean>("holding", (receiver) => [receiver], receivers, 0, 1);
+      for (const [receiver, frozen] of holdings) if (frozen) codes.set(receiver, RECEIVER_FROZEN);
     }
   }
   const balances = needBalances ? await receiverBalances(node, state, receivers) : new Map<string, bigint>();
@@ -146,12 +161,10 @@ export async function checkComplianceRules(
 }
 
 /**
- * The addresses (checksummed) frozen at the distribution's block: the last AddressFrozen event of each address
- * since the token's deployment (from genesis when neither sto deployed it nor token-scan found its
- * creation block: slower, as complete).
+ * The addresses (checksummed) frozen at the distribution's block: the last AddressFrozen event of
+ * each address since the token's deployment block.
  */
-async function frozenAddresses(env: TxEnvironment, state: TokenState, node: ReturnType<typeof nodeClient>): Promise<string[]> {
-  const from = await deploymentBlock(env.db, env.network, state.address);
+async function frozenAddresses(node: ReturnType<typeof nodeClient>, state: TokenState, from: number): Promise<string[]> {
   const logs = await getLogs(node, { address: state.address, topics: [ADDRESS_FROZEN] }, from, state.blockNumber);
   const frozen = new Map<string, boolean>();
   for (const log of logs) {
