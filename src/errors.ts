@@ -29,6 +29,8 @@ export const ExitCode = {
   Network: 3,
   /** The database and the chain disagree (chain id mismatch, nonce drift); needs a human. */
   StateMismatch: 4,
+  /** Stopped by Ctrl+C (SIGINT) with everything done so far recorded; re-running resumes. */
+  Interrupted: 130,
   /** A bug: an unexpected exception. */
   Internal: 70,
 } as const;

@@ -1,5 +1,6 @@
 import { checksumAddress } from "../chain/checksum";
 import { StoError } from "../errors";
+import { InputError } from "../input/fields";
 import type { AuditDatabase } from "../db/engine";
 import type { SqlClient } from "../db/sql";
 import { findScannedTokenIn } from "../scan/store";
@@ -22,6 +23,14 @@ export interface CapTableRequest {
   atBlock?: number;
   /** Cap table after every block mined at or before this time (unix seconds). */
   atTime?: number;
+  /**
+   * When the moment of atTime begins (the start of the day of a date alone; default atTime): a
+   * moment that has not begun by the later of `now` and the last scanned block is refused, as a
+   * cap table of the future would be today's under a false date.
+   */
+  atTimeBegins?: number;
+  /** Unix seconds; default the clock. */
+  now?: number;
   identities?: Map<string, Identity>;
   orderBy?: OrderBy;
   direction?: OrderDirection;
@@ -146,6 +155,13 @@ export async function buildCapTable(db: AuditDatabase, request: CapTableRequest)
     atBlock = request.atBlock;
   }
   if (request.atTime !== undefined) {
+    const latest = Math.max(request.now ?? Math.floor(Date.now() / 1000), scannedToTime ?? 0);
+    if ((request.atTimeBegins ?? request.atTime) > latest) {
+      throw new InputError(
+        "atTime",
+        `${isoTime(request.atTime)} is in the future (the database is scanned to block ${range.to}${scannedToTime === null ? "" : `, ${isoTime(scannedToTime)}`}): give a past moment, or leave the date out for the latest scanned state`,
+      );
+    }
     const found = await lastBlockAtOrBefore(sql, token.id, request.atTime, range);
     if (found === undefined) {
       const startTime = await blockTime(sql, token.id, range.from);

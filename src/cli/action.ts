@@ -39,6 +39,9 @@ export function flagNames(command: Command, flags: Readonly<Record<string, strin
     if (given !== undefined) return given;
     for (let current: Command | null = command; current; current = current.parent) {
       const option = current.options.find((candidate) => candidate.attributeName() === field);
+      // An alias typed instead of the option (tokenAddressOption) is what the user reads.
+      const source = current.getOptionValueSource(field);
+      if (option && source?.startsWith("cli:--")) return source.slice("cli:".length);
       if (option?.long) return option.long;
     }
     return field;

@@ -23,7 +23,7 @@ export class CommandContext {
   private broadcastAccount?: BroadcastAccount;
 
   constructor(readonly config: StoConfig) {
-    this.out = new Output({ json: config.json, quiet: config.quiet, logLevel: config.logLevel });
+    this.out = new Output({ json: config.json, quiet: config.quiet, logLevel: config.logLevel, width: config.wide ? undefined : terminalWidth() });
     for (const warning of config.warnings) this.out.warn(warning);
   }
 
@@ -95,6 +95,11 @@ export class CommandContext {
     const database = await this.database?.catch(() => undefined);
     await database?.close();
   }
+}
+
+/** The width of the terminal standard output is, if it is one: tables are fitted to it. */
+function terminalWidth(): number | undefined {
+  return process.stdout.isTTY && process.stdout.columns > 0 ? process.stdout.columns : undefined;
 }
 
 /** Reads a password from the terminal without echoing it. */

@@ -1,5 +1,6 @@
 import Table from "cli-table3";
 import { renderTextTable } from "./text-table";
+import { fitTable } from "./fit-table";
 import type { LogLevel } from "../config/resolve";
 import { propertyNames, renderFieldText, type FieldNamer, type FieldText } from "../input/fields";
 
@@ -12,6 +13,8 @@ export interface OutputOptions {
   json: boolean;
   quiet: boolean;
   logLevel: LogLevel;
+  /** The terminal's width that tables are fitted to; undefined prints them whole (--wide, a pipe, a file). */
+  width?: number;
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
 }
@@ -26,6 +29,7 @@ export class Output {
   /** How warnings name the fields of a service's request: the running command's flags (set by action()). */
   fieldNames: FieldNamer = propertyNames;
   private readonly level: number;
+  private readonly width: number | undefined;
   private readonly stdout: NodeJS.WritableStream;
   private readonly stderr: NodeJS.WritableStream;
 
@@ -33,6 +37,7 @@ export class Output {
     this.json = options.json;
     this.quiet = options.quiet;
     this.level = LEVELS[options.logLevel];
+    this.width = options.width;
     this.stdout = options.stdout ?? process.stdout;
     this.stderr = options.stderr ?? process.stderr;
   }
@@ -64,22 +69,41 @@ export class Output {
    * cli-table3 measures every cell with Unicode-aware width functions and its layout time grows
    * with the square of the rows (10 s for 10,000 transactions).
    */
-  table(head: string[], rows: TableCell[][], options: { alignRight?: number[] } = {}): void {
+  table(head: string[], rows: TableCell[][], options: TableOptions = {}): void {
     if (this.json) return;
     // Cells are data: escaped first; only colour()'s own sequences are added afterwards.
-    const cells = rows.map((row) => row.map((cell) => (cell instanceof Coloured ? cell.render() : safeText(String(cell), false))));
-    if (cells.length > LARGE_TABLE_ROWS) {
-      this.stdout.write(`${renderTextTable(head, cells, options.alignRight)}\n`);
+    const escaped = rows.map((row) => row.map((cell) => (cell instanceof Coloured ? cell.render() : safeText(String(cell), false))));
+    const fitted = this.fit(head.map((cell) => safeText(cell, false)), escaped, options);
+    if (fitted.rows.length > LARGE_TABLE_ROWS) {
+      this.stdout.write(`${renderTextTable(fitted.head, fitted.rows, fitted.alignRight, true)}\n`);
       return;
     }
     const table = new Table({
-      head: head.map((cell) => safeText(cell, false)),
+      head: fitted.head,
       style: { head: [], border: [], compact: true },
-      colAligns: head.map((_, index) => (options.alignRight?.includes(index) ? "right" : "left")),
+      colAligns: fitted.head.map((_, index) => (fitted.alignRight.includes(index) ? "right" : "left")),
       chars: { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" },
     });
-    for (const row of cells) table.push(row);
+    for (const row of fitted.rows) table.push(row);
     this.stdout.write(`${table.toString()}\n`);
+  }
+
+  /**
+   * A large table of data (the cap table) in the linear-time layout, fitted to the terminal like
+   * table(); its cells are escaped here.
+   */
+  textTable(head: string[], rows: string[][], options: TableOptions = {}): void {
+    if (this.json) return;
+    const escaped = rows.map((row) => row.map((cell) => safeText(cell.replace(/[\r\n\t]+/g, " "), false)));
+    const fitted = this.fit(head, escaped, options);
+    this.stdout.write(`${renderTextTable(fitted.head, fitted.rows, fitted.alignRight, true)}\n`);
+  }
+
+  private fit(head: string[], rows: string[][], options: TableOptions): { head: string[]; rows: string[][]; alignRight: number[] } {
+    if (this.width === undefined) return { head, rows, alignRight: options.alignRight ?? [] };
+    const fitted = fitTable(head, rows, this.width, { droppable: options.droppable });
+    const alignRight = fitted.kept.flatMap((column, index) => (options.alignRight?.includes(column) ? [index] : []));
+    return { head: fitted.head, rows: fitted.rows, alignRight };
   }
 
   /** The machine-readable result, printed only with --json. */
@@ -183,6 +207,13 @@ export class Coloured {
 }
 
 export type TableCell = string | number | Coloured;
+
+export interface TableOptions {
+  /** Column indexes aligned right (numbers). */
+  alignRight?: number[];
+  /** Columns that may be left out to fit the terminal, least useful first (--wide shows them). */
+  droppable?: number[];
+}
 
 /** JSON for results: bigints as decimal strings, so no precision is lost. */
 export function jsonReplacer(_key: string, value: unknown): unknown {

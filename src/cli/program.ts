@@ -1,4 +1,4 @@
-import { Command, Option } from "commander";
+import { Command, Help, Option, type ParseOptionsResult } from "commander";
 import { GLOBAL_OPTIONS } from "../config/options";
 import { STO_VERSION } from "../version";
 import { COMMANDS } from "./commands";
@@ -22,7 +22,7 @@ const NEEDS_EVERY_COMMAND = new Set(["reference"]);
  * help, an unknown command and `reference`.
  */
 export async function buildProgram(argv?: readonly string[]): Promise<Command> {
-  const program = new Command("sto");
+  const program = new StoCommand("sto");
   program
     .description(PROGRAM_DESCRIPTION)
     // Subcommands copy these settings when created, so set them before registering commands:
@@ -30,7 +30,7 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     .exitOverride()
     .helpOption("-h, --help", "show help")
     .version(STO_VERSION, "-V, --version", "print the version")
-    .configureHelp({ sortSubcommands: true, showGlobalOptions: true, helpWidth: 110 })
+    .configureHelp({ sortSubcommands: true, helpWidth: 110, optionDescription: describeOption })
     // commander repeats unknown options and bad values in its errors: print them as data.
     .configureOutput({ outputError: (text, write) => write(safeText(text)) });
 
@@ -52,8 +52,52 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   for (const name of names) (await COMMANDS[name]()).register(program);
   for (const command of program.commands) {
     if (!command.summary()) command.summary(command.description().split("\n")[0]);
+    // The ~20 global options are listed once, in sto --help, not repeated under every command.
+    command.addHelpText("after", "\nGlobal options (--config, --network, --ethereum-node-url, --json, --quiet, --wide, …): sto --help");
   }
   return program;
+}
+
+/**
+ * commander with two user-facing repairs. An unknown option is reported before a missing required
+ * one (`cap-table --token=0x…` is a misspelling of --token-address, not a forgotten option), and an
+ * unknown `--flag=value` is looked up without its value, so it gets a suggestion like `--flag value`.
+ */
+class StoCommand extends Command {
+  override createCommand(name?: string): Command {
+    return new StoCommand(name);
+  }
+
+  override parseOptions(argv: string[]): ParseOptionsResult {
+    const parsed = super.parseOptions(argv);
+    if (this.commands.length === 0) {
+      const end = parsed.unknown.indexOf("--");
+      const unknown = (end < 0 ? parsed.unknown : parsed.unknown.slice(0, end)).find((arg) => arg.length > 1 && arg.startsWith("-") && arg !== "-h" && arg !== "--help");
+      if (unknown !== undefined) {
+        const flag = unknown.startsWith("--") ? unknown.split("=")[0] : unknown;
+        // commander suggests by spelling distance, which misses a name cut short (--token).
+        const longer = this.visibleLongFlags().filter((candidate) => flag.startsWith("--") && candidate.startsWith(`${flag}-`));
+        if (longer.length === 1) this.error(`error: unknown option '${flag}'\n(Did you mean ${longer[0]}?)`, { code: "commander.unknownOption" });
+        (this as unknown as { unknownOption(flag: string): never }).unknownOption(flag);
+      }
+    }
+    return parsed;
+  }
+
+  /** The long flags help shows for this command and its parents' global options. */
+  private visibleLongFlags(): string[] {
+    const flagsOf = (command: Command) => command.createHelp().visibleOptions(command).flatMap((option) => (option.long ? [option.long] : []));
+    const flags = flagsOf(this);
+    for (let parent = this.parent; parent; parent = parent.parent) flags.push(...flagsOf(parent));
+    return flags;
+  }
+
+}
+
+/** Marks the options a command cannot run without, which commander's help does not. */
+function describeOption(this: Help, option: Option): string {
+  const text = Help.prototype.optionDescription.call(this, option);
+  return option.mandatory ? `${text} [required]` : text;
 }
 
 /**

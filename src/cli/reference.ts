@@ -26,8 +26,8 @@ export function renderReference(program: Command): string {
   return lines.join("\n");
 }
 
-/** Each command's help repeats the global options; the reference shows them once, above. */
+/** The global options are shown once, above: each command's pointer to them is left out. */
 function withoutGlobalOptions(help: string): string {
-  const index = help.indexOf("\nGlobal Options:");
+  const index = help.indexOf("\nGlobal options (");
   return index === -1 ? help : help.slice(0, index);
 }

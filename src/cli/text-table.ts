@@ -1,13 +1,18 @@
+import { visibleWidth } from "./fit-table";
+
 /**
  * Renders a table in the same compact box style as Output.table, in linear time. cli-table3 measures
  * every cell with Unicode-aware width functions and takes seconds for a cap table of 10,000 holders;
  * this one counts code points, which is exact for addresses, numbers and dates and close for names.
+ * Line breaks in cells are shown as spaces unless `multiLine` says the cells were wrapped on purpose
+ * (fitTable's wrapped notes), when a row takes as many lines as its tallest cell.
  */
-export function renderTextTable(head: string[], rows: string[][], alignRight: number[] = []): string {
-  const widths = head.map((cell) => width(cell));
+export function renderTextTable(head: string[], rows: string[][], alignRight: number[] = [], multiLine = false): string {
+  const cellsOf = (row: string[]) => head.map((_, column) => (multiLine ? (row[column] ?? "") : oneLine(row[column] ?? "")));
+  const widths = head.map((cell) => visibleWidth(cell));
   for (const row of rows) {
     for (let column = 0; column < head.length; column++) {
-      const cellWidth = width(row[column] ?? "");
+      const cellWidth = visibleWidth(multiLine ? (row[column] ?? "") : oneLine(row[column] ?? ""));
       if (cellWidth > widths[column]) widths[column] = cellWidth;
     }
   }
@@ -15,23 +20,22 @@ export function renderTextTable(head: string[], rows: string[][], alignRight: nu
   const line = (cells: string[]) =>
     `│ ${cells
       .map((cell, column) => {
-        const padding = " ".repeat(widths[column] - width(cell));
+        const padding = " ".repeat(widths[column] - visibleWidth(cell));
         return right.has(column) ? padding + cell : cell + padding;
       })
       .join(" │ ")} │`;
+  const physical = (cells: string[]) => {
+    const split = cells.map((cell) => cell.split("\n"));
+    const height = Math.max(1, ...split.map((lines) => lines.length));
+    const out: string[] = [];
+    for (let index = 0; index < height; index++) out.push(line(split.map((lines) => lines[index] ?? "")));
+    return out;
+  };
   const rule = (left: string, middle: string, end: string) => `${left}${widths.map((w) => "─".repeat(w + 2)).join(middle)}${end}`;
   const lines = [rule("┌", "┬", "┐"), line(head)];
-  for (const row of rows) lines.push(line(head.map((_, column) => oneLine(row[column] ?? ""))));
+  for (const row of rows) lines.push(...physical(cellsOf(row)));
   lines.push(rule("└", "┴", "┘"));
   return lines.join("\n");
-}
-
-function width(text: string): number {
-  let count = 0;
-  // Colour escape sequences take no room on the screen.
-  // eslint-disable-next-line no-control-regex
-  for (const _ of text.replace(/\u001b\[[0-9;]*m/g, "")) count++;
-  return count;
 }
 
 function oneLine(text: string): string {

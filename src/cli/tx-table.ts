@@ -18,7 +18,9 @@ export function printTransactions(out: Output, rows: PreparedTransaction[], extr
   out.table(
     ["TXID", "Status and block", "Nonce", "From", "To", "Note"],
     rows.map((row) => [row.txHash ?? "", out.colour(statusAndBlock(row), STATUS_COLOURS[row.status] ?? "cyan"), row.nonce, row.fromAddress, row.toAddress ?? "", row.note]),
-    { alignRight: [2] },
+    // The sender is the same account on almost every row: the first to go on a narrow terminal, then
+    // the contract (the note names what the transaction does).
+    { alignRight: [2], droppable: [3, 4] },
   );
   out.data({ ...extra, transactions: rows.map(transactionJson) });
 }

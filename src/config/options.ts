@@ -55,4 +55,6 @@ export const GLOBAL_OPTIONS: readonly GlobalOptionSpec[] = [
     description: "print machine-readable JSON on stdout instead of tables" },
   { key: "quiet", attribute: "quiet", kind: "boolean", commandLineOnly: true,
     description: "print only errors and the essential result" },
+  { key: "wide", attribute: "wide", kind: "boolean", commandLineOnly: true,
+    description: "print tables whole (full hashes and addresses, every column) instead of fitting them to the terminal's width" },
 ];

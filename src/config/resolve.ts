@@ -33,6 +33,8 @@ export interface StoConfig {
   autoRestartNonce: boolean;
   json: boolean;
   quiet: boolean;
+  /** Tables printed whole instead of fitted to the terminal. */
+  wide: boolean;
   /** The INI file the configuration was read from, if any. */
   configFile?: string;
   /** Things about the configuration the user should hear once (printed by the CLI as warnings). */
@@ -143,6 +145,7 @@ export function resolveConfig(
     autoRestartNonce: bool("auto-restart-nonce", true),
     json: bool("json", false),
     quiet: bool("quiet", false),
+    wide: bool("wide", false),
     configFile,
     warnings,
   };

@@ -33,43 +33,43 @@ interface Step {
  */
 const STEPS: Step[] = [
   { title: "Check the node and the account", args: () => ["diagnose"] },
-  { title: "1. Deploy the KYC smart contract", args: () => ["kyc-deploy"], capture: { kyc: /KYC contract address will be (0x[0-9a-fA-F]{40})/ } },
-  { title: "2. Whitelist the address that deploys the security token", args: () => ["kyc-manage", `--whitelist-address=${DEPLOYER}`] },
+  { title: "Deploy the KYC smart contract", args: () => ["kyc-deploy"], capture: { kyc: /KYC contract address will be (0x[0-9a-fA-F]{40})/ } },
+  { title: "Whitelist the address that deploys the security token", args: () => ["kyc-manage", `--whitelist-address=${DEPLOYER}`] },
   {
-    title: "3. Issue the security token in restricted mode",
+    title: "Issue the security token in restricted mode",
     args: () => ["issue", "--symbol=STO", "--name=Mikko's magic corp", "--url=https://tokenmarket.net", "--amount=10000", "--transfer-restriction=restricted"],
     capture: { token: /Token address will be (0x[0-9a-fA-F]{40})/ },
   },
-  { title: "4. Broadcast the transactions", args: () => ["tx-broadcast"] },
-  { title: "5. Make sure they ran successfully", args: () => ["tx-update"] },
-  { title: "Token summary", args: (values) => ["token-status", `--address=${values.token}`] },
+  { title: "Broadcast the transactions", args: () => ["tx-broadcast"] },
+  { title: "Make sure they ran successfully", args: () => ["tx-update"] },
+  { title: "Look at the token", args: (values) => ["token-status", `--token-address=${values.token}`] },
   {
-    title: "6. Whitelist the addresses that take part in the distribution (those of example-distribution.csv)",
+    title: "Whitelist the addresses that take part in the distribution (those of example-distribution.csv)",
     args: () => ["kyc-manage", `--whitelist-address=${DISTRIBUTION_RECEIVERS.join(",")}`],
   },
   {
-    title: "7. Distribute the tokens as described in the CSV file",
-    args: (values) => ["distribute-multiple", "--csv-input=example-distribution.csv", `--address=${values.token}`],
+    title: "Distribute the tokens as described in the CSV file",
+    args: (values) => ["distribute-multiple", "--csv-input=example-distribution.csv", `--token-address=${values.token}`],
   },
-  { title: "8. Broadcast the distribution", args: () => ["tx-broadcast"] },
-  { title: "8. Make sure it ran successfully", args: () => ["tx-update"] },
+  { title: "Broadcast the distribution", args: () => ["tx-broadcast"] },
+  { title: "Make sure it ran successfully", args: () => ["tx-update"] },
   {
     title: "Running the distribution again prepares nothing: every external_id is paid once",
-    args: (values) => ["distribute-multiple", "--csv-input=example-distribution.csv", `--address=${values.token}`],
+    args: (values) => ["distribute-multiple", "--csv-input=example-distribution.csv", `--token-address=${values.token}`],
   },
-  { title: "9. Scan all transactions of the security token", args: (values) => ["token-scan", `--token-address=${values.token}`] },
+  { title: "Scan all transactions of the security token", args: (values) => ["token-scan", `--token-address=${values.token}`] },
   {
-    title: "10. View the cap table",
+    title: "View the cap table",
     args: (values) => ["cap-table", "--identity-file=example-ids.csv", `--token-address=${values.token}`],
   },
   {
-    title: "11. Deploy a payout currency for testing (the manual's CrowdsaleToken)",
+    title: "Deploy a payout currency for testing (the manual's CrowdsaleToken)",
     args: () => ["deploy-crowdsale-token"],
     capture: { currency: /CrowdsaleToken address will be (0x[0-9a-fA-F]{40})/ },
   },
-  { title: "11. Broadcast it", args: () => ["tx-broadcast"] },
+  { title: "Broadcast it", args: () => ["tx-broadcast"] },
   {
-    title: "12. Deploy a dividend payout; its record date is a checkpoint taken in the same batch",
+    title: "Deploy a dividend payout; its record date is a checkpoint taken in the same batch",
     args: (values) => [
       "payout-deploy",
       `--token-address=${values.token}`,
@@ -82,14 +82,14 @@ const STEPS: Step[] = [
     ],
   },
   {
-    title: "13. Approve the payout currency to the payout (broadcasts at once, with the waiting transactions)",
+    title: "Approve the payout currency to the payout (broadcasts at once, with the waiting transactions)",
     args: () => ["payout-approve", "--payout-token-name=CrowdsaleToken", "--amount=1000"],
   },
-  { title: "14. Deposit it into the payout (broadcasts at once)", args: () => ["payout-deposit"] },
-  { title: "15. Make sure they ran successfully", args: () => ["tx-update"] },
-  { title: "16. Pay the dividend to every holder at the record date", args: () => ["payout-dividends"] },
+  { title: "Deposit it into the payout (broadcasts at once)", args: () => ["payout-deposit"] },
+  { title: "Make sure they ran successfully", args: () => ["tx-update"] },
+  { title: "Pay the dividend to every holder at the record date", args: () => ["payout-dividends"] },
   {
-    title: "17. Start a shareholder vote (another checkpoint as its record date)",
+    title: "Start a shareholder vote (another checkpoint as its record date)",
     args: (values) => [
       "voting-deploy",
       `--token-address=${values.token}`,
@@ -100,18 +100,18 @@ const STEPS: Step[] = [
     ],
     capture: { voting: /Voting address will be (0x[0-9a-fA-F]{40})/ },
   },
-  { title: "18. Broadcast the payments and the vote", args: () => ["tx-broadcast"] },
-  { title: "19. Make sure they ran successfully", args: () => ["tx-update"] },
-  { title: "20. Who was paid what", args: () => ["payout-status"] },
+  { title: "Broadcast the payments and the vote", args: () => ["tx-broadcast"] },
+  { title: "Make sure they ran successfully", args: () => ["tx-update"] },
+  { title: "Who was paid what", args: () => ["payout-status"] },
   {
-    title: "21. Alice votes with her own key (development account #1, whose key is public)",
+    title: "Alice votes with her own key (development account #1, whose key is public)",
     args: (values) => [`--ethereum-private-key=${HOLDER_KEYS.alice}`, "vote", `--voting-address=${values.voting}`, "--option=Yes"],
   },
   {
-    title: "22. Bob votes too",
+    title: "Bob votes too",
     args: (values) => [`--ethereum-private-key=${HOLDER_KEYS.bob}`, "vote", `--voting-address=${values.voting}`, "--option=No"],
   },
-  { title: "23. The tally", args: (values) => ["voting-results", `--voting-address=${values.voting}`] },
+  { title: "The tally", args: (values) => ["voting-results", `--voting-address=${values.voting}`] },
 ];
 
 async function main(): Promise<number> {
@@ -125,9 +125,11 @@ async function main(): Promise<number> {
   process.stdout.write(`Local chain at ${chain.url}; working directory ${dir}\n`);
   const values: Record<string, string> = {};
   try {
-    for (const step of STEPS) {
+    for (const [index, step] of STEPS.entries()) {
+      // Numbered as they run, so that every step has one number and docs/getting-started.md can cite it.
+      const number = index + 1;
       const args = ["--config=myconfig.ini", ...step.args(values)];
-      process.stdout.write(`\n## ${step.title}\n$ sto ${args.map(quote).join(" ")}\n`);
+      process.stdout.write(`\n## ${number}. ${step.title}\n$ sto ${args.map(quote).join(" ")}\n`);
       // The chain runs in this process: the CLI must be awaited, not run synchronously.
       const result = await runCli(args, dir);
       process.stdout.write(result.stdout);

@@ -11,6 +11,7 @@ import type { RowProblem } from "./problems";
 import { groupByReceiver, type ValidRow } from "./validate";
 import { InputError } from "../input/fields";
 import { MODE } from "../compliance/rules";
+import { describePendingWhitelisting, pendingWhitelistings } from "../token/kyc";
 
 /** What a distribution needs to know about the token and the sender, read at one block. */
 export interface TokenState {
@@ -131,8 +132,11 @@ export async function checkTransferRestrictions(
   if (kyc) {
     senderAllowed = (await kyc.getFunction("isWhitelisted")(env.address, { blockTag })) as boolean;
     if (!senderAllowed) {
+      const whitelisting = (await pendingWhitelistings(env, state.kyc as string)).get(env.address.toLowerCase());
       report.senderProblem = {
-        reason: `the broadcasting account ${env.address} is not whitelisted in KYC contract ${state.kyc} of this restricted token, so it cannot send: sto kyc-manage --whitelist-address=${env.address}`,
+        reason: whitelisting
+          ? `the broadcasting account ${env.address} is not whitelisted in KYC contract ${state.kyc} yet, so it cannot send: ${describePendingWhitelisting(env.address, whitelisting)}`
+          : `the broadcasting account ${env.address} is not whitelisted in KYC contract ${state.kyc} of this restricted token, so it cannot send: sto kyc-manage --whitelist-address=${env.address}`,
       };
     }
   }
@@ -177,9 +181,13 @@ export async function checkTransferRestrictions(
     if (answer === null) throw new StoError(`${kyc ? `KYC contract ${state.kyc}` : `transfer verifier ${state.verifier}`} refused ${fn}(${receiver}) at block ${blockTag}`);
     return [receiver, (kyc ? KYC : verifierAbi).decodeFunctionResult(fn, answer)[0] as boolean];
   });
+  const pending = kyc && suspects.length > 0 ? await pendingWhitelistings(env, state.kyc as string) : new Map<string, never>();
   for (const [receiver, allowed] of verdicts) {
     if (allowed) continue;
-    const reason = kyc
+    const whitelisting = pending.get(receiver.toLowerCase());
+    const reason = whitelisting
+      ? `not whitelisted in KYC contract ${state.kyc} yet: ${describePendingWhitelisting(receiver, whitelisting)}`
+      : kyc
       ? `not whitelisted in KYC contract ${state.kyc} of this restricted token (sto kyc-manage --whitelist-address=${receiver})`
       : `the token's transfer verifier ${state.verifier} refuses transfers to this address`;
     for (const row of rowsByReceiver.get(receiver) as ValidRow[]) {

@@ -51,6 +51,14 @@ export function formatTime(seconds: number | bigint): string {
  * Returns unix seconds.
  */
 export function parseAtDate(text: string, field: string): number {
+  return parseAtDateRange(text, field).end;
+}
+
+/**
+ * parseAtDate's moment with the time it begins: the start of the day for a date alone (a cap
+ * table "as of today" is asked for while today is under way), the moment itself otherwise.
+ */
+export function parseAtDateRange(text: string, field: string): { begins: number; end: number } {
   const match = text
     .trim()
     .match(/^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?\s*(Z|[+-]\d{2}:?\d{2})?)?$/i);
@@ -74,5 +82,6 @@ export function parseAtDate(text: string, field: string): number {
     const digits = zone.replace(":", "");
     offsetMinutes = (digits[0] === "-" ? -1 : 1) * (Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5)));
   }
-  return Math.floor(utc / 1000) - offsetMinutes * 60;
+  const end = Math.floor(utc / 1000) - offsetMinutes * 60;
+  return { begins: dateOnly ? end - (23 * 3600 + 59 * 60 + 59) : end, end };
 }

@@ -17,7 +17,8 @@ export { parseRestriction, type TransferRestriction } from "../compliance/rules"
 export interface IssueRequest {
   name: string;
   symbol: string;
-  url: string;
+  /** Where the issuer publishes information; the token records "" when there is none. */
+  url?: string;
   /** Initial shares in base units (18 decimals). */
   amount: bigint;
   /** The amount as the user wrote it, for notes. */
@@ -95,7 +96,7 @@ function describeCompliance(request: IssueRequest): string {
 export async function prepareIssue(env: TxEnvironment, request: IssueRequest): Promise<IssueResult> {
   validateText(request.name, "name", 100);
   validateText(request.symbol, "symbol", 16);
-  validateText(request.url, "url", 500);
+  if (request.url !== undefined) validateText(request.url, "url", 500);
   checkCompliance(request);
   const warnings: string[] = [];
   const kycAddress = request.restriction === "restricted" || request.restriction === "kyc" ? await resolveKycAddress(env, request.kycAddress) : undefined;
@@ -114,7 +115,7 @@ export async function prepareIssue(env: TxEnvironment, request: IssueRequest): P
     // The cold half of the token's code (docs/contracts.md): the first token of a network creates
     // one, later tokens share it.
     const extension = existingExtension ?? ZeroAddress;
-    tokenAddress = builder.deploy("SecurityToken", [request.name, request.symbol, request.url, extension], `Token contract for ${request.name}`);
+    tokenAddress = builder.deploy("SecurityToken", [request.name, request.symbol, request.url ?? "", extension], `Token contract for ${request.name}`);
     // A kyc token reads the investor registry instead of a transfer verifier.
     if (request.restriction !== "kyc") {
       transferAgentAddress =

@@ -1,4 +1,4 @@
-import { Contract } from "ethers";
+import { Contract, Interface } from "ethers";
 import { parseAddress } from "../input/address";
 import { InputError } from "../input/fields";
 import type { TxEnvironment } from "../tx/environment";
@@ -86,4 +86,27 @@ export async function isWhitelisted(env: TxEnvironment, kycAddress: string, addr
   if ((await env.provider.getCode(kycAddress)) === "0x") return undefined;
   const kyc = new Contract(kycAddress, env.artifacts.get("BasicKYC").abi, env.provider);
   return (await kyc.getFunction("isWhitelisted")(address)) as boolean;
+}
+
+/**
+ * This account's whitelistings in `kycAddress` that are prepared or sent but not mined yet, by the
+ * address they whitelist: a check that reads the chain ("not whitelisted") can then say that the
+ * user's own transaction is about to change the answer, instead of advising what was just done.
+ */
+export async function pendingWhitelistings(env: TxEnvironment, kycAddress: string): Promise<Map<string, PreparedTransaction>> {
+  const kyc = new Interface(env.artifacts.get("BasicKYC").abi);
+  const pending = new Map<string, PreparedTransaction>();
+  for (const row of await ledgerOf(env.db).unfinishedTransactions(env.network, env.address)) {
+    if (row.toAddress?.toLowerCase() !== kycAddress.toLowerCase() || !WHITELISTING_FUNCTIONS.includes(row.functionSignature ?? "")) continue;
+    const call = kyc.parseTransaction({ data: row.data });
+    const addresses = call?.name === "addToWhitelistBatch" ? (call.args[0] as string[]) : call ? [call.args[0] as string] : [];
+    for (const address of addresses) pending.set(address.toLowerCase(), row);
+  }
+  return pending;
+}
+
+/** "whitelisting of 0x… is pending in transaction 0x… (nonce 7, broadcasted)", with the advice to wait. */
+export function describePendingWhitelisting(address: string, row: PreparedTransaction): string {
+  const where = row.txHash ? `transaction ${row.txHash} (nonce ${row.nonce}, ${row.status})` : `prepared transaction nonce ${row.nonce} (${row.status}: sto tx-broadcast sends it)`;
+  return `whitelisting of ${address} is pending in ${where}: wait until it is mined with sto tx-update --wait, then run this again`;
 }

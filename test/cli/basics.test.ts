@@ -71,6 +71,43 @@ describe("sto basics", () => {
     }
   });
 
+  it("suggests the flag meant for a misspelled or shortened one, before any missing required option", async () => {
+    const misspelled = await runSto(["cap-table", "--identiy-file=x.csv", "--token-address=0x1"]);
+    expect(misspelled.code).toBe(2);
+    expect(misspelled.stderr).toBe("error: unknown option '--identiy-file'\n(Did you mean --identity-file?)\n");
+    // --token-address is missing too, but the unknown --token is the user's actual mistake.
+    const shortened = await runSto(["cap-table", "--token=0x5FbDB2315678afecb367f032d93F642f64180aa3"]);
+    expect(shortened.code).toBe(2);
+    expect(shortened.stderr).toBe("error: unknown option '--token'\n(Did you mean --token-address?)\n");
+    const spaced = await runSto(["tx-last", "--limt", "3"]);
+    expect(spaced.stderr).toBe("error: unknown option '--limt'\n(Did you mean --limit?)\n");
+  });
+
+  it("marks required options in help, and shows --url's default", async () => {
+    const issue = await runSto(["issue", "--help"]);
+    expect(issue.stdout).toMatch(/--symbol <symbol> +ticker symbol \[required\]/);
+    expect(issue.stdout).toMatch(/--amount <shares> +number of initial shares .*\[required\]/);
+    expect(issue.stdout).toMatch(/--url <url> +URL with information about the issuer \(default: none/);
+    expect(issue.stdout).not.toMatch(/--transfer-restriction <mode>[^\n]*\[required\]/);
+    const status = await runSto(["token-status", "--help"]);
+    expect(status.stdout).toMatch(/--token-address <address> +token contract address \(also --address, the manual's spelling\)\s+\[required\]/);
+  });
+
+  it("lists the global options once, in sto --help, and each command's help points there", async () => {
+    const top = await runSto(["--help"]);
+    expect(top.stdout).toMatch(/--ethereum-gas-price <gwei>/);
+    for (const command of ["cap-table", "node", "tx-update"]) {
+      const help = await runSto([command, "--help"]);
+      expect(help.stdout, command).not.toMatch(/--ethereum-gas-price/);
+      expect(help.stdout.trimEnd().split("\n").at(-1)).toBe("Global options (--config, --network, --ethereum-node-url, --json, --quiet, --wide, …): sto --help");
+    }
+    const node = await runSto(["node", "--help"]);
+    const hostname = node.stdout.slice(node.stdout.indexOf("--hostname"), node.stdout.indexOf("--accounts"));
+    expect(hostname.match(/default/g)).toHaveLength(1);
+    expect(hostname).toMatch(/\(default: "127\.0\.0\.1"\)/);
+    expect((await runSto(["--help"])).stdout).toMatch(/kyc-manage \[options\] +Whitelist an address in the KYC smart contract\./);
+  });
+
   it("rejects unknown INI keys and malformed private keys without echoing the key", async () => {
     const ini = path.join(tmp.dir, "bad.ini");
     fs.writeFileSync(ini, "network = local\nethereum-nodeurl = http://127.0.0.1:1\n");

@@ -24,5 +24,11 @@ describe("npm run demo", () => {
     expect(result.stdout).toMatch(/Paying [\d.]+ CST to 3 holders in 1 transactions/);
     expect(result.stdout).toMatch(/Voters: 2; voted 500 of 512\.5 eligible STO/);
     expect(result.stdout).toContain("Demo finished.");
+    // Every step numbered once, in order, as docs/getting-started.md cites them.
+    const numbers = [...result.stdout.matchAll(/^## (\d+)\. /gm)].map((match) => Number(match[1]));
+    expect(numbers).toEqual(numbers.map((_, index) => index + 1));
+    expect(numbers.length).toBe(28);
+    expect(result.stdout).toMatch(/^## 13\. Scan all transactions of the security token\n\$ sto --config=myconfig.ini token-scan /m);
+    expect(result.stdout).toMatch(/^## 14\. View the cap table\n\$ sto --config=myconfig.ini cap-table /m);
   });
 });

@@ -71,4 +71,50 @@ describe("terminal manners", () => {
     expect(pipedBroadcast.stdout).toContain("Pending 30 transactions");
     for (const text of [piped.stderr, piped.stdout, pipedBroadcast.stderr, pipedBroadcast.stdout]) expect(text).not.toMatch(/[\r█]/);
   });
+
+  it("fits transaction tables to the terminal's width; --wide, a pipe and --json show everything", async () => {
+    await world.ok(["tx-broadcast"]);
+    const [row] = world.query<{ tx_hash: string; from_address: string; note: string }>("SELECT tx_hash, from_address, note FROM prepared_transactions ORDER BY nonce DESC LIMIT 1");
+    const shortHash = `${row.tx_hash.slice(0, 6)}…${row.tx_hash.slice(-4)}`;
+    // eslint-disable-next-line no-control-regex -- the colour sequences of a terminal
+    const visible = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, "").replace(/\r/g, "").split("\n").filter((line) => line.length > 0);
+    const widest = (text: string) => Math.max(...visible(text).map((line) => [...line].length));
+
+    const at100 = await runInTerminal(args, baseEnv(), { columns: 100 });
+    expect(widest(at100)).toBeLessThanOrEqual(100);
+    expect(at100).toContain(shortHash);
+    expect(at100).not.toContain(row.tx_hash);
+    expect(at100).toContain(`${row.from_address.slice(0, 6)}…${row.from_address.slice(-4)}`);
+    const firstNote = (text: string) => {
+      const lines = visible(text).slice(2);
+      const cells = lines.map((line) => line.split("│").map((cell) => cell.trim()));
+      const end = cells.findIndex((cell, index) => index > 0 && cell[1] !== "");
+      return cells.slice(0, end < 0 ? undefined : end).map((cell) => cell.at(-2) ?? "").filter(Boolean).join(" ");
+    };
+    const shortNote = row.note.replace(/0x[0-9a-fA-F]{40}/g, (address) => `${address.slice(0, 6)}…${address.slice(-4)}`);
+    expect(firstNote(at100)).toBe(shortNote);
+
+    // Narrower: the sender's column goes first, then the note wraps at word boundaries.
+    const at80 = await runInTerminal(args, baseEnv(), { columns: 80 });
+    expect(widest(at80)).toBeLessThanOrEqual(80);
+    expect(at80).not.toMatch(/│ From /);
+    expect(at80).toMatch(/│ To /);
+    expect(firstNote(at80)).toBe(shortNote);
+    const at60 = await runInTerminal(args, baseEnv(), { columns: 60 });
+    expect(widest(at60)).toBeLessThanOrEqual(60);
+    expect(at60).not.toMatch(/│ (From|To) /);
+    expect(at60).toContain(shortHash);
+    expect(firstNote(at60)).toBe(shortNote);
+    expect(visible(at60).length).toBeGreaterThan(visible(at80).length);
+
+    const wide = await runInTerminal(["--wide", ...args], baseEnv(), { columns: 60 });
+    expect(wide).toContain(row.tx_hash);
+    expect(wide).toMatch(/│ From /);
+    expect(widest(wide)).toBeGreaterThan(200);
+    const piped = await world.ok(["tx-last"]);
+    expect(piped.stdout).toContain(row.tx_hash);
+    expect(piped.stdout).toContain(row.from_address);
+    const json = await runInTerminal(["--json", ...args], baseEnv(), { columns: 60 });
+    expect((JSON.parse(json.replace(/\r/g, "")) as { transactions: { txHash: string }[] }).transactions[0].txHash).toBe(row.tx_hash);
+  });
 });

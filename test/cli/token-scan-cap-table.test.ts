@@ -5,6 +5,7 @@ import { getAddress, type Contract } from "ethers";
 import { as, type TestSigner } from "../helpers/chain";
 import { REPO_ROOT, runSto, tempDir, type StoResult } from "../helpers/cli";
 import { mined } from "../helpers/chain";
+import { runInTerminal, terminalEnv } from "../helpers/terminal";
 import { deployPlainErc20, deploySecurityToken, startScanChain, type ScanChain } from "../helpers/scan-fixtures";
 
 /**
@@ -225,6 +226,32 @@ describe("sto cap-table", () => {
     expect(beforeBatch.holderCount).toBe(1);
     const text = await sto(["cap-table", "--token-address", tokenAddress, "--at-block", String(days[3].block)]);
     expect(text.stdout).toMatch(new RegExp(`Cap table at:\\s+end of block ${days[3].block}`));
+  });
+
+  it("refuses a moment in the future in one line, and takes a day under way", async () => {
+    const future = await sto(["cap-table", "--token-address", tokenAddress, "--at-date", "2999-01-01"]);
+    expectOneLineError(future, /^error: --at-date: 2999-01-01T23:59:59Z is in the future \(the database is scanned to block \d+, \S+Z\): give a past moment, or leave the date out for the latest scanned state$/);
+    const later = await sto(["cap-table", "--token-address", tokenAddress, "--at-date", "2999-01-01T00:00:00+01:00"]);
+    expectOneLineError(later, /^error: --at-date: 2998-12-31T23:00:00Z is in the future /);
+    // The last scanned day itself is under way: its end is allowed, with the scan's warning.
+    const lastDay = await sto(["cap-table", "--token-address", tokenAddress, "--at-date", days[4].date]);
+    expect(lastDay.code).toBe(0);
+    const today = await sto(["cap-table", "--token-address", tokenAddress, "--at-date", new Date().toISOString().slice(0, 10)]);
+    expect(today.code).toBe(0);
+  });
+
+  it("fits the table to a terminal: addresses shortened, names wrapped, the last-transfer column left out", async () => {
+    const args = ["--ethereum-node-url", chain.url, "--database-file", path.join(tmp.dir, "sto.sqlite"), "cap-table", "--token-address", tokenAddress, "--identity-file", path.join(REPO_ROOT, "example-ids.csv")];
+    // eslint-disable-next-line no-control-regex -- the colour sequences of a terminal
+    const lines = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, "").replace(/\r/g, "").split("\n").filter((line) => line.startsWith("│"));
+    const narrow = lines(await runInTerminal(args, terminalEnv(), { columns: 50 }));
+    expect(Math.max(...narrow.map((line) => [...line].length))).toBeLessThanOrEqual(50);
+    expect(narrow[0]).not.toContain("Last transfer");
+    expect(narrow.join("\n")).toContain(`${alice.address.slice(0, 6)}…${alice.address.slice(-4)}`);
+    expect(narrow.join("\n")).toMatch(/│ Alice\s+│ 0x7099…79C8 │\s+250000\.00 │ 25\.02 │\n│ Founder\s+│/);
+    const wide = lines(await runInTerminal(["--wide", ...args], terminalEnv(), { columns: 60 }));
+    expect(wide[0]).toContain("Last transfer");
+    expect(wide.join("\n")).toContain(alice.address);
   });
 
   it("writes CSV with exact balances, and JSON with --json as with --format json", async () => {

@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Contract } from "ethers";
 import { ContractArtifacts } from "../../src/contracts/artifacts";
@@ -95,4 +97,41 @@ describe("the manual's restricted issuance tutorial, with its own flags", () => 
       await unrestricted.close();
     }
   });
+
+  it("takes --token-address on every command, the manual's --address too; issue's --url may be left out", async () => {
+    const world2 = await startWorld();
+    try {
+      // The manual's restricted-mode paragraph issues without --url.
+      const issued = await world2.ok(["issue", "--symbol=NOURL", "--name=No URL corp", "--amount=100"]);
+      const token = tokenAddressFrom(issued);
+      await world2.ok(["tx-broadcast"]);
+      await world2.ok(["tx-update"]);
+      const byTokenAddress = await world2.ok(["token-status", `--token-address=${token}`]);
+      expect(byTokenAddress.stdout).toContain("Name: No URL corp");
+      expect(byTokenAddress.stdout).toMatch(/^URL: $/m);
+      expect((await world2.ok(["token-status", `--address=${token}`])).stdout).toBe(byTokenAddress.stdout);
+
+      const csv = path.join(world2.dir, "one.csv");
+      fs.writeFileSync(csv, "external_id,email,name,address,amount\nx1,,,0x70997970C51812dc3A010C7d01b50e0d17dc79C8,1\n");
+      const distributed = await world2.ok(["distribute-multiple", `--csv-input=${csv}`, `--token-address=${token}`]);
+      expect(distributed.stdout).toMatch(/created 1 new transactions/);
+      const again = await world2.ok(["distribute-multiple", `--csv-input=${csv}`, `--address=${token}`]);
+      expect(again.stdout).toMatch(/created 0 new transactions/);
+
+      // Errors name the flag that was typed.
+      for (const flag of ["--address", "--token-address"]) {
+        const bad = await world2.sto(["distribute-multiple", `--csv-input=${csv}`, `${flag}=0x1234`]);
+        expect(bad.code).toBe(1);
+        expect(bad.stderr).toContain(`\nerror: ${flag}: "0x1234" is not an Ethereum address\n`);
+      }
+      const missing = await world2.sto(["token-status"]);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr.trim()).toBe("error: required option '--token-address <address>' not specified");
+      const both = await world2.sto(["token-status", `--token-address=${token}`, "--address=0x70997970C51812dc3A010C7d01b50e0d17dc79C8"]);
+      expect(both.code).toBe(2);
+      expect(both.stderr).toMatch(/^error: give the token once: --token-address 0x\w+ and --address 0x\w+ differ$/m);
+    } finally {
+      await world2.close();
+    }
+  }, 300_000);
 });

@@ -60,7 +60,7 @@ describe("a shareholder vote end to end", () => {
     const key = (wallet: { privateKey: string }) => ({ globals: ["--ethereum-private-key", wallet.privateKey] });
     const voted = await world.ok(["vote", `--voting-address=${voting}`, "--option=for"], key(alice));
     expect(voted.stdout).toContain("Voting For in abcd with 100 VOTE");
-    expect(voted.stdout).toMatch(/Pending 1 transactions for broadcasting/);
+    expect(voted.stdout).toMatch(/Pending 1 transaction for broadcasting/);
     await world.ok(["vote", `--voting-address=${voting}`, "--option=1"], key(bob));
 
     const twice = await world.sto(["vote", `--voting-address=${voting}`, "--option=Against"], key(alice));

@@ -4,10 +4,12 @@ import { STO_BIN } from "./cli";
 
 /**
  * Runs sto under a pseudo-terminal (util-linux `script`), as a person at a terminal would; stdout
- * and stderr both arrive in the returned text (the terminal shows both).
+ * and stderr both arrive in the returned text (the terminal shows both). `columns` sets the
+ * terminal's width (stty), as a window of that size would.
  */
-export function runInTerminal(args: string[], env: NodeJS.ProcessEnv = terminalEnv()): Promise<string> {
-  const command = [process.execPath, STO_BIN, ...args].map((arg) => `'${arg.replace(/'/g, "'\\''")}'`).join(" ");
+export function runInTerminal(args: string[], env: NodeJS.ProcessEnv = terminalEnv(), options: { columns?: number } = {}): Promise<string> {
+  const run = [process.execPath, STO_BIN, ...args].map((arg) => `'${arg.replace(/'/g, "'\\''")}'`).join(" ");
+  const command = options.columns === undefined ? run : `stty cols ${options.columns} rows 50 && exec ${run}`;
   return new Promise((resolve, reject) => {
     killAfterFile(
       execFile("script", ["-qec", command, "/dev/null"], { env, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => (error ? reject(error) : resolve(stdout))),

@@ -67,7 +67,7 @@ describe("stuck, dropped and replaced transactions", () => {
     expect(rows(world)[0].status).toBe("dropped");
 
     const resend = await world.ok(["tx-broadcast"]);
-    expect(resend.stdout).toMatch(/Pending 1 transactions/);
+    expect(resend.stdout).toMatch(/Pending 1 transaction /);
     expect(rows(world)[0]).toMatchObject({ status: "broadcasted", tx_hash: sent.tx_hash, raw_transaction: sent.raw_transaction });
     await mine(world);
     await world.ok(["tx-update"]);

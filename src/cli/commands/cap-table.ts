@@ -18,7 +18,7 @@ import { jsonReplacer } from "../output";
 import { action } from "../action";
 import { renderTextTable } from "../text-table";
 import { parseAddress } from "../../input/address";
-import { parseAtDate } from "../../input/dates";
+import { parseAtDateRange } from "../../input/dates";
 import { parseBlockNumber, parseCount } from "../../input/numbers";
 
 interface CapTableOptions {
@@ -97,7 +97,7 @@ export function register(program: Command): void {
           throw new StoError("give either --at-block or --at-date, not both");
         }
         const atBlock = options.atBlock === undefined ? undefined : parseBlockNumber(options.atBlock, "--at-block");
-        const atTime = options.atDate === undefined ? undefined : parseAtDate(options.atDate, "--at-date");
+        const atDate = options.atDate === undefined ? undefined : parseAtDateRange(options.atDate, "--at-date");
         if (ctx.config.json && options.format !== undefined && options.format !== "json") {
           throw new StoError(`--json conflicts with --format ${options.format}`);
         }
@@ -108,7 +108,8 @@ export function register(program: Command): void {
           chainId: ctx.config.network.chainId,
           tokenAddress,
           atBlock,
-          atTime,
+          atTime: atDate?.end,
+          atTimeBegins: atDate?.begins,
           identities,
           orderBy: options.orderBy,
           direction: options.orderDirection,
@@ -157,10 +158,10 @@ export function register(program: Command): void {
         const width = Math.max(...summary.map(([label]) => label.length)) + 1;
         for (const [label, value] of summary) out.info(`${`${label}:`.padEnd(width)} ${value}`);
         out.info("");
-        out.block(renderTextTable(tableHead(table), tableRows(table), numberColumns(table)));
+        out.textTable(tableHead(table), tableRows(table), { alignRight: numberColumns(table), droppable: [2] });
         if (table.entries.length < table.totalEntries) {
           out.info(`${table.totalEntries - table.entries.length} more entries not shown (--max-entries ${maxEntries})`);
         }
-      }),
+      }, { atTime: "--at-date" }),
     );
 }

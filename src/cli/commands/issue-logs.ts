@@ -8,7 +8,7 @@ export function register(program: Command): void {
   program
     .command("issue-logs")
     .description(
-      "Print out transactions of for tokens issued in the past.\n\nEvery transaction of this network's security tokens and transfer agents in the audit database, oldest first: deployments, verifier changes, issuance.",
+      "Print out the transactions of the tokens issued in the past.\n\nEvery transaction of this network's security tokens and transfer agents in the audit database, oldest first: deployments, verifier changes, issuance.",
     )
     .action(
       action(async (ctx) => {

@@ -10,7 +10,7 @@ import { printTransactions } from "../tx-table";
 interface IssueOptions {
   symbol: string;
   name: string;
-  url: string;
+  url?: string;
   amount: string;
   transferRestriction?: string;
   kycAddress?: string;
@@ -30,7 +30,7 @@ export function register(program: Command): void {
     )
     .requiredOption("--symbol <symbol>", "ticker symbol")
     .requiredOption("--name <name>", "name of the share series")
-    .requiredOption("--url <url>", "URL with information about the issuer")
+    .option("--url <url>", "URL with information about the issuer (default: none, as in the manual's restricted-mode tutorial)")
     .requiredOption("--amount <shares>", "number of initial shares (a decimal number; 18 decimals)")
     .option(
       "--transfer-restriction <mode>",

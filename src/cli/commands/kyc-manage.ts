@@ -13,7 +13,7 @@ export function register(program: Command): void {
   program
     .command("kyc-manage")
     .description(
-      "Whitelist a address in KYC smart contract.\n\nPrepares the whitelisting and broadcasts it at once (only prepares when the key is not on this machine) (with any other waiting transactions, in nonce order): no separate tx-broadcast is needed. Only the KYC contract's owner (or a whitelister) can whitelist. With --investor-class, --kyc-expires or --country the whole entry is set (setInvestor): an option left out is recorded as none (no class, no country, never expires).",
+      "Whitelist an address in the KYC smart contract.\n\nPrepares the whitelisting and broadcasts it at once (only prepares when the key is not on this machine) (with any other waiting transactions, in nonce order): no separate tx-broadcast is needed. Only the KYC contract's owner (or a whitelister) can whitelist. With --investor-class, --kyc-expires or --country the whole entry is set (setInvestor): an option left out is recorded as none (no class, no country, never expires).",
     )
     .requiredOption("--whitelist-address <address>", "address to whitelist (several separated by commas)")
     .option("--kyc-address <address>", "KYC contract (default: the one kyc-deploy recorded in the database)")

@@ -14,7 +14,7 @@ export function register(program: Command): void {
       "Run the embedded local Ethereum chain (Hardhat) on 127.0.0.1 until interrupted.\n\nIts development accounts are funded and their keys are public (mnemonic \"test test ... junk\"): for trying sto out, never for real funds.",
     )
     .option("--port <port>", "TCP port to listen on", "8545")
-    .option("--hostname <host>", "interface to listen on (default 127.0.0.1, or STO_NODE_HOSTNAME: 0.0.0.0 in the Docker image)", process.env.STO_NODE_HOSTNAME || "127.0.0.1")
+    .option("--hostname <host>", "interface to listen on (STO_NODE_HOSTNAME overrides it: 0.0.0.0 in the Docker image)", process.env.STO_NODE_HOSTNAME || "127.0.0.1")
     .option("--accounts <count>", "number of funded development accounts", "20")
     .option("--log-calls", "print every JSON-RPC call served")
     .action(

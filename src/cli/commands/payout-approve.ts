@@ -8,7 +8,7 @@ export function register(program: Command): void {
   program
     .command("payout-approve")
     .description(
-      "approve tokens to the payout contract\n\nPrepares payoutToken.approve(payout, amount) from the broadcasting account and broadcasts it at once (only prepares when the key is not on this machine) (with any other waiting transactions, in nonce order), as the original tool did. Without --amount the account's whole balance of the payout currency is approved. The payout is the latest one deployed from this database unless --payout-address is given; its currency is read from the contract, and --payout-token-name/--payout-token-address, if given, must name the same token. Then run payout-deposit.",
+      "Approve tokens to the payout contract.\n\nPrepares payoutToken.approve(payout, amount) from the broadcasting account and broadcasts it at once (only prepares when the key is not on this machine) (with any other waiting transactions, in nonce order), as the original tool did. Without --amount the account's whole balance of the payout currency is approved. The payout is the latest one deployed from this database unless --payout-address is given; its currency is read from the contract, and --payout-token-name/--payout-token-address, if given, must name the same token. Then run payout-deposit.",
     )
     .option("--payout-token-address <address>", "address of the payout token contract (checked against the payout's)")
     .option("--payout-token-name <name>", "name of the payout token smart contract (checked against the payout's)")

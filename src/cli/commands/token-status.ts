@@ -3,15 +3,13 @@ import { parseAddress } from "../../input/address";
 import { readTokenStatus } from "../../token/status";
 import { describeRules, readComplianceRules } from "../../compliance/service";
 import { action } from "../action";
+import { tokenAddressOption } from "../token-address-option";
 
 export function register(program: Command): void {
-  program
-    .command("token-status")
-    .description("Print token contract status.")
-    .requiredOption("--address <address>", "token contract address")
+  tokenAddressOption(program.command("token-status").description("Print token contract status."), "address")
     .action(
-      action(async (ctx, options: { address: string }) => {
-        const address = parseAddress(options.address, "--address");
+      action(async (ctx, options: { tokenAddress: string }) => {
+        const address = parseAddress(options.tokenAddress, "tokenAddress");
         const chain = await ctx.chain();
         const status = await readTokenStatus(chain.provider, ctx.artifacts(), await ctx.db(), ctx.config.network.name, address);
         ctx.out.result(`Name: ${status.name}`);

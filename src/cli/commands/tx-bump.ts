@@ -71,7 +71,7 @@ function printReport(ctx: CommandContext, report: ReplaceReport): void {
         OUTCOME_TEXT[entry.outcome],
         entry.row.note,
       ]),
-      { alignRight: [0] },
+      { alignRight: [0], droppable: [2, 5, 4] },
     );
     if (report.replacements.some((entry) => entry.outcome === "older-kept")) {
       ctx.out.warn("the node kept an earlier version of some transactions: run tx-bump again with a higher --fee-bump-percent");

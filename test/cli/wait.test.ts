@@ -1,0 +1,102 @@
+import fs from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startWorld, type E2eWorld } from "../helpers/e2e";
+import { spawnSto, type StoResult } from "../helpers/cli";
+
+/**
+ * tx-broadcast --wait and tx-update --wait on a chain that mines only when the test says so, as a
+ * real network makes the user wait for blocks.
+ */
+describe("waiting until transactions are final", () => {
+  let world: E2eWorld;
+  beforeAll(async () => {
+    world = await startWorld({ automine: false });
+  });
+  afterAll(() => world.close());
+
+  const statuses = () => world.query<{ nonce: number; status: string }>("SELECT nonce, status FROM prepared_transactions ORDER BY nonce");
+  const mine = () => world.provider.send("evm_mine", []);
+  /** The CLI in the background, and a promise for the moment its stderr shows `text`. */
+  const background = (args: string[]) => {
+    const run = spawnSto(["--database-file", world.databaseFile, "--ethereum-node-url", world.chain.url, ...args], { cwd: world.dir, timeoutMs: 120_000 });
+    let stderr = "";
+    const shown = (text: string) =>
+      new Promise<void>((resolve, reject) => {
+        const look = () => (stderr.includes(text) ? resolve() : undefined);
+        run.child.stderr?.on("data", (chunk: Buffer) => {
+          stderr += chunk.toString("utf8");
+          look();
+        });
+        void run.result.then((result: StoResult) => (result.stderr.includes(text) ? resolve() : reject(new Error(`never showed "${text}": ${result.stderr}`))));
+        look();
+      });
+    return { ...run, shown };
+  };
+
+  it("tx-broadcast --wait sends, shows progress and returns once every transaction has its confirmations", async () => {
+    await world.ok(["kyc-deploy"]);
+    const run = background(["tx-broadcast", "--wait", "--confirmations", "2"]);
+    await run.shown("Waiting for 1 of 1 transactions to be final (2 confirmations): 1 broadcasted");
+    await mine();
+    await run.shown("1 mining");
+    expect(statuses()).toEqual([{ nonce: 0, status: "mining" }]);
+    await mine();
+    const result = await run.result;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/success:1 +│ +0 │/);
+    expect(result.stdout).toContain("Every transaction is final (2 confirmations).");
+    expect(statuses()).toEqual([{ nonce: 0, status: "success" }]);
+  });
+
+  it("tx-update --wait stops on Ctrl+C with nothing lost, and waiting again resumes", async () => {
+    const prepared = await world.ok(["kyc-manage", "--whitelist-address=0x70997970C51812dc3A010C7d01b50e0d17dc79C8"]);
+    expect(prepared.stdout).toMatch(/broadcasted/);
+    const run = background(["tx-update", "--wait"]);
+    await run.shown("Waiting for 1 of 1 transactions");
+    run.child.kill("SIGINT");
+    const interrupted = await run.result;
+    expect(interrupted.code).toBe(130);
+    expect(interrupted.stderr).toMatch(/^error: interrupted: 1 transactions are not final yet \(nonces 1\); nothing is lost: run sto tx-update --wait again$/m);
+    expect(statuses()[1]).toEqual({ nonce: 1, status: "broadcasted" });
+
+    const timedOut = await world.sto(["tx-update", "--wait", "--timeout", "1"]);
+    expect(timedOut.code).toBe(1);
+    expect(timedOut.stderr).toMatch(/^error: --timeout 1: 1 transactions are not final yet \(nonces 1\); nothing is lost: run sto tx-update --wait again$/m);
+
+    const again = background(["tx-update", "--wait"]);
+    await again.shown("Waiting for 1 of 1 transactions");
+    await mine();
+    const resumed = await again.result;
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(statuses()[1]).toEqual({ nonce: 1, status: "success" });
+    // Nothing left to wait for: it says so and returns at once.
+    const nothing = await world.ok(["tx-update", "--wait"]);
+    expect(nothing.stdout).toContain("No broadcast transactions waiting for a result.");
+  }, 180_000);
+
+  it("a distribution refused for a whitelisting still pending names that transaction and says to wait", async () => {
+    const deployer = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+    const receiver = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
+    await world.ok(["kyc-manage", `--whitelist-address=${deployer}`]);
+    await mine();
+    const issued = await world.ok(["issue", "--symbol=PEND", "--name=Pending corp", "--amount=100", "--transfer-restriction=restricted"]);
+    const token = /Token address will be (0x[0-9a-fA-F]{40})/.exec(issued.stdout)?.[1] as string;
+    await world.ok(["tx-broadcast"]);
+    await mine();
+    await world.ok(["tx-update"]);
+    await world.ok(["kyc-manage", `--whitelist-address=${receiver}`]);
+    const [pendingRow] = world.query<{ nonce: number; tx_hash: string }>("SELECT nonce, tx_hash FROM prepared_transactions WHERE status = 'broadcasted'");
+    const csv = `${world.dir}/pending.csv`;
+    fs.writeFileSync(csv, `external_id,email,name,address,amount\np1,,,${receiver},1\n`);
+    const refused = await world.sto(["distribute-multiple", `--csv-input=${csv}`, `--token-address=${token}`]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      `whitelisting of ${receiver} is pending in transaction ${pendingRow.tx_hash} (nonce ${pendingRow.nonce}, broadcasted): wait until it is mined with sto tx-update --wait, then run this again`,
+    );
+    expect(refused.stderr).not.toContain(`sto kyc-manage --whitelist-address=${receiver}`);
+    await mine();
+    await world.ok(["tx-update"]);
+    const distributed = await world.ok(["distribute-multiple", `--csv-input=${csv}`, `--token-address=${token}`]);
+    expect(distributed.stdout).toMatch(/created 1 new transaction/);
+  }, 180_000);
+});
