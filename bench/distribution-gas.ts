@@ -8,6 +8,7 @@
  * Receivers are new holders (a new balance slot each), existing holders, and existing holders
  * right after a checkpoint (each records its balance history); unrestricted and restricted token.
  */
+import { sqliteOnly } from "../src/db/database";
 import { prepareDistribution, type DistributionInputRow } from "../src/distribution";
 import { prepareWhitelist } from "../src/token/kyc";
 import { prepareTransactions } from "../src/tx/prepare";
@@ -41,7 +42,7 @@ async function distribute(world: BenchWorld, receivers: string[], label: string,
   const result = await prepareDistribution(world.env, { tokenAddress: world.token, rows, origin: { kind: "csv", file: label }, batchSize });
   await world.settle();
   const ids = (await ledgerOf(world.env.db).transactionsInRange(result.transactions)).map((tx) => tx.id);
-  const outcomes = world.env.db.sqlite
+  const outcomes = sqliteOnly(world.env.db, "the bench").sqlite
     .prepare(`SELECT status, gas_used, gas_limit FROM prepared_transactions WHERE id IN (${ids.map(() => "?").join(",")})`)
     .all(...ids) as { status: string; gas_used: string; gas_limit: string }[];
   for (const outcome of outcomes) if (outcome.status !== "success") throw new Error(`${label}: a transaction ${outcome.status}`);

@@ -9,6 +9,7 @@
  * Holders are random new addresses (each new to the payout currency: the expensive case), on an
  * unrestricted token (no KYC check) and a restricted one (payout KYC-only, every holder whitelisted).
  */
+import { sqliteOnly } from "../src/db/database";
 import { prepareDistribution, type DistributionInputRow } from "../src/distribution";
 import { prepareDividends, payBatchGas } from "../src/corporate/payout/dividends";
 import { preparePayoutApprove, preparePayoutDeposit } from "../src/corporate/payout/funding";
@@ -24,7 +25,7 @@ const fmt = (gas: bigint | number): string => gas.toLocaleString("en-US");
 
 function gasOf(world: Awaited<ReturnType<typeof benchWorld>>, ids: number[]): { used: bigint; limit: bigint }[] {
   return ids.map((id) => {
-    const row = world.env.db.sqlite.prepare("SELECT gas_used, gas_limit, status FROM prepared_transactions WHERE id = ?").get(id) as { gas_used: string; gas_limit: string; status: string };
+    const row = sqliteOnly(world.env.db, "the bench").sqlite.prepare("SELECT gas_used, gas_limit, status FROM prepared_transactions WHERE id = ?").get(id) as { gas_used: string; gas_limit: string; status: string };
     if (row.status !== "success") throw new Error(`transaction ${id} ${row.status}`);
     return { used: BigInt(row.gas_used), limit: BigInt(row.gas_limit) };
   });

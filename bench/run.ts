@@ -8,7 +8,9 @@
  *                                          test (only the gas targets, which do not depend on sizes, are judged)
  *   npm run bench -- --no-growth           without the growth series
  *   npm run bench -- --growth-only         only the growth series (with --only: of those workloads)
- *   npm run bench -- --only prepare,scan   some workloads (prepare, broadcast, update, scan, captable, gas)
+ *   npm run bench -- --only prepare,scan   some workloads (prepare, broadcast, update, scan, captable, gas, postgres)
+ *                                          (postgres: prepare, scan and cap table again on a throw-away
+ *                                          PostgreSQL server from npm, beside SQLite's figures)
  *   npm run bench -- --runs 5              runs per figure behind the medians (default 3)
  *   npm run bench -- --json results.json   also write the figures as JSON
  *   npm run bench -- --sto ../old/bin/sto  measure another build's CLI (before/after comparisons;
@@ -28,10 +30,11 @@ import { setMeasuredSto } from "./lib/sto-cli";
 import { broadcastFigures, issueToken, prepareFigures } from "./workloads/distribution";
 import { capTableFigures, scanFigures } from "./workloads/scan";
 import { gasFigures } from "./workloads/gas";
+import { postgresFigures, type PostgresWork } from "./workloads/postgres";
 import { growthFigures } from "./workloads/growth";
 import { TokenBuilder } from "./lib/tokens";
 
-const WORKLOADS = ["prepare", "broadcast", "update", "scan", "captable", "gas"] as const;
+const WORKLOADS = ["prepare", "broadcast", "update", "scan", "captable", "gas", "postgres"] as const;
 type Workload = (typeof WORKLOADS)[number];
 
 async function main(): Promise<number> {
@@ -68,23 +71,30 @@ async function main(): Promise<number> {
   if (mainWorkload("gas")) await gasFigures(figures);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sto-bench-"));
   const node = await startNodeProcess();
+  const postgres: PostgresWork = { rows: 10_000 / scale, sqlite: {} };
   try {
     if (mainWorkload("prepare") || mainWorkload("broadcast") || mainWorkload("update")) {
       const rows = 10_000 / scale;
       const setup = await issueToken(node, dir);
       const prepared = await prepareFigures(figures, setup, rows, runs);
+      postgres.sqlite.prepareRowsPerSecond = prepared.rowsPerSecond;
       if (mainWorkload("broadcast") || mainWorkload("update")) {
         await broadcastFigures(figures, setup, prepared.prepared, rows, runs, { update: mainWorkload("update") });
       }
     }
-    if (mainWorkload("scan") || mainWorkload("captable")) {
+    if (mainWorkload("scan") || mainWorkload("captable") || mainWorkload("postgres")) {
       const builder = new TokenBuilder(node, 1);
       const started = Date.now();
       const token = await builder.build(200_000 / scale, 10_000 / scale, 1);
       console.log(`      (built a token with ${token.events} events among ${token.holders} holders in ${((Date.now() - started) / 1000).toFixed(0)} s)`);
-      const scanned = await scanFigures(figures, node, dir, token, runs);
-      if (mainWorkload("captable")) await capTableFigures(figures, node, scanned.database, token, runs);
+      postgres.token = token;
+      if (mainWorkload("scan") || mainWorkload("captable")) {
+        const scanned = await scanFigures(figures, node, dir, token, runs);
+        postgres.sqlite.scanEventsPerSecond = scanned.eventsPerSecond;
+        if (mainWorkload("captable")) postgres.sqlite.capTableQueryMs = (await capTableFigures(figures, node, scanned.database, token, runs)).queryMs;
+      }
     }
+    if (mainWorkload("postgres")) await postgresFigures(figures, node, dir, postgres, runs);
     if (growthOnly || (!quick && !values["no-growth"])) await growthFigures(figures, node, dir, { quick, only });
   } finally {
     await node.stop();

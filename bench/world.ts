@@ -36,7 +36,7 @@ export async function benchWorld(options: { restricted: boolean; supply?: string
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sto-bench-"));
   const db = openDatabase(path.join(dir, "transactions.sqlite"));
   const chainId = Number((await provider.getNetwork()).chainId);
-  checkNetworkChainId(db, "local", chainId);
+  await checkNetworkChainId(db, "local", chainId);
   const wallet = new Wallet(DEVELOPMENT_PRIVATE_KEY, provider);
   const env: SigningEnvironment = {
     db,

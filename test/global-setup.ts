@@ -2,6 +2,8 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { POSTGRES_URL_VARIABLE } from "./helpers/postgres";
+import { startPostgres } from "../src/devtools/embedded-postgres";
 
 /**
  * The end-to-end tests run the real CLI from dist/ and artifacts/, so a run of any test file
@@ -77,16 +79,21 @@ function processesOfThisRun(value: string): { pid: number; command: string }[] {
 
 /**
  * Builds when stale, then gives the run its own temporary folder (TMPDIR, inherited by the test workers
- * and every process they spawn) and marks its processes. The teardown fails the run when a temporary
- * file or a process outlived the tests, naming them, and removes them.
+ * and every process they spawn) and marks its processes, and starts the run's PostgreSQL server. The
+ * teardown stops the server, then fails the run when a temporary file or a process outlived the tests,
+ * naming them, and removes them.
  */
-export default function setup(): () => Promise<void> {
+export default async function setup(): Promise<() => Promise<void>> {
   buildWhenStale();
   const temporary = fs.mkdtempSync(path.join(os.tmpdir(), "sto-vitest-"));
   const previousTmpdir = process.env.TMPDIR;
   process.env.TMPDIR = temporary;
   process.env[RUN_MARKER] = temporary;
+  const postgres = await startPostgres(temporary);
+  process.env[POSTGRES_URL_VARIABLE] = postgres.url;
   return async () => {
+    await postgres.stop();
+    delete process.env[POSTGRES_URL_VARIABLE];
     if (previousTmpdir === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = previousTmpdir;
     const problems: string[] = [];

@@ -5,7 +5,7 @@
  * each (one Transfer event per receiver). Transactions are signed here with fixed gas and fees (no
  * estimation, which would execute each 12M-gas batch several times) and sent with raw JSON-RPC.
  */
-import { ContractFactory, HDNodeWallet, Mnemonic, Transaction, getCreateAddress, type TransactionLike } from "ethers";
+import { ContractFactory, HDNodeWallet, Mnemonic, Transaction, ZeroAddress, getCreateAddress, type TransactionLike } from "ethers";
 import { DEVELOPMENT_MNEMONIC, LOCAL_CHAIN_ID } from "../../src/chain/local-node";
 import { ContractArtifacts } from "../../src/contracts/artifacts";
 import { DistributionCalldata } from "../../src/distribution/calldata";
@@ -93,8 +93,9 @@ export class TokenBuilder {
 
     if (this.nonce === undefined) this.nonce = Number(await this.node.rpc<string>("eth_getTransactionCount", [this.wallet.address, "pending"]));
     const address = getCreateAddress({ from: this.wallet.address, nonce: this.nonce });
-    const deployData = (await tokenFactory.getDeployTransaction(`Bench ${seed}`, `B${seed}`, "https://example.com")).data;
-    const createdAt = await this.send(null, deployData, 8_000_000n);
+    // The zero address: the token creates its own SecurityTokenExtension, as the first token of a network does.
+    const deployData = (await tokenFactory.getDeployTransaction(`Bench ${seed}`, `B${seed}`, "https://example.com", ZeroAddress)).data;
+    const createdAt = await this.send(null, deployData, 12_000_000n);
     const agent = getCreateAddress({ from: this.wallet.address, nonce: this.nonce });
     await this.send(null, (await agentFactory.getDeployTransaction()).data, 1_000_000n);
     await this.send(address, iface.encodeFunctionData("setTransferVerifier", [agent]), 200_000n);

@@ -22,13 +22,17 @@ export interface DistributionSetup {
   template: string;
 }
 
-export function stoArgs(node: NodeProcess, database: string): string[] {
-  return ["--ethereum-node-url", node.url, "--database-file", database];
+/** A SQLite file, or a PostgreSQL URL (its password in PGPASSWORD, see bench/lib/postgres.ts). */
+export function databaseArgs(database: string): string[] {
+  return database.startsWith("postgresql://") ? ["--database-url", database] : ["--database-file", database];
 }
 
-/** Issues a token with sto itself (issue, tx-broadcast, tx-update), as a user would. */
-export async function issueToken(node: NodeProcess, dir: string): Promise<DistributionSetup> {
-  const template = path.join(dir, "template.sqlite");
+export function stoArgs(node: NodeProcess, database: string): string[] {
+  return ["--ethereum-node-url", node.url, ...databaseArgs(database)];
+}
+
+/** Issues a token with sto itself (issue, tx-broadcast, tx-update), as a user would, into `template` (default a SQLite file in `dir`). */
+export async function issueToken(node: NodeProcess, dir: string, template = path.join(dir, "template.sqlite")): Promise<DistributionSetup> {
   const base = stoArgs(node, template);
   const issued = await runSto([...base, "issue", "--symbol", "BNCH", "--name", "Bench Corp", "--url", "https://example.com", "--amount", "1000000000000"]);
   const match = /Token address will be (0x[0-9a-fA-F]{40})/.exec(issued.stdout);
@@ -67,7 +71,10 @@ export interface PrepareMeasure {
   prepared: string;
 }
 
-/** Runs `sto distribute-multiple` `runs` times on copies of the template; medians. */
+/**
+ * Runs `sto distribute-multiple` `runs` times on copies of the template; medians. `copy` makes the
+ * copy (default: a SQLite file beside the template) and names it.
+ */
 export async function measurePrepare(
   setup: DistributionSetup,
   rows: number,
@@ -75,13 +82,17 @@ export async function measurePrepare(
   extra: string[] = [],
   label = "prepare",
   nodeOptions: string[] = [],
+  copy: (label: string) => Promise<string> = async (name) => {
+    const file = path.join(setup.dir, `${name}.sqlite`);
+    copyDatabase(setup.template, file);
+    return file;
+  },
 ): Promise<PrepareMeasure> {
   const csv = writeDistributionCsv(setup.dir, rows, 1000 + rows);
   const results: StoRun[] = [];
   let prepared = "";
   for (let run = 0; run < runs; run++) {
-    prepared = path.join(setup.dir, `${label}-${rows}-${run}.sqlite`);
-    copyDatabase(setup.template, prepared);
+    prepared = await copy(`${label}-${rows}-${run}`);
     results.push(await runSto([...stoArgs(setup.node, prepared), "distribute-multiple", "--csv-input", csv, "--address", setup.token, ...extra], {}, nodeOptions));
   }
   return {

@@ -6,8 +6,10 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { balancesAtBlock } from "../../src/captable/queries";
 import { buildCapTable } from "../../src/captable/captable";
-import { openDatabase } from "../../src/db/database";
-import { findScannedToken } from "../../src/scan/store";
+import { openAuditDatabase } from "../../src/db/database";
+import { parseDatabaseUrl } from "../../src/config/database";
+import { findScannedTokenIn } from "../../src/scan/store";
+import { databaseArgs } from "./distribution";
 import { getAddress } from "ethers";
 import { LOCAL_CHAIN_ID } from "../../src/chain/local-node";
 import { median, runsNote, type Figures } from "../lib/figures";
@@ -85,12 +87,11 @@ export async function stoScan(
   token: BuiltToken,
   label: string,
   nodeOptions: string[] = [],
-  { verify = true }: { verify?: boolean } = {},
+  { verify = true, database = path.join(dir, `${label}.sqlite`) }: { verify?: boolean; database?: string } = {},
 ): Promise<ScanMeasure> {
-  const database = path.join(dir, `${label}.sqlite`);
   const run = await runSto(
     [
-      "--ethereum-node-url", node.url, "--database-file", database, "--json", "token-scan", "--token-address", token.address,
+      "--ethereum-node-url", node.url, ...databaseArgs(database), "--json", "token-scan", "--token-address", token.address,
       "--end-block", String(token.lastBlock), ...(verify ? [] : ["--no-verify"]),
     ],
     {},
@@ -211,28 +212,30 @@ export async function measureCapTable(
   runs: number,
   nodeOptions: string[] = [],
 ): Promise<CapTableMeasure> {
-  const db = openDatabase(database);
+  const db = database.startsWith("postgresql://")
+    ? await openAuditDatabase(parseDatabaseUrl(database, "bench"))
+    : await openAuditDatabase({ engine: "sqlite", file: database });
   const queryMs: number[] = [];
   const buildMs: number[] = [];
   let holders = 0;
   try {
-    const scanned = findScannedToken(db, LOCAL_CHAIN_ID, getAddress(token.address));
+    const scanned = await findScannedTokenIn(db.sql, LOCAL_CHAIN_ID, getAddress(token.address));
     if (!scanned) throw new Error("token not scanned");
     for (let run = 0; run < runs; run++) {
       let started = performance.now();
-      holders = balancesAtBlock(db, scanned.id, atBlock, false).length;
+      holders = (await balancesAtBlock(db.sql, scanned.id, atBlock, false)).length;
       queryMs.push(performance.now() - started);
       started = performance.now();
-      buildCapTable(db, { chainId: LOCAL_CHAIN_ID, tokenAddress: getAddress(token.address), atBlock });
+      await buildCapTable(db, { chainId: LOCAL_CHAIN_ID, tokenAddress: getAddress(token.address), atBlock });
       buildMs.push(performance.now() - started);
     }
   } finally {
-    db.close();
+    await db.close();
   }
   const commands: StoRun[] = [];
   for (let run = 0; run < runs; run++) {
     commands.push(
-      await runSto(["--ethereum-node-url", node.url, "--database-file", database, "cap-table", "--token-address", token.address, "--at-block", String(atBlock)], {}, nodeOptions),
+      await runSto(["--ethereum-node-url", node.url, ...databaseArgs(database), "cap-table", "--token-address", token.address, "--at-block", String(atBlock)], {}, nodeOptions),
     );
   }
   return {

@@ -1,8 +1,9 @@
 import { checksumAddress } from "../chain/checksum";
 import { StoError } from "../errors";
 import { InputError } from "../input/fields";
-import type { StoDatabase } from "../db/database";
-import { findScannedToken } from "../scan/store";
+import type { AuditDatabase } from "../db/engine";
+import type { SqlClient } from "../db/sql";
+import { findScannedTokenIn } from "../scan/store";
 import { exactAmount, largestRemainderPercentages } from "./amounts";
 import type { CapTableCompliance } from "./compliance";
 import type { Identity } from "./identity-file";
@@ -125,17 +126,18 @@ export interface CapTable {
 
 /**
  * The cap table of a scanned token, now or at a past block or time, from the local database alone:
- * no node is needed. Balances at a block are one indexed query (see balancesAtBlock).
+ * no node is needed. Balances at a block are one indexed query (see balancesAtBlock), on either engine.
  */
-export function buildCapTable(db: StoDatabase, request: CapTableRequest): CapTable {
-  const token = findScannedToken(db, request.chainId, request.tokenAddress);
+export async function buildCapTable(db: AuditDatabase, request: CapTableRequest): Promise<CapTable> {
+  const sql = db.sql;
+  const token = await findScannedTokenIn(sql, request.chainId, request.tokenAddress);
   if (!token || token.scannedToBlock < token.startBlock) {
     throw new StoError(`token ${request.tokenAddress} has not been scanned on this network: run token-scan first`);
   }
   const accuracy = request.accuracy ?? 2;
   const warnings: string[] = [];
   const range = { from: token.startBlock, to: token.scannedToBlock };
-  const scannedToTime = blockTime(db, token.id, token.scannedToBlock) ?? null;
+  const scannedToTime = (await blockTime(sql, token.id, token.scannedToBlock)) ?? null;
   const describeRange = `the database holds blocks ${range.from}-${range.to} of this token`;
 
   let atBlock = token.scannedToBlock;
@@ -160,9 +162,9 @@ export function buildCapTable(db: StoDatabase, request: CapTableRequest): CapTab
         `${isoTime(request.atTime)} is in the future (the database is scanned to block ${range.to}${scannedToTime === null ? "" : `, ${isoTime(scannedToTime)}`}): give a past moment, or leave the date out for the latest scanned state`,
       );
     }
-    const found = lastBlockAtOrBefore(db, token.id, request.atTime, range);
+    const found = await lastBlockAtOrBefore(sql, token.id, request.atTime, range);
     if (found === undefined) {
-      const startTime = blockTime(db, token.id, range.from);
+      const startTime = await blockTime(sql, token.id, range.from);
       const when = startTime === undefined ? "" : `, ${isoTime(startTime)}`;
       throw new StoError(
         token.startsAtCreation
@@ -179,7 +181,7 @@ export function buildCapTable(db: StoDatabase, request: CapTableRequest): CapTab
   }
 
   const decimals = token.decimals ?? 0;
-  const rows = balancesAtBlock(db, token.id, atBlock, request.includeEmpty ?? false);
+  const rows = await balancesAtBlock(sql, token.id, atBlock, request.includeEmpty ?? false);
   const positive = rows.filter((row) => row.balance > 0n);
   const accountedSupply = positive.reduce((sum, row) => sum + row.balance, 0n);
   const eventSupply = rows.reduce((sum, row) => sum + row.balance, 0n);
@@ -214,7 +216,7 @@ export function buildCapTable(db: StoDatabase, request: CapTableRequest): CapTab
         "a balance below zero is not a balance, so they are not listed: the token mints or credits without Transfer events",
     );
   }
-  const verification = verificationOf(db, token.id, atBlock);
+  const verification = await verificationOf(sql, token.id, atBlock);
   if (!verification.verified) warnings.push(`unverified: ${verification.reason}`);
   if (token.decimals === null) warnings.push("the token does not report decimals: amounts are shown in base units");
 
@@ -235,14 +237,14 @@ export function buildCapTable(db: StoDatabase, request: CapTableRequest): CapTab
   // this function's own, and copying 10,000 of them showed up in the garbage collector's time).
   const listed = request.maxEntries === undefined ? entries : entries.slice(0, request.maxEntries);
   for (const entry of listed) entry.address = checksumAddress(entry.address);
-  const lastTransfer = lastTransferAtOrBefore(db, token.id, atBlock);
+  const lastTransfer = await lastTransferAtOrBefore(sql, token.id, atBlock);
 
   return {
     token: { address: token.address, name: token.name, symbol: token.symbol, decimals },
     decimalsUnknown: token.decimals === null,
     accuracy,
     atBlock,
-    atBlockTime: blockTime(db, token.id, atBlock) ?? null,
+    atBlockTime: (await blockTime(sql, token.id, atBlock)) ?? null,
     atTime: request.atTime ?? null,
     totalSupply,
     totalSupplySource: fromContract ? "contract" : "events",
@@ -271,8 +273,8 @@ export function buildCapTable(db: StoDatabase, request: CapTableRequest): CapTab
  * reconciled; a reconciliation backs its own block only (the events before it are known to be
  * incomplete), whatever came before; a mismatch or a partial check backs nothing before it.
  */
-function verificationOf(db: StoDatabase, tokenId: number, block: number): CapTableVerification {
-  const { next, previous } = verificationsAround(db, tokenId, block);
+async function verificationOf(sql: SqlClient, tokenId: number, block: number): Promise<CapTableVerification> {
+  const { next, previous } = await verificationsAround(sql, tokenId, block);
   const unverified = (reason: string, check?: ScanVerification): CapTableVerification => ({
     verified: false,
     reason,

@@ -24,7 +24,7 @@ export function action<Options>(
       try {
         await handler(ctx, options, command);
       } finally {
-        ctx.close();
+        await ctx.close();
       }
     } catch (error) {
       throw error instanceof InputError ? error.renamed(names) : error;

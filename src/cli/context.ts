@@ -4,7 +4,8 @@ import type { ChainConnection } from "../chain/connection";
 import type { BroadcastAccount, BroadcastSigner } from "../chain/signer";
 import { ContractArtifacts } from "../contracts/artifacts";
 import type { StoConfig } from "../config/resolve";
-import { openDatabase, type StoDatabase } from "../db/database";
+import { describeTarget } from "../config/database";
+import { openAuditDatabase, type StoDatabase } from "../db/database";
 import { checkNetworkChainId } from "../db/networks";
 import { StoError } from "../errors";
 import { Output } from "./output";
@@ -15,7 +16,7 @@ import { Output } from "./output";
  */
 export class CommandContext {
   readonly out: Output;
-  private database?: StoDatabase;
+  private database?: Promise<StoDatabase>;
   private connection?: ChainConnection & { genesisHash: string | null };
   private databaseChecked = false;
   private contractArtifacts?: ContractArtifacts;
@@ -26,10 +27,10 @@ export class CommandContext {
     for (const warning of config.warnings) this.out.warn(warning);
   }
 
-  db(): StoDatabase {
+  db(): Promise<StoDatabase> {
     if (!this.database) {
-      this.database = openDatabase(this.config.databaseFile);
-      this.out.debug(`database ${this.config.databaseFile}`);
+      this.database = openAuditDatabase(this.config.database);
+      this.out.debug(`database ${describeTarget(this.config.database)}`);
     }
     return this.database;
   }
@@ -38,7 +39,7 @@ export class CommandContext {
   async chain(): Promise<ChainConnection> {
     const connection = await this.uncheckedChain();
     if (!this.databaseChecked) {
-      checkNetworkChainId(this.db(), this.config.network.name, connection.chainId, connection.genesisHash);
+      await checkNetworkChainId(await this.db(), this.config.network.name, connection.chainId, connection.genesisHash);
       this.databaseChecked = true;
     }
     return connection;
@@ -88,9 +89,11 @@ export class CommandContext {
     return account.signer;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.connection?.close();
-    this.database?.close();
+    // A database that failed to open has nothing to close.
+    const database = await this.database?.catch(() => undefined);
+    await database?.close();
   }
 }
 

@@ -1,6 +1,6 @@
 import { CommanderError, type Command } from "commander";
 import { ExitCode, StoError } from "../errors";
-import { describeDatabaseFailure } from "../db/failures";
+import { describeDatabaseFailure, describePostgresFailure } from "../db/failures";
 import { safeText } from "./output";
 import { buildProgram } from "./program";
 
@@ -44,7 +44,9 @@ function reportResourcesAtExit(program: Command): void {
   });
 }
 
-function reportError(error: unknown, argv: string[]): number {
+function reportError(thrown: unknown, argv: string[]): number {
+  // drizzle wraps a database's error in one whose message is the whole statement: report the database's.
+  const error = thrown instanceof Error && thrown.message.startsWith("Failed query:") && thrown.cause instanceof Error ? thrown.cause : thrown;
   if (error instanceof CommanderError) {
     // commander has printed its own message (or the help / version) already.
     if (error.code === "commander.helpDisplayed" || error.code === "commander.help" || error.code === "commander.version") {
@@ -76,7 +78,9 @@ function reportError(error: unknown, argv: string[]): number {
  * rolled back whole by SQLite, so the advice can say that nothing was half-written.
  */
 function environmentFailure(error: unknown): string | undefined {
-  const database = describeDatabaseFailure(error);
+  // Only a server's answer (pg's DatabaseError carries a severity): a refused connection to the node is not the database's.
+  const fromPostgres = typeof error === "object" && error !== null && "severity" in error;
+  const database = describeDatabaseFailure(error) ?? (fromPostgres ? describePostgresFailure(error) : undefined);
   if (database) return database;
   const code = (error as { code?: unknown } | undefined)?.code;
   if (typeof code !== "string") return undefined;

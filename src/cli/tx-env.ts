@@ -6,7 +6,7 @@ export async function txEnvironment(ctx: CommandContext): Promise<TxEnvironment>
   const chain = await ctx.chain();
   const account = await ctx.account();
   return {
-    db: ctx.db(),
+    db: await ctx.db(),
     provider: chain.provider,
     network: ctx.config.network.name,
     chainId: chain.chainId,

@@ -25,6 +25,8 @@ export const GLOBAL_OPTIONS: readonly GlobalOptionSpec[] = [
     description: "INI file where to read options from (alias --config-file)" },
   { key: "database-file", attribute: "databaseFile", kind: "path", valueName: "path", env: "STO_DATABASE_FILE",
     description: "SQLite file that persists transaction broadcast status (default: transactions.sqlite)" },
+  { key: "database-url", attribute: "databaseUrl", kind: "secret", valueName: "url", env: "STO_DATABASE_URL",
+    description: "postgresql://user@host:port/database: a shared audit database on PostgreSQL instead of the SQLite file (password from PGPASSWORD or ~/.pgpass; never printed)" },
   { key: "network", attribute: "network", kind: "string", valueName: "name", env: "STO_NETWORK",
     description: "network name: local (default, the embedded chain), ethereum, sepolia, holesky or one defined in the INI file" },
   { key: "ethereum-node-url", attribute: "ethereumNodeUrl", kind: "string", valueName: "url", env: "STO_ETHEREUM_NODE_URL",

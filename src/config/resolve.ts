@@ -5,6 +5,7 @@ import { readInputText } from "../files";
 import { GLOBAL_OPTIONS, type GlobalOptionSpec } from "./options";
 import { resolveNetwork, type CustomNetwork, type NetworkDefinition } from "./networks";
 import { Secret } from "./secrets";
+import { parseDatabaseUrl, type DatabaseTarget } from "./database";
 
 export type LogLevel = "debug" | "info" | "warning" | "error";
 
@@ -13,7 +14,10 @@ export interface StoConfig {
   network: NetworkDefinition;
   /** Empty when no node is configured for a network that has no default. */
   nodeUrl: string;
+  /** The SQLite file when the database is SQLite (also the default file name otherwise). */
   databaseFile: string;
+  /** The audit database: the SQLite file, or PostgreSQL with --database-url. */
+  database: DatabaseTarget;
   abiFile?: string;
   /** Forced legacy gas price, in wei. */
   gasPriceWei?: bigint;
@@ -102,10 +106,33 @@ export function resolveConfig(
   const etherscanUrl = text("etherscan-api-url");
   if (etherscanUrl) validateUrl(etherscanUrl.value, etherscanUrl.origin);
 
+  const databaseFile = nonEmpty("database-file");
+  const databaseUrl = nonEmpty("database-url");
+  if (databaseFile?.value && databaseUrl?.value) {
+    throw new StoError(
+      `both a SQLite file (${databaseFile.origin}) and a PostgreSQL database (${databaseUrl.origin}) are given: keep one; to move a SQLite database to PostgreSQL use db-copy`,
+    );
+  }
+  const database: DatabaseTarget = databaseUrl?.value
+    ? parseDatabaseUrl(databaseUrl.value, databaseUrl.origin)
+    : { engine: "sqlite", file: databaseFile?.value || DEFAULT_DATABASE_FILE };
+  const warnings: string[] = [];
+  if (privateKey?.origin === "--ethereum-private-key") {
+    warnings.push(
+      "the private key was given on the command line, where other users of this machine can read it in the process list (and it stays in the shell history): prefer STO_ETHEREUM_PRIVATE_KEY or --ethereum-keystore",
+    );
+  }
+  if (databaseUrl?.origin === "--database-url" && database.engine === "postgresql" && new URL(database.url.reveal()).password !== "") {
+    warnings.push(
+      "the database password was given on the command line, where other users of this machine can read it in the process list: prefer PGPASSWORD, ~/.pgpass or STO_DATABASE_URL",
+    );
+  }
+
   return {
     network,
     nodeUrl,
-    databaseFile: nonEmpty("database-file")?.value || DEFAULT_DATABASE_FILE,
+    databaseFile: databaseFile?.value || DEFAULT_DATABASE_FILE,
+    database,
     abiFile: nonEmpty("ethereum-abi-file")?.value || undefined,
     gasPriceWei: gasPrice ? parseGwei(gasPrice.value, gasPrice.origin) : undefined,
     gasLimit: gasLimit ? parsePositiveInteger(gasLimit.value, gasLimit.origin) : undefined,
@@ -120,12 +147,7 @@ export function resolveConfig(
     quiet: bool("quiet", false),
     wide: bool("wide", false),
     configFile,
-    warnings:
-      privateKey?.origin === "--ethereum-private-key"
-        ? [
-            "the private key was given on the command line, where other users of this machine can read it in the process list (and it stays in the shell history): prefer STO_ETHEREUM_PRIVATE_KEY or --ethereum-keystore",
-          ]
-        : [],
+    warnings,
   };
 }
 

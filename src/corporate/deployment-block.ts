@@ -10,5 +10,5 @@ import { ledgerOf } from "../tx/ledger";
 export async function deploymentBlock(db: StoDatabase, network: string, address: string): Promise<number> {
   const deployed = (await ledgerOf(db).deploymentsAt(network, address)).filter((row) => row.status === "success").at(-1);
   if (deployed?.blockNumber !== undefined && deployed.blockNumber !== null) return deployed.blockNumber;
-  return scannedCreationBlock(db, network, address) ?? 0;
+  return (await scannedCreationBlock(db, network, address)) ?? 0;
 }

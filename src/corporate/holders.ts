@@ -3,7 +3,7 @@ import { addressesChangedInBlock, balancesAtBlock } from "../captable/queries";
 import { nodeClient } from "../chain/connection";
 import { TRANSFER_TOPIC } from "../chain/erc20";
 import { getLogs } from "../chain/logs";
-import { findScannedToken } from "../scan/store";
+import { findScannedTokenIn } from "../scan/store";
 import type { ReadEnvironment } from "../token/onchain";
 import { deploymentBlock } from "./deployment-block";
 
@@ -26,11 +26,11 @@ export interface HolderCandidates {
  */
 export async function holderCandidates(env: ReadEnvironment, tokenAddress: string, block: number): Promise<HolderCandidates> {
   const from = await deploymentBlock(env.db, env.network, tokenAddress);
-  const scanned = findScannedToken(env.db, env.chainId, tokenAddress);
+  const scanned = await findScannedTokenIn(env.db.sql, env.chainId, tokenAddress);
   if (scanned && scanned.scannedToBlock >= block && (scanned.startsAtCreation || scanned.startBlock <= from)) {
     const addresses = new Set<string>();
-    if (block > 0) for (const entry of balancesAtBlock(env.db, scanned.id, block - 1, false)) addresses.add(getAddress(entry.address));
-    for (const address of addressesChangedInBlock(env.db, scanned.id, block)) addresses.add(getAddress(address));
+    if (block > 0) for (const entry of await balancesAtBlock(env.db.sql, scanned.id, block - 1, false)) addresses.add(getAddress(entry.address));
+    for (const address of await addressesChangedInBlock(env.db.sql, scanned.id, block)) addresses.add(getAddress(address));
     addresses.delete(ZeroAddress);
     return {
       addresses: [...addresses].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())),

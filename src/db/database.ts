@@ -8,23 +8,52 @@ import { PACKAGE_ROOT } from "../package-root";
 import * as schema from "./schema";
 import { STO_VERSION } from "../version";
 import { describeDatabaseFailure } from "./failures";
+import { decodedVersion, encodedVersion, type AuditDatabase } from "./engine";
+import type { PostgresDatabase } from "./postgres";
+import { sqliteClient, type SqlClient } from "./sql";
+import type { DatabaseTarget } from "../config/database";
 
 export type Schema = typeof schema;
 export type Drizzle = BetterSQLite3Database<Schema>;
 
 export const MIGRATIONS_DIR = path.join(PACKAGE_ROOT, "drizzle");
 
-/** An open audit database: the drizzle handle and the raw connection for hot paths. */
-export interface StoDatabase {
+export type { AuditDatabase } from "./engine";
+
+/** An open SQLite audit database: the drizzle handle and the raw connection for hot paths. */
+export interface SqliteDatabase extends AuditDatabase {
+  readonly engine: "sqlite";
   file: string;
   orm: Drizzle;
   sqlite: Database.Database;
   /**
-   * Runs `work` in one write transaction started with BEGIN IMMEDIATE, so that two processes
-   * preparing at once serialise instead of both reading the same nonce. All or nothing.
+   * Runs synchronous `work` in one write transaction started with BEGIN IMMEDIATE, so that two
+   * processes preparing at once serialise instead of both reading the same nonce. All or nothing.
+   * Not inside `write` (the connection has one transaction at a time).
    */
   writeTransaction<T>(work: () => T): T;
-  close(): void;
+}
+
+/** An open audit database, SQLite or PostgreSQL. */
+export type StoDatabase = SqliteDatabase | PostgresDatabase;
+
+/**
+ * Opens the audit database a command is configured with: the SQLite file, or PostgreSQL (whose
+ * client is loaded only then).
+ */
+export async function openAuditDatabase(target: DatabaseTarget): Promise<StoDatabase> {
+  if (target.engine === "sqlite") return openDatabase(target.file);
+  const { openPostgresDatabase } = await import("./postgres");
+  return openPostgresDatabase(target);
+}
+
+/**
+ * The SQLite database, for the parts of sto that do not run on PostgreSQL yet; a one-line error
+ * on PostgreSQL.
+ */
+export function sqliteOnly(db: StoDatabase, what: string): SqliteDatabase {
+  if (db.engine === "sqlite") return db;
+  throw new StoError(`${what} does not run on PostgreSQL yet (database ${db.name}); use a SQLite --database-file for it`);
 }
 
 /**
@@ -38,7 +67,7 @@ export const STO_APPLICATION_ID = 0x73746f31;
  * migrations. A file that is not a SQLite database, a database of another program and a database
  * written by a newer sto stop with a one-line error before anything is written to them.
  */
-export function openDatabase(file: string): StoDatabase {
+export function openDatabase(file: string): SqliteDatabase {
   if (file.trim() === "") throw new StoError("database-file: empty; give the audit database's file name");
   const directory = path.dirname(path.resolve(file));
   if (!fs.existsSync(directory)) {
@@ -69,12 +98,37 @@ export function openDatabase(file: string): StoDatabase {
     if (failure) throw new StoError(`database-file ${file}: ${failure}`);
     throw new StoError(`database-file ${file}: cannot apply migrations (${(error as Error).message})`);
   }
+  const client = sqliteClient(sqlite);
+  // Units of work of this process queue on its one connection: awaits inside one are safe because
+  // nothing else of the process uses the connection meanwhile.
+  let queue: Promise<unknown> = Promise.resolve();
+  const write = <T>(work: (sql: SqlClient) => Promise<T>): Promise<T> => {
+    const run = async (): Promise<T> => {
+      if (sqlite.inTransaction) throw new Error("a unit of work was started inside another transaction on the same connection");
+      sqlite.exec("BEGIN IMMEDIATE");
+      try {
+        const result = await work(client);
+        sqlite.exec("COMMIT");
+        return result;
+      } catch (error) {
+        if (sqlite.inTransaction) sqlite.exec("ROLLBACK");
+        throw error;
+      }
+    };
+    const result = queue.then(run, run);
+    queue = result.catch(() => undefined);
+    return result;
+  };
   return {
+    engine: "sqlite",
+    name: file,
     file,
     orm,
     sqlite,
+    sql: client,
+    write,
     writeTransaction: <T>(work: () => T): T => sqlite.transaction(work).immediate(),
-    close: () => {
+    close: async () => {
       if (sqlite.open) sqlite.close();
     },
   };
@@ -116,16 +170,6 @@ function checkOwnership(file: string, sqlite: Database.Database): void {
 /** ISO-8601 UTC timestamp with milliseconds, the format of every time column. */
 export function nowIso(): string {
   return new Date().toISOString();
-}
-
-/** The version of this sto, encoded for SQLite's user_version (major·1,000,000 + minor·1,000 + patch). */
-function encodedVersion(): number {
-  const [major, minor, patch] = STO_VERSION.split(/[.-]/).map((part) => Number.parseInt(part, 10) || 0);
-  return major * 1_000_000 + minor * 1_000 + patch;
-}
-
-function decodedVersion(encoded: number): string {
-  return `${Math.floor(encoded / 1_000_000)}.${Math.floor(encoded / 1_000) % 1_000}.${encoded % 1_000}`;
 }
 
 /**

@@ -24,3 +24,40 @@ export function describeDatabaseFailure(error: unknown): string | undefined {
       return undefined;
   }
 }
+
+/**
+ * What a PostgreSQL failure means for the user: the server unreachable, a refused login, a missing
+ * database, a server shutting down, a full disk, a lock or statement timeout; undefined for anything
+ * else (a bug of ours). Never repeats the connection URL (the caller scrubs what it adds).
+ */
+export function describePostgresFailure(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code !== "string") {
+    const message = (error as Error | undefined)?.message ?? "";
+    if (/timeout expired|Connection terminated/i.test(message)) {
+      return "the PostgreSQL server did not answer or closed the connection; nothing was half-written (a transaction is all or nothing): check the server and run the command again";
+    }
+    return undefined;
+  }
+  const network: Record<string, string> = {
+    ECONNREFUSED: "the PostgreSQL server refused the connection (is it running, on that host and port?)",
+    ENOTFOUND: "the PostgreSQL server's host name is not known",
+    EAI_AGAIN: "the PostgreSQL server's host name could not be resolved now",
+    ETIMEDOUT: "the PostgreSQL server did not answer",
+    ECONNRESET: "the PostgreSQL server closed the connection",
+    EHOSTUNREACH: "the PostgreSQL server's host cannot be reached",
+  };
+  if (network[code]) return `${network[code]}; nothing was written: run the command again when it is reachable`;
+  if (!/^[0-9A-Z]{5}$/.test(code)) return undefined;
+  const detail = (error as Error).message;
+  if (code === "28P01" || code === "28000") return `the PostgreSQL server refused the login (${detail}): check the user, PGPASSWORD or ~/.pgpass`;
+  if (code === "3D000") return `${detail}: create it first (CREATE DATABASE), see docs/team.md`;
+  if (code === "42501") return `permission denied (${detail}): the user needs the rights described in docs/team.md`;
+  if (code === "53100") return "the PostgreSQL server's disk is full; nothing was half-written: free some space and run the command again";
+  if (code.startsWith("08") || code.startsWith("57P")) {
+    return `the PostgreSQL server closed the connection or is shutting down (${detail}); nothing was half-written: run the command again`;
+  }
+  if (code === "55P03" || code === "57014") return `a lock or statement timeout of the server (${detail}); nothing was half-written: run the command again`;
+  if (code.startsWith("53")) return `the PostgreSQL server is out of resources (${detail}); nothing was half-written: run the command again later`;
+  return undefined;
+}

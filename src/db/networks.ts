@@ -1,7 +1,5 @@
-import { eq } from "drizzle-orm";
 import { ExitCode, StoError } from "../errors";
 import type { StoDatabase } from "./database";
-import { networks } from "./schema";
 
 /**
  * A database remembers the chain id of each network name it was used with, and the hash of that
@@ -11,27 +9,31 @@ import { networks } from "./schema";
  * node cannot tell (then nothing is recorded or compared); a database recorded before genesis
  * hashes were kept gets it on its next connection.
  */
-export function checkNetworkChainId(db: StoDatabase, network: string, chainId: number, genesisHash: string | null = null): void {
-  db.writeTransaction(() => {
-    const recorded = db.orm.select().from(networks).where(eq(networks.name, network)).get();
+export async function checkNetworkChainId(db: StoDatabase, network: string, chainId: number, genesisHash: string | null = null): Promise<void> {
+  await db.write(async (sql) => {
+    const recorded = await sql.get<{ chainId: number; genesisHash: string | null }>(
+      'SELECT chain_id AS "chainId", genesis_hash AS "genesisHash" FROM networks WHERE name = ?',
+      [network],
+    );
     if (!recorded) {
-      db.orm.insert(networks).values({ name: network, chainId, genesisHash }).run();
+      // Another process may record it at the same moment: the first one's row stays, and is checked next time.
+      await sql.run("INSERT INTO networks (name, chain_id, genesis_hash) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING", [network, chainId, genesisHash]);
       return;
     }
     if (recorded.chainId !== chainId) {
       throw new StoError(
-        `database ${db.file} belongs to network ${network} on chain id ${recorded.chainId}, but the node is on chain id ${chainId}: use another --database-file or the right node`,
+        `database ${db.name} belongs to network ${network} on chain id ${recorded.chainId}, but the node is on chain id ${chainId}: use another --database-file or the right node`,
         ExitCode.StateMismatch,
       );
     }
     if (genesisHash === null) return;
     if (recorded.genesisHash === null) {
-      db.orm.update(networks).set({ genesisHash }).where(eq(networks.name, network)).run();
+      await sql.run("UPDATE networks SET genesis_hash = ? WHERE name = ?", [genesisHash, network]);
       return;
     }
     if (recorded.genesisHash !== genesisHash) {
       throw new StoError(
-        `database ${db.file} belongs to network ${network} on a chain whose block 0 is ${recorded.genesisHash}, but the node's block 0 is ${genesisHash}: ` +
+        `database ${db.name} belongs to network ${network} on a chain whose block 0 is ${recorded.genesisHash}, but the node's block 0 is ${genesisHash}: ` +
           `it is another chain with the same chain id ${chainId} (a restarted local chain, or a wrong ethereum-node-url); the contracts, nonces and transactions this database remembers are not on it. ` +
           `Use another --database-file for this chain, or run "sto db-forget-network" to archive this network's records and start afresh (see docs/troubleshooting.md)`,
         ExitCode.StateMismatch,

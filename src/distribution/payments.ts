@@ -1,5 +1,5 @@
-import type { Statement } from "better-sqlite3";
 import type { StoDatabase } from "../db/database";
+import { isUniqueViolation, type SqlClient } from "../db/sql";
 import { ledgerOf, type TxStatus } from "../tx/ledger";
 
 /**
@@ -43,19 +43,16 @@ export async function activePayments(
   externalIds: readonly string[],
 ): Promise<Map<string, ExistingPayment>> {
   const payments: PaymentRow[] = [];
-  const statements = new Map<number, Statement<unknown[], PaymentRow>>();
   for (let start = 0; start < externalIds.length; start += LOOKUP_CHUNK) {
     const chunk = externalIds.slice(start, start + LOOKUP_CHUNK);
-    let statement = statements.get(chunk.length);
-    if (!statement) {
-      statement = db.sqlite.prepare<unknown[], PaymentRow>(
+    payments.push(
+      ...(await db.sql.all<PaymentRow>(
         `SELECT id, external_id, receiver, amount, transaction_id FROM distribution_payments
           WHERE network = ? AND token_address = ? AND superseded_at IS NULL
             AND external_id IN (${chunk.map(() => "?").join(",")})`,
-      );
-      statements.set(chunk.length, statement);
-    }
-    payments.push(...statement.all(network, tokenAddress, ...chunk));
+        [network, tokenAddress, ...chunk],
+      )),
+    );
   }
   // The state of each payment's transaction, from the ledger.
   const states = await ledgerOf(db).transactionStates(payments.map((row) => row.transaction_id));
@@ -90,13 +87,11 @@ export async function unminedOutflow(db: StoDatabase, network: string, tokenAddr
   let sum = 0n;
   for (let start = 0; start < ids.length; start += LOOKUP_CHUNK) {
     const chunk = ids.slice(start, start + LOOKUP_CHUNK);
-    const amounts = db.sqlite
-      .prepare(
-        `SELECT amount FROM distribution_payments WHERE network = ? AND token_address = ? AND superseded_at IS NULL AND transaction_id IN (${chunk.map(() => "?").join(",")})`,
-      )
-      .pluck()
-      .all(network, tokenAddress, ...chunk) as string[];
-    for (const amount of amounts) sum += BigInt(amount);
+    const amounts = await db.sql.all<{ amount: string }>(
+      `SELECT amount FROM distribution_payments WHERE network = ? AND token_address = ? AND superseded_at IS NULL AND transaction_id IN (${chunk.map(() => "?").join(",")})`,
+      [network, tokenAddress, ...chunk],
+    );
+    for (const { amount } of amounts) sum += BigInt(amount);
   }
   return sum;
 }
@@ -125,40 +120,48 @@ export class ConcurrentDistribution extends Error {
   }
 }
 
+const SUPERSEDE = "UPDATE distribution_payments SET superseded_at = ? WHERE id = ? AND superseded_at IS NULL";
+const INSERT_COLUMNS = "(network, chain_id, token_address, external_id, receiver, amount, email, name, source, transaction_id, created_at)";
+const ROW_PLACEHOLDERS = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+/** Rows per INSERT on PostgreSQL, where each statement is a round trip (SQLite runs one prepared statement per row). */
+const PG_INSERT_ROWS = 500;
+
 /**
- * Writes payments; must run inside the write transaction that inserts their transactions (the
- * prepare pipeline's afterInsert). Prepared statements in a loop: constant work per row.
+ * Writes payments with `sql`, the client of the unit of work that inserts their transactions (the
+ * prepare pipeline's afterInsert/afterChunk), so they are committed or rolled back together.
  * The partial unique index on active payments is the guard against paying an external_id twice;
  * tripping it (a concurrent run) aborts the whole write.
  */
-export function recordPayments(db: StoDatabase, payments: readonly PaymentRecord[], now: string): void {
-  const supersede = db.sqlite.prepare("UPDATE distribution_payments SET superseded_at = ? WHERE id = ? AND superseded_at IS NULL");
-  const insert = db.sqlite.prepare(
-    `INSERT INTO distribution_payments
-       (network, chain_id, token_address, external_id, receiver, amount, email, name, source, transaction_id, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
+export async function recordPayments(sql: SqlClient, payments: readonly PaymentRecord[], now: string): Promise<void> {
+  const values = (payment: PaymentRecord): unknown[] => [
+    payment.network,
+    payment.chainId,
+    payment.tokenAddress,
+    payment.externalId,
+    payment.receiver,
+    payment.amount.toString(),
+    payment.email,
+    payment.name,
+    payment.source,
+    payment.transactionId,
+    now,
+  ];
   try {
     for (const payment of payments) {
-      if (payment.supersedes !== undefined && supersede.run(now, payment.supersedes).changes !== 1) {
+      if (payment.supersedes !== undefined && (await sql.run(SUPERSEDE, [now, payment.supersedes])) !== 1) {
         throw new ConcurrentDistribution();
       }
-      insert.run(
-        payment.network,
-        payment.chainId,
-        payment.tokenAddress,
-        payment.externalId,
-        payment.receiver,
-        payment.amount.toString(),
-        payment.email,
-        payment.name,
-        payment.source,
-        payment.transactionId,
-        now,
-      );
+    }
+    if (sql.engine === "sqlite") {
+      for (const payment of payments) await sql.run(`INSERT INTO distribution_payments ${INSERT_COLUMNS} VALUES ${ROW_PLACEHOLDERS}`, values(payment));
+      return;
+    }
+    for (let start = 0; start < payments.length; start += PG_INSERT_ROWS) {
+      const chunk = payments.slice(start, start + PG_INSERT_ROWS);
+      await sql.run(`INSERT INTO distribution_payments ${INSERT_COLUMNS} VALUES ${chunk.map(() => ROW_PLACEHOLDERS).join(", ")}`, chunk.flatMap(values));
     }
   } catch (error) {
-    if ((error as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") throw new ConcurrentDistribution();
+    if (isUniqueViolation(error)) throw new ConcurrentDistribution();
     throw error;
   }
 }

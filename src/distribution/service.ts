@@ -211,7 +211,7 @@ async function attemptDistribution(env: TxEnvironment, request: DistributionRequ
           }
         }
       },
-      afterChunk: (rows, from) => {
+      afterChunk: async (rows, from, sql) => {
         request.onProgress?.("Preparing", from + rows.length, groupCount, "transactions");
         const payments: PaymentRecord[] = [];
         rows.forEach((transaction, offset) => {
@@ -231,7 +231,7 @@ async function attemptDistribution(env: TxEnvironment, request: DistributionRequ
             });
           }
         });
-        recordPayments(env.db, payments, nowIso());
+        await recordPayments(sql, payments, nowIso());
       },
     },
     state.blockGasLimit,

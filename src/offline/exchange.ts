@@ -76,7 +76,7 @@ export async function importSignedFile(env: TxEnvironment, file: SignedFile, ori
       throw new StoError(`${where}: not a valid signed transaction`);
     }
     const row = rows.get(entry.id);
-    if (!row) throw new StoError(`${where}: no prepared transaction ${entry.id} in ${env.db.file}`);
+    if (!row) throw new StoError(`${where}: no prepared transaction ${entry.id} in ${env.db.name}`);
     const mismatch = compareWithPrepared(row, transaction, env);
     if (mismatch) throw new StoError(`${where}: the signed transaction is not the one prepared (${mismatch})`);
     if (row.rawTransaction !== null) {

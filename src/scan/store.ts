@@ -1,7 +1,8 @@
 import type { Statement } from "better-sqlite3";
 import { and, desc, eq } from "drizzle-orm";
 import { ExitCode, StoError } from "../errors";
-import { nowIso, type StoDatabase } from "../db/database";
+import { nowIso, type SqliteDatabase, type StoDatabase } from "../db/database";
+import type { SqlClient } from "../db/sql";
 import { scannedTokens, scanVerifications, type ScannedToken, type ScanVerification } from "../db/schema";
 import { ZERO_ADDRESS, type TransferEvent } from "./transfer-log";
 
@@ -111,7 +112,7 @@ export interface ScanStore {
   latestVerification(): Promise<ScanVerification | undefined>;
 }
 
-export function findScannedToken(db: StoDatabase, chainId: number, address: string): ScannedToken | undefined {
+export function findScannedToken(db: SqliteDatabase, chainId: number, address: string): ScannedToken | undefined {
   return db.orm
     .select()
     .from(scannedTokens)
@@ -119,7 +120,22 @@ export function findScannedToken(db: StoDatabase, chainId: number, address: stri
     .get();
 }
 
-export function getScannedToken(db: StoDatabase, id: number): ScannedToken {
+/** A scanned_tokens row under its schema names, on either engine (quoted: PostgreSQL folds unquoted names to lowercase). */
+export const SELECT_SCANNED_TOKEN = `SELECT id, network, chain_id AS "chainId", address, name, symbol, decimals, start_block AS "startBlock",
+    starts_at_creation AS "startsAtCreation", scanned_to_block AS "scannedToBlock", total_supply AS "totalSupply",
+    total_supply_block AS "totalSupplyBlock", created_at AS "createdAt", updated_at AS "updatedAt" FROM scanned_tokens`;
+
+/** A scanned_tokens row read with SELECT_SCANNED_TOKEN: SQLite stores the flag as 0/1. */
+export function scannedTokenOf(row: ScannedToken | undefined): ScannedToken | undefined {
+  return row && { ...row, startsAtCreation: Boolean(row.startsAtCreation) };
+}
+
+/** The token's row on either engine (the cap table, the holders at a checkpoint). */
+export async function findScannedTokenIn(sql: SqlClient, chainId: number, address: string): Promise<ScannedToken | undefined> {
+  return scannedTokenOf(await sql.get<ScannedToken>(`${SELECT_SCANNED_TOKEN} WHERE chain_id = ? AND address = ?`, [chainId, address]));
+}
+
+export function getScannedToken(db: SqliteDatabase, id: number): ScannedToken {
   const token = db.orm.select().from(scannedTokens).where(eq(scannedTokens.id, id)).get();
   if (!token) throw new Error(`scanned token ${id} vanished`);
   return token;
@@ -129,15 +145,16 @@ export function getScannedToken(db: StoDatabase, id: number): ScannedToken {
  * The first block of a token's scanned range when token-scan started it at the contract's
  * creation: then it is the block the contract was deployed in.
  */
-export function scannedCreationBlock(db: StoDatabase, network: string, address: string): number | undefined {
-  const row = db.sqlite
-    .prepare("SELECT start_block FROM scanned_tokens WHERE network = ? AND address = ? AND starts_at_creation = 1 LIMIT 1")
-    .get(network, address) as { start_block: number } | undefined;
+export async function scannedCreationBlock(db: StoDatabase, network: string, address: string): Promise<number | undefined> {
+  const row = await db.sql.get<{ start_block: number }>(
+    "SELECT start_block FROM scanned_tokens WHERE network = ? AND address = ? AND starts_at_creation = TRUE LIMIT 1",
+    [network, address],
+  );
   return row?.start_block;
 }
 
 /** A token's last check against the chain (the highest block; the latest of several at one block). */
-export function latestScanVerification(db: StoDatabase, tokenId: number): ScanVerification | undefined {
+export function latestScanVerification(db: SqliteDatabase, tokenId: number): ScanVerification | undefined {
   return db.orm
     .select()
     .from(scanVerifications)
@@ -151,7 +168,7 @@ export function latestScanVerification(db: StoDatabase, tokenId: number): ScanVe
  * Deletes everything token-scan stored for a network's tokens (db-forget-network), inside the
  * caller's transaction. Returns how many tokens were forgotten.
  */
-export function forgetScannedTokens(db: StoDatabase, network: string): number {
+export function forgetScannedTokens(db: SqliteDatabase, network: string): number {
   const sqlite = db.sqlite;
   const ids = "SELECT id FROM scanned_tokens WHERE network = ?";
   for (const table of ["balance_corrections", "scan_verifications", "balance_changes", "token_holders", "token_transfers", "scan_blocks"]) {
@@ -162,7 +179,7 @@ export function forgetScannedTokens(db: StoDatabase, network: string): number {
 
 /** The scanner's database on SQLite (better-sqlite3): synchronous inside, behind the asynchronous interface. */
 export class SqliteScanDatabase implements ScanDatabase {
-  constructor(private readonly db: StoDatabase) {}
+  constructor(private readonly db: SqliteDatabase) {}
 
   async findToken(chainId: number, address: string): Promise<ScannedToken | undefined> {
     return findScannedToken(this.db, chainId, address);
@@ -234,7 +251,7 @@ export class SqliteScanStore implements ScanStore {
   };
 
   constructor(
-    private readonly db: StoDatabase,
+    private readonly db: SqliteDatabase,
     readonly tokenId: number,
   ) {
     const sqlite = db.sqlite;
@@ -472,7 +489,7 @@ class RowBuffer {
   private readonly statements = new Map<number, Statement>();
 
   constructor(
-    private readonly db: StoDatabase,
+    private readonly db: SqliteDatabase,
     private readonly table: string,
     private readonly columns: readonly string[],
   ) {}

@@ -44,7 +44,7 @@ export async function resolveKycAddress(env: TxEnvironment, explicit?: string): 
   if (!deployment?.contractAddress) {
     throw new InputError(
       "kycAddress",
-      (field) => `no KYC contract on ${env.network} in ${env.db.file}: deploy one with "sto kyc-deploy", then "sto tx-broadcast" (or give ${field("kycAddress")})`,
+      (field) => `no KYC contract on ${env.network} in ${env.db.name}: deploy one with "sto kyc-deploy", then "sto tx-broadcast" (or give ${field("kycAddress")})`,
     );
   }
   await checkRememberedDeployment(env, deployment, "the KYC contract");

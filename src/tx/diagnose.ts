@@ -40,9 +40,10 @@ const FORGET = `sto db-forget-network (archives this network's records), or use 
 export async function findDisagreements(request: DiagnoseRequest): Promise<Disagreement[]> {
   const { db, node, network } = request;
   const found: Disagreement[] = [];
-  const recorded = db.sqlite.prepare("SELECT chain_id AS chainId, genesis_hash AS genesisHash FROM networks WHERE name = ?").get(network) as
-    | { chainId: number; genesisHash: string | null }
-    | undefined;
+  const recorded = await db.sql.get<{ chainId: number; genesisHash: string | null }>(
+    'SELECT chain_id AS "chainId", genesis_hash AS "genesisHash" FROM networks WHERE name = ?',
+    [network],
+  );
   if (recorded && recorded.chainId !== request.chainId) {
     found.push({
       kind: "chain-id",

@@ -54,7 +54,7 @@ export interface TxEnvironmentOptions {
  */
 export async function createTxEnvironment(options: TxEnvironmentOptions): Promise<TxEnvironment> {
   const chainId = Number((await options.provider.getNetwork()).chainId);
-  checkNetworkChainId(options.db, options.network, chainId);
+  await checkNetworkChainId(options.db, options.network, chainId);
   return {
     db: options.db,
     provider: options.provider,

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import type { StoDatabase } from "../db/database";
+import type { SqliteDatabase } from "../db/database";
 import { StoError } from "../errors";
 import { forgetScannedTokens } from "../scan/store";
 import { ledgerOf } from "./ledger";
@@ -25,7 +25,7 @@ export interface ForgottenNetwork {
  * accounts (through the ledger), the payments that point at them, its scanned tokens and the
  * recorded chain id and genesis hash. The next command records the new chain.
  */
-export async function forgetNetwork(db: StoDatabase, network: string, now: Date = new Date()): Promise<ForgottenNetwork> {
+export async function forgetNetwork(db: SqliteDatabase, network: string, now: Date = new Date()): Promise<ForgottenNetwork> {
   const sqlite = db.sqlite;
   const recordedRow = sqlite.prepare("SELECT chain_id AS chainId, genesis_hash AS genesisHash FROM networks WHERE name = ?").get(network) as
     | { chainId: number; genesisHash: string | null }
@@ -41,17 +41,16 @@ export async function forgetNetwork(db: StoDatabase, network: string, now: Date 
   let distributionPayments = 0;
   let payoutPayments = 0;
   let scannedTokens = 0;
-  const { transactions, accounts } = await ledgerOf(db).forgetNetwork(network, (ids) => {
-    const byTransaction = (table: string) => {
+  const { transactions, accounts } = await ledgerOf(db).forgetNetwork(network, async (ids, sql) => {
+    const byTransaction = async (table: string) => {
       let deleted = 0;
-      const statement = sqlite.prepare(`DELETE FROM ${table} WHERE transaction_id = ?`);
-      for (const id of ids) deleted += statement.run(id).changes;
+      for (const id of ids) deleted += await sql.run(`DELETE FROM ${table} WHERE transaction_id = ?`, [id]);
       return deleted;
     };
-    distributionPayments = byTransaction("distribution_payments");
-    payoutPayments = byTransaction("payout_payments");
+    distributionPayments = await byTransaction("distribution_payments");
+    payoutPayments = await byTransaction("payout_payments");
     scannedTokens = forgetScannedTokens(db, network);
-    sqlite.prepare("DELETE FROM networks WHERE name = ?").run(network);
+    await sql.run("DELETE FROM networks WHERE name = ?", [network]);
   });
   return { archive, transactions, accounts, distributionPayments, payoutPayments, scannedTokens, recorded: recordedRow };
 }

@@ -33,5 +33,5 @@ export async function nextNonce(env: Pick<TxEnvironment, "db" | "network" | "cha
  */
 export async function restartNonce(env: TxEnvironment): Promise<{ previous?: number; next: number }> {
   const networkNonce = await env.provider.getTransactionCount(env.address, "pending");
-  return ledgerOf(env.db).restartNonce(accountKey(env), networkNonce, env.db.file);
+  return ledgerOf(env.db).restartNonce(accountKey(env), networkNonce, env.db.name);
 }

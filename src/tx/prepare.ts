@@ -1,4 +1,5 @@
 import { nowIso } from "../db/database";
+import type { SqlClient } from "../db/sql";
 import { StoError } from "../errors";
 import { TransactionBuilder, type PlannedStep } from "./builder";
 import type { TxEnvironment } from "./environment";
@@ -16,9 +17,10 @@ export interface PrepareOptions {
   fallbackGas?: FallbackGas;
   /**
    * Runs inside the same database transaction as the inserts, after them: related rows (e.g.
-   * distribution payments) are written atomically with the transactions, and throwing aborts all.
+   * distribution payments) are written atomically with the transactions, with `sql` (the unit of
+   * work's client: any other would write outside the unit on PostgreSQL), and throwing aborts all.
    */
-  afterInsert?: (rows: PreparedTransaction[]) => void | Promise<void>;
+  afterInsert?: (rows: PreparedTransaction[], sql: SqlClient) => void | Promise<void>;
 }
 
 const MAX_NONCE_RACE_RETRIES = 20;
@@ -50,7 +52,7 @@ export async function prepareTransactions(
       const now = nowIso();
       const inserted = await allocation.insert(builder.steps.map((step, index) => preparedRow(env, account.id, step, gasLimits[index], now)));
       await allocation.advanceTo(builder.startNonce + inserted.length);
-      await options.afterInsert?.(inserted);
+      await options.afterInsert?.(inserted, allocation.sql);
       return inserted;
     });
     if (result) return result;
@@ -98,8 +100,8 @@ export interface StreamedPlan {
    * no network. Throwing aborts everything.
    */
   plan(builder: TransactionBuilder, from: number, to: number): void;
-  /** Inside the same write transaction, after the inserts of each piece (related rows go here). */
-  afterChunk?(rows: readonly PreparedTransaction[], from: number): void | Promise<void>;
+  /** Inside the same write transaction, after the inserts of each piece (related rows go here, written with `sql`). */
+  afterChunk?(rows: readonly PreparedTransaction[], from: number, sql: SqlClient): void | Promise<void>;
 }
 
 /** Transactions planned, stored and then forgotten at a time by prepareTransactionStream. */
@@ -127,7 +129,7 @@ export async function prepareTransactionStream(env: TxEnvironment, steps: Stream
       const inserted = await allocation.insert(rows);
       // afterChunk pairs the rows with its plan by position.
       if (inserted.some((row, offset) => row.nonce !== startNonce + from + offset)) throw new Error("prepared transactions came back out of nonce order");
-      await steps.afterChunk?.(inserted, from);
+      await steps.afterChunk?.(inserted, from, allocation.sql);
     }
     await allocation.advanceTo(startNonce + steps.count);
     return { accountId: account.id, startNonce, count: steps.count };

@@ -138,7 +138,7 @@ async function selectTargets(env: SigningEnvironment, accountId: number, options
 }
 
 function noSuchTransaction(env: SigningEnvironment, nonce: number): string {
-  return `no transaction with nonce ${nonce} of ${env.address} on ${env.network} in database ${env.db.file}`;
+  return `no transaction with nonce ${nonce} of ${env.address} on ${env.network} in database ${env.db.name}`;
 }
 
 interface PlannedVersion {

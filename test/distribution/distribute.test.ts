@@ -2,8 +2,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseUnits } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWorld, type E2eWorld } from "../helpers/e2e";
-import { EXAMPLE_CSV, balancesOf, errorLines, issueToken, readSimpleCsv, settle, transactionCount } from "./helpers";
+import { ENGINES, startWorld, type E2eWorld } from "../helpers/e2e";
+import { EXAMPLE_CSV, balancesOf, countTransactions, errorLines, issueToken, readSimpleCsv, settle, transactionCount } from "./helpers";
 
 const example = readSimpleCsv(EXAMPLE_CSV);
 
@@ -18,10 +18,11 @@ interface PaymentRow {
   superseded_at: string | null;
 }
 
-describe("the manual's distribution step with example-distribution.csv", () => {
+// On PostgreSQL too: the payments are written with the unit of work's client, and their unique index is the guard.
+describe.each(ENGINES)("the manual's distribution step with example-distribution.csv (%s)", (engine) => {
   let world: E2eWorld;
   beforeAll(async () => {
-    world = await startWorld();
+    world = await startWorld({ engine });
   });
   afterAll(() => world.close());
 
@@ -31,12 +32,12 @@ describe("the manual's distribution step with example-distribution.csv", () => {
     expect(distributed.stdout).toContain(`Distribution created ${example.length} new transactions and there was already 0 old transactions in the database`);
     expect(distributed.stdout).toContain("Distributing 300 shares to Alice Founder (alice@example.com)");
 
-    const rows = world.query<{ external_id: string; receiver: string; function_signature: string; status: string }>(
+    const rows = await world.rows<{ external_id: string; receiver: string; function_signature: string; status: string }>(
       "SELECT external_id, receiver, function_signature, status FROM prepared_transactions WHERE external_id IS NOT NULL AND to_address = ? ORDER BY nonce",
       tokenAddress,
     );
     expect(rows).toEqual(example.map((row) => ({ external_id: row.external_id, receiver: row.address, function_signature: "transfer(address,uint256)", status: "waiting" })));
-    const payments = world.query<PaymentRow>("SELECT * FROM distribution_payments WHERE token_address = ? ORDER BY id", tokenAddress);
+    const payments = await world.rows<PaymentRow>("SELECT * FROM distribution_payments WHERE token_address = ? ORDER BY id", tokenAddress);
     expect(payments.map((payment) => [payment.external_id, payment.receiver, payment.amount, payment.email, payment.name])).toEqual(
       example.map((row) => [row.external_id, row.address, parseUnits(row.amount, 18).toString(), row.email, row.name]),
     );
@@ -54,7 +55,7 @@ describe("the manual's distribution step with example-distribution.csv", () => {
     // After mining, still nothing new; the JSON result says so too.
     const json = JSON.parse((await world.ok(["--json", "distribute-multiple", `--csv-input=${EXAMPLE_CSV}`, `--address=${tokenAddress}`])).stdout) as Record<string, unknown>;
     expect(json).toMatchObject({ newTransactions: 0, oldTransactions: example.length, newRows: 0, alreadyPreparedRows: example.length, transactions: [] });
-    expect(world.query<{ n: number }>("SELECT count(*) AS n FROM distribution_payments WHERE token_address = ?", tokenAddress)[0].n).toBe(example.length);
+    expect((await world.rows<{ n: number }>("SELECT count(*) AS n FROM distribution_payments WHERE token_address = ?", tokenAddress))[0].n).toBe(example.length);
   });
 
   it("refuses a row changed after it was prepared, naming the row", async () => {
@@ -62,13 +63,13 @@ describe("the manual's distribution step with example-distribution.csv", () => {
     await world.ok(["distribute-multiple", `--csv-input=${EXAMPLE_CSV}`, `--address=${tokenAddress}`]);
     const changed = path.join(world.dir, "changed.csv");
     fs.writeFileSync(changed, fs.readFileSync(EXAMPLE_CSV, "utf8").replace(",300", ",301"));
-    const before = transactionCount(world);
+    const before = await countTransactions(world);
     const result = await world.sto(["distribute-multiple", `--csv-input=${changed}`, `--address=${tokenAddress}`]);
     expect(result.code).toBe(1);
     expect(errorLines(result.stderr)).toEqual([
       expect.stringMatching(/changed\.csv:2: field amount "301": external_id 1 was prepared earlier with amount 300 \(transaction nonce \d+, waiting\); an external_id is paid once; nothing prepared$/),
     ]);
-    expect(transactionCount(world)).toBe(before);
+    expect(await countTransactions(world)).toBe(before);
   });
 
   // A barrier (STO_TEST_BARRIER before-allocate, src/tx/faults.ts) holds both processes once they
@@ -89,9 +90,9 @@ describe("the manual's distribution step with example-distribution.csv", () => {
     const created = runs.map((run) => (JSON.parse(run.stdout) as { newRows: number }).newRows);
     expect(created[runs.indexOf(loser[0])]).toBe(0);
     expect(created.sort()).toEqual([0, example.length]);
-    const payments = world.query<{ n: number }>("SELECT count(*) AS n FROM distribution_payments WHERE token_address = ?", tokenAddress)[0].n;
+    const payments = (await world.rows<{ n: number }>("SELECT count(*) AS n FROM distribution_payments WHERE token_address = ?", tokenAddress))[0].n;
     expect(payments).toBe(example.length);
-    const transfers = world.query<{ n: number }>("SELECT count(*) AS n FROM prepared_transactions WHERE to_address = ? AND function_signature = 'transfer(address,uint256)'", tokenAddress)[0].n;
+    const transfers = (await world.rows<{ n: number }>("SELECT count(*) AS n FROM prepared_transactions WHERE to_address = ? AND function_signature = 'transfer(address,uint256)'", tokenAddress))[0].n;
     expect(transfers).toBe(example.length);
   });
 });

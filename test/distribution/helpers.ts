@@ -34,6 +34,11 @@ export async function settle(world: E2eWorld): Promise<void> {
   await world.ok(["tx-update"]);
 }
 
+/** How many transactions the world's database holds, on either engine. */
+export async function countTransactions(world: E2eWorld): Promise<number> {
+  return (await world.rows<{ n: number }>("SELECT count(*) AS n FROM prepared_transactions"))[0].n;
+}
+
 export function transactionCount(world: E2eWorld): number {
   return fs.existsSync(world.databaseFile) ? world.query<{ n: number }>("SELECT count(*) AS n FROM prepared_transactions")[0].n : 0;
 }

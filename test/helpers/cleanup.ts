@@ -7,6 +7,12 @@ import fs from "node:fs";
  */
 const paths = new Set<string>();
 const children = new Set<ChildProcess>();
+const callbacks: (() => Promise<void>)[] = [];
+
+/** Runs this when the test file ends (after its children are gone; e.g. dropping its PostgreSQL database). */
+export function onFileEnd(callback: () => Promise<void>): void {
+  callbacks.push(callback);
+}
 
 /** Removes this file or folder when the test file ends. */
 export function removeAfterFile(target: string): string {
@@ -44,6 +50,7 @@ export async function cleanUpTestFile(): Promise<void> {
   );
   await Promise.race([Promise.all(exits), new Promise((resolve) => setTimeout(resolve, 10_000))]);
   children.clear();
+  for (const callback of callbacks.splice(0)) await callback();
   for (const target of paths) fs.rmSync(target, { recursive: true, force: true });
   paths.clear();
 }

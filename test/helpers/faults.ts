@@ -180,7 +180,21 @@ export async function expectEveryNonceMinedOnceAsRecorded(
   versionsPerRow: number | "any" = 1,
 ): Promise<void> {
   expectIntactDatabase(databaseFile);
-  const rows = readRows<RecordedRow>(databaseFile, "SELECT id, nonce, status, tx_hash, external_id FROM prepared_transactions WHERE from_address = ? ORDER BY nonce", address);
+  await expectLedgerMatchesChain(provider, async (sql, ...params) => readRows(databaseFile, sql, ...params), address, afterBlock, versionsPerRow);
+}
+
+/** Reads rows of an audit database, SQLite or PostgreSQL (`?` placeholders, portable SQL). */
+export type RowReader = <T>(sql: string, ...params: unknown[]) => Promise<T[]>;
+
+/** expectEveryNonceMinedOnceAsRecorded's invariants, on a database of either engine. */
+export async function expectLedgerMatchesChain(
+  provider: JsonRpcProvider,
+  rowsOf: RowReader,
+  address: string,
+  afterBlock: number,
+  versionsPerRow: number | "any" = 1,
+): Promise<void> {
+  const rows = await rowsOf<RecordedRow>("SELECT id, nonce, status, tx_hash, external_id FROM prepared_transactions WHERE from_address = ? ORDER BY nonce", address);
   const mined = await minedByAccount(provider, address, afterBlock);
   for (const [nonce, hashes] of mined) expect(hashes, `nonce ${nonce} mined more than once`).toHaveLength(1);
   expect([...mined.keys()].sort((a, b) => a - b), "nonces mined").toEqual(rows.map((row) => row.nonce));
@@ -188,18 +202,16 @@ export async function expectEveryNonceMinedOnceAsRecorded(
     expect(row.status, `status of nonce ${row.nonce}`).toBe("success");
     expect(row.tx_hash, `hash of nonce ${row.nonce}`).toBe(mined.get(row.nonce)?.[0]);
   }
-  const versions = readRows<{ transaction_id: number; n: number; has_current: number }>(
-    databaseFile,
-    "SELECT t.id AS transaction_id, COUNT(s.id) AS n, SUM(s.tx_hash = t.tx_hash) AS has_current FROM prepared_transactions t LEFT JOIN transaction_signatures s ON s.transaction_id = t.id WHERE t.from_address = ? GROUP BY t.id",
+  const versions = await rowsOf<{ transaction_id: number; n: number; has_current: number }>(
+    "SELECT t.id AS transaction_id, COUNT(s.id) AS n, SUM(CASE WHEN s.tx_hash = t.tx_hash THEN 1 ELSE 0 END) AS has_current FROM prepared_transactions t LEFT JOIN transaction_signatures s ON s.transaction_id = t.id WHERE t.from_address = ? GROUP BY t.id",
     address,
   );
   for (const entry of versions) {
-    if (versionsPerRow !== "any") expect(entry.n, `signed versions of transaction ${entry.transaction_id}`).toBe(versionsPerRow);
-    expect(entry.has_current, `transaction ${entry.transaction_id}'s hash is one of its versions`).toBe(1);
+    if (versionsPerRow !== "any") expect(Number(entry.n), `signed versions of transaction ${entry.transaction_id}`).toBe(versionsPerRow);
+    expect(Number(entry.has_current), `transaction ${entry.transaction_id}'s hash is one of its versions`).toBe(1);
   }
-  const paidTwice = readRows<{ external_id: string; n: number }>(
-    databaseFile,
-    "SELECT external_id, COUNT(*) AS n FROM prepared_transactions WHERE external_id IS NOT NULL AND status != 'failed' GROUP BY external_id HAVING n > 1",
+  const paidTwice = await rowsOf<{ external_id: string; n: number }>(
+    "SELECT external_id, COUNT(*) AS n FROM prepared_transactions WHERE external_id IS NOT NULL AND status <> 'failed' GROUP BY external_id HAVING COUNT(*) > 1",
   );
   expect(paidTwice, "external ids paid twice").toEqual([]);
 }

@@ -2,12 +2,12 @@ import { expect } from "vitest";
 import type { Contract } from "ethers";
 import { LOCAL_CHAIN_ID } from "../../src/chain/local-node";
 import { buildCapTable } from "../../src/captable/captable";
-import type { StoDatabase } from "../../src/db/database";
+import type { SqliteDatabase } from "../../src/db/database";
 import { TRANSFER_TOPIC } from "../../src/chain/erc20";
 import type { ScanChain } from "./scan-fixtures";
 
 /** The database holds exactly the chain's Transfer events, and the cap table matches balanceOf at every block given. */
-export async function expectDatabaseIsTheChain(chain: ScanChain, db: StoDatabase, token: Contract, holders: string[], blocks: number[]): Promise<void> {
+export async function expectDatabaseIsTheChain(chain: ScanChain, db: SqliteDatabase, token: Contract, holders: string[], blocks: number[]): Promise<void> {
   const tokenAddress = await token.getAddress();
   const { scannedTo } = db.sqlite.prepare("SELECT scanned_to_block AS scannedTo FROM scanned_tokens").get() as { scannedTo: number };
   const logs = await chain.rpc<{ blockNumber: string; logIndex: string }[]>("eth_getLogs", [
@@ -23,7 +23,7 @@ export async function expectDatabaseIsTheChain(chain: ScanChain, db: StoDatabase
     .get() as { n: number };
   expect(orphans.n).toBe(0);
   for (const block of blocks) {
-    const table = buildCapTable(db, { chainId: LOCAL_CHAIN_ID, tokenAddress, atBlock: block, includeEmpty: true });
+    const table = await buildCapTable(db, { chainId: LOCAL_CHAIN_ID, tokenAddress, atBlock: block, includeEmpty: true });
     const scanned = new Map(table.entries.map((entry) => [entry.address.toLowerCase(), entry.balance]));
     for (const holder of holders) {
       expect(scanned.get(holder) ?? 0n, `balance of ${holder} at block ${block}`).toBe(

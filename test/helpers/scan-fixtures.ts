@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Contract, ContractTransactionResponse, JsonRpcProvider } from "ethers";
 import { LOCAL_CHAIN_ID } from "../../src/chain/local-node";
-import { openDatabase, type StoDatabase } from "../../src/db/database";
+import { openDatabase, type SqliteDatabase } from "../../src/db/database";
 import { DEFAULT_RETRY_POLICY, JsonRpcTransport, type RetryPolicy } from "../../src/chain/rpc";
 import { SqliteScanDatabase } from "../../src/scan/store";
 import { TokenScanner, type ScanOptions } from "../../src/scan/scanner";
@@ -71,7 +71,7 @@ export async function deployPlainErc20(chain: ScanChain, deployer: TestSigner, n
  */
 export function localScanner(
   url: string,
-  db: StoDatabase,
+  db: SqliteDatabase,
   tokenAddress: string,
   extra: Partial<ScanOptions> & { retry?: Partial<RetryPolicy> } = {},
 ): TokenScanner {
@@ -222,7 +222,7 @@ export async function plainTokenHistory(chain: ScanChain, token: Contract, optio
 }
 
 /** A fresh database file in a temporary directory (removed by cleanup, or else when the test file ends). */
-export function tempDatabase(): { db: StoDatabase; file: string; dir: string; cleanup: () => void } {
+export function tempDatabase(): { db: SqliteDatabase; file: string; dir: string; cleanup: () => void } {
   const dir = removeAfterFile(fs.mkdtempSync(path.join(os.tmpdir(), "sto-scan-")));
   const file = path.join(dir, "sto.sqlite");
   const db = openDatabase(file);

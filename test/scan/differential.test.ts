@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Contract } from "ethers";
 import { LOCAL_CHAIN_ID } from "../../src/chain/local-node";
 import { buildCapTable } from "../../src/captable/captable";
-import type { StoDatabase } from "../../src/db/database";
+import type { SqliteDatabase } from "../../src/db/database";
 import { TokenScanner, type ScanOptions } from "../../src/scan/scanner";
 import {
   deployPlainErc20,
@@ -24,7 +24,7 @@ afterAll(async () => {
   await chain?.close();
 });
 
-function scanner(db: StoDatabase, tokenAddress: string, extra: Partial<ScanOptions> = {}): TokenScanner {
+function scanner(db: SqliteDatabase, tokenAddress: string, extra: Partial<ScanOptions> = {}): TokenScanner {
   return localScanner(chain.url, db, tokenAddress, extra);
 }
 
@@ -32,11 +32,11 @@ function scanner(db: StoDatabase, tokenAddress: string, extra: Partial<ScanOptio
  * The cap table at each block must equal what the chain itself says at that block: balanceOf of
  * every holder that ever took part, and totalSupply.
  */
-async function expectCapTablesMatchChain(db: StoDatabase, token: Contract, history: History, blocks: number[]): Promise<void> {
+async function expectCapTablesMatchChain(db: SqliteDatabase, token: Contract, history: History, blocks: number[]): Promise<void> {
   const tokenAddress = await token.getAddress();
   const everyone = new Set(history.holders);
   for (const block of blocks) {
-    const table = buildCapTable(db, { chainId: LOCAL_CHAIN_ID, tokenAddress, atBlock: block, includeEmpty: true, accuracy: 4 });
+    const table = await buildCapTable(db, { chainId: LOCAL_CHAIN_ID, tokenAddress, atBlock: block, includeEmpty: true, accuracy: 4 });
     const scanned = new Map(table.entries.map((entry) => [entry.address.toLowerCase(), entry.balance]));
     for (const address of scanned.keys()) expect(everyone.has(address), `unexpected holder ${address}`).toBe(true);
     const onChain = await Promise.all(history.holders.map((holder) => token.balanceOf(holder, { blockTag: block }) as Promise<bigint>));
@@ -76,7 +76,7 @@ describe("token-scan differential against the chain", () => {
       expect(result.token.startsAtCreation).toBe(true);
       await expectCapTablesMatchChain(temp.db, token, history, sample(history.blocks));
       // The current cap table holds the contract's own totalSupply reading.
-      const now = buildCapTable(temp.db, { chainId: LOCAL_CHAIN_ID, tokenAddress: await token.getAddress() });
+      const now = await buildCapTable(temp.db, { chainId: LOCAL_CHAIN_ID, tokenAddress: await token.getAddress() });
       expect(now.totalSupplySource).toBe("contract");
       expect(now.totalSupply).toBe((await token.totalSupply()) as bigint);
     } finally {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { StoDatabase } from "../../src/db/database";
+import type { SqliteDatabase } from "../../src/db/database";
 import { TokenScanner, type ScanOptions } from "../../src/scan/scanner";
 import type { RetryPolicy } from "../../src/chain/rpc";
 import {
@@ -21,7 +21,7 @@ afterAll(async () => {
   await chain?.close();
 });
 
-function scanner(db: StoDatabase, tokenAddress: string, extra: Partial<ScanOptions> & { retry?: Partial<RetryPolicy> } = {}): TokenScanner {
+function scanner(db: SqliteDatabase, tokenAddress: string, extra: Partial<ScanOptions> & { retry?: Partial<RetryPolicy> } = {}): TokenScanner {
   return localScanner(chain.url, db, tokenAddress, { retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 }, ...extra });
 }
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase, type StoDatabase } from "../../src/db/database";
+import { openDatabase, type SqliteDatabase } from "../../src/db/database";
 import { StoError } from "../../src/errors";
 import { TokenScanner, type ScanOptions } from "../../src/scan/scanner";
 import { deploySecurityToken, securityTokenHistory, startScanChain, tempDatabase, type ScanChain, localScanner } from "../helpers/scan-fixtures";
@@ -13,11 +13,11 @@ afterAll(async () => {
   await chain?.close();
 });
 
-function scanner(db: StoDatabase, tokenAddress: string, extra: Partial<ScanOptions> = {}): TokenScanner {
+function scanner(db: SqliteDatabase, tokenAddress: string, extra: Partial<ScanOptions> = {}): TokenScanner {
   return localScanner(chain.url, db, tokenAddress, extra);
 }
 
-function contents(db: StoDatabase): unknown[] {
+function contents(db: SqliteDatabase): unknown[] {
   return [
     db.sqlite.prepare("SELECT block_number, log_index, tx_hash, from_address, to_address, value FROM token_transfers ORDER BY 1, 2").all(),
     db.sqlite

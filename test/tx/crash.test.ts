@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DEPLOYER, startWorld, type E2eWorld } from "../helpers/e2e";
+import { DEPLOYER, ENGINES, startWorld, type E2eWorld } from "../helpers/e2e";
 import { issueToken, randomAddresses } from "../distribution/helpers";
 
 interface Row {
@@ -25,20 +25,21 @@ async function minedFromDeployer(world: E2eWorld): Promise<{ nonce: number; hash
 }
 
 async function expectOneMinedTransactionPerNonceMatchingDatabase(world: E2eWorld): Promise<void> {
-  const rows = world.query<Row>("SELECT nonce, status, tx_hash, raw_transaction FROM prepared_transactions ORDER BY nonce");
+  const rows = await world.rows<Row>("SELECT nonce, status, tx_hash, raw_transaction FROM prepared_transactions ORDER BY nonce");
   const mined = await minedFromDeployer(world);
   expect(mined.map((tx) => tx.nonce)).toEqual(rows.map((row) => row.nonce));
   expect(mined.map((tx) => tx.hash)).toEqual(rows.map((row) => row.tx_hash));
   expect(rows.every((row) => row.status === "success")).toBe(true);
-  expect(world.query<{ n: number }>("SELECT count(*) AS n FROM transaction_signatures")[0].n).toBe(rows.length);
+  expect((await world.rows<{ n: number }>("SELECT count(*) AS n FROM transaction_signatures"))[0].n).toBe(rows.length);
 }
 
 const ISSUE = ["issue", "--symbol=CR", "--name=Crash corp", "--url=https://crash.example", "--amount=1000"];
 
-describe("tx-broadcast killed with SIGKILL", () => {
+// On PostgreSQL too: the write-ahead record and the broadcasted marks are the PostgreSQL ledger's own statements.
+describe.each(ENGINES)("tx-broadcast killed with SIGKILL (%s)", (engine) => {
   let world: E2eWorld;
   beforeEach(async () => {
-    world = await startWorld();
+    world = await startWorld({ engine });
     await world.ok(ISSUE);
   });
   afterEach(() => world.close());
@@ -46,12 +47,12 @@ describe("tx-broadcast killed with SIGKILL", () => {
   it("after the write-ahead commit and before the send: the rerun sends the recorded bytes", async () => {
     const killed = await world.sto(["tx-broadcast"], { env: { STO_FAULT_INJECTION: "after-sign" } });
     expect(killed.signal).toBe("SIGKILL");
-    const signed = world.query<Row>("SELECT nonce, status, tx_hash, raw_transaction FROM prepared_transactions ORDER BY nonce");
+    const signed = await world.rows<Row>("SELECT nonce, status, tx_hash, raw_transaction FROM prepared_transactions ORDER BY nonce");
     expect(signed.every((row) => row.raw_transaction !== null && row.status === "waiting")).toBe(true);
     expect(await world.provider.getTransactionCount(DEPLOYER)).toBe(0);
 
     await world.ok(["tx-broadcast"]);
-    const after = world.query<Row>("SELECT nonce, status, tx_hash, raw_transaction FROM prepared_transactions ORDER BY nonce");
+    const after = await world.rows<Row>("SELECT nonce, status, tx_hash, raw_transaction FROM prepared_transactions ORDER BY nonce");
     expect(after.map((row) => row.raw_transaction)).toEqual(signed.map((row) => row.raw_transaction));
     await world.ok(["tx-update"]);
     await expectOneMinedTransactionPerNonceMatchingDatabase(world);
@@ -61,7 +62,7 @@ describe("tx-broadcast killed with SIGKILL", () => {
     const killed = await world.sto(["tx-broadcast"], { env: { STO_FAULT_INJECTION: "after-send:2" } });
     expect(killed.signal).toBe("SIGKILL");
     expect(await world.provider.getTransactionCount(DEPLOYER)).toBe(2);
-    expect(world.query<Row>("SELECT status FROM prepared_transactions WHERE status = 'waiting'")).toHaveLength(4);
+    expect(await world.rows<Row>("SELECT status FROM prepared_transactions WHERE status = 'waiting'")).toHaveLength(4);
 
     const rerun = await world.ok(["tx-broadcast"]);
     expect(rerun.stdout).toMatch(/2 transactions were already known to the node/);
@@ -84,10 +85,10 @@ describe("tx-broadcast killed with SIGKILL", () => {
  * 60 transfers go out in three write-ahead chunks (16, 32 and 12): each chunk after the first is
  * signed while the one before is sent, and committed together with that one's broadcasted marks.
  */
-describe("tx-broadcast of several chunks killed with SIGKILL", () => {
+describe.each(ENGINES)("tx-broadcast of several chunks killed with SIGKILL (%s)", (engine) => {
   let world: E2eWorld;
   beforeEach(async () => {
-    world = await startWorld();
+    world = await startWorld({ engine });
     const tokenAddress = await issueToken(world);
     const csv = path.join(world.dir, "sixty.csv");
     const lines = randomAddresses(60).map((address, index) => `pay-${index},,,${address},1`);
@@ -97,12 +98,12 @@ describe("tx-broadcast of several chunks killed with SIGKILL", () => {
   afterEach(() => world.close());
 
   const transfers = () =>
-    world.query<Row>("SELECT nonce, status, tx_hash, raw_transaction FROM prepared_transactions WHERE function_signature = 'transfer(address,uint256)' ORDER BY nonce");
+    world.rows<Row>("SELECT nonce, status, tx_hash, raw_transaction FROM prepared_transactions WHERE function_signature = 'transfer(address,uint256)' ORDER BY nonce");
 
   it("after the second write-ahead commit: the first chunk is recorded as sent, the second signed, the third untouched", async () => {
     const killed = await world.sto(["tx-broadcast"], { env: { STO_FAULT_INJECTION: "after-sign:2" } });
     expect(killed.signal).toBe("SIGKILL");
-    const rows = transfers();
+    const rows = await transfers();
     expect(rows.slice(0, 16).every((row) => row.status === "broadcasted" && row.raw_transaction !== null)).toBe(true);
     expect(rows.slice(16, 48).every((row) => row.status === "waiting" && row.raw_transaction !== null)).toBe(true);
     expect(rows.slice(48).every((row) => row.status === "waiting" && row.raw_transaction === null)).toBe(true);
@@ -110,7 +111,7 @@ describe("tx-broadcast of several chunks killed with SIGKILL", () => {
     expect(await world.provider.getTransactionCount(DEPLOYER)).toBe(4 + 16);
 
     await world.ok(["tx-broadcast"]);
-    expect(transfers().slice(0, 48).map((row) => row.raw_transaction)).toEqual(rows.slice(0, 48).map((row) => row.raw_transaction));
+    expect((await transfers()).slice(0, 48).map((row) => row.raw_transaction)).toEqual(rows.slice(0, 48).map((row) => row.raw_transaction));
     await world.ok(["tx-update"]);
     await expectOneMinedTransactionPerNonceMatchingDatabase(world);
   });
@@ -119,7 +120,7 @@ describe("tx-broadcast of several chunks killed with SIGKILL", () => {
     const killed = await world.sto(["tx-broadcast"], { env: { STO_FAULT_INJECTION: "after-send:20" } });
     expect(killed.signal).toBe("SIGKILL");
     expect(await world.provider.getTransactionCount(DEPLOYER)).toBe(4 + 20);
-    const rows = transfers();
+    const rows = await transfers();
     expect(rows.slice(48).every((row) => row.raw_transaction === null)).toBe(true);
 
     const rerun = await world.ok(["tx-broadcast"]);
@@ -137,9 +138,9 @@ describe("tx-broadcast of several chunks killed with SIGKILL", () => {
  * their nonce taken and must build again. Without the barrier one could finish before another
  * starts, and the nonce re-check under the lock would go untested.
  */
-describe("two sto processes preparing at once on one database", () => {
+describe.each(ENGINES)("two sto processes preparing at once on one database (%s)", (engine) => {
   it("allocate distinct, contiguous nonces", async () => {
-    const world = await startWorld();
+    const world = await startWorld({ engine });
     try {
       const barrier = fs.mkdtempSync(path.join(world.dir, "barrier-"));
       const env = { STO_TEST_BARRIER: `before-allocate:${barrier}:3` };
@@ -153,7 +154,7 @@ describe("two sto processes preparing at once on one database", () => {
       expect(fs.readdirSync(barrier)).toHaveLength(3);
       const replanned = runs.filter((run) => /nonce 0 was taken by another process; preparing again/.test(run.stderr));
       expect(replanned).toHaveLength(2);
-      const nonces = world.query<{ nonce: number; note: string }>("SELECT nonce, note FROM prepared_transactions ORDER BY nonce");
+      const nonces = await world.rows<{ nonce: number; note: string }>("SELECT nonce, note FROM prepared_transactions ORDER BY nonce");
       expect(nonces.map((row) => row.nonce)).toEqual([...Array(12).keys()]);
       // Each command's four transactions stay together, in order.
       for (let start = 0; start < 12; start += 4) {

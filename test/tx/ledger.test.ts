@@ -1,7 +1,7 @@
 import { Wallet, ZeroAddress } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEVELOPMENT_PRIVATE_KEY } from "../../src/chain/local-node";
-import { openDatabase, type StoDatabase } from "../../src/db/database";
+import { openDatabase, type SqliteDatabase } from "../../src/db/database";
 import { StoError } from "../../src/errors";
 import { createTxEnvironment, type TxEnvironment } from "../../src/tx/environment";
 import {
@@ -52,7 +52,7 @@ describe("the status machine", () => {
 
 describe("the SQLite ledger", () => {
   let chain: TestChain;
-  let db: StoDatabase;
+  let db: SqliteDatabase;
   let env: TxEnvironment;
   let cleanup: () => void;
   beforeAll(async () => {

@@ -3,7 +3,7 @@ import { ZeroAddress, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEVELOPMENT_PRIVATE_KEY, LOCAL_CHAIN_ID } from "../../src/chain/local-node";
 import { ContractArtifacts } from "../../src/contracts/artifacts";
-import { openDatabase, type StoDatabase } from "../../src/db/database";
+import { openDatabase, type SqliteDatabase } from "../../src/db/database";
 import { preparedTransactions } from "../../src/db/schema";
 import type { TxEnvironment } from "../../src/tx/environment";
 import { prepareTransactions } from "../../src/tx/prepare";
@@ -13,7 +13,7 @@ import { tempDir } from "../helpers/cli";
 /** prepareTransactions builds the rows it returns from what it inserted: they must be the stored rows. */
 describe("rows returned by prepareTransactions", () => {
   let chain: TestChain;
-  let db: StoDatabase;
+  let db: SqliteDatabase;
   let cleanup: () => void;
   beforeAll(async () => {
     chain = await startTestChain({ accounts: 2 });

@@ -104,7 +104,7 @@ export function register(program: Command): void {
         const format = ctx.config.json ? "json" : (options.format ?? "table");
         const identities = options.identityFile ? readIdentityFile(options.identityFile) : undefined;
 
-        const table = buildCapTable(ctx.db(), {
+        const table = await buildCapTable(await ctx.db(), {
           chainId: ctx.config.network.chainId,
           tokenAddress,
           atBlock,

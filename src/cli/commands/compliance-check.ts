@@ -28,7 +28,7 @@ export function register(program: Command): void {
         const to = parseAddress(options.to, "--to");
         const amount = parseTokenAmount(options.amount, 18, "--amount");
         const chain = await ctx.chain();
-        const check = await checkTransfer({ provider: chain.provider, artifacts: ctx.artifacts(), network: ctx.config.network.name, chainId: chain.chainId, db: ctx.db() }, tokenAddress, from, to, amount);
+        const check = await checkTransfer({ provider: chain.provider, artifacts: ctx.artifacts(), network: ctx.config.network.name, chainId: chain.chainId, db: await ctx.db() }, tokenAddress, from, to, amount);
         ctx.out.result(check.allowed ? "Allowed (code 0)" : `Refused: code ${check.code} (${check.rule}): ${check.message}`);
         ctx.out.data({ tokenAddress, from, to, amount, ...check });
       }),

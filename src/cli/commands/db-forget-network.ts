@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { forgetNetwork } from "../../tx/forget-network";
+import { sqliteOnly } from "../../db/database";
 import { action } from "../action";
 
 export const DB_FORGET_NETWORK_DESCRIPTION = `Archive and forget this database's records of a network.
@@ -22,7 +23,7 @@ export function register(program: Command): void {
     .action(
       action(async (ctx) => {
         const network = ctx.config.network.name;
-        const db = ctx.db();
+        const db = sqliteOnly(await ctx.db(), "db-forget-network");
         const forgotten = await forgetNetwork(db, network);
         ctx.out.info(`Archived ${db.file} to ${forgotten.archive}`);
         ctx.out.result(

@@ -18,7 +18,7 @@ export function register(program: Command): void {
         // Not ctx.chain(): a database of another chain is reported below, not a reason to stop.
         const chain = await ctx.uncheckedChain();
         const signer = await ctx.account();
-        const db = ctx.db();
+        const db = await ctx.db();
         const network = ctx.config.network.name;
         const [blockNumber, balance, networkNonce, pendingNonce] = await Promise.all([
           chain.provider.getBlockNumber(),
@@ -32,7 +32,7 @@ export function register(program: Command): void {
           ["Network", `${network} (chain id ${chain.chainId})`],
           ["Node", describeNodeUrl(ctx.config.nodeUrl)],
           ["Latest block", String(blockNumber)],
-          ["Database", db.file],
+          ["Database", db.name],
           ["Account", signer.address + (signer.signer?.isDevelopmentKey ? " (public development key)" : signer.signer ? "" : " (watch-only: key not on this machine)")],
           ["Balance", `${formatEth(balance)} ETH`],
           ["Network nonce (mined / pending)", `${networkNonce} / ${pendingNonce}`],
@@ -59,7 +59,7 @@ export function register(program: Command): void {
           chainId: chain.chainId,
           node: describeNodeUrl(ctx.config.nodeUrl),
           blockNumber,
-          database: db.file,
+          database: db.name,
           address: signer.address,
           isDevelopmentKey: signer.signer?.isDevelopmentKey ?? false,
           watchOnly: !signer.signer,

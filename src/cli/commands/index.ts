@@ -16,6 +16,7 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   checkpoint: () => import("./checkpoint"),
   "compliance-check": () => import("./compliance-check"),
   "compliance-set": () => import("./compliance-set"),
+  "db-copy": () => import("./db-copy"),
   "db-forget-network": () => import("./db-forget-network"),
   "deploy-crowdsale-token": () => import("./deploy-crowdsale-token"),
   diagnose: () => import("./diagnose"),

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { describeTarget } from "../../config/database";
 import { ledgerOf } from "../../tx/ledger";
 import { action } from "../action";
 import { printTransactions } from "../tx-table";
@@ -11,12 +12,12 @@ export function register(program: Command): void {
     )
     .action(
       action(async (ctx) => {
-        const rows = await ledgerOf(ctx.db()).transactionsByContract(ctx.config.network.name, [
+        const rows = await ledgerOf(await ctx.db()).transactionsByContract(ctx.config.network.name, [
           "SecurityToken",
           "UnrestrictedTransferAgent",
           "RestrictedTransferAgent",
         ]);
-        if (rows.length === 0) ctx.out.info(`No tokens issued on ${ctx.config.network.name} from ${ctx.config.databaseFile}.`);
+        if (rows.length === 0) ctx.out.info(`No tokens issued on ${ctx.config.network.name} from ${describeTarget(ctx.config.database)}.`);
         printTransactions(ctx.out, rows);
       }),
     );

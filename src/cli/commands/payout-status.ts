@@ -16,7 +16,7 @@ export function register(program: Command): void {
     .action(
       action(async (ctx, options: { payoutAddress?: string }) => {
         const chain = await ctx.chain();
-        const env = { db: ctx.db(), provider: chain.provider, artifacts: ctx.artifacts(), network: ctx.config.network.name, chainId: chain.chainId };
+        const env = { db: await ctx.db(), provider: chain.provider, artifacts: ctx.artifacts(), network: ctx.config.network.name, chainId: chain.chainId };
         const payoutAddress = await resolvePayoutAddress(env, options.payoutAddress);
         await reconcilePayments(env, payoutAddress);
         const progress = countedProgress(ctx.out);

@@ -5,6 +5,7 @@ import { ExitCode, StoError } from "../../errors";
 import { DEFAULT_VERIFY_LIMIT, type Verification } from "../../scan/verify";
 import { TokenScanner, type Rollback, type ScanProgress } from "../../scan/scanner";
 import { SqliteScanDatabase } from "../../scan/store";
+import { PostgresScanDatabase } from "../../scan/postgres-store";
 import { action } from "../action";
 import { parseAddress } from "../../input/address";
 import { parseBlockNumber } from "../../input/numbers";
@@ -77,7 +78,9 @@ export function register(program: Command): void {
           }
         };
 
-        const scanner = new TokenScanner(new SqliteScanDatabase(ctx.db()), transport, {
+        const db = await ctx.db();
+        const scanDatabase = db.engine === "sqlite" ? new SqliteScanDatabase(db) : new PostgresScanDatabase(db);
+        const scanner = new TokenScanner(scanDatabase, transport, {
           network: ctx.config.network.name,
           chainId,
           tokenAddress,

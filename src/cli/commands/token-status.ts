@@ -11,7 +11,7 @@ export function register(program: Command): void {
       action(async (ctx, options: { tokenAddress: string }) => {
         const address = parseAddress(options.tokenAddress, "tokenAddress");
         const chain = await ctx.chain();
-        const status = await readTokenStatus(chain.provider, ctx.artifacts(), ctx.db(), ctx.config.network.name, address);
+        const status = await readTokenStatus(chain.provider, ctx.artifacts(), await ctx.db(), ctx.config.network.name, address);
         ctx.out.result(`Name: ${status.name}`);
         ctx.out.result(`Symbol: ${status.symbol}`);
         ctx.out.result(`Total supply: ${status.totalSupplyText}`);

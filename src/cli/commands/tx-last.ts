@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .action(
       action(async (ctx, options: { limit: string }) => {
         const limit = parseCount(options.limit, "--limit", { min: 1, max: 100_000_000 });
-        printTransactions(ctx.out, await ledgerOf(ctx.db()).lastTransactions(ctx.config.network.name, limit));
+        printTransactions(ctx.out, await ledgerOf(await ctx.db()).lastTransactions(ctx.config.network.name, limit));
       }),
     );
 }

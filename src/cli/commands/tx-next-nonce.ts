@@ -10,7 +10,7 @@ export function register(program: Command): void {
       action(async (ctx) => {
         const signer = await ctx.account();
         const chain = await ctx.chain();
-        const fromDb = await nextNonce({ db: ctx.db(), network: ctx.config.network.name, chainId: chain.chainId, address: signer.address });
+        const fromDb = await nextNonce({ db: await ctx.db(), network: ctx.config.network.name, chainId: chain.chainId, address: signer.address });
         const nonce = fromDb ?? (await chain.provider.getTransactionCount(signer.address, "pending"));
         ctx.out.result(String(nonce));
         ctx.out.data({ address: signer.address, nextNonce: nonce, source: fromDb === undefined ? "network" : "database" });

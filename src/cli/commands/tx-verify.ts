@@ -45,7 +45,7 @@ export function register(program: Command): void {
         }
         const account = addresses ? "" : (await ctx.account()).address;
         const client = new EtherscanClient(config.etherscanApiUrl, config.etherscanApiKey.reveal(), config.network.chainId);
-        const outcomes = await verifyDeployments(ctx.db(), client, {
+        const outcomes = await verifyDeployments(await ctx.db(), client, {
           addresses,
           account,
           network: config.network.name,

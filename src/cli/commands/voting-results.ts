@@ -25,7 +25,7 @@ export function register(program: Command): void {
       action(async (ctx, options: { votingAddress: string; voters?: boolean }) => {
         const votingAddress = parseAddress(options.votingAddress, "--voting-address");
         const chain = await ctx.chain();
-        const env = { db: ctx.db(), provider: chain.provider, artifacts: ctx.artifacts(), network: ctx.config.network.name, chainId: chain.chainId };
+        const env = { db: await ctx.db(), provider: chain.provider, artifacts: ctx.artifacts(), network: ctx.config.network.name, chainId: chain.chainId };
         const results = await readVotingResults(env, votingAddress, options.voters === true);
         const shares = (units: bigint) => formatTokenAmount(units, results.token.decimals);
         ctx.out.result(`Vote: ${results.name} (${results.address})`);

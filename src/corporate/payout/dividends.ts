@@ -1,7 +1,7 @@
 import { Interface } from "ethers";
-import { and, eq, isNull } from "drizzle-orm";
 import { nowIso } from "../../db/database";
-import { payoutPayments, type PayoutPayment } from "../../db/schema";
+import type { PayoutPayment } from "../../db/schema";
+import { isUniqueViolation } from "../../db/sql";
 import { StoError } from "../../errors";
 import type { ProgressListener } from "../../progress";
 import { formatTokenAmount, parseTokenAmount } from "../../input/amounts";
@@ -29,12 +29,13 @@ export function paymentExternalId(payoutAddress: string, holder: string, round: 
 
 /** Every payment row of a payout (superseded ones included), oldest first. */
 export async function paymentsOf(env: Pick<ReadEnvironment, "db" | "network">, payoutAddress: string): Promise<PaymentWithStatus[]> {
-  const payments = env.db.orm
-    .select()
-    .from(payoutPayments)
-    .where(and(eq(payoutPayments.network, env.network), eq(payoutPayments.payoutAddress, payoutAddress)))
-    .orderBy(payoutPayments.id)
-    .all();
+  const payments = await env.db.sql.all<PayoutPayment>(
+    `SELECT id, network, chain_id AS "chainId", payout_address AS "payoutAddress", holder, external_id AS "externalId", amount, shares,
+            transaction_id AS "transactionId", created_at AS "createdAt", paid_amount AS "paidAmount", reconciled_at AS "reconciledAt",
+            superseded_at AS "supersededAt"
+       FROM payout_payments WHERE network = ? AND payout_address = ? ORDER BY id`,
+    [env.network, payoutAddress],
+  );
   // The state of each payment's transaction, from the ledger.
   const states = await ledgerOf(env.db).transactionStates(payments.map((payment) => payment.transactionId));
   return payments.flatMap((payment) => {
@@ -71,13 +72,9 @@ export async function reconcilePayments(env: ReadEnvironment, payoutAddress: str
   }
   if (updates.length === 0) return 0;
   const now = nowIso();
-  env.db.writeTransaction(() => {
+  await env.db.write(async (sql) => {
     for (const update of updates) {
-      env.db.orm
-        .update(payoutPayments)
-        .set({ paidAmount: update.paid.toString(), reconciledAt: now })
-        .where(and(eq(payoutPayments.id, update.id), isNull(payoutPayments.paidAmount)))
-        .run();
+      await sql.run("UPDATE payout_payments SET paid_amount = ?, reconciled_at = ? WHERE id = ? AND paid_amount IS NULL", [update.paid.toString(), now, update.id]);
     }
   });
   return updates.length;
@@ -206,36 +203,37 @@ export async function prepareDividends(
     },
     {
       fallbackGas: PAYOUT_FALLBACK_GAS,
-      afterInsert: (rows) => {
+      afterInsert: async (rows, sql) => {
         const now = nowIso();
-        plan.batches.forEach((batch, index) => {
+        for (const [index, batch] of plan.batches.entries()) {
           for (const payment of batch) {
             for (const id of payment.supersedes) {
-              env.db.orm.update(payoutPayments).set({ supersededAt: now }).where(and(eq(payoutPayments.id, id), isNull(payoutPayments.supersededAt))).run();
+              await sql.run("UPDATE payout_payments SET superseded_at = ? WHERE id = ? AND superseded_at IS NULL", [now, id]);
             }
             try {
-              env.db.orm
-                .insert(payoutPayments)
-                .values({
-                  network: env.network,
-                  chainId: env.chainId,
+              await sql.run(
+                `INSERT INTO payout_payments (network, chain_id, payout_address, holder, external_id, amount, shares, transaction_id, created_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+                [
+                  env.network,
+                  env.chainId,
                   payoutAddress,
-                  holder: payment.position.holder,
-                  externalId: payment.externalId,
-                  amount: payment.position.due.toString(),
-                  shares: payment.position.shares.toString(),
-                  transactionId: rows[index].id,
-                  createdAt: now,
-                })
-                .run();
+                  payment.position.holder,
+                  payment.externalId,
+                  payment.position.due.toString(),
+                  payment.position.shares.toString(),
+                  rows[index].id,
+                  now,
+                ],
+              );
             } catch (error) {
-              if ((error as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") {
+              if (isUniqueViolation(error)) {
                 throw new StoError(`payment ${payment.externalId} was prepared by another sto process at the same time; nothing prepared, run payout-dividends again`);
               }
               throw error;
             }
           }
-        });
+        }
       },
     },
   );

@@ -38,7 +38,7 @@ export async function resolvePayoutToken(env: ReadEnvironment, addressOption?: s
       throw new InputError(
         "payoutTokenName",
         (field) =>
-          `${field("payoutTokenName")}: no ${name} contract was deployed from ${env.db.file} on ${env.network}; give its ${field("payoutTokenAddress")} (or, for testing, deploy one with "sto deploy-crowdsale-token")`,
+          `${field("payoutTokenName")}: no ${name} contract was deployed from ${env.db.name} on ${env.network}; give its ${field("payoutTokenAddress")} (or, for testing, deploy one with "sto deploy-crowdsale-token")`,
       );
     }
     await checkRememberedDeployment(env, deployment, `the ${name} contract`);
@@ -57,7 +57,7 @@ export async function resolvePayoutAddress(env: ReadEnvironment, option?: string
   if (!deployment?.contractAddress) {
     throw new InputError(
       "payoutAddress",
-      (field) => `no Payout contract deployed from ${env.db.file} on ${env.network}: deploy one with "sto payout-deploy" (or give ${field("payoutAddress")})`,
+      (field) => `no Payout contract deployed from ${env.db.name} on ${env.network}: deploy one with "sto payout-deploy" (or give ${field("payoutAddress")})`,
     );
   }
   await checkRememberedDeployment(env, deployment, "the Payout contract");

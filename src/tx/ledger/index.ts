@@ -1,5 +1,6 @@
 import type { StoDatabase } from "../../db/database";
 import type { PreparedRange, PreparedTransaction, TxLedger } from "./ledger";
+import { PostgresLedger } from "./postgres";
 import { SqliteLedger } from "./sqlite";
 
 export * from "./ledger";
@@ -9,12 +10,12 @@ const ledgers = new WeakMap<StoDatabase, TxLedger>();
 
 /**
  * The transaction ledger of an open database: the one way to prepared transactions and their
- * signatures. One per database handle, so that its units of work queue on one connection.
+ * signatures. One per database handle (on SQLite its units of work queue on one connection).
  */
 export function ledgerOf(db: StoDatabase): TxLedger {
   let ledger = ledgers.get(db);
   if (!ledger) {
-    ledger = new SqliteLedger(db);
+    ledger = db.engine === "sqlite" ? new SqliteLedger(db) : new PostgresLedger(db);
     ledgers.set(db, ledger);
   }
   return ledger;

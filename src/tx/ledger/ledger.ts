@@ -1,3 +1,4 @@
+import type { SqlClient } from "../../db/sql";
 import type {
   LedgerAccount,
   NewPreparedTransaction,
@@ -40,6 +41,12 @@ export interface NonceAllocation {
   readonly accountId: number;
   /** The account's next nonce as stored, read under the lock. */
   readonly nextNonce: number;
+  /**
+   * The unit of work's own client: rows of other tables written with it (the payments a prepared
+   * transaction makes) are committed with the allocation, or rolled back with it. On PostgreSQL
+   * it is the transaction's connection; any other client would write outside the unit.
+   */
+  readonly sql: SqlClient;
   /**
    * Inserts rows (status waiting, their nonces given by the caller, contiguous from a nonce not
    * used yet) and returns them as stored, in nonce order.
@@ -230,5 +237,8 @@ export interface TxLedger {
    * the database was archived), in one transaction; `dependents` runs first in it with the ids of
    * the transactions, to delete the rows of other tables that point at them.
    */
-  forgetNetwork(network: string, dependents: (transactionIds: readonly number[]) => void): Promise<{ transactions: number; accounts: number }>;
+  forgetNetwork(
+    network: string,
+    dependents: (transactionIds: readonly number[], sql: SqlClient) => void | Promise<void>,
+  ): Promise<{ transactions: number; accounts: number }>;
 }

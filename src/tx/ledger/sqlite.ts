@@ -1,6 +1,7 @@
 import type { Statement } from "better-sqlite3";
 import { and, asc, desc, eq, getTableColumns, gte, inArray, isNotNull, isNull, lt, type SQL } from "drizzle-orm";
-import { nowIso, type StoDatabase } from "../../db/database";
+import { nowIso, type SqliteDatabase } from "../../db/database";
+import type { SqlClient } from "../../db/sql";
 import { broadcastAccounts, preparedTransactions, transactionSignatures } from "../../db/schema";
 import { ExitCode, StoError } from "../../errors";
 import {
@@ -35,10 +36,9 @@ const SENDABLE_SQL = SENDABLE_STATUSES.map((status) => `'${status}'`).join(",");
  * connection is one: units of work run one at a time (a queue), awaits inside them included.
  */
 export class SqliteLedger implements TxLedger {
-  private queue: Promise<unknown> = Promise.resolve();
   private readonly statements = new Map<string, Statement>();
 
-  constructor(private readonly db: StoDatabase) {}
+  constructor(private readonly db: SqliteDatabase) {}
 
   /** A prepared statement, compiled once per connection. */
   private statement(sql: string): Statement {
@@ -52,26 +52,11 @@ export class SqliteLedger implements TxLedger {
 
   /**
    * Runs `work` in one write transaction, started with BEGIN IMMEDIATE, committed when it returns
-   * and rolled back when it throws. Awaits inside are fine: nothing else of this process uses the
-   * connection meanwhile (the queue), and other processes wait for the lock.
+   * and rolled back when it throws (the database's unit of work: one at a time on the connection,
+   * other processes wait for the lock).
    */
   private exclusive<T>(work: () => Promise<T> | T): Promise<T> {
-    const run = async (): Promise<T> => {
-      const sqlite = this.db.sqlite;
-      if (sqlite.inTransaction) throw new Error("a ledger write was started inside another transaction on the same connection");
-      sqlite.exec("BEGIN IMMEDIATE");
-      try {
-        const result = await work();
-        sqlite.exec("COMMIT");
-        return result;
-      } catch (error) {
-        if (sqlite.inTransaction) sqlite.exec("ROLLBACK");
-        throw error;
-      }
-    };
-    const result = this.queue.then(run, run);
-    this.queue = result.catch(() => undefined);
-    return result;
+    return this.db.write(async () => work());
   }
 
   // --- accounts and nonces
@@ -134,6 +119,7 @@ export class SqliteLedger implements TxLedger {
       const allocation: NonceAllocation = {
         accountId,
         nextNonce,
+        sql: this.db.sql,
         insert: async (rows) => {
           if (rows.length === 0) return [];
           const first = rows[0].nonce;
@@ -511,11 +497,14 @@ export class SqliteLedger implements TxLedger {
     });
   }
 
-  forgetNetwork(network: string, dependents: (transactionIds: readonly number[]) => void): Promise<{ transactions: number; accounts: number }> {
-    return this.exclusive(() => {
+  forgetNetwork(
+    network: string,
+    dependents: (transactionIds: readonly number[], sql: SqlClient) => void | Promise<void>,
+  ): Promise<{ transactions: number; accounts: number }> {
+    return this.exclusive(async () => {
       const sqlite = this.db.sqlite;
       const ids = (sqlite.prepare("SELECT id FROM prepared_transactions WHERE network = ?").all(network) as { id: number }[]).map((row) => row.id);
-      dependents(ids);
+      await dependents(ids, this.db.sql);
       sqlite
         .prepare("DELETE FROM transaction_signatures WHERE transaction_id IN (SELECT id FROM prepared_transactions WHERE network = ?)")
         .run(network);

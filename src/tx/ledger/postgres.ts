@@ -1,0 +1,478 @@
+import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt } from "drizzle-orm";
+import { nowIso } from "../../db/database";
+import { broadcastAccounts, preparedTransactions, transactionSignatures } from "../../db/pg-schema";
+import type { PgUnit, PostgresDatabase } from "../../db/postgres";
+import type { SqlClient } from "../../db/sql";
+import { ExitCode, StoError } from "../../errors";
+import {
+  SignatureConflict,
+  type AccountKey,
+  type LedgerAccount,
+  type MinedSignature,
+  type NonceAllocation,
+  type PreparedRange,
+  type PreparedTransaction,
+  type ResultChange,
+  type SignedVersion,
+  type StatusQuery,
+  type TransactionSignature,
+  type TransactionState,
+  type TxLedger,
+  type TxStatus,
+  type UnminedFilter,
+} from "./ledger";
+import { checkMove, LIVE_DEPLOYMENT_STATUSES, SENDABLE_STATUSES, UNMINED_STATUSES } from "./states";
+
+/** Rows per INSERT: PostgreSQL binds at most 65,535 parameters, a row has about 25. */
+const INSERT_CHUNK = 500;
+
+/**
+ * The ledger on a PostgreSQL audit database shared by several processes and machines. Each
+ * write is a transaction on a connection of its own (READ COMMITTED); what makes it safe is
+ * row locks, not a database lock:
+ * - `allocate` locks the account's `broadcast_accounts` row (SELECT ... FOR UPDATE) for its whole
+ *   unit of work, so units of work of one account run one after the other, wherever they run;
+ * - the write-ahead record is an UPDATE whose WHERE holds what its writer saw (hash, status): a
+ *   second writer waits for the first one's row lock, then finds the row changed and is refused;
+ * - status changes (markBroadcasted, markExported) carry their allowed sources in their WHERE.
+ */
+export class PostgresLedger implements TxLedger {
+  constructor(private readonly db: PostgresDatabase) {}
+
+  private unit<T>(work: (unit: PgUnit) => Promise<T>): Promise<T> {
+    return this.db.unit(work);
+  }
+
+  // --- accounts and nonces
+
+  async findAccount(key: AccountKey): Promise<LedgerAccount | undefined> {
+    const [row] = await this.db.orm
+      .select()
+      .from(broadcastAccounts)
+      .where(and(eq(broadcastAccounts.network, key.network), eq(broadcastAccounts.chainId, key.chainId), eq(broadcastAccounts.address, key.address)));
+    return row;
+  }
+
+  async openAccount(key: AccountKey, startNonce: () => Promise<number>): Promise<LedgerAccount> {
+    const existing = await this.findAccount(key);
+    if (existing) return existing;
+    const nonce = await startNonce();
+    const now = nowIso();
+    // Another process may create it at the same moment: the unique index decides, the first one wins.
+    await this.db.orm
+      .insert(broadcastAccounts)
+      .values({ network: key.network, chainId: key.chainId, address: key.address, nextNonce: nonce, createdAt: now, updatedAt: now })
+      .onConflictDoNothing();
+    const created = await this.findAccount(key);
+    if (!created) throw new Error("broadcast account row was not created");
+    return created;
+  }
+
+  restartNonce(key: AccountKey, networkNonce: number, databaseName: string): Promise<{ previous?: number; next: number }> {
+    return this.unit(async ({ orm, sql }) => {
+      const now = nowIso();
+      const [account] = await orm
+        .select()
+        .from(broadcastAccounts)
+        .where(and(eq(broadcastAccounts.network, key.network), eq(broadcastAccounts.chainId, key.chainId), eq(broadcastAccounts.address, key.address)))
+        .for("update");
+      if (!account) {
+        const inserted = await orm
+          .insert(broadcastAccounts)
+          .values({ network: key.network, chainId: key.chainId, address: key.address, nextNonce: networkNonce, createdAt: now, updatedAt: now })
+          .onConflictDoNothing()
+          .returning();
+        if (inserted.length === 0) throw new StoError(`another sto process created the account ${key.address} on ${key.network} meanwhile; run the command again`);
+        return { next: networkNonce };
+      }
+      if ((await sql.get("SELECT 1 FROM prepared_transactions WHERE account_id = ? LIMIT 1", [account.id])) !== undefined) {
+        throw new StoError(
+          `database ${databaseName} already holds transactions of ${key.address} on ${key.network}: restarting the nonce would reuse their nonces; use a new database`,
+          ExitCode.StateMismatch,
+        );
+      }
+      await orm.update(broadcastAccounts).set({ nextNonce: networkNonce, updatedAt: now }).where(eq(broadcastAccounts.id, account.id));
+      return { previous: account.nextNonce, next: networkNonce };
+    });
+  }
+
+  allocate<T>(accountId: number, work: (allocation: NonceAllocation) => Promise<T>): Promise<T> {
+    return this.unit(async ({ orm, sql }) => {
+      // The account's write lock: held until this unit commits or rolls back.
+      const [current] = await orm.select().from(broadcastAccounts).where(eq(broadcastAccounts.id, accountId)).for("update");
+      if (!current) throw new Error(`broadcast account ${accountId} disappeared from the database`);
+      let nextNonce = current.nextNonce;
+      const allocation: NonceAllocation = {
+        accountId,
+        nextNonce,
+        sql,
+        insert: async (rows) => {
+          if (rows.length === 0) return [];
+          const first = rows[0].nonce;
+          if (first < nextNonce || rows.some((row, index) => row.accountId !== accountId || row.nonce !== first + index || row.status !== "waiting")) {
+            throw new Error(`prepared transactions must be new, waiting and contiguous from nonce ${nextNonce} of account ${accountId}`);
+          }
+          const stored: PreparedTransaction[] = [];
+          for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
+            const inserted = await orm
+              .insert(preparedTransactions)
+              .values(rows.slice(start, start + INSERT_CHUNK))
+              .returning();
+            stored.push(...inserted.sort((a, b) => a.nonce - b.nonce));
+          }
+          return stored;
+        },
+        advanceTo: async (nonce) => {
+          if (nonce < nextNonce) throw new Error(`the next nonce of account ${accountId} cannot go back from ${nextNonce} to ${nonce}`);
+          nextNonce = nonce;
+          await sql.run("UPDATE broadcast_accounts SET next_nonce = ?, updated_at = ? WHERE id = ?", [nonce, nowIso(), accountId]);
+        },
+      };
+      return work(allocation);
+    });
+  }
+
+  // --- views
+
+  async transaction(id: number): Promise<PreparedTransaction | undefined> {
+    const [row] = await this.db.orm.select().from(preparedTransactions).where(eq(preparedTransactions.id, id));
+    return row;
+  }
+
+  async transactionsById(ids: readonly number[]): Promise<PreparedTransaction[]> {
+    if (ids.length === 0) return [];
+    return this.db.orm
+      .select()
+      .from(preparedTransactions)
+      .where(inArray(preparedTransactions.id, [...ids]))
+      .orderBy(asc(preparedTransactions.nonce));
+  }
+
+  async transactionByNonce(accountId: number, nonce: number): Promise<PreparedTransaction | undefined> {
+    const [row] = await this.db.orm
+      .select()
+      .from(preparedTransactions)
+      .where(and(eq(preparedTransactions.accountId, accountId), eq(preparedTransactions.nonce, nonce)));
+    return row;
+  }
+
+  async transactionsInStatus(accountId: number, statuses: readonly TxStatus[], options: StatusQuery = {}): Promise<PreparedTransaction[]> {
+    return this.db.orm
+      .select()
+      .from(preparedTransactions)
+      .where(
+        and(
+          eq(preparedTransactions.accountId, accountId),
+          inArray(preparedTransactions.status, [...statuses]),
+          options.signed ? isNotNull(preparedTransactions.rawTransaction) : undefined,
+          options.minedFrom !== undefined ? gte(preparedTransactions.blockNumber, options.minedFrom) : undefined,
+        ),
+      )
+      .orderBy(asc(preparedTransactions.nonce));
+  }
+
+  async unsignedTransactions(accountId: number): Promise<PreparedTransaction[]> {
+    return (await this.transactionsInStatus(accountId, ["waiting"])).filter((row) => row.rawTransaction === null);
+  }
+
+  async lastTransactions(network: string, limit: number): Promise<PreparedTransaction[]> {
+    return this.db.orm.select().from(preparedTransactions).where(eq(preparedTransactions.network, network)).orderBy(desc(preparedTransactions.id)).limit(limit);
+  }
+
+  async unfinishedTransactions(network: string, address: string): Promise<PreparedTransaction[]> {
+    return this.db.orm
+      .select()
+      .from(preparedTransactions)
+      .where(
+        and(
+          eq(preparedTransactions.network, network),
+          eq(preparedTransactions.fromAddress, address),
+          inArray(preparedTransactions.status, [...UNMINED_STATUSES]),
+        ),
+      )
+      .orderBy(preparedTransactions.nonce);
+  }
+
+  private unminedWhere(filter: UnminedFilter) {
+    return and(
+      eq(preparedTransactions.network, filter.network),
+      inArray(preparedTransactions.status, [...UNMINED_STATUSES]),
+      filter.from !== undefined ? eq(preparedTransactions.fromAddress, filter.from) : undefined,
+      filter.to !== undefined ? eq(preparedTransactions.toAddress, filter.to) : undefined,
+      filter.functions !== undefined ? inArray(preparedTransactions.functionSignature, [...filter.functions]) : undefined,
+    );
+  }
+
+  async hasUnmined(filter: UnminedFilter): Promise<boolean> {
+    const rows = await this.db.orm.select({ id: preparedTransactions.id }).from(preparedTransactions).where(this.unminedWhere(filter)).limit(1);
+    return rows.length > 0;
+  }
+
+  async countUnmined(filter: UnminedFilter): Promise<number> {
+    return this.db.orm.$count(preparedTransactions, this.unminedWhere(filter));
+  }
+
+  async unminedIdsFrom(network: string, from: string, fromNonce: number): Promise<Set<number>> {
+    const rows = await this.db.orm
+      .select({ id: preparedTransactions.id })
+      .from(preparedTransactions)
+      .where(
+        and(
+          eq(preparedTransactions.network, network),
+          eq(preparedTransactions.fromAddress, from),
+          gte(preparedTransactions.nonce, fromNonce),
+          inArray(preparedTransactions.status, [...UNMINED_STATUSES]),
+        ),
+      );
+    return new Set(rows.map((row) => row.id));
+  }
+
+  async transactionsByContract(network: string, contractNames: readonly string[]): Promise<PreparedTransaction[]> {
+    return this.db.orm
+      .select()
+      .from(preparedTransactions)
+      .where(and(eq(preparedTransactions.network, network), inArray(preparedTransactions.contractName, [...contractNames])))
+      .orderBy(preparedTransactions.id);
+  }
+
+  async latestDeployment(network: string, contractName: string): Promise<PreparedTransaction | undefined> {
+    const [row] = await this.db.orm
+      .select()
+      .from(preparedTransactions)
+      .where(
+        and(
+          eq(preparedTransactions.network, network),
+          eq(preparedTransactions.contractName, contractName),
+          eq(preparedTransactions.isDeployment, true),
+          inArray(preparedTransactions.status, [...LIVE_DEPLOYMENT_STATUSES]),
+        ),
+      )
+      .orderBy(desc(preparedTransactions.id))
+      .limit(1);
+    return row;
+  }
+
+  async deploymentsAt(network: string, address: string): Promise<PreparedTransaction[]> {
+    return this.db.orm
+      .select()
+      .from(preparedTransactions)
+      .where(and(eq(preparedTransactions.network, network), eq(preparedTransactions.contractAddress, address), eq(preparedTransactions.isDeployment, true)))
+      .orderBy(asc(preparedTransactions.id));
+  }
+
+  async successfulDeployments(network: string, which: { unverifiedFrom: string } | { addresses: readonly string[] }): Promise<PreparedTransaction[]> {
+    const base = and(eq(preparedTransactions.network, network), eq(preparedTransactions.isDeployment, true), eq(preparedTransactions.status, "success"));
+    if ("unverifiedFrom" in which) {
+      return this.db.orm
+        .select()
+        .from(preparedTransactions)
+        .where(and(base, eq(preparedTransactions.fromAddress, which.unverifiedFrom), isNull(preparedTransactions.verifiedAt)))
+        .orderBy(preparedTransactions.nonce);
+    }
+    if (which.addresses.length === 0) return [];
+    return this.db.orm
+      .select()
+      .from(preparedTransactions)
+      .where(and(base, inArray(preparedTransactions.contractAddress, [...which.addresses])))
+      .orderBy(preparedTransactions.id);
+  }
+
+  async minedTransactions(network: string, limit: number): Promise<PreparedTransaction[]> {
+    return this.db.orm
+      .select()
+      .from(preparedTransactions)
+      .where(
+        and(
+          eq(preparedTransactions.network, network),
+          inArray(preparedTransactions.status, ["success", "failed", "mining"]),
+          isNotNull(preparedTransactions.blockNumber),
+          isNotNull(preparedTransactions.blockHash),
+        ),
+      )
+      .orderBy(desc(preparedTransactions.id))
+      .limit(limit);
+  }
+
+  async transactionsInRange(range: PreparedRange, offset = 0, limit = range.count): Promise<PreparedTransaction[]> {
+    const from = range.startNonce + offset;
+    const to = range.startNonce + Math.min(range.count, offset + limit);
+    if (to <= from) return [];
+    return this.db.orm
+      .select()
+      .from(preparedTransactions)
+      .where(and(eq(preparedTransactions.accountId, range.accountId), gte(preparedTransactions.nonce, from), lt(preparedTransactions.nonce, to)))
+      .orderBy(asc(preparedTransactions.nonce));
+  }
+
+  async transactionStates(ids: readonly number[]): Promise<Map<number, TransactionState>> {
+    const states = new Map<number, TransactionState>();
+    if (ids.length === 0) return states;
+    const rows = await this.db.sql.all<TransactionState>(
+      "SELECT id, status, nonce, tx_hash AS \"txHash\", from_address AS \"fromAddress\" FROM prepared_transactions WHERE id = ANY(?::integer[])",
+      [[...new Set(ids)]],
+    );
+    for (const row of rows) states.set(row.id, row);
+    return states;
+  }
+
+  async signaturesOf(transactionId: number): Promise<TransactionSignature[]> {
+    return this.db.orm
+      .select()
+      .from(transactionSignatures)
+      .where(eq(transactionSignatures.transactionId, transactionId))
+      .orderBy(asc(transactionSignatures.id));
+  }
+
+  // --- writes
+
+  recordSignatures(versions: readonly SignedVersion[]): Promise<void> {
+    if (versions.length === 0) return Promise.resolve();
+    return this.unit(({ sql }) => writeSignatures(sql, versions));
+  }
+
+  markBroadcasted(ids: readonly number[]): Promise<void> {
+    if (ids.length === 0) return Promise.resolve();
+    return this.unit(({ sql }) => writeBroadcasted(sql, ids));
+  }
+
+  async commitBroadcastChunk(sentIds: readonly number[], next: readonly SignedVersion[]): Promise<void> {
+    if (sentIds.length === 0 && next.length === 0) return;
+    const conflict = await this.unit(async ({ sql }): Promise<SignatureConflict | undefined> => {
+      await writeBroadcasted(sql, sentIds);
+      if (next.length === 0) return undefined;
+      // A savepoint: on a conflict the signatures are undone, the marks above kept.
+      await sql.run("SAVEPOINT signatures");
+      try {
+        await writeSignatures(sql, next);
+        await sql.run("RELEASE SAVEPOINT signatures");
+      } catch (error) {
+        await sql.run("ROLLBACK TO SAVEPOINT signatures");
+        if (error instanceof SignatureConflict) return error;
+        throw error;
+      }
+      return undefined;
+    });
+    if (conflict) throw conflict;
+  }
+
+  markExported(ids: readonly number[]): Promise<void> {
+    if (ids.length === 0) return Promise.resolve();
+    return this.unit(async ({ sql }) => {
+      await sql.run("UPDATE prepared_transactions SET status = 'exported' WHERE id = ANY(?::integer[]) AND status = 'waiting'", [[...ids]]);
+    });
+  }
+
+  async recordResults(changes: readonly ResultChange[], signatures: readonly MinedSignature[]): Promise<void> {
+    for (const change of changes) checkMove(change.from, change.set.status, change.nonce);
+    await this.unit(async ({ orm, sql }) => {
+      for (const change of changes) {
+        await orm.update(preparedTransactions).set(change.set).where(eq(preparedTransactions.id, change.id));
+      }
+      for (const change of signatures) {
+        await sql.run("UPDATE transaction_signatures SET status = 'pending' WHERE transaction_id = ? AND status IN ('mined','replaced')", [change.transactionId]);
+        if (change.minedHash) {
+          await sql.run("UPDATE transaction_signatures SET status = 'mined' WHERE transaction_id = ? AND tx_hash = ?", [change.transactionId, change.minedHash]);
+          await sql.run("UPDATE transaction_signatures SET status = 'replaced' WHERE transaction_id = ? AND tx_hash <> ? AND status <> 'rejected'", [
+            change.transactionId,
+            change.minedHash,
+          ]);
+        }
+      }
+    });
+  }
+
+  async recordRejection(txHash: string, message: string): Promise<void> {
+    await this.db.sql.run("UPDATE transaction_signatures SET status = 'rejected', node_error = ? WHERE tx_hash = ? AND status = 'pending'", [message, txHash]);
+  }
+
+  async clearRejection(txHash: string): Promise<void> {
+    await this.db.sql.run("UPDATE transaction_signatures SET status = 'pending', node_error = NULL WHERE tx_hash = ? AND status = 'rejected'", [txHash]);
+  }
+
+  forgetNetwork(
+    network: string,
+    dependents: (transactionIds: readonly number[], sql: SqlClient) => void | Promise<void>,
+  ): Promise<{ transactions: number; accounts: number }> {
+    return this.unit(async ({ sql }) => {
+      const ids = (await sql.all<{ id: number }>("SELECT id FROM prepared_transactions WHERE network = ?", [network])).map((row) => row.id);
+      await dependents(ids, sql);
+      await sql.run("DELETE FROM transaction_signatures WHERE transaction_id IN (SELECT id FROM prepared_transactions WHERE network = ?)", [network]);
+      const transactions = await sql.run("DELETE FROM prepared_transactions WHERE network = ?", [network]);
+      const accounts = await sql.run("DELETE FROM broadcast_accounts WHERE network = ?", [network]);
+      return { transactions, accounts };
+    });
+  }
+
+  async recordVerification(id: number, info: string, verifiedAt?: string): Promise<void> {
+    await this.db.orm
+      .update(preparedTransactions)
+      .set(verifiedAt !== undefined ? { verifiedAt, verificationInfo: info } : { verificationInfo: info })
+      .where(eq(preparedTransactions.id, id));
+  }
+}
+
+/**
+ * The write-ahead record, inside the caller's transaction. The UPDATE's WHERE is the guard: the
+ * row must still hold the hash (and status) its writer saw. A concurrent writer of the same row
+ * waits for this one's row lock and then re-reads the row: it finds the new hash and is refused.
+ */
+async function writeSignatures(sql: SqlClient, versions: readonly SignedVersion[]): Promise<void> {
+  const insert =
+    "INSERT INTO transaction_signatures (transaction_id, tx_hash, raw_transaction, gas_price, max_fee_per_gas, max_priority_fee_per_gas, gas_limit, signed_at, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  for (const version of versions) {
+    const { statuses } = version.expect;
+    const { row } = version;
+    const changes = await sql.run(
+      `UPDATE prepared_transactions SET raw_transaction = ?, tx_hash = ?, gas_price = ?, max_fee_per_gas = ?, max_priority_fee_per_gas = ?, gas_limit = ?, signed_at = ?
+        WHERE id = ? AND tx_hash IS NOT DISTINCT FROM ?::text${statuses ? " AND status = ANY(?::text[])" : ""}`,
+      [
+        version.rawTransaction,
+        version.txHash,
+        row.gasPrice,
+        row.maxFeePerGas,
+        row.maxPriorityFeePerGas,
+        row.gasLimit,
+        version.signedAt,
+        version.transactionId,
+        version.expect.txHash,
+        ...(statuses ? [[...statuses]] : []),
+      ],
+    );
+    if (changes !== 1) throw new SignatureConflict(version.nonce);
+    const earlier = version.keepEarlier;
+    if (earlier && (await sql.get("SELECT 1 FROM transaction_signatures WHERE transaction_id = ? LIMIT 1", [version.transactionId])) === undefined) {
+      await sql.run(insert, [
+        version.transactionId,
+        earlier.txHash,
+        earlier.rawTransaction,
+        earlier.gasPrice,
+        earlier.maxFeePerGas,
+        earlier.maxPriorityFeePerGas,
+        earlier.gasLimit,
+        earlier.signedAt,
+        "original",
+      ]);
+    }
+    const { signature } = version;
+    await sql.run(insert, [
+      version.transactionId,
+      version.txHash,
+      version.rawTransaction,
+      signature.gasPrice,
+      signature.maxFeePerGas,
+      signature.maxPriorityFeePerGas,
+      signature.gasLimit,
+      version.signedAt,
+      version.kind,
+    ]);
+  }
+}
+
+/** Every row of `ids` still in a sendable status becomes broadcasted (a no-op for the others). */
+async function writeBroadcasted(sql: SqlClient, ids: readonly number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await sql.run(
+    "UPDATE prepared_transactions SET status = 'broadcasted', broadcast_at = COALESCE(broadcast_at, ?) WHERE id = ANY(?::integer[]) AND status = ANY(?::text[])",
+    [nowIso(), [...ids], [...SENDABLE_STATUSES]],
+  );
+}
