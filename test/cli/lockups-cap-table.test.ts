@@ -13,6 +13,9 @@ const ALICE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 const BOB = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
 const CAROL = "0x90F79bf6EB2c4f870365E785982E1f101E93b906";
 const DAVE = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65";
+// Development account #5: receives shares here, holds no role on the token.
+const EVE = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc";
+const EVE_KEY = "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba";
 const DAY = 86_400;
 const UNIT = 10n ** 18n;
 
@@ -84,6 +87,30 @@ describe("lock-ups from distributions, and the cap table's locked and frozen col
     const single = await world.sto(["distribute-single", `--token-address=${token}`, `--to-address=${ALICE}`, "--external-id=s0", "--email=", "--name=Alice", "--amount=1", "--locked-until=yesterday"]);
     expect(single.code).not.toBe(0);
     expect(single.stderr.trim().split("\n").at(-1)).toMatch(/--locked-until "yesterday": is neither an ISO 8601 date/);
+    expect(count()).toBe(before);
+  });
+
+  it("refuses a lock-up from a sender without the issuer role, before anything is written", async () => {
+    await world.ok(["distribute-single", `--token-address=${token}`, `--to-address=${EVE}`, "--external-id=eve-shares", "--email=", "--name=Eve", "--amount=5"]);
+    await settle();
+    const before = count();
+    const release = (await chainTime()) + 30 * DAY;
+    const refused = await world.sto([
+      "--ethereum-private-key",
+      EVE_KEY,
+      "distribute-single",
+      `--token-address=${token}`,
+      `--to-address=${BOB}`,
+      "--external-id=eve-lock",
+      "--email=",
+      "--name=Bob",
+      "--amount=1",
+      `--locked-until=${release}`,
+    ]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim().split("\n").at(-1)).toBe(
+      `error: --locked-until "${new Date(release * 1000).toISOString().replace(".000Z", "Z")}": distributing with a lock-up needs ISSUER_ROLE on the token; ${EVE} does not have it; nothing prepared`,
+    );
     expect(count()).toBe(before);
   });
 
