@@ -8,6 +8,7 @@ import { buildProgram } from "../../src/cli/program";
 import { runSto, type StoResult } from "../helpers/cli";
 import { startWorld, tokenAddressFrom, type E2eWorld } from "../helpers/e2e";
 import { addressAfter } from "../helpers/corp";
+import { freshPostgresDatabase } from "../helpers/postgres";
 
 /**
  * Every command of the program, run with a known private key and etherscan key given every way
@@ -192,6 +193,12 @@ describe("secrets never leave the process", () => {
     // The account used is the key's, so the key was really used.
     expect(world.query<{ from_address: string }>("SELECT DISTINCT from_address FROM prepared_transactions")).toEqual([{ from_address: ADDRESS }]);
     expect(world.query<{ status: string }>("SELECT DISTINCT status FROM prepared_transactions")).toEqual([{ status: "success" }]);
+    // The team database: the copy needs no key, and the PostgreSQL URL's password is a secret too.
+    const target = await freshPostgresDatabase();
+    const password = decodeURIComponent(new URL(target).password);
+    expect(password.length).toBeGreaterThan(0);
+    NEEDLES.push({ label: "database password", bytes: Buffer.from(password) });
+    await run(["db-copy", `--from=${world.databaseFile}`, `--to=${target}`]);
     await run(["db-forget-network"]);
 
     // `sto node` serves the development chain, whose well-known accounts and keys it prints (the key
