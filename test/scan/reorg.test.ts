@@ -182,6 +182,9 @@ describe("token-scan across chain reorganisations", () => {
           if (reorganisedAfter !== undefined || scannedTo < lastOrphaned) return;
           reorganisedAfter = scannedTo;
           await chain.revert(snapshot);
+          // Without this the replacement's first block could equal the orphaned one (same transaction,
+          // mined in the same second), and the chains would really part one block later.
+          await chain.provider.send("evm_increaseTime", [1_000]);
           replacement = await securityTokenHistory(chain, token, { seed: 53, operations: 6, passiveHolders: 8 });
           await chain.mine(Math.max(0, tip + 2 - (await chain.blockNumber())));
         },
