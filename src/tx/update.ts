@@ -4,10 +4,10 @@ import { batchedReads } from "../chain/batched";
 import { nodeClient } from "../chain/connection";
 import { isNodeUnavailable, NodeUnavailableError, RpcError, toBlockTag } from "../chain/rpc";
 import type { TxEnvironment } from "./environment";
-import { AWAITING_RESULT_STATUSES, ledgerOf, REORG_CHECKED_STATUSES, type MinedSignature, type PreparedTransaction, type ResultChange, type TxStatus } from "./ledger";
+import { AWAITING_RESULT_STATUSES, ledgerOf, REORG_CHECKED_STATUSES, type MinedSignature, type PreparedTransaction, type ResultChange, type TransactionSignature, type TxStatus } from "./ledger";
 import { findAccount } from "./nonces";
 import { describeRevert } from "./revert-reason";
-import { isKnownToNode, recordedHashes } from "./signatures";
+import { hashesInOrder, isKnownToNode } from "./signatures";
 
 export interface UpdateOptions {
   /** Blocks (counting the transaction's own) before a result is final. */
@@ -80,8 +80,14 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
   if (open.length === 0) return nothing;
 
   const latestNonce = await env.provider.getTransactionCount(env.address, "latest");
+  // Each row's signatures, read once: their hashes for the receipts, their statuses below.
+  const signaturesOf = new Map<number, TransactionSignature[]>();
   const hashes = new Map<number, string[]>();
-  for (const row of open) hashes.set(row.id, await recordedHashes(env.db, row));
+  for (const row of open) {
+    const signatures = await ledger.signaturesOf(row.id);
+    signaturesOf.set(row.id, signatures);
+    hashes.set(row.id, hashesInOrder(row, signatures));
+  }
   const receipts = await readReceipts(env, [...new Set([...hashes.values()].flat())]);
   await readCanonicalHashes([...receipts.values()].map((receipt) => receipt.blockNumber));
 
@@ -111,7 +117,7 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
   const signatureChanges: MinedSignature[] = [];
   let finalCount = 0;
   for (const row of open) {
-    const signatures = await ledger.signaturesOf(row.id);
+    const signatures = signaturesOf.get(row.id) ?? [];
     const found = (hashes.get(row.id) ?? []).map((hash) => receipts.get(hash)).find((receipt) => receipt !== undefined);
     if (!found) {
       // Mined versions that a reorg removed are candidates again.

@@ -1,16 +1,7 @@
-import net from "node:net";
+import { unusedLoopbackPort } from "../../src/devtools/ports";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runSto, tempDir } from "../helpers/cli";
 import { freshPostgresDatabase, queryPostgres } from "../helpers/postgres";
-
-/** A port nothing listens on (listen, then close). */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const PASSWORD = "s3cr3t-Pa55word";
 
@@ -24,7 +15,7 @@ describe("--database-url: choosing PostgreSQL", () => {
   afterAll(() => tmp.cleanup());
 
   it("never prints the password: a server that is not there", async () => {
-    const url = `postgresql://alice:${PASSWORD}@127.0.0.1:${await closedPort()}/audit`;
+    const url = `postgresql://alice:${PASSWORD}@127.0.0.1:${await unusedLoopbackPort()}/audit`;
     const result = await runSto(["--database-url", url, "tx-last"], { cwd: tmp.dir });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^error: database-url postgresql:\/\/alice:\*\*\*@127\.0\.0\.1:\d+\/audit: the PostgreSQL server refused the connection/m);
@@ -32,7 +23,7 @@ describe("--database-url: choosing PostgreSQL", () => {
   });
 
   it("never prints the password: from the environment, in a query parameter, in the warnings", async () => {
-    const port = await closedPort();
+    const port = await unusedLoopbackPort();
     const fromEnv = await runSto(["tx-last"], { cwd: tmp.dir, env: { STO_DATABASE_URL: `postgres://bob:${PASSWORD}@127.0.0.1:${port}/audit` } });
     expect(fromEnv.code).toBe(1);
     expect(fromEnv.stderr).toContain("postgres://bob:***@127.0.0.1");

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
-import net from "node:net";
 import path from "node:path";
+import { unusedLoopbackPort } from "../../src/devtools/ports";
 import { killAfterFile, removeAfterFile } from "./cleanup";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
@@ -77,14 +77,7 @@ function activeMutantEnv(): NodeJS.ProcessEnv {
  * (rather than assuming some fixed port is closed on every machine).
  */
 export async function closedNodeUrl(): Promise<string> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
-  });
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
-  return `http://127.0.0.1:${port}`;
+  return `http://127.0.0.1:${await unusedLoopbackPort()}`;
 }
 
 /** A fresh temporary directory, removed by the returned cleanup function or else when the test file ends. */
