@@ -33,9 +33,10 @@ export interface InFlightWait {
  * Back-pressure on tx-broadcast: a transaction is handed to the node only while fewer than the
  * limit of the account's transactions are sent and unmined (nonce − the mined nonce), and a node
  * that answers "pool full" gets the same bytes again after the next block, with the limit lowered
- * to what it held then. Nothing here signs or records anything: waiting is always safe.
+ * to what it held then (raised again by one whenever a block mines some of ours, up to the given one). Nothing here signs or records anything: waiting is always safe.
  */
 export class InFlightGate {
+  private readonly configured: number;
   private limit: number;
   private mined: number;
   /** When the mined nonce last moved (or the gate was made). */
@@ -46,7 +47,8 @@ export class InFlightGate {
     minedNonce: number,
     private readonly options: InFlightOptions,
   ) {
-    this.limit = options.maxInFlight && options.maxInFlight > 0 ? options.maxInFlight : Number.POSITIVE_INFINITY;
+    this.configured = options.maxInFlight && options.maxInFlight > 0 ? options.maxInFlight : Number.POSITIVE_INFINITY;
+    this.limit = this.configured;
     this.mined = minedNonce;
   }
 
@@ -71,7 +73,7 @@ export class InFlightGate {
 
   /**
    * The node refused the transaction of `nonce` because its pool is full: the limit becomes what
-   * the node held of ours, and this waits for the next block (or, when none of ours is pending,
+   * the node held of ours (at least 1), and this waits for the next block (or, when none of ours is pending,
    * a while) before the same bytes are sent again. `since`: the first refusal of this transaction.
    */
   async poolFull(nonce: number, message: string, since: number): Promise<void> {
@@ -101,6 +103,8 @@ export class InFlightGate {
     if (mined > this.mined) {
       this.mined = mined;
       this.progressAt = Date.now();
+      // A full pool is often others' doing and passes: room is taken back one at a time as blocks mine ours.
+      if (this.limit < this.configured) this.limit += 1;
     }
   }
 
