@@ -8,9 +8,12 @@
  *                                          test (only the gas targets, which do not depend on sizes, are judged)
  *   npm run bench -- --no-growth           without the growth series
  *   npm run bench -- --growth-only         only the growth series (with --only: of those workloads)
- *   npm run bench -- --only prepare,scan   some workloads (prepare, broadcast, update, scan, captable, gas, postgres)
+ *   npm run bench -- --only prepare,scan   some workloads (prepare, broadcast, update, scan, captable, gas, postgres, delivery)
  *                                          (postgres: prepare, scan and cap table again on a throw-away
- *                                          PostgreSQL server from npm, beside SQLite's figures)
+ *                                          PostgreSQL server from npm, beside SQLite's figures;
+ *                                          delivery: 10,000 payments from distribute-multiple to final on
+ *                                          anvil --block-time 1 and on Hardhat mining every second,
+ *                                          against the gas-bound minimum)
  *   npm run bench -- --runs 5              runs per figure behind the medians (default 3)
  *   npm run bench -- --json results.json   also write the figures as JSON
  *   npm run bench -- --sto ../old/bin/sto  measure another build's CLI (before/after comparisons;
@@ -32,9 +35,10 @@ import { capTableFigures, scanFigures } from "./workloads/scan";
 import { gasFigures } from "./workloads/gas";
 import { postgresFigures, type PostgresWork } from "./workloads/postgres";
 import { growthFigures } from "./workloads/growth";
+import { deliveryFigures } from "./workloads/delivery";
 import { TokenBuilder } from "./lib/tokens";
 
-const WORKLOADS = ["prepare", "broadcast", "update", "scan", "captable", "gas", "postgres"] as const;
+const WORKLOADS = ["prepare", "broadcast", "update", "scan", "captable", "gas", "postgres", "delivery"] as const;
 type Workload = (typeof WORKLOADS)[number];
 
 async function main(): Promise<number> {
@@ -95,6 +99,7 @@ async function main(): Promise<number> {
       }
     }
     if (mainWorkload("postgres")) await postgresFigures(figures, node, dir, postgres, runs);
+    if (mainWorkload("delivery")) await deliveryFigures(figures, dir, 10_000 / scale);
     if (growthOnly || (!quick && !values["no-growth"])) await growthFigures(figures, node, dir, { quick, only });
   } finally {
     await node.stop();

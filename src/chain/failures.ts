@@ -18,6 +18,30 @@ const NEVER_TRANSIENT = /revert|invalid|nonce|underpriced|insufficient|already k
 const TRANSIENT =
   /timed? ?out|timeout|temporarily unavailable|temporar|try again|service unavailable|unavailable|overloaded|server busy|busy|throttl|capacity|header not found|unknown block|block not found|upstream|bad gateway|gateway/i;
 
+/**
+ * A node's "not one more from this account now" to eth_sendRawTransaction: its pool, or this
+ * account's share of it, is full. Nothing is wrong with the transaction; it fits once blocks have
+ * mined some of those ahead of it. The exact words, per node:
+ * - geth (and op-geth, bor): "txpool is full" (ErrTxPoolOverflow), "account limit exceeded"
+ *   (ErrAccountLimitExceeded), "future transaction tries to replace pending" (a full pool evicting
+ *   in favour of a gapped one), "in-flight transaction limit reached for delegated accounts";
+ * - reth: "txpool is full", "transaction pool is full";
+ * - Erigon: "pending sub-pool is full", "baseFee sub-pool is full", "queued sub-pool is full",
+ *   "spammer" (the sender holds more than its account slots);
+ * - Nethermind: "nonce too far in future" / "NonceTooFarInFuture" (beyond MaxPendingTxsPerSender);
+ * - Besu: "Transaction nonce is too distant from current sender nonce" (tx-pool-max-future-by-sender);
+ * - OpenEthereum: "There are too many transactions in the queue" (-32010);
+ * - hosted providers and other pools: "too many pending transactions", "mempool is full",
+ *   "sender mempool quota exceeded".
+ */
+const POOL_FULL =
+  /txpool is full|(transaction|tx) ?pool is full|mempool is full|sub-pool is full|account limit exceeded|in-flight transaction limit reached|future transaction tries to replace pending|\bspammer\b|nonce too far in (the )?future|noncetoofarinfuture|nonce is too distant|too many (pending )?transactions( in the queue)?|too many pending|mempool quota exceeded|pending transactions? limit/i;
+
+/** The pool, or this account's share of it, is full: wait for the next block and send the same bytes again. */
+export function isPoolFull(message: string): boolean {
+  return POOL_FULL.test(message);
+}
+
 /** Methods that only read blocks and logs: an "internal error" there is the node's trouble, not an answer about our request. */
 const BLOCK_READS = new Set(["eth_getLogs", "eth_getBlockByNumber", "eth_getBlockByHash", "eth_blockNumber"]);
 
@@ -43,6 +67,8 @@ export function isTooLarge(error: NodeErrorAnswer): boolean {
  */
 export function isTransientRpcError(error: NodeErrorAnswer, method = ""): boolean {
   const message = String(error.message ?? "");
+  // Retrying at once only meets the same full pool: the sender waits for a block instead.
+  if (isPoolFull(message)) return false;
   if (isRateLimited(error)) return !NEVER_TRANSIENT.test(message) || error.code === 429;
   if (isTooLarge(error) || NEVER_TRANSIENT.test(message)) return false;
   if (BLOCK_READS.has(method) && (error.code === -32603 || /internal error/i.test(message))) return true;

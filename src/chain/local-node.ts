@@ -18,6 +18,8 @@ export interface LocalChainOptions {
   accounts?: number;
   /** Mine every transaction at once (default) or leave them pending until evm_mine. */
   automine?: boolean;
+  /** Interval mining instead: a block every this many milliseconds, with what the pool holds (automine off). */
+  blockIntervalMs?: number;
   /** Print every JSON-RPC call the node serves, as `hardhat node` does. */
   logging?: boolean;
   /** Another chain id, for tests of a database used against the wrong chain. */
@@ -48,7 +50,7 @@ export async function startLocalChain(options: LocalChainOptions = {}): Promise<
         chainId: options.chainId ?? LOCAL_CHAIN_ID,
         hardfork: "cancun",
         accounts: { mnemonic: DEVELOPMENT_MNEMONIC, count: options.accounts ?? 20 },
-        mining: { auto: options.automine ?? true, interval: 0 },
+        mining: options.blockIntervalMs ? { auto: false, interval: options.blockIntervalMs } : { auto: options.automine ?? true, interval: 0 },
         loggingEnabled: options.logging ?? false,
         allowBlocksWithSameTimestamp: true,
         // Behave like a real node: a reverting transaction is mined with status 0, and the

@@ -6,6 +6,7 @@ import { faultPointReached } from "./faults";
 import { initialFees, networkFees, type Fees } from "./fees";
 import { ledgerOf, SENDABLE_STATUSES, SignatureConflict, type PreparedTransaction, type SignedVersion } from "./ledger";
 import type { SendErrorKind } from "./node-errors";
+import { InFlightGate, type InFlightWait } from "./in-flight";
 import { findAccount } from "./nonces";
 import { isOneOfOursOnChain, signFields, submitRaw, type SubmitResult } from "./signatures";
 
@@ -16,6 +17,18 @@ export interface BroadcastOptions {
   chunkSize?: number;
   /** Called after each transaction is handed to the node. */
   onSent?: (row: PreparedTransaction, done: number, total: number) => void;
+  /**
+   * At most this many of the account's transactions sent and not mined at any time (0 or
+   * undefined: no limit; DEFAULT_MAX_IN_FLIGHT is safe on public nodes). A "pool full" answer of
+   * the node lowers it for the rest of the run.
+   */
+  maxInFlight?: number;
+  /** Milliseconds between two looks at the account's mined nonce while waiting (default 1,000). */
+  pollMs?: number;
+  /** Stop waiting (exit 3, nothing lost) when nothing of the account is mined for this long (default 600 s). */
+  stallMs?: number;
+  /** Called when sending pauses for the node: the limit is reached, or the node's pool is full. */
+  onWait?: (wait: InFlightWait) => void;
 }
 
 export interface BroadcastReport {
@@ -67,6 +80,12 @@ export async function broadcastPending(
   if (toSend.length === 0) return { sent: [], alreadyKnown, balanceWei };
   checkNoGap(env, toSend, pending);
 
+  const gate = new InFlightGate(env, latest, {
+    maxInFlight: options.maxInFlight,
+    pollMs: options.pollMs ?? 1_000,
+    stallMs: options.stallMs ?? 600_000,
+    onWait: options.onWait,
+  });
   const chunkSize = Math.max(1, options.chunkSize ?? MAX_CHUNK);
   const fees = await currentFees(env);
   const sent: PreparedTransaction[] = [];
@@ -89,7 +108,12 @@ export async function broadcastPending(
     const sentIds: number[] = [];
     try {
       for (const row of chunk) {
-        const outcome = await sendRaw(env, row);
+        await gate.admit(row.nonce);
+        let outcome = await sendRaw(env, row);
+        // The node's pool is full: not a failure and never a new signature — the same bytes again after a block.
+        for (const firstRefusal = Date.now(); typeof outcome === "object"; outcome = await sendRaw(env, row)) {
+          await gate.poolFull(row.nonce, outcome.poolFull, firstRefusal);
+        }
         faultPointReached("after-send");
         if (outcome === "known") alreadyKnown += 1;
         sentIds.push(row.id);
@@ -226,10 +250,10 @@ function firstVersion(row: SignedRow): SignedVersion {
  * Sends the recorded bytes. "known" when the node already had them or one of the transaction's
  * recorded versions is mined or pooled (a resend after a crash, or after tx-bump). Transient
  * failures are retried by the node connection's transport; when it gives up, the run stops with
- * exit code 3 and the signature kept. A refusal is recorded on the signature and stops the run with
+ * exit code 3 and the signature kept. "Pool full" is returned for the caller to wait on. A refusal is recorded on the signature and stops the run with
  * what the user can do about it.
  */
-async function sendRaw(env: TxEnvironment, row: PreparedTransaction): Promise<"sent" | "known"> {
+async function sendRaw(env: TxEnvironment, row: PreparedTransaction): Promise<"sent" | "known" | { poolFull: string }> {
   let result: SubmitResult;
   try {
     result = await submitRaw(env, row.rawTransaction as string);
@@ -245,6 +269,7 @@ async function sendRaw(env: TxEnvironment, row: PreparedTransaction): Promise<"s
   }
   const { kind, message } = result;
   if (kind === "already-known") return "known";
+  if (kind === "pool-full") return { poolFull: message };
   if (kind === "nonce-too-low" || kind === "replacement-underpriced") {
     if (await isOneOfOursOnChain(env, row, kind === "replacement-underpriced")) return "known";
     throw nonceTakenError(env, row);

@@ -1,4 +1,4 @@
-import { isTransientFailure } from "../chain/failures";
+import { isPoolFull, isTransientFailure } from "../chain/failures";
 
 /** How a node answered eth_sendRawTransaction with an error, across geth, Nethermind, Erigon, Hardhat. */
 export type SendErrorKind =
@@ -10,6 +10,8 @@ export type SendErrorKind =
   | "fee-too-low"
   /** The gas limit can never work (below the intrinsic cost, above the block gas limit): re-sign with another. */
   | "gas-limit-invalid"
+  /** The node's pool, or the account's share of it, is full: send the same bytes again after a block. */
+  | "pool-full"
   | "transient"
   | "rejected";
 
@@ -18,6 +20,8 @@ export function classifySendError(error: unknown): SendErrorKind {
   if (/already known|known transaction|already imported|alreadyknown|already in the mempool|transaction already exists/i.test(message)) {
     return "already-known";
   }
+  // Before the nonce and fee patterns: "nonce too far in future" is not a nonce problem of ours.
+  if (isPoolFull(message)) return "pool-full";
   if (/nonce too low|nonce has already been used|nonce_expired|oldnonce|invalid nonce.*lower/i.test(message)) return "nonce-too-low";
   if (/replacement transaction underpriced|replacement.*underpriced|could not replace existing tx|replacement fee too low|replacementnotallowed/i.test(message)) {
     return "replacement-underpriced";

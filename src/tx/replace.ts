@@ -267,6 +267,12 @@ async function sendVersion(env: SigningEnvironment, version: PlannedVersion): Pr
         `account ${env.address} cannot pay for the new version of transaction nonce ${row.nonce} ("${row.note}"): it may cost up to ${formatEth(cost)} ETH; top the account up and run tx-broadcast (the new version is recorded and will be sent)`,
       );
     }
+    case "pool-full":
+      // Never a failure: the recorded version goes out with the next tx-broadcast, which waits for room.
+      throw new StoError(
+        `the node's transaction pool has no room for the new version of transaction nonce ${row.nonce} now (${result.message.slice(0, 160)}); it is recorded: run tx-broadcast to send it once blocks have made room`,
+        ExitCode.Network,
+      );
     case "transient":
       throw new StoError(
         `the node did not accept the new version of transaction nonce ${row.nonce} (${result.message.slice(0, 160)}); it is recorded: run tx-broadcast to send it`,

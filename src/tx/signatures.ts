@@ -118,11 +118,3 @@ export async function isOneOfOursOnChain(env: TxEnvironment, row: PreparedTransa
   }
   return false;
 }
-
-/** Whether the node holds any recorded version of this transaction (in its pool, or mined). */
-export async function isKnownToNode(env: TxEnvironment, row: PreparedTransaction): Promise<boolean> {
-  for (const hash of await recordedHashes(env.db, row)) {
-    if (await env.provider.getTransaction(hash)) return true;
-  }
-  return false;
-}

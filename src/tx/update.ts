@@ -4,10 +4,10 @@ import { batchedReads } from "../chain/batched";
 import { nodeClient } from "../chain/connection";
 import { isNodeUnavailable, NodeUnavailableError, RpcError, toBlockTag } from "../chain/rpc";
 import type { TxEnvironment } from "./environment";
-import { AWAITING_RESULT_STATUSES, ledgerOf, REORG_CHECKED_STATUSES, type MinedSignature, type PreparedTransaction, type ResultChange, type TransactionSignature, type TxStatus } from "./ledger";
+import { AWAITING_RESULT_STATUSES, ledgerOf, REORG_CHECKED_STATUSES, type MinedSignature, type PreparedTransaction, type ResultChange, type TxStatus } from "./ledger";
 import { findAccount } from "./nonces";
 import { describeRevert } from "./revert-reason";
-import { hashesInOrder, isKnownToNode } from "./signatures";
+import { hashesInOrder } from "./signatures";
 
 export interface UpdateOptions {
   /** Blocks (counting the transaction's own) before a result is final. */
@@ -80,16 +80,16 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
   if (open.length === 0) return nothing;
 
   const latestNonce = await env.provider.getTransactionCount(env.address, "latest");
-  // Each row's signatures, read once: their hashes for the receipts, their statuses below.
-  const signaturesOf = new Map<number, TransactionSignature[]>();
+  // Each row's signatures, read once, in a few queries: their hashes for the receipts, their statuses below.
+  const signaturesOf = await ledger.signaturesOfMany(open.map((row) => row.id));
   const hashes = new Map<number, string[]>();
-  for (const row of open) {
-    const signatures = await ledger.signaturesOf(row.id);
-    signaturesOf.set(row.id, signatures);
-    hashes.set(row.id, hashesInOrder(row, signatures));
-  }
+  for (const row of open) hashes.set(row.id, hashesInOrder(row, signaturesOf.get(row.id) ?? []));
   const receipts = await readReceipts(env, [...new Set([...hashes.values()].flat())]);
   await readCanonicalHashes([...receipts.values()].map((receipt) => receipt.blockNumber));
+  // Whether the node holds the unmined ones in its pool, in batches too: while a distribution is
+  // being mined, thousands are pending at every round of tx-update --wait.
+  const unmined = open.filter((row) => !(hashes.get(row.id) ?? []).some((hash) => receipts.has(hash)));
+  const pooled = await readPooledHashes(env, [...new Set(unmined.flatMap((row) => hashes.get(row.id) ?? []))]);
 
   const codeCache = new Map<string, boolean>();
   const hasCodeAt = async (address: string | null, receipt: MinedReceipt): Promise<boolean> => {
@@ -126,7 +126,7 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
       }
       let status: TxStatus = row.status === "mining" || reopened.has(row.id) ? "broadcasted" : row.status;
       let revertReason: string | null = null;
-      if (await isKnownToNode(env, row)) {
+      if ((hashes.get(row.id) ?? []).some((hash) => pooled.has(hash))) {
         status = "broadcasted";
       } else if (row.nonce >= latestNonce) {
         // Neither mined nor in the node's pool: tx-broadcast sends the current version again.
@@ -237,6 +237,23 @@ async function readReceipts(env: TxEnvironment, hashes: string[]): Promise<Map<s
     if (receipt) receipts.set(hashes[index], receipt);
   });
   return receipts;
+}
+
+/** Which of these hashes the node knows as a transaction (pooled, or mined since the receipts were read), in JSON-RPC batches. */
+async function readPooledHashes(env: TxEnvironment, hashes: string[]): Promise<Set<string>> {
+  const answers = await batchedReads<unknown>(
+    nodeClient(env.provider),
+    hashes.map((hash) => ({ method: "eth_getTransactionByHash", params: [hash] })),
+  );
+  const known = new Set<string>();
+  answers.forEach((answer, index) => {
+    if (answer instanceof RpcError) throw answer;
+    if (answer !== null && typeof answer !== "object") {
+      throw new NodeUnavailableError(`the Ethereum node answered eth_getTransactionByHash for ${hashes[index]} with a malformed transaction`, "no node sends that: check ethereum-node-url");
+    }
+    if (answer !== null) known.add(hashes[index]);
+  });
+  return known;
 }
 
 const QUANTITY = /^0x[0-9a-fA-F]{1,64}$/;

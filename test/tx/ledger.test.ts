@@ -161,6 +161,20 @@ describe("the SQLite ledger", () => {
     expect((await ledger.signaturesOf(row.id)).map((signature) => signature.txHash)).toEqual([`0x${"a".repeat(64)}`]);
   });
 
+  it("reads the signatures of many transactions at once, each oldest first, none for an unsigned one", async () => {
+    const ledger = ledgerOf(db);
+    const rows = await prepareTransactions(env, (builder) => {
+      for (const name of ["M1", "M2", "M3"]) builder.deploy("SecurityToken", [name, name, "https://example.com", ZeroAddress], `Deploying ${name}`);
+    });
+    await ledger.recordSignatures([firstSignature(rows[0], `0x${"5".repeat(64)}`), firstSignature(rows[2], `0x${"6".repeat(64)}`)]);
+    const many = await ledger.signaturesOfMany(rows.map((row) => row.id));
+    expect([...many.keys()]).toEqual(rows.map((row) => row.id));
+    for (const row of rows) expect(many.get(row.id)).toEqual(await ledger.signaturesOf(row.id));
+    expect(many.get(rows[0].id)?.map((signature) => signature.txHash)).toEqual([`0x${"5".repeat(64)}`]);
+    expect(many.get(rows[1].id)).toEqual([]);
+    expect(await ledger.signaturesOfMany([])).toEqual(new Map());
+  });
+
   it("refuses a status change the machine does not allow, writing nothing", async () => {
     const ledger = ledgerOf(db);
     const row = await ownRow("Refused");

@@ -205,6 +205,8 @@ export interface TxLedger {
   transactionStates(ids: readonly number[]): Promise<Map<number, TransactionState>>;
   /** Every signed version of a transaction, oldest first. */
   signaturesOf(transactionId: number): Promise<TransactionSignature[]>;
+  /** signaturesOf for many transactions in a few queries (tx-update of thousands): by transaction id, each oldest first. */
+  signaturesOfMany(transactionIds: readonly number[]): Promise<Map<number, TransactionSignature[]>>;
 
   // --- writes
   /**

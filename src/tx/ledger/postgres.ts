@@ -323,6 +323,17 @@ export class PostgresLedger implements TxLedger {
       .orderBy(asc(transactionSignatures.id));
   }
 
+  async signaturesOfMany(transactionIds: readonly number[]): Promise<Map<number, TransactionSignature[]>> {
+    const rows: TransactionSignature[] = [];
+    // One round trip per 10,000 transactions (PostgreSQL binds at most 65,535 parameters).
+    for (let offset = 0; offset < transactionIds.length; offset += 10_000) {
+      const ids = transactionIds.slice(offset, offset + 10_000);
+      rows.push(...(await this.db.orm.select().from(transactionSignatures).where(inArray(transactionSignatures.transactionId, ids)).orderBy(asc(transactionSignatures.id))));
+    }
+    rows.sort((a, b) => a.id - b.id);
+    return groupSignatures(transactionIds, rows);
+  }
+
   // --- writes
 
   recordSignatures(versions: readonly SignedVersion[]): Promise<void> {
@@ -475,4 +486,11 @@ async function writeBroadcasted(sql: SqlClient, ids: readonly number[]): Promise
     "UPDATE prepared_transactions SET status = 'broadcasted', broadcast_at = COALESCE(broadcast_at, ?) WHERE id = ANY(?::integer[]) AND status = ANY(?::text[])",
     [nowIso(), [...ids], [...SENDABLE_STATUSES]],
   );
+}
+
+/** Signatures grouped by transaction, each group oldest first (rows ordered by id). */
+function groupSignatures(transactionIds: readonly number[], rows: readonly TransactionSignature[]): Map<number, TransactionSignature[]> {
+  const byTransaction = new Map<number, TransactionSignature[]>(transactionIds.map((id) => [id, []]));
+  for (const row of rows) byTransaction.get(row.transactionId)?.push(row);
+  return byTransaction;
 }

@@ -333,6 +333,17 @@ export class SqliteLedger implements TxLedger {
       .all();
   }
 
+  async signaturesOfMany(transactionIds: readonly number[]): Promise<Map<number, TransactionSignature[]>> {
+    const rows: TransactionSignature[] = [];
+    // SQLite binds at most 32,766 variables a statement.
+    for (let offset = 0; offset < transactionIds.length; offset += 10_000) {
+      const ids = transactionIds.slice(offset, offset + 10_000);
+      rows.push(...this.db.orm.select().from(transactionSignatures).where(inArray(transactionSignatures.transactionId, ids)).orderBy(asc(transactionSignatures.id)).all());
+    }
+    rows.sort((a, b) => a.id - b.id);
+    return groupSignatures(transactionIds, rows);
+  }
+
   // --- writes
 
   recordSignatures(versions: readonly SignedVersion[]): Promise<void> {
@@ -541,4 +552,11 @@ export function buildStoredRows(rows: readonly NewPreparedTransaction[], ids: re
     stored.id = ids[index];
     return stored as PreparedTransaction;
   });
+}
+
+/** Signatures grouped by transaction, each group oldest first (rows ordered by id). */
+function groupSignatures(transactionIds: readonly number[], rows: readonly TransactionSignature[]): Map<number, TransactionSignature[]> {
+  const byTransaction = new Map<number, TransactionSignature[]>(transactionIds.map((id) => [id, []]));
+  for (const row of rows) byTransaction.get(row.transactionId)?.push(row);
+  return byTransaction;
 }
