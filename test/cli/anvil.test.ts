@@ -92,7 +92,12 @@ describe("on Foundry's anvil with one-second blocks", () => {
 
     const head = Number(await anvil.rpc<string>("eth_blockNumber"));
     const nonceBefore = Number(await anvil.rpc<string>("eth_getTransactionCount", [DEPLOYER, "latest"]));
+    // Mining stops across the reorganisation and the pool is emptied: anvil puts the orphaned
+    // payment back in its pool and would mine it again within a second, before tx-update looks
+    // (seen on a loaded machine), so the payment is made to leave the chain for good until resent.
+    await anvil.rpc("evm_setIntervalMining", [0]);
     await anvil.rpc("anvil_reorg", [head - (mined.block_number as number) + 1, []]);
+    await anvil.rpc("anvil_dropAllTransactions");
     // The reorganised chain no longer has the payment: the account's nonce went back.
     expect(Number(await anvil.rpc<string>("eth_getTransactionCount", [DEPLOYER, "latest"]))).toBe(nonceBefore - 1);
 
@@ -103,6 +108,7 @@ describe("on Foundry's anvil with one-second blocks", () => {
     // Running it again is idempotent: the payment is prepared once, the same bytes are sent again.
     expect((await world.sto(single)).stdout).not.toMatch(/Distributing 5 shares/);
 
+    await anvil.rpc("evm_setIntervalMining", [1]);
     await world.ok(["tx-broadcast"]);
     await settle();
     const [again] = world.query<Row>("SELECT nonce, status, block_number, block_hash FROM prepared_transactions WHERE nonce = ?", mined.nonce);
