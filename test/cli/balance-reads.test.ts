@@ -27,6 +27,9 @@ interface Verification {
   differences: unknown[];
   cause: string | null;
   method: string;
+  requests: number;
+  elapsedMs: number;
+  block: number;
 }
 
 const HOLDERS = 760; // more than one deployless call's 744
@@ -69,8 +72,8 @@ function refuse(proxy: RpcProxy, { batches }: { batches: boolean }): void {
   });
 }
 
-/** The verdict without the way it was read: what every way must agree on. */
-function verdict({ method: _method, ...rest }: Verification): Omit<Verification, "method"> {
+/** The verdict without how, how fast and at which block it was read: what every way must agree on. */
+function verdict({ method: _method, requests: _requests, elapsedMs: _elapsed, block: _block, ...rest }: Verification): Omit<Verification, "method" | "requests" | "elapsedMs" | "block"> {
   return rest;
 }
 
