@@ -1,4 +1,8 @@
-import { Interface } from "ethers";
+import fs from "node:fs";
+import path from "node:path";
+import { AbiCoder, Interface } from "ethers";
+import { StoError } from "../errors";
+import { PACKAGE_ROOT } from "../package-root";
 import { chunks, inParallel } from "./batched";
 import { hasCode } from "./erc20";
 import { BatchUnsupportedError, RpcError, toBlockTag, type NodeClient } from "./rpc";
@@ -13,17 +17,25 @@ const MULTICALL = new Interface([
 
 /** balanceOf calls per Multicall3 eth_call: about 3,000 gas each, far below any node's eth_call gas cap. */
 const CALLS_PER_MULTICALL = 1_000;
+/**
+ * The most one deployless eth_call may answer: its answer is taken as the code of a contract being
+ * created, which EIP-170 limits to 24,576 bytes on every chain (so 744 balances per call). Each
+ * balance costs about 10,000 gas there (the call, and 200 gas per byte of "code" returned), so a
+ * full call needs about 7.5 M gas: well below the eth_call gas caps of geth (50 M), Hardhat and
+ * anvil (their block gas limit, 30 M).
+ */
+const MAX_DEPLOYLESS_ANSWER = 24_576;
 /** eth_call requests per JSON-RPC batch: providers cap batches at 100 (Infura) to 1,000 (Alchemy). */
 const CALLS_PER_BATCH = 100;
 /** Requests (batches or multicalls) in flight at once: the transport keeps four sockets. */
 const PARALLEL = 4;
 
-export type BalanceMethod = "multicall3" | "batch" | "single";
+export type BalanceMethod = "multicall3" | "deployless" | "batch" | "single";
 
 export interface BalanceReading {
   /** Lowercase address → balanceOf at the block; null where the call failed (reverted, no state). */
   balances: Map<string, bigint | null>;
-  /** How they were read: one eth_call per 1,000 holders through Multicall3, JSON-RPC batches, or one call each. */
+  /** How they were read: one eth_call per 1,000 holders through Multicall3, one per 744 without a contract (deployless), JSON-RPC batches, or one call each. */
   method: BalanceMethod;
   requests: number;
 }
@@ -31,8 +43,9 @@ export interface BalanceReading {
 /**
  * Reads balanceOf(address) of many holders at one block through the one transport: through
  * Multicall3 where the chain has code at its address (one eth_call per 1,000 holders), otherwise
- * in JSON-RPC batches of eth_call, and one call at a time (a few in parallel) when the node refuses
- * batches. A node failure goes through (exit 3); a call the contract refuses is null.
+ * deployless (one eth_call per 744 holders, contracts/reads/AccountReads.sol), in JSON-RPC batches
+ * of eth_call when the node refuses that, and one call at a time (a few in parallel) when it also
+ * refuses batches. A node failure goes through (exit 3); a call the contract refuses is null.
  */
 export async function readBalances(node: NodeClient, token: string, addresses: string[], block: number): Promise<BalanceReading> {
   const reader = new BalanceReader(node, token, block);
@@ -45,15 +58,25 @@ export interface AccountView<T> {
   data(address: string): string;
   /** The value from the call's answer (hex); null for anything that is not a valid answer. */
   decode(answer: string): T | null;
+  /**
+   * Where `data(address)` is `selector` followed by the address as one word, and every valid answer
+   * is exactly `words` words: many accounts can be read in one deployless eth_call (AccountReads).
+   */
+  deployless?: { selector: string; words: number };
 }
 
-const BALANCE_VIEW: AccountView<bigint> = { data: balanceOfData, decode: decodeBalance };
+const BALANCE_VIEW: AccountView<bigint> = { data: balanceOfData, decode: decodeBalance, deployless: { selector: BALANCE_OF, words: 1 } };
 
 /**
  * Reads one view per account at one block through the one transport: through Multicall3 where the
- * chain has code at its address, otherwise in JSON-RPC batches of eth_call, and one call at a time
- * (a few in parallel) when the node refuses batches. The way to read is found once, so callers may
- * read in several rounds. A node failure goes through (exit 3); a call the contract refuses is null.
+ * chain has code at its address, otherwise deployless where the view allows it (one eth_call
+ * without a recipient whose data is AccountReads' creation code: its constructor makes the calls
+ * and returns the answers), in JSON-RPC batches of eth_call when the node refuses that, and one
+ * call at a time (a few in parallel) when it refuses batches. The way to read is found once, so
+ * callers may read in several rounds. An account whose call failed inside an aggregate call is
+ * read again on its own: a call that reverted, or that ran short of the gas the others left it,
+ * gets exactly the answer a single eth_call gets. A node failure goes through (exit 3); a call the
+ * contract refuses is null.
  */
 export class AccountViewReader<T> {
   /** How the last read went; "batch" until something else was needed. */
@@ -61,6 +84,7 @@ export class AccountViewReader<T> {
   requests = 0;
   #multicall: Promise<boolean> | undefined;
   #batches = true;
+  #deployless = true;
 
   constructor(
     private readonly node: NodeClient,
@@ -76,25 +100,50 @@ export class AccountViewReader<T> {
   async read(addresses: string[]): Promise<Map<string, T | null>> {
     const values = new Map<string, T | null>();
     if (addresses.length === 0) return values;
-    const decode = (answer: string | RpcError | null | undefined): T | null => (typeof answer === "string" ? this.view.decode(answer) : null);
     this.#multicall ??= hasCode(this.node, MULTICALL3_ADDRESS, this.block);
+    let aggregated: (string | null)[] | undefined;
+    let method: BalanceMethod | undefined;
     if (await this.#multicall) {
-      const slices = chunks(addresses, this.perMulticall);
-      const read = await inParallel(slices, this.parallel, async (slice) => {
-        this.requests++;
-        return multicall(this.node, this.target, slice.map((address) => this.view.data(address)), this.block);
-      });
-      if (read.every((answers) => answers !== undefined)) {
-        read.forEach((answers, index) => slices[index].forEach((address, i) => {
-          const answer = (answers as (string | null)[])[i];
-          values.set(address, answer === null ? null : decode(answer));
-        }));
-        this.method = "multicall3";
-        return values;
-      }
-      // The node refused the aggregate call (a gas cap, a contract that is not Multicall3): ask in batches from now on.
-      this.#multicall = Promise.resolve(false);
+      aggregated = await this.#aggregate(addresses, this.perMulticall, (slice) => multicall(this.node, this.target, slice.map((address) => this.view.data(address)), this.block));
+      // The node refused the aggregate call (a gas cap, a contract that is not Multicall3): the next way from now on.
+      if (aggregated) method = "multicall3";
+      else this.#multicall = Promise.resolve(false);
     }
+    const deployless = this.view.deployless;
+    if (!aggregated && deployless && this.#deployless) {
+      const size = Math.min(this.perMulticall, Math.floor(MAX_DEPLOYLESS_ANSWER / (deployless.words * 32 + 1)));
+      aggregated = await this.#aggregate(addresses, size, (slice) => deploylessCall(this.node, this.target, deployless, slice, this.block));
+      if (aggregated) method = "deployless";
+      else this.#deployless = false;
+    }
+    if (aggregated && method) {
+      const again: string[] = [];
+      addresses.forEach((address, index) => {
+        const answer = (aggregated as (string | null)[])[index];
+        if (answer === null) again.push(address);
+        else values.set(address, this.view.decode(answer));
+      });
+      if (again.length > 0) for (const [address, value] of await this.#readEach(again)) values.set(address, value);
+      this.method = method;
+      return values;
+    }
+    return this.#readEach(addresses);
+  }
+
+  /** Every account's answer through aggregate calls of `size` accounts (null where its call failed); undefined when the node refused one. */
+  async #aggregate(addresses: string[], size: number, call: (slice: string[]) => Promise<(string | null)[] | undefined>): Promise<(string | null)[] | undefined> {
+    const read = await inParallel(chunks(addresses, size), this.parallel, async (slice) => {
+      this.requests++;
+      return call(slice);
+    });
+    if (!read.every((answers) => answers !== undefined)) return undefined;
+    return (read as (string | null)[][]).flat();
+  }
+
+  /** One eth_call per account: in JSON-RPC batches, or one at a time when the node refuses batches. */
+  async #readEach(addresses: string[]): Promise<Map<string, T | null>> {
+    const values = new Map<string, T | null>();
+    const decode = (answer: string | RpcError | null | undefined): T | null => (typeof answer === "string" ? this.view.decode(answer) : null);
     const call = (address: string) => ({ method: "eth_call", params: [{ to: this.target, data: this.view.data(address) }, toBlockTag(this.block)] });
     if (this.#batches) {
       try {
@@ -152,6 +201,46 @@ async function multicall(node: NodeClient, target: string, calls: string[], bloc
   } catch {
     return undefined;
   }
+}
+
+/**
+ * One deployless eth_call: AccountReads' creation code with the calls' arguments, sent without a
+ * recipient. Each answer's data, null where the call failed; undefined when the node refuses it
+ * (an eth_call gas cap, a node that does not run creation code in eth_call) or answers anything
+ * but the expected length.
+ */
+async function deploylessCall(node: NodeClient, target: string, view: { selector: string; words: number }, accounts: string[], block: number): Promise<(string | null)[] | undefined> {
+  const size = view.words * 32;
+  const data = `${accountReadsBytecode()}${AbiCoder.defaultAbiCoder().encode(["address", "bytes4", "uint256", "address[]"], [target, view.selector, view.words, accounts]).slice(2)}`;
+  let answer: string;
+  try {
+    answer = await node.call<string>("eth_call", [{ data }, toBlockTag(block)]);
+  } catch (error) {
+    if (error instanceof RpcError) return undefined;
+    throw error;
+  }
+  if (typeof answer !== "string" || answer.length !== 2 + accounts.length * (size + 1) * 2 || !/^0x[0-9a-fA-F]*$/.test(answer)) return undefined;
+  const statuses = 2 + accounts.length * size * 2;
+  const answers: (string | null)[] = [];
+  for (let index = 0; index < accounts.length; index++) {
+    const status = answer.slice(statuses + index * 2, statuses + index * 2 + 2);
+    if (status === "00") answers.push(null);
+    else if (status === "01") answers.push(`0x${answer.slice(2 + index * size * 2, 2 + (index + 1) * size * 2)}`);
+    else return undefined;
+  }
+  return answers;
+}
+
+let accountReads: string | undefined;
+
+/** AccountReads' creation code, from the build (artifacts/), read once. */
+function accountReadsBytecode(): string {
+  if (accountReads === undefined) {
+    const file = path.join(PACKAGE_ROOT, "artifacts", "contracts", "reads", "AccountReads.sol", "AccountReads.json");
+    if (!fs.existsSync(file)) throw new StoError(`contract AccountReads not found at ${file}: run "npm run build"`);
+    accountReads = (JSON.parse(fs.readFileSync(file, "utf8")) as { bytecode: string }).bytecode;
+  }
+  return accountReads;
 }
 
 function balanceOfData(address: string): string {

@@ -35,12 +35,15 @@ export interface Anvil {
 export interface AnvilOptions {
   /** Seconds between blocks (interval mining); without it every transaction is mined at once. */
   blockTime?: number;
+  /** More command-line options, e.g. ["--gas-limit", "3000000"]. */
+  args?: string[];
 }
 
 /** Starts anvil on a free loopback port and waits until it answers. */
 export async function startAnvil(options: AnvilOptions = {}): Promise<Anvil> {
   const args = ["--host", "127.0.0.1", "--port", "0"];
   if (options.blockTime !== undefined) args.push("--block-time", String(options.blockTime));
+  if (options.args) args.push(...options.args);
   const child: ChildProcess = killAfterFile(spawn(foundryBinary("anvil"), args, { stdio: ["ignore", "pipe", "pipe"], detached: true }));
   const url = await new Promise<string>((resolve, reject) => {
     let output = "";
