@@ -485,6 +485,19 @@ describe("SecurityToken batchTransfer", () => {
     expect(await token.balanceOf(alice.address)).toBe(0n);
   });
 
+  // Solidity mutant batch-balance-check-removed (scripts/mutation-solidity.ts): without the check of
+  // the whole sum, the debit of the sum less the sender's own entries passes, and a self-entry lets
+  // a batch move more than the sender holds.
+  it("counts the sender's own entries in the sum its balance must cover", async () => {
+    await expectRevert(token.batchTransfer([issuer.address, alice.address], [600n, 401n]), "ERC20InsufficientBalance", [
+      issuer.address,
+      1000n,
+      1001n,
+    ]);
+    expect(await token.balanceOf(alice.address)).toBe(0n);
+    expect(await token.balanceOf(issuer.address)).toBe(1000n);
+  });
+
   it("rejects values that would overflow instead of wrapping", async () => {
     const huge = (1n << 256n) - 1n;
     await expectRevert(token.batchTransfer([alice.address], [huge]), "BalanceOverflow", [alice.address, huge]);
