@@ -60,7 +60,7 @@ export const TARGETS: Record<string, Target> = {
   broadcast: {
     what: "write-ahead signing and broadcast, one signature per nonce",
     mutate: ["src/tx/broadcast.ts"],
-    tests: ["test/tx/crash.test.ts", "test/tx/stuck.test.ts", "test/offline/offline-signing.test.ts", "test/tx/update.test.ts"],
+    tests: ["test/tx/crash.test.ts", "test/tx/stuck.test.ts", "test/tx/concurrent-signing.test.ts", "test/offline/offline-signing.test.ts", "test/tx/update.test.ts"],
     endToEnd: true,
   },
   scanner: {

@@ -218,6 +218,16 @@ describe("SecurityToken issue and burn", () => {
     await expectRevert(token.issueTokens(1n), "SupplyOverflow", [max, 1n]);
   });
 
+  // Solidity mutant supply-cap-boundary (scripts/mutation-solidity.ts): the cap itself is reachable.
+  it("issueTokens reaches maxSupply exactly and refuses one token more", async () => {
+    const token = await deployToken();
+    await mined(token.setMaxSupply(1000n));
+    await mined(token.issueTokens(400n));
+    await mined(token.issueTokens(600n));
+    expect(await token.totalSupply()).toBe(1000n);
+    await expectRevert(token.issueTokens(1n), "MaxSupplyExceeded", [1000n, 1000n, 1n]);
+  });
+
   it("burnTokens debits the caller and emits Transfer to 0x0 exactly once, plus Burned", async () => {
     const token = await deployIssuedToken();
     const receipt = await mined(token.burnTokens(300n));
