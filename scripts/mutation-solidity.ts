@@ -7,9 +7,9 @@
  * (hardhat compile), and its contract tests run; the mutant is killed when a test fails. A mutant that
  * does not compile is reported and not counted.
  */
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { onSignalExit, runGrouped } from "./process-group";
 
 const ROOT = path.resolve(__dirname, "..");
 const SANDBOX = path.join(ROOT, ".mutation-solidity");
@@ -80,15 +80,14 @@ function makeSandbox(): void {
   fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(SANDBOX, "node_modules"));
 }
 
-function inSandbox(command: string, args: string[]): { code: number; output: string } {
-  const result = spawnSync(command, args, { cwd: SANDBOX, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" }, maxBuffer: 64 * 1024 * 1024 });
-  return { code: result.status ?? 1, output: `${result.stdout}${result.stderr}` };
+function inSandbox(command: string, args: string[]): Promise<{ code: number; output: string }> {
+  return runGrouped(command, args, { cwd: SANDBOX, env: { ...process.env, NO_COLOR: "1" } });
 }
 
 const HARDHAT = path.join(ROOT, "node_modules", "hardhat", "internal", "cli", "bootstrap.js");
 const VITEST = path.join(ROOT, "node_modules", "vitest", "vitest.mjs");
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const onlyAt = argv.indexOf("--only");
   const only = onlyAt === -1 ? undefined : new Set(argv[onlyAt + 1]?.split(","));
   const chosen = MUTANTS.filter((mutant) => only === undefined || only.has(mutant.id));
@@ -97,8 +96,9 @@ function main(argv: string[]): number {
     return 2;
   }
   // The contracts must compile and their tests pass before any mutant means anything.
-  const compiled = spawnSync(process.execPath, [HARDHAT, "compile", "--quiet"], { cwd: ROOT, stdio: "inherit" });
-  if (compiled.status !== 0) return 1;
+  const compiled = await runGrouped(process.execPath, [HARDHAT, "compile", "--quiet"], { cwd: ROOT, passThrough: true });
+  if (compiled.code !== 0) return 1;
+  onSignalExit(() => fs.rmSync(SANDBOX, { recursive: true, force: true }));
   makeSandbox();
   const results: { id: string; file: string; status: "killed" | "survived" | "compile error"; seconds: number }[] = [];
   try {
@@ -111,10 +111,10 @@ function main(argv: string[]): number {
       fs.writeFileSync(file, mutated);
       let status: "killed" | "survived" | "compile error";
       try {
-        const compile = inSandbox(process.execPath, [HARDHAT, "compile", "--quiet"]);
+        const compile = await inSandbox(process.execPath, [HARDHAT, "compile", "--quiet"]);
         if (compile.code !== 0) status = "compile error";
         else {
-          const test = inSandbox(process.execPath, [VITEST, "run", "--bail", "1", ...mutant.tests]);
+          const test = await inSandbox(process.execPath, [VITEST, "run", "--bail", "1", ...mutant.tests]);
           status = test.code === 0 ? "survived" : "killed";
         }
       } finally {
@@ -143,4 +143,12 @@ function main(argv: string[]): number {
   return 0;
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -12,9 +12,9 @@
  * Options after the targets go to Stryker unchanged, e.g. `--mutate src/tx/broadcast.ts:150-190` to
  * mutate a line range only, except `--tests A,B`: these test files instead of the target's. Reports: reports/mutation/TARGET.json (mutation-testing-report-schema).
  */
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { runGrouped } from "./process-group";
 
 const ROOT = path.resolve(__dirname, "..");
 const REPORTS = path.join(ROOT, "reports", "mutation");
@@ -25,8 +25,8 @@ interface Target {
   /** The test files that cover them: only these run for each mutant. */
   tests: string[];
   /**
-   * True when tests reach the module only through the CLI they spawn: Stryker cannot see which test
-   * executes which mutant in a child process, so every mutant runs all the target's tests.
+   * True when tests reach the module only through the CLI they spawn: Stryker's dry run cannot find
+   * them by their imports (vitest's `related`), so every test file of the target runs in it.
    */
   endToEnd: boolean;
   what: string;
@@ -60,7 +60,7 @@ export const TARGETS: Record<string, Target> = {
   broadcast: {
     what: "write-ahead signing and broadcast, one signature per nonce",
     mutate: ["src/tx/broadcast.ts"],
-    tests: ["test/tx/crash.test.ts", "test/tx/stuck.test.ts", "test/offline/offline-signing.test.ts", "test/tx/update.test.ts"],
+    tests: ["test/tx/crash.test.ts", "test/tx/stuck.test.ts", "test/tx/concurrent-signing.test.ts", "test/offline/offline-signing.test.ts", "test/tx/update.test.ts"],
     endToEnd: true,
   },
   scanner: {
@@ -79,10 +79,13 @@ function strykerConfig(name: string, target: Target): Record<string, unknown> {
     // Stryker's dry run with `related` finds the tests that import the module; end-to-end tests do not.
     vitest: { configFile: "vitest.mutation.config.mts", related: !target.endToEnd },
     mutate: target.mutate,
-    coverageAnalysis: target.endToEnd ? "off" : "perTest",
+    // perTest for end-to-end targets too: each sto process a test spawns reports the mutants it
+    // executed back to the test (test/helpers/stryker-child-coverage.cjs), so each mutant runs only
+    // the tests that reach it, in process or through the CLI.
+    coverageAnalysis: "perTest",
     // The CLI under test runs the sandbox's dist/, built from the instrumented source. The sandbox's
     // contracts are copies of the ones just compiled here: its artifacts are current.
-    buildCommand: `${process.execPath} ${require.resolve("tsx/cli")} scripts/mutation.ts --build-sandbox`,
+    buildCommand: `${process.execPath} --require tsx/cjs scripts/mutation.ts --build-sandbox`,
     // Two cores shared with others: one test runner at a time.
     concurrency: 1,
     tempDirName: ".stryker-tmp",
@@ -134,9 +137,8 @@ export function scoreOf(report: { files: Record<string, { mutants: ReportMutant[
   return { killed, survived, noCoverage, invalid, score: counted === 0 ? 0 : (100 * killed) / counted, survivors };
 }
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env, cwd = ROOT): number {
-  const result = spawnSync(command, args, { cwd, stdio: "inherit", env });
-  return result.status ?? 1;
+async function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env, cwd = ROOT): Promise<number> {
+  return (await runGrouped(command, args, { cwd, env, passThrough: true })).code;
 }
 
 /**
@@ -144,14 +146,14 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.e
  * instrumented source. The sandbox's contracts are copies of the ones just compiled in the project, so
  * its artifacts/ are marked current rather than compiled again.
  */
-function buildSandbox(): number {
-  const code = run("npm", ["run", "--silent", "build:ts"], process.env, process.cwd());
+async function buildSandbox(): Promise<number> {
+  const code = await run("npm", ["run", "--silent", "build:ts"], process.env, process.cwd());
   const stamp = path.join(process.cwd(), "cache", "solidity-files-cache.json");
   if (fs.existsSync(stamp)) fs.utimesSync(stamp, new Date(), new Date());
   return code;
 }
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   if (argv[0] === "--build-sandbox") return buildSandbox();
   const firstOption = argv.findIndex((arg) => arg.startsWith("-"));
   const names = firstOption === -1 ? argv : argv.slice(0, firstOption);
@@ -172,13 +174,13 @@ function main(argv: string[]): number {
   }
   fs.mkdirSync(REPORTS, { recursive: true });
   // The sandbox copies artifacts/ as they are here: bring them up to date with contracts/ first.
-  if (chosen.some((name) => name !== "solidity") && run("npm", ["run", "--silent", "build:contracts"]) !== 0) return 1;
+  if (chosen.some((name) => name !== "solidity") && (await run("npm", ["run", "--silent", "build:contracts"])) !== 0) return 1;
 
   const lines: string[] = [];
   let failed = false;
   for (const name of chosen) {
     if (name === "solidity") {
-      if (run(process.execPath, [require.resolve("tsx/cli"), path.join(__dirname, "mutation-solidity.ts"), ...passThrough]) !== 0) failed = true;
+      if ((await run(process.execPath, ["--require", "tsx/cjs", path.join(__dirname, "mutation-solidity.ts"), ...passThrough])) !== 0) failed = true;
       continue;
     }
     const target = { ...TARGETS[name], tests: testsOverride ?? TARGETS[name].tests };
@@ -187,7 +189,7 @@ function main(argv: string[]): number {
     fs.writeFileSync(configFile, `${JSON.stringify(strykerConfig(name, target), null, 2)}\n`);
     const reportFile = path.join(REPORTS, `${name}.json`);
     fs.rmSync(reportFile, { force: true });
-    const code = run(
+    const code = await run(
       process.execPath,
       [path.join(ROOT, "node_modules", "@stryker-mutator", "core", "bin", "stryker.js"), "run", path.relative(ROOT, configFile), ...passThrough],
       { ...process.env, MUTATION_TESTS: target.tests.join(",") },
@@ -207,4 +209,12 @@ function main(argv: string[]): number {
   return failed ? 1 : 0;
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -48,8 +48,8 @@ export async function openAuditDatabase(target: DatabaseTarget): Promise<StoData
 }
 
 /**
- * The SQLite database, for the parts of sto that do not run on PostgreSQL yet; a one-line error
- * on PostgreSQL.
+ * The SQLite database, for what needs SQLite itself (the benchmarks' raw reads); a one-line error
+ * on PostgreSQL. Every command runs on both engines.
  */
 export function sqliteOnly(db: StoDatabase, what: string): SqliteDatabase {
   if (db.engine === "sqlite") return db;

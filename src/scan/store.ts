@@ -186,15 +186,14 @@ export function latestScanVerification(db: SqliteDatabase, tokenId: number): Sca
 
 /**
  * Deletes everything token-scan stored for a network's tokens (db-forget-network), inside the
- * caller's transaction. Returns how many tokens were forgotten.
+ * caller's transaction, on either engine. Returns how many tokens were forgotten.
  */
-export function forgetScannedTokens(db: SqliteDatabase, network: string): number {
-  const sqlite = db.sqlite;
+export async function forgetScannedTokens(sql: SqlClient, network: string): Promise<number> {
   const ids = "SELECT id FROM scanned_tokens WHERE network = ?";
   for (const table of ["balance_corrections", "scan_verifications", "balance_changes", "token_holders", "token_transfers", "scan_blocks"]) {
-    sqlite.prepare(`DELETE FROM ${table} WHERE token_id IN (${ids})`).run(network);
+    await sql.run(`DELETE FROM ${table} WHERE token_id IN (${ids})`, [network]);
   }
-  return sqlite.prepare("DELETE FROM scanned_tokens WHERE network = ?").run(network).changes;
+  return sql.run("DELETE FROM scanned_tokens WHERE network = ?", [network]);
 }
 
 /** The scanner's database on SQLite (better-sqlite3): synchronous inside, behind the asynchronous interface. */

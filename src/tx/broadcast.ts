@@ -2,7 +2,7 @@ import { NodeUnavailableError, isNodeUnavailable } from "../chain/rpc";
 import { nowIso } from "../db/database";
 import { ExitCode, StoError } from "../errors";
 import type { SigningEnvironment, TxEnvironment } from "./environment";
-import { faultPointReached } from "./faults";
+import { barrierReached, faultPointReached } from "./faults";
 import { initialFees, networkFees, type Fees } from "./fees";
 import { ledgerOf, SENDABLE_STATUSES, SignatureConflict, type PreparedTransaction, type SignedVersion } from "./ledger";
 import type { SendErrorKind } from "./node-errors";
@@ -221,6 +221,7 @@ function signRow(env: TxEnvironment & Partial<SigningEnvironment>, row: Prepared
 async function commitChunk(env: TxEnvironment, sentIds: readonly number[], next: readonly SignedRow[]): Promise<void> {
   const fresh = next.filter((row) => row.fresh);
   if (sentIds.length === 0 && fresh.length === 0) return;
+  if (fresh.length > 0) await barrierReached("before-sign-commit");
   try {
     await ledgerOf(env.db).commitBroadcastChunk(sentIds, fresh.map(firstVersion));
   } catch (error) {

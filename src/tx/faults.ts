@@ -21,12 +21,14 @@ export function faultPointReached(point: FaultPoint): void {
  * A meeting point for the concurrency tests: with STO_TEST_BARRIER=<point>:<folder>:<count>, the
  * first time the process reaches <point> it leaves a file in <folder> and waits until <count>
  * processes have (at most a minute), so that the test makes them overlap instead of hoping they do.
- * Points: before-allocate (built and estimated, about to take the account's write lock).
+ * Points: before-allocate (built and estimated, about to take the account's write lock),
+ * before-sign-commit (tx-broadcast: a chunk signed in memory, about to record it write-ahead),
+ * before-version-commit (tx-bump, tx-cancel: the new versions signed, about to record them).
  */
 const barrier = process.env.STO_TEST_BARRIER;
 let barrierPassed = false;
 
-export type BarrierPoint = "before-allocate";
+export type BarrierPoint = "before-allocate" | "before-sign-commit" | "before-version-commit";
 
 export async function barrierReached(point: BarrierPoint): Promise<void> {
   if (!barrier || barrierPassed) return;

@@ -2,7 +2,7 @@ import { nowIso } from "../db/database";
 import { ExitCode, StoError } from "../errors";
 import { formatEth, nonceTakenError, rejectionAdvice } from "./broadcast";
 import type { SigningEnvironment } from "./environment";
-import { faultPointReached } from "./faults";
+import { barrierReached, faultPointReached } from "./faults";
 import { bumpedFees, initialFees, networkFees, type Fees, type NetworkFees } from "./fees";
 import {
   ledgerOf,
@@ -96,6 +96,7 @@ export async function replaceTransactions(env: SigningEnvironment, options: Repl
   }
   const planned: PlannedVersion[] = [];
   for (const row of open) planned.push(await planVersion(env, row, options, network));
+  await barrierReached("before-version-commit");
   await commitVersions(env, planned);
   faultPointReached("after-bump-sign");
 

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exactAmount, fixedPoint, largestRemainderPercentages, roundedAmount } from "../../src/captable/amounts";
 import { sortEntries, type CapTableEntry } from "../../src/captable/captable";
 import { parseAtDate } from "../../src/input/dates";
@@ -132,7 +132,11 @@ describe("sorting", () => {
 });
 
 describe("identity file", () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sto-ids-"));
+  // Made in beforeAll, not while collecting: `vitest list` collects without running the hooks.
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "sto-ids-"));
+  });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
   const file = (name: string, text: string) => {
     const target = path.join(dir, name);

@@ -4,6 +4,7 @@ import Database from "better-sqlite3";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { startLocalChain, type LocalChain } from "../../src/chain/local-node";
 import { runSto, tempDir, type StoResult } from "../helpers/cli";
+import { engineDatabase } from "../helpers/e2e";
 
 /**
  * The restarted local chain, end to end through the CLI: a chain is used (KYC contract deployed,
@@ -132,5 +133,43 @@ describe("a restarted local chain with the same database", () => {
     } finally {
       check.close();
     }
+  });
+});
+
+// Issue 18: db-forget-network on PostgreSQL. The archive is a schema of the same database, made in
+// the deleting transaction; the other networks' rows stay.
+describe("a restarted local chain with the same PostgreSQL database", () => {
+  it("db-forget-network copies every table to an archive schema and forgets the network's rows", async () => {
+    const database = await engineDatabase("postgresql", tmp.dir);
+    const sto = (args: string[]) =>
+      runSto(["--ethereum-node-url", (chain as LocalChain).url, ...database.databaseFlags, ...args], { cwd: tmp.dir, env: database.databaseEnv });
+    chain = await startLocalChain({ port: 0 });
+    const kyc = await useChain(sto);
+    // Another network's row in the same database, which must survive.
+    await database.rows("INSERT INTO networks (name, chain_id, genesis_hash) VALUES ('elsewhere', 999, NULL)");
+    await restartOnSamePort();
+    const stopped = await sto(["kyc-deploy"]);
+    expect(stopped.code).toBe(4);
+    expect(stopped.stderr).toMatch(/run "sto db-forget-network"/);
+
+    const forgotten = await sto(["--json", "db-forget-network"]);
+    expect(forgotten.code, forgotten.stderr).toBe(0);
+    const result = JSON.parse(forgotten.stdout) as { archive: string; network: string; transactions: number; accounts: number; chainId: number };
+    expect(result).toMatchObject({ network: "local", transactions: 1, accounts: 1, chainId: 31337 });
+    expect(result.archive).toMatch(/^sto_forgotten_local_\d{8}t\d{6}z$/);
+    // The archive holds the old records; the live tables hold none of the network's.
+    expect(await database.rows(`SELECT contract_address AS address, status FROM ${result.archive}.prepared_transactions`)).toEqual([{ address: kyc, status: "success" }]);
+    expect(await database.rows(`SELECT name FROM ${result.archive}.networks ORDER BY name`)).toEqual([{ name: "elsewhere" }, { name: "local" }]);
+    expect(await database.rows("SELECT count(*) AS n FROM prepared_transactions")).toEqual([{ n: 0 }]);
+    expect(await database.rows("SELECT count(*) AS n FROM transaction_signatures")).toEqual([{ n: 0 }]);
+    expect(await database.rows("SELECT name FROM networks")).toEqual([{ name: "elsewhere" }]);
+
+    // Afresh on the new chain: a new deployment from nonce 0, and diagnose agrees.
+    const again = await ok(sto, ["kyc-deploy"]);
+    expect(again.stdout).toMatch(/Deploying KYC whitelist contract/);
+    await ok(sto, ["tx-broadcast"]);
+    await ok(sto, ["tx-update"]);
+    const healthy = await ok(sto, ["--json", "diagnose"]);
+    expect((JSON.parse(healthy.stdout) as { disagreements: unknown[] }).disagreements).toEqual([]);
   });
 });

@@ -45,6 +45,20 @@ describe("BasicKYC", () => {
     expect(await kyc.isWhitelisted(bob.address)).toBe(false);
   });
 
+  // Solidity mutant kyc-valid-boundary (scripts/mutation-solidity.ts, `<` -> `<=`): an entry is valid
+  // up to the second before its expiry and no longer at the expiry second itself.
+  it("isWhitelisted: an entry with an expiry is valid the second before it, not at it", async () => {
+    const expiresAt = (await chain.latestTimestamp()) + 1000;
+    await mined(kyc.setInvestor(alice.address, 1, 756, expiresAt));
+    const whitelistedAt = async (timestamp: number): Promise<boolean> => {
+      await chain.provider.send("evm_setNextBlockTimestamp", [timestamp]);
+      await chain.provider.send("evm_mine", []);
+      return (await kyc.isWhitelisted(alice.address, { blockTag: "latest" })) as boolean;
+    };
+    expect(await whitelistedAt(expiresAt - 1)).toBe(true);
+    expect(await whitelistedAt(expiresAt)).toBe(false);
+  });
+
   it("addToWhitelist rejects the zero address", async () => {
     await expectRevert(kyc.addToWhitelist(ZeroAddress), "ZeroAddress");
   });

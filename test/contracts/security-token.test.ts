@@ -218,6 +218,16 @@ describe("SecurityToken issue and burn", () => {
     await expectRevert(token.issueTokens(1n), "SupplyOverflow", [max, 1n]);
   });
 
+  // Solidity mutant supply-cap-boundary (scripts/mutation-solidity.ts): the cap itself is reachable.
+  it("issueTokens reaches maxSupply exactly and refuses one token more", async () => {
+    const token = await deployToken();
+    await mined(token.setMaxSupply(1000n));
+    await mined(token.issueTokens(400n));
+    await mined(token.issueTokens(600n));
+    expect(await token.totalSupply()).toBe(1000n);
+    await expectRevert(token.issueTokens(1n), "MaxSupplyExceeded", [1000n, 1000n, 1n]);
+  });
+
   it("burnTokens debits the caller and emits Transfer to 0x0 exactly once, plus Burned", async () => {
     const token = await deployIssuedToken();
     const receipt = await mined(token.burnTokens(300n));
@@ -483,6 +493,19 @@ describe("SecurityToken batchTransfer", () => {
       1001n,
     ]);
     expect(await token.balanceOf(alice.address)).toBe(0n);
+  });
+
+  // Solidity mutant batch-balance-check-removed (scripts/mutation-solidity.ts): without the check of
+  // the whole sum, the debit of the sum less the sender's own entries passes, and a self-entry lets
+  // a batch move more than the sender holds.
+  it("counts the sender's own entries in the sum its balance must cover", async () => {
+    await expectRevert(token.batchTransfer([issuer.address, alice.address], [600n, 401n]), "ERC20InsufficientBalance", [
+      issuer.address,
+      1000n,
+      1001n,
+    ]);
+    expect(await token.balanceOf(alice.address)).toBe(0n);
+    expect(await token.balanceOf(issuer.address)).toBe(1000n);
   });
 
   it("rejects values that would overflow instead of wrapping", async () => {

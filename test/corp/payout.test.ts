@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatTokenAmount } from "../../src/input/amounts";
-import { DEPLOYER, startWorld, tokenAddressFrom, type E2eWorld } from "../helpers/e2e";
+import { DEPLOYER, ENGINES, startWorld, tokenAddressFrom, type E2eWorld } from "../helpers/e2e";
 import type { StoResult } from "../helpers/cli";
-import { progressDraws, runInTerminal } from "../helpers/terminal";
+import { progressDraws, runInTerminal, terminalEnv } from "../helpers/terminal";
 import { addressAfter, balanceOf, contract, devWallet, distribute, expectRefused, units } from "../helpers/corp";
 
 interface PaymentRow {
@@ -19,7 +19,8 @@ interface PaymentRow {
  * currency, shares distributed to three whitelisted holders (and one not whitelisted), payout
  * deployed, approved, deposited, then paid to every holder in batches.
  */
-describe("dividends end to end", () => {
+// On PostgreSQL too (issue 18): the payout's payments, the share recovery and the refusals.
+describe.each(ENGINES)("dividends end to end (%s)", (engine) => {
   let world: E2eWorld;
   let token: string;
   let kyc: string;
@@ -35,7 +36,7 @@ describe("dividends end to end", () => {
   ]);
 
   beforeAll(async () => {
-    world = await startWorld();
+    world = await startWorld({ engine });
     kyc = addressAfter("KYC contract address will be", (await world.ok(["kyc-deploy"])).stdout);
     await world.ok(["kyc-manage", `--whitelist-address=${DEPLOYER},${alice},${bob},${carol}`]);
     token = tokenAddressFrom(
@@ -67,7 +68,8 @@ describe("dividends end to end", () => {
     approved = await world.ok(["payout-approve", "--payout-token-name=CrowdsaleToken"]);
     deposited = await world.ok(["payout-deposit"]);
     await world.ok(["tx-update"]);
-  });
+    // About fifteen CLI runs: on a loaded two-core machine they can take longer than one test's 120 s.
+  }, 300_000);
   afterAll(() => world.close());
 
   it("deploys, approves and deposits with the manual's commands", async () => {
@@ -117,7 +119,7 @@ describe("dividends end to end", () => {
     const again = await world.ok(["payout-dividends"]);
     expect(again.stdout).toContain("Nothing new to pay.");
     expect(again.stdout).toContain("3 holders are paid in full already.");
-    expect(world.query<{ n: number }>("SELECT COUNT(*) AS n FROM prepared_transactions WHERE function_signature = 'payBatch(address[])'")[0].n).toBe(2);
+    expect((await world.rows<{ n: number }>("SELECT COUNT(*) AS n FROM prepared_transactions WHERE function_signature = 'payBatch(address[])'"))[0].n).toBe(2);
 
     const status = JSON.parse((await world.ok(["--json", "payout-status"])).stdout) as {
       totalPaid: string;
@@ -153,10 +155,10 @@ describe("dividends end to end", () => {
     const table = await world.ok(["payout-status"]);
     expect(table.stdout).toContain(`payout:${payout}:${dave}`);
     // On a terminal, reading every holder at the record date draws a progress bar.
-    const terminal = await runInTerminal(["--database-file", world.databaseFile, "--ethereum-node-url", world.chain.url, "payout-status"]);
+    const terminal = await runInTerminal([...world.databaseFlags, "--ethereum-node-url", world.chain.url, "payout-status"], { ...terminalEnv(), ...world.databaseEnv });
     expect(progressDraws(terminal).at(-1)).toMatch(/ 100% Reading holders (\d+)\/\1 holders/);
     expect(terminal).toContain(`payout:${payout}:${dave}`);
-    const payments = world.query<PaymentRow>(
+    const payments = await world.rows<PaymentRow>(
       "SELECT p.external_id, p.holder, p.amount, p.paid_amount, p.superseded_at, t.status FROM payout_payments p JOIN prepared_transactions t ON t.id = p.transaction_id ORDER BY p.id",
     );
     expect(payments.map((row) => row.external_id)).toEqual([alice, bob, carol, dave].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())).filter((h) => h !== dave).concat(dave).map((holder) => `payout:${payout}:${holder}`));
@@ -177,7 +179,7 @@ describe("dividends end to end", () => {
     await world.ok(["tx-update"]);
     expect(await balanceOf(world, token, lost)).toBe(0n);
     expect(await balanceOf(world, token, fresh)).toBe(before);
-    const [row] = world.query<{ note: string; status: string; tx_hash: string }>(
+    const [row] = await world.rows<{ note: string; status: string; tx_hash: string }>(
       "SELECT note, status, tx_hash FROM prepared_transactions WHERE function_signature LIKE 'forceTransfer%' ORDER BY id DESC LIMIT 1",
     );
     expect(row.status).toBe("success");
@@ -212,6 +214,6 @@ describe("dividends end to end", () => {
     expectRefused(badExpiry, 1, /^--expiry: 2001-01-01T00:00:00Z is not in the future \(the chain's time is \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)$/);
     const badCheckpoint = await world.sto(["payout-deploy", `--token-address=${token}`, `--payout-token-address=${currency}`, "--payout-name=Old", "--uri=u", "--type=0", "--checkpoint-id=7"]);
     expectRefused(badCheckpoint, 1, "--checkpoint-id: checkpoint 7 does not exist on the token (it has 1 to 1; a prepared checkpoint counts once it is mined)");
-    expect(world.query<{ n: number }>("SELECT COUNT(*) AS n FROM prepared_transactions WHERE status = 'waiting'")[0].n).toBe(0);
+    expect((await world.rows<{ n: number }>("SELECT COUNT(*) AS n FROM prepared_transactions WHERE status = 'waiting'"))[0].n).toBe(0);
   });
 });

@@ -29,10 +29,11 @@ export function runSto(args: string[], options: RunOptions = {}): Promise<StoRes
 
 /** Like runSto, with the child process at hand (the fault tests kill it at chosen moments). */
 export function spawnSto(args: string[], options: RunOptions = {}): { child: ChildProcess; result: Promise<StoResult> } {
+  const coverageFile = childCoverageFile();
   const child = killAfterFile(
     spawn(process.execPath, [STO_BIN, ...args], {
       cwd: options.cwd ?? REPO_ROOT,
-      env: { ...cleanEnv(), ...options.env },
+      env: { ...cleanEnv(), ...childCoverageEnv(coverageFile), ...options.env },
       stdio: ["pipe", "pipe", "pipe"],
     }),
   );
@@ -45,6 +46,7 @@ export function spawnSto(args: string[], options: RunOptions = {}): { child: Chi
     child.on("error", reject);
     child.on("close", (code, signal) => {
       clearTimeout(timer);
+      mergeChildCoverage(coverageFile);
       resolve({ code, signal, stdout, stderr });
     });
     child.stdin?.end(options.input ?? "");
@@ -70,6 +72,45 @@ function cleanEnv(): NodeJS.ProcessEnv {
 function activeMutantEnv(): NodeJS.ProcessEnv {
   const active = (globalThis as { __stryker__?: { activeMutant?: string | number } }).__stryker__?.activeMutant;
   return active === undefined ? {} : { __STRYKER_ACTIVE_MUTANT__: String(active) };
+}
+
+interface MutantCoverage {
+  static: Record<string, number>;
+  perTest: Record<string, Record<string, number>>;
+}
+type StrykerNamespace = { currentTestId?: string; mutantCoverage?: MutantCoverage };
+
+let childCoverageFiles = 0;
+
+/**
+ * During Stryker's dry run (a test is running with a test id), where the spawned sto process leaves
+ * the mutants it executed (test/helpers/stryker-child-coverage.cjs); otherwise none.
+ */
+function childCoverageFile(): string | undefined {
+  const ns = (globalThis as { __stryker__?: StrykerNamespace }).__stryker__;
+  if (ns?.currentTestId === undefined) return undefined;
+  childCoverageFiles += 1;
+  return path.join(os.tmpdir(), `stryker-child-coverage-${process.pid}-${childCoverageFiles}.json`);
+}
+
+function childCoverageEnv(file: string | undefined): NodeJS.ProcessEnv {
+  if (file === undefined) return {};
+  const hook = path.join(__dirname, "stryker-child-coverage.cjs");
+  return { STRYKER_CHILD_COVERAGE_FILE: file, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --require ${hook}`.trim() };
+}
+
+/** The child's executed mutants counted as covered by the test that spawned it. */
+function mergeChildCoverage(file: string | undefined): void {
+  if (file === undefined || !fs.existsSync(file)) return;
+  const child = JSON.parse(fs.readFileSync(file, "utf8")) as MutantCoverage;
+  fs.rmSync(file, { force: true });
+  const ns = (globalThis as { __stryker__?: StrykerNamespace }).__stryker__;
+  if (!ns?.currentTestId) return;
+  const coverage = (ns.mutantCoverage ??= { static: {}, perTest: {} });
+  const test = (coverage.perTest[ns.currentTestId] ??= {});
+  for (const hits of [child.static, ...Object.values(child.perTest)]) {
+    for (const [mutant, count] of Object.entries(hits ?? {})) test[mutant] = (test[mutant] ?? 0) + count;
+  }
 }
 
 /**

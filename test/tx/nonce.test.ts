@@ -36,6 +36,15 @@ describe("nonces of an account that was used before sto", () => {
     expect(broadcast.stderr).toMatch(/nonce 0 of .* was used on local by a transaction this database did not prepare/);
   });
 
+  // Mutation nonces.ts:27 (`?.` dropped): a database that has not used the account has no row for it.
+  it("tx-next-nonce on a database that has not used the account gives the network's nonce", async () => {
+    const unused = path.join(world.dir, "unused.sqlite");
+    const result = await world.ok(["--database-file", unused, "--json", "tx-next-nonce"]);
+    const networkNonce = await world.provider.getTransactionCount(await new Wallet(DEVELOPMENT_PRIVATE_KEY).getAddress(), "pending");
+    expect(JSON.parse(result.stdout)).toMatchObject({ nextNonce: networkNonce, source: "network" });
+    expect(networkNonce).toBeGreaterThan(0);
+  });
+
   it("tx-restart-nonce on an empty database takes the network's nonce", async () => {
     const empty = path.join(world.dir, "empty.sqlite");
     const restarted = await world.ok(["--database-file", empty, "--auto-restart-nonce", "false", "tx-restart-nonce"]);
