@@ -5,15 +5,15 @@
  * table reads (token_holders, balance_changes, scan_blocks, scan_verifications) is exactly what a
  * scan of such a token would have written; only the events themselves are made up.
  */
-import { keccak256, toUtf8Bytes } from "ethers";
-import type { StoDatabase } from "../../src/db/database";
-import { SqliteScanDatabase, type ScanDatabase, type StoredBlock } from "../../src/scan/store";
-import { PostgresScanDatabase } from "../../src/scan/postgres-store";
-import type { TransferEvent } from "../../src/scan/transfer-log";
-import { ZERO_ADDRESS } from "../../src/scan/transfer-log";
+import { getAddress, keccak256, toUtf8Bytes } from "ethers";
+import type { StoDatabase } from "../db/database";
+import { SqliteScanDatabase, type ScanDatabase, type StoredBlock } from "../scan/store";
+import { PostgresScanDatabase } from "../scan/postgres-store";
+import type { TransferEvent } from "../scan/transfer-log";
+import { ZERO_ADDRESS } from "../scan/transfer-log";
 
 export interface SyntheticToken {
-  /** Lowercase hex. */
+  /** Checksummed, as token-scan stores it. */
   address: string;
   /** Holders with a positive balance at `lastBlock` (the treasury included). */
   holders: number;
@@ -45,16 +45,29 @@ const PREFIXES = new Map<string, string>();
  * past one. The scan ends with a passed check against the chain at `lastBlock`, so the cap table
  * is verified.
  */
-export async function writeSyntheticToken(db: StoDatabase, options: { chainId: number; holders: number; seed: string; network?: string }): Promise<SyntheticToken> {
+export interface SyntheticOptions {
+  chainId: number;
+  holders: number;
+  seed: string;
+  network?: string;
+  /** Pay amounts from a few values only, so that many holders share a balance (ties of the largest remainder method). */
+  fewAmounts?: boolean;
+  /** Holders that send all they have in the second round (zero balances, listed with --include-empty). */
+  emptied?: number;
+  /** Addresses that send without ever receiving (negative balances: evidence of missing events). */
+  negatives?: number;
+}
+
+export async function writeSyntheticToken(db: StoDatabase, options: SyntheticOptions): Promise<SyntheticToken> {
   const scan: ScanDatabase = db.engine === "sqlite" ? new SqliteScanDatabase(db) : new PostgresScanDatabase(db);
-  const address = syntheticAddress(`${options.seed}/token`, 0);
+  const address = getAddress(syntheticAddress(`${options.seed}/token`, 0));
   const treasury = syntheticAddress(options.seed, -1);
   const token = await scan.createToken({ network: options.network ?? "local", chainId: options.chainId, address, startBlock: 1, startsAtCreation: true });
   await scan.setMetadata(token.id, { name: `Synthetic ${options.holders}`, symbol: "SYN", decimals: 18 });
   return scan.withScanDurability(() => writeRows(scan, token.id, address, treasury, options));
 }
 
-async function writeRows(scan: ScanDatabase, tokenId: number, address: string, treasury: string, options: { holders: number; seed: string }): Promise<SyntheticToken> {
+async function writeRows(scan: ScanDatabase, tokenId: number, address: string, treasury: string, options: SyntheticOptions): Promise<SyntheticToken> {
   const store = scan.tokenStore(tokenId);
   const unit = 10n ** 18n;
   const supply = BigInt(options.holders) * 1_000n * unit;
@@ -101,7 +114,8 @@ async function writeRows(scan: ScanDatabase, tokenId: number, address: string, t
   await transfer(ZERO_ADDRESS, treasury, supply);
   for (let index = 0; index < options.holders; index++) {
     // Different amounts (1 to 1,000 tokens and a fraction), so that sorting and rounding have work to do.
-    await transfer(treasury, syntheticAddress(options.seed, index), BigInt((index * 7919) % 1_000 + 1) * unit + BigInt(index));
+    const amount = options.fewAmounts ? BigInt((index % 7) + 1) * unit : BigInt((index * 7919) % 1_000 + 1) * unit + BigInt(index);
+    await transfer(treasury, syntheticAddress(options.seed, index), amount);
   }
   const pastBlock = block;
   block += 1;
@@ -109,6 +123,14 @@ async function writeRows(scan: ScanDatabase, tokenId: number, address: string, t
   await startBlock();
   for (let index = 0; index < options.holders; index += 10) {
     await transfer(syntheticAddress(options.seed, index), syntheticAddress(options.seed, (index + 1) % options.holders), unit / 2n);
+  }
+  // Holders 3, 13, 23, …: they received but sent nothing above, so their balance is the first payment.
+  for (let count = 0, index = 3; count < (options.emptied ?? 0) && index < options.holders; count++, index += 10) {
+    const amount = options.fewAmounts ? BigInt((index % 7) + 1) * unit : BigInt((index * 7919) % 1_000 + 1) * unit + BigInt(index);
+    await transfer(syntheticAddress(options.seed, index), treasury, amount);
+  }
+  for (let index = 0; index < (options.negatives ?? 0); index++) {
+    await transfer(syntheticAddress(`${options.seed}/unfunded`, index), treasury, BigInt(index + 1) * unit);
   }
   await flush();
   const lastBlock = scannedTo;
