@@ -77,7 +77,12 @@ released at the cap table's block time, with the next release) and what is froze
 address, or part of the balance), read from the token's holding(address) view at the cap table's
 block (batched through Multicall3). This needs the node. A node that keeps no state that old
 answers for the current block instead: the cap table then says the locked and frozen amounts are
-the current ones.`;
+the current ones.
+
+The table, CSV and JSON formats are streamed: entries are read a page at a time and written as
+they come, so a cap table of a million holders prints in bounded memory (the percentages come from
+earlier passes over the same snapshot of the database). HTML, --compliance and a table fitted to
+the terminal's width are built in memory first. With --output the file appears only once complete.`;
 
 function bannerLines(table: Parameters<typeof unverifiedBanner>[0]): string {
   const banner = unverifiedBanner(table);
