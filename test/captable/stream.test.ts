@@ -152,7 +152,7 @@ describe.each(ENGINES)("the streamed cap table on %s", (engine) => {
       expect(fs.statSync(file).mode & 0o777).toBe(0o600);
       expect(fs.readdirSync(tmp.dir).filter((name) => name.endsWith(".partial"))).toEqual([]);
     }
-  });
+  }, 400_000);
 });
 
 describe("bounded memory", () => {
@@ -188,5 +188,5 @@ describe("bounded memory", () => {
     expect(lines.length).toBe(token.holders + 1);
     const hundredths = lines.slice(1).reduce((sum, line) => sum + Math.round(Number(line.split(",")[3]) * 100), 0);
     expect(hundredths).toBe(10_000);
-  });
+  }, 600_000);
 });
