@@ -10,7 +10,9 @@
  *   npm run bench -- --growth-only         only the growth series (with --only: of those workloads)
  *   npm run bench -- --only prepare,scan   some workloads (prepare, broadcast, update, scan, captable, gas, postgres, delivery)
  *                                          (postgres: prepare, scan and cap table again on a throw-away
- *                                          PostgreSQL server from npm, beside SQLite's figures;
+ *                                          PostgreSQL server from npm, beside SQLite's figures, and the
+ *                                          cap table of 1,000,000 synthetic holders; captable's growth
+ *                                          series goes to 1,000,000 synthetic holders;
  *                                          delivery: 10,000 payments from distribute-multiple to final on
  *                                          anvil --block-time 1 and on Hardhat mining every second,
  *                                          against the gas-bound minimum)
@@ -75,7 +77,7 @@ async function main(): Promise<number> {
   if (mainWorkload("gas")) await gasFigures(figures);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sto-bench-"));
   const node = await startNodeProcess();
-  const postgres: PostgresWork = { rows: 10_000 / scale, sqlite: {} };
+  const postgres: PostgresWork = { rows: 10_000 / scale, scaleHolders: 1_000_000 / scale, sqlite: {} };
   try {
     if (mainWorkload("prepare") || mainWorkload("broadcast") || mainWorkload("update")) {
       const rows = 10_000 / scale;

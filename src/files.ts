@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import path from "node:path";
 import { StoError } from "./errors";
 
 const MiB = 1024 * 1024;
@@ -77,6 +78,48 @@ export function writeOutputFile(file: string, content: string | Buffer, label = 
     fs.chmodSync(file, 0o600);
   } catch (error) {
     throw new StoError(`${label}: cannot write (${describeFileError(error)})`);
+  }
+}
+
+/**
+ * Writes `file` a piece at a time as `produce` hands them over, waiting while the disk is behind:
+ * into a private temporary file beside it, renamed over `file` only once complete, so that a
+ * failure half-way (or a kill) never leaves half a document under the file's name.
+ */
+export async function writeOutputFileStreamed(file: string, produce: (write: (text: string) => Promise<void>) => Promise<void>, label = file): Promise<void> {
+  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.partial`);
+  const fail = (error: unknown) => new StoError(`${label}: cannot write (${describeFileError(error)})`);
+  let stream: fs.WriteStream;
+  try {
+    stream = fs.createWriteStream(temporary, { mode: 0o600, flags: "w" });
+    await new Promise<void>((resolve, reject) => {
+      stream.once("open", () => resolve());
+      stream.once("error", reject);
+    });
+  } catch (error) {
+    throw fail(error);
+  }
+  let failure: unknown;
+  stream.on("error", (error) => {
+    failure ??= error;
+  });
+  try {
+    await produce(async (text) => {
+      if (failure !== undefined) throw fail(failure);
+      if (!stream.write(text)) await new Promise<void>((resolve) => stream.once("drain", () => resolve()));
+    });
+    try {
+      await new Promise<void>((resolve, reject) => stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
+      if (failure !== undefined) throw failure;
+      fs.renameSync(temporary, file);
+      fs.chmodSync(file, 0o600);
+    } catch (error) {
+      throw fail(error);
+    }
+  } catch (error) {
+    stream.destroy();
+    fs.rmSync(temporary, { force: true });
+    throw error;
   }
 }
 

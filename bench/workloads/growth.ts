@@ -1,5 +1,6 @@
 /**
- * Growth: workloads 1, 3 and 4 at 1,000, 10,000 and 100,000 rows, events and holders, to show how
+ * Growth: workloads 1 and 3 at 1,000, 10,000 and 100,000 rows and events, and the cap table at
+ * 1,000 to 1,000,000 holders (captable-scale.ts), to show how
  * time and memory grow. Time per item should not rise with the size (linear time), and the largest
  * size should run in a fixed JavaScript heap (bounded memory: the scan streams chunks of about
  * 5,000 events).
@@ -10,7 +11,8 @@ import { formatNumber, type Figures } from "../lib/figures";
 import type { NodeProcess } from "../lib/node-process";
 import { TokenBuilder, type BuiltToken } from "../lib/tokens";
 import { issueToken, measurePrepare } from "./distribution";
-import { bareGetLogs, measureCapTable, stoScan } from "./scan";
+import { bareGetLogs, stoScan } from "./scan";
+import { capTableScaleFigures } from "./captable-scale";
 
 export interface GrowthRow {
   size: number;
@@ -93,10 +95,10 @@ export async function growthFigures(figures: Figures, node: NodeProcess, dir: st
       measurePrepare(setup, sizes[2], 1, [], "growth-capped", nodeOptions),
     );
   }
-  if (options.only.has("scan") || options.only.has("captable")) {
+  if (options.only.has("captable")) await capTableScaleFigures(figures, dir, { quick: options.quick, runs: 3 });
+  if (options.only.has("scan")) {
     const builder = new TokenBuilder(node, 2);
     const scans: GrowthRow[] = [];
-    const capTables: GrowthRow[] = [];
     let largest: { token: BuiltToken; database: string } | undefined;
     for (const [index, size] of sizes.entries()) {
       // `size` holders, one transfer each (plus the issuance): `size` + 1 events.
@@ -110,15 +112,6 @@ export async function growthFigures(figures: Figures, node: NodeProcess, dir: st
         extra: `${scan.chunks} chunks; bare eth_getLogs ${formatNumber(bare.ms)} ms (${(scan.run.wallMs / bare.ms).toFixed(2)}×)`,
       });
       largest = { token, database: scan.database };
-      if (options.only.has("captable")) {
-        const capTable = await measureCapTable(node, scan.database, token, token.lastBlock, 3);
-        capTables.push({
-          size: capTable.holders,
-          ms: capTable.commandMs,
-          peakRssMb: capTable.peakRssMb,
-          extra: `balances query ${formatNumber(capTable.queryMs, 1)} ms`,
-        });
-      }
     }
     table("scan (sto token-scan, wall time with process start)", "event", scans);
     linearity(figures, "growth.scan-linear", "scan", scans);
@@ -126,12 +119,5 @@ export async function growthFigures(figures: Figures, node: NodeProcess, dir: st
     await fitsInHeap(figures, "growth.scan-heap", `scan of ${formatNumber(big.token.events)} events`, (nodeOptions) =>
       stoScan(node, dir, big.token, "growth-capped", nodeOptions),
     );
-    if (capTables.length > 0) {
-      table("cap table (sto cap-table at the last block, every holder printed; wall time)", "holder", capTables);
-      linearity(figures, "growth.captable-linear", "cap table", capTables);
-      await fitsInHeap(figures, "growth.captable-heap", `cap table of ${formatNumber(capTables[2].size)} holders`, (nodeOptions) =>
-        measureCapTable(node, big.database, big.token, big.token.lastBlock, 1, nodeOptions),
-      );
-    }
   }
 }

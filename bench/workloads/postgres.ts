@@ -10,12 +10,15 @@ import { databaseName, startBenchPostgres } from "../lib/postgres";
 import type { BuiltToken } from "../lib/tokens";
 import { issueToken, measurePrepare } from "./distribution";
 import { bareGetLogs, measureCapTable, stoScan } from "./scan";
+import { measureScale } from "./captable-scale";
 
 export interface PostgresWork {
   /** Rows of the distribution prepared (skipped when 0). */
   rows: number;
   /** The token to scan and its cap table (skipped when absent). */
   token?: BuiltToken;
+  /** Holders of the synthetic cap table measured on PostgreSQL (0: skipped). */
+  scaleHolders: number;
   /** The SQLite figures of the same run, for the notes. */
   sqlite: { prepareRowsPerSecond?: number; scanEventsPerSecond?: number; capTableQueryMs?: number };
 }
@@ -75,6 +78,30 @@ export async function postgresFigures(figures: Figures, node: NodeProcess, dir: 
         target: { op: "<", bound: 1000 },
         note: `cap table built in ${measure.buildMs.toFixed(0)} ms; peak ${Math.round(measure.peakRssMb)} MB`,
       });
+    }
+    if (work.scaleHolders > 0) {
+      const database = await server.database("pg_captable_scale");
+      const row = await measureScale(database, work.scaleHolders, { runs: 1, formats: ["table", "csv", "json"], dir });
+      console.log(
+        `      PostgreSQL cap table of ${row.holders.toLocaleString("en-US")} holders (synthetic, written in ${row.writeS.toFixed(0)} s): balances query ${Math.round(row.queryMs)} ms; ` +
+          row.commands.map((command) => `${command.format} ${Math.round(command.ms)} ms (peak ${Math.round(command.peakRssMb)} MB)`).join(", "),
+      );
+      figures.add({
+        id: "pg.captable-scale.query-ms",
+        label: `PostgreSQL: balances query for ${row.holders.toLocaleString("en-US")} holders at a past block (synthetic token)`,
+        value: row.queryMs,
+        unit: "ms",
+        note: `CPU time of this process ${Math.round(row.queryCpuMs)} ms`,
+      });
+      for (const command of row.commands) {
+        figures.add({
+          id: `pg.captable-scale.${command.format}-ms`,
+          label: `PostgreSQL: sto cap-table of ${row.holders.toLocaleString("en-US")} holders streamed as ${command.format} to a file, 128 MB JavaScript heap (wall time)`,
+          value: command.ms,
+          unit: "ms",
+          note: `${((command.ms * 1000) / row.holders).toFixed(1)} µs per holder; peak RSS ${Math.round(command.peakRssMb)} MB`,
+        });
+      }
     }
   } finally {
     await server.stop();

@@ -7,7 +7,7 @@ import { findScannedTokenIn } from "../scan/store";
 import { exactAmount, largestRemainderPercentages } from "./amounts";
 import type { CapTableCompliance } from "./compliance";
 import type { Identity } from "./identity-file";
-import type { ScanVerification } from "../db/schema";
+import type { ScannedToken, ScanVerification } from "../db/schema";
 import { balancesAtBlock, blockTime, lastBlockAtOrBefore, lastTransferAtOrBefore, verificationsAround } from "./queries";
 
 export const ORDER_BY = ["balance", "name", "updated", "address"] as const;
@@ -124,12 +124,76 @@ export interface CapTable {
   compliance: CapTableCompliance | null;
 }
 
+/** What a cap table's moment resolves to: the token, the block, and the warnings about the moment. */
+export interface CapTableMoment {
+  token: ScannedToken;
+  atBlock: number;
+  accuracy: number;
+  scannedToTime: number | null;
+  warnings: string[];
+}
+
+/** What the balances at the block add up to, read before any entry is listed. */
+export interface CapTableTotals {
+  /** Sum of the positive balances. */
+  accountedSupply: bigint;
+  /** Sum of every balance, negative ones included (issued minus burned by the events). */
+  eventSupply: bigint;
+  holderCount: number;
+  /** Holders listed: positive balances, and zero ones with includeEmpty. */
+  entryCount: number;
+  /** Negative balances, each as evidence of missing events. */
+  negatives: { address: string; balance: bigint }[];
+}
+
 /**
  * The cap table of a scanned token, now or at a past block or time, from the local database alone:
- * no node is needed. Balances at a block are one indexed query (see balancesAtBlock), on either engine.
+ * no node is needed. Balances at a block are one indexed query (see balancesAtBlock), on either
+ * engine; the whole table is held in memory (streamCapTable in stream.ts lists it in bounded memory).
  */
 export async function buildCapTable(db: AuditDatabase, request: CapTableRequest): Promise<CapTable> {
   const sql = db.sql;
+  const moment = await capTableMoment(sql, request);
+  const rows = await balancesAtBlock(sql, moment.token.id, moment.atBlock, request.includeEmpty ?? false);
+  const positive = rows.filter((row) => row.balance > 0n);
+  const totals: CapTableTotals = {
+    accountedSupply: positive.reduce((sum, row) => sum + row.balance, 0n),
+    eventSupply: rows.reduce((sum, row) => sum + row.balance, 0n),
+    holderCount: positive.length,
+    entryCount: rows.filter((row) => row.balance >= 0n).length,
+    negatives: rows.filter((row) => row.balance < 0n).map((row) => ({ address: row.address, balance: row.balance })),
+  };
+  // Ties of remainder and balance go to the lower address: the rows come ordered by address.
+  const shares = largestRemainderPercentages(
+    positive.map((row) => row.balance),
+    moment.accuracy,
+  );
+  const shareOf = new Map(positive.map((row, index) => [row.address, shares[index]]));
+  const table = await capTableHead(sql, moment, totals, request.atTime ?? null);
+
+  const identities = request.identities;
+  const entries: CapTableEntry[] = rows
+    .filter((row) => row.balance >= 0n)
+    .map((row) => ({
+      name: identities?.get(row.address)?.name ?? null,
+      address: row.address,
+      balance: row.balance,
+      percentUnits: shareOf.get(row.address) ?? 0n,
+      lastTransferBlock: row.lastChangeBlock,
+      lastTransferTime: row.lastChangeTime,
+      corrected: row.corrected,
+    }));
+  sortEntries(entries, request.orderBy ?? "balance", request.direction ?? "desc");
+  // Checksumming costs a keccak per address: only for the entries shown (in place: the entries are
+  // this function's own, and copying 10,000 of them showed up in the garbage collector's time).
+  const listed = request.maxEntries === undefined ? entries : entries.slice(0, request.maxEntries);
+  for (const entry of listed) entry.address = checksumAddress(entry.address);
+  table.entries = listed;
+  return table;
+}
+
+/** The token and the block of the cap table asked for, refused when the database cannot tell it. */
+export async function capTableMoment(sql: SqlClient, request: CapTableRequest): Promise<CapTableMoment> {
   const token = await findScannedTokenIn(sql, request.chainId, request.tokenAddress);
   if (!token || token.scannedToBlock < token.startBlock) {
     throw new StoError(`token ${request.tokenAddress} has not been scanned on this network: run token-scan first`);
@@ -179,19 +243,16 @@ export async function buildCapTable(db: AuditDatabase, request: CapTableRequest)
     }
     atBlock = found;
   }
+  return { token, atBlock, accuracy, scannedToTime, warnings };
+}
 
+/** Everything of the cap table but its entries (left empty), from its moment and its totals. */
+export async function capTableHead(sql: SqlClient, moment: CapTableMoment, totals: CapTableTotals, atTime: number | null): Promise<CapTable> {
+  const { token, atBlock, accuracy } = moment;
+  const warnings = [...moment.warnings];
   const decimals = token.decimals ?? 0;
-  const rows = await balancesAtBlock(sql, token.id, atBlock, request.includeEmpty ?? false);
-  const positive = rows.filter((row) => row.balance > 0n);
-  const accountedSupply = positive.reduce((sum, row) => sum + row.balance, 0n);
-  const eventSupply = rows.reduce((sum, row) => sum + row.balance, 0n);
-  const negativeBalances = rows.filter((row) => row.balance < 0n).length;
-  const shares = largestRemainderPercentages(
-    positive.map((row) => row.balance),
-    accuracy,
-  );
-  const shareOf = new Map(positive.map((row, index) => [row.address, shares[index]]));
-
+  const { accountedSupply, eventSupply } = totals;
+  const negativeBalances = totals.negatives.length;
   const fromContract = token.totalSupply !== null && token.totalSupplyBlock === atBlock;
   const totalSupply = fromContract ? BigInt(token.totalSupply as string) : eventSupply;
   if (fromContract && totalSupply !== accountedSupply) {
@@ -202,8 +263,7 @@ export async function buildCapTable(db: AuditDatabase, request: CapTableRequest)
           : "the scan did not start at the token's creation, or the token changes balances without Transfer events"),
     );
   }
-  const missingEvents: MissingEvents[] = rows
-    .filter((row) => row.balance < 0n)
+  const missingEvents: MissingEvents[] = [...totals.negatives]
     .sort((a, b) => (a.balance === b.balance ? compareText(a.address, b.address) : a.balance < b.balance ? -1 : 1))
     .map((row) => ({ address: checksumAddress(row.address), shortfall: -row.balance }));
   if (negativeBalances > 0) {
@@ -219,24 +279,6 @@ export async function buildCapTable(db: AuditDatabase, request: CapTableRequest)
   const verification = await verificationOf(sql, token.id, atBlock);
   if (!verification.verified) warnings.push(`unverified: ${verification.reason}`);
   if (token.decimals === null) warnings.push("the token does not report decimals: amounts are shown in base units");
-
-  const identities = request.identities;
-  const entries: CapTableEntry[] = rows
-    .filter((row) => row.balance >= 0n)
-    .map((row) => ({
-      name: identities?.get(row.address)?.name ?? null,
-      address: row.address,
-      balance: row.balance,
-      percentUnits: shareOf.get(row.address) ?? 0n,
-      lastTransferBlock: row.lastChangeBlock,
-      lastTransferTime: row.lastChangeTime,
-      corrected: row.corrected,
-    }));
-  sortEntries(entries, request.orderBy ?? "balance", request.direction ?? "desc");
-  // Checksumming costs a keccak per address: only for the entries shown (in place: the entries are
-  // this function's own, and copying 10,000 of them showed up in the garbage collector's time).
-  const listed = request.maxEntries === undefined ? entries : entries.slice(0, request.maxEntries);
-  for (const entry of listed) entry.address = checksumAddress(entry.address);
   const lastTransfer = await lastTransferAtOrBefore(sql, token.id, atBlock);
 
   return {
@@ -245,22 +287,22 @@ export async function buildCapTable(db: AuditDatabase, request: CapTableRequest)
     accuracy,
     atBlock,
     atBlockTime: (await blockTime(sql, token.id, atBlock)) ?? null,
-    atTime: request.atTime ?? null,
+    atTime,
     totalSupply,
     totalSupplySource: fromContract ? "contract" : "events",
     accountedSupply,
-    holderCount: positive.length,
+    holderCount: totals.holderCount,
     negativeBalances,
     missingEvents,
     verification,
     databaseUpdatedAt: token.updatedAt,
-    scannedFromBlock: range.from,
-    scannedToBlock: range.to,
-    scannedToBlockTime: scannedToTime,
+    scannedFromBlock: token.startBlock,
+    scannedToBlock: token.scannedToBlock,
+    scannedToBlockTime: moment.scannedToTime,
     lastTransferBlock: lastTransfer?.block ?? null,
     lastTransferTime: lastTransfer?.time ?? null,
-    totalEntries: entries.length,
-    entries: listed,
+    totalEntries: totals.entryCount,
+    entries: [],
     warnings,
     compliance: null,
   };
@@ -353,7 +395,7 @@ export function sortEntries(entries: CapTableEntry[], orderBy: OrderBy, directio
   entries.sort(compare[orderBy]);
 }
 
-function compareText(a: string, b: string): number {
+export function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 

@@ -95,18 +95,21 @@ export function numberColumns(table: CapTable): number[] {
 
 /** Table rows: balances rounded to the accuracy, percentages summing to 100 at that accuracy. */
 export function tableRows(table: CapTable): string[][] {
+  return table.entries.map((entry) => tableRow(table, entry));
+}
+
+/** One entry's table row (the entries of a streamed table come separately from `table`). */
+export function tableRow(table: CapTable, entry: CapTableEntry): string[] {
   const { decimals } = table.token;
   const amount = (units: bigint) => roundedAmount(units, decimals, table.accuracy);
-  return table.entries.map((entry) => {
-    const row = [entry.name ?? "", entry.address, lastChange(entry), amount(entry.balance), percent(entry, table.accuracy) ?? "-"];
-    if (table.compliance === null) return row;
-    const state = holderCompliance(table, entry);
-    if (state === undefined) return [...row, "?", "?"];
-    const locked = `${amount(state.locked)}${state.nextRelease === null ? "" : ` (next release ${isoTime(state.nextRelease)})`}`;
-    const frozenTokens = amount(state.frozenTokens);
-    const frozen = state.addressFrozen ? (state.frozenTokens === 0n ? "address frozen" : `address frozen, ${frozenTokens}`) : frozenTokens;
-    return [...row, locked, frozen];
-  });
+  const row = [entry.name ?? "", entry.address, lastChange(entry), amount(entry.balance), percent(entry, table.accuracy) ?? "-"];
+  if (table.compliance === null) return row;
+  const state = holderCompliance(table, entry);
+  if (state === undefined) return [...row, "?", "?"];
+  const locked = `${amount(state.locked)}${state.nextRelease === null ? "" : ` (next release ${isoTime(state.nextRelease)})`}`;
+  const frozenTokens = amount(state.frozenTokens);
+  const frozen = state.addressFrozen ? (state.frozenTokens === 0n ? "address frozen" : `address frozen, ${frozenTokens}`) : frozenTokens;
+  return [...row, locked, frozen];
 }
 
 /** The Last transfer column: a correction is shown as such, never as a transfer. */
@@ -129,39 +132,45 @@ export const CSV_COMPLIANCE_COLUMNS = ["locked", "frozen_tokens", "address_froze
 
 /** CSV of the entries: exact balances (for spreadsheets and reconciliation), percentages at the accuracy. */
 export function capTableCsv(table: CapTable): string {
-  const compliance = table.compliance;
-  const lines = [(compliance === null ? CSV_COLUMNS : [...CSV_COLUMNS, ...CSV_COMPLIANCE_COLUMNS]).join(",")];
-  for (const entry of table.entries) {
-    const state = holderCompliance(table, entry);
-    const extra =
-      compliance === null
-        ? []
-        : state === undefined
-          ? ["", "", "", "", String(compliance.block)]
-          : [
-              exactAmount(state.locked, table.token.decimals),
-              exactAmount(state.frozenTokens, table.token.decimals),
-              String(state.addressFrozen),
-              state.nextRelease === null ? "" : isoTime(state.nextRelease),
-              String(compliance.block),
-            ];
-    lines.push(
-      [
-        entry.name ?? "",
-        entry.address,
-        exactAmount(entry.balance, table.token.decimals),
-        percent(entry, table.accuracy) ?? "",
-        String(entry.lastTransferBlock),
-        time(entry.lastTransferTime) ?? "",
-        entry.corrected ? "correction" : "transfer",
-        String(table.verification.verified),
-        ...extra,
-      ]
-        .map(csvField)
-        .join(","),
-    );
-  }
+  const lines = [csvHeader(table)];
+  for (const entry of table.entries) lines.push(csvLine(table, entry));
   return `${lines.join("\n")}\n`;
+}
+
+/** The CSV header line (without its line break). */
+export function csvHeader(table: CapTable): string {
+  return (table.compliance === null ? CSV_COLUMNS : [...CSV_COLUMNS, ...CSV_COMPLIANCE_COLUMNS]).join(",");
+}
+
+/** One entry's CSV line (without its line break). */
+export function csvLine(table: CapTable, entry: CapTableEntry): string {
+  const compliance = table.compliance;
+  const state = holderCompliance(table, entry);
+  const extra =
+    compliance === null
+      ? []
+      : state === undefined
+        ? ["", "", "", "", String(compliance.block)]
+        : [
+            exactAmount(state.locked, table.token.decimals),
+            exactAmount(state.frozenTokens, table.token.decimals),
+            String(state.addressFrozen),
+            state.nextRelease === null ? "" : isoTime(state.nextRelease),
+            String(compliance.block),
+          ];
+  return [
+    entry.name ?? "",
+    entry.address,
+    exactAmount(entry.balance, table.token.decimals),
+    percent(entry, table.accuracy) ?? "",
+    String(entry.lastTransferBlock),
+    time(entry.lastTransferTime) ?? "",
+    entry.corrected ? "correction" : "transfer",
+    String(table.verification.verified),
+    ...extra,
+  ]
+    .map(csvField)
+    .join(",");
 }
 
 /**
@@ -218,22 +227,29 @@ export function capTableJson(table: CapTable): Record<string, unknown> {
     lastTransferAt: time(table.lastTransferTime),
     accuracy: table.accuracy,
     totalEntries: table.totalEntries,
-    entries: table.entries.map((entry) => ({
-      name: entry.name,
-      address: entry.address,
-      balance: exactAmount(entry.balance, decimals),
-      balanceUnits: entry.balance.toString(),
-      percent: percent(entry, table.accuracy),
-      lastTransferBlock: entry.lastTransferBlock,
-      lastTransferAt: time(entry.lastTransferTime),
-      lastChange: entry.corrected ? "correction" : "transfer",
-      ...(table.compliance === null ? {} : { compliance: entryComplianceJson(holderCompliance(table, entry), decimals) }),
-    })),
     compliance:
       table.compliance === null
         ? null
         : { block: table.compliance.block, blockTime: time(table.compliance.blockTime), atCapTableBlock: table.compliance.atCapTableBlock },
     warnings: table.warnings,
+    // Last, so that a streamed document (the entries written as they come) is the same text.
+    entries: table.entries.map((entry) => entryJson(table, entry)),
+  };
+}
+
+/** One entry of the JSON document. */
+export function entryJson(table: CapTable, entry: CapTableEntry): Record<string, unknown> {
+  const { decimals } = table.token;
+  return {
+    name: entry.name,
+    address: entry.address,
+    balance: exactAmount(entry.balance, decimals),
+    balanceUnits: entry.balance.toString(),
+    percent: percent(entry, table.accuracy),
+    lastTransferBlock: entry.lastTransferBlock,
+    lastTransferAt: time(entry.lastTransferTime),
+    lastChange: entry.corrected ? "correction" : "transfer",
+    ...(table.compliance === null ? {} : { compliance: entryComplianceJson(holderCompliance(table, entry), decimals) }),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { SqlClient } from "../db/sql";
+import type { Engine, SqlClient } from "../db/sql";
 import type { ScanVerification } from "../db/schema";
 
 export interface HolderBalance {
@@ -13,39 +13,98 @@ export interface HolderBalance {
   corrected: boolean;
 }
 
-interface BalanceRow {
-  address: string;
-  balance: string;
-  block: number;
-  time: number | null;
-  correction: number;
+/** Which holders a balances query returns (by the sign of their balance at the block). */
+export type HolderFilter = "nonzero" | "positive" | "nonnegative" | "all";
+
+const SIGN_FILTER: Record<HolderFilter, string> = {
+  nonzero: "AND c.sign <> 0",
+  positive: "AND c.sign > 0",
+  nonnegative: "AND c.sign >= 0",
+  all: "",
+};
+
+/** How the rows of a balances query are ordered; the address breaks every tie, as sortEntries does. */
+export type HolderOrder = { by: "address" | "balance" | "updated"; direction: "asc" | "desc" };
+
+/** Hex addresses compare as JavaScript compares strings: byte order (PostgreSQL's own collation may differ). */
+function binary(engine: Engine): string {
+  return engine === "postgresql" ? ' COLLATE "C"' : "";
+}
+
+function orderClause(engine: Engine, order: HolderOrder): string {
+  const direction = order.direction === "asc" ? "ASC" : "DESC";
+  const address = `h.address${binary(engine)}`;
+  if (order.by === "address") return `ORDER BY ${address} ${direction}`;
+  if (order.by === "updated") return `ORDER BY c.block_number ${direction}, ${address} ASC`;
+  // Balances are decimal text without leading zeros: the longer is the larger.
+  return `ORDER BY length(c.balance) ${direction}, c.balance${binary(engine)} ${direction}, ${address} ASC`;
 }
 
 /**
- * Every holder's balance as of the end of `block`: for each holder, one seek in the
- * (holder_id, block_number, log_index) index to its last change at or before the block (the same
- * plan on SQLite and PostgreSQL). Holders whose balance was zero then are left out unless
- * `includeEmpty`.
+ * Every holder's state at the end of `block`, one text column per holder ("address balance block
+ * correction [time]", see parseHolderState): for each holder, one seek in the (holder_id,
+ * block_number, log_index) index to its last change at or before the block (the same plan on
+ * SQLite and PostgreSQL). One column rather than five because handing rows to JavaScript, not
+ * finding them, is most of the query's time (see SqlClient.column). `withTime` joins the block's
+ * time; otherwise blockTimes looks the few distinct blocks up afterwards, which is cheaper than a
+ * join per holder. Parameters: block, token id, then the limit if any.
  */
-export async function balancesAtBlock(sql: SqlClient, tokenId: number, block: number, includeEmpty: boolean): Promise<HolderBalance[]> {
-  const rows = await sql.all<BalanceRow>(
-    `SELECT h.address AS address, c.balance AS balance, c.block_number AS block, b.timestamp AS time, c.correction AS correction
+export function holderStatesSql(engine: Engine, options: { filter: HolderFilter; order?: HolderOrder; withTime: boolean; limit?: boolean }): string {
+  const time = options.withTime ? " || ' ' || COALESCE(CAST(b.timestamp AS TEXT), '')" : "";
+  return `SELECT h.address || ' ' || c.balance || ' ' || CAST(c.block_number AS TEXT) || ' ' || CAST(c.correction AS TEXT)${time} AS state
      FROM token_holders h
      JOIN balance_changes c ON c.id = (
        SELECT i.id FROM balance_changes i
        WHERE i.holder_id = h.id AND i.block_number <= ?
        ORDER BY i.block_number DESC, i.log_index DESC LIMIT 1)
-     LEFT JOIN scan_blocks b ON b.token_id = h.token_id AND b.block_number = c.block_number
-     WHERE h.token_id = ? ${includeEmpty ? "" : "AND c.sign <> 0"}`,
+     ${options.withTime ? "LEFT JOIN scan_blocks b ON b.token_id = h.token_id AND b.block_number = c.block_number" : ""}
+     WHERE h.token_id = ? ${SIGN_FILTER[options.filter]}
+     ${options.order ? orderClause(engine, options.order) : ""}${options.limit ? " LIMIT ?" : ""}`;
+}
+
+/** A row of holderStatesSql; the time is null unless the query joined it and the block is remembered. */
+export function parseHolderState(state: string): HolderBalance {
+  const [address, balance, block, correction, time] = state.split(" ");
+  return {
+    address,
+    balance: BigInt(balance),
+    lastChangeBlock: Number(block),
+    lastChangeTime: time === undefined || time === "" ? null : Number(time),
+    corrected: correction === "1",
+  };
+}
+
+/** Blocks per lookup of their times (well below SQLite's limit of bound parameters). */
+const BLOCKS_PER_LOOKUP = 500;
+
+/** The times of remembered blocks (unix seconds); blocks not remembered are left out. */
+export async function blockTimes(sql: SqlClient, tokenId: number, blocks: readonly number[]): Promise<Map<number, number>> {
+  const times = new Map<number, number>();
+  for (let start = 0; start < blocks.length; start += BLOCKS_PER_LOOKUP) {
+    const slice = blocks.slice(start, start + BLOCKS_PER_LOOKUP);
+    const rows = await sql.all<{ block: number; time: number }>(
+      `SELECT block_number AS block, timestamp AS time FROM scan_blocks WHERE token_id = ? AND block_number IN (${slice.map(() => "?").join(", ")})`,
+      [tokenId, ...slice],
+    );
+    for (const row of rows) times.set(Number(row.block), Number(row.time));
+  }
+  return times;
+}
+
+/**
+ * Every holder's balance as of the end of `block`, ordered by address (holderStatesSql). Holders
+ * whose balance was zero then are left out unless `includeEmpty`.
+ */
+export async function balancesAtBlock(sql: SqlClient, tokenId: number, block: number, includeEmpty: boolean): Promise<HolderBalance[]> {
+  const states = await sql.column<string>(
+    holderStatesSql(sql.engine, { filter: includeEmpty ? "all" : "nonzero", order: { by: "address", direction: "asc" }, withTime: false }),
     [block, tokenId],
   );
-  return rows.map((row) => ({
-    address: row.address,
-    balance: BigInt(row.balance),
-    lastChangeBlock: row.block,
-    lastChangeTime: row.time,
-    corrected: row.correction === 1,
-  }));
+  const rows = states.map(parseHolderState);
+  const blocks = [...new Set(rows.map((row) => row.lastChangeBlock))];
+  const times = await blockTimes(sql, tokenId, blocks);
+  for (const row of rows) row.lastChangeTime = times.get(row.lastChangeBlock) ?? null;
+  return rows;
 }
 
 /** The last block at or before `block` with a transfer, and its time. */

@@ -106,6 +106,22 @@ export class Output {
     return { head: fitted.head, rows: fitted.rows, alignRight };
   }
 
+  /** Whether tables are fitted to a terminal's width (then a table needs all its rows before its first line). */
+  get fitsTables(): boolean {
+    return this.width !== undefined;
+  }
+
+  /**
+   * A piece of a long document written as it is produced (a streamed cap table): as block() (text,
+   * suppressed with --json) or as data() (`json`: printed only with --json), waiting while the
+   * reader of standard output is behind, so that what is not yet read does not pile up in memory.
+   */
+  async streamPiece(text: string, kind: "text" | "json"): Promise<void> {
+    if (kind === "text" ? this.json : !this.json) return;
+    const safe = kind === "text" ? safeText(text) : safeJson(text);
+    if (!this.stdout.write(safe)) await new Promise<void>((resolve) => this.stdout.once("drain", () => resolve()));
+  }
+
   /** The machine-readable result, printed only with --json. */
   data(value: unknown): void {
     if (this.json) this.stdout.write(`${safeJson(JSON.stringify(value, jsonReplacer, 2))}\n`);

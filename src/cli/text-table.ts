@@ -38,6 +38,59 @@ export function renderTextTable(head: string[], rows: string[][], alignRight: nu
   return lines.join("\n");
 }
 
+/**
+ * The same table as renderTextTable (multiLine false) for rows that come a page at a time and are
+ * never held together: `widths` first (one pass over the rows), then the lines (a second pass).
+ */
+export class StreamedTextTable {
+  readonly widths: number[];
+  private readonly right: Set<number>;
+
+  constructor(
+    private readonly head: string[],
+    alignRight: number[] = [],
+  ) {
+    this.widths = head.map((cell) => visibleWidth(cell));
+    this.right = new Set(alignRight);
+  }
+
+  measure(rows: string[][]): void {
+    for (const row of rows) {
+      for (let column = 0; column < this.head.length; column++) {
+        const cellWidth = visibleWidth(oneLine(row[column] ?? ""));
+        if (cellWidth > this.widths[column]) this.widths[column] = cellWidth;
+      }
+    }
+  }
+
+  top(): string {
+    return `${this.rule("┌", "┬", "┐")}\n${this.line(this.head)}\n`;
+  }
+
+  lines(rows: string[][]): string {
+    let text = "";
+    for (const row of rows) text += `${this.line(this.head.map((_, column) => oneLine(row[column] ?? "")))}\n`;
+    return text;
+  }
+
+  bottom(): string {
+    return this.rule("└", "┴", "┘");
+  }
+
+  private line(cells: string[]): string {
+    return `│ ${cells
+      .map((cell, column) => {
+        const padding = " ".repeat(this.widths[column] - visibleWidth(cell));
+        return this.right.has(column) ? padding + cell : cell + padding;
+      })
+      .join(" │ ")} │`;
+  }
+
+  private rule(left: string, middle: string, end: string): string {
+    return `${left}${this.widths.map((w) => "─".repeat(w + 2)).join(middle)}${end}`;
+  }
+}
+
 function oneLine(text: string): string {
   return text.replace(/[\r\n\t]+/g, " ");
 }

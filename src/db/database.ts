@@ -119,6 +119,21 @@ export function openDatabase(file: string): SqliteDatabase {
     queue = result.catch(() => undefined);
     return result;
   };
+  const read = <T>(work: (sql: SqlClient) => Promise<T>): Promise<T> => {
+    const run = async (): Promise<T> => {
+      if (sqlite.inTransaction) throw new Error("a unit of work was started inside another transaction on the same connection");
+      // DEFERRED: the snapshot is taken at the first read and kept until COMMIT; no write lock.
+      sqlite.exec("BEGIN DEFERRED");
+      try {
+        return await work(client);
+      } finally {
+        if (sqlite.inTransaction) sqlite.exec("COMMIT");
+      }
+    };
+    const result = queue.then(run, run);
+    queue = result.catch(() => undefined);
+    return result;
+  };
   return {
     engine: "sqlite",
     name: file,
@@ -127,6 +142,7 @@ export function openDatabase(file: string): SqliteDatabase {
     sqlite,
     sql: client,
     write,
+    read,
     writeTransaction: <T>(work: () => T): T => sqlite.transaction(work).immediate(),
     close: async () => {
       if (sqlite.open) sqlite.close();

@@ -14,6 +14,12 @@ export interface AuditDatabase {
    * transaction on a connection of its own on PostgreSQL, where rows, not the database, are locked.
    */
   write<T>(work: (sql: SqlClient) => Promise<T>): Promise<T>;
+  /**
+   * A read-only unit of work that sees one state of the database from its first statement to its
+   * end, whatever other processes commit meanwhile (several passes over one cap table must add
+   * up): a read transaction on SQLite (WAL), REPEATABLE READ READ ONLY on PostgreSQL.
+   */
+  read<T>(work: (sql: SqlClient) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 

@@ -100,13 +100,30 @@ export async function openPostgresDatabase(target: DatabaseTarget & { engine: "p
       client.release();
     }
   };
+  const read = async <T>(work: (sql: SqlClient) => Promise<T>): Promise<T> => {
+    const client = await pool.connect().catch((error: unknown) => {
+      throw fail(error, "cannot connect");
+    });
+    try {
+      await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      const result = await work(postgresClient(client));
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  };
   const db: PostgresDatabase = {
     engine: "postgresql",
     name,
     pool,
     orm,
-    sql: postgresClient(pool),
+    sql: postgresClient(pool, pool),
     unit,
+    read,
     write: (work) => unit((tx) => work(tx.sql)),
     close: () => pool.end(),
   };

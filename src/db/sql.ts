@@ -19,6 +19,18 @@ export interface SqlClient {
   get<T>(sql: string, params?: readonly unknown[]): Promise<T | undefined>;
   /** Runs a statement and returns how many rows it changed. */
   run(sql: string, params?: readonly unknown[]): Promise<number>;
+  /**
+   * The first column of every row. For large results: a row of one column costs the driver far
+   * less than an object per row (100,000 rows of five columns: 0.29 s as objects, 0.13 s as one
+   * text column on SQLite).
+   */
+  column<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /**
+   * The first column of every row, `pageSize` rows at a time, never the whole result at once: a
+   * live statement on SQLite (nothing else may use the connection until the pages end), a cursor
+   * on PostgreSQL (in the unit of work, or in a read-only transaction of its own on `db.sql`).
+   */
+  columnPages<T>(sql: string, params: readonly unknown[], pageSize: number): AsyncIterable<T[]>;
 }
 
 /** A unique constraint refused a row (another process wrote the same key first). */
@@ -48,7 +60,27 @@ export function sqliteClient(sqlite: Database.Database): SqlClient {
     all: async <T>(sql: string, params: readonly unknown[] = []) => statement(sql).all(...sqliteParams(params)) as T[],
     get: async <T>(sql: string, params: readonly unknown[] = []) => statement(sql).get(...sqliteParams(params)) as T | undefined,
     run: async (sql: string, params: readonly unknown[] = []) => statement(sql).run(...sqliteParams(params)).changes,
+    column: async <T>(sql: string, params: readonly unknown[] = []) => statement(sql).pluck(true).all(...sqliteParams(params)) as T[],
+    columnPages: <T>(sql: string, params: readonly unknown[], pageSize: number) => sqlitePages<T>(sqlite.prepare(sql).pluck(true), sqliteParams(params), pageSize),
   };
+}
+
+async function* sqlitePages<T>(statement: Statement, params: unknown[], pageSize: number): AsyncGenerator<T[]> {
+  let page: T[] = [];
+  const rows = statement.iterate(...params) as IterableIterator<T>;
+  try {
+    for (const row of rows) {
+      page.push(row);
+      if (page.length === pageSize) {
+        yield page;
+        page = [];
+      }
+    }
+    if (page.length > 0) yield page;
+  } finally {
+    // A consumer that stops early must free the connection.
+    rows.return?.();
+  }
 }
 
 /** `?` placeholders as PostgreSQL's `$1, $2, ...` (our statements have no `?` inside literals). */
@@ -62,7 +94,18 @@ export interface PgQueryable {
   query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }>;
 }
 
-export function postgresClient(connection: PgQueryable): SqlClient {
+/** What columnPages needs of a pool: a connection of its own for its transaction. */
+export interface PgPool {
+  connect(): Promise<PgQueryable & { release(): void }>;
+}
+
+let cursors = 0;
+
+/**
+ * `connection` is a pool (then `pool` is the same pool: columnPages takes a connection of its own)
+ * or one connection inside a transaction (columnPages declares its cursor there).
+ */
+export function postgresClient(connection: PgQueryable, pool?: PgPool): SqlClient {
   const texts = new Map<string, string>();
   const text = (sql: string): string => {
     let found = texts.get(sql);
@@ -77,5 +120,34 @@ export function postgresClient(connection: PgQueryable): SqlClient {
     all: async <T>(sql: string, params: readonly unknown[] = []) => (await connection.query(text(sql), [...params])).rows as T[],
     get: async <T>(sql: string, params: readonly unknown[] = []) => (await connection.query(text(sql), [...params])).rows[0] as T | undefined,
     run: async (sql: string, params: readonly unknown[] = []) => (await connection.query(text(sql), [...params])).rowCount ?? 0,
+    column: async <T>(sql: string, params: readonly unknown[] = []) => firstColumn<T>((await connection.query(text(sql), [...params])).rows),
+    columnPages: <T>(sql: string, params: readonly unknown[], pageSize: number) => postgresPages<T>(connection, pool, text(sql), [...params], pageSize),
   };
+}
+
+function firstColumn<T>(rows: unknown[]): T[] {
+  return rows.map((row) => Object.values(row as Record<string, unknown>)[0] as T);
+}
+
+async function* postgresPages<T>(connection: PgQueryable, pool: PgPool | undefined, sql: string, params: unknown[], pageSize: number): AsyncGenerator<T[]> {
+  const own = pool ? await pool.connect() : undefined;
+  const client = own ?? connection;
+  const cursor = `sto_pages_${++cursors}`;
+  let open = false;
+  try {
+    if (own) await own.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    await client.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR ${sql}`, params);
+    open = true;
+    for (;;) {
+      const page = firstColumn<T>((await client.query(`FETCH FORWARD ${pageSize} FROM ${cursor}`)).rows);
+      if (page.length > 0) yield page;
+      if (page.length < pageSize) break;
+    }
+  } finally {
+    if (open && !own) await client.query(`CLOSE ${cursor}`).catch(() => undefined);
+    if (own) {
+      await own.query(open ? "COMMIT" : "ROLLBACK").catch(() => undefined);
+      own.release();
+    }
+  }
 }

@@ -4,6 +4,9 @@ import { writeOutputFile } from "../../files";
 import { parseBoolean } from "../../config/resolve";
 import {
   buildCapTable,
+  type CapTable,
+  type CapTableEntry,
+  type CapTableRequest,
   ORDER_BY,
   ORDER_DIRECTIONS,
   type OrderBy,
@@ -12,11 +15,26 @@ import {
 import fs from "node:fs";
 import { capTableHtml } from "../../captable/html";
 import { addHolderCompliance } from "../../captable/compliance";
-import { capTableCsv, capTableJson, numberColumns, summaryLines, tableHead, tableRows, unverifiedBanner } from "../../captable/format";
+import {
+  capTableCsv,
+  capTableJson,
+  csvHeader,
+  csvLine,
+  entryJson,
+  numberColumns,
+  summaryLines,
+  tableHead,
+  tableRow,
+  tableRows,
+  unverifiedBanner,
+} from "../../captable/format";
+import { streamCapTable } from "../../captable/stream";
+import { writeOutputFileStreamed } from "../../files";
+import type { Output } from "../output";
 import { readIdentityFile } from "../../captable/identity-file";
-import { jsonReplacer } from "../output";
+import { jsonReplacer, safeLine, safeText } from "../output";
 import { action } from "../action";
-import { renderTextTable } from "../text-table";
+import { renderTextTable, StreamedTextTable } from "../text-table";
 import { parseAddress } from "../../input/address";
 import { parseAtDateRange } from "../../input/dates";
 import { parseBlockNumber, parseCount } from "../../input/numbers";
@@ -59,7 +77,12 @@ released at the cap table's block time, with the next release) and what is froze
 address, or part of the balance), read from the token's holding(address) view at the cap table's
 block (batched through Multicall3). This needs the node. A node that keeps no state that old
 answers for the current block instead: the cap table then says the locked and frozen amounts are
-the current ones.`;
+the current ones.
+
+The table, CSV and JSON formats are streamed: entries are read a page at a time and written as
+they come, so a cap table of a million holders prints in bounded memory (the percentages come from
+earlier passes over the same snapshot of the database). HTML, --compliance and a table fitted to
+the terminal's width are built in memory first. With --output the file appears only once complete.`;
 
 function bannerLines(table: Parameters<typeof unverifiedBanner>[0]): string {
   const banner = unverifiedBanner(table);
@@ -104,7 +127,7 @@ export function register(program: Command): void {
         const format = ctx.config.json ? "json" : (options.format ?? "table");
         const identities = options.identityFile ? readIdentityFile(options.identityFile) : undefined;
 
-        const table = await buildCapTable(await ctx.db(), {
+        const capRequest: CapTableRequest = {
           chainId: ctx.config.network.chainId,
           tokenAddress,
           atBlock,
@@ -116,15 +139,27 @@ export function register(program: Command): void {
           maxEntries,
           includeEmpty,
           accuracy,
-        });
+        };
+        if (options.output !== undefined && fs.existsSync(options.output) && !options.force) {
+          throw new StoError(`--output ${options.output}: the file exists (use --force to overwrite)`);
+        }
+        if (format === "html" && options.output === undefined) throw new StoError("--format html needs --output FILE");
+        // Streamed (bounded memory, any number of holders) unless the output needs every row before
+        // its first line: the HTML page, the compliance columns (read from the node for the listed
+        // holders at once) and a table fitted to the terminal's width.
+        const streamed = format !== "html" && !options.compliance && !(format === "table" && options.output === undefined && ctx.out.fitsTables);
+        if (streamed) {
+          await streamCapTable(await ctx.db(), capRequest, (table, entries) =>
+            printStreamed(ctx.out, table, entries, { format, output: options.output, tokenAddress, maxEntries }),
+          );
+          return;
+        }
+        const table = await buildCapTable(await ctx.db(), capRequest);
         if (options.compliance) await addHolderCompliance(table, (await ctx.chain()).transport);
         for (const warning of table.warnings) ctx.out.warn(warning);
 
         const out = ctx.out;
         if (options.output !== undefined) {
-          if (fs.existsSync(options.output) && !options.force) {
-            throw new StoError(`--output ${options.output}: the file exists (use --force to overwrite)`);
-          }
           const content =
             format === "html"
               ? capTableHtml(table)
@@ -138,7 +173,6 @@ export function register(program: Command): void {
           if (out.json) out.data({ output: options.output, format, entries: table.entries.length, atBlock: table.atBlock });
           return;
         }
-        if (format === "html") throw new StoError("--format html needs --output FILE");
         if (format === "json") {
           const document = capTableJson(table);
           if (out.json) out.data(document);
@@ -164,4 +198,83 @@ export function register(program: Command): void {
         }
       }, { atTime: "--at-date" }),
     );
+}
+
+/**
+ * Prints a streamed cap table: the same text as the in-memory path, written a page of entries at a
+ * time (to standard output, or to a temporary file renamed to --output once complete). A table
+ * reads the entries twice: once for the column widths, once to print.
+ */
+async function printStreamed(
+  out: Output,
+  table: CapTable,
+  entries: () => AsyncIterable<CapTableEntry[]>,
+  options: { format: "table" | "csv" | "json"; output?: string; tokenAddress: string; maxEntries?: number },
+): Promise<void> {
+  for (const warning of table.warnings) out.warn(warning);
+  let listed = 0;
+  const count = (page: CapTableEntry[]) => {
+    listed += page.length;
+    return page;
+  };
+  const document = async (write: (text: string) => Promise<void>, forFile: boolean) => {
+    if (options.format === "csv") {
+      await write(`${csvHeader(table)}\n`);
+      for await (const page of entries()) await write(count(page).map((entry) => `${csvLine(table, entry)}\n`).join(""));
+      return;
+    }
+    if (options.format === "json") {
+      // capTableJson lists the entries last: its text up to them, the entries, then the end.
+      const empty = JSON.stringify(capTableJson(table), jsonReplacer, 2);
+      await write(empty.slice(0, empty.length - "[]\n}".length));
+      let first = true;
+      for await (const page of entries()) {
+        let text = "";
+        for (const entry of count(page)) {
+          text += `${first ? "[\n    " : ",\n    "}${JSON.stringify(entryJson(table, entry), jsonReplacer, 2).replace(/\n/g, "\n    ")}`;
+          first = false;
+        }
+        await write(text);
+      }
+      await write(`${first ? "[]" : "\n  ]"}\n}\n`);
+      return;
+    }
+    const layout = new StreamedTextTable(tableHead(table), numberColumns(table));
+    const rowsOf = (page: CapTableEntry[]) =>
+      page.map((entry) => tableRow(table, entry).map((cell) => (forFile ? cell : safeText(cell.replace(/[\r\n\t]+/g, " "), false))));
+    for await (const page of entries()) layout.measure(rowsOf(page));
+    if (forFile) await write(bannerLines(table));
+    else if (!out.quiet) {
+      const banner = unverifiedBanner(table);
+      if (banner !== null) await write(`${safeLine(banner)}\n\n`);
+      const summary = summaryLines(table);
+      const width = Math.max(...summary.map(([label]) => label.length)) + 1;
+      for (const [label, value] of summary) await write(`${safeLine(`${`${label}:`.padEnd(width)} ${value}`)}\n`);
+      await write("\n");
+    }
+    await write(layout.top());
+    for await (const page of entries()) await write(layout.lines(rowsOf(count(page))));
+    await write(`${layout.bottom()}\n`);
+    if (!forFile && !out.quiet && listed < table.totalEntries) {
+      await write(`${safeLine(`${table.totalEntries - listed} more entries not shown (--max-entries ${options.maxEntries})`)}\n`);
+    }
+  };
+  if (options.output !== undefined) {
+    const file = options.output;
+    await writeOutputFileStreamed(file, (write) => document(write, true), `--output ${file}`);
+    out.result(`Cap table of ${table.token.symbol ?? options.tokenAddress} (${listed} entries, block ${table.atBlock}) written to ${file}`);
+    if (out.json) out.data({ output: file, format: options.format, entries: listed, atBlock: table.atBlock });
+    return;
+  }
+  if (options.format === "json") {
+    // With --json the document is the result (data); with --format json it is printed as text.
+    await document((text) => out.streamPiece(text, out.json ? "json" : "text"), false);
+    return;
+  }
+  if (options.format === "csv") {
+    await document((text) => out.streamPiece(text, "text"), false);
+    return;
+  }
+  // --quiet keeps the table but not the banner, the summary and the note on --max-entries, as Output.info.
+  await document((text) => out.streamPiece(text, "text"), false);
 }
