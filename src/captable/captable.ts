@@ -15,6 +15,9 @@ export type OrderBy = (typeof ORDER_BY)[number];
 export const ORDER_DIRECTIONS = ["asc", "desc"] as const;
 export type OrderDirection = (typeof ORDER_DIRECTIONS)[number];
 
+/** The name of the issuer's row when no identity file names it. */
+export const ISSUER_TREASURY = "Issuer (treasury)";
+
 export interface CapTableRequest {
   chainId: number;
   /** Checksummed. */
@@ -32,6 +35,11 @@ export interface CapTableRequest {
   /** Unix seconds; default the clock. */
   now?: number;
   identities?: Map<string, Identity>;
+  /**
+   * The account that deployed the token from this database (its treasury holds the undistributed
+   * shares): named ISSUER_TREASURY in the table unless the identity file names it.
+   */
+  issuer?: string;
   orderBy?: OrderBy;
   direction?: OrderDirection;
   /** Entries listed, after sorting; percentages are still of all holders. */
@@ -42,7 +50,7 @@ export interface CapTableRequest {
 }
 
 export interface CapTableEntry {
-  /** From the identity file; null when the address is not in it. */
+  /** From the identity file, or ISSUER_TREASURY for the token's deployer; null otherwise. */
   name: string | null;
   /** Checksummed. */
   address: string;
@@ -221,10 +229,11 @@ export async function buildCapTable(db: AuditDatabase, request: CapTableRequest)
   if (token.decimals === null) warnings.push("the token does not report decimals: amounts are shown in base units");
 
   const identities = request.identities;
+  const issuer = request.issuer?.toLowerCase();
   const entries: CapTableEntry[] = rows
     .filter((row) => row.balance >= 0n)
     .map((row) => ({
-      name: identities?.get(row.address)?.name ?? null,
+      name: identities?.get(row.address)?.name ?? (row.address === issuer ? ISSUER_TREASURY : null),
       address: row.address,
       balance: row.balance,
       percentUnits: shareOf.get(row.address) ?? 0n,

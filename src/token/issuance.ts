@@ -9,6 +9,7 @@ import { ledgerOf } from "../tx/ledger";
 import { contractAt, tryView } from "./onchain";
 import { ZeroAddress } from "ethers";
 import { formatTokenAmount } from "../input/amounts";
+import { amountOf } from "../input/words";
 import { formatTime } from "../input/dates";
 import { classNames, countryName, MODE, modeOf, type TransferRestriction } from "../compliance/rules";
 
@@ -152,7 +153,7 @@ export async function prepareIssue(env: TxEnvironment, request: IssueRequest): P
         );
       }
     }
-    builder.call("SecurityToken", tokenAddress, "issueTokens", [request.amount], `Creating ${request.amountText} initial shares for ${request.name}`);
+    builder.call("SecurityToken", tokenAddress, "issueTokens", [request.amount], `Creating ${amountOf(request.amountText, "initial share")} for ${request.name}`);
   }, { fallbackGas: TOKEN_FALLBACK_GAS });
   return { tokenAddress, transferAgentAddress, kycAddress, prepared, warnings };
 }

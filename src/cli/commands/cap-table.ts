@@ -20,6 +20,7 @@ import { renderTextTable } from "../text-table";
 import { parseAddress } from "../../input/address";
 import { parseAtDateRange } from "../../input/dates";
 import { parseBlockNumber, parseCount } from "../../input/numbers";
+import { ledgerOf } from "../../tx/ledger";
 
 interface CapTableOptions {
   tokenAddress: string;
@@ -44,7 +45,9 @@ computed from the local database alone (no node needed), for now or, with --at-b
 for any moment of the scanned range.
 
 You can supply optional CSV file that contains Ethereum address mappings to individual token holder
-names (columns name,address; other columns are ignored; addresses match regardless of case).
+names (columns name,address; other columns are ignored; addresses match regardless of case). The
+account that deployed the token from this database is named "Issuer (treasury)" unless the file
+names it.
 
 Percentages are shares of the accounted supply (the sum of all holders' balances), rounded with the
 largest remainder method so that they add up to exactly 100 at the printed accuracy.
@@ -104,13 +107,16 @@ export function register(program: Command): void {
         const format = ctx.config.json ? "json" : (options.format ?? "table");
         const identities = options.identityFile ? readIdentityFile(options.identityFile) : undefined;
 
-        const table = await buildCapTable(await ctx.db(), {
+        const db = await ctx.db();
+        const deployment = (await ledgerOf(db).deploymentsAt(ctx.config.network.name, tokenAddress)).find((row) => row.status === "success");
+        const table = await buildCapTable(db, {
           chainId: ctx.config.network.chainId,
           tokenAddress,
           atBlock,
           atTime: atDate?.end,
           atTimeBegins: atDate?.begins,
           identities,
+          issuer: deployment?.fromAddress,
           orderBy: options.orderBy,
           direction: options.orderDirection,
           maxEntries,
