@@ -3,6 +3,7 @@ import type { DistributionResult } from "../distribution";
 import { formatTokenAmount } from "../input/amounts";
 import { iterateRange, ledgerOf } from "../tx/ledger";
 import { amountOf, counted } from "../input/words";
+import { amountJson } from "./json-amounts";
 import type { Output } from "./output";
 import { printTransactions, transactionJson } from "./tx-table";
 
@@ -33,7 +34,7 @@ export async function printDistribution(out: Output, db: StoDatabase, network: s
     newRows: result.newRows,
     retriedRows: result.retriedRows,
     alreadyPreparedRows: result.alreadyPreparedRows,
-    newAmount: formatTokenAmount(result.newAmount, result.decimals),
+    ...amountJson("newAmount", result.newAmount, result.decimals),
   };
   if (out.json) {
     await out.dataWithAsyncList(summary, "transactions", mapIterable(iterateRange(ledgerOf(db), prepared), transactionJson));

@@ -1,10 +1,11 @@
 import { ZeroAddress } from "ethers";
 import type { PaymentWithStatus } from "../corporate/payout/dividends";
-import type { HolderPosition, PayoutState } from "../corporate/payout/state";
+import type { FailedPayment, HolderPosition, PayoutState } from "../corporate/payout/state";
 import { formatTokenAmount } from "../input/amounts";
 import { formatTime } from "../input/dates";
 import { UNMINED_STATUSES } from "../tx/ledger";
 import type { NameOf } from "./identity-option";
+import { amountJson, withAmounts } from "./json-amounts";
 import type { Output } from "./output";
 
 /** A holder's situation in one word, for the status table. */
@@ -87,22 +88,38 @@ export function activePayments(payments: PaymentWithStatus[]): Map<string, Payme
   return active;
 }
 
-/** The machine-readable form of a payout state; with `nameOf`, each holder's `name`. */
+/** The machine-readable form of a payout state; with `nameOf`, each holder's `name`. Amounts as amountJson gives them. */
 export function payoutStateJson(state: PayoutState, payments: PaymentWithStatus[], nameOf?: NameOf): Record<string, unknown> {
   const active = activePayments(payments);
+  const shares = state.token.decimals;
+  const money = state.currency.decimals;
+  const failed = (failure: FailedPayment) => withAmounts(failure, money, ["amount"]);
   return {
-    ...state,
+    ...withAmounts(
+      withAmounts(
+        { ...state, holders: undefined, failedPayments: undefined },
+        shares,
+        ["eligibleSupply", "listedShares"],
+      ),
+      money,
+      ["totalFunded", "totalPaid", "unpaid", "roundingRemainder", "dueToEligible", "dueToIneligible"],
+    ),
     holders: state.holders.map((position) => ({
       ...(nameOf ? { name: nameOf(position.holder) } : {}),
-      ...position,
+      ...withAmounts(
+        withAmounts({ ...position, failedPayment: position.failedPayment === null ? null : failed(position.failedPayment) }, shares, ["shares"]),
+        money,
+        ["entitlement", "paid", "due"],
+      ),
       status: holderStatus(position, active.get(position.holder)),
     })),
+    failedPayments: state.failedPayments.map(failed),
     payments: payments.map((row) => ({
       externalId: row.externalId,
       holder: row.holder,
-      amount: row.amount,
-      shares: row.shares,
-      paidAmount: row.paidAmount,
+      ...amountJson("amount", row.amount, money),
+      ...amountJson("shares", row.shares, shares),
+      ...amountJson("paidAmount", row.paidAmount, money),
       transactionId: row.transactionId,
       nonce: row.nonce,
       txHash: row.txHash,

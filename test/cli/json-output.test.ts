@@ -48,7 +48,8 @@ describe("--json on every command that prints data", () => {
     expect(last.transactions.map((tx) => tx.nonce)).toEqual([3, 2]);
 
     const status = await json<{ name: string; totalSupply: string; decimals: number; owner: string }>(world, ["token-status", "--address", token]);
-    expect(status).toMatchObject({ name: "Json corp", totalSupply: "1000000000000000000000", decimals: 18, owner: DEPLOYER });
+    expect(status).toMatchObject({ name: "Json corp", totalSupply: "1000", totalSupplyUnits: "1000000000000000000000", decimals: 18, owner: DEPLOYER });
+    expect(status).not.toHaveProperty("totalSupplyText");
 
     const diagnose = await json<{ chainId: number; address: string; databaseNextNonce: number; networkNonce: number; unfinishedTransactions: number }>(world, ["diagnose"]);
     expect(diagnose).toMatchObject({ chainId: 31337, address: DEPLOYER, databaseNextNonce: 4, networkNonce: 4, unfinishedTransactions: 0 });

@@ -4,8 +4,8 @@ import { DEPLOYER, startWorld, tokenAddressFrom, type E2eWorld } from "../helper
 import { addressAfter, artifacts, devWallet, distribute, units } from "../helpers/corp";
 
 interface StatusJson {
-  holders: { holder: string; status: string; due: string; failedPayment: { amount: string; txHash: string } | null }[];
-  failedPayments: { holder: string; amount: string; txHash: string }[];
+  holders: { holder: string; status: string; due: string; dueUnits: string; failedPayment: { amount: string; amountUnits: string; txHash: string } | null }[];
+  failedPayments: { holder: string; amount: string; amountUnits: string; txHash: string }[];
 }
 
 /**
@@ -63,8 +63,8 @@ describe("a payment the payout currency refuses", () => {
     expect(status.stdout).toMatch(new RegExp(`${bob} .*750 .*payment failed`));
     expect(status.stdout).toMatch(new RegExp(`${alice} .*250 .*paid`));
     const json = JSON.parse((await world.ok(["--json", "payout-status"])).stdout) as StatusJson;
-    expect(json.failedPayments).toEqual([expect.objectContaining({ holder: bob, amount: units(750).toString() })]);
-    expect(json.holders.find((row) => row.holder === bob)).toMatchObject({ status: "payment failed", due: units(750).toString() });
+    expect(json.failedPayments).toEqual([expect.objectContaining({ holder: bob, amount: "750", amountUnits: units(750).toString() })]);
+    expect(json.holders.find((row) => row.holder === bob)).toMatchObject({ status: "payment failed", due: "750", dueUnits: units(750).toString() });
     expect(json.holders.find((row) => row.holder === alice)).toMatchObject({ status: "paid", failedPayment: null });
 
     // payout-dividends says it too, and retries the holder.

@@ -122,19 +122,22 @@ describe.each(ENGINES)("dividends end to end (%s)", (engine) => {
     expect((await world.rows<{ n: number }>("SELECT COUNT(*) AS n FROM prepared_transactions WHERE function_signature = 'payBatch(address[])'"))[0].n).toBe(2);
 
     const status = JSON.parse((await world.ok(["--json", "payout-status"])).stdout) as {
-      totalPaid: string;
-      unpaid: string;
+      totalPaidUnits: string;
+      unpaidUnits: string;
       roundingRemainder: string;
-      dueToIneligible: string;
+      roundingRemainderUnits: string;
+      dueToIneligibleUnits: string;
       complete: boolean;
       holders: { holder: string; status: string }[];
     };
     expect(status.complete).toBe(true);
     const entitlements = [...shares.values()].map((value) => (funded * value) / eligibleSupply);
     const remainder = funded - entitlements.reduce((sum, value) => sum + value, 0n);
-    expect(BigInt(status.roundingRemainder)).toBe(remainder);
+    expect(BigInt(status.roundingRemainderUnits)).toBe(remainder);
+    // The same amount in the currency's own units beside it (docs/commands.md, "Amounts in JSON").
+    expect(status.roundingRemainder).toBe(formatTokenAmount(remainder, 18));
     expect(remainder).toBeGreaterThan(0n);
-    expect(BigInt(status.unpaid)).toBe(BigInt(status.dueToIneligible) + remainder);
+    expect(BigInt(status.unpaidUnits)).toBe(BigInt(status.dueToIneligibleUnits) + remainder);
     expect(Object.fromEntries(status.holders.map((holder) => [holder.holder, holder.status]))).toEqual({
       [DEPLOYER]: "excluded",
       [alice]: "paid",

@@ -6,10 +6,11 @@ interface Results {
   name: string;
   open: boolean;
   checkpointId: string;
-  options: { index: number; name: string; weight: string }[];
+  options: { index: number; name: string; weight: string; weightUnits: string }[];
   voterCount: number;
   totalVotedWeight: string;
   eligibleSupply: string;
+  eligibleSupplyUnits: string;
   voters: { voter: string; option: number; weight: string }[];
 }
 
@@ -81,14 +82,15 @@ describe.each(ENGINES)("a shareholder vote end to end (%s)", (engine) => {
     expect(table.stdout).toContain("Leading: Against");
 
     const results = JSON.parse((await world.ok(["--json", "voting-results", `--voting-address=${voting}`, "--voters"])).stdout) as Results;
-    expect(results.options.map((option) => [option.name, BigInt(option.weight)])).toEqual([
+    expect(results.options.map((option) => [option.name, BigInt(option.weightUnits)])).toEqual([
       ["For", units(100)],
       ["Against", units(250)],
       ["Abstain", 0n],
     ]);
     expect(results.voterCount).toBe(2);
     expect(results.checkpointId).toBe("2");
-    expect(BigInt(results.eligibleSupply)).toBe(units(400));
+    expect(BigInt(results.eligibleSupplyUnits)).toBe(units(400));
+    expect(results.eligibleSupply).toBe("400");
     expect(results.voters.map((vote) => [vote.voter, vote.option])).toEqual([
       [alice.address, 0],
       [bob.address, 1],

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { broadcastPending, formatEth } from "../../tx/broadcast";
 import { DEFAULT_MAX_IN_FLIGHT, type InFlightWait } from "../../tx/in-flight";
+import { amountJson } from "../json-amounts";
 import { ledgerOf } from "../../tx/ledger";
 import { action } from "../action";
 import type { CommandContext } from "../context";
@@ -66,7 +67,7 @@ export async function broadcastCommand(ctx: CommandContext, thenWait = false, pa
     progress?.clear();
   }
   ctx.out.info(`Our address ${env.address} has ETH balance of ${formatEth(report.balanceWei)} for operations`);
-  const summary = { address: env.address, balanceWei: report.balanceWei, alreadyKnown: report.alreadyKnown };
+  const summary = { address: env.address, ...amountJson("balance", report.balanceWei, 18), balanceWei: report.balanceWei, alreadyKnown: report.alreadyKnown };
   if (thenWait) {
     if (report.sent.length === 0 && report.alreadyKnown === 0) ctx.out.info("No transactions to broadcast.");
     else ctx.out.info(`Sent ${counted(report.sent.length, "transaction")}${report.alreadyKnown > 0 ? ` (${report.alreadyKnown} already known to the node: resumed after an interruption)` : ""}.`);

@@ -5,6 +5,7 @@ import { formatTime } from "../../input/dates";
 import { parseAddress } from "../../input/address";
 import { readVotingResults } from "../../corporate/voting/ballot";
 import { action } from "../action";
+import { withAmounts } from "../json-amounts";
 import { identityFileOption, identityNames } from "../identity-option";
 
 /** part/whole as a percentage with two decimals, computed exactly and rounded half up. */
@@ -67,9 +68,12 @@ export function register(program: Command): void {
             { alignRight: nameOf ? [3, 4] : [2, 3] },
           );
         }
-        ctx.out.data(
-          nameOf && results.voters ? { ...results, voters: results.voters.map((vote) => ({ name: nameOf(vote.voter), ...vote })) } : results,
-        );
+        const decimals = results.token.decimals;
+        ctx.out.data({
+          ...withAmounts(results, decimals, ["totalVotedWeight", "eligibleSupply"]),
+          options: results.options.map((option) => withAmounts(option, decimals, ["weight"])),
+          voters: results.voters?.map((vote) => ({ ...(nameOf ? { name: nameOf(vote.voter) } : {}), ...withAmounts(vote, decimals, ["weight"]) })),
+        });
       }),
     );
 }
