@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatTokenAmount } from "../../src/input/amounts";
 import { DEPLOYER, ENGINES, startWorld, tokenAddressFrom, type E2eWorld } from "../helpers/e2e";
@@ -150,17 +152,29 @@ describe.each(ENGINES)("dividends end to end (%s)", (engine) => {
     await world.ok(["kyc-manage", `--whitelist-address=${dave}`]);
     await world.ok(["tx-update"]);
     const late = await world.ok(["payout-dividends"]);
-    expect(late.stdout).toMatch(/to 1 holders in 1 transactions/);
+    expect(late.stdout).toMatch(/to 1 holder in 1 transaction;/);
     await world.ok(["tx-broadcast"]);
     await world.ok(["tx-update"]);
     expect(await currencyOf(dave)).toBe((funded * (shares.get(dave) as bigint)) / eligibleSupply);
 
-    const table = await world.ok(["payout-status"]);
-    expect(table.stdout).toContain(`payout:${payout}:${dave}`);
+    // The Payment column shows the transaction (nonce and hash), not the database's key of the payment;
+    // the identity file names the holders, as in the cap table.
+    const ids = path.join(world.dir, "ids.csv");
+    fs.writeFileSync(ids, `name,address\nDave Latecomer,${dave}\n`);
+    const [davePayment] = await world.rows<{ nonce: number; tx_hash: string }>(
+      `SELECT t.nonce, t.tx_hash FROM payout_payments p JOIN prepared_transactions t ON t.id = p.transaction_id WHERE p.holder = '${dave}'`,
+    );
+    const table = await world.ok(["payout-status", `--identity-file=${ids}`, "--wide"]);
+    expect(table.stdout).not.toContain(`payout:${payout}:`);
+    expect(table.stdout).toMatch(/│ Name +│ Holder +│/);
+    expect(table.stdout).toMatch(new RegExp(`│ Dave Latecomer +│ ${dave} +│.*│ nonce ${davePayment.nonce} ${davePayment.tx_hash} +│`));
+    const named = JSON.parse((await world.ok(["--json", "payout-status", `--identity-file=${ids}`])).stdout) as { holders: { name: string | null; holder: string }[] };
+    expect(named.holders.find((row) => row.holder === dave)?.name).toBe("Dave Latecomer");
+    expect(named.holders.find((row) => row.holder === alice)?.name).toBeNull();
     // On a terminal, reading every holder at the record date draws a progress bar.
     const terminal = await runInTerminal([...world.databaseFlags, "--ethereum-node-url", world.chain.url, "payout-status"], { ...terminalEnv(), ...world.databaseEnv });
     expect(progressDraws(terminal).at(-1)).toMatch(/ 100% Reading holders (\d+)\/\1 holders/);
-    expect(terminal).toContain(`payout:${payout}:${dave}`);
+    expect(terminal).toContain(`nonce ${davePayment.nonce}`);
     const payments = await world.rows<PaymentRow>(
       "SELECT p.external_id, p.holder, p.amount, p.paid_amount, p.superseded_at, t.status FROM payout_payments p JOIN prepared_transactions t ON t.id = p.transaction_id ORDER BY p.id",
     );
