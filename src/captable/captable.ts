@@ -157,7 +157,7 @@ export async function buildCapTable(db: AuditDatabase, request: CapTableRequest)
       throw new StoError(
         token.startsAtCreation
           ? `block ${request.atBlock} is before the token was created (block ${range.from})`
-          : `block ${request.atBlock} is before the first scanned block (${describeRange}): scan with an earlier --start-block`,
+          : (name) => `block ${request.atBlock} is before the first scanned block (${describeRange}): scan with an earlier ${name("token-scan:startBlock")}`,
       );
     }
     atBlock = request.atBlock;
@@ -177,7 +177,7 @@ export async function buildCapTable(db: AuditDatabase, request: CapTableRequest)
       throw new StoError(
         token.startsAtCreation
           ? `${isoTime(request.atTime)} is before the token was created (block ${range.from}${when})`
-          : `${isoTime(request.atTime)} is before the first scanned block ${range.from}${when}: scan with an earlier --start-block`,
+          : (name) => `${isoTime(request.atTime as number)} is before the first scanned block ${range.from}${when}: scan with an earlier ${name("token-scan:startBlock")}`,
       );
     }
     if (scannedToTime !== null && request.atTime > scannedToTime) {

@@ -9,7 +9,7 @@ import type { TxEnvironment } from "../tx/environment";
 import { verifyBatchCalldata } from "./calldata";
 import type { RowProblem } from "./problems";
 import { groupByReceiver, type ValidRow } from "./validate";
-import { InputError } from "../input/fields";
+import { InputError, type FieldText } from "../input/fields";
 import { MODE } from "../compliance/rules";
 import { pendingWhitelistings } from "../token/kyc";
 import type { PreparedTransaction } from "../tx/ledger";
@@ -151,7 +151,8 @@ export async function checkTransferRestrictions(
         report.pendingCounted.push(countedAsDone(env.address, whitelisting));
       } else {
         report.senderProblem = {
-          reason: `the broadcasting account ${env.address} is not whitelisted in KYC contract ${state.kyc} of this restricted token, so it cannot send: sto kyc-manage --whitelist-address=${env.address}`,
+          reason: (name) =>
+            `the broadcasting account ${env.address} is not whitelisted in KYC contract ${state.kyc} of this restricted token, so it cannot send: sto kyc-manage ${name("kyc-manage:whitelistAddress")}=${env.address}`,
         };
       }
     }
@@ -204,8 +205,8 @@ export async function checkTransferRestrictions(
       report.pendingCounted.push(countedAsDone(receiver, whitelisting));
       continue;
     }
-    const reason = kyc
-      ? `not whitelisted in KYC contract ${state.kyc} of this restricted token (sto kyc-manage --whitelist-address=${receiver})`
+    const reason: FieldText = kyc
+      ? (name) => `not whitelisted in KYC contract ${state.kyc} of this restricted token (sto kyc-manage ${name("kyc-manage:whitelistAddress")}=${receiver})`
       : `the token's transfer verifier ${state.verifier} refuses transfers to this address`;
     for (const row of rowsByReceiver.get(receiver) as ValidRow[]) {
       report.problems.push({ row: row.row, field: "address", value: receiver, reason });

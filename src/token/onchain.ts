@@ -64,9 +64,10 @@ export async function checkRememberedDeployment(env: ReadEnvironment, row: Prepa
   if ((await env.provider.getCode(address)) !== "0x") return "on-chain";
   if (row.status === "success" || row.status === "mining") {
     throw new StoError(
-      `${what} ${address}: the database ${env.db.name} recorded its deployment as mined (transaction ${row.txHash ?? row.id}, status ${row.status}), but there is no code at that address on ${env.network}: ` +
+      (name) =>
+        `${what} ${address}: the database ${env.db.name} recorded its deployment as mined (transaction ${row.txHash ?? row.id}, status ${row.status}), but there is no code at that address on ${env.network}: ` +
         `the node is not the chain this database recorded (a restarted local chain, or another chain with the same chain id). ` +
-        `Use another --database-file, or run "sto db-forget-network" to archive this network's records (docs/troubleshooting.md)`,
+        `Use another ${name("databaseFile")}, or run "sto db-forget-network" to archive this network's records (docs/troubleshooting.md)`,
       ExitCode.StateMismatch,
     );
   }
