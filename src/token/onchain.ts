@@ -4,9 +4,10 @@ import { readErc20Metadata } from "../chain/erc20";
 import { isContractAnswer } from "../chain/failures";
 import type { ContractArtifacts, ContractName } from "../contracts/artifacts";
 import { ExitCode, StoError } from "../errors";
-import { InputError } from "../input/fields";
+import { InputError, renderFieldText } from "../input/fields";
 import type { TxEnvironment } from "../tx/environment";
-import { ledgerOf, type PreparedTransaction } from "../tx/ledger";
+import { ledgerOf, UNMINED_STATUSES, type PreparedTransaction } from "../tx/ledger";
+import { pendingEffect } from "../tx/pending";
 
 /** What reading contract state needs: a node and the ABIs. */
 export type ReadEnvironment = Pick<TxEnvironment, "provider" | "artifacts" | "network" | "chainId" | "db">;
@@ -41,12 +42,10 @@ export async function tryView<T>(contract: Contract, method: string, ...args: un
  */
 export async function requireDeployed(env: ReadEnvironment, address: string, field: string): Promise<void> {
   if ((await env.provider.getCode(address)) !== "0x") return;
-  const pending = (await ledgerOf(env.db).deploymentsAt(env.network, address)).at(-1);
-  if (pending && pending.status !== "failed") {
-    throw new InputError(
-      field,
-      (name) => `${name(field)} ${address} is not on chain yet (its deployment is ${pending.status}): run "sto tx-broadcast" and "sto tx-update" first`,
-    );
+  const pending = (await ledgerOf(env.db).deploymentsAt(env.network, address)).find((row) => UNMINED_STATUSES.includes(row.status));
+  if (pending) {
+    const advice = pendingEffect(`its deployment`, pending);
+    throw new InputError(field, (name) => `${name(field)} ${address} is not on chain yet: ${renderFieldText(advice, name)}`);
   }
   throw new InputError(field, `there is no contract at ${address} on ${env.network}`);
 }

@@ -49,7 +49,7 @@ describe("a payment the payout currency refuses", () => {
 
   it("reports the holder not paid, with the amount, the transaction and what to do; pays it once the currency accepts it", async () => {
     const first = await world.ok(["payout-dividends"]);
-    expect(first.stdout).toMatch(/Paying 1000 BUSD to 2 holders in 1 transactions/);
+    expect(first.stdout).toMatch(/Paying 1000 BUSD to 2 holders in 1 transaction;/);
     await world.ok(["tx-broadcast"]);
     await world.ok(["tx-update"]);
 
@@ -71,7 +71,7 @@ describe("a payment the payout currency refuses", () => {
     await (await currency.getFunction("setBlocked")(bob, false)).wait();
     const retry = await world.ok(["payout-dividends"]);
     expect(retry.stderr).toContain(`1 holder(s) were not paid: the payout currency BUSD refused the transfer (PaymentFailed): ${bob}`);
-    expect(retry.stdout).toMatch(/Paying 750 BUSD to 1 holders in 1 transactions/);
+    expect(retry.stdout).toMatch(/Paying 750 BUSD to 1 holder in 1 transaction;/);
     await world.ok(["tx-broadcast"]);
     await world.ok(["tx-update"]);
     expect(await currency.getFunction("balanceOf")(bob)).toBe(units(750));

@@ -103,7 +103,7 @@ describe.each(ENGINES)("dividends end to end (%s)", (engine) => {
     expect(limited.stderr).toMatch(/--transfer-amount: this run would pay 9\d{8}\.\d+ CST, more than the 1000 CST allowed; nothing prepared/);
     const first = await world.ok(["payout-dividends", "--batch-size=2", "--transfer-amount=1000000000"]);
     expect(first.stdout).toMatch(/Paying [\d.]+ CST to 3 holders in 2 transactions/);
-    expect(first.stderr).toContain(`1 holders are not whitelisted now and were left out: ${dave}`);
+    expect(first.stderr).toContain(`1 holder is not whitelisted now and was left out: ${dave}`);
     const rerunBeforeBroadcast = await world.ok(["payout-dividends"]);
     expect(rerunBeforeBroadcast.stdout).toContain("Nothing new to pay.");
     expect(rerunBeforeBroadcast.stdout).toContain("3 holders have a payment prepared or broadcast and not mined yet");

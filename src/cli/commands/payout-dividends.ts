@@ -56,7 +56,7 @@ export function register(program: Command): void {
         if (plan.nothingDue.length > 0) ctx.out.info(`${plan.nothingDue.length === 1 ? "1 holder holds" : `${plan.nothingDue.length} holders hold`} too little for one base unit of the currency.`);
         if (plan.notEligible.length > 0) {
           ctx.out.warn(
-            `${plan.notEligible.length === 1 ? "1 holder is" : `${plan.notEligible.length} holders are`} not whitelisted now and were left out: ${plan.notEligible.map((position) => position.holder).join(", ")}; whitelist them and run payout-dividends again before the expiry`,
+            `${plan.notEligible.length === 1 ? "1 holder is not whitelisted now and was" : `${plan.notEligible.length} holders are not whitelisted now and were`} left out: ${plan.notEligible.map((position) => position.holder).join(", ")}; whitelist them and run payout-dividends again before the expiry`,
           );
         }
       }),
