@@ -14,8 +14,9 @@ export function flagNames(command: Command, flags: Readonly<Record<string, strin
       const target = root.commands.find((candidate) => candidate.name() === other[1]);
       const option = target?.options.find((candidate) => candidate.attributeName() === other[2]);
       if (option?.long) return option.long;
-      if (other[2] === "help") return "--help";
-      throw new Error(`no option ${other[2]} in command ${other[1]}`);
+      // Only the running command is registered (buildProgram loads one command's module): commander
+      // derives every other option's property from its flag the same way, so the flag is its kebab-case.
+      return `--${other[2].replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
     }
     for (let current: Command | null = command; current; current = current.parent) {
       const option = current.options.find((candidate) => candidate.attributeName() === field);
