@@ -119,14 +119,14 @@ describe("waiting until transactions are final", () => {
     const [deployment] = world.query<{ nonce: number }>(`SELECT nonce FROM prepared_transactions WHERE contract_address = '${token}' AND is_deployment = 1`);
     const unsent = await world.sto(["distribute-multiple", `--csv-input=${csv}`, `--token-address=${token}`]);
     expect(unsent.code).toBe(1);
-    expect(unsent.stderr.trim()).toBe(
+    expect(unsent.stderr.trim().split("\n").at(-1)).toBe(
       `error: --token-address ${token}: the deployment of token ${token} is prepared in transaction nonce ${deployment.nonce} but not sent yet: send it and wait for it with \`sto tx-broadcast --wait\``,
     );
     await world.ok(["tx-broadcast"]);
     const [sent] = world.query<{ tx_hash: string }>(`SELECT tx_hash FROM prepared_transactions WHERE nonce = ${deployment.nonce}`);
     const pending = await world.sto(["distribute-multiple", `--csv-input=${csv}`, `--token-address=${token}`]);
     expect(pending.code).toBe(1);
-    expect(pending.stderr.trim()).toBe(
+    expect(pending.stderr.trim().split("\n").at(-1)).toBe(
       `error: --token-address ${token}: the deployment of token ${token} is pending in transaction ${sent.tx_hash} (nonce ${deployment.nonce}, broadcasted): wait for it with \`sto tx-update --wait\``,
     );
     expect(world.query<{ n: number }>("SELECT count(*) AS n FROM distribution_payments")[0].n).toBe(0);
