@@ -7,7 +7,7 @@ import { amountOf } from "../input/words";
 import { parseAddress } from "../input/address";
 import type { TxEnvironment } from "../tx/environment";
 import { prepareTransactionStream, type PreparedRange } from "../tx/prepare";
-import { ledgerOf, type PreparedTransaction } from "../tx/ledger";
+import { ledgerOf } from "../tx/ledger";
 import { describeRevert } from "../tx/revert-reason";
 import { DistributionCalldata } from "./calldata";
 import { checkTransferRestrictions, readTokenState, type TokenState } from "./token-checks";
@@ -165,7 +165,7 @@ async function attemptDistribution(env: TxEnvironment, request: DistributionRequ
   };
   if (toPay.length === 0) return result;
 
-  result.warnings.push(...(await checkBalance(env, state, result.newAmount, toPay.length, origin)));
+  await checkBalance(env, state, result.newAmount, toPay.length, origin);
   // Groups and calldata are made when each transaction is planned, not all at once: memory holds
   // the validated rows and one piece of the plan (src/tx/prepare.ts, prepareTransactionStream).
   const groupSize = request.batchSize ?? 1;
@@ -265,36 +265,17 @@ function conflictsWith(row: ValidRow, earlier: ExistingPayment, decimals: number
 
 /**
  * The sender must hold what the new rows send, on top of what earlier prepared payments will still
- * take out of its balance once they are mined. Shares this account is issuing to itself in a
- * transaction not mined yet count (nonce order mines it first), with a warning each.
+ * take out of its balance once they are mined.
  */
-async function checkBalance(env: TxEnvironment, state: TokenState, needed: bigint, rows: number, origin: DistributionOrigin): Promise<FieldText[]> {
+async function checkBalance(env: TxEnvironment, state: TokenState, needed: bigint, rows: number, origin: DistributionOrigin): Promise<void> {
   const pending = await unminedOutflow(env.db, env.network, state.address, env.address, state.minedNonce);
-  if (state.balance >= pending + needed) return [];
+  if (state.balance >= pending + needed) return;
   const format = (units: bigint) => formatTokenAmount(units, state.decimals);
-  const issuances = await pendingIssuances(env, state.address);
-  const issued = issuances.reduce((sum, issuance) => sum + issuance.amount, 0n);
-  if (issued > 0n && state.balance + issued >= pending + needed) {
-    return issuances.map(({ row, amount }) => {
-      const where = row.txHash ? `transaction ${row.txHash} (nonce ${row.nonce}, ${row.status})` : `prepared transaction nonce ${row.nonce} (${row.status})`;
-      return `counting the issuance of ${format(amount)} shares in ${where} as done: it is not mined yet, and nonce order mines it before these payments (if it fails, they fail too)`;
-    });
-  }
   const where = origin.kind === "csv" ? `${origin.file}: ` : "";
   const pendingPart = pending > 0n ? `, ${format(pending)} of it already prepared for earlier payments not mined yet` : "";
   throw new StoError(
     `${where}the broadcasting account ${env.address} holds ${format(state.balance)} tokens${pendingPart}; the ${rows} ${rows === 1 ? "row to pay needs" : "rows to pay need"} ${format(needed)}: ${format(pending + needed - state.balance)} missing; nothing prepared`,
   );
-}
-
-const ISSUE_TOKENS = new Interface(["function issueTokens(uint256 value)"]);
-
-/** issueTokens calls of this account on the token not mined yet: the token mints them to the caller. */
-async function pendingIssuances(env: TxEnvironment, tokenAddress: string): Promise<{ row: PreparedTransaction; amount: bigint }[]> {
-  const token = tokenAddress.toLowerCase();
-  return (await ledgerOf(env.db).unfinishedTransactions(env.network, env.address))
-    .filter((row) => row.toAddress?.toLowerCase() === token && row.functionSignature === "issueTokens(uint256)")
-    .map((row) => ({ row, amount: ISSUE_TOKENS.decodeFunctionData("issueTokens", row.data)[0] as bigint }));
 }
 
 /**
