@@ -1,6 +1,27 @@
 /**
+ * How a caller names the fields of a request and the options of commands. Services name a field by
+ * its property name (`checkpointId`), a global setting likewise (`databaseFile`), and an option of
+ * another command as `command:property` (`tx-bump:gasLimit`); the CLI names them by their flags
+ * (`--checkpoint-id`, `--database-file`, `--gas-limit`), so that a message says what the user types,
+ * while a program calling the service reads the property it set.
+ */
+export type FieldNamer = (field: string) => string;
+
+/** A service's own names: the property names. */
+export const propertyNames: FieldNamer = (field) => field;
+
+/** A message or warning that may name fields, rendered with the caller's names. */
+export type FieldText = string | ((name: FieldNamer) => string);
+
+export function renderFieldText(text: FieldText, name: FieldNamer = propertyNames): string {
+  return typeof text === "string" ? text : text(name);
+}
+
+/**
  * An error caused by the user's input, configuration or environment rather than a bug.
  * The CLI prints its message as one line, without a stack trace, and exits with `exitCode`.
+ * A message that names fields or settings is a function of the names (FieldText): `message` reads
+ * with the property names, `renamed` gives the same error in the CLI's words.
  */
 export class StoError extends Error {
   readonly exitCode: number;
@@ -9,12 +30,26 @@ export class StoError extends Error {
    * bad row of a CSV file, so the user fixes them all in one go instead of one per run.
    */
   readonly details: readonly string[];
+  private readonly text: FieldText;
+  private readonly detailTexts: readonly FieldText[];
 
-  constructor(message: string, exitCode: number = ExitCode.UserError, details: readonly string[] = []) {
-    super(message);
+  constructor(message: FieldText, exitCode: number = ExitCode.UserError, details: readonly FieldText[] = []) {
+    super(renderFieldText(message));
     this.name = "StoError";
     this.exitCode = exitCode;
-    this.details = details;
+    this.details = details.map((detail) => renderFieldText(detail));
+    this.text = message;
+    this.detailTexts = details;
+  }
+
+  /** The same error with fields and settings named by `name` (the CLI's flags). */
+  renamed(name: FieldNamer): StoError {
+    if (typeof this.text === "string" && this.detailTexts.every((detail) => typeof detail === "string")) return this;
+    return new StoError(
+      renderFieldText(this.text, name),
+      this.exitCode,
+      this.detailTexts.map((detail) => renderFieldText(detail, name)),
+    );
   }
 }
 

@@ -15,6 +15,15 @@ export type OrderBy = (typeof ORDER_BY)[number];
 export const ORDER_DIRECTIONS = ["asc", "desc"] as const;
 export type OrderDirection = (typeof ORDER_DIRECTIONS)[number];
 
+/** The name of the issuer's row when no identity file names it. */
+export const ISSUER_TREASURY = "Issuer (treasury)";
+
+/** A holder's name in the table: from the identity file, else ISSUER_TREASURY for the issuer, else none. */
+export function holderNames(request: Pick<CapTableRequest, "identities" | "issuer">): (address: string) => string | null {
+  const issuer = request.issuer?.toLowerCase();
+  return (address) => request.identities?.get(address)?.name ?? (address === issuer ? ISSUER_TREASURY : null);
+}
+
 export interface CapTableRequest {
   chainId: number;
   /** Checksummed. */
@@ -32,6 +41,11 @@ export interface CapTableRequest {
   /** Unix seconds; default the clock. */
   now?: number;
   identities?: Map<string, Identity>;
+  /**
+   * The account that deployed the token from this database (its treasury holds the undistributed
+   * shares): named ISSUER_TREASURY in the table unless the identity file names it.
+   */
+  issuer?: string;
   orderBy?: OrderBy;
   direction?: OrderDirection;
   /** Entries listed, after sorting; percentages are still of all holders. */
@@ -42,7 +56,7 @@ export interface CapTableRequest {
 }
 
 export interface CapTableEntry {
-  /** From the identity file; null when the address is not in it. */
+  /** From the identity file, or ISSUER_TREASURY for the token's deployer; null otherwise. */
   name: string | null;
   /** Checksummed. */
   address: string;
@@ -171,11 +185,11 @@ export async function buildCapTable(db: AuditDatabase, request: CapTableRequest)
   const shareOf = new Map(positive.map((row, index) => [row.address, shares[index]]));
   const table = await capTableHead(sql, moment, totals, request.atTime ?? null);
 
-  const identities = request.identities;
+  const nameOf = holderNames(request);
   const entries: CapTableEntry[] = rows
     .filter((row) => row.balance >= 0n)
     .map((row) => ({
-      name: identities?.get(row.address)?.name ?? null,
+      name: nameOf(row.address),
       address: row.address,
       balance: row.balance,
       percentUnits: shareOf.get(row.address) ?? 0n,
@@ -213,7 +227,7 @@ export async function capTableMoment(sql: SqlClient, request: CapTableRequest): 
       throw new StoError(
         token.startsAtCreation
           ? `block ${request.atBlock} is before the token was created (block ${range.from})`
-          : `block ${request.atBlock} is before the first scanned block (${describeRange}): scan with an earlier --start-block`,
+          : (name) => `block ${request.atBlock} is before the first scanned block (${describeRange}): scan with an earlier ${name("token-scan:startBlock")}`,
       );
     }
     atBlock = request.atBlock;
@@ -233,7 +247,7 @@ export async function capTableMoment(sql: SqlClient, request: CapTableRequest): 
       throw new StoError(
         token.startsAtCreation
           ? `${isoTime(request.atTime)} is before the token was created (block ${range.from}${when})`
-          : `${isoTime(request.atTime)} is before the first scanned block ${range.from}${when}: scan with an earlier --start-block`,
+          : (name) => `${isoTime(request.atTime as number)} is before the first scanned block ${range.from}${when}: scan with an earlier ${name("token-scan:startBlock")}`,
       );
     }
     if (scannedToTime !== null && request.atTime > scannedToTime) {

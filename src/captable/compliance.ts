@@ -67,7 +67,8 @@ export async function readHolderCompliance(node: NodeClient, tokenAddress: strin
   const now = latest === block ? atBlock : await readAt(node, tokenAddress, addresses, latest);
   if (now.answered === 0) {
     throw new StoError(
-      `--compliance: the token ${tokenAddress} does not answer holding(address): it is not a SecurityToken with compliance rules (or the node cannot run calls on it)`,
+      (name) =>
+        `${name("cap-table:compliance")}: the token ${tokenAddress} does not answer holding(address): it is not a SecurityToken with compliance rules (or the node cannot run calls on it)`,
     );
   }
   return { block: latest, blockTime: await blockTimeOf(node, latest), atCapTableBlock: latest === block, holders: now.holders };

@@ -5,6 +5,7 @@ import {
   capTableHead,
   capTableMoment,
   compareText,
+  holderNames,
   type CapTable,
   type CapTableEntry,
   type CapTableRequest,
@@ -184,9 +185,9 @@ function shareUnits(rule: ShareRule, balance: bigint, address: string): bigint {
 
 async function* listEntries(reader: StateReader, request: CapTableRequest, rule: ShareRule): AsyncGenerator<CapTableEntry[]> {
   const filter: HolderFilter = request.includeEmpty ? "nonnegative" : "positive";
-  const identities = request.identities;
+  const nameOf = holderNames(request);
   const entry = (row: HolderBalance): CapTableEntry => ({
-    name: identities?.get(row.address)?.name ?? null,
+    name: nameOf(row.address),
     address: checksumAddress(row.address),
     balance: row.balance,
     percentUnits: shareUnits(rule, row.balance, row.address),
@@ -208,9 +209,10 @@ async function* listEntries(reader: StateReader, request: CapTableRequest, rule:
   }
   // By name: the named holders (those of the identity file) first, sorted here, then the others by address.
   const named: CapTableEntry[] = [];
-  if (identities && identities.size > 0) {
+  const isNamed = (address: string) => nameOf(address) !== null;
+  if ((request.identities && request.identities.size > 0) || request.issuer !== undefined) {
     for await (const page of reader.pages(filter, { order: { by: "address", direction: "asc" }, withTime: true })) {
-      for (const row of page) if (identities.has(row.address)) named.push(entry(row));
+      for (const row of page) if (isNamed(row.address)) named.push(entry(row));
     }
   }
   const sign = direction === "asc" ? 1 : -1;
@@ -226,7 +228,7 @@ async function* listEntries(reader: StateReader, request: CapTableRequest, rule:
   }
   if (left <= 0) return;
   for await (const page of reader.pages(filter, { order: { by: "address", direction: "asc" }, withTime: true })) {
-    const unnamed = page.filter((row) => !identities?.has(row.address)).slice(0, left);
+    const unnamed = page.filter((row) => !isNamed(row.address)).slice(0, left);
     left -= unnamed.length;
     if (unnamed.length > 0) yield unnamed.map(entry);
     if (left <= 0) return;

@@ -36,7 +36,7 @@ interface ConnectOptions {
 export async function connectChain(config: StoConfig, options: ConnectOptions = {}): Promise<ChainConnection> {
   if (config.network.retiredReason) throw new StoError(config.network.retiredReason);
   if (!config.nodeUrl) {
-    throw new StoError(`network ${config.network.name} needs a node: set ethereum-node-url in the INI file or pass --ethereum-node-url`);
+    throw new StoError((name) => `network ${config.network.name} needs a node: set ethereum-node-url in the INI file or pass ${name("ethereumNodeUrl")}`);
   }
   const transport = new JsonRpcTransport(config.nodeUrl, options.policy ?? retryPolicyFromEnvironment(), options.debug);
   let chainId: number;
@@ -49,7 +49,8 @@ export async function connectChain(config: StoConfig, options: ConnectOptions = 
   if (chainId !== config.network.chainId) {
     transport.close();
     throw new StoError(
-      `the node at ${describeNodeUrl(config.nodeUrl)} is on chain id ${chainId}, but network ${config.network.name} is chain id ${config.network.chainId}: check --network and --ethereum-node-url`,
+      (name) =>
+        `the node at ${describeNodeUrl(config.nodeUrl)} is on chain id ${chainId}, but network ${config.network.name} is chain id ${config.network.chainId}: check ${name("network")} and ${name("ethereumNodeUrl")}`,
       ExitCode.StateMismatch,
     );
   }

@@ -1,3 +1,4 @@
+import type { FieldNamer } from "../errors";
 import readline from "node:readline";
 import { Writable } from "node:stream";
 import type { ChainConnection } from "../chain/connection";
@@ -22,8 +23,9 @@ export class CommandContext {
   private contractArtifacts?: ContractArtifacts;
   private broadcastAccount?: BroadcastAccount;
 
-  constructor(readonly config: StoConfig) {
+  constructor(readonly config: StoConfig, fieldNames?: FieldNamer) {
     this.out = new Output({ json: config.json, quiet: config.quiet, logLevel: config.logLevel, width: config.wide ? undefined : terminalWidth() });
+    if (fieldNames) this.out.fieldNames = fieldNames;
     for (const warning of config.warnings) this.out.warn(warning);
   }
 

@@ -2,6 +2,8 @@ import type { StoDatabase } from "../db/database";
 import type { DistributionResult } from "../distribution";
 import { formatTokenAmount } from "../input/amounts";
 import { iterateRange, ledgerOf } from "../tx/ledger";
+import { amountOf, counted } from "../input/words";
+import { amountJson } from "./json-amounts";
 import type { Output } from "./output";
 import { printTransactions, transactionJson } from "./tx-table";
 
@@ -16,11 +18,14 @@ const MAX_TABLE_ROWS = 100;
 export async function printDistribution(out: Output, db: StoDatabase, network: string, result: DistributionResult): Promise<void> {
   const prepared = result.transactions;
   for (const warning of result.warnings) out.warn(warning);
-  out.result(`Distribution created ${prepared.count} new transactions and there was already ${result.oldTransactions} old transactions in the database`);
-  const retried = result.retriedRows > 0 ? ` (${result.retriedRows} of them again after a failed transaction)` : "";
-  out.info(`Rows: ${result.newRows} new${retried}, ${result.alreadyPreparedRows} already prepared`);
+  const retried = result.retriedRows > 0 ? `, ${result.retriedRows} of them again after a failed transaction` : "";
+  // One line with each count once: transactions and rows differ only with --batch-size.
+  out.result(
+    `Distribution created ${counted(prepared.count, "new transaction")} for ${counted(result.newRows, "row")}${retried}; ` +
+      `already in the database: ${counted(result.oldTransactions, "transaction")} for ${counted(result.alreadyPreparedRows, "row")}`,
+  );
   if (prepared.count > 0) {
-    out.info(`Prepared transactions for broadcasting for network ${network}: ${formatTokenAmount(result.newAmount, result.decimals)} shares in total`);
+    out.info(`Prepared for broadcasting on network ${network}: ${amountOf(formatTokenAmount(result.newAmount, result.decimals), "share")} in total`);
   }
   const summary = {
     tokenAddress: result.tokenAddress,
@@ -29,7 +34,7 @@ export async function printDistribution(out: Output, db: StoDatabase, network: s
     newRows: result.newRows,
     retriedRows: result.retriedRows,
     alreadyPreparedRows: result.alreadyPreparedRows,
-    newAmount: formatTokenAmount(result.newAmount, result.decimals),
+    ...amountJson("newAmount", result.newAmount, result.decimals),
   };
   if (out.json) {
     await out.dataWithAsyncList(summary, "transactions", mapIterable(iterateRange(ledgerOf(db), prepared), transactionJson));

@@ -1,5 +1,6 @@
 import { CommanderError, type Command } from "commander";
-import { ExitCode, StoError } from "../errors";
+import { ExitCode, renderFieldText, StoError, type FieldNamer, type FieldText } from "../errors";
+import { flagNames } from "./flag-names";
 import { describeDatabaseFailure, describePostgresFailure } from "../db/failures";
 import { safeText } from "./output";
 import { buildProgram } from "./program";
@@ -15,7 +16,7 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return ExitCode.Ok;
   } catch (error) {
-    return reportError(error, argv);
+    return reportError(error, argv, flagNames(program));
   }
 }
 
@@ -44,7 +45,8 @@ function reportResourcesAtExit(program: Command): void {
   });
 }
 
-function reportError(thrown: unknown, argv: string[]): number {
+/** Reports a failure; `names` gives settings named in its message their flags (for errors raised outside a command's action). */
+function reportError(thrown: unknown, argv: string[], names: FieldNamer): number {
   // drizzle wraps a database's error in one whose message is the whole statement: report the database's.
   const error = thrown instanceof Error && thrown.message.startsWith("Failed query:") && thrown.cause instanceof Error ? thrown.cause : thrown;
   if (error instanceof CommanderError) {
@@ -54,14 +56,15 @@ function reportError(thrown: unknown, argv: string[]): number {
     }
     return ExitCode.Usage;
   }
-  if (error instanceof StoError) {
+  if (thrown instanceof StoError) {
+    const error = thrown.renamed(names);
     process.stderr.write(`error: ${oneLine(error.message)}\n`);
     for (const detail of error.details) process.stderr.write(`error: ${oneLine(detail)}\n`);
     return error.exitCode;
   }
   const environment = environmentFailure(error);
   if (environment) {
-    process.stderr.write(`error: ${oneLine(environment)}\n`);
+    process.stderr.write(`error: ${oneLine(renderFieldText(environment, names))}\n`);
     return ExitCode.UserError;
   }
   const message = error instanceof Error ? error.message : String(error);
@@ -77,7 +80,7 @@ function reportError(thrown: unknown, argv: string[]): number {
  * explained with advice instead of being reported as a bug. A database write that fails this way is
  * rolled back whole by SQLite, so the advice can say that nothing was half-written.
  */
-function environmentFailure(error: unknown): string | undefined {
+function environmentFailure(error: unknown): FieldText | undefined {
   // Only a server's answer (pg's DatabaseError carries a severity): a refused connection to the node is not the database's.
   const fromPostgres = typeof error === "object" && error !== null && "severity" in error;
   const database = describeDatabaseFailure(error) ?? (fromPostgres ? describePostgresFailure(error) : undefined);

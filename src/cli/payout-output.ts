@@ -1,9 +1,11 @@
 import { ZeroAddress } from "ethers";
 import type { PaymentWithStatus } from "../corporate/payout/dividends";
-import type { HolderPosition, PayoutState } from "../corporate/payout/state";
+import type { FailedPayment, HolderPosition, PayoutState } from "../corporate/payout/state";
 import { formatTokenAmount } from "../input/amounts";
 import { formatTime } from "../input/dates";
 import { UNMINED_STATUSES } from "../tx/ledger";
+import type { NameOf } from "./identity-option";
+import { amountJson, withAmounts } from "./json-amounts";
 import type { Output } from "./output";
 
 /** A holder's situation in one word, for the status table. */
@@ -56,24 +58,26 @@ export function failedPaymentsAdvice(state: PayoutState): string {
   );
 }
 
-/** The per-holder table of a payout. */
-export function printHolderTable(out: Output, state: PayoutState, payments: PaymentWithStatus[]): void {
+/** The per-holder table of a payout; with `nameOf` (an identity file), a column of names. */
+export function printHolderTable(out: Output, state: PayoutState, payments: PaymentWithStatus[], nameOf?: NameOf): void {
   const active = activePayments(payments);
   out.table(
-    ["Holder", "Shares", "Entitlement", "Paid", "Due", "Status", "Payment"],
+    [...(nameOf ? ["Name"] : []), "Holder", "Shares", "Entitlement", "Paid", "Due", "Status", "Payment"],
     state.holders.map((position) => {
       const payment = active.get(position.holder);
       return [
+        ...(nameOf ? [nameOf(position.holder) ?? ""] : []),
         position.holder,
         formatTokenAmount(position.shares, state.token.decimals),
         formatTokenAmount(position.entitlement, state.currency.decimals),
         formatTokenAmount(position.paid, state.currency.decimals),
         formatTokenAmount(position.due, state.currency.decimals),
         holderStatus(position, payment),
-        payment ? `${payment.externalId} nonce ${payment.nonce}` : "",
+        // The transaction as tx-last and a block explorer show it, not the database's row key.
+        payment ? `nonce ${payment.nonce}${payment.txHash ? ` ${payment.txHash}` : ""}` : "",
       ];
     }),
-    { alignRight: [1, 2, 3, 4] },
+    { alignRight: (nameOf ? [2, 3, 4, 5] : [1, 2, 3, 4]) },
   );
 }
 
@@ -84,18 +88,38 @@ export function activePayments(payments: PaymentWithStatus[]): Map<string, Payme
   return active;
 }
 
-/** The machine-readable form of a payout state. */
-export function payoutStateJson(state: PayoutState, payments: PaymentWithStatus[]): Record<string, unknown> {
+/** The machine-readable form of a payout state; with `nameOf`, each holder's `name`. Amounts as amountJson gives them. */
+export function payoutStateJson(state: PayoutState, payments: PaymentWithStatus[], nameOf?: NameOf): Record<string, unknown> {
   const active = activePayments(payments);
+  const shares = state.token.decimals;
+  const money = state.currency.decimals;
+  const failed = (failure: FailedPayment) => withAmounts(failure, money, ["amount"]);
   return {
-    ...state,
-    holders: state.holders.map((position) => ({ ...position, status: holderStatus(position, active.get(position.holder)) })),
+    ...withAmounts(
+      withAmounts(
+        { ...state, holders: undefined, failedPayments: undefined },
+        shares,
+        ["eligibleSupply", "listedShares"],
+      ),
+      money,
+      ["totalFunded", "totalPaid", "unpaid", "roundingRemainder", "dueToEligible", "dueToIneligible"],
+    ),
+    holders: state.holders.map((position) => ({
+      ...(nameOf ? { name: nameOf(position.holder) } : {}),
+      ...withAmounts(
+        withAmounts({ ...position, failedPayment: position.failedPayment === null ? null : failed(position.failedPayment) }, shares, ["shares"]),
+        money,
+        ["entitlement", "paid", "due"],
+      ),
+      status: holderStatus(position, active.get(position.holder)),
+    })),
+    failedPayments: state.failedPayments.map(failed),
     payments: payments.map((row) => ({
       externalId: row.externalId,
       holder: row.holder,
-      amount: row.amount,
-      shares: row.shares,
-      paidAmount: row.paidAmount,
+      ...amountJson("amount", row.amount, money),
+      ...amountJson("shares", row.shares, shares),
+      ...amountJson("paidAmount", row.paidAmount, money),
       transactionId: row.transactionId,
       nonce: row.nonce,
       txHash: row.txHash,

@@ -7,6 +7,7 @@ import { waitUntilFinal } from "../tx/wait";
 import type { CommandContext } from "./context";
 import { ProgressBar } from "./progress";
 import { printTransactions } from "./tx-table";
+import { counted } from "../input/words";
 
 const DEFAULT_TIMEOUT_SECONDS = 600;
 
@@ -46,7 +47,7 @@ export async function waitAndPrint(ctx: CommandContext, env: TxEnvironment, conf
         for (const row of reorganised) warnReorganised(ctx.out, row);
         total = Math.max(total, open.length);
         if (total === 0) return;
-        const line = `Waiting for ${open.length} of ${total} transactions to be final (${confirmationsText(confirmations)}): ${describeStatuses(open)} · ${Math.round(elapsedMs / 1000)} s · Ctrl+C stops waiting`;
+        const line = `Waiting for ${open.length} of ${counted(total, "transaction")} to be final (${confirmationsText(confirmations)}): ${describeStatuses(open)} · ${Math.round(elapsedMs / 1000)} s · Ctrl+C stops waiting`;
         if (bar) bar.update((total - open.length) / total, line, true);
         else if (line.replace(/ · \d+ s · /, "") !== lastLine.replace(/ · \d+ s · /, "")) ctx.out.progress(line);
         lastLine = line;
@@ -74,9 +75,9 @@ export async function waitAndPrint(ctx: CommandContext, env: TxEnvironment, conf
     case "dropped":
       throw new StoError(`the node no longer knows nonces ${nonces}: run sto tx-broadcast to send them again, then sto tx-update --wait`);
     case "timeout":
-      throw new StoError(`--timeout ${timeoutSeconds}: ${report.open.length} transactions are not final yet (nonces ${nonces}); nothing is lost: run sto tx-update --wait again`);
+      throw new StoError(`--timeout ${timeoutSeconds}: ${report.open.length === 1 ? "1 transaction is" : `${report.open.length} transactions are`} not final yet (nonces ${nonces}); nothing is lost: run sto tx-update --wait again`);
     case "interrupted":
-      throw new StoError(`interrupted: ${report.open.length} transactions are not final yet (nonces ${nonces}); nothing is lost: run sto tx-update --wait again`, ExitCode.Interrupted);
+      throw new StoError(`interrupted: ${report.open.length === 1 ? "1 transaction is" : `${report.open.length} transactions are`} not final yet (nonces ${nonces}); nothing is lost: run sto tx-update --wait again`, ExitCode.Interrupted);
   }
 }
 

@@ -170,7 +170,7 @@ export interface RuleChanges {
 /** Prepares the rule changes of compliance-set (COMPLIANCE_ROLE), one transaction per function, each noting what changes. */
 export async function prepareRuleChanges(env: TxEnvironment, tokenAddress: string, changes: RuleChanges): Promise<ComplianceResult> {
   if (Object.values(changes).every((value) => value === undefined)) {
-    throw new StoError("compliance-set: give at least one rule to change (see sto compliance-set --help)");
+    throw new StoError((name) => `compliance-set: give at least one rule to change (see sto compliance-set ${name("compliance-set:help")})`);
   }
   await securityTokenWithRole(env, tokenAddress, "COMPLIANCE_ROLE", env.address, "change compliance rules");
   const rules = await rulesOrStop(env, tokenAddress);

@@ -1,4 +1,4 @@
-import { StoError } from "../errors";
+import { StoError, type FieldText } from "../errors";
 import { LOCAL_CHAIN_ID } from "../chain/local-node";
 
 export interface NetworkDefinition {
@@ -16,7 +16,7 @@ export interface NetworkDefinition {
    * Set for the original's test networks that no longer exist. Commands that do not need a node
    * (ethereum-create-account, tx-sign, version) still work; connecting gives this explanation.
    */
-  retiredReason?: string;
+  retiredReason?: FieldText;
 }
 
 export const LOCAL_NODE_URL = "http://127.0.0.1:8545";
@@ -94,7 +94,8 @@ export function resolveNetwork(name: string, custom: Record<string, CustomNetwor
       chainId: retired.chainId,
       confirmations: 3,
       isLocal: false,
-      retiredReason: `network "${name}": ${retired.reason}; use --network=sepolia (or holesky) for testing, or --network=local for the embedded local chain`,
+      retiredReason: (flag) =>
+        `network "${name}": ${retired.reason}; use ${flag("network")}=sepolia (or holesky) for testing, or ${flag("network")}=local for the embedded local chain`,
     };
   }
   const known = KNOWN_NETWORKS[ALIASES[key] ?? key];

@@ -1,6 +1,6 @@
 import path from "node:path";
 import ini from "ini";
-import { StoError } from "../errors";
+import { StoError, type FieldText } from "../errors";
 import { readInputText } from "../files";
 import { GLOBAL_OPTIONS, type GlobalOptionSpec } from "./options";
 import { resolveNetwork, type CustomNetwork, type NetworkDefinition } from "./networks";
@@ -38,7 +38,7 @@ export interface StoConfig {
   /** The INI file the configuration was read from, if any. */
   configFile?: string;
   /** Things about the configuration the user should hear once (printed by the CLI as warnings). */
-  warnings: string[];
+  warnings: FieldText[];
 }
 
 /** Raw option values as commander parsed them: only the ones given on the command line are set. */
@@ -116,10 +116,11 @@ export function resolveConfig(
   const database: DatabaseTarget = databaseUrl?.value
     ? parseDatabaseUrl(databaseUrl.value, databaseUrl.origin)
     : { engine: "sqlite", file: databaseFile?.value || DEFAULT_DATABASE_FILE };
-  const warnings: string[] = [];
+  const warnings: FieldText[] = [];
   if (privateKey?.origin === "--ethereum-private-key") {
     warnings.push(
-      "the private key was given on the command line, where other users of this machine can read it in the process list (and it stays in the shell history): prefer STO_ETHEREUM_PRIVATE_KEY or --ethereum-keystore",
+      (name) =>
+        `the private key was given on the command line, where other users of this machine can read it in the process list (and it stays in the shell history): prefer STO_ETHEREUM_PRIVATE_KEY or ${name("ethereumKeystore")}`,
     );
   }
   if (databaseUrl?.origin === "--database-url" && database.engine === "postgresql" && new URL(database.url.reveal()).password !== "") {

@@ -65,7 +65,7 @@ export class ContractArtifacts {
     const file = findArtifactFile(this.artifactsDir, name);
     if (!file) {
       throw new StoError(
-        `contract ${name} not found in ${this.artifactsDir}: run "npm run build" (or pass --ethereum-abi-file)`,
+        (flag) => `contract ${name} not found in ${this.artifactsDir}: run "npm run build" (or pass ${flag("ethereumAbiFile")})`,
       );
     }
     const json = JSON.parse(fs.readFileSync(file, "utf8")) as {

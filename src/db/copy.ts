@@ -53,7 +53,7 @@ export async function copySqliteToPostgres(source: SqliteDatabase, target: Postg
       await sql.run(`LOCK TABLE ${names.join(", ")} IN EXCLUSIVE MODE`);
       for (const name of names) {
         if ((await sql.get(`SELECT 1 FROM ${name} LIMIT 1`)) !== undefined) {
-          throw new StoError(`--to ${target.name}: table ${name} already holds rows; db-copy copies into an empty sto database only (nothing was copied)`);
+          throw new StoError((flag) => `${flag("to")} ${target.name}: table ${name} already holds rows; db-copy copies into an empty sto database only (nothing was copied)`);
         }
       }
       const copied: CopiedTable[] = [];

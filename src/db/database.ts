@@ -3,7 +3,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { readMigrationFiles } from "drizzle-orm/migrator";
-import { StoError } from "../errors";
+import { renderFieldText, StoError } from "../errors";
 import { PACKAGE_ROOT } from "../package-root";
 import * as schema from "./schema";
 import { STO_VERSION } from "../version";
@@ -53,7 +53,7 @@ export async function openAuditDatabase(target: DatabaseTarget): Promise<StoData
  */
 export function sqliteOnly(db: StoDatabase, what: string): SqliteDatabase {
   if (db.engine === "sqlite") return db;
-  throw new StoError(`${what} does not run on PostgreSQL yet (database ${db.name}); use a SQLite --database-file for it`);
+  throw new StoError((name) => `${what} does not run on PostgreSQL yet (database ${db.name}); use a SQLite ${name("databaseFile")} for it`);
 }
 
 /**
@@ -85,7 +85,7 @@ export function openDatabase(file: string): SqliteDatabase {
   } catch (error) {
     if (error instanceof StoError) throw error;
     const failure = describeDatabaseFailure(error);
-    if (failure && !/NOTADB/.test(String((error as { code?: unknown }).code))) throw new StoError(`database-file ${file}: ${failure}`);
+    if (failure && !/NOTADB/.test(String((error as { code?: unknown }).code))) throw new StoError((name) => `database-file ${file}: ${renderFieldText(failure, name)}`);
     throw new StoError(`database-file ${file}: cannot open as SQLite database (${(error as Error).message})`);
   }
   const orm = drizzle(sqlite, { schema });
@@ -95,7 +95,7 @@ export function openDatabase(file: string): SqliteDatabase {
     sqlite.close();
     if (error instanceof StoError) throw error;
     const failure = describeDatabaseFailure(error);
-    if (failure) throw new StoError(`database-file ${file}: ${failure}`);
+    if (failure) throw new StoError((name) => `database-file ${file}: ${renderFieldText(failure, name)}`);
     throw new StoError(`database-file ${file}: cannot apply migrations (${(error as Error).message})`);
   }
   const client = sqliteClient(sqlite);
@@ -179,7 +179,8 @@ function checkOwnership(file: string, sqlite: Database.Database): void {
   if (applicationId === 0 && tables.includes("__drizzle_migrations") && tables.includes("prepared_transactions")) return;
   const shown = tables.slice(0, 5).join(", ") + (tables.length > 5 ? ", …" : "");
   throw new StoError(
-    `database-file ${file}: not a sto audit database (${tables.length === 0 ? `application id ${applicationId}` : `it holds other tables: ${shown}`}); nothing was changed: give another --database-file`,
+    (name) =>
+      `database-file ${file}: not a sto audit database (${tables.length === 0 ? `application id ${applicationId}` : `it holds other tables: ${shown}`}); nothing was changed: give another ${name("databaseFile")}`,
   );
 }
 

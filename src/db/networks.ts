@@ -22,7 +22,8 @@ export async function checkNetworkChainId(db: StoDatabase, network: string, chai
     }
     if (recorded.chainId !== chainId) {
       throw new StoError(
-        `database ${db.name} belongs to network ${network} on chain id ${recorded.chainId}, but the node is on chain id ${chainId}: use another --database-file or the right node`,
+        (name) =>
+          `database ${db.name} belongs to network ${network} on chain id ${recorded.chainId}, but the node is on chain id ${chainId}: use another ${name("databaseFile")} or the right node`,
         ExitCode.StateMismatch,
       );
     }
@@ -33,9 +34,10 @@ export async function checkNetworkChainId(db: StoDatabase, network: string, chai
     }
     if (recorded.genesisHash !== genesisHash) {
       throw new StoError(
-        `database ${db.name} belongs to network ${network} on a chain whose block 0 is ${recorded.genesisHash}, but the node's block 0 is ${genesisHash}: ` +
+        (name) =>
+          `database ${db.name} belongs to network ${network} on a chain whose block 0 is ${recorded.genesisHash}, but the node's block 0 is ${genesisHash}: ` +
           `it is another chain with the same chain id ${chainId} (a restarted local chain, or a wrong ethereum-node-url); the contracts, nonces and transactions this database remembers are not on it. ` +
-          `Use another --database-file for this chain, or run "sto db-forget-network" to archive this network's records and start afresh (see docs/troubleshooting.md)`,
+          `Use another ${name("databaseFile")} for this chain, or run "sto db-forget-network" to archive this network's records and start afresh (see docs/troubleshooting.md)`,
         ExitCode.StateMismatch,
       );
     }

@@ -1,4 +1,4 @@
-import { InputError, propertyNames, type FieldNamer } from "../input/fields";
+import { InputError, propertyNames, renderFieldText, type FieldNamer, type FieldText } from "../input/fields";
 
 /** The columns of a distribution CSV file, in the order of the example file. */
 export const DISTRIBUTION_COLUMNS = ["external_id", "email", "name", "address", "amount"] as const;
@@ -15,7 +15,8 @@ export interface RowProblem {
   row?: number;
   field?: DistributionField;
   value?: string;
-  reason: string;
+  /** May name options (FieldText): the CLI names them by their flags. */
+  reason: FieldText;
 }
 
 /** A column's field in a row given field by field (`DistributionInputRow`). */
@@ -41,12 +42,12 @@ export function quoteValue(value: string): string {
 export function formatProblem(origin: DistributionOrigin, problem: RowProblem, name: FieldNamer = propertyNames): string {
   const valuePart = problem.value !== undefined ? ` ${quoteValue(problem.value)}` : "";
   if (origin.kind === "options") {
-    if (!problem.field) return `${origin.command}: ${problem.reason}`;
-    return `${name(PROPERTY_OF_COLUMN[problem.field])}${valuePart}: ${problem.reason}`;
+    if (!problem.field) return `${origin.command}: ${renderFieldText(problem.reason, name)}`;
+    return `${name(PROPERTY_OF_COLUMN[problem.field])}${valuePart}: ${renderFieldText(problem.reason, name)}`;
   }
   const where = problem.row !== undefined ? `${origin.file}:${problem.row}` : origin.file;
-  if (!problem.field) return `${where}: ${problem.reason}`;
-  return `${where}: field ${problem.field}${valuePart}: ${problem.reason}`;
+  if (!problem.field) return `${where}: ${renderFieldText(problem.reason, name)}`;
+  return `${where}: field ${problem.field}${valuePart}: ${renderFieldText(problem.reason, name)}`;
 }
 
 /**

@@ -3,6 +3,7 @@ import { nowIso } from "../db/database";
 import { StoError } from "../errors";
 import type { ProgressListener } from "../progress";
 import { formatTokenAmount } from "../input/amounts";
+import { amountOf } from "../input/words";
 import { parseAddress } from "../input/address";
 import type { TxEnvironment } from "../tx/environment";
 import { prepareTransactionStream, type PreparedRange } from "../tx/prepare";
@@ -344,7 +345,7 @@ async function distributionGasLimits(
 
 function transferNote(row: ValidRow, decimals: number): string {
   const lock = row.lockedUntil === undefined ? "" : `, locked until ${formatTime(row.lockedUntil)}`;
-  return `Distributing ${formatTokenAmount(row.amount, decimals)} shares to ${describeReceiver(row)}${lock}`;
+  return `Distributing ${amountOf(formatTokenAmount(row.amount, decimals), "share")} to ${describeReceiver(row)}${lock}`;
 }
 
 function batchNote(group: readonly ValidRow[], decimals: number): string {
@@ -353,7 +354,7 @@ function batchNote(group: readonly ValidRow[], decimals: number): string {
   const last = group[group.length - 1];
   const locked = group.filter((row) => row.lockedUntil !== undefined).length;
   const lock = locked === 0 ? "" : `, ${locked} of them with a lock-up`;
-  return `Distributing ${formatTokenAmount(total, decimals)} shares to ${group.length} receivers (external_id ${group[0].externalId} … ${last.externalId})${lock}`;
+  return `Distributing ${amountOf(formatTokenAmount(total, decimals), "share")} to ${group.length} receivers (external_id ${group[0].externalId} … ${last.externalId})${lock}`;
 }
 
 function describeReceiver(row: ValidRow): string {

@@ -9,10 +9,11 @@ import type { TxEnvironment } from "../tx/environment";
 import { verifyBatchCalldata } from "./calldata";
 import type { RowProblem } from "./problems";
 import { groupByReceiver, type ValidRow } from "./validate";
-import { InputError } from "../input/fields";
+import { InputError, renderFieldText, type FieldText } from "../input/fields";
+import { ledgerOf, UNMINED_STATUSES, type PreparedTransaction } from "../tx/ledger";
+import { pendingEffect } from "../tx/pending";
 import { MODE } from "../compliance/rules";
 import { pendingWhitelistings } from "../token/kyc";
-import type { PreparedTransaction } from "../tx/ledger";
 
 /** What a distribution needs to know about the token and the sender, read at one block. */
 export interface TokenState {
@@ -41,6 +42,12 @@ export interface TokenState {
 export async function readTokenState(env: TxEnvironment, tokenAddress: string): Promise<TokenState> {
   const notAToken = (problem: string) => new InputError("tokenAddress", (field) => `${field("tokenAddress")} ${tokenAddress}: ${problem}`);
   if ((await env.provider.getCode(tokenAddress)) === "0x") {
+    // This account's own deployment of the token, not mined yet: say so instead of "no contract".
+    const deployment = (await ledgerOf(env.db).deploymentsAt(env.network, tokenAddress)).find((row) => UNMINED_STATUSES.includes(row.status));
+    if (deployment) {
+      const advice = pendingEffect(`the deployment of token ${tokenAddress}`, deployment);
+      throw new InputError("tokenAddress", (field) => `${field("tokenAddress")} ${tokenAddress}: ${renderFieldText(advice, field)}`);
+    }
     throw notAToken(`no contract there on ${env.network} (if you issued it just now: sto tx-broadcast, then sto tx-update)`);
   }
   const block = await env.provider.getBlock("latest");
@@ -151,7 +158,8 @@ export async function checkTransferRestrictions(
         report.pendingCounted.push(countedAsDone(env.address, whitelisting));
       } else {
         report.senderProblem = {
-          reason: `the broadcasting account ${env.address} is not whitelisted in KYC contract ${state.kyc} of this restricted token, so it cannot send: sto kyc-manage --whitelist-address=${env.address}`,
+          reason: (name) =>
+            `the broadcasting account ${env.address} is not whitelisted in KYC contract ${state.kyc} of this restricted token, so it cannot send: sto kyc-manage ${name("kyc-manage:whitelistAddress")}=${env.address}`,
         };
       }
     }
@@ -204,8 +212,8 @@ export async function checkTransferRestrictions(
       report.pendingCounted.push(countedAsDone(receiver, whitelisting));
       continue;
     }
-    const reason = kyc
-      ? `not whitelisted in KYC contract ${state.kyc} of this restricted token (sto kyc-manage --whitelist-address=${receiver})`
+    const reason: FieldText = kyc
+      ? (name) => `not whitelisted in KYC contract ${state.kyc} of this restricted token (sto kyc-manage ${name("kyc-manage:whitelistAddress")}=${receiver})`
       : `the token's transfer verifier ${state.verifier} refuses transfers to this address`;
     for (const row of rowsByReceiver.get(receiver) as ValidRow[]) {
       report.problems.push({ row: row.row, field: "address", value: receiver, reason });

@@ -1,5 +1,5 @@
 import type { PreparedTransaction } from "../db/schema";
-import { InputError } from "../input/fields";
+import { InputError, type FieldText } from "../input/fields";
 import { validateText } from "../input/text";
 import type { TxEnvironment } from "../tx/environment";
 import { prepareTransactions } from "../tx/prepare";
@@ -9,6 +9,7 @@ import { ledgerOf } from "../tx/ledger";
 import { contractAt, tryView } from "./onchain";
 import { ZeroAddress } from "ethers";
 import { formatTokenAmount } from "../input/amounts";
+import { amountOf } from "../input/words";
 import { formatTime } from "../input/dates";
 import { classNames, countryName, MODE, modeOf, type TransferRestriction } from "../compliance/rules";
 
@@ -49,7 +50,7 @@ export interface IssueResult {
   transferAgentAddress: string;
   kycAddress?: string;
   prepared: PreparedTransaction[];
-  warnings: string[];
+  warnings: FieldText[];
 }
 
 /** Refuses rules that do not fit the mode, before anything is prepared. */
@@ -98,13 +99,14 @@ export async function prepareIssue(env: TxEnvironment, request: IssueRequest): P
   validateText(request.symbol, "symbol", 16);
   if (request.url !== undefined) validateText(request.url, "url", 500);
   checkCompliance(request);
-  const warnings: string[] = [];
+  const warnings: FieldText[] = [];
   const kycAddress = request.restriction === "restricted" || request.restriction === "kyc" ? await resolveKycAddress(env, request.kycAddress) : undefined;
   if (kycAddress && request.restriction === "restricted") {
     const whitelisted = await isWhitelisted(env, kycAddress, env.address);
     if (whitelisted === false && !(await hasPendingWhitelist(env, kycAddress))) {
       warnings.push(
-        `the issuing account ${env.address} is not whitelisted in KYC contract ${kycAddress}: it will hold the shares but cannot distribute them until "sto kyc-manage --whitelist-address=${env.address}"`,
+        (name) =>
+          `the issuing account ${env.address} is not whitelisted in KYC contract ${kycAddress}: it will hold the shares but cannot distribute them until "sto kyc-manage ${name("kyc-manage:whitelistAddress")}=${env.address}"`,
       );
     }
   }
@@ -152,7 +154,7 @@ export async function prepareIssue(env: TxEnvironment, request: IssueRequest): P
         );
       }
     }
-    builder.call("SecurityToken", tokenAddress, "issueTokens", [request.amount], `Creating ${request.amountText} initial shares for ${request.name}`);
+    builder.call("SecurityToken", tokenAddress, "issueTokens", [request.amount], `Creating ${amountOf(request.amountText, "initial share")} for ${request.name}`);
   }, { fallbackGas: TOKEN_FALLBACK_GAS });
   return { tokenAddress, transferAgentAddress, kycAddress, prepared, warnings };
 }

@@ -6,6 +6,7 @@ import { prepareTransactions } from "../tx/prepare";
 import { ledgerOf, type PreparedTransaction } from "../tx/ledger";
 import { KYC_FALLBACK_GAS } from "./gas";
 import { checkRememberedDeployment } from "./onchain";
+import { counted } from "../input/words";
 
 /** The KYC contract's functions that whitelist (what issue looks for among unmined transactions). */
 export const WHITELISTING_FUNCTIONS: readonly string[] = ["addToWhitelist(address)", "addToWhitelistBatch(address[])"];
@@ -71,12 +72,12 @@ export async function prepareWhitelist(env: TxEnvironment, kycAddress: string, a
       if (addresses.length === 1) {
         builder.call("BasicKYC", kycAddress, "setInvestor", [addresses[0], ...args], `Listing ${addresses[0]} in KYC contract: ${entry.description}`);
       } else {
-        builder.call("BasicKYC", kycAddress, "setInvestorBatch", [addresses, ...args], `Listing ${addresses.length} addresses in KYC contract: ${entry.description}`);
+        builder.call("BasicKYC", kycAddress, "setInvestorBatch", [addresses, ...args], `Listing ${counted(addresses.length, "address", "addresses")} in KYC contract: ${entry.description}`);
       }
     } else if (addresses.length === 1) {
       builder.call("BasicKYC", kycAddress, "addToWhitelist", [addresses[0]], `Whitelisting ${addresses[0]} in KYC contract`);
     } else {
-      builder.call("BasicKYC", kycAddress, "addToWhitelistBatch", [addresses], `Whitelisting ${addresses.length} addresses in KYC contract`);
+      builder.call("BasicKYC", kycAddress, "addToWhitelistBatch", [addresses], `Whitelisting ${counted(addresses.length, "address", "addresses")} in KYC contract`);
     }
   }, { fallbackGas: KYC_FALLBACK_GAS });
 }

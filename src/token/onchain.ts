@@ -4,9 +4,10 @@ import { readErc20Metadata } from "../chain/erc20";
 import { isContractAnswer } from "../chain/failures";
 import type { ContractArtifacts, ContractName } from "../contracts/artifacts";
 import { ExitCode, StoError } from "../errors";
-import { InputError } from "../input/fields";
+import { InputError, renderFieldText } from "../input/fields";
 import type { TxEnvironment } from "../tx/environment";
-import { ledgerOf, type PreparedTransaction } from "../tx/ledger";
+import { ledgerOf, UNMINED_STATUSES, type PreparedTransaction } from "../tx/ledger";
+import { pendingEffect } from "../tx/pending";
 
 /** What reading contract state needs: a node and the ABIs. */
 export type ReadEnvironment = Pick<TxEnvironment, "provider" | "artifacts" | "network" | "chainId" | "db">;
@@ -41,12 +42,10 @@ export async function tryView<T>(contract: Contract, method: string, ...args: un
  */
 export async function requireDeployed(env: ReadEnvironment, address: string, field: string): Promise<void> {
   if ((await env.provider.getCode(address)) !== "0x") return;
-  const pending = (await ledgerOf(env.db).deploymentsAt(env.network, address)).at(-1);
-  if (pending && pending.status !== "failed") {
-    throw new InputError(
-      field,
-      (name) => `${name(field)} ${address} is not on chain yet (its deployment is ${pending.status}): run "sto tx-broadcast" and "sto tx-update" first`,
-    );
+  const pending = (await ledgerOf(env.db).deploymentsAt(env.network, address)).find((row) => UNMINED_STATUSES.includes(row.status));
+  if (pending) {
+    const advice = pendingEffect(`its deployment`, pending);
+    throw new InputError(field, (name) => `${name(field)} ${address} is not on chain yet: ${renderFieldText(advice, name)}`);
   }
   throw new InputError(field, `there is no contract at ${address} on ${env.network}`);
 }
@@ -64,9 +63,10 @@ export async function checkRememberedDeployment(env: ReadEnvironment, row: Prepa
   if ((await env.provider.getCode(address)) !== "0x") return "on-chain";
   if (row.status === "success" || row.status === "mining") {
     throw new StoError(
-      `${what} ${address}: the database ${env.db.name} recorded its deployment as mined (transaction ${row.txHash ?? row.id}, status ${row.status}), but there is no code at that address on ${env.network}: ` +
+      (name) =>
+        `${what} ${address}: the database ${env.db.name} recorded its deployment as mined (transaction ${row.txHash ?? row.id}, status ${row.status}), but there is no code at that address on ${env.network}: ` +
         `the node is not the chain this database recorded (a restarted local chain, or another chain with the same chain id). ` +
-        `Use another --database-file, or run "sto db-forget-network" to archive this network's records (docs/troubleshooting.md)`,
+        `Use another ${name("databaseFile")}, or run "sto db-forget-network" to archive this network's records (docs/troubleshooting.md)`,
       ExitCode.StateMismatch,
     );
   }

@@ -1,6 +1,6 @@
 import { NodeUnavailableError, isNodeUnavailable } from "../chain/rpc";
 import { nowIso } from "../db/database";
-import { ExitCode, StoError } from "../errors";
+import { ExitCode, StoError, type FieldNamer, type FieldText } from "../errors";
 import type { SigningEnvironment, TxEnvironment } from "./environment";
 import { barrierReached, faultPointReached } from "./faults";
 import { initialFees, networkFees, type Fees } from "./fees";
@@ -292,21 +292,29 @@ async function sendRaw(env: TxEnvironment, row: PreparedTransaction): Promise<"s
 }
 
 /** What to do about a transaction the node refused as invalid (docs/stuck-transactions.md). */
-export function rejectionAdvice(kind: SendErrorKind, row: Pick<PreparedTransaction, "nonce" | "note">, message: string): string {
+export function rejectionAdvice(kind: SendErrorKind, row: Pick<PreparedTransaction, "nonce" | "note">, message: string): FieldText {
+  return (name) => rejectionText(kind, row, message, name);
+}
+
+function rejectionText(kind: SendErrorKind, row: Pick<PreparedTransaction, "nonce" | "note">, message: string, name: FieldNamer): string {
+  const bump = `sto tx-bump ${name("tx-bump:nonce")} ${row.nonce}`;
+  const cancel = `sto tx-cancel ${name("tx-cancel:nonce")} ${row.nonce}`;
+  const gasLimit = name("tx-bump:gasLimit");
   const head = `the node rejected transaction nonce ${row.nonce} ("${row.note}"): ${message}`;
   if (kind === "gas-limit-invalid") {
-    return `${head}. The node never accepted it, so it can be re-signed safely with a gas limit that works: sto tx-bump --nonce ${row.nonce} --gas-limit <gas>; or replace it by a no-op to unblock the later transactions: sto tx-cancel --nonce ${row.nonce}`;
+    return `${head}. The node never accepted it, so it can be re-signed safely with a gas limit that works: ${bump} ${gasLimit} <gas>; or replace it by a no-op to unblock the later transactions: ${cancel}`;
   }
   if (kind === "fee-too-low") {
-    return `${head}. Its fees are below what the network accepts now: re-sign it with higher fees: sto tx-bump --nonce ${row.nonce}`;
+    return `${head}. Its fees are below what the network accepts now: re-sign it with higher fees: ${bump}`;
   }
-  return `${head}. Its signed bytes are kept and every tx-broadcast sends them again; if the node can never accept it, re-sign it (sto tx-bump --nonce ${row.nonce} [--gas-limit <gas>]) or replace it by a no-op (sto tx-cancel --nonce ${row.nonce})`;
+  return `${head}. Its signed bytes are kept and every tx-broadcast sends them again; if the node can never accept it, re-sign it (${bump} [${gasLimit} <gas>]) or replace it by a no-op (${cancel})`;
 }
 
 export function nonceTakenError(env: TxEnvironment, row: PreparedTransaction, networkNonce?: number): StoError {
   const network = networkNonce === undefined ? "" : ` (the network's nonce is ${networkNonce})`;
   return new StoError(
-    `nonce ${row.nonce} of ${env.address} was used on ${env.network} by a transaction this database did not prepare${network}: another wallet or an older copy of the database is using this account. Nothing was sent. Check the account on a block explorer; if those transactions are intended, move to a new --database-file and run tx-restart-nonce`,
+    (name) =>
+      `nonce ${row.nonce} of ${env.address} was used on ${env.network} by a transaction this database did not prepare${network}: another wallet or an older copy of the database is using this account. Nothing was sent. Check the account on a block explorer; if those transactions are intended, move to a new ${name("databaseFile")} and run tx-restart-nonce`,
     ExitCode.StateMismatch,
   );
 }
@@ -320,7 +328,8 @@ function checkNoGap(env: TxEnvironment, toSend: PreparedTransaction[], pending: 
   const first = toSend[0];
   if (first.nonce <= pending) return;
   throw new StoError(
-    `the node's next nonce for ${env.address} is ${pending}, but the next transaction in the database has nonce ${first.nonce}: transactions recorded as sent (nonces ${pending}..${first.nonce - 1}) are unknown to the node (a restarted local chain or another database?). Nothing was sent; use a new --database-file, or tx-restart-nonce on an empty one`,
+    (name) =>
+      `the node's next nonce for ${env.address} is ${pending}, but the next transaction in the database has nonce ${first.nonce}: transactions recorded as sent (nonces ${pending}..${first.nonce - 1}) are unknown to the node (a restarted local chain or another database?). Nothing was sent; use a new ${name("databaseFile")}, or tx-restart-nonce on an empty one`,
     ExitCode.StateMismatch,
   );
 }

@@ -1,3 +1,4 @@
+import type { FieldNamer, FieldText } from "../errors";
 import type { NodeClient } from "../chain/rpc";
 import { toBlockTag } from "../chain/rpc";
 import type { StoDatabase } from "../db/database";
@@ -8,7 +9,8 @@ export interface Disagreement {
   kind: "chain-id" | "genesis" | "nonce-behind" | "nonce-ahead" | "missing-code" | "unknown-block" | "unknown-transaction";
   message: string;
   /** What to run (or do) about it. */
-  resolve: string;
+  /** Names settings by their property (databaseFile); the CLI renders them as flags. */
+  resolve: FieldText;
 }
 
 export interface DiagnoseRequest {
@@ -30,7 +32,7 @@ const CHECKED_ROWS = 200;
 /** Findings of one kind listed one by one; the rest are counted. */
 const LISTED = 10;
 
-const FORGET = `sto db-forget-network (archives this network's records), or use another --database-file for this chain`;
+const FORGET = (name: FieldNamer) => `sto db-forget-network (archives this network's records), or use another ${name("databaseFile")} for this chain`;
 
 /**
  * Everything diagnose can see the database and the node disagree about: the chain (chain id, block
@@ -48,7 +50,7 @@ export async function findDisagreements(request: DiagnoseRequest): Promise<Disag
     found.push({
       kind: "chain-id",
       message: `the database recorded network ${network} on chain id ${recorded.chainId}, the node is on chain id ${request.chainId}`,
-      resolve: "check --network and --ethereum-node-url, or use another --database-file",
+      resolve: (name) => `check ${name("network")} and ${name("ethereumNodeUrl")}, or use another ${name("databaseFile")}`,
     });
   }
   const otherChain = recorded?.genesisHash != null && request.genesisHash !== null && recorded.genesisHash !== request.genesisHash;
@@ -77,7 +79,7 @@ export async function findDisagreements(request: DiagnoseRequest): Promise<Disag
       found.push({
         kind: "nonce-ahead",
         message: `the database recorded ${minedAhead.length} transaction(s) of ${request.address} with nonce ${networkNonce} or above as mined (database next nonce ${databaseNonce}), but the node's nonce is ${networkNonce}: the node does not have them`,
-        resolve: otherChain ? FORGET : `${FORGET}; if the node is still syncing, wait for it`,
+        resolve: otherChain ? FORGET : (name) => `${FORGET(name)}; if the node is still syncing, wait for it`,
       });
     } else {
       found.push({
@@ -114,7 +116,7 @@ export async function findDisagreements(request: DiagnoseRequest): Promise<Disag
   list(found, unknownBlocks, ({ row, nodeHash }) => ({
     kind: "unknown-block",
     message: `transaction nonce ${row.nonce} (${row.txHash}) is recorded as ${row.status} in block ${row.blockNumber} ${row.blockHash}, but the node's block ${row.blockNumber} is ${nodeHash ?? "missing"}`,
-    resolve: row.status === "mining" ? "sto tx-update (re-reads the receipt)" : otherChain ? FORGET : `sto tx-update if the chain was reorganised; otherwise ${FORGET}`,
+    resolve: row.status === "mining" ? "sto tx-update (re-reads the receipt)" : otherChain ? FORGET : (name) => `sto tx-update if the chain was reorganised; otherwise ${FORGET(name)}`,
   }));
 
   const sent = unfinished.filter((row) => row.txHash && (row.status === "broadcasted" || row.status === "dropped"));

@@ -21,7 +21,7 @@ describe("npm run demo", () => {
     expect(result.stdout).toMatch(/success:\d+ +│ +5 │/);
     expect(result.stdout).toContain("Total supply: 10000");
     expect(result.stdout).toMatch(/\$ sto --config=myconfig.ini cap-table [^\n]*\n[^]*Holder count: +\d+\n/);
-    expect(result.stdout).toMatch(/Paying [\d.]+ CST to 3 holders in 1 transactions/);
+    expect(result.stdout).toMatch(/Paying [\d.]+ CST to 3 holders in 1 transaction;/);
     expect(result.stdout).toMatch(/Voters: 2; voted 500 of 512\.5 eligible STO/);
     expect(result.stdout).toContain("Demo finished.");
     // Every step numbered once, in order, as docs/getting-started.md cites them.

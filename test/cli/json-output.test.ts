@@ -48,7 +48,8 @@ describe("--json on every command that prints data", () => {
     expect(last.transactions.map((tx) => tx.nonce)).toEqual([3, 2]);
 
     const status = await json<{ name: string; totalSupply: string; decimals: number; owner: string }>(world, ["token-status", "--address", token]);
-    expect(status).toMatchObject({ name: "Json corp", totalSupply: "1000000000000000000000", decimals: 18, owner: DEPLOYER });
+    expect(status).toMatchObject({ name: "Json corp", totalSupply: "1000", totalSupplyUnits: "1000000000000000000000", decimals: 18, owner: DEPLOYER });
+    expect(status).not.toHaveProperty("totalSupplyText");
 
     const diagnose = await json<{ chainId: number; address: string; databaseNextNonce: number; networkNonce: number; unfinishedTransactions: number }>(world, ["diagnose"]);
     expect(diagnose).toMatchObject({ chainId: 31337, address: DEPLOYER, databaseNextNonce: 4, networkNonce: 4, unfinishedTransactions: 0 });
@@ -65,26 +66,37 @@ describe("--json on every command that prints data", () => {
     const distributed = await json<{ newTransactions: number; newRows: number; transactions: Tx[] }>(world, [
       "distribute-single", `--token-address=${token}`, `--to-address=${HOLDER}`, "--external-id=order-1", "--email=a@example.com", "--name=Alice", "--amount=250",
     ]);
-    expect(distributed).toMatchObject({ newTransactions: 1, newRows: 1 });
+    expect(distributed).toMatchObject({ newTransactions: 1, newRows: 1, newAmount: "250", newAmountUnits: "250000000000000000000" });
     expect(distributed.transactions[0].externalId).toBe("order-1");
-    await world.ok(["tx-broadcast"]);
+    // One share, one transaction, one row: each count once, in the singular.
+    const single = await world.ok([
+      "distribute-single", `--token-address=${token}`, `--to-address=${HOLDER}`, "--external-id=order-2", "--email=a@example.com", "--name=Alice", "--amount=1",
+    ]);
+    expect(single.stdout).toContain("Distribution created 1 new transaction for 1 row; already in the database: 0 transactions for 0 rows");
+    expect(single.stdout).toContain("Prepared for broadcasting on network local: 1 share in total");
+    expect(single.stdout).toContain("Distributing 1 share to Alice");
+    expect(single.stdout).not.toMatch(/\b1 (transactions|rows|shares)\b/);
+    const broadcast = await world.ok(["tx-broadcast"]);
+    expect(broadcast.stdout).toContain("Pending 2 transactions for broadcasting");
     await world.ok(["tx-update"]);
 
     const scan = await json<{ token: string; symbol: string; events: number; holdersUpdated: number; scannedToBlock: number }>(world, [
       "token-scan", `--token-address=${token}`,
     ]);
-    // Issuance (from 0x0) and the distribution: two Transfer events, two holders.
-    expect(scan).toMatchObject({ token, symbol: "JSN", events: 2, holdersUpdated: 2 });
+    // Issuance (from 0x0) and the two distributions: three Transfer events, two holders.
+    expect(scan).toMatchObject({ token, symbol: "JSN", events: 3, holdersUpdated: 2 });
     expect(scan.scannedToBlock).toBe(await world.provider.getBlockNumber());
 
     const capTable = await json<{ holderCount: number; entries: { address: string; balance: string; percent: string }[] }>(world, [
       "cap-table", `--token-address=${token}`,
     ]);
     expect(capTable.holderCount).toBe(2);
+    // The token's deployer holds the undistributed shares: named, though no identity file names it.
     expect(capTable.entries).toEqual([
-      expect.objectContaining({ address: DEPLOYER, balance: "750", percent: "75.00" }),
-      expect.objectContaining({ address: HOLDER, balance: "250", percent: "25.00" }),
+      expect.objectContaining({ name: "Issuer (treasury)", address: DEPLOYER, balance: "749", balanceUnits: "749000000000000000000", percent: "74.90" }),
+      expect.objectContaining({ name: null, address: HOLDER, balance: "251", balanceUnits: "251000000000000000000", percent: "25.10" }),
     ]);
+    expect((await world.ok(["cap-table", `--token-address=${token}`, "--wide"])).stdout).toMatch(/Issuer \(treasury\)\s*│\s*0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266/);
   });
 
   it("errors stay one line on stderr with nothing on stdout", async () => {

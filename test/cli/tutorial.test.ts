@@ -86,8 +86,8 @@ describe("the manual's restricted issuance tutorial, with its own flags", () => 
       expect(update.stdout.match(/success:/g)).toHaveLength(4);
       expect(await erc20(unrestricted, token).getFunction("totalSupply")()).toBe(125n * 10n ** 17n);
       const status = await unrestricted.ok(["--json", "token-status", "--address", token]);
-      const parsed = JSON.parse(status.stdout) as { totalSupply: string; symbol: string; isSecurityToken: boolean };
-      expect(parsed).toMatchObject({ totalSupply: "12500000000000000000", symbol: "FREE", isSecurityToken: true });
+      const parsed = JSON.parse(status.stdout) as { totalSupply: string; totalSupplyUnits: string; symbol: string; isSecurityToken: boolean };
+      expect(parsed).toMatchObject({ totalSupply: "12.5", totalSupplyUnits: "12500000000000000000", symbol: "FREE", isSecurityToken: true });
       const nonce = await unrestricted.ok(["tx-next-nonce"]);
       expect(nonce.stdout.trim()).toBe("4");
       const diagnose = await unrestricted.ok(["diagnose"]);

@@ -36,7 +36,7 @@ describe("waiting until transactions are final", () => {
   it("tx-broadcast --wait sends, shows progress and returns once every transaction has its confirmations", async () => {
     await world.ok(["kyc-deploy"]);
     const run = background(["tx-broadcast", "--wait", "--confirmations", "2"]);
-    await run.shown("Waiting for 1 of 1 transactions to be final (2 confirmations): 1 broadcasted");
+    await run.shown("Waiting for 1 of 1 transaction to be final (2 confirmations): 1 broadcasted");
     await mine();
     await run.shown("1 mining");
     expect(statuses()).toEqual([{ nonce: 0, status: "mining" }]);
@@ -52,19 +52,19 @@ describe("waiting until transactions are final", () => {
     const prepared = await world.ok(["kyc-manage", "--whitelist-address=0x70997970C51812dc3A010C7d01b50e0d17dc79C8"]);
     expect(prepared.stdout).toMatch(/broadcasted/);
     const run = background(["tx-update", "--wait"]);
-    await run.shown("Waiting for 1 of 1 transactions");
+    await run.shown("Waiting for 1 of 1 transaction");
     run.child.kill("SIGINT");
     const interrupted = await run.result;
     expect(interrupted.code).toBe(130);
-    expect(interrupted.stderr).toMatch(/^error: interrupted: 1 transactions are not final yet \(nonces 1\); nothing is lost: run sto tx-update --wait again$/m);
+    expect(interrupted.stderr).toMatch(/^error: interrupted: 1 transaction is not final yet \(nonces 1\); nothing is lost: run sto tx-update --wait again$/m);
     expect(statuses()[1]).toEqual({ nonce: 1, status: "broadcasted" });
 
     const timedOut = await world.sto(["tx-update", "--wait", "--timeout", "1"]);
     expect(timedOut.code).toBe(1);
-    expect(timedOut.stderr).toMatch(/^error: --timeout 1: 1 transactions are not final yet \(nonces 1\); nothing is lost: run sto tx-update --wait again$/m);
+    expect(timedOut.stderr).toMatch(/^error: --timeout 1: 1 transaction is not final yet \(nonces 1\); nothing is lost: run sto tx-update --wait again$/m);
 
     const again = background(["tx-update", "--wait"]);
-    await again.shown("Waiting for 1 of 1 transactions");
+    await again.shown("Waiting for 1 of 1 transaction");
     await mine();
     const resumed = await again.result;
     expect(resumed.code, resumed.stderr).toBe(0);
@@ -108,4 +108,37 @@ describe("waiting until transactions are final", () => {
     await world.ok(["tx-update"]);
     expect(world.query<{ status: string }>("SELECT DISTINCT status FROM prepared_transactions")).toEqual([{ status: "success" }]);
   }, 180_000);
+  it("a distribution before the token's deployment is mined says it is pending, with the transaction to wait for", async () => {
+    const receiver = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
+    const issued = await world.ok(["issue", "--symbol=LATE", "--name=Late corp", "--amount=100"]);
+    const token = /Token address will be (0x[0-9a-fA-F]{40})/.exec(issued.stdout)?.[1] as string;
+    const csv = `${world.dir}/late.csv`;
+    fs.writeFileSync(csv, `external_id,email,name,address,amount\nlate-1,,,${receiver},40\n`);
+
+    // Prepared, not sent: the advice is to send it and wait, not "no contract there".
+    const [deployment] = world.query<{ nonce: number }>(`SELECT nonce FROM prepared_transactions WHERE contract_address = '${token}' AND is_deployment = 1`);
+    const unsent = await world.sto(["distribute-multiple", `--csv-input=${csv}`, `--token-address=${token}`]);
+    expect(unsent.code).toBe(1);
+    expect(unsent.stderr.trim().split("\n").at(-1)).toBe(
+      `error: --token-address ${token}: the deployment of token ${token} is prepared in transaction nonce ${deployment.nonce} but not sent yet: send it and wait for it with \`sto tx-broadcast --wait\``,
+    );
+    await world.ok(["tx-broadcast"]);
+    const [sent] = world.query<{ tx_hash: string }>(`SELECT tx_hash FROM prepared_transactions WHERE nonce = ${deployment.nonce}`);
+    const pending = await world.sto(["distribute-multiple", `--csv-input=${csv}`, `--token-address=${token}`]);
+    expect(pending.code).toBe(1);
+    expect(pending.stderr.trim().split("\n").at(-1)).toBe(
+      `error: --token-address ${token}: the deployment of token ${token} is pending in transaction ${sent.tx_hash} (nonce ${deployment.nonce}, broadcasted): wait for it with \`sto tx-update --wait\``,
+    );
+    expect(world.query<{ n: number }>("SELECT count(*) AS n FROM distribution_payments")[0].n).toBe(0);
+
+    // Once it is mined, the same distribution goes through.
+    await mine();
+    await world.ok(["tx-update"]);
+    const distributed = await world.ok(["distribute-multiple", `--csv-input=${csv}`, `--token-address=${token}`]);
+    expect(distributed.stdout).toContain("Distribution created 1 new transaction for 1 row");
+    await world.ok(["tx-broadcast"]);
+    await mine();
+    await world.ok(["tx-update"]);
+    expect(world.query<{ status: string }>("SELECT DISTINCT status FROM prepared_transactions")).toEqual([{ status: "success" }]);
+  }, 240_000);
 });

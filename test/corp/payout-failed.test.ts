@@ -4,8 +4,8 @@ import { DEPLOYER, startWorld, tokenAddressFrom, type E2eWorld } from "../helper
 import { addressAfter, artifacts, devWallet, distribute, units } from "../helpers/corp";
 
 interface StatusJson {
-  holders: { holder: string; status: string; due: string; failedPayment: { amount: string; txHash: string } | null }[];
-  failedPayments: { holder: string; amount: string; txHash: string }[];
+  holders: { holder: string; status: string; due: string; dueUnits: string; failedPayment: { amount: string; amountUnits: string; txHash: string } | null }[];
+  failedPayments: { holder: string; amount: string; amountUnits: string; txHash: string }[];
 }
 
 /**
@@ -49,7 +49,7 @@ describe("a payment the payout currency refuses", () => {
 
   it("reports the holder not paid, with the amount, the transaction and what to do; pays it once the currency accepts it", async () => {
     const first = await world.ok(["payout-dividends"]);
-    expect(first.stdout).toMatch(/Paying 1000 BUSD to 2 holders in 1 transactions/);
+    expect(first.stdout).toMatch(/Paying 1000 BUSD to 2 holders in 1 transaction;/);
     await world.ok(["tx-broadcast"]);
     await world.ok(["tx-update"]);
 
@@ -63,15 +63,15 @@ describe("a payment the payout currency refuses", () => {
     expect(status.stdout).toMatch(new RegExp(`${bob} .*750 .*payment failed`));
     expect(status.stdout).toMatch(new RegExp(`${alice} .*250 .*paid`));
     const json = JSON.parse((await world.ok(["--json", "payout-status"])).stdout) as StatusJson;
-    expect(json.failedPayments).toEqual([expect.objectContaining({ holder: bob, amount: units(750).toString() })]);
-    expect(json.holders.find((row) => row.holder === bob)).toMatchObject({ status: "payment failed", due: units(750).toString() });
+    expect(json.failedPayments).toEqual([expect.objectContaining({ holder: bob, amount: "750", amountUnits: units(750).toString() })]);
+    expect(json.holders.find((row) => row.holder === bob)).toMatchObject({ status: "payment failed", due: "750", dueUnits: units(750).toString() });
     expect(json.holders.find((row) => row.holder === alice)).toMatchObject({ status: "paid", failedPayment: null });
 
     // payout-dividends says it too, and retries the holder.
     await (await currency.getFunction("setBlocked")(bob, false)).wait();
     const retry = await world.ok(["payout-dividends"]);
     expect(retry.stderr).toContain(`1 holder(s) were not paid: the payout currency BUSD refused the transfer (PaymentFailed): ${bob}`);
-    expect(retry.stdout).toMatch(/Paying 750 BUSD to 1 holders in 1 transactions/);
+    expect(retry.stdout).toMatch(/Paying 750 BUSD to 1 holder in 1 transaction;/);
     await world.ok(["tx-broadcast"]);
     await world.ok(["tx-update"]);
     expect(await currency.getFunction("balanceOf")(bob)).toBe(units(750));

@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatTokenAmount } from "../../src/input/amounts";
 import { DEPLOYER, ENGINES, startWorld, tokenAddressFrom, type E2eWorld } from "../helpers/e2e";
@@ -101,7 +103,7 @@ describe.each(ENGINES)("dividends end to end (%s)", (engine) => {
     expect(limited.stderr).toMatch(/--transfer-amount: this run would pay 9\d{8}\.\d+ CST, more than the 1000 CST allowed; nothing prepared/);
     const first = await world.ok(["payout-dividends", "--batch-size=2", "--transfer-amount=1000000000"]);
     expect(first.stdout).toMatch(/Paying [\d.]+ CST to 3 holders in 2 transactions/);
-    expect(first.stderr).toContain(`1 holders are not whitelisted now and were left out: ${dave}`);
+    expect(first.stderr).toContain(`1 holder is not whitelisted now and was left out: ${dave}`);
     const rerunBeforeBroadcast = await world.ok(["payout-dividends"]);
     expect(rerunBeforeBroadcast.stdout).toContain("Nothing new to pay.");
     expect(rerunBeforeBroadcast.stdout).toContain("3 holders have a payment prepared or broadcast and not mined yet");
@@ -122,19 +124,22 @@ describe.each(ENGINES)("dividends end to end (%s)", (engine) => {
     expect((await world.rows<{ n: number }>("SELECT COUNT(*) AS n FROM prepared_transactions WHERE function_signature = 'payBatch(address[])'"))[0].n).toBe(2);
 
     const status = JSON.parse((await world.ok(["--json", "payout-status"])).stdout) as {
-      totalPaid: string;
-      unpaid: string;
+      totalPaidUnits: string;
+      unpaidUnits: string;
       roundingRemainder: string;
-      dueToIneligible: string;
+      roundingRemainderUnits: string;
+      dueToIneligibleUnits: string;
       complete: boolean;
       holders: { holder: string; status: string }[];
     };
     expect(status.complete).toBe(true);
     const entitlements = [...shares.values()].map((value) => (funded * value) / eligibleSupply);
     const remainder = funded - entitlements.reduce((sum, value) => sum + value, 0n);
-    expect(BigInt(status.roundingRemainder)).toBe(remainder);
+    expect(BigInt(status.roundingRemainderUnits)).toBe(remainder);
+    // The same amount in the currency's own units beside it (docs/commands.md, "Amounts in JSON").
+    expect(status.roundingRemainder).toBe(formatTokenAmount(remainder, 18));
     expect(remainder).toBeGreaterThan(0n);
-    expect(BigInt(status.unpaid)).toBe(BigInt(status.dueToIneligible) + remainder);
+    expect(BigInt(status.unpaidUnits)).toBe(BigInt(status.dueToIneligibleUnits) + remainder);
     expect(Object.fromEntries(status.holders.map((holder) => [holder.holder, holder.status]))).toEqual({
       [DEPLOYER]: "excluded",
       [alice]: "paid",
@@ -147,17 +152,29 @@ describe.each(ENGINES)("dividends end to end (%s)", (engine) => {
     await world.ok(["kyc-manage", `--whitelist-address=${dave}`]);
     await world.ok(["tx-update"]);
     const late = await world.ok(["payout-dividends"]);
-    expect(late.stdout).toMatch(/to 1 holders in 1 transactions/);
+    expect(late.stdout).toMatch(/to 1 holder in 1 transaction;/);
     await world.ok(["tx-broadcast"]);
     await world.ok(["tx-update"]);
     expect(await currencyOf(dave)).toBe((funded * (shares.get(dave) as bigint)) / eligibleSupply);
 
-    const table = await world.ok(["payout-status"]);
-    expect(table.stdout).toContain(`payout:${payout}:${dave}`);
+    // The Payment column shows the transaction (nonce and hash), not the database's key of the payment;
+    // the identity file names the holders, as in the cap table.
+    const ids = path.join(world.dir, "ids.csv");
+    fs.writeFileSync(ids, `name,address\nDave Latecomer,${dave}\n`);
+    const [davePayment] = await world.rows<{ nonce: number; tx_hash: string }>(
+      `SELECT t.nonce, t.tx_hash FROM payout_payments p JOIN prepared_transactions t ON t.id = p.transaction_id WHERE p.holder = '${dave}'`,
+    );
+    const table = await world.ok(["payout-status", `--identity-file=${ids}`, "--wide"]);
+    expect(table.stdout).not.toContain(`payout:${payout}:`);
+    expect(table.stdout).toMatch(/│ Name +│ Holder +│/);
+    expect(table.stdout).toMatch(new RegExp(`│ Dave Latecomer +│ ${dave} +│.*│ nonce ${davePayment.nonce} ${davePayment.tx_hash} +│`));
+    const named = JSON.parse((await world.ok(["--json", "payout-status", `--identity-file=${ids}`])).stdout) as { holders: { name: string | null; holder: string }[] };
+    expect(named.holders.find((row) => row.holder === dave)?.name).toBe("Dave Latecomer");
+    expect(named.holders.find((row) => row.holder === alice)?.name).toBeNull();
     // On a terminal, reading every holder at the record date draws a progress bar.
     const terminal = await runInTerminal([...world.databaseFlags, "--ethereum-node-url", world.chain.url, "payout-status"], { ...terminalEnv(), ...world.databaseEnv });
     expect(progressDraws(terminal).at(-1)).toMatch(/ 100% Reading holders (\d+)\/\1 holders/);
-    expect(terminal).toContain(`payout:${payout}:${dave}`);
+    expect(terminal).toContain(`nonce ${davePayment.nonce}`);
     const payments = await world.rows<PaymentRow>(
       "SELECT p.external_id, p.holder, p.amount, p.paid_amount, p.superseded_at, t.status FROM payout_payments p JOIN prepared_transactions t ON t.id = p.transaction_id ORDER BY p.id",
     );

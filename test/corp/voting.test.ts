@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEPLOYER, ENGINES, startWorld, tokenAddressFrom, type E2eWorld } from "../helpers/e2e";
 import { addressAfter, contract, devWallet, distribute, expectRefused, units } from "../helpers/corp";
@@ -6,10 +8,11 @@ interface Results {
   name: string;
   open: boolean;
   checkpointId: string;
-  options: { index: number; name: string; weight: string }[];
+  options: { index: number; name: string; weight: string; weightUnits: string }[];
   voterCount: number;
   totalVotedWeight: string;
   eligibleSupply: string;
+  eligibleSupplyUnits: string;
   voters: { voter: string; option: number; weight: string }[];
 }
 
@@ -81,18 +84,30 @@ describe.each(ENGINES)("a shareholder vote end to end (%s)", (engine) => {
     expect(table.stdout).toContain("Leading: Against");
 
     const results = JSON.parse((await world.ok(["--json", "voting-results", `--voting-address=${voting}`, "--voters"])).stdout) as Results;
-    expect(results.options.map((option) => [option.name, BigInt(option.weight)])).toEqual([
+    expect(results.options.map((option) => [option.name, BigInt(option.weightUnits)])).toEqual([
       ["For", units(100)],
       ["Against", units(250)],
       ["Abstain", 0n],
     ]);
     expect(results.voterCount).toBe(2);
     expect(results.checkpointId).toBe("2");
-    expect(BigInt(results.eligibleSupply)).toBe(units(400));
+    expect(BigInt(results.eligibleSupplyUnits)).toBe(units(400));
+    expect(results.eligibleSupply).toBe("400");
     expect(results.voters.map((vote) => [vote.voter, vote.option])).toEqual([
       [alice.address, 0],
       [bob.address, 1],
     ]);
+
+    // Voters named by the cap table's identity file; a voter the file does not name stays unnamed.
+    const ids = path.join(world.dir, "ids.csv");
+    fs.writeFileSync(ids, `name,address\nAlice Founder,${alice.address.toLowerCase()}\n`);
+    const named = await world.ok(["voting-results", `--voting-address=${voting}`, "--voters", `--identity-file=${ids}`, "--wide"]);
+    expect(named.stdout).toMatch(new RegExp(`│ Name +│ Voter +│`));
+    expect(named.stdout).toMatch(new RegExp(`│ Alice Founder +│ ${alice.address} +│ For +│ +100 │`));
+    const namedJson = JSON.parse((await world.ok(["--json", "voting-results", `--voting-address=${voting}`, "--voters", `--identity-file=${ids}`])).stdout) as {
+      voters: { name: string | null; voter: string }[];
+    };
+    expect(namedJson.voters.map((vote) => [vote.name, vote.voter])).toEqual([["Alice Founder", alice.address], [null, bob.address]]);
     // The votes were prepared in each holder's own account in the audit database.
     const rows = await world.rows<{ from_address: string; note: string; status: string }>("SELECT from_address, note, status FROM prepared_transactions WHERE function_signature = 'vote(uint256)' ORDER BY id");
     expect(rows.map((row) => row.from_address)).toEqual([alice.address, bob.address]);

@@ -25,8 +25,7 @@ describe("batch mode", () => {
     fs.writeFileSync(csv, `${lines.join("\n")}\n`);
 
     const distributed = await world.ok(["distribute-multiple", `--csv-input=${csv}`, `--address=${tokenAddress}`, `--batch-size=${BATCH}`]);
-    expect(distributed.stdout).toContain(`Distribution created ${RECEIVERS / BATCH} new transactions and there was already 0 old transactions in the database`);
-    expect(distributed.stdout).toContain(`Rows: ${RECEIVERS} new, 0 already prepared`);
+    expect(distributed.stdout).toContain(`Distribution created ${RECEIVERS / BATCH} new transactions for ${RECEIVERS} rows; already in the database: 0 transactions for 0 rows`);
     expect(distributed.stdout).toMatch(/Distributing [\d.]+ shares to 250 receivers \(external_id pay-0 … pay-249\)/);
 
     const transactions = world.query<{ id: number; external_id: string | null; function_signature: string; gas_limit: string }>(
@@ -55,8 +54,7 @@ describe("batch mode", () => {
     expect(await balancesOf(world, tokenAddress, receivers)).toEqual(units);
 
     const again = await world.ok(["distribute-multiple", `--csv-input=${csv}`, `--address=${tokenAddress}`, `--batch-size=${BATCH}`]);
-    expect(again.stdout).toContain(`Distribution created 0 new transactions and there was already ${RECEIVERS / BATCH} old transactions in the database`);
-    expect(again.stdout).toContain(`Rows: 0 new, ${RECEIVERS} already prepared`);
+    expect(again.stdout).toContain(`Distribution created 0 new transactions for 0 rows; already in the database: ${RECEIVERS / BATCH} transactions for ${RECEIVERS} rows`);
   });
 
   it("refuses a batch size whose transaction cannot fit in a block, saying which size fits", async () => {

@@ -48,7 +48,7 @@ describe("contract receivers", () => {
     expect(warningLines(contract.stderr)).toEqual([
       `warning: --to-address "${otherContract}": is a contract, not an account with a key: it may not be able to move the shares (make sure it can call the token's transfer)`,
     ]);
-    expect(contract.stdout).toContain("Distribution created 1 new transactions");
+    expect(contract.stdout).toContain("Distribution created 1 new transaction for 1 row");
     expect(transactionCount(world)).toBe(before + 2);
   });
 

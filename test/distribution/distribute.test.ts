@@ -29,7 +29,7 @@ describe.each(ENGINES)("the manual's distribution step with example-distribution
   it("pays every row of the example once on an unrestricted token, however often it runs", async () => {
     const tokenAddress = await issueToken(world);
     const distributed = await world.ok(["distribute-multiple", `--csv-input=${EXAMPLE_CSV}`, `--address=${tokenAddress}`]);
-    expect(distributed.stdout).toContain(`Distribution created ${example.length} new transactions and there was already 0 old transactions in the database`);
+    expect(distributed.stdout).toContain(`Distribution created ${example.length} new transactions for ${example.length} rows; already in the database: 0 transactions for 0 rows`);
     expect(distributed.stdout).toContain("Distributing 300 shares to Alice Founder (alice@example.com)");
 
     const rows = await world.rows<{ external_id: string; receiver: string; function_signature: string; status: string }>(
@@ -45,8 +45,7 @@ describe.each(ENGINES)("the manual's distribution step with example-distribution
 
     // Before broadcasting: the rows are prepared, so nothing new.
     const again = await world.ok(["distribute-multiple", `--csv-input=${EXAMPLE_CSV}`, `--address=${tokenAddress}`]);
-    expect(again.stdout).toContain(`Distribution created 0 new transactions and there was already ${example.length} old transactions in the database`);
-    expect(again.stdout).toContain(`Rows: 0 new, ${example.length} already prepared`);
+    expect(again.stdout).toContain(`Distribution created 0 new transactions for 0 rows; already in the database: ${example.length} transactions for ${example.length} rows`);
 
     await settle(world);
     const balances = await balancesOf(world, tokenAddress, example.map((row) => row.address));
@@ -123,12 +122,12 @@ describe("distribution of a restricted token", () => {
 
     await world.ok(["kyc-manage", `--whitelist-address=${example[2].address}`]);
     const distributed = await world.ok(["distribute-multiple", `--csv-input=${EXAMPLE_CSV}`, `--address=${tokenAddress}`]);
-    expect(distributed.stdout).toContain(`Distribution created ${example.length} new transactions and there was already 0 old transactions in the database`);
+    expect(distributed.stdout).toContain(`Distribution created ${example.length} new transactions for ${example.length} rows; already in the database: 0 transactions for 0 rows`);
     await settle(world);
     expect(world.query<{ status: string }>("SELECT DISTINCT status FROM prepared_transactions WHERE to_address = ?", tokenAddress)).toEqual([{ status: "success" }]);
     expect(await balancesOf(world, tokenAddress, example.map((row) => row.address))).toEqual(example.map((row) => parseUnits(row.amount, 18)));
     const rerun = await world.ok(["distribute-multiple", `--csv-input=${EXAMPLE_CSV}`, `--address=${tokenAddress}`]);
-    expect(rerun.stdout).toContain(`Distribution created 0 new transactions and there was already ${example.length} old transactions in the database`);
+    expect(rerun.stdout).toContain(`Distribution created 0 new transactions for 0 rows; already in the database: ${example.length} transactions for ${example.length} rows`);
   });
 
   it("reports a sender that is not whitelisted", async () => {

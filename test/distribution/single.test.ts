@@ -25,7 +25,7 @@ describe("distribute-single", () => {
 
   it("prepares one transfer; the same external id again prepares nothing; another amount or receiver is refused", async () => {
     const first = await world.ok(single(tokenAddress, "order-1", ALICE, "12.5"));
-    expect(first.stdout).toContain("Distribution created 1 new transactions and there was already 0 old transactions in the database");
+    expect(first.stdout).toContain("Distribution created 1 new transaction for 1 row; already in the database: 0 transactions for 0 rows");
     expect(first.stdout).toContain("Distributing 12.5 shares to Alice (alice@example.com)");
     const row = world.query<{ external_id: string; receiver: string; status: string }>(
       "SELECT external_id, receiver, status FROM prepared_transactions WHERE external_id = 'order-1'",
@@ -33,7 +33,7 @@ describe("distribute-single", () => {
     expect(row).toEqual([{ external_id: "order-1", receiver: ALICE, status: "waiting" }]);
 
     const second = await world.ok(single(tokenAddress, "order-1", ALICE, "12.50"));
-    expect(second.stdout).toContain("Distribution created 0 new transactions and there was already 1 old transactions in the database");
+    expect(second.stdout).toContain("Distribution created 0 new transactions for 0 rows; already in the database: 1 transaction for 1 row");
 
     const before = transactionCount(world);
     const otherAmount = await world.sto(single(tokenAddress, "order-1", ALICE, "13"));
@@ -55,7 +55,7 @@ describe("distribute-single", () => {
     await settle(world);
     expect(await balancesOf(world, tokenAddress, [ALICE])).toEqual([125n * 10n ** 17n]);
     const afterMining = await world.ok(single(tokenAddress, "order-1", ALICE, "12.5"));
-    expect(afterMining.stdout).toContain("Distribution created 0 new transactions and there was already 1 old transactions in the database");
+    expect(afterMining.stdout).toContain("Distribution created 0 new transactions for 0 rows; already in the database: 1 transaction for 1 row");
   });
 
   it("counts prepared but unmined payments against the balance, and says how much is missing", async () => {
@@ -89,8 +89,8 @@ describe("distribute-single", () => {
       expect(other.query<{ status: string }>("SELECT status FROM prepared_transactions WHERE external_id = 'retry-1'")).toEqual([{ status: "failed" }]);
 
       const retried = await other.ok(single(otherToken, "retry-1", ALICE, "5"));
-      expect(retried.stdout).toContain("Distribution created 1 new transactions and there was already 0 old transactions in the database");
-      expect(retried.stdout).toContain("Rows: 1 new (1 of them again after a failed transaction), 0 already prepared");
+      expect(retried.stdout).toContain("Distribution created 1 new transaction for 1 row, 1 of them again after a failed transaction; already in the database: 0 transactions for 0 rows");
+      expect(retried.stdout.match(/\b1 new transaction\b/g)).toHaveLength(1);
       await settle(other);
       expect(await balancesOf(other, otherToken, [ALICE])).toEqual([5n * 10n ** 18n]);
       const payments = other.query<{ superseded_at: string | null; status: string }>(
@@ -101,7 +101,7 @@ describe("distribute-single", () => {
         ["success", true],
       ]);
       const again = await other.ok(single(otherToken, "retry-1", ALICE, "5"));
-      expect(again.stdout).toContain("Distribution created 0 new transactions and there was already 1 old transactions in the database");
+      expect(again.stdout).toContain("Distribution created 0 new transactions for 0 rows; already in the database: 1 transaction for 1 row");
     } finally {
       await other.close();
     }

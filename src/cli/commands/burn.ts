@@ -20,7 +20,7 @@ export function register(program: Command): void {
         const result = await prepareBurn(env, { tokenAddress, amount: options.amount });
         for (const warning of result.warnings) ctx.out.warn(warning);
         ctx.out.info(`Prepared transactions for broadcasting for network ${env.network}`);
-        printTransactions(ctx.out, result.prepared, { tokenAddress, amount: result.amount });
+        printTransactions(ctx.out, result.prepared, { tokenAddress, amount: result.amountText, amountUnits: result.amount.toString() });
         ctx.out.result(`Burning ${result.amountText} ${result.symbol}`);
       }),
     );

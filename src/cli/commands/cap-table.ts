@@ -38,6 +38,7 @@ import { renderTextTable, StreamedTextTable } from "../text-table";
 import { parseAddress } from "../../input/address";
 import { parseAtDateRange } from "../../input/dates";
 import { parseBlockNumber, parseCount } from "../../input/numbers";
+import { ledgerOf } from "../../tx/ledger";
 
 interface CapTableOptions {
   tokenAddress: string;
@@ -62,7 +63,9 @@ computed from the local database alone (no node needed), for now or, with --at-b
 for any moment of the scanned range.
 
 You can supply optional CSV file that contains Ethereum address mappings to individual token holder
-names (columns name,address; other columns are ignored; addresses match regardless of case).
+names (columns name,address; other columns are ignored; addresses match regardless of case). The
+account that deployed the token from this database is named "Issuer (treasury)" unless the file
+names it.
 
 Percentages are shares of the accounted supply (the sum of all holders' balances), rounded with the
 largest remainder method so that they add up to exactly 100 at the printed accuracy.
@@ -127,6 +130,8 @@ export function register(program: Command): void {
         const format = ctx.config.json ? "json" : (options.format ?? "table");
         const identities = options.identityFile ? readIdentityFile(options.identityFile) : undefined;
 
+        const db = await ctx.db();
+        const deployment = (await ledgerOf(db).deploymentsAt(ctx.config.network.name, tokenAddress)).find((row) => row.status === "success");
         const capRequest: CapTableRequest = {
           chainId: ctx.config.network.chainId,
           tokenAddress,
@@ -134,6 +139,7 @@ export function register(program: Command): void {
           atTime: atDate?.end,
           atTimeBegins: atDate?.begins,
           identities,
+          issuer: deployment?.fromAddress,
           orderBy: options.orderBy,
           direction: options.orderDirection,
           maxEntries,
@@ -149,12 +155,12 @@ export function register(program: Command): void {
         // holders at once) and a table fitted to the terminal's width.
         const streamed = format !== "html" && !options.compliance && !(format === "table" && options.output === undefined && ctx.out.fitsTables);
         if (streamed) {
-          await streamCapTable(await ctx.db(), capRequest, (table, entries) =>
+          await streamCapTable(db, capRequest, (table, entries) =>
             printStreamed(ctx.out, table, entries, { format, output: options.output, tokenAddress, maxEntries }),
           );
           return;
         }
-        const table = await buildCapTable(await ctx.db(), capRequest);
+        const table = await buildCapTable(db, capRequest);
         if (options.compliance) await addHolderCompliance(table, (await ctx.chain()).transport);
         for (const warning of table.warnings) ctx.out.warn(warning);
 

@@ -3,6 +3,7 @@ import { checkTransfer } from "../../compliance/service";
 import { parseTokenAmount } from "../../input/amounts";
 import { parseAddress } from "../../input/address";
 import { action } from "../action";
+import { amountJson } from "../json-amounts";
 
 interface ComplianceCheckOptions {
   tokenAddress: string;
@@ -30,7 +31,7 @@ export function register(program: Command): void {
         const chain = await ctx.chain();
         const check = await checkTransfer({ provider: chain.provider, artifacts: ctx.artifacts(), network: ctx.config.network.name, chainId: chain.chainId, db: await ctx.db() }, tokenAddress, from, to, amount);
         ctx.out.result(check.allowed ? "Allowed (code 0)" : `Refused: code ${check.code} (${check.rule}): ${check.message}`);
-        ctx.out.data({ tokenAddress, from, to, amount, ...check });
+        ctx.out.data({ tokenAddress, from, to, ...amountJson("amount", amount, 18), ...check });
       }),
     );
 }

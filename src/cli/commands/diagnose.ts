@@ -4,7 +4,7 @@ import { nextNonce } from "../../tx/nonces";
 import { formatEth } from "../../tx/broadcast";
 import { ledgerOf } from "../../tx/ledger";
 import { findDisagreements } from "../../tx/diagnose";
-import { ExitCode, StoError } from "../../errors";
+import { ExitCode, renderFieldText, StoError } from "../../errors";
 import { action } from "../action";
 
 export function register(program: Command): void {
@@ -53,7 +53,8 @@ export function register(program: Command): void {
         rows.push(["Database and chain", disagreements.length === 0 ? "agree" : `${disagreements.length} disagreement(s), see below`]);
         ctx.out.table(["Check", "Value"], rows);
         if (balance === 0n) ctx.out.warn(`account ${signer.address} has no ETH to pay for transactions`);
-        for (const item of disagreements) ctx.out.warn(`disagreement (${item.kind}): ${item.message}; resolve with: ${item.resolve}`);
+        const rendered = disagreements.map((item) => ({ ...item, resolve: renderFieldText(item.resolve, ctx.out.fieldNames) }));
+        for (const item of rendered) ctx.out.warn(`disagreement (${item.kind}): ${item.message}; resolve with: ${item.resolve}`);
         ctx.out.data({
           network,
           chainId: chain.chainId,
@@ -68,7 +69,7 @@ export function register(program: Command): void {
           pendingNonce,
           databaseNextNonce: databaseNonce ?? null,
           unfinishedTransactions: unfinished.length,
-          disagreements,
+          disagreements: rendered,
         });
         if (disagreements.length > 0) {
           throw new StoError(`the database and the node disagree (${disagreements.length}): see the lines above`, ExitCode.StateMismatch);

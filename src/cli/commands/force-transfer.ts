@@ -33,7 +33,7 @@ export function register(program: Command): void {
         const result = await prepareForceTransfer(env, { tokenAddress, from, to, amount: options.amount, reason: options.reason });
         for (const warning of result.warnings) ctx.out.warn(warning);
         ctx.out.info(`Prepared transactions for broadcasting for network ${env.network}`);
-        printTransactions(ctx.out, result.prepared, { tokenAddress, from, to, amount: result.amount, reason: options.reason.trim() });
+        printTransactions(ctx.out, result.prepared, { tokenAddress, from, to, amount: result.amountText, amountUnits: result.amount.toString(), reason: options.reason.trim() });
         ctx.out.result(`Moving ${result.amountText} ${result.symbol} from ${from} to ${to}`);
       }),
     );

@@ -3,6 +3,7 @@ import { prepareFreeze } from "../../compliance/service";
 import { parseTokenAmount } from "../../input/amounts";
 import { parseAddress } from "../../input/address";
 import { action } from "../action";
+import { amountJson } from "../json-amounts";
 import { txEnvironment } from "../tx-env";
 import { printTransactions } from "../tx-table";
 
@@ -35,7 +36,7 @@ export function registerFreeze(program: Command, freeze: boolean): void {
         const result = await prepareFreeze(env, { tokenAddress, holder, amount, reason: options.reason, freeze });
         for (const warning of result.warnings) ctx.out.warn(warning);
         ctx.out.info(`Prepared transactions for broadcasting for network ${env.network}`);
-        printTransactions(ctx.out, result.prepared, { tokenAddress, holder, amount: amount ?? null, frozen: freeze, reason: options.reason.trim() });
+        printTransactions(ctx.out, result.prepared, { tokenAddress, holder, ...amountJson("amount", amount, 18), frozen: freeze, reason: options.reason.trim() });
         const what = amount === undefined ? holder : `${options.amount?.trim()} ${result.symbol} of ${holder}`;
         ctx.out.result(`${freeze ? "Freezing" : "Unfreezing"} ${what}`);
       }, { holder: "--holder-address" }),

@@ -8,6 +8,7 @@ import { countedProgress } from "../progress";
 import { txEnvironment } from "../tx-env";
 import { printTransactions } from "../tx-table";
 import { parseCount } from "../../input/numbers";
+import { counted } from "../../input/words";
 
 interface DividendsOptions {
   payoutAddress?: string;
@@ -47,15 +48,15 @@ export function register(program: Command): void {
         const holdersPaid = plan.batches.reduce((sum, batch) => sum + batch.length, 0);
         ctx.out.result(
           holdersPaid > 0
-            ? `Paying ${money(plan.total)} to ${holdersPaid} holders in ${plan.batches.length} transactions; broadcast with sto tx-broadcast`
+            ? `Paying ${money(plan.total)} to ${counted(holdersPaid, "holder")} in ${counted(plan.batches.length, "transaction")}; broadcast with sto tx-broadcast`
             : "Nothing new to pay.",
         );
-        if (plan.paid.length > 0) ctx.out.info(`${plan.paid.length} holders are paid in full already.`);
-        if (plan.pending.length > 0) ctx.out.info(`${plan.pending.length} holders have a payment prepared or broadcast and not mined yet (run sto tx-broadcast / sto tx-update).`);
-        if (plan.nothingDue.length > 0) ctx.out.info(`${plan.nothingDue.length} holders hold too little for one base unit of the currency.`);
+        if (plan.paid.length > 0) ctx.out.info(`${plan.paid.length === 1 ? "1 holder is" : `${plan.paid.length} holders are`} paid in full already.`);
+        if (plan.pending.length > 0) ctx.out.info(`${plan.pending.length === 1 ? "1 holder has" : `${plan.pending.length} holders have`} a payment prepared or broadcast and not mined yet (run sto tx-broadcast / sto tx-update).`);
+        if (plan.nothingDue.length > 0) ctx.out.info(`${plan.nothingDue.length === 1 ? "1 holder holds" : `${plan.nothingDue.length} holders hold`} too little for one base unit of the currency.`);
         if (plan.notEligible.length > 0) {
           ctx.out.warn(
-            `${plan.notEligible.length} holders are not whitelisted now and were left out: ${plan.notEligible.map((position) => position.holder).join(", ")}; whitelist them and run payout-dividends again before the expiry`,
+            `${plan.notEligible.length === 1 ? "1 holder is not whitelisted now and was" : `${plan.notEligible.length} holders are not whitelisted now and were`} left out: ${plan.notEligible.map((position) => position.holder).join(", ")}; whitelist them and run payout-dividends again before the expiry`,
           );
         }
       }),

@@ -11,6 +11,7 @@ import { parseAddress } from "../../input/address";
 import { parseBlockNumber } from "../../input/numbers";
 import { parseCount } from "../../input/numbers";
 import { groupDigits, ProgressBar } from "../progress";
+import { counted } from "../../input/words";
 
 interface TokenScanOptions {
   tokenAddress: string;
@@ -217,7 +218,7 @@ function reportVerification(
       if (verification.cause) warn(`likely cause: ${verification.cause}`);
       if (verification.corrections > 0) {
         info(
-          `Reconciled at block ${block}: recorded ${verification.corrections} corrections; cap tables from block ${block} on equal balanceOf` +
+          `Reconciled at block ${block}: recorded ${counted(verification.corrections, "correction")}; cap tables from block ${block} on equal balanceOf` +
             (verification.unexplained === null ? "" : ` except ${amount(verification.unexplained < 0n ? -verification.unexplained : verification.unexplained)} no Transfer event accounts for`),
         );
       }

@@ -1,9 +1,16 @@
 import type { Command } from "commander";
 import { parseAddress } from "../../input/address";
-import { readTokenStatus } from "../../token/status";
+import { readTokenStatus, type TokenStatus } from "../../token/status";
+import { withAmounts } from "../json-amounts";
 import { describeRules, readComplianceRules } from "../../compliance/service";
 import { action } from "../action";
 import { tokenAddressOption } from "../token-address-option";
+
+/** The status with its total supply as every amount in JSON (json-amounts.ts). */
+function statusJson(status: TokenStatus): Record<string, unknown> {
+  const { totalSupplyText: _text, ...rest } = status;
+  return withAmounts(rest, status.decimals, ["totalSupply"]);
+}
 
 export function register(program: Command): void {
   tokenAddressOption(program.command("token-status").description("Print token contract status."), "address")
@@ -25,10 +32,10 @@ export function register(program: Command): void {
           // Every active compliance rule (absent on tokens deployed before the rules existed).
           const rules = await readComplianceRules({ provider: chain.provider, artifacts: ctx.artifacts() }, address);
           for (const line of rules ? describeRules(rules, status.decimals) : []) ctx.out.result(line);
-          ctx.out.data({ ...status, compliance: rules ?? null });
+          ctx.out.data({ ...statusJson(status), compliance: rules ? withAmounts(rules, status.decimals, ["maxSupply", "maxBalance"]) : null });
           return;
         }
-        ctx.out.data(status);
+        ctx.out.data(statusJson(status));
       }),
     );
 }

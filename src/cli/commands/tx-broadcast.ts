@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { broadcastPending, formatEth } from "../../tx/broadcast";
 import { DEFAULT_MAX_IN_FLIGHT, type InFlightWait } from "../../tx/in-flight";
+import { amountJson } from "../json-amounts";
 import { ledgerOf } from "../../tx/ledger";
 import { action } from "../action";
 import type { CommandContext } from "../context";
@@ -9,6 +10,7 @@ import { countedProgress } from "../progress";
 import { parseCount } from "../../input/numbers";
 import { broadcastEnvironment, txEnvironment } from "../tx-env";
 import { parseTimeout, waitAndPrint, waitOptions } from "../wait-final";
+import { counted } from "../../input/words";
 
 export function register(program: Command): void {
   const command = program
@@ -38,7 +40,7 @@ export function register(program: Command): void {
 export async function broadcastCommand(ctx: CommandContext, thenWait = false, pacing: BroadcastPacing = {}): Promise<void> {
   const env = await broadcastEnvironment(ctx);
   const waiting = (await ledgerOf(env.db).unfinishedTransactions(env.network, env.address)).filter((row) => row.status === "waiting" || row.status === "dropped");
-  ctx.out.info(`Pending ${waiting.length} ${waiting.length === 1 ? "transaction" : "transactions"} for broadcasting in network ${env.network}`);
+  ctx.out.info(`Pending ${counted(waiting.length, "transaction")} for broadcasting in network ${env.network}`);
   const progress = countedProgress(ctx.out);
   let report;
   try {
@@ -65,10 +67,10 @@ export async function broadcastCommand(ctx: CommandContext, thenWait = false, pa
     progress?.clear();
   }
   ctx.out.info(`Our address ${env.address} has ETH balance of ${formatEth(report.balanceWei)} for operations`);
-  const summary = { address: env.address, balanceWei: report.balanceWei, alreadyKnown: report.alreadyKnown };
+  const summary = { address: env.address, ...amountJson("balance", report.balanceWei, 18), balanceWei: report.balanceWei, alreadyKnown: report.alreadyKnown };
   if (thenWait) {
     if (report.sent.length === 0 && report.alreadyKnown === 0) ctx.out.info("No transactions to broadcast.");
-    else ctx.out.info(`Sent ${report.sent.length} transactions${report.alreadyKnown > 0 ? ` (${report.alreadyKnown} already known to the node: resumed after an interruption)` : ""}.`);
+    else ctx.out.info(`Sent ${counted(report.sent.length, "transaction")}${report.alreadyKnown > 0 ? ` (${report.alreadyKnown} already known to the node: resumed after an interruption)` : ""}.`);
     return;
   }
   if (report.sent.length === 0 && report.alreadyKnown === 0) {
@@ -76,7 +78,7 @@ export async function broadcastCommand(ctx: CommandContext, thenWait = false, pa
     ctx.out.data({ ...summary, transactions: [] });
   } else {
     printTransactions(ctx.out, report.sent, summary);
-    if (report.alreadyKnown > 0) ctx.out.info(`${report.alreadyKnown} transactions were already known to the node (resumed after an interruption).`);
+    if (report.alreadyKnown > 0) ctx.out.info(`${report.alreadyKnown === 1 ? "1 transaction was" : `${report.alreadyKnown} transactions were`} already known to the node (resumed after an interruption).`);
     ctx.out.info("Run sto tx-update to monitor your transaction propagation status (or sto tx-update --wait)");
   }
 }

@@ -11,6 +11,7 @@ import { nowIso } from "../../db/database";
 import { action } from "../action";
 import { txEnvironment } from "../tx-env";
 import { printTransactions } from "../tx-table";
+import { counted } from "../../input/words";
 
 interface ExportOptions {
   output: string;
@@ -51,7 +52,7 @@ export function register(program: Command): void {
         if (options.format === "safe") {
           await ledgerOf(env.db).markExported(rows.map((row) => row.id));
         }
-        ctx.out.info(`Exported ${rows.length} transactions of ${env.address} to ${options.output} (${options.format} format)`);
+        ctx.out.info(`Exported ${counted(rows.length, "transaction")} of ${env.address} to ${options.output} (${options.format} format)`);
         printTransactions(ctx.out, rows, { output: options.output, format: options.format });
       }),
     );

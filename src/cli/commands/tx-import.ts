@@ -5,6 +5,7 @@ import { action } from "../action";
 import { txEnvironment } from "../tx-env";
 import { printTransactions } from "../tx-table";
 import { readInputText } from "../../files";
+import { counted } from "../../input/words";
 
 export function register(program: Command): void {
   program
@@ -19,7 +20,11 @@ export function register(program: Command): void {
         const file = parseSignedFile(text, options.input);
         const env = await txEnvironment(ctx);
         const report = await importSignedFile(env, file, options.input);
-        ctx.out.info(`Imported ${report.imported.length} signed transactions${report.unchanged ? ` (${report.unchanged} already imported)` : ""}; send them with sto tx-broadcast`);
+        if (report.imported.length === 0 && !ctx.out.json) {
+          ctx.out.result(`Nothing new imported: ${report.unchanged === 1 ? "the transaction was" : `all ${report.unchanged} transactions were`} imported before`);
+          return;
+        }
+        ctx.out.info(`Imported ${counted(report.imported.length, "signed transaction")}${report.unchanged ? ` (${report.unchanged} already imported)` : ""}; send them with sto tx-broadcast`);
         printTransactions(ctx.out, report.imported, { unchanged: report.unchanged });
       }),
     );

@@ -8,6 +8,7 @@ import { TransactionDecoder, type DecodedTransaction } from "../../offline/decod
 import { parseUnsignedFile, signUnsignedFile } from "../../offline/files";
 import { action } from "../action";
 import type { Output } from "../output";
+import { counted } from "../../input/words";
 
 export function register(program: Command): void {
   program
@@ -30,7 +31,7 @@ export function register(program: Command): void {
         const decoded = unsigned.transactions.map((entry) => decoder.decode(entry));
         const unknown = decoded.filter((transaction) => transaction.unknown !== undefined).length;
         // Shown even with --quiet: this is what the key is about to approve.
-        ctx.out.result(`${decoded.length} transactions of ${unsigned.from} for chain id ${unsigned.chainId} (network ${unsigned.network}), as decoded from the bytes to be signed:`);
+        ctx.out.result(`${counted(decoded.length, "transaction")} of ${unsigned.from} for chain id ${unsigned.chainId} (network ${unsigned.network}), as decoded from the bytes to be signed:`);
         decoded.forEach((transaction, index) => printDecoded(ctx.out, transaction, index, decoded.length));
         const total = decoded.reduce((sum, transaction) => sum + transaction.maxCostWei, 0n);
         ctx.out.result(`At most ${formatEther(total)} ether in all (gas at the highest fees, plus values).`);
@@ -41,7 +42,7 @@ export function register(program: Command): void {
         }
         const signed = signUnsignedFile(unsigned, signer.wallet);
         writeOutputFile(options.output, `${JSON.stringify(signed, null, 2)}\n`, `--output ${options.output}`);
-        ctx.out.result(`Signed ${signed.transactions.length} transactions of ${signed.from} for chain id ${signed.chainId} into ${options.output}`);
+        ctx.out.result(`Signed ${counted(signed.transactions.length, "transaction")} of ${signed.from} for chain id ${signed.chainId} into ${options.output}`);
         ctx.out.data({
           output: options.output,
           from: signed.from,
@@ -82,7 +83,7 @@ async function confirm(out: Output, count: number): Promise<void> {
   }
   const rl = readline.createInterface({ input: process.stdin, output: out.errorStream });
   try {
-    const answer = await new Promise<string>((resolve) => rl.question(`Sign these ${count} transactions? [y/N] `, resolve));
+    const answer = await new Promise<string>((resolve) => rl.question(`Sign ${count === 1 ? "this transaction" : `these ${count} transactions`}? [y/N] `, resolve));
     if (!/^y(es)?$/i.test(answer.trim())) throw new StoError("not signed: nothing was written");
   } finally {
     rl.close();

@@ -35,7 +35,7 @@ export function register(program: Command): void {
         const failed = report.rows.filter((row) => row.status === "failed");
         for (const row of failed) ctx.out.warn(`nonce ${row.nonce} ("${row.note}") failed: ${row.revertReason ?? "unknown reason"}`);
         const open = report.rows.filter((row) => row.status !== "success" && row.status !== "failed").length;
-        if (open > 0) ctx.out.info(`${open} transactions are not final yet; run sto tx-update again later, or wait with sto tx-update --wait`);
+        if (open > 0) ctx.out.info(`${open === 1 ? "1 transaction is" : `${open} transactions are`} not final yet; run sto tx-update again later, or wait with sto tx-update --wait`);
       }),
     );
 }

@@ -5,6 +5,8 @@ import { formatTime } from "../../input/dates";
 import { parseAddress } from "../../input/address";
 import { readVotingResults } from "../../corporate/voting/ballot";
 import { action } from "../action";
+import { withAmounts } from "../json-amounts";
+import { identityFileOption, identityNames } from "../identity-option";
 
 /** part/whole as a percentage with two decimals, computed exactly and rounded half up. */
 export function percent(part: bigint, whole: bigint): string {
@@ -14,15 +16,17 @@ export function percent(part: bigint, whole: bigint): string {
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command("voting-results")
     .description(
-      "Print the tally of a vote.\n\nReads the Voting contract: the weight voted for each option (shares at the vote's checkpoint, so trading after the record date changes nothing), its share of the votes cast and of all eligible shares, the number of voters and the turnout. Quorum and majority rules are the company's to apply. --voters lists every vote cast.",
+      "Print the tally of a vote.\n\nReads the Voting contract: the weight voted for each option (shares at the vote's checkpoint, so trading after the record date changes nothing), its share of the votes cast and of all eligible shares, the number of voters and the turnout. Quorum and majority rules are the company's to apply. --voters lists every vote cast; --identity-file (as cap-table reads it) names the voters.",
     )
     .requiredOption("--voting-address <address>", "the Voting contract")
-    .option("--voters", "also list every vote cast (from the contract's Voted events)")
+    .option("--voters", "also list every vote cast (from the contract's Voted events)");
+  identityFileOption(command)
     .action(
-      action(async (ctx, options: { votingAddress: string; voters?: boolean }) => {
+      action(async (ctx, options: { votingAddress: string; voters?: boolean; identityFile?: string }) => {
+        const nameOf = identityNames(options.identityFile);
         const votingAddress = parseAddress(options.votingAddress, "--voting-address");
         const chain = await ctx.chain();
         const env = { db: await ctx.db(), provider: chain.provider, artifacts: ctx.artifacts(), network: ctx.config.network.name, chainId: chain.chainId };
@@ -52,12 +56,24 @@ export function register(program: Command): void {
         if (leaders.length > 0) ctx.out.result(`${results.open ? "Leading" : "Most votes"}: ${leaders.join(" and ")}${leaders.length > 1 ? " (tie)" : ""}`);
         if (results.voters) {
           ctx.out.table(
-            ["Voter", "Option", `Weight (${results.token.symbol})`, "Block", "Transaction"],
-            results.voters.map((vote) => [vote.voter, results.options[vote.option]?.name ?? String(vote.option), shares(vote.weight), vote.blockNumber, vote.txHash]),
-            { alignRight: [2, 3] },
+            [...(nameOf ? ["Name"] : []), "Voter", "Option", `Weight (${results.token.symbol})`, "Block", "Transaction"],
+            results.voters.map((vote) => [
+              ...(nameOf ? [nameOf(vote.voter) ?? ""] : []),
+              vote.voter,
+              results.options[vote.option]?.name ?? String(vote.option),
+              shares(vote.weight),
+              vote.blockNumber,
+              vote.txHash,
+            ]),
+            { alignRight: nameOf ? [3, 4] : [2, 3] },
           );
         }
-        ctx.out.data(results);
+        const decimals = results.token.decimals;
+        ctx.out.data({
+          ...withAmounts(results, decimals, ["totalVotedWeight", "eligibleSupply"]),
+          options: results.options.map((option) => withAmounts(option, decimals, ["weight"])),
+          voters: results.voters?.map((vote) => ({ ...(nameOf ? { name: nameOf(vote.voter) } : {}), ...withAmounts(vote, decimals, ["weight"]) })),
+        });
       }),
     );
 }

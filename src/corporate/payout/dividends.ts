@@ -13,6 +13,7 @@ import { PAYOUT_FALLBACK_GAS } from "./gas";
 import { readPayoutState, type HolderPosition, type PayoutState } from "./state";
 import { InputError } from "../../input/fields";
 import { checkCount, type CountRange } from "../../input/numbers";
+import { counted } from "../../input/words";
 
 /** A payment row with the status of the transaction that carries it. */
 export interface PaymentWithStatus extends PayoutPayment {
@@ -196,7 +197,7 @@ export async function prepareDividends(
           payoutAddress,
           "payBatch",
           [batch.map((payment) => payment.position.holder)],
-          `Paying ${state.name}: ${formatTokenAmount(amount, decimals)} ${state.currency.symbol} to ${batch.length} holders (batch ${index + 1} of ${plan.batches.length})`,
+          `Paying ${state.name}: ${formatTokenAmount(amount, decimals)} ${state.currency.symbol} to ${counted(batch.length, "holder")} (batch ${index + 1} of ${plan.batches.length})`,
           { gasLimit: payBatchGas(batch.length) },
         );
       });

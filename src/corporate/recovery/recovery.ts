@@ -74,14 +74,17 @@ export async function prepareForceTransfer(
 }
 
 /** A restricted token's new holder must be whitelisted to transfer, be paid or vote. */
-async function whitelistWarnings(env: TxEnvironment, tokenAddress: string, holder: string): Promise<string[]> {
+async function whitelistWarnings(env: TxEnvironment, tokenAddress: string, holder: string): Promise<FieldText[]> {
   const verifier = await tryView<string>(contractAt(env, "SecurityToken", tokenAddress), "transferVerifier");
   if (!verifier || verifier === ZeroAddress) return [];
   const kyc = await tryView<string>(contractAt(env, "RestrictedTransferAgent", verifier), "kyc");
   if (!kyc || kyc === ZeroAddress) return [];
   const whitelisted = await tryView<boolean>(contractAt(env, "BasicKYC", kyc), "isWhitelisted", holder);
   if (whitelisted !== false) return [];
-  return [`${holder} is not whitelisted in KYC contract ${kyc}: it will hold the shares but cannot transfer them, nor be paid or vote where KYC applies, until "sto kyc-manage --whitelist-address=${holder}"`];
+  return [
+    (name) =>
+      `${holder} is not whitelisted in KYC contract ${kyc}: it will hold the shares but cannot transfer them, nor be paid or vote where KYC applies, until "sto kyc-manage ${name("kyc-manage:whitelistAddress")}=${holder}"`,
+  ];
 }
 
 /** Prepares `burnTokens(amount)`: destroys shares held by the broadcasting account (the treasury). */

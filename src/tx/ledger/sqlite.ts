@@ -102,7 +102,8 @@ export class SqliteLedger implements TxLedger {
       }
       if (this.statement("SELECT 1 FROM prepared_transactions WHERE account_id = ? LIMIT 1").get(account.id) !== undefined) {
         throw new StoError(
-          `database ${databaseName} already holds transactions of ${key.address} on ${key.network}: restarting the nonce would reuse their nonces; use a new --database-file`,
+          (name) =>
+            `database ${databaseName} already holds transactions of ${key.address} on ${key.network}: restarting the nonce would reuse their nonces; use a new ${name("databaseFile")}`,
           ExitCode.StateMismatch,
         );
       }
