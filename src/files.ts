@@ -87,8 +87,18 @@ export function writeOutputFile(file: string, content: string | Buffer, label = 
  * failure half-way (or a kill) never leaves half a document under the file's name.
  */
 export async function writeOutputFileStreamed(file: string, produce: (write: (text: string) => Promise<void>) => Promise<void>, label = file): Promise<void> {
-  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.partial`);
   const fail = (error: unknown) => new StoError(`${label}: cannot write (${describeFileError(error)})`);
+  let existing: fs.Stats | undefined;
+  try {
+    existing = fs.statSync(file, { throwIfNoEntry: false });
+  } catch (error) {
+    throw fail(error);
+  }
+  if (existing?.isDirectory()) throw fail(Object.assign(new Error("is a directory"), { code: "EISDIR" }));
+  // A device or a pipe (/dev/stdout, a FIFO) is written as it is: renaming a temporary file over it
+  // would replace the device node itself (as root, /dev/full became a regular file).
+  const direct = existing !== undefined && !existing.isFile();
+  const temporary = direct ? file : path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.partial`);
   let stream: fs.WriteStream;
   try {
     stream = fs.createWriteStream(temporary, { mode: 0o600, flags: "w" });
@@ -111,14 +121,16 @@ export async function writeOutputFileStreamed(file: string, produce: (write: (te
     try {
       await new Promise<void>((resolve, reject) => stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
       if (failure !== undefined) throw failure;
-      fs.renameSync(temporary, file);
-      fs.chmodSync(file, 0o600);
+      if (!direct) {
+        fs.renameSync(temporary, file);
+        fs.chmodSync(file, 0o600);
+      }
     } catch (error) {
       throw fail(error);
     }
   } catch (error) {
     stream.destroy();
-    fs.rmSync(temporary, { force: true });
+    if (!direct) fs.rmSync(temporary, { force: true });
     throw error;
   }
 }

@@ -212,7 +212,7 @@ describe("compliance rules on the command line", () => {
     await world.ok(["unpause", `--token-address=${token}`]);
     await settle();
     const single = await world.ok(["distribute-single", `--token-address=${token}`, `--to-address=${dave}`, "--external-id=s1", "--email=", "--name=Dave", "--amount=1"]);
-    expect(single.stdout).toMatch(/Distributing 1 shares to Dave/);
+    expect(single.stdout).toMatch(/Distributing 1 share to Dave/);
     await settle();
   });
 
@@ -292,7 +292,7 @@ describe("compliance rules on the command line", () => {
     await world.ok(["unfreeze", `--token-address=${unrestricted}`, `--holder-address=${DEPLOYER}`, "--reason=audit done"]);
     await settle();
     const fixed = await world.ok(["distribute-single", `--token-address=${unrestricted}`, `--to-address=${BOB}`, "--external-id=f1", "--email=", "--name=Bob", "--amount=1"]);
-    expect(fixed.stdout).toMatch(/Distributing 1 shares to Bob/);
+    expect(fixed.stdout).toMatch(/Distributing 1 share to Bob/);
     await settle();
   });
 });

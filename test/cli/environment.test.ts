@@ -85,6 +85,9 @@ describe("files and the environment", () => {
     expectOneLine(await sto(["cap-table", `--token-address=${token}`, "--format=csv", `--output=${path.join(world.dir, "no", "such", "dir.csv")}`]), 1, /--output .*dir\.csv: cannot write \(no such file or directory\)/);
     expectOneLine(await sto(["cap-table", `--token-address=${token}`, "--format=csv", `--output=${world.dir}`, "--force"]), 1, /--output .*: cannot write \(is a directory\)/);
     expectOneLine(await sto(["cap-table", `--token-address=${token}`, "--format=csv", "--output=/dev/full", "--force"]), 1, /--output \/dev\/full: cannot write \(the disk is full\)/);
+    expectOneLine(await sto(["cap-table", `--token-address=${token}`, "--format=json", "--output=/dev/full", "--force"]), 1, /--output \/dev\/full: cannot write \(the disk is full\)/);
+    // Written as the device it is, never replaced by a renamed file (the streamed writer once did, as root).
+    expect(fs.statSync("/dev/full").isCharacterDevice()).toBe(true);
   });
 
   it("refuses another program's SQLite database and leaves it exactly as it was", async () => {

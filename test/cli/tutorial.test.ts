@@ -114,7 +114,7 @@ describe("the manual's restricted issuance tutorial, with its own flags", () => 
       const csv = path.join(world2.dir, "one.csv");
       fs.writeFileSync(csv, "external_id,email,name,address,amount\nx1,,,0x70997970C51812dc3A010C7d01b50e0d17dc79C8,1\n");
       const distributed = await world2.ok(["distribute-multiple", `--csv-input=${csv}`, `--token-address=${token}`]);
-      expect(distributed.stdout).toMatch(/created 1 new transactions/);
+      expect(distributed.stdout).toMatch(/created 1 new transaction for 1 row/);
       const again = await world2.ok(["distribute-multiple", `--csv-input=${csv}`, `--address=${token}`]);
       expect(again.stdout).toMatch(/created 0 new transactions/);
 

@@ -41,7 +41,7 @@ describe("tx-update", () => {
       /nonce \d+ \("Token contract for Out of gas"\) failed: out of gas \(limit 3000000\): a call inside it ran out of gas and the transaction reverted; it succeeds with more gas/,
     );
     // The later calls to the token that was never created are failures too, not silent successes.
-    expect(update.stderr).toMatch(/Creating 1 initial shares for Out of gas"\) failed: no contract at 0x/);
+    expect(update.stderr).toMatch(/Creating 1 initial share for Out of gas"\) failed: no contract at 0x/);
   });
 
   it("refuses to prepare a call that would revert, naming the contract's error", async () => {
