@@ -5,7 +5,6 @@ import type { AuditDatabase } from "../db/engine";
 import type { SqlClient } from "../db/sql";
 import { findScannedTokenIn } from "../scan/store";
 import { exactAmount, largestRemainderPercentages } from "./amounts";
-import type { CapTableCompliance } from "./compliance";
 import type { Identity } from "./identity-file";
 import type { ScannedToken, ScanVerification } from "../db/schema";
 import { balancesAtBlock, blockTime, lastBlockAtOrBefore, lastTransferAtOrBefore, verificationsAround } from "./queries";
@@ -22,6 +21,34 @@ export const ISSUER_TREASURY = "Issuer (treasury)";
 export function holderNames(request: Pick<CapTableRequest, "identities" | "issuer">): (address: string) => string | null {
   const issuer = request.issuer?.toLowerCase();
   return (address) => request.identities?.get(address)?.name ?? (address === issuer ? ISSUER_TREASURY : null);
+}
+
+/** One holder's compliance state, from the token's `holding(account)` view. */
+export interface HolderCompliance {
+  /** The whole address is frozen (FREEZER_ROLE): it can neither send nor receive. */
+  addressFrozen: boolean;
+  /** Part of the balance frozen (base units). */
+  frozenTokens: bigint;
+  /** Part of the balance under lock-ups not yet released at the reading's block time (base units). */
+  locked: bigint;
+  /** Earliest release time of the remaining lock-ups (unix seconds); null when none. */
+  nextRelease: number | null;
+  /** The balance as the contract reports it at the reading's block (base units). */
+  balance: bigint;
+}
+
+/** Where the compliance columns of a cap table come from. */
+export interface CapTableCompliance {
+  /** The block whose state the node was asked for. */
+  block: number;
+  blockTime: number | null;
+  /**
+   * True when the state is that of the cap table's own block; false when the node no longer keeps
+   * state that old and the current (latest) block was read instead.
+   */
+  atCapTableBlock: boolean;
+  /** Checksummed address (as in the entries) → state; missing where the view did not answer. */
+  holders: Map<string, HolderCompliance>;
 }
 
 export interface CapTableRequest {

@@ -2,35 +2,7 @@ import { AbiCoder, id } from "ethers";
 import { AccountViewReader, type AccountView } from "../chain/balances";
 import { RpcError, toBlockTag, type NodeClient } from "../chain/rpc";
 import { StoError } from "../errors";
-import { isoTime, type CapTable } from "./captable";
-
-/** One holder's compliance state, from the token's `holding(account)` view. */
-export interface HolderCompliance {
-  /** The whole address is frozen (FREEZER_ROLE): it can neither send nor receive. */
-  addressFrozen: boolean;
-  /** Part of the balance frozen (base units). */
-  frozenTokens: bigint;
-  /** Part of the balance under lock-ups not yet released at the reading's block time (base units). */
-  locked: bigint;
-  /** Earliest release time of the remaining lock-ups (unix seconds); null when none. */
-  nextRelease: number | null;
-  /** The balance as the contract reports it at the reading's block (base units). */
-  balance: bigint;
-}
-
-/** Where the compliance columns of a cap table come from. */
-export interface CapTableCompliance {
-  /** The block whose state the node was asked for. */
-  block: number;
-  blockTime: number | null;
-  /**
-   * True when the state is that of the cap table's own block; false when the node no longer keeps
-   * state that old and the current (latest) block was read instead.
-   */
-  atCapTableBlock: boolean;
-  /** Checksummed address (as in the entries) → state; missing where the view did not answer. */
-  holders: Map<string, HolderCompliance>;
-}
+import { isoTime, type CapTable, type CapTableCompliance, type HolderCompliance } from "./captable";
 
 const HOLDING = id("holding(address)").slice(0, 10);
 const CODER = AbiCoder.defaultAbiCoder();

@@ -1,6 +1,5 @@
 import { exactAmount, fixedPoint, roundedAmount } from "./amounts";
-import { isoTime, type CapTable, type CapTableEntry } from "./captable";
-import type { HolderCompliance } from "./compliance";
+import { isoTime, type CapTable, type CapTableEntry, type HolderCompliance } from "./captable";
 
 /** Cap table shapes for the three output formats. Services return data; the command prints it. */
 
