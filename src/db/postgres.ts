@@ -83,13 +83,14 @@ export async function openPostgresDatabase(target: DatabaseTarget & { engine: "p
   // An idle connection the server closed must not crash the process; the next query reports it.
   pool.on("error", () => undefined);
   const orm = drizzle(pool, { schema });
-  const unit = async <T>(work: (unit: PgUnit) => Promise<T>): Promise<T> => {
+  /** One transaction on one pooled connection: BEGIN with `begin`, COMMIT, or ROLLBACK on any failure. */
+  const inTransaction = async <T>(begin: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
     const client = await pool.connect().catch((error: unknown) => {
       throw fail(error, "cannot connect");
     });
     try {
-      await client.query("BEGIN");
-      const result = await work({ orm: drizzle(client, { schema }), sql: postgresClient(client) });
+      await client.query(begin);
+      const result = await work(client);
       await client.query("COMMIT");
       return result;
     } catch (error) {
@@ -100,22 +101,10 @@ export async function openPostgresDatabase(target: DatabaseTarget & { engine: "p
       client.release();
     }
   };
-  const read = async <T>(work: (sql: SqlClient) => Promise<T>): Promise<T> => {
-    const client = await pool.connect().catch((error: unknown) => {
-      throw fail(error, "cannot connect");
-    });
-    try {
-      await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-      const result = await work(postgresClient(client));
-      await client.query("COMMIT");
-      return result;
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
-  };
+  const unit = <T>(work: (unit: PgUnit) => Promise<T>): Promise<T> =>
+    inTransaction("BEGIN", (client) => work({ orm: drizzle(client, { schema }), sql: postgresClient(client) }));
+  const read = <T>(work: (sql: SqlClient) => Promise<T>): Promise<T> =>
+    inTransaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", (client) => work(postgresClient(client)));
   const db: PostgresDatabase = {
     engine: "postgresql",
     name,
