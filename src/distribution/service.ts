@@ -1,6 +1,6 @@
 import { Interface } from "ethers";
 import { nowIso } from "../db/database";
-import { StoError } from "../errors";
+import { renderFieldText, StoError } from "../errors";
 import type { ProgressListener } from "../progress";
 import { formatTokenAmount } from "../input/amounts";
 import { amountOf } from "../input/words";
@@ -8,6 +8,7 @@ import { parseAddress } from "../input/address";
 import type { TxEnvironment } from "../tx/environment";
 import { prepareTransactionStream, type PreparedRange } from "../tx/prepare";
 import { ledgerOf } from "../tx/ledger";
+import { pendingEffect } from "../tx/pending";
 import { describeRevert } from "../tx/revert-reason";
 import { DistributionCalldata } from "./calldata";
 import { checkTransferRestrictions, readTokenState, type TokenState } from "./token-checks";
@@ -273,9 +274,24 @@ async function checkBalance(env: TxEnvironment, state: TokenState, needed: bigin
   const format = (units: bigint) => formatTokenAmount(units, state.decimals);
   const where = origin.kind === "csv" ? `${origin.file}: ` : "";
   const pendingPart = pending > 0n ? `, ${format(pending)} of it already prepared for earlier payments not mined yet` : "";
-  throw new StoError(
-    `${where}the broadcasting account ${env.address} holds ${format(state.balance)} tokens${pendingPart}; the ${rows} ${rows === 1 ? "row to pay needs" : "rows to pay need"} ${format(needed)}: ${format(pending + needed - state.balance)} missing; nothing prepared`,
-  );
+  const shortage = `${where}the broadcasting account ${env.address} holds ${format(state.balance)} tokens${pendingPart}; the ${rows} ${rows === 1 ? "row to pay needs" : "rows to pay need"} ${format(needed)}: ${format(pending + needed - state.balance)} missing; nothing prepared`;
+  // The shares may be on their way: this account's own issuance of the token, not mined yet, comes
+  // first in nonce order; say so instead of leaving the user to issue again.
+  const issuance = await pendingIssuance(env, state);
+  if (issuance === undefined) throw new StoError(shortage);
+  const advice = pendingEffect(`the issuance "${issuance.note}"`, issuance);
+  throw new StoError((name) => `${shortage}; ${renderFieldText(advice, name)}`);
+}
+
+/** This account's issueTokens() on the token that is not mined yet, if any (the earliest). */
+async function pendingIssuance(env: TxEnvironment, state: TokenState) {
+  const ledger = ledgerOf(env.db);
+  const unmined = await ledger.unminedIdsFrom(env.network, env.address, state.minedNonce);
+  if (unmined.size === 0) return undefined;
+  const rows = await ledger.transactionsById([...unmined]);
+  return rows
+    .filter((row) => row.functionSignature?.startsWith("issueTokens(") && row.toAddress?.toLowerCase() === state.address.toLowerCase())
+    .sort((a, b) => a.nonce - b.nonce)[0];
 }
 
 /**

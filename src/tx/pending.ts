@@ -10,5 +10,8 @@ export function pendingEffect(what: string, row: Pick<PreparedTransaction, "nonc
   if (row.status === "waiting" || row.txHash === null) {
     return (name) => `${what} is prepared in transaction nonce ${row.nonce} but not sent yet: send it and wait for it with \`sto tx-broadcast ${name("tx-broadcast:wait")}\``;
   }
+  if (row.status === "dropped") {
+    return (name) => `${what} is in transaction ${row.txHash} (nonce ${row.nonce}), which the node dropped: send it again and wait for it with \`sto tx-broadcast ${name("tx-broadcast:wait")}\``;
+  }
   return (name) => `${what} is pending in transaction ${row.txHash} (nonce ${row.nonce}, ${row.status}): wait for it with \`sto tx-update ${name("tx-update:wait")}\``;
 }

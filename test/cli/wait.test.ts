@@ -141,4 +141,34 @@ describe("waiting until transactions are final", () => {
     await world.ok(["tx-update"]);
     expect(world.query<{ status: string }>("SELECT DISTINCT status FROM prepared_transactions")).toEqual([{ status: "success" }]);
   }, 240_000);
+
+  it("a distribution short of shares whose issuance is not mined yet says the issuance is pending", async () => {
+    const receiver = "0x90F79bf6EB2c4f870365E785982E1f101E93b906";
+    const issued = await world.ok(["issue", "--symbol=SOON", "--name=Soon corp", "--amount=100"]);
+    const token = /Token address will be (0x[0-9a-fA-F]{40})/.exec(issued.stdout)?.[1] as string;
+    await world.ok(["tx-broadcast"]);
+    const [issuance] = world.query<{ nonce: number; tx_hash: string }>(
+      `SELECT nonce, tx_hash FROM prepared_transactions WHERE function_signature LIKE 'issueTokens(%' AND to_address = '${token}'`,
+    );
+    // The node loses the issuance and mines the rest: the token exists, its shares are not there yet.
+    await world.provider.send("hardhat_dropTransaction", [issuance.tx_hash]);
+    await mine();
+    const short = await world.sto(["distribute-single", `--token-address=${token}`, `--to-address=${receiver}`, "--amount=40", "--external-id=soon-1", "--email=dave@example.com", "--name=Dave"]);
+    expect(short.code, short.stderr).toBe(1);
+    expect(short.stderr.trim().split("\n").at(-1)).toBe(
+      `error: the broadcasting account 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266 holds 0 tokens; the 1 row to pay needs 40: 40 missing; nothing prepared; ` +
+        `the issuance "Creating 100 initial shares for Soon corp" is pending in transaction ${issuance.tx_hash} (nonce ${issuance.nonce}, broadcasted): wait for it with \`sto tx-update --wait\``,
+    );
+    expect(world.query<{ n: number }>("SELECT count(*) AS n FROM distribution_payments WHERE external_id = 'soon-1'")[0].n).toBe(0);
+
+    // The node never saw it again: tx-update finds it dropped, and the advice becomes to send it again.
+    await world.ok(["tx-update"]);
+    const dropped = await world.sto(["distribute-single", `--token-address=${token}`, `--to-address=${receiver}`, "--amount=40", "--external-id=soon-1", "--email=dave@example.com", "--name=Dave"]);
+    expect(dropped.code, dropped.stderr).toBe(1);
+    expect(dropped.stderr).toContain(`the issuance "Creating 100 initial shares for Soon corp" is in transaction ${issuance.tx_hash} (nonce ${issuance.nonce}), which the node dropped: send it again and wait for it with \`sto tx-broadcast --wait\``);
+    await world.ok(["tx-broadcast"]);
+    await mine();
+    await world.ok(["tx-update"]);
+    await world.ok(["distribute-single", `--token-address=${token}`, `--to-address=${receiver}`, "--amount=40", "--external-id=soon-1", "--email=dave@example.com", "--name=Dave"]);
+  }, 240_000);
 });
