@@ -69,7 +69,7 @@ export interface VerifyRequest {
 }
 
 /** balanceOf reads per round while the scan runs, two requests in flight: the node always has some queued beside eth_getLogs. */
-const PREFETCH_SLICE = 744;
+const PREFETCH_SLICE = 500;
 const PREFETCH_PARALLEL = 2;
 
 /**
