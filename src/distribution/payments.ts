@@ -80,8 +80,7 @@ export async function activePayments(
  * block the balance was read). A transaction that was mined but not yet seen by tx-update is thus
  * not counted twice, and one that reverted never counts. Summed as bigints: SQLite integers are 64-bit.
  */
-export async function unminedOutflow(db: StoDatabase, network: string, tokenAddress: string, sender: string, minedNonce: number): Promise<bigint> {
-  const unmined = await ledgerOf(db).unminedIdsFrom(network, sender, minedNonce);
+export async function unminedOutflow(db: StoDatabase, network: string, tokenAddress: string, unmined: ReadonlySet<number>): Promise<bigint> {
   if (unmined.size === 0) return 0n;
   const ids = [...unmined];
   let sum = 0n;

@@ -269,7 +269,9 @@ function conflictsWith(row: ValidRow, earlier: ExistingPayment, decimals: number
  * take out of its balance once they are mined.
  */
 async function checkBalance(env: TxEnvironment, state: TokenState, needed: bigint, rows: number, origin: DistributionOrigin): Promise<void> {
-  const pending = await unminedOutflow(env.db, env.network, state.address, env.address, state.minedNonce);
+  // This account's transactions not mined yet: read once for the outflow and for a pending issuance.
+  const unmined = await ledgerOf(env.db).unminedIdsFrom(env.network, env.address, state.minedNonce);
+  const pending = await unminedOutflow(env.db, env.network, state.address, unmined);
   if (state.balance >= pending + needed) return;
   const format = (units: bigint) => formatTokenAmount(units, state.decimals);
   const where = origin.kind === "csv" ? `${origin.file}: ` : "";
@@ -277,18 +279,16 @@ async function checkBalance(env: TxEnvironment, state: TokenState, needed: bigin
   const shortage = `${where}the broadcasting account ${env.address} holds ${format(state.balance)} tokens${pendingPart}; the ${rows} ${rows === 1 ? "row to pay needs" : "rows to pay need"} ${format(needed)}: ${format(pending + needed - state.balance)} missing; nothing prepared`;
   // The shares may be on their way: this account's own issuance of the token, not mined yet, comes
   // first in nonce order; say so instead of leaving the user to issue again.
-  const issuance = await pendingIssuance(env, state);
+  const issuance = await pendingIssuance(env, state, unmined);
   if (issuance === undefined) throw new StoError(shortage);
   const advice = pendingEffect(`the issuance "${issuance.note}"`, issuance);
   throw new StoError((name) => `${shortage}; ${renderFieldText(advice, name)}`);
 }
 
 /** This account's issueTokens() on the token that is not mined yet, if any (the earliest). */
-async function pendingIssuance(env: TxEnvironment, state: TokenState) {
-  const ledger = ledgerOf(env.db);
-  const unmined = await ledger.unminedIdsFrom(env.network, env.address, state.minedNonce);
+async function pendingIssuance(env: TxEnvironment, state: TokenState, unmined: ReadonlySet<number>) {
   if (unmined.size === 0) return undefined;
-  const rows = await ledger.transactionsById([...unmined]);
+  const rows = await ledgerOf(env.db).transactionsById([...unmined]);
   return rows
     .filter((row) => row.functionSignature?.startsWith("issueTokens(") && row.toAddress?.toLowerCase() === state.address.toLowerCase())
     .sort((a, b) => a.nonce - b.nonce)[0];
