@@ -90,12 +90,13 @@ describe("on Foundry's anvil with one-second blocks", () => {
     const [mined] = world.query<Row>("SELECT nonce, status, block_number, block_hash FROM prepared_transactions WHERE nonce = (SELECT max(nonce) FROM prepared_transactions)");
     expect(mined.status).toBe("success");
 
+    // Mining paused before the head is read: a block mined in between would make the reorg one short.
+    await anvil.rpc("evm_setIntervalMining", [0]);
     const head = Number(await anvil.rpc<string>("eth_blockNumber"));
     const nonceBefore = Number(await anvil.rpc<string>("eth_getTransactionCount", [DEPLOYER, "latest"]));
     // Mining stops across the reorganisation and the pool is emptied: anvil puts the orphaned
     // payment back in its pool and would mine it again within a second, before tx-update looks
     // (seen on a loaded machine), so the payment is made to leave the chain for good until resent.
-    await anvil.rpc("evm_setIntervalMining", [0]);
     await anvil.rpc("anvil_reorg", [head - (mined.block_number as number) + 1, []]);
     await anvil.rpc("anvil_dropAllTransactions");
     // The reorganised chain no longer has the payment: the account's nonce went back.
