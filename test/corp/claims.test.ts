@@ -62,6 +62,31 @@ describe("payout-claim, payout-reclaim, burn and their refusals", () => {
     expectRefused(await world.sto(["payout-claim", `--payout-address=${payout}`], asCarol), 1, `account ${carol} is not eligible for payout Claimable (excluded, or not whitelisted in its KYC contract)`);
   });
 
+  // Kills the missing pending check in prepareClaim: a second payout-claim before the first is
+  // mined would prepare and send a second claim() (claimable() is unchanged until then), which the
+  // contract answers with nothing to pay, at the holder's gas.
+  it("refuses a second claim while the first is not mined yet", async () => {
+    const payout = await fundedPayout("Pending", "30d");
+    const claims = () =>
+      world.query<{ n: number }>("SELECT count(*) AS n FROM prepared_transactions WHERE to_address = ? AND function_signature = 'claim()'", payout)[0].n;
+    await world.provider.send("evm_setAutomine", [false]);
+    try {
+      await world.ok(["payout-claim", `--payout-address=${payout}`], asAlice);
+      expectRefused(
+        await world.sto(["payout-claim", `--payout-address=${payout}`], asAlice),
+        1,
+        `a claim of account ${alice} from payout Pending is already prepared and not mined yet: send it with "sto tx-broadcast" and follow it with "sto tx-update"; not prepared a second time`,
+      );
+      expect(claims()).toBe(1);
+    } finally {
+      await world.provider.send("evm_setAutomine", [true]);
+      await world.provider.send("evm_mine", []);
+    }
+    await world.ok(["tx-update"], asAlice);
+    expect(await currencyOf(payout)).toBe(units(750));
+    expectRefused(await world.sto(["payout-claim", `--payout-address=${payout}`], asAlice), 1, `nothing to claim: account ${alice} has been paid everything due from payout Pending`);
+  });
+
   it("the issuer reclaims what is left once the payout has expired, and nothing before", async () => {
     const payout = await fundedPayout("Expiring", "1h");
     const early = await world.sto(["payout-reclaim", `--payout-address=${payout}`]);
@@ -73,6 +98,12 @@ describe("payout-claim, payout-reclaim, burn and their refusals", () => {
     const before = await currencyOf(DEPLOYER);
     const reclaimed = await world.ok(["payout-reclaim", `--payout-address=${payout}`]);
     expect(reclaimed.stdout).toContain(`Reclaiming 1000 CST to ${DEPLOYER}`);
+    // Prepared, not sent: a second reclaim would only burn gas (kills the missing pending check in prepareReclaim).
+    expectRefused(
+      await world.sto(["payout-reclaim", `--payout-address=${payout}`]),
+      1,
+      `a reclaim of payout Expiring's funds by ${DEPLOYER} is already prepared and not mined yet: send it with "sto tx-broadcast" and follow it with "sto tx-update"; not prepared a second time`,
+    );
     await world.ok(["tx-broadcast"]);
     await world.ok(["tx-update"]);
     expect(await currencyOf(DEPLOYER)).toBe(before + units(1000));
