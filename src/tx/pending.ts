@@ -1,5 +1,6 @@
-import type { FieldText } from "../errors";
-import type { PreparedTransaction } from "./ledger";
+import { renderFieldText, StoError, type FieldText } from "../errors";
+import type { TxEnvironment } from "./environment";
+import { ledgerOf, type PreparedTransaction } from "./ledger";
 
 /**
  * Advice for a check that reads chain state this account's own earlier transaction is about to
@@ -14,4 +15,20 @@ export function pendingEffect(what: string, row: Pick<PreparedTransaction, "nonc
     return (name) => `${what} is in transaction ${row.txHash} (nonce ${row.nonce}), which the node dropped: send it again and wait for it with \`sto tx-broadcast ${name("tx-broadcast:wait")}\``;
   }
   return (name) => `${what} is pending in transaction ${row.txHash} (nonce ${row.nonce}, ${row.status}): wait for it with \`sto tx-update ${name("tx-update:wait")}\``;
+}
+
+/**
+ * Refuses to prepare a call that this account has already prepared and not yet mined. For calls
+ * the contract accepts once per account (a payout claim or reclaim, a vote), the view that guards
+ * them does not change until the first one is mined, so without this a second run would send a
+ * second transaction that can only fail or be paid nothing, at the account's gas.
+ */
+export async function refuseIfUnmined(env: TxEnvironment, call: { to: string; functionSignature: string }, what: string): Promise<void> {
+  const unfinished = await ledgerOf(env.db).unfinishedTransactions(env.network, env.address);
+  const pending = unfinished.find(
+    (row) => row.functionSignature === call.functionSignature && row.toAddress?.toLowerCase() === call.to.toLowerCase(),
+  );
+  if (pending === undefined) return;
+  const advice = pendingEffect(what, pending);
+  throw new StoError((name) => `${renderFieldText(advice, name)}; not prepared a second time`);
 }

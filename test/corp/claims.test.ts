@@ -75,7 +75,7 @@ describe("payout-claim, payout-reclaim, burn and their refusals", () => {
       expectRefused(
         await world.sto(["payout-claim", `--payout-address=${payout}`], asAlice),
         1,
-        `a claim of account ${alice} from payout Pending is already prepared and not mined yet: send it with "sto tx-broadcast" and follow it with "sto tx-update"; not prepared a second time`,
+        new RegExp(`^a claim of account ${alice} from payout Pending is pending in transaction 0x[0-9a-f]{64} \\(nonce \\d+, broadcasted\\): wait for it with \`sto tx-update --wait\`; not prepared a second time$`),
       );
       expect(claims()).toBe(1);
     } finally {
@@ -102,7 +102,7 @@ describe("payout-claim, payout-reclaim, burn and their refusals", () => {
     expectRefused(
       await world.sto(["payout-reclaim", `--payout-address=${payout}`]),
       1,
-      `a reclaim of payout Expiring's funds by ${DEPLOYER} is already prepared and not mined yet: send it with "sto tx-broadcast" and follow it with "sto tx-update"; not prepared a second time`,
+      /^a reclaim of payout Expiring's funds is prepared in transaction nonce \d+ but not sent yet: send it and wait for it with `sto tx-broadcast --wait`; not prepared a second time$/,
     );
     await world.ok(["tx-broadcast"]);
     await world.ok(["tx-update"]);

@@ -63,9 +63,23 @@ describe.each(ENGINES)("a shareholder vote end to end (%s)", (engine) => {
     await (await aliceTokens.getFunction("transfer")(carol.address, units(100))).wait();
 
     const key = (wallet: { privateKey: string }) => ({ globals: ["--ethereum-private-key", wallet.privateKey] });
-    const voted = await world.ok(["vote", `--voting-address=${voting}`, "--option=for"], key(alice));
-    expect(voted.stdout).toContain("Voting For in abcd with 100 VOTE");
-    expect(voted.stdout).toMatch(/Pending 1 transaction for broadcasting/);
+    // Alice's vote sent but not mined yet: a second vote is refused before it is prepared (kills the
+    // missing pending check in prepareVote: voteOf() says "not voted" until the first is mined).
+    await world.provider.send("evm_setAutomine", [false]);
+    try {
+      const voted = await world.ok(["vote", `--voting-address=${voting}`, "--option=for"], key(alice));
+      expect(voted.stdout).toContain("Voting For in abcd with 100 VOTE");
+      expect(voted.stdout).toMatch(/Pending 1 transaction for broadcasting/);
+      expectRefused(
+        await world.sto(["vote", `--voting-address=${voting}`, "--option=Against"], key(alice)),
+        1,
+        new RegExp(`^a vote of account ${alice.address} in abcd is pending in transaction 0x[0-9a-f]{64} \\(nonce \\d+, broadcasted\\): wait for it with \`sto tx-update --wait\`; not prepared a second time$`),
+      );
+    } finally {
+      await world.provider.send("evm_setAutomine", [true]);
+      await world.provider.send("evm_mine", []);
+    }
+    await world.ok(["tx-update"], key(alice));
     await world.ok(["vote", `--voting-address=${voting}`, "--option=1"], key(bob));
 
     const twice = await world.sto(["vote", `--voting-address=${voting}`, "--option=Against"], key(alice));

@@ -9,19 +9,7 @@ import { prepareTransactions } from "../../tx/prepare";
 import { formatTime } from "../../input/dates";
 import { resolvePayoutAddress } from "./payout-token";
 import { PAYOUT_FALLBACK_GAS } from "./gas";
-import { ledgerOf } from "../../tx/ledger";
-
-/**
- * Refuses to prepare a call that this account already has prepared and not yet mined: the
- * contract would pay once and the second transaction would only burn gas (the view that guards
- * the call, `claimable` or the balance, does not change until the first one is mined).
- */
-async function refuseIfPending(env: TxEnvironment, payoutAddress: string, functionSignature: string, what: string): Promise<void> {
-  const pending = await ledgerOf(env.db).hasUnmined({ network: env.network, from: env.address, to: payoutAddress, functions: [functionSignature] });
-  if (pending) {
-    throw new StoError(`${what} is already prepared and not mined yet: send it with "sto tx-broadcast" and follow it with "sto tx-update"; not prepared a second time`);
-  }
-}
+import { refuseIfUnmined } from "../../tx/pending";
 
 export interface PayoutCallResult {
   payoutAddress: string;
@@ -53,7 +41,7 @@ export async function prepareReclaim(env: TxEnvironment, payoutOption: string | 
   const currency = await erc20Info(env, currencyAddress);
   const amount = await view<bigint>(contractAt(env, "IERC20Metadata", currencyAddress), "balanceOf", payoutAddress);
   if (amount === 0n) throw new StoError(`payout ${name} holds nothing to reclaim`);
-  await refuseIfPending(env, payoutAddress, "reclaim(address)", `a reclaim of payout ${name}'s funds by ${env.address}`);
+  await refuseIfUnmined(env, { to: payoutAddress, functionSignature: "reclaim(address)" }, `a reclaim of payout ${name}'s funds`);
   const amountText = formatTokenAmount(amount, currency.decimals);
   const prepared = await prepareTransactions(env, (builder) => {
     builder.call("Payout", payoutAddress, "reclaim", [to], `Reclaiming ${amountText} ${currency.symbol} left in expired payout ${name} to ${to}`, { receiver: to });
@@ -78,7 +66,7 @@ export async function prepareClaim(env: TxEnvironment, payoutOption: string | un
   if (!eligible) throw new StoError(`account ${env.address} is not eligible for payout ${name} (excluded, or not whitelisted in its KYC contract)`);
   if (shares === 0n) throw new StoError(`account ${env.address} held no shares at the payout's checkpoint`);
   if (claimable === 0n) throw new StoError(`nothing to claim: account ${env.address} has been paid everything due from payout ${name}`);
-  await refuseIfPending(env, payoutAddress, "claim()", `a claim of account ${env.address} from payout ${name}`);
+  await refuseIfUnmined(env, { to: payoutAddress, functionSignature: "claim()" }, `a claim of account ${env.address} from payout ${name}`);
   const currency = await erc20Info(env, currencyAddress);
   const amountText = formatTokenAmount(claimable, currency.decimals);
   const prepared = await prepareTransactions(env, (builder) => {

@@ -9,6 +9,7 @@ import { deploymentBlock } from "../deployment-block";
 import { contractAt, erc20Info, requireDeployed, view, type ReadEnvironment } from "../../token/onchain";
 import type { TxEnvironment } from "../../tx/environment";
 import { prepareTransactions } from "../../tx/prepare";
+import { refuseIfUnmined } from "../../tx/pending";
 import { VOTING_FALLBACK_GAS } from "./gas";
 import { InputError } from "../../input/fields";
 
@@ -138,6 +139,7 @@ export async function prepareVote(env: TxEnvironment, votingAddress: string, opt
   if (ballot[0]) throw new StoError(`account ${env.address} has already voted ${options[Number(ballot[1])]} in ${name}; votes are final`);
   if (!canVote) throw new StoError(`account ${env.address} may not vote in ${name} (excluded, or not whitelisted in its KYC contract)`);
   if (weight === 0n) throw new StoError(`account ${env.address} held no shares at the vote's checkpoint, so it has no vote`);
+  await refuseIfUnmined(env, { to: votingAddress, functionSignature: "vote(uint256)" }, `a vote of account ${env.address} in ${name}`);
   const token = await erc20Info(env, tokenAddress);
   const weightText = formatTokenAmount(weight, token.decimals);
   const prepared = await prepareTransactions(env, (builder) => {
