@@ -1,7 +1,8 @@
 import { Wallet, ZeroAddress } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEVELOPMENT_PRIVATE_KEY } from "../../src/chain/local-node";
-import { openDatabase, type SqliteDatabase } from "../../src/db/database";
+import { openAuditDatabase, openDatabase, type SqliteDatabase, type StoDatabase } from "../../src/db/database";
+import { parseDatabaseUrl } from "../../src/config/database";
 import { StoError } from "../../src/errors";
 import { createTxEnvironment, type TxEnvironment } from "../../src/tx/environment";
 import {
@@ -21,6 +22,7 @@ import { ensureAccount } from "../../src/tx/nonces";
 import { prepareTransactions } from "../../src/tx/prepare";
 import { startTestChain, type TestChain } from "../helpers/chain";
 import { tempDir } from "../helpers/cli";
+import { freshPostgresDatabase } from "../helpers/postgres";
 
 describe("the status machine", () => {
   it("lets tx-broadcast move every sendable status to broadcasted and tx-update every awaited one to an outcome", () => {
@@ -50,6 +52,21 @@ describe("the status machine", () => {
   });
 });
 
+/** The write-ahead record of a first signature of `row`. */
+function firstSignature(row: PreparedTransaction, hash: string): SignedVersion {
+  return {
+    transactionId: row.id,
+    nonce: row.nonce,
+    expect: { txHash: null },
+    txHash: hash,
+    rawTransaction: `0x${hash.slice(2)}`,
+    signedAt: new Date().toISOString(),
+    kind: "original",
+    row: { gasPrice: row.gasPrice, maxFeePerGas: "1", maxPriorityFeePerGas: "1", gasLimit: row.gasLimit },
+    signature: { gasPrice: row.gasPrice, maxFeePerGas: "1", maxPriorityFeePerGas: "1", gasLimit: row.gasLimit },
+  };
+}
+
 describe("the SQLite ledger", () => {
   let chain: TestChain;
   let db: SqliteDatabase;
@@ -74,20 +91,6 @@ describe("the SQLite ledger", () => {
       builder.deploy("SecurityToken", [name, "OWN", "https://example.com", ZeroAddress], `Deploying ${name}`);
     });
     return row;
-  }
-  /** The write-ahead record of a first signature of `row`. */
-  function firstSignature(row: PreparedTransaction, hash: string): SignedVersion {
-    return {
-      transactionId: row.id,
-      nonce: row.nonce,
-      expect: { txHash: null },
-      txHash: hash,
-      rawTransaction: `0x${hash.slice(2)}`,
-      signedAt: new Date().toISOString(),
-      kind: "original",
-      row: { gasPrice: row.gasPrice, maxFeePerGas: "1", maxPriorityFeePerGas: "1", gasLimit: row.gasLimit },
-      signature: { gasPrice: row.gasPrice, maxFeePerGas: "1", maxPriorityFeePerGas: "1", gasLimit: row.gasLimit },
-    };
   }
 
   it("createTxEnvironment reads the chain id and refuses a database of another chain", async () => {
@@ -183,18 +186,48 @@ describe("the SQLite ledger", () => {
   });
 
   it("records a result only while the row is still in the status it was decided from", async () => {
-    const ledger = ledgerOf(db);
-    const unsigned = await ownRow("Decided");
-    await ledger.recordSignatures([firstSignature(unsigned, `0x${"c".repeat(64)}`)]);
-    const row = (await ledger.transaction(unsigned.id)) as PreparedTransaction;
-    await ledger.markBroadcasted([row.id]);
-    const mined = { transactionId: row.id, minedHash: row.txHash as string };
-    // Decided from "mining" by a tx-update that read the row before another process moved it.
-    await ledger.recordResults([{ id: row.id, nonce: row.nonce, from: "mining", set: { status: "success", blockNumber: 7 } }], [mined]);
-    expect(await ledger.transaction(row.id)).toMatchObject({ status: "broadcasted", blockNumber: null });
-    expect((await ledger.signaturesOf(row.id)).map((signature) => signature.status)).toEqual(["pending"]);
-    await ledger.recordResults([{ id: row.id, nonce: row.nonce, from: "broadcasted", set: { status: "mining", blockNumber: 7 } }], [mined]);
-    expect(await ledger.transaction(row.id)).toMatchObject({ status: "mining", blockNumber: 7 });
-    expect((await ledger.signaturesOf(row.id)).map((signature) => signature.status)).toEqual(["mined"]);
+    await expectResultGuardedByStatus(db, await ownRow("Decided"));
+  });
+});
+
+/**
+ * A tx-update that decided a result from a status another process has since changed writes
+ * nothing: neither the row nor its signatures. Both engines (kills dropping `AND status = ?` from
+ * the ledger's result UPDATE, or the moved-row skip of the signatures).
+ */
+async function expectResultGuardedByStatus(db: StoDatabase, unsigned: PreparedTransaction): Promise<void> {
+  const ledger = ledgerOf(db);
+  await ledger.recordSignatures([firstSignature(unsigned, `0x${"c".repeat(64)}`)]);
+  const row = (await ledger.transaction(unsigned.id)) as PreparedTransaction;
+  await ledger.markBroadcasted([row.id]);
+  const mined = { transactionId: row.id, minedHash: row.txHash as string };
+  // Decided from "mining" by a tx-update that read the row before another process moved it.
+  await ledger.recordResults([{ id: row.id, nonce: row.nonce, from: "mining", set: { status: "success", blockNumber: 7 } }], [mined]);
+  expect(await ledger.transaction(row.id)).toMatchObject({ status: "broadcasted", blockNumber: null });
+  expect((await ledger.signaturesOf(row.id)).map((signature) => signature.status)).toEqual(["pending"]);
+  await ledger.recordResults([{ id: row.id, nonce: row.nonce, from: "broadcasted", set: { status: "mining", blockNumber: 7 } }], [mined]);
+  expect(await ledger.transaction(row.id)).toMatchObject({ status: "mining", blockNumber: 7 });
+  expect((await ledger.signaturesOf(row.id)).map((signature) => signature.status)).toEqual(["mined"]);
+}
+
+describe("the PostgreSQL ledger", () => {
+  let chain: TestChain;
+  let db: StoDatabase;
+  let env: TxEnvironment;
+  beforeAll(async () => {
+    chain = await startTestChain({ accounts: 1 });
+    db = await openAuditDatabase(parseDatabaseUrl(await freshPostgresDatabase(), "test"));
+    env = await createTxEnvironment({ db, provider: chain.provider, network: "local", address: new Wallet(DEVELOPMENT_PRIVATE_KEY).address.toLowerCase() });
+  });
+  afterAll(async () => {
+    await db?.close();
+    await chain?.close();
+  });
+
+  it("records a result only while the row is still in the status it was decided from", async () => {
+    const [row] = await prepareTransactions(env, (builder) => {
+      builder.deploy("SecurityToken", ["Decided", "OWN", "https://example.com", ZeroAddress], "Deploying Decided");
+    });
+    await expectResultGuardedByStatus(db, row);
   });
 });

@@ -21,6 +21,7 @@ import {
   type TxStatus,
   type UnminedFilter,
 } from "./ledger";
+import { resultUpdate } from "./result-update";
 import { checkMove, LIVE_DEPLOYMENT_STATUSES, SENDABLE_STATUSES, UNMINED_STATUSES } from "./states";
 
 /** Rows per INSERT: PostgreSQL binds at most 65,535 parameters, a row has about 25. */
@@ -375,11 +376,16 @@ export class PostgresLedger implements TxLedger {
 
   async recordResults(changes: readonly ResultChange[], signatures: readonly MinedSignature[]): Promise<void> {
     for (const change of changes) checkMove(change.from, change.set.status, change.nonce);
-    await this.unit(async ({ orm, sql }) => {
+    await this.unit(async ({ sql }) => {
+      // Guarded by the status the change was decided from, as on SQLite: a row another process
+      // moved meanwhile is left as that process wrote it, signatures included.
+      const moved = new Set<number>();
       for (const change of changes) {
-        await orm.update(preparedTransactions).set(change.set).where(eq(preparedTransactions.id, change.id));
+        const update = resultUpdate(preparedTransactions, change);
+        if ((await sql.run(update.sql, update.params)) === 0) moved.add(change.id);
       }
       for (const change of signatures) {
+        if (moved.has(change.transactionId)) continue;
         await sql.run("UPDATE transaction_signatures SET status = 'pending' WHERE transaction_id = ? AND status IN ('mined','replaced')", [change.transactionId]);
         if (change.minedHash) {
           await sql.run("UPDATE transaction_signatures SET status = 'mined' WHERE transaction_id = ? AND tx_hash = ?", [change.transactionId, change.minedHash]);

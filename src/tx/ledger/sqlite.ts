@@ -22,6 +22,7 @@ import {
   type TxStatus,
   type UnminedFilter,
 } from "./ledger";
+import { resultUpdate } from "./result-update";
 import { checkMove, LIVE_DEPLOYMENT_STATUSES, SENDABLE_STATUSES, UNMINED_STATUSES } from "./states";
 
 /** SQLite binds at most 32766 parameters; lookups by id go in chunks well below that. */
@@ -464,12 +465,8 @@ export class SqliteLedger implements TxLedger {
       // included, for the next tx-update to read again.
       const moved = new Set<number>();
       for (const change of changes) {
-        const written = this.db.orm
-          .update(preparedTransactions)
-          .set(change.set)
-          .where(and(eq(preparedTransactions.id, change.id), eq(preparedTransactions.status, change.from)))
-          .run();
-        if (written.changes === 0) moved.add(change.id);
+        const update = resultUpdate(preparedTransactions, change);
+        if (this.statement(update.sql).run(...update.params).changes === 0) moved.add(change.id);
       }
       const reset = this.statement("UPDATE transaction_signatures SET status = 'pending' WHERE transaction_id = ? AND status IN ('mined','replaced')");
       const mined = this.statement("UPDATE transaction_signatures SET status = 'mined' WHERE transaction_id = ? AND tx_hash = ?");
