@@ -1,3 +1,7 @@
+import { spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative, resolve } from "node:path";
 import { getTableName, is, Table } from "drizzle-orm";
 import { getTableConfig as pgTableConfig, PgTable } from "drizzle-orm/pg-core";
 import { getTableConfig as sqliteTableConfig, SQLiteTable } from "drizzle-orm/sqlite-core";
@@ -6,10 +10,13 @@ import * as pgSchema from "../../src/db/pg-schema";
 import * as sqliteSchema from "../../src/db/schema";
 
 /**
- * The SQLite schema (src/db/schema, the model) and the PostgreSQL one (src/db/pg-schema) must
- * describe the same tables: the ledger's records, the payments and the scanner's rows are read
- * and written by name on both engines, and db-copy moves rows column by column.
+ * The SQLite tables (src/db/schema) and the PostgreSQL ones (src/db/pg-schema), both built from the
+ * model (src/db/model), must describe the same tables: the ledger's records, the payments and the
+ * scanner's rows are read and written by name on both engines, and db-copy moves rows column by
+ * column. This checks that the model's vocabulary (src/db/model/define.ts) says everything to both.
  */
+const ROOT = resolve(__dirname, "../..");
+
 interface Shape {
   columns: Record<string, { notNull: boolean; hasDefault: boolean; primary: boolean; kind: string }>;
   primaryKey: string[];
@@ -84,4 +91,36 @@ describe("the PostgreSQL schema", () => {
     expectTypeOf<typeof pgSchema.scanVerifications.$inferSelect>().toEqualTypeOf<typeof sqliteSchema.scanVerifications.$inferSelect>();
     expectTypeOf<typeof pgSchema.balanceCorrections.$inferSelect>().toEqualTypeOf<typeof sqliteSchema.balanceCorrections.$inferSelect>();
   });
+});
+
+/**
+ * The migrations in drizzle/ are what drizzle-kit generated from the model: generating again, for
+ * each engine, into a copy of drizzle/ finds nothing to migrate. Fails when the model (or the way
+ * src/db/model/define.ts builds an engine's tables from it) changes a column, key, default or index
+ * without a migration, so a database created by the migrations is the database the code expects.
+ */
+describe("the migrations", () => {
+  it.each([
+    ["sqlite", "./src/db/schema/index.ts", ""],
+    ["postgresql", "./src/db/pg-schema/index.ts", "pg"],
+  ])("%s: drizzle-kit generates nothing new from the model", (dialect, schema, folder) => {
+    const directory = mkdtempSync(join(tmpdir(), "sto-migrations-"));
+    try {
+      const out = join(directory, "out");
+      cpSync(join(ROOT, "drizzle", folder), out, { recursive: true, filter: (source) => folder !== "" || !source.startsWith(join(ROOT, "drizzle", "pg")) });
+      const before = readdirSync(out, { recursive: true }).sort();
+      const drizzleKit = join(ROOT, "node_modules", "drizzle-kit", "bin.cjs");
+      // drizzle-kit takes --out relative to the working directory (it prefixes "./").
+      const run = spawnSync(process.execPath, [drizzleKit, "generate", "--dialect", dialect, "--schema", schema, "--out", relative(ROOT, out)], {
+        cwd: ROOT,
+        encoding: "utf8",
+        env: { ...process.env, TMPDIR: directory }, // its TypeScript loader's cache, removed below
+      });
+      expect(run.status).toBe(0);
+      expect(run.stdout + run.stderr).toContain("No schema changes");
+      expect(readdirSync(out, { recursive: true }).sort()).toEqual(before);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

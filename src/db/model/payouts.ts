@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, serialId, table, text, uniqueIndex, wideInteger } from "./define";
 import { preparedTransactions } from "./transactions";
 
 /**
@@ -16,12 +16,12 @@ import { preparedTransactions } from "./transactions";
  * that moment). A row whose transaction failed, or that paid nothing, is superseded when the holder
  * is prepared again; the old row stays for the audit trail.
  */
-export const payoutPayments = sqliteTable(
+export const payoutPayments = table(
   "payout_payments",
   {
-    id: integer("id").primaryKey({ autoIncrement: true }),
+    id: serialId("id"),
     network: text("network").notNull(),
-    chainId: integer("chain_id").notNull(),
+    chainId: wideInteger("chain_id").notNull(),
     /** Checksummed Payout contract address. */
     payoutAddress: text("payout_address").notNull(),
     /** Checksummed holder address. */
@@ -33,7 +33,7 @@ export const payoutPayments = sqliteTable(
     shares: text("shares").notNull(),
     transactionId: integer("transaction_id")
       .notNull()
-      .references(() => preparedTransactions.id),
+      .references(() => preparedTransactions, "id"),
     createdAt: text("created_at").notNull(),
     /** What the mined transaction paid this holder (from `Paid` events); null until known. */
     paidAmount: text("paid_amount"),
@@ -49,6 +49,3 @@ export const payoutPayments = sqliteTable(
     index("payout_payments_holder").on(table.payoutAddress, table.holder),
   ],
 );
-
-export type PayoutPayment = typeof payoutPayments.$inferSelect;
-export type NewPayoutPayment = typeof payoutPayments.$inferInsert;

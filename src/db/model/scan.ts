@@ -1,15 +1,15 @@
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { boolean, index, integer, primaryKey, rowId, serialId, table, text, textEnum, uniqueIndex, wideInteger } from "./define";
 
 /**
  * A token whose Transfer events token-scan has read. The scanned range is always contiguous:
  * every Transfer event of blocks `startBlock..scannedToBlock` is in the database, none outside it.
  */
-export const scannedTokens = sqliteTable(
+export const scannedTokens = table(
   "scanned_tokens",
   {
-    id: integer("id").primaryKey({ autoIncrement: true }),
+    id: serialId("id"),
     network: text("network").notNull(),
-    chainId: integer("chain_id").notNull(),
+    chainId: wideInteger("chain_id").notNull(),
     /** Checksummed contract address. */
     address: text("address").notNull(),
     /** ERC-20 metadata as the contract reported it at the last scan; null when it has none. */
@@ -17,14 +17,14 @@ export const scannedTokens = sqliteTable(
     symbol: text("symbol"),
     decimals: integer("decimals"),
     /** First block of the scanned range (the contract's creation block unless --start-block said otherwise). */
-    startBlock: integer("start_block").notNull(),
+    startBlock: wideInteger("start_block").notNull(),
     /** True when startBlock is the block that created the contract, so nothing happened before it. */
-    startsAtCreation: integer("starts_at_creation", { mode: "boolean" }).notNull().default(false),
+    startsAtCreation: boolean("starts_at_creation").notNull().default(false),
     /** Last block whose events are all stored; startBlock - 1 before the first chunk. */
-    scannedToBlock: integer("scanned_to_block").notNull(),
+    scannedToBlock: wideInteger("scanned_to_block").notNull(),
     /** totalSupply() read from the contract at `totalSupplyBlock` (decimal text, exact). */
     totalSupply: text("total_supply"),
-    totalSupplyBlock: integer("total_supply_block"),
+    totalSupplyBlock: wideInteger("total_supply_block"),
     createdAt: text("created_at").notNull(),
     /** Wall-clock time of the last chunk written. */
     updatedAt: text("updated_at").notNull(),
@@ -37,34 +37,34 @@ export const scannedTokens = sqliteTable(
  * timestamps date the balance changes) and the blocks near the chain tip at scan time, so that a
  * later run can tell whether the chain it scanned was replaced (a reorganisation).
  */
-export const scanBlocks = sqliteTable(
+export const scanBlocks = table(
   "scan_blocks",
   {
     tokenId: integer("token_id")
       .notNull()
-      .references(() => scannedTokens.id),
-    blockNumber: integer("block_number").notNull(),
+      .references(() => scannedTokens, "id"),
+    blockNumber: wideInteger("block_number").notNull(),
     blockHash: text("block_hash").notNull(),
     /** Unix seconds. */
-    timestamp: integer("timestamp").notNull(),
+    timestamp: wideInteger("timestamp").notNull(),
   },
   (table) => [
-    primaryKey({ columns: [table.tokenId, table.blockNumber] }),
+    primaryKey(table.tokenId, table.blockNumber),
     index("scan_blocks_time").on(table.tokenId, table.timestamp, table.blockNumber),
   ],
 );
 
 /** Every Transfer event of a scanned token. Addresses are lowercase hex; value is decimal text. */
-export const tokenTransfers = sqliteTable(
+export const tokenTransfers = table(
   "token_transfers",
   {
     // Plain rowid keys here and in the two tables below: AUTOINCREMENT would cost a sqlite_sequence
     // write per row on the hot path.
-    id: integer("id").primaryKey(),
+    id: rowId("id"),
     tokenId: integer("token_id")
       .notNull()
-      .references(() => scannedTokens.id),
-    blockNumber: integer("block_number").notNull(),
+      .references(() => scannedTokens, "id"),
+    blockNumber: wideInteger("block_number").notNull(),
     logIndex: integer("log_index").notNull(),
     txHash: text("tx_hash").notNull(),
     fromAddress: text("from_address").notNull(),
@@ -75,13 +75,13 @@ export const tokenTransfers = sqliteTable(
 );
 
 /** Every address that ever had its balance changed by a transfer of the token. */
-export const tokenHolders = sqliteTable(
+export const tokenHolders = table(
   "token_holders",
   {
-    id: integer("id").primaryKey(),
+    id: rowId("id"),
     tokenId: integer("token_id")
       .notNull()
-      .references(() => scannedTokens.id),
+      .references(() => scannedTokens, "id"),
     /** Lowercase hex. */
     address: text("address").notNull(),
   },
@@ -93,17 +93,17 @@ export const tokenHolders = sqliteTable(
  * index of its last change in that block. The balance at block B is the row with the highest
  * (blockNumber, logIndex) at or below B: one index seek per holder.
  */
-export const balanceChanges = sqliteTable(
+export const balanceChanges = table(
   "balance_changes",
   {
-    id: integer("id").primaryKey(),
+    id: rowId("id"),
     tokenId: integer("token_id")
       .notNull()
-      .references(() => scannedTokens.id),
-    holderId: integer("holder_id")
+      .references(() => scannedTokens, "id"),
+    holderId: wideInteger("holder_id")
       .notNull()
-      .references(() => tokenHolders.id),
-    blockNumber: integer("block_number").notNull(),
+      .references(() => tokenHolders, "id"),
+    blockNumber: wideInteger("block_number").notNull(),
     logIndex: integer("log_index").notNull(),
     /** Balance after the event, decimal text (negative only for tokens that move balances without events). */
     balance: text("balance").notNull(),
@@ -121,27 +121,25 @@ export const balanceChanges = sqliteTable(
   ],
 );
 
-export type ScannedToken = typeof scannedTokens.$inferSelect;
-
 /**
  * The check of a scan against the chain at the block where it ended: the scanned balances of the
  * holders it touched (and of every known holder when something disagreed) against balanceOf, and
  * their sum against totalSupply(). A cap table is verified only where a check backs it.
  */
-export const scanVerifications = sqliteTable(
+export const scanVerifications = table(
   "scan_verifications",
   {
-    id: integer("id").primaryKey({ autoIncrement: true }),
+    id: serialId("id"),
     tokenId: integer("token_id")
       .notNull()
-      .references(() => scannedTokens.id),
-    blockNumber: integer("block_number").notNull(),
+      .references(() => scannedTokens, "id"),
+    blockNumber: wideInteger("block_number").notNull(),
     /**
      * `match`: every balance checked and the supply agree; `mismatch`: the chain disagrees;
      * `reconciled`: it disagreed and corrections made the database equal balanceOf at this block;
      * `partial`: more holders changed than one check reads, the rest were not checked.
      */
-    status: text("status", { enum: ["match", "mismatch", "reconciled", "partial"] }).notNull(),
+    status: textEnum("status", ["match", "mismatch", "reconciled", "partial"]).notNull(),
     /** totalSupply() at the block, decimal text; null when the token has none. */
     totalSupply: text("total_supply"),
     /** Sum of the scanned balances at the block (before any correction), decimal text. */
@@ -162,20 +160,20 @@ export const scanVerifications = sqliteTable(
  * balanceOf at the verified block. The corrected balance itself is a balance_changes row with
  * correction = 1 at that block, after the block's events, so cap tables from that block on read it.
  */
-export const balanceCorrections = sqliteTable(
+export const balanceCorrections = table(
   "balance_corrections",
   {
-    id: integer("id").primaryKey({ autoIncrement: true }),
+    id: serialId("id"),
     tokenId: integer("token_id")
       .notNull()
-      .references(() => scannedTokens.id),
-    holderId: integer("holder_id")
+      .references(() => scannedTokens, "id"),
+    holderId: wideInteger("holder_id")
       .notNull()
-      .references(() => tokenHolders.id),
+      .references(() => tokenHolders, "id"),
     verificationId: integer("verification_id")
       .notNull()
-      .references(() => scanVerifications.id),
-    blockNumber: integer("block_number").notNull(),
+      .references(() => scanVerifications, "id"),
+    blockNumber: wideInteger("block_number").notNull(),
     /** Decimal text, base units. */
     scannedBalance: text("scanned_balance").notNull(),
     chainBalance: text("chain_balance").notNull(),
@@ -183,5 +181,3 @@ export const balanceCorrections = sqliteTable(
   },
   (table) => [index("balance_corrections_block").on(table.tokenId, table.blockNumber)],
 );
-
-export type ScanVerification = typeof scanVerifications.$inferSelect;

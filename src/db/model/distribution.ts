@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, serialId, table, text, uniqueIndex, wideInteger } from "./define";
 import { preparedTransactions } from "./transactions";
 
 /**
@@ -12,12 +12,12 @@ import { preparedTransactions } from "./transactions";
  * transaction failed on chain is superseded when the row is prepared again; the old row stays for
  * the audit trail.
  */
-export const distributionPayments = sqliteTable(
+export const distributionPayments = table(
   "distribution_payments",
   {
-    id: integer("id").primaryKey({ autoIncrement: true }),
+    id: serialId("id"),
     network: text("network").notNull(),
-    chainId: integer("chain_id").notNull(),
+    chainId: wideInteger("chain_id").notNull(),
     /** Checksummed token contract address. */
     tokenAddress: text("token_address").notNull(),
     externalId: text("external_id").notNull(),
@@ -32,7 +32,7 @@ export const distributionPayments = sqliteTable(
     source: text("source").notNull(),
     transactionId: integer("transaction_id")
       .notNull()
-      .references(() => preparedTransactions.id),
+      .references(() => preparedTransactions, "id"),
     createdAt: text("created_at").notNull(),
     /** Set when the payment failed on chain and its row was prepared again. */
     supersededAt: text("superseded_at"),
@@ -44,6 +44,3 @@ export const distributionPayments = sqliteTable(
     index("distribution_payments_transaction").on(table.transactionId),
   ],
 );
-
-export type DistributionPayment = typeof distributionPayments.$inferSelect;
-export type NewDistributionPayment = typeof distributionPayments.$inferInsert;

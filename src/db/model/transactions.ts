@@ -1,25 +1,31 @@
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { boolean, index, integer, serialId, table, text, textEnum, textPrimaryKey, uniqueIndex, wideInteger } from "./define";
 
 /** The chain id each network name was first used with; a mismatch later stops every command. */
-export const networks = sqliteTable("networks", {
-  name: text("name").primaryKey(),
-  chainId: integer("chain_id").notNull(),
+export const networks = table("networks", {
+  name: textPrimaryKey("name"),
+  chainId: wideInteger("chain_id").notNull(),
   /**
    * Hash of the chain's block 0, recorded at the first connection: a node with the same chain id
    * but another genesis block is another chain (a restarted local chain, a wrong URL).
    */
   genesisHash: text("genesis_hash"),
-  createdAt: text("created_at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`),
+  /** The current time as ISO-8601 text (milliseconds, UTC), written by each engine in its own SQL. */
+  createdAt: text("created_at")
+    .notNull()
+    .defaultSql({
+      sqlite: sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`,
+      pg: sql`to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
+    }),
 });
 
 /** An account that signs transactions, with the next nonce the database will hand out. */
-export const broadcastAccounts = sqliteTable(
+export const broadcastAccounts = table(
   "broadcast_accounts",
   {
-    id: integer("id").primaryKey({ autoIncrement: true }),
+    id: serialId("id"),
     network: text("network").notNull(),
-    chainId: integer("chain_id").notNull(),
+    chainId: wideInteger("chain_id").notNull(),
     /** Checksummed address. */
     address: text("address").notNull(),
     nextNonce: integer("next_nonce").notNull(),
@@ -36,15 +42,15 @@ export type TxStatus = (typeof TX_STATUSES)[number];
  * A transaction prepared by a command. It is signed and sent by tx-broadcast, its outcome recorded
  * by tx-update. Big numbers (wei, gas) are stored as decimal text to stay exact.
  */
-export const preparedTransactions = sqliteTable(
+export const preparedTransactions = table(
   "prepared_transactions",
   {
-    id: integer("id").primaryKey({ autoIncrement: true }),
+    id: serialId("id"),
     accountId: integer("account_id")
       .notNull()
-      .references(() => broadcastAccounts.id),
+      .references(() => broadcastAccounts, "id"),
     network: text("network").notNull(),
-    chainId: integer("chain_id").notNull(),
+    chainId: wideInteger("chain_id").notNull(),
     nonce: integer("nonce").notNull(),
     fromAddress: text("from_address").notNull(),
     /** The contract called, or the address a deployment will create. */
@@ -57,7 +63,7 @@ export const preparedTransactions = sqliteTable(
     contractName: text("contract_name"),
     /** Function called, e.g. `issueTokens(uint256)`; null for deployments and plain value transfers. */
     functionSignature: text("function_signature"),
-    isDeployment: integer("is_deployment", { mode: "boolean" }).notNull().default(false),
+    isDeployment: boolean("is_deployment").notNull().default(false),
     /** For deployments: the address derived from sender and nonce. */
     contractAddress: text("contract_address"),
     /** Who or what receives value: a token holder for distributions, else the contract. */
@@ -77,16 +83,16 @@ export const preparedTransactions = sqliteTable(
     rawTransaction: text("raw_transaction"),
     txHash: text("tx_hash"),
 
-    status: text("status", { enum: TX_STATUSES }).notNull().default("waiting"),
+    status: textEnum("status", TX_STATUSES).notNull().default("waiting"),
     createdAt: text("created_at").notNull(),
     signedAt: text("signed_at"),
     broadcastAt: text("broadcast_at"),
     resultFetchedAt: text("result_fetched_at"),
-    blockNumber: integer("block_number"),
+    blockNumber: wideInteger("block_number"),
     blockHash: text("block_hash"),
     gasUsed: text("gas_used"),
     /** True when final (enough confirmations), false when reverted, null while unknown. */
-    succeeded: integer("succeeded", { mode: "boolean" }),
+    succeeded: boolean("succeeded"),
     revertReason: text("revert_reason"),
     /** Confirmations the block had when last checked. */
     confirmations: integer("confirmations"),
@@ -126,21 +132,21 @@ export type SignatureStatus = (typeof SIGNATURE_STATUSES)[number];
  * corrections and a cancellation), so that whichever of them is mined is recognised. At most one
  * of them can ever be mined: they all share the transaction's nonce.
  */
-export const transactionSignatures = sqliteTable(
+export const transactionSignatures = table(
   "transaction_signatures",
   {
-    id: integer("id").primaryKey({ autoIncrement: true }),
+    id: serialId("id"),
     transactionId: integer("transaction_id")
       .notNull()
-      .references(() => preparedTransactions.id),
+      .references(() => preparedTransactions, "id"),
     txHash: text("tx_hash").notNull(),
     rawTransaction: text("raw_transaction").notNull(),
     gasPrice: text("gas_price"),
     maxFeePerGas: text("max_fee_per_gas"),
     maxPriorityFeePerGas: text("max_priority_fee_per_gas"),
     signedAt: text("signed_at").notNull(),
-    kind: text("kind", { enum: SIGNATURE_KINDS }).notNull().default("original"),
-    status: text("status", { enum: SIGNATURE_STATUSES }).notNull().default("pending"),
+    kind: textEnum("kind", SIGNATURE_KINDS).notNull().default("original"),
+    status: textEnum("status", SIGNATURE_STATUSES).notNull().default("pending"),
     /** Gas limit of this version (a gas limit correction changes it); null: the transaction's. */
     gasLimit: text("gas_limit"),
     /** What the node answered when it refused this version. */
@@ -148,9 +154,3 @@ export const transactionSignatures = sqliteTable(
   },
   (table) => [uniqueIndex("transaction_signatures_hash").on(table.txHash), index("transaction_signatures_tx").on(table.transactionId)],
 );
-
-export type PreparedTransaction = typeof preparedTransactions.$inferSelect;
-export type NewPreparedTransaction = typeof preparedTransactions.$inferInsert;
-/** The ledger's row of a broadcasting account and its next nonce. */
-export type LedgerAccount = typeof broadcastAccounts.$inferSelect;
-export type TransactionSignature = typeof transactionSignatures.$inferSelect;
