@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt } from "drizzle-orm";
+import { and, asc, eq, gte, inArray, type SQL } from "drizzle-orm";
 import { nowIso } from "../../db/database";
 import { broadcastAccounts, preparedTransactions, transactionSignatures } from "../../db/pg-schema";
 import type { PgUnit, PostgresDatabase } from "../../db/postgres";
@@ -10,19 +10,18 @@ import {
   type LedgerAccount,
   type MinedSignature,
   type NonceAllocation,
-  type PreparedRange,
   type PreparedTransaction,
   type ResultChange,
   type SignedVersion,
-  type StatusQuery,
   type TransactionSignature,
   type TransactionState,
   type TxLedger,
-  type TxStatus,
   type UnminedFilter,
 } from "./ledger";
 import { resultUpdate } from "./result-update";
-import { checkMove, LIVE_DEPLOYMENT_STATUSES, SENDABLE_STATUSES, UNMINED_STATUSES } from "./states";
+import { checkMove, SENDABLE_STATUSES, UNMINED_STATUSES } from "./states";
+import * as records from "./records";
+import * as views from "./views";
 
 /** Rows per INSERT: PostgreSQL binds at most 65,535 parameters, a row has about 25. */
 const INSERT_CHUNK = 500;
@@ -37,8 +36,10 @@ const INSERT_CHUNK = 500;
  *   second writer waits for the first one's row lock, then finds the row changed and is refused;
  * - status changes (markBroadcasted, markExported) carry their allowed sources in their WHERE.
  */
-export class PostgresLedger implements TxLedger {
-  constructor(private readonly db: PostgresDatabase) {}
+export class PostgresLedger extends views.LedgerViews implements TxLedger {
+  constructor(private readonly db: PostgresDatabase) {
+    super(preparedTransactions);
+  }
 
   private unit<T>(work: (unit: PgUnit) => Promise<T>): Promise<T> {
     return this.db.unit(work);
@@ -50,7 +51,7 @@ export class PostgresLedger implements TxLedger {
     const [row] = await this.db.orm
       .select()
       .from(broadcastAccounts)
-      .where(and(eq(broadcastAccounts.network, key.network), eq(broadcastAccounts.chainId, key.chainId), eq(broadcastAccounts.address, key.address)));
+      .where(views.accountWhere(broadcastAccounts, key));
     return row;
   }
 
@@ -75,7 +76,7 @@ export class PostgresLedger implements TxLedger {
       const [account] = await orm
         .select()
         .from(broadcastAccounts)
-        .where(and(eq(broadcastAccounts.network, key.network), eq(broadcastAccounts.chainId, key.chainId), eq(broadcastAccounts.address, key.address)))
+        .where(views.accountWhere(broadcastAccounts, key))
         .for("update");
       if (!account) {
         const inserted = await orm
@@ -109,10 +110,7 @@ export class PostgresLedger implements TxLedger {
         sql,
         insert: async (rows) => {
           if (rows.length === 0) return [];
-          const first = rows[0].nonce;
-          if (first < nextNonce || rows.some((row, index) => row.accountId !== accountId || row.nonce !== first + index || row.status !== "waiting")) {
-            throw new Error(`prepared transactions must be new, waiting and contiguous from nonce ${nextNonce} of account ${accountId}`);
-          }
+          views.checkNewRows(rows, accountId, nextNonce);
           const stored: PreparedTransaction[] = [];
           for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
             const inserted = await orm
@@ -124,7 +122,7 @@ export class PostgresLedger implements TxLedger {
           return stored;
         },
         advanceTo: async (nonce) => {
-          if (nonce < nextNonce) throw new Error(`the next nonce of account ${accountId} cannot go back from ${nextNonce} to ${nonce}`);
+          views.checkAdvance(accountId, nextNonce, nonce);
           nextNonce = nonce;
           await sql.run("UPDATE broadcast_accounts SET next_nonce = ?, updated_at = ? WHERE id = ?", [nonce, nowIso(), accountId]);
         },
@@ -135,63 +133,15 @@ export class PostgresLedger implements TxLedger {
 
   // --- views
 
-  async transaction(id: number): Promise<PreparedTransaction | undefined> {
-    const [row] = await this.db.orm.select().from(preparedTransactions).where(eq(preparedTransactions.id, id));
-    return row;
+  /** Rows of prepared_transactions matching `where`, by nonce unless `order` says otherwise. */
+  protected rows(where: SQL | undefined, order: SQL = asc(preparedTransactions.nonce), limit?: number): Promise<PreparedTransaction[]> {
+    const query = this.db.orm.select().from(preparedTransactions).where(where).orderBy(order).$dynamic();
+    return limit === undefined ? query : query.limit(limit);
   }
 
   async transactionsById(ids: readonly number[]): Promise<PreparedTransaction[]> {
     if (ids.length === 0) return [];
-    return this.db.orm
-      .select()
-      .from(preparedTransactions)
-      .where(inArray(preparedTransactions.id, [...ids]))
-      .orderBy(asc(preparedTransactions.nonce));
-  }
-
-  async transactionByNonce(accountId: number, nonce: number): Promise<PreparedTransaction | undefined> {
-    const [row] = await this.db.orm
-      .select()
-      .from(preparedTransactions)
-      .where(and(eq(preparedTransactions.accountId, accountId), eq(preparedTransactions.nonce, nonce)));
-    return row;
-  }
-
-  async transactionsInStatus(accountId: number, statuses: readonly TxStatus[], options: StatusQuery = {}): Promise<PreparedTransaction[]> {
-    return this.db.orm
-      .select()
-      .from(preparedTransactions)
-      .where(
-        and(
-          eq(preparedTransactions.accountId, accountId),
-          inArray(preparedTransactions.status, [...statuses]),
-          options.signed ? isNotNull(preparedTransactions.rawTransaction) : undefined,
-          options.minedFrom !== undefined ? gte(preparedTransactions.blockNumber, options.minedFrom) : undefined,
-        ),
-      )
-      .orderBy(asc(preparedTransactions.nonce));
-  }
-
-  async unsignedTransactions(accountId: number): Promise<PreparedTransaction[]> {
-    return (await this.transactionsInStatus(accountId, ["waiting"])).filter((row) => row.rawTransaction === null);
-  }
-
-  async lastTransactions(network: string, limit: number): Promise<PreparedTransaction[]> {
-    return this.db.orm.select().from(preparedTransactions).where(eq(preparedTransactions.network, network)).orderBy(desc(preparedTransactions.id)).limit(limit);
-  }
-
-  async unfinishedTransactions(network: string, address: string): Promise<PreparedTransaction[]> {
-    return this.db.orm
-      .select()
-      .from(preparedTransactions)
-      .where(
-        and(
-          eq(preparedTransactions.network, network),
-          eq(preparedTransactions.fromAddress, address),
-          inArray(preparedTransactions.status, [...UNMINED_STATUSES]),
-        ),
-      )
-      .orderBy(preparedTransactions.nonce);
+    return this.rows(inArray(preparedTransactions.id, [...ids]));
   }
 
   private unminedWhere(filter: UnminedFilter) {
@@ -228,83 +178,6 @@ export class PostgresLedger implements TxLedger {
     return new Set(rows.map((row) => row.id));
   }
 
-  async transactionsByContract(network: string, contractNames: readonly string[]): Promise<PreparedTransaction[]> {
-    return this.db.orm
-      .select()
-      .from(preparedTransactions)
-      .where(and(eq(preparedTransactions.network, network), inArray(preparedTransactions.contractName, [...contractNames])))
-      .orderBy(preparedTransactions.id);
-  }
-
-  async latestDeployment(network: string, contractName: string): Promise<PreparedTransaction | undefined> {
-    const [row] = await this.db.orm
-      .select()
-      .from(preparedTransactions)
-      .where(
-        and(
-          eq(preparedTransactions.network, network),
-          eq(preparedTransactions.contractName, contractName),
-          eq(preparedTransactions.isDeployment, true),
-          inArray(preparedTransactions.status, [...LIVE_DEPLOYMENT_STATUSES]),
-        ),
-      )
-      .orderBy(desc(preparedTransactions.id))
-      .limit(1);
-    return row;
-  }
-
-  async deploymentsAt(network: string, address: string): Promise<PreparedTransaction[]> {
-    return this.db.orm
-      .select()
-      .from(preparedTransactions)
-      .where(and(eq(preparedTransactions.network, network), eq(preparedTransactions.contractAddress, address), eq(preparedTransactions.isDeployment, true)))
-      .orderBy(asc(preparedTransactions.id));
-  }
-
-  async successfulDeployments(network: string, which: { unverifiedFrom: string } | { addresses: readonly string[] }): Promise<PreparedTransaction[]> {
-    const base = and(eq(preparedTransactions.network, network), eq(preparedTransactions.isDeployment, true), eq(preparedTransactions.status, "success"));
-    if ("unverifiedFrom" in which) {
-      return this.db.orm
-        .select()
-        .from(preparedTransactions)
-        .where(and(base, eq(preparedTransactions.fromAddress, which.unverifiedFrom), isNull(preparedTransactions.verifiedAt)))
-        .orderBy(preparedTransactions.nonce);
-    }
-    if (which.addresses.length === 0) return [];
-    return this.db.orm
-      .select()
-      .from(preparedTransactions)
-      .where(and(base, inArray(preparedTransactions.contractAddress, [...which.addresses])))
-      .orderBy(preparedTransactions.id);
-  }
-
-  async minedTransactions(network: string, limit: number): Promise<PreparedTransaction[]> {
-    return this.db.orm
-      .select()
-      .from(preparedTransactions)
-      .where(
-        and(
-          eq(preparedTransactions.network, network),
-          inArray(preparedTransactions.status, ["success", "failed", "mining"]),
-          isNotNull(preparedTransactions.blockNumber),
-          isNotNull(preparedTransactions.blockHash),
-        ),
-      )
-      .orderBy(desc(preparedTransactions.id))
-      .limit(limit);
-  }
-
-  async transactionsInRange(range: PreparedRange, offset = 0, limit = range.count): Promise<PreparedTransaction[]> {
-    const from = range.startNonce + offset;
-    const to = range.startNonce + Math.min(range.count, offset + limit);
-    if (to <= from) return [];
-    return this.db.orm
-      .select()
-      .from(preparedTransactions)
-      .where(and(eq(preparedTransactions.accountId, range.accountId), gte(preparedTransactions.nonce, from), lt(preparedTransactions.nonce, to)))
-      .orderBy(asc(preparedTransactions.nonce));
-  }
-
   async transactionStates(ids: readonly number[]): Promise<Map<number, TransactionState>> {
     const states = new Map<number, TransactionState>();
     if (ids.length === 0) return states;
@@ -332,7 +205,7 @@ export class PostgresLedger implements TxLedger {
       rows.push(...(await this.db.orm.select().from(transactionSignatures).where(inArray(transactionSignatures.transactionId, ids)).orderBy(asc(transactionSignatures.id))));
     }
     rows.sort((a, b) => a.id - b.id);
-    return groupSignatures(transactionIds, rows);
+    return views.groupSignatures(transactionIds, rows);
   }
 
   // --- writes
@@ -434,54 +307,15 @@ export class PostgresLedger implements TxLedger {
  * waits for this one's row lock and then re-reads the row: it finds the new hash and is refused.
  */
 async function writeSignatures(sql: SqlClient, versions: readonly SignedVersion[]): Promise<void> {
-  const insert =
-    "INSERT INTO transaction_signatures (transaction_id, tx_hash, raw_transaction, gas_price, max_fee_per_gas, max_priority_fee_per_gas, gas_limit, signed_at, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
   for (const version of versions) {
     const { statuses } = version.expect;
-    const { row } = version;
     const changes = await sql.run(
-      `UPDATE prepared_transactions SET raw_transaction = ?, tx_hash = ?, gas_price = ?, max_fee_per_gas = ?, max_priority_fee_per_gas = ?, gas_limit = ?, signed_at = ?
-        WHERE id = ? AND tx_hash IS NOT DISTINCT FROM ?::text${statuses ? " AND status = ANY(?::text[])" : ""}`,
-      [
-        version.rawTransaction,
-        version.txHash,
-        row.gasPrice,
-        row.maxFeePerGas,
-        row.maxPriorityFeePerGas,
-        row.gasLimit,
-        version.signedAt,
-        version.transactionId,
-        version.expect.txHash,
-        ...(statuses ? [[...statuses]] : []),
-      ],
+      `${records.RECORD_SIGNED} WHERE id = ? AND tx_hash IS NOT DISTINCT FROM ?::text${statuses ? " AND status = ANY(?::text[])" : ""}`,
+      [...records.recordSignedValues(version), ...(statuses ? [[...statuses]] : [])],
     );
     if (changes !== 1) throw new SignatureConflict(version.nonce);
-    const earlier = version.keepEarlier;
-    if (earlier && (await sql.get("SELECT 1 FROM transaction_signatures WHERE transaction_id = ? LIMIT 1", [version.transactionId])) === undefined) {
-      await sql.run(insert, [
-        version.transactionId,
-        earlier.txHash,
-        earlier.rawTransaction,
-        earlier.gasPrice,
-        earlier.maxFeePerGas,
-        earlier.maxPriorityFeePerGas,
-        earlier.gasLimit,
-        earlier.signedAt,
-        "original",
-      ]);
-    }
-    const { signature } = version;
-    await sql.run(insert, [
-      version.transactionId,
-      version.txHash,
-      version.rawTransaction,
-      signature.gasPrice,
-      signature.maxFeePerGas,
-      signature.maxPriorityFeePerGas,
-      signature.gasLimit,
-      version.signedAt,
-      version.kind,
-    ]);
+    const firstOfRow = version.keepEarlier !== undefined && (await sql.get(records.HAS_SIGNATURES, [version.transactionId])) === undefined;
+    for (const values of records.signatureValues(version, firstOfRow)) await sql.run(records.INSERT_SIGNATURE, values);
   }
 }
 
@@ -492,11 +326,4 @@ async function writeBroadcasted(sql: SqlClient, ids: readonly number[]): Promise
     "UPDATE prepared_transactions SET status = 'broadcasted', broadcast_at = COALESCE(broadcast_at, ?) WHERE id = ANY(?::integer[]) AND status = ANY(?::text[])",
     [nowIso(), [...ids], [...SENDABLE_STATUSES]],
   );
-}
-
-/** Signatures grouped by transaction, each group oldest first (rows ordered by id). */
-function groupSignatures(transactionIds: readonly number[], rows: readonly TransactionSignature[]): Map<number, TransactionSignature[]> {
-  const byTransaction = new Map<number, TransactionSignature[]>(transactionIds.map((id) => [id, []]));
-  for (const row of rows) byTransaction.get(row.transactionId)?.push(row);
-  return byTransaction;
 }

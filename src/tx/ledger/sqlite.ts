@@ -1,5 +1,5 @@
 import type { Statement } from "better-sqlite3";
-import { and, asc, desc, eq, getTableColumns, gte, inArray, isNotNull, isNull, lt, type SQL } from "drizzle-orm";
+import { asc, eq, getTableColumns, inArray, type SQL } from "drizzle-orm";
 import { nowIso, type SqliteDatabase } from "../../db/database";
 import type { SqlClient } from "../../db/sql";
 import { broadcastAccounts, preparedTransactions, transactionSignatures } from "../../db/schema";
@@ -11,19 +11,18 @@ import {
   type MinedSignature,
   type NewPreparedTransaction,
   type NonceAllocation,
-  type PreparedRange,
   type PreparedTransaction,
   type ResultChange,
   type SignedVersion,
-  type StatusQuery,
   type TransactionSignature,
   type TransactionState,
   type TxLedger,
-  type TxStatus,
   type UnminedFilter,
 } from "./ledger";
 import { resultUpdate } from "./result-update";
-import { checkMove, LIVE_DEPLOYMENT_STATUSES, SENDABLE_STATUSES, UNMINED_STATUSES } from "./states";
+import { checkMove, SENDABLE_STATUSES, UNMINED_STATUSES } from "./states";
+import * as records from "./records";
+import * as views from "./views";
 
 /** SQLite binds at most 32766 parameters; lookups by id go in chunks well below that. */
 const ID_CHUNK = 500;
@@ -36,10 +35,12 @@ const SENDABLE_SQL = SENDABLE_STATUSES.map((status) => `'${status}'`).join(",");
  * BEGIN IMMEDIATE, so processes sharing the file serialise their writes. Within the process, the
  * connection is one: units of work run one at a time (a queue), awaits inside them included.
  */
-export class SqliteLedger implements TxLedger {
+export class SqliteLedger extends views.LedgerViews implements TxLedger {
   private readonly statements = new Map<string, Statement>();
 
-  constructor(private readonly db: SqliteDatabase) {}
+  constructor(private readonly db: SqliteDatabase) {
+    super(preparedTransactions);
+  }
 
   /** A prepared statement, compiled once per connection. */
   private statement(sql: string): Statement {
@@ -70,7 +71,7 @@ export class SqliteLedger implements TxLedger {
     return this.db.orm
       .select()
       .from(broadcastAccounts)
-      .where(and(eq(broadcastAccounts.network, key.network), eq(broadcastAccounts.chainId, key.chainId), eq(broadcastAccounts.address, key.address)))
+      .where(views.accountWhere(broadcastAccounts, key))
       .get();
   }
 
@@ -124,14 +125,11 @@ export class SqliteLedger implements TxLedger {
         sql: this.db.sql,
         insert: async (rows) => {
           if (rows.length === 0) return [];
-          const first = rows[0].nonce;
-          if (first < nextNonce || rows.some((row, index) => row.accountId !== accountId || row.nonce !== first + index || row.status !== "waiting")) {
-            throw new Error(`prepared transactions must be new, waiting and contiguous from nonce ${nextNonce} of account ${accountId}`);
-          }
+          views.checkNewRows(rows, accountId, nextNonce);
           return this.insertTransactions(rows);
         },
         advanceTo: async (nonce) => {
-          if (nonce < nextNonce) throw new Error(`the next nonce of account ${accountId} cannot go back from ${nextNonce} to ${nonce}`);
+          views.checkAdvance(accountId, nextNonce, nonce);
           nextNonce = nonce;
           this.statement("UPDATE broadcast_accounts SET next_nonce = ?, updated_at = ? WHERE id = ?").run(nonce, nowIso(), accountId);
         },
@@ -167,19 +165,15 @@ export class SqliteLedger implements TxLedger {
     const built = buildStoredRows(rows, ids);
     if (built) return built;
     const { accountId, nonce } = rows[0];
-    return this.rows(and(eq(preparedTransactions.accountId, accountId), gte(preparedTransactions.nonce, nonce), lt(preparedTransactions.nonce, nonce + rows.length)));
+    return this.rows(views.inRange(preparedTransactions, { accountId, startNonce: nonce, count: rows.length }, 0, rows.length));
   }
 
   // --- views
 
   /** Rows of prepared_transactions matching `where`, by nonce unless `order` says otherwise. */
-  private rows(where: SQL | undefined, order: SQL = asc(preparedTransactions.nonce), limit?: number): PreparedTransaction[] {
+  protected rows(where: SQL | undefined, order: SQL = asc(preparedTransactions.nonce), limit?: number): PreparedTransaction[] {
     const query = this.db.orm.select().from(preparedTransactions).where(where).orderBy(order).$dynamic();
     return (limit === undefined ? query : query.limit(limit)).all();
-  }
-
-  async transaction(id: number): Promise<PreparedTransaction | undefined> {
-    return this.rows(eq(preparedTransactions.id, id))[0];
   }
 
   async transactionsById(ids: readonly number[]): Promise<PreparedTransaction[]> {
@@ -188,35 +182,6 @@ export class SqliteLedger implements TxLedger {
       rows.push(...this.rows(inArray(preparedTransactions.id, ids.slice(start, start + ID_CHUNK))));
     }
     return rows;
-  }
-
-  async transactionByNonce(accountId: number, nonce: number): Promise<PreparedTransaction | undefined> {
-    return this.rows(and(eq(preparedTransactions.accountId, accountId), eq(preparedTransactions.nonce, nonce)))[0];
-  }
-
-  async transactionsInStatus(accountId: number, statuses: readonly TxStatus[], options: StatusQuery = {}): Promise<PreparedTransaction[]> {
-    return this.rows(
-      and(
-        eq(preparedTransactions.accountId, accountId),
-        inArray(preparedTransactions.status, [...statuses]),
-        options.signed ? isNotNull(preparedTransactions.rawTransaction) : undefined,
-        options.minedFrom !== undefined ? gte(preparedTransactions.blockNumber, options.minedFrom) : undefined,
-      ),
-    );
-  }
-
-  async unsignedTransactions(accountId: number): Promise<PreparedTransaction[]> {
-    return (await this.transactionsInStatus(accountId, ["waiting"])).filter((row) => row.rawTransaction === null);
-  }
-
-  async lastTransactions(network: string, limit: number): Promise<PreparedTransaction[]> {
-    return this.rows(eq(preparedTransactions.network, network), desc(preparedTransactions.id), limit);
-  }
-
-  async unfinishedTransactions(network: string, address: string): Promise<PreparedTransaction[]> {
-    return this.rows(
-      and(eq(preparedTransactions.network, network), eq(preparedTransactions.fromAddress, address), inArray(preparedTransactions.status, [...UNMINED_STATUSES])),
-    );
   }
 
   /** The WHERE clause and parameters of an UnminedFilter. */
@@ -257,62 +222,6 @@ export class SqliteLedger implements TxLedger {
     return new Set(ids);
   }
 
-  async transactionsByContract(network: string, contractNames: readonly string[]): Promise<PreparedTransaction[]> {
-    return this.rows(and(eq(preparedTransactions.network, network), inArray(preparedTransactions.contractName, [...contractNames])), asc(preparedTransactions.id));
-  }
-
-  async latestDeployment(network: string, contractName: string): Promise<PreparedTransaction | undefined> {
-    return this.rows(
-      and(
-        eq(preparedTransactions.network, network),
-        eq(preparedTransactions.contractName, contractName),
-        eq(preparedTransactions.isDeployment, true),
-        inArray(preparedTransactions.status, [...LIVE_DEPLOYMENT_STATUSES]),
-      ),
-      desc(preparedTransactions.id),
-      1,
-    )[0];
-  }
-
-  async deploymentsAt(network: string, address: string): Promise<PreparedTransaction[]> {
-    return this.rows(
-      and(eq(preparedTransactions.network, network), eq(preparedTransactions.contractAddress, address), eq(preparedTransactions.isDeployment, true)),
-      asc(preparedTransactions.id),
-    );
-  }
-
-  async minedTransactions(network: string, limit: number): Promise<PreparedTransaction[]> {
-    return this.db.orm
-      .select()
-      .from(preparedTransactions)
-      .where(
-        and(
-          eq(preparedTransactions.network, network),
-          inArray(preparedTransactions.status, ["success", "failed", "mining"]),
-          isNotNull(preparedTransactions.blockNumber),
-          isNotNull(preparedTransactions.blockHash),
-        ),
-      )
-      .orderBy(desc(preparedTransactions.id))
-      .limit(limit)
-      .all();
-  }
-
-  async successfulDeployments(network: string, which: { unverifiedFrom: string } | { addresses: readonly string[] }): Promise<PreparedTransaction[]> {
-    const base = and(eq(preparedTransactions.network, network), eq(preparedTransactions.isDeployment, true), eq(preparedTransactions.status, "success"));
-    if ("unverifiedFrom" in which) {
-      return this.rows(and(base, eq(preparedTransactions.fromAddress, which.unverifiedFrom), isNull(preparedTransactions.verifiedAt)));
-    }
-    return this.rows(and(base, inArray(preparedTransactions.contractAddress, [...which.addresses])), asc(preparedTransactions.id));
-  }
-
-  async transactionsInRange(range: PreparedRange, offset = 0, limit = range.count): Promise<PreparedTransaction[]> {
-    const from = range.startNonce + offset;
-    const to = range.startNonce + Math.min(range.count, offset + limit);
-    if (to <= from) return [];
-    return this.rows(and(eq(preparedTransactions.accountId, range.accountId), gte(preparedTransactions.nonce, from), lt(preparedTransactions.nonce, to)));
-  }
-
   async transactionStates(ids: readonly number[]): Promise<Map<number, TransactionState>> {
     const states = new Map<number, TransactionState>();
     const unique = [...new Set(ids)];
@@ -343,7 +252,7 @@ export class SqliteLedger implements TxLedger {
       rows.push(...this.db.orm.select().from(transactionSignatures).where(inArray(transactionSignatures.transactionId, ids)).orderBy(asc(transactionSignatures.id)).all());
     }
     rows.sort((a, b) => a.id - b.id);
-    return groupSignatures(transactionIds, rows);
+    return views.groupSignatures(transactionIds, rows);
   }
 
   // --- writes
@@ -358,56 +267,15 @@ export class SqliteLedger implements TxLedger {
    * guard: the row must still hold the hash (and status) its writer saw.
    */
   private writeSignatures(versions: readonly SignedVersion[]): void {
-    const insert = this.statement(
-      "INSERT INTO transaction_signatures (transaction_id, tx_hash, raw_transaction, gas_price, max_fee_per_gas, max_priority_fee_per_gas, gas_limit, signed_at, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    );
-    const hasSignatures = this.statement("SELECT 1 FROM transaction_signatures WHERE transaction_id = ? LIMIT 1");
+    const insert = this.statement(records.INSERT_SIGNATURE);
+    const hasSignatures = this.statement(records.HAS_SIGNATURES);
     for (const version of versions) {
       const { statuses } = version.expect;
-      const update = this.statement(
-        `UPDATE prepared_transactions SET raw_transaction = ?, tx_hash = ?, gas_price = ?, max_fee_per_gas = ?, max_priority_fee_per_gas = ?, gas_limit = ?, signed_at = ?
-          WHERE id = ? AND tx_hash IS ?${statuses ? ` AND status IN (${placeholders(statuses.length)})` : ""}`,
-      );
-      const { row } = version;
-      const changes = update.run(
-        version.rawTransaction,
-        version.txHash,
-        row.gasPrice,
-        row.maxFeePerGas,
-        row.maxPriorityFeePerGas,
-        row.gasLimit,
-        version.signedAt,
-        version.transactionId,
-        version.expect.txHash,
-        ...(statuses ?? []),
-      ).changes;
+      const update = this.statement(`${records.RECORD_SIGNED} WHERE id = ? AND tx_hash IS ?${statuses ? ` AND status IN (${placeholders(statuses.length)})` : ""}`);
+      const changes = update.run(...records.recordSignedValues(version), ...(statuses ?? [])).changes;
       if (changes !== 1) throw new SignatureConflict(version.nonce);
-      const earlier = version.keepEarlier;
-      if (earlier && hasSignatures.get(version.transactionId) === undefined) {
-        insert.run(
-          version.transactionId,
-          earlier.txHash,
-          earlier.rawTransaction,
-          earlier.gasPrice,
-          earlier.maxFeePerGas,
-          earlier.maxPriorityFeePerGas,
-          earlier.gasLimit,
-          earlier.signedAt,
-          "original",
-        );
-      }
-      const { signature } = version;
-      insert.run(
-        version.transactionId,
-        version.txHash,
-        version.rawTransaction,
-        signature.gasPrice,
-        signature.maxFeePerGas,
-        signature.maxPriorityFeePerGas,
-        signature.gasLimit,
-        version.signedAt,
-        version.kind,
-      );
+      const firstOfRow = version.keepEarlier !== undefined && hasSignatures.get(version.transactionId) === undefined;
+      for (const values of records.signatureValues(version, firstOfRow)) insert.run(values);
     }
   }
 
@@ -550,11 +418,4 @@ export function buildStoredRows(rows: readonly NewPreparedTransaction[], ids: re
     stored.id = ids[index];
     return stored as PreparedTransaction;
   });
-}
-
-/** Signatures grouped by transaction, each group oldest first (rows ordered by id). */
-function groupSignatures(transactionIds: readonly number[], rows: readonly TransactionSignature[]): Map<number, TransactionSignature[]> {
-  const byTransaction = new Map<number, TransactionSignature[]>(transactionIds.map((id) => [id, []]));
-  for (const row of rows) byTransaction.get(row.transactionId)?.push(row);
-  return byTransaction;
 }
