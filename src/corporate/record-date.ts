@@ -159,6 +159,15 @@ export interface RecordDateSetup {
   warnings: FieldText[];
 }
 
+/** What payout-deploy and voting-deploy report of the record-date contract they prepared. */
+export interface RecordDateDeployResult {
+  recordDate: RecordDatePlan;
+  kyc: KycChoice;
+  excluded: string[];
+  prepared: PreparedTransaction[];
+  warnings: FieldText[];
+}
+
 /** Who holds a payout or vote's rights, as a request gives it (payout-deploy, voting-deploy). */
 export interface RecordDateRequest {
   tokenAddress: string;

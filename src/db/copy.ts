@@ -3,26 +3,14 @@ import { getTableConfig as sqliteTableConfig, type SQLiteTable } from "drizzle-o
 import { StoError } from "../errors";
 import type { ProgressListener } from "../progress";
 import type { SqliteDatabase } from "./database";
-import * as pgSchema from "./pg-schema";
+import { model } from "./model";
 import type { PostgresDatabase } from "./postgres";
-import * as sqliteSchema from "./schema";
 import type { SqlClient } from "./sql";
 
-/** The tables in an order that inserts every row after the rows it points to. */
+/** The tables (each on both engines) in an order that inserts every row after the rows it points to. */
 const TABLES: readonly { sqlite: SQLiteTable; pg: PgTable }[] = [
-  { sqlite: sqliteSchema.networks, pg: pgSchema.networks },
-  { sqlite: sqliteSchema.broadcastAccounts, pg: pgSchema.broadcastAccounts },
-  { sqlite: sqliteSchema.preparedTransactions, pg: pgSchema.preparedTransactions },
-  { sqlite: sqliteSchema.transactionSignatures, pg: pgSchema.transactionSignatures },
-  { sqlite: sqliteSchema.distributionPayments, pg: pgSchema.distributionPayments },
-  { sqlite: sqliteSchema.payoutPayments, pg: pgSchema.payoutPayments },
-  { sqlite: sqliteSchema.scannedTokens, pg: pgSchema.scannedTokens },
-  { sqlite: sqliteSchema.scanBlocks, pg: pgSchema.scanBlocks },
-  { sqlite: sqliteSchema.tokenHolders, pg: pgSchema.tokenHolders },
-  { sqlite: sqliteSchema.tokenTransfers, pg: pgSchema.tokenTransfers },
-  { sqlite: sqliteSchema.balanceChanges, pg: pgSchema.balanceChanges },
-  { sqlite: sqliteSchema.scanVerifications, pg: pgSchema.scanVerifications },
-  { sqlite: sqliteSchema.balanceCorrections, pg: pgSchema.balanceCorrections },
+  ...[model.networks, model.broadcastAccounts, model.preparedTransactions, model.transactionSignatures, model.distributionPayments, model.payoutPayments],
+  ...[model.scannedTokens, model.scanBlocks, model.tokenHolders, model.tokenTransfers, model.balanceChanges, model.scanVerifications, model.balanceCorrections],
 ];
 
 /** Rows per INSERT: PostgreSQL binds at most 65,535 parameters; the widest table has 39 columns. */

@@ -114,6 +114,10 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
   };
 
   const changes: ResultChange[] = [];
+  // A change is decided from the row's status as read: the ledger checks the move and writes it only from there.
+  const change = (row: PreparedTransaction, set: ResultChange["set"]): void => {
+    changes.push({ id: row.id, nonce: row.nonce, from: row.status, set });
+  };
   const signatureChanges: MinedSignature[] = [];
   let finalCount = 0;
   for (const row of open) {
@@ -137,19 +141,14 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
         revertReason = "nonce used by a transaction not in this database";
       }
       if (status !== row.status || row.blockNumber !== null) {
-        changes.push({
-          id: row.id,
-          nonce: row.nonce,
-          from: row.status,
-          set: {
-            status,
-            blockNumber: null,
-            blockHash: null,
-            confirmations: null,
-            succeeded: status === "failed" ? false : null,
-            revertReason,
-            resultFetchedAt: nowIso(),
-          },
+        change(row, {
+          status,
+          blockNumber: null,
+          blockHash: null,
+          confirmations: null,
+          succeeded: status === "failed" ? false : null,
+          revertReason,
+          resultFetchedAt: nowIso(),
         });
       }
       continue;
@@ -159,7 +158,7 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
     const confirmations = head - receipt.blockNumber + 1;
     const canonical = canonicalHash(receipt.blockNumber) === receipt.blockHash.toLowerCase();
     if (!canonical) {
-      changes.push({ id: row.id, nonce: row.nonce, from: row.status, set: { status: "broadcasted", blockNumber: null, blockHash: null, confirmations: null, succeeded: null } });
+      change(row, { status: "broadcasted", blockNumber: null, blockHash: null, confirmations: null, succeeded: null });
       signatureChanges.push({ transactionId: row.id });
       continue;
     }
@@ -182,24 +181,19 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
           ? await findRevertReason(env, { ...row, gasLimit }, receipt)
           : null;
     if (final) finalCount += 1;
-    changes.push({
-      id: row.id,
-      nonce: row.nonce,
-      from: row.status,
-      set: {
-        status,
-        txHash: hash,
-        rawTransaction: minedVersion?.rawTransaction ?? row.rawTransaction,
-        gasLimit,
-        blockNumber: receipt.blockNumber,
-        blockHash: receipt.blockHash,
-        gasUsed: receipt.gasUsed.toString(),
-        confirmations,
-        succeeded: final ? succeeded : null,
-        revertReason,
-        resultFetchedAt: nowIso(),
-        contractAddress: row.isDeployment && !cancelled ? (receipt.contractAddress ?? row.contractAddress) : row.contractAddress,
-      },
+    change(row, {
+      status,
+      txHash: hash,
+      rawTransaction: minedVersion?.rawTransaction ?? row.rawTransaction,
+      gasLimit,
+      blockNumber: receipt.blockNumber,
+      blockHash: receipt.blockHash,
+      gasUsed: receipt.gasUsed.toString(),
+      confirmations,
+      succeeded: final ? succeeded : null,
+      revertReason,
+      resultFetchedAt: nowIso(),
+      contractAddress: row.isDeployment && !cancelled ? (receipt.contractAddress ?? row.contractAddress) : row.contractAddress,
     });
   }
 

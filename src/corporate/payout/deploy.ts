@@ -1,17 +1,8 @@
-import type { PreparedTransaction } from "../../db/schema";
 import { validateText } from "../../input/text";
-import {
-  planRecordDateContract,
-  prepareRecordDateContract,
-  recordDateDeploymentGas,
-  type Announcement,
-  type KycChoice,
-  type RecordDatePlan,
-  type RecordDateRequest,
-} from "../record-date";
+import { planRecordDateContract, prepareRecordDateContract, recordDateDeploymentGas, type Announcement, type RecordDateDeployResult, type RecordDateRequest } from "../record-date";
 import type { TxEnvironment } from "../../tx/environment";
 import { resolvePayoutToken } from "./payout-token";
-import { InputError, type FieldText } from "../../input/fields";
+import { InputError } from "../../input/fields";
 
 export interface PayoutDeployRequest extends RecordDateRequest {
   payoutTokenAddress?: string;
@@ -22,15 +13,10 @@ export interface PayoutDeployRequest extends RecordDateRequest {
   expiry: number;
 }
 
-export interface PayoutDeployResult {
+export interface PayoutDeployResult extends RecordDateDeployResult {
   payoutAddress: string;
   payoutTokenAddress: string;
-  recordDate: RecordDatePlan;
-  kyc: KycChoice;
-  excluded: string[];
   expiry: number;
-  prepared: PreparedTransaction[];
-  warnings: FieldText[];
 }
 
 /**

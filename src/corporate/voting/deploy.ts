@@ -1,16 +1,7 @@
-import type { PreparedTransaction } from "../../db/schema";
 import { validateText } from "../../input/text";
-import {
-  planRecordDateContract,
-  prepareRecordDateContract,
-  recordDateDeploymentGas,
-  type Announcement,
-  type KycChoice,
-  type RecordDatePlan,
-  type RecordDateRequest,
-} from "../record-date";
+import { planRecordDateContract, prepareRecordDateContract, recordDateDeploymentGas, type Announcement, type RecordDateDeployResult, type RecordDateRequest } from "../record-date";
 import type { TxEnvironment } from "../../tx/environment";
-import { InputError, type FieldText } from "../../input/fields";
+import { InputError } from "../../input/fields";
 
 /** The ballot of a vote when none is given. */
 export const DEFAULT_BALLOT = ["Yes", "No", "Abstain"];
@@ -24,15 +15,10 @@ export interface VotingDeployRequest extends RecordDateRequest {
   endTime: number;
 }
 
-export interface VotingDeployResult {
+export interface VotingDeployResult extends RecordDateDeployResult {
   votingAddress: string;
   options: string[];
-  recordDate: RecordDatePlan;
-  kyc: KycChoice;
-  excluded: string[];
   endTime: number;
-  prepared: PreparedTransaction[];
-  warnings: FieldText[];
 }
 
 export function validateBallot(options: string[]): string[] {

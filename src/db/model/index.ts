@@ -11,7 +11,7 @@ import { broadcastAccounts, networks, preparedTransactions, transactionSignature
  * drizzle.pg.config.ts). Where the engines differ (64-bit numbers, booleans, keys, the time in SQL)
  * the column kinds of ./define.ts say how.
  */
-const model = {
+export const model = {
   ...{ networks, broadcastAccounts, preparedTransactions, transactionSignatures, distributionPayments, payoutPayments },
   ...{ scannedTokens, scanBlocks, tokenTransfers, tokenHolders, balanceChanges, scanVerifications, balanceCorrections },
 };
