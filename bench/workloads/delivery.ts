@@ -11,7 +11,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { startAnvil } from "../../test/helpers/foundry";
+import { startAnvil } from "../../src/devtools/foundry";
 import { formatNumber, type Figures } from "../lib/figures";
 import { startNodeProcess } from "../lib/node-process";
 import { runSto } from "../lib/sto-cli";

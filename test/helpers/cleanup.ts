@@ -1,5 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
+import { killTree } from "../../src/devtools/process-tree";
 
 /**
  * What a test file leaves behind is removed when the file ends (test/setup.ts runs cleanUpTestFile in
@@ -29,15 +30,6 @@ export function killAfterFile<T extends ChildProcess>(child: T): T {
   return child;
 }
 
-/** SIGKILL to the child's process group if it leads one (spawned with detached: true), else to the child. */
-export function killTree(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    child.kill(signal);
-  }
-}
 
 export async function cleanUpTestFile(): Promise<void> {
   const exits = [...children].map(

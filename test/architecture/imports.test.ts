@@ -9,7 +9,8 @@ import { describe, expect, it } from "vitest";
  * designs together, and the next value import along it breaks at load time).
  */
 
-const SRC = path.resolve(__dirname, "../../src");
+const ROOT = path.resolve(__dirname, "../..");
+const SRC = path.join(ROOT, "src");
 
 /** Every `import ... from "x"`, `export ... from "x"`, `import "x"`, `import("x")` and `require("x")` in a file. */
 const SPECIFIERS = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*)["']([^"']+)["']/g;
@@ -109,5 +110,16 @@ describe("imports in src/", () => {
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe("test/", () => {
+  it("is imported by nothing in src/, bench/ or scripts/ (what both need lives in src/devtools/)", () => {
+    const fromTest = ["src", "bench", "scripts"].flatMap((folder) =>
+      [...importGraph(path.join(ROOT, folder))].flatMap(([file, targets]) =>
+        targets.filter((target) => target.startsWith(path.join(ROOT, "test") + path.sep)).map((target) => `${path.relative(ROOT, file)} imports ${path.relative(ROOT, target)}`),
+      ),
+    );
+    expect(fromTest).toEqual([]);
   });
 });
