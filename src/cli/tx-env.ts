@@ -31,3 +31,8 @@ export async function broadcastEnvironment(ctx: CommandContext): Promise<TxEnvir
   const account = await ctx.account();
   return account.signer ? { ...env, wallet: account.signer.wallet } : env;
 }
+
+/** The chain's time in Unix seconds (its latest block's), or this machine's when the node gives none. */
+export async function chainNow(env: Pick<TxEnvironment, "provider">): Promise<number> {
+  return (await env.provider.getBlock("latest"))?.timestamp ?? Math.floor(Date.now() / 1000);
+}

@@ -1,4 +1,5 @@
 import type { PreparedTransaction } from "../db/schema";
+import type { FieldText } from "../errors";
 import type { Output } from "./output";
 
 const STATUS_COLOURS: Partial<Record<PreparedTransaction["status"], "green" | "red" | "yellow" | "cyan">> = {
@@ -23,6 +24,22 @@ export function printTransactions(out: Output, rows: PreparedTransaction[], extr
     { alignRight: [2], droppable: [3, 4] },
   );
   out.data({ ...extra, transactions: rows.map(transactionJson) });
+}
+
+/**
+ * What a command that prepared transactions prints: the service's warnings, the network they are
+ * for, their table, and the JSON (`extra` and the transactions).
+ */
+export function printPrepared(
+  out: Output,
+  network: string,
+  prepared: PreparedTransaction[],
+  extra: Record<string, unknown> = {},
+  warnings: readonly FieldText[] = [],
+): void {
+  for (const warning of warnings) out.warn(warning);
+  out.info(`Prepared transactions for broadcasting for network ${network}`);
+  printTransactions(out, prepared, extra);
 }
 
 /** The documented JSON shape of a transaction (docs/commands.md). */

@@ -3,7 +3,7 @@ import { prepareBurn } from "../../corporate/recovery/recovery";
 import { parseAddress } from "../../input/address";
 import { action } from "../action";
 import { txEnvironment } from "../tx-env";
-import { printTransactions } from "../tx-table";
+import { printPrepared } from "../tx-table";
 
 export function register(program: Command): void {
   program
@@ -18,9 +18,7 @@ export function register(program: Command): void {
         const tokenAddress = parseAddress(options.tokenAddress, "--token-address");
         const env = await txEnvironment(ctx);
         const result = await prepareBurn(env, { tokenAddress, amount: options.amount });
-        for (const warning of result.warnings) ctx.out.warn(warning);
-        ctx.out.info(`Prepared transactions for broadcasting for network ${env.network}`);
-        printTransactions(ctx.out, result.prepared, { tokenAddress, amount: result.amountText, amountUnits: result.amount.toString() });
+        printPrepared(ctx.out, env.network, result.prepared, { tokenAddress, amount: result.amountText, amountUnits: result.amount.toString() }, result.warnings);
         ctx.out.result(`Burning ${result.amountText} ${result.symbol}`);
       }),
     );

@@ -3,7 +3,7 @@ import { parseAddress } from "../../input/address";
 import { prepareCheckpoint } from "../../corporate/record-date";
 import { action } from "../action";
 import { txEnvironment } from "../tx-env";
-import { printTransactions } from "../tx-table";
+import { printPrepared } from "../tx-table";
 
 export function register(program: Command): void {
   program
@@ -17,8 +17,7 @@ export function register(program: Command): void {
         const tokenAddress = parseAddress(options.tokenAddress, "--token-address");
         const env = await txEnvironment(ctx);
         const { plan, prepared } = await prepareCheckpoint(env, tokenAddress);
-        ctx.out.info(`Prepared transactions for broadcasting for network ${env.network}`);
-        printTransactions(ctx.out, prepared, { tokenAddress, checkpointId: plan.checkpointId.toString() });
+        printPrepared(ctx.out, env.network, prepared, { tokenAddress, checkpointId: plan.checkpointId.toString() });
         ctx.out.result(`Checkpoint id will be ${plan.checkpointId}`);
       }),
     );

@@ -5,8 +5,8 @@ import { parseTokenAmount } from "../../input/amounts";
 import { parseFutureTime } from "../../input/dates";
 import { parseAddress } from "../../input/address";
 import { action } from "../action";
-import { txEnvironment } from "../tx-env";
-import { printTransactions } from "../tx-table";
+import { chainNow, txEnvironment } from "../tx-env";
+import { printPrepared } from "../tx-table";
 
 interface ComplianceSetOptions {
   tokenAddress: string;
@@ -37,7 +37,7 @@ export function register(program: Command): void {
       action(async (ctx, options: ComplianceSetOptions) => {
         const tokenAddress = parseAddress(options.tokenAddress, "--token-address");
         const env = await txEnvironment(ctx);
-        const now = (await env.provider.getBlock("latest"))?.timestamp ?? Math.floor(Date.now() / 1000);
+        const now = await chainNow(env);
         const classes = options.investorClasses?.trim().toLowerCase() === "any" ? 0 : options.investorClasses;
         const result = await prepareRuleChanges(env, tokenAddress, {
           maxSupply: options.maxSupply === undefined ? undefined : parseTokenAmount(options.maxSupply, 18, "--max-supply"),
@@ -49,8 +49,7 @@ export function register(program: Command): void {
           releaseTime:
             options.releaseTime === undefined ? undefined : requireUint32Time(parseFutureTime(options.releaseTime, "--release-time", now), "--release-time"),
         });
-        ctx.out.info(`Prepared transactions for broadcasting for network ${env.network}`);
-        printTransactions(ctx.out, result.prepared, { tokenAddress });
+        printPrepared(ctx.out, env.network, result.prepared, { tokenAddress });
         ctx.out.result(`Changing ${result.prepared.length} compliance rule${result.prepared.length === 1 ? "" : "s"} of ${result.symbol}`);
       }),
     );

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { prepareTransactions } from "../../tx/prepare";
 import { action } from "../action";
 import { txEnvironment } from "../tx-env";
-import { printTransactions } from "../tx-table";
+import { printPrepared } from "../tx-table";
 
 export function register(program: Command): void {
   program
@@ -17,8 +17,7 @@ export function register(program: Command): void {
         const prepared = await prepareTransactions(env, (builder) => {
           address = builder.deploy("CrowdsaleToken", [], "Deploying CrowdsaleToken (testing payout currency)");
         });
-        ctx.out.info(`Prepared transactions for broadcasting for network ${env.network}`);
-        printTransactions(ctx.out, prepared, { crowdsaleTokenAddress: address });
+        printPrepared(ctx.out, env.network, prepared, { crowdsaleTokenAddress: address });
         ctx.out.result(`CrowdsaleToken address will be ${address}`);
       }),
     );

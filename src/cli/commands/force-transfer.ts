@@ -3,7 +3,7 @@ import { prepareForceTransfer } from "../../corporate/recovery/recovery";
 import { parseAddress } from "../../input/address";
 import { action } from "../action";
 import { txEnvironment } from "../tx-env";
-import { printTransactions } from "../tx-table";
+import { printPrepared } from "../tx-table";
 
 interface ForceTransferOptions {
   tokenAddress: string;
@@ -31,9 +31,7 @@ export function register(program: Command): void {
         const to = parseAddress(options.to, "--to");
         const env = await txEnvironment(ctx);
         const result = await prepareForceTransfer(env, { tokenAddress, from, to, amount: options.amount, reason: options.reason });
-        for (const warning of result.warnings) ctx.out.warn(warning);
-        ctx.out.info(`Prepared transactions for broadcasting for network ${env.network}`);
-        printTransactions(ctx.out, result.prepared, { tokenAddress, from, to, amount: result.amountText, amountUnits: result.amount.toString(), reason: options.reason.trim() });
+        printPrepared(ctx.out, env.network, result.prepared, { tokenAddress, from, to, amount: result.amountText, amountUnits: result.amount.toString(), reason: options.reason.trim() }, result.warnings);
         ctx.out.result(`Moving ${result.amountText} ${result.symbol} from ${from} to ${to}`);
       }),
     );

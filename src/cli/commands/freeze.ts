@@ -5,7 +5,7 @@ import { parseAddress } from "../../input/address";
 import { action } from "../action";
 import { amountJson } from "../json-amounts";
 import { txEnvironment } from "../tx-env";
-import { printTransactions } from "../tx-table";
+import { printPrepared } from "../tx-table";
 
 interface FreezeOptions {
   tokenAddress: string;
@@ -34,9 +34,7 @@ export function registerFreeze(program: Command, freeze: boolean): void {
         const amount = options.amount === undefined ? undefined : parseTokenAmount(options.amount, 18, "--amount");
         const env = await txEnvironment(ctx);
         const result = await prepareFreeze(env, { tokenAddress, holder, amount, reason: options.reason, freeze });
-        for (const warning of result.warnings) ctx.out.warn(warning);
-        ctx.out.info(`Prepared transactions for broadcasting for network ${env.network}`);
-        printTransactions(ctx.out, result.prepared, { tokenAddress, holder, ...amountJson("amount", amount, 18), frozen: freeze, reason: options.reason.trim() });
+        printPrepared(ctx.out, env.network, result.prepared, { tokenAddress, holder, ...amountJson("amount", amount, 18), frozen: freeze, reason: options.reason.trim() }, result.warnings);
         const what = amount === undefined ? holder : `${options.amount?.trim()} ${result.symbol} of ${holder}`;
         ctx.out.result(`${freeze ? "Freezing" : "Unfreezing"} ${what}`);
       }, { holder: "--holder-address" }),

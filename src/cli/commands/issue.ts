@@ -4,8 +4,8 @@ import { parseRestriction, prepareIssue, type IssueCompliance } from "../../toke
 import { parseCount, parseCountries, parseInvestorClasses, requireUint32Time } from "../../compliance/rules";
 import { parseFutureTime } from "../../input/dates";
 import { action } from "../action";
-import { txEnvironment } from "../tx-env";
-import { printTransactions } from "../tx-table";
+import { chainNow, txEnvironment } from "../tx-env";
+import { printPrepared } from "../tx-table";
 
 interface IssueOptions {
   symbol: string;
@@ -49,7 +49,7 @@ export function register(program: Command): void {
         const restriction = parseRestriction(options.transferRestriction);
         const amount = parseTokenAmount(options.amount, 18, "--amount");
         const env = await txEnvironment(ctx);
-        const now = (await env.provider.getBlock("latest"))?.timestamp ?? Math.floor(Date.now() / 1000);
+        const now = await chainNow(env);
         const compliance: IssueCompliance = {
           maxSupply: options.maxSupply === undefined ? undefined : parseTokenAmount(options.maxSupply, 18, "--max-supply"),
           releaseTime:
@@ -71,13 +71,11 @@ export function register(program: Command): void {
           restriction,
           kycAddress: options.kycAddress,
         });
-        for (const warning of result.warnings) ctx.out.warn(warning);
-        ctx.out.info(`Prepared transactions for broadcasting for network ${env.network}`);
-        printTransactions(ctx.out, result.prepared, {
+        printPrepared(ctx.out, env.network, result.prepared, {
           tokenAddress: result.tokenAddress,
           transferAgentAddress: result.transferAgentAddress,
           kycAddress: result.kycAddress ?? null,
-        });
+        }, result.warnings);
         ctx.out.result(`Token address will be ${result.tokenAddress}`);
       }, { restriction: "--transfer-restriction" }),
     );

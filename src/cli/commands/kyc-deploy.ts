@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { deployKyc } from "../../token/kyc";
 import { action } from "../action";
 import { txEnvironment } from "../tx-env";
-import { printTransactions } from "../tx-table";
+import { printPrepared } from "../tx-table";
 
 export function register(program: Command): void {
   program
@@ -24,8 +24,7 @@ export function register(program: Command): void {
           ctx.out.data({ kycAddress: result.address, redeployed: false, onChain: result.existingState === "on-chain", transactions: [] });
           return;
         }
-        ctx.out.info(`Prepared transactions for broadcasting for network ${env.network}`);
-        printTransactions(ctx.out, result.prepared, { kycAddress: result.address, redeployed: true });
+        printPrepared(ctx.out, env.network, result.prepared, { kycAddress: result.address, redeployed: true });
         ctx.out.result(`KYC contract address will be ${result.address}`);
       }),
     );

@@ -5,7 +5,7 @@ import { countryName, INVESTOR_CLASSES, investorClassName, parseCountry, parseIn
 import { formatTime, parseFutureTime } from "../../input/dates";
 import { StoError } from "../../errors";
 import { action } from "../action";
-import { txEnvironment } from "../tx-env";
+import { chainNow, txEnvironment } from "../tx-env";
 import { broadcastCommand } from "./tx-broadcast";
 import { printTransactions } from "../tx-table";
 
@@ -25,7 +25,7 @@ export function register(program: Command): void {
         const env = await txEnvironment(ctx);
         let entry: InvestorEntry | undefined;
         if (options.investorClass !== undefined || options.kycExpires !== undefined || options.country !== undefined) {
-          const now = (await env.provider.getBlock("latest"))?.timestamp ?? Math.floor(Date.now() / 1000);
+          const now = await chainNow(env);
           const investorClass = options.investorClass === undefined ? 0 : parseInvestorClass(options.investorClass, "--investor-class");
           const country = options.country === undefined ? 0 : parseCountry(options.country, "--country");
           const expiresAt = options.kycExpires === undefined ? 0 : parseFutureTime(options.kycExpires, "--kyc-expires", now);

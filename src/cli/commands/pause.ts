@@ -3,7 +3,7 @@ import { preparePause } from "../../compliance/service";
 import { parseAddress } from "../../input/address";
 import { action } from "../action";
 import { txEnvironment } from "../tx-env";
-import { printTransactions } from "../tx-table";
+import { printPrepared } from "../tx-table";
 
 /** `pause` and `unpause` (unpause.ts) differ only in the direction. */
 export function registerPause(program: Command, pause: boolean): void {
@@ -20,9 +20,7 @@ export function registerPause(program: Command, pause: boolean): void {
         const tokenAddress = parseAddress(options.tokenAddress, "--token-address");
         const env = await txEnvironment(ctx);
         const result = await preparePause(env, tokenAddress, pause);
-        for (const warning of result.warnings) ctx.out.warn(warning);
-        ctx.out.info(`Prepared transactions for broadcasting for network ${env.network}`);
-        printTransactions(ctx.out, result.prepared, { tokenAddress, paused: pause });
+        printPrepared(ctx.out, env.network, result.prepared, { tokenAddress, paused: pause }, result.warnings);
         ctx.out.result(pause ? `Pausing transfers of ${result.symbol}` : `Resuming transfers of ${result.symbol}`);
       }),
     );

@@ -11,8 +11,8 @@ import {
   rejectPayoutOptions,
   type CorporateActionOptions,
 } from "../corporate-options";
-import { txEnvironment } from "../tx-env";
-import { printTransactions } from "../tx-table";
+import { chainNow, txEnvironment } from "../tx-env";
+import { printPrepared } from "../tx-table";
 
 interface PayoutDeployOptions extends CorporateActionOptions {
   payoutTokenAddress?: string;
@@ -40,7 +40,7 @@ export function register(program: Command): void {
       const announcement = parseAnnouncement(options);
       const recordDate = parseRecordDateOptions(options, tokenAddress);
       const env = await txEnvironment(ctx);
-      const now = (await env.provider.getBlock("latest"))?.timestamp ?? Math.floor(Date.now() / 1000);
+      const now = await chainNow(env);
       const expiry = parseFutureTime(options.expiry, "--expiry", now);
       const result = await preparePayoutDeploy(env, {
         ...recordDate,
@@ -50,9 +50,7 @@ export function register(program: Command): void {
         announcement,
         expiry,
       });
-      for (const warning of result.warnings) ctx.out.warn(warning);
-      ctx.out.info(`Prepared transactions for broadcasting for network ${env.network}`);
-      printTransactions(ctx.out, result.prepared, {
+      printPrepared(ctx.out, env.network, result.prepared, {
         payoutAddress: result.payoutAddress,
         payoutTokenAddress: result.payoutTokenAddress,
         tokenAddress,
@@ -61,7 +59,7 @@ export function register(program: Command): void {
         kycAddress: result.kyc.address,
         excluded: result.excluded,
         expiry: result.expiry,
-      });
+      }, result.warnings);
       printCorporateAction(ctx.out, { ...result, endLabel: "Expiry", end: result.expiry });
       ctx.out.result(`Payout address will be ${result.payoutAddress}`);
     }, { name: "--payout-name" }),

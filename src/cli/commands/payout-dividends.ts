@@ -6,7 +6,7 @@ import { action } from "../action";
 import { payoutStateJson, printPayoutSummary } from "../payout-output";
 import { countedProgress } from "../progress";
 import { txEnvironment } from "../tx-env";
-import { printTransactions } from "../tx-table";
+import { printPrepared } from "../tx-table";
 import { parseCount } from "../../input/numbers";
 import { counted } from "../../input/words";
 
@@ -40,8 +40,7 @@ export function register(program: Command): void {
         const money = (units: bigint) => `${formatTokenAmount(units, state.currency.decimals)} ${state.currency.symbol}`;
         printPayoutSummary(ctx.out, state);
         if (result.prepared.length > 0) {
-          ctx.out.info(`Prepared transactions for broadcasting for network ${env.network}`);
-          printTransactions(ctx.out, result.prepared, { payout: payoutStateJson(state, await paymentsOf(env, payoutAddress)) });
+          printPrepared(ctx.out, env.network, result.prepared, { payout: payoutStateJson(state, await paymentsOf(env, payoutAddress)) });
         } else {
           ctx.out.data({ payout: payoutStateJson(state, await paymentsOf(env, payoutAddress)), transactions: [] });
         }

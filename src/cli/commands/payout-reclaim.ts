@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { prepareReclaim } from "../../corporate/payout/claims";
 import { action } from "../action";
 import { txEnvironment } from "../tx-env";
-import { printTransactions } from "../tx-table";
+import { printPrepared } from "../tx-table";
 
 export function register(program: Command): void {
   program
@@ -16,8 +16,7 @@ export function register(program: Command): void {
       action(async (ctx, options: { payoutAddress?: string; to?: string }) => {
         const env = await txEnvironment(ctx);
         const result = await prepareReclaim(env, options.payoutAddress, options.to);
-        ctx.out.info(`Prepared transactions for broadcasting for network ${env.network}`);
-        printTransactions(ctx.out, result.prepared, { payoutAddress: result.payoutAddress, amount: result.amount, to: result.to });
+        printPrepared(ctx.out, env.network, result.prepared, { payoutAddress: result.payoutAddress, amount: result.amount, to: result.to });
         ctx.out.result(`Reclaiming ${result.amountText} ${result.symbol} to ${result.to}`);
       }),
     );

@@ -11,8 +11,8 @@ import {
   splitList,
   type CorporateActionOptions,
 } from "../corporate-options";
-import { txEnvironment } from "../tx-env";
-import { printTransactions } from "../tx-table";
+import { chainNow, txEnvironment } from "../tx-env";
+import { printPrepared } from "../tx-table";
 
 interface VotingDeployOptions extends CorporateActionOptions {
   votingName: string;
@@ -38,7 +38,7 @@ export function register(program: Command): void {
       const recordDate = parseRecordDateOptions(options, tokenAddress);
       const ballot = [...(options.option ?? []), ...splitList(options.options)];
       const env = await txEnvironment(ctx);
-      const now = (await env.provider.getBlock("latest"))?.timestamp ?? Math.floor(Date.now() / 1000);
+      const now = await chainNow(env);
       const endTime = parseFutureTime(options.end, "--end", now);
       const result = await prepareVotingDeploy(env, {
         ...recordDate,
@@ -47,9 +47,7 @@ export function register(program: Command): void {
         announcement,
         endTime,
       });
-      for (const warning of result.warnings) ctx.out.warn(warning);
-      ctx.out.info(`Prepared transactions for broadcasting for network ${env.network}`);
-      printTransactions(ctx.out, result.prepared, {
+      printPrepared(ctx.out, env.network, result.prepared, {
         votingAddress: result.votingAddress,
         tokenAddress,
         options: result.options,
@@ -58,7 +56,7 @@ export function register(program: Command): void {
         kycAddress: result.kyc.address,
         excluded: result.excluded,
         endTime: result.endTime,
-      });
+      }, result.warnings);
       ctx.out.result(`Ballot: ${result.options.map((option, index) => `${index} = ${option}`).join(", ")}`);
       printCorporateAction(ctx.out, { ...result, endLabel: "Voting ends", end: result.endTime });
       ctx.out.result(`Voting address will be ${result.votingAddress}`);
