@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
-import { index, integer, serialId, table, text, uniqueIndex, wideInteger } from "./define";
-import { preparedTransactions } from "./transactions";
+import { index, serialId, table, text, uniqueIndex, wideInteger } from "./define";
+import { transactionId } from "./transactions";
 
 /**
  * One payment of a distribution: a receiver paid `amount` base units of a token for the business
@@ -30,9 +30,7 @@ export const distributionPayments = table(
     name: text("name").notNull(),
     /** Where the row came from: `file.csv:12` or `distribute-single`. */
     source: text("source").notNull(),
-    transactionId: integer("transaction_id")
-      .notNull()
-      .references(() => preparedTransactions, "id"),
+    transactionId: transactionId(),
     createdAt: text("created_at").notNull(),
     /** Set when the payment failed on chain and its row was prepared again. */
     supersededAt: text("superseded_at"),

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
-import { index, integer, serialId, table, text, uniqueIndex, wideInteger } from "./define";
-import { preparedTransactions } from "./transactions";
+import { index, serialId, table, text, uniqueIndex, wideInteger } from "./define";
+import { transactionId } from "./transactions";
 
 /**
  * One holder's payment by `payout-dividends`: the Payout contract's `payBatch` transaction
@@ -31,9 +31,7 @@ export const payoutPayments = table(
     amount: text("amount").notNull(),
     /** The holder's balance at the checkpoint, base units of the security token, for the audit log. */
     shares: text("shares").notNull(),
-    transactionId: integer("transaction_id")
-      .notNull()
-      .references(() => preparedTransactions, "id"),
+    transactionId: transactionId(),
     createdAt: text("created_at").notNull(),
     /** What the mined transaction paid this holder (from `Paid` events); null until known. */
     paidAmount: text("paid_amount"),

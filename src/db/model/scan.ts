@@ -1,5 +1,11 @@
 import { boolean, index, integer, primaryKey, rowId, serialId, table, text, textEnum, uniqueIndex, wideInteger } from "./define";
 
+/** The scanned token a row of the scanner belongs to. */
+const tokenId = () => integer("token_id").notNull().references(() => scannedTokens, "id");
+
+/** The holder a row is about (a token_holders id: a scanner row id, wide on PostgreSQL). */
+const holderId = () => wideInteger("holder_id").notNull().references(() => tokenHolders, "id");
+
 /**
  * A token whose Transfer events token-scan has read. The scanned range is always contiguous:
  * every Transfer event of blocks `startBlock..scannedToBlock` is in the database, none outside it.
@@ -40,9 +46,7 @@ export const scannedTokens = table(
 export const scanBlocks = table(
   "scan_blocks",
   {
-    tokenId: integer("token_id")
-      .notNull()
-      .references(() => scannedTokens, "id"),
+    tokenId: tokenId(),
     blockNumber: wideInteger("block_number").notNull(),
     blockHash: text("block_hash").notNull(),
     /** Unix seconds. */
@@ -61,9 +65,7 @@ export const tokenTransfers = table(
     // Plain rowid keys here and in the two tables below: AUTOINCREMENT would cost a sqlite_sequence
     // write per row on the hot path.
     id: rowId("id"),
-    tokenId: integer("token_id")
-      .notNull()
-      .references(() => scannedTokens, "id"),
+    tokenId: tokenId(),
     blockNumber: wideInteger("block_number").notNull(),
     logIndex: integer("log_index").notNull(),
     txHash: text("tx_hash").notNull(),
@@ -79,9 +81,7 @@ export const tokenHolders = table(
   "token_holders",
   {
     id: rowId("id"),
-    tokenId: integer("token_id")
-      .notNull()
-      .references(() => scannedTokens, "id"),
+    tokenId: tokenId(),
     /** Lowercase hex. */
     address: text("address").notNull(),
   },
@@ -97,12 +97,8 @@ export const balanceChanges = table(
   "balance_changes",
   {
     id: rowId("id"),
-    tokenId: integer("token_id")
-      .notNull()
-      .references(() => scannedTokens, "id"),
-    holderId: wideInteger("holder_id")
-      .notNull()
-      .references(() => tokenHolders, "id"),
+    tokenId: tokenId(),
+    holderId: holderId(),
     blockNumber: wideInteger("block_number").notNull(),
     logIndex: integer("log_index").notNull(),
     /** Balance after the event, decimal text (negative only for tokens that move balances without events). */
@@ -130,9 +126,7 @@ export const scanVerifications = table(
   "scan_verifications",
   {
     id: serialId("id"),
-    tokenId: integer("token_id")
-      .notNull()
-      .references(() => scannedTokens, "id"),
+    tokenId: tokenId(),
     blockNumber: wideInteger("block_number").notNull(),
     /**
      * `match`: every balance checked and the supply agree; `mismatch`: the chain disagrees;
@@ -164,12 +158,8 @@ export const balanceCorrections = table(
   "balance_corrections",
   {
     id: serialId("id"),
-    tokenId: integer("token_id")
-      .notNull()
-      .references(() => scannedTokens, "id"),
-    holderId: wideInteger("holder_id")
-      .notNull()
-      .references(() => tokenHolders, "id"),
+    tokenId: tokenId(),
+    holderId: holderId(),
     verificationId: integer("verification_id")
       .notNull()
       .references(() => scanVerifications, "id"),

@@ -116,6 +116,9 @@ export const preparedTransactions = table(
   ],
 );
 
+/** The prepared transaction a row belongs to (its signatures, the payments it makes). */
+export const transactionId = () => integer("transaction_id").notNull().references(() => preparedTransactions, "id");
+
 /** How a signed version came about: the first signature, a re-signing by tx-bump, or tx-cancel's no-op. */
 export const SIGNATURE_KINDS = ["original", "bump", "cancel"] as const;
 export type SignatureKind = (typeof SIGNATURE_KINDS)[number];
@@ -136,9 +139,7 @@ export const transactionSignatures = table(
   "transaction_signatures",
   {
     id: serialId("id"),
-    transactionId: integer("transaction_id")
-      .notNull()
-      .references(() => preparedTransactions, "id"),
+    transactionId: transactionId(),
     txHash: text("tx_hash").notNull(),
     rawTransaction: text("raw_transaction").notNull(),
     gasPrice: text("gas_price"),
