@@ -28,7 +28,8 @@ const MAX_DEPLOYLESS_ANSWER = 24_576;
 /** eth_call requests per JSON-RPC batch: providers cap batches at 100 (Infura) to 1,000 (Alchemy). */
 const CALLS_PER_BATCH = 100;
 /** Requests (batches or multicalls) in flight at once: the transport keeps four sockets. */
-const PARALLEL = 4;
+export const READS_IN_FLIGHT = 4;
+const PARALLEL = READS_IN_FLIGHT;
 
 export type BalanceMethod = "multicall3" | "deployless" | "batch" | "single";
 
@@ -91,8 +92,8 @@ export class AccountViewReader<T> {
     private readonly target: string,
     private readonly block: number,
     private readonly view: AccountView<T>,
-    /** Requests in flight at once. */
-    private readonly parallel = PARALLEL,
+    /** Requests in flight at once; may be changed between reads. */
+    public parallel = PARALLEL,
     /** Calls per Multicall3 eth_call. */
     private readonly perMulticall = CALLS_PER_MULTICALL,
   ) {}
