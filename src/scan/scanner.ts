@@ -142,6 +142,9 @@ export class TokenScanner {
     const started = Date.now();
     const { tokenAddress, network } = this.options;
     const latest = Number(await this.node.call<string>("eth_blockNumber", []));
+    // Asked together with the code (one round trip for both); used only once the code is there.
+    const reading = readErc20Metadata(this.node, tokenAddress, latest);
+    reading.catch(() => undefined);
     if (!(await hasCode(this.node, tokenAddress, latest))) {
       throw new StoError(`no contract at ${tokenAddress} on network ${network} (chain id ${this.options.chainId}) at block ${latest}`);
     }
@@ -150,7 +153,7 @@ export class TokenScanner {
       throw new InputError("endBlock", (field) => `${field("endBlock")} ${end} is after the latest block ${latest} of network ${network}`);
     }
 
-    const metadata = await readErc20Metadata(this.node, tokenAddress, latest);
+    const metadata = await reading;
     const token = await this.prepareToken(latest, end);
     await this.db.setMetadata(token.id, metadata);
     const store = this.db.tokenStore(token.id);
