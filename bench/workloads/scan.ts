@@ -87,12 +87,17 @@ export async function stoScan(
   token: BuiltToken,
   label: string,
   nodeOptions: string[] = [],
-  { verify = true, database = path.join(dir, `${label}.sqlite`) }: { verify?: boolean; database?: string } = {},
+  {
+    verify = true,
+    database = path.join(dir, `${label}.sqlite`),
+    verifyLimit,
+  }: { verify?: boolean; database?: string; /** --verify-limit (default: sto's). */ verifyLimit?: number } = {},
 ): Promise<ScanMeasure> {
   const run = await runSto(
     [
       "--ethereum-node-url", node.url, ...databaseArgs(database), "--json", "token-scan", "--token-address", token.address,
       "--end-block", String(token.lastBlock), ...(verify ? [] : ["--no-verify"]),
+      ...(verify && verifyLimit !== undefined ? ["--verify-limit", String(verifyLimit)] : []),
     ],
     {},
     nodeOptions,

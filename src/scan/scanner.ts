@@ -109,7 +109,8 @@ class ChainChanged extends Error {}
  */
 export class TokenScanner {
   private readonly window: number;
-  private batchHeaders = true;
+  /** False once the node refused a JSON-RPC batch: headers and code are then read one request each. */
+  private batches = true;
   /** balanceOf of the holders each chunk changed, read at the run's end block while the scan goes on. */
   private prefetch: BalancePrefetch | undefined;
 
@@ -141,6 +142,9 @@ export class TokenScanner {
     const started = Date.now();
     const { tokenAddress, network } = this.options;
     const latest = Number(await this.node.call<string>("eth_blockNumber", []));
+    // Asked together with the code (one round trip for both); used only once the code is there.
+    const reading = readErc20Metadata(this.node, tokenAddress, latest);
+    reading.catch(() => undefined);
     if (!(await hasCode(this.node, tokenAddress, latest))) {
       throw new StoError(`no contract at ${tokenAddress} on network ${network} (chain id ${this.options.chainId}) at block ${latest}`);
     }
@@ -149,7 +153,7 @@ export class TokenScanner {
       throw new InputError("endBlock", (field) => `${field("endBlock")} ${end} is after the latest block ${latest} of network ${network}`);
     }
 
-    const metadata = await readErc20Metadata(this.node, tokenAddress, latest);
+    const metadata = await reading;
     const token = await this.prepareToken(latest, end);
     await this.db.setMetadata(token.id, metadata);
     const store = this.db.tokenStore(token.id);
@@ -257,7 +261,7 @@ export class TokenScanner {
     }
     let startsAtCreation = false;
     if (start === undefined) {
-      const creation = await findCreationBlock((block) => hasCode(this.node, tokenAddress, block), latest);
+      const creation = await findCreationBlock((blocks) => this.codeAt(blocks), latest);
       if (creation === undefined) {
         this.options.onNotice?.(
           "the node keeps no historical state, so the contract's creation block is unknown: scanning from block 0",
@@ -470,6 +474,31 @@ export class TokenScanner {
     return blocks;
   }
 
+  /** Whether the token has code at each of `blocks`: one JSON-RPC batch where the node accepts them. An error answer goes through as RpcError. */
+  private async codeAt(blocks: number[]): Promise<boolean[]> {
+    const { tokenAddress } = this.options;
+    if (this.batches && blocks.length > 1) {
+      try {
+        const answers = await this.node.batch<string>(blocks.map((block) => ({ method: "eth_getCode", params: [tokenAddress, toBlockTag(block)] })));
+        // An error inside a batch is asked again on its own: its answer there is the node's word.
+        return await Promise.all(
+          answers.map((answer, index) =>
+            answer instanceof RpcError ? hasCode(this.node, tokenAddress, blocks[index]) : typeof answer === "string" && answer !== "0x" && answer !== "",
+          ),
+        );
+      } catch (error) {
+        if (!(error instanceof BatchUnsupportedError)) throw error;
+        this.refusesBatches();
+      }
+    }
+    return Promise.all(blocks.map((block) => hasCode(this.node, tokenAddress, block)));
+  }
+
+  private refusesBatches(): void {
+    this.batches = false;
+    this.options.onNotice?.("the node does not accept JSON-RPC batches: reading block headers one by one");
+  }
+
   /** Block headers by number, in JSON-RPC batches where the node accepts them; blocks the node does not know are absent. */
   private async headers(numbers: number[]): Promise<Map<number, BlockHeader>> {
     const result = new Map<number, BlockHeader>();
@@ -487,7 +516,7 @@ export class TokenScanner {
 
   private async fetchHeaders(numbers: number[]): Promise<(BlockHeader | null)[]> {
     const params = (number: number) => [toBlockTag(number), false];
-    if (this.batchHeaders && numbers.length > 1) {
+    if (this.batches && numbers.length > 1) {
       try {
         const answers = await this.node.batch<BlockHeader | null>(
           numbers.map((number) => ({ method: "eth_getBlockByNumber", params: params(number) })),
@@ -497,8 +526,7 @@ export class TokenScanner {
         return answers as (BlockHeader | null)[];
       } catch (error) {
         if (!(error instanceof BatchUnsupportedError)) throw error;
-        this.batchHeaders = false;
-        this.options.onNotice?.("the node does not accept JSON-RPC batches: reading block headers one by one");
+        this.refusesBatches();
       }
     }
     const answers: (BlockHeader | null)[] = [];

@@ -1,4 +1,4 @@
-import { BalanceReader, type BalanceMethod } from "../chain/balances";
+import { BalanceReader, READS_IN_FLIGHT, type BalanceMethod } from "../chain/balances";
 import type { NodeClient } from "../chain/rpc";
 import type { ScanVerification } from "../db/schema";
 import type { BalanceCorrection, ScanStore } from "./store";
@@ -85,6 +85,8 @@ export class BalancePrefetch {
   private readonly queue: string[] = [];
   private running: Promise<void> | undefined;
   private stopped = false;
+  /** A read failed: the check at the end reads what is left with a reader of its own. */
+  failed = false;
 
   constructor(
     node: NodeClient,
@@ -121,6 +123,7 @@ export class BalancePrefetch {
       })
       .catch(() => {
         this.stopped = true;
+        this.failed = true;
       })
       .finally(() => {
         this.running = undefined;
@@ -153,7 +156,11 @@ export async function verifyScan(request: VerifyRequest): Promise<Verification> 
   const checked = new Map<string, { scanned: bigint; chain: bigint | null }>();
   const prefetched = request.prefetched?.block === block ? request.prefetched : undefined;
   await prefetched?.stop();
-  const reader = new BalanceReader(node, request.tokenAddress, block);
+  // The prefetch's reader, unless it failed: it knows the way this node answers (Multicall3,
+  // deployless, batches), so what is left is read that way without asking again.
+  const reused = prefetched !== undefined && !prefetched.failed;
+  const reader = reused ? prefetched.reader : new BalanceReader(node, request.tokenAddress, block);
+  reader.parallel = READS_IN_FLIGHT;
   const check = async (addresses: string[]) => {
     const room = Math.max(0, limit - checked.size);
     const wanted = addresses.filter((address) => !checked.has(address)).slice(0, room);
@@ -227,8 +234,8 @@ export async function verifyScan(request: VerifyRequest): Promise<Verification> 
     cause,
     corrections: corrections.length,
     unexplained,
-    method: reader.requests > 0 || !prefetched ? reader.method : prefetched.reader.method,
-    requests: reader.requests + (prefetched?.reader.requests ?? 0),
+    method: reused || reader.requests > 0 || !prefetched ? reader.method : prefetched.reader.method,
+    requests: reused ? reader.requests : reader.requests + (prefetched?.reader.requests ?? 0),
     elapsedMs: Date.now() - started,
   };
 }
