@@ -8,7 +8,10 @@ import { createTxEnvironment, type TxEnvironment } from "../../src/tx/environmen
 import {
   AWAITING_RESULT_STATUSES,
   canMove,
+  checkMove,
   ledgerOf,
+  LIVE_DEPLOYMENT_STATUSES,
+  REPLACEABLE_STATUSES,
   SENDABLE_STATUSES,
   SignatureConflict,
   TX_STATUSES,
@@ -66,6 +69,46 @@ function firstSignature(row: PreparedTransaction, hash: string): SignedVersion {
     signature: { gasPrice: row.gasPrice, maxFeePerGas: "1", maxPriorityFeePerGas: "1", gasLimit: row.gasLimit },
   };
 }
+
+describe("the status machine, whole", () => {
+  // Every pair (from, to) the documented machine allows (src/tx/ledger/states.ts, docs/architecture.md);
+  // every other pair of the eight statuses is refused. Kills each mutant of the TRANSITIONS table
+  // (an entry emptied, a list emptied, an entry added by `[]` → `["Stryker was here"]`), which the
+  // tests above, written from the commands' point of view, let through for pairs no command uses
+  // yet (waiting → exported, dropped → dropped, success → success, ...).
+  const ALLOWED: Record<string, string[]> = {
+    waiting: ["broadcasted", "exported"],
+    broadcasted: ["broadcasted", "mining", "success", "failed", "dropped"],
+    mining: ["broadcasted", "mining", "success", "failed", "dropped"],
+    dropped: ["broadcasted", "dropped", "mining", "success", "failed"],
+    success: ["broadcasted", "dropped", "mining", "success", "failed"],
+    failed: [],
+    exported: [],
+    replaced: [],
+  };
+
+  it("allows exactly the documented moves between the eight statuses, and names the refused one", () => {
+    expect([...TX_STATUSES].sort()).toEqual(Object.keys(ALLOWED).sort());
+    for (const from of TX_STATUSES) {
+      for (const to of TX_STATUSES) {
+        const allowed = ALLOWED[from].includes(to);
+        expect(canMove(from, to), `${from} → ${to}`).toBe(allowed);
+        if (allowed) expect(() => checkMove(from, to, 7)).not.toThrow();
+        else expect(() => checkMove(from, to, 7)).toThrow(`transaction nonce 7: status ${from} cannot become ${to}`);
+      }
+      expect(isFinal(from), from).toBe(ALLOWED[from].length === 0);
+    }
+  });
+
+  it("lists the statuses each command works from", () => {
+    expect([...UNMINED_STATUSES]).toEqual(["waiting", "broadcasted", "mining", "dropped"]);
+    expect([...SENDABLE_STATUSES]).toEqual(["waiting", "broadcasted", "dropped"]);
+    expect([...AWAITING_RESULT_STATUSES]).toEqual(["broadcasted", "mining", "dropped"]);
+    expect([...REORG_CHECKED_STATUSES]).toEqual(["success"]);
+    expect([...REPLACEABLE_STATUSES]).toEqual(["waiting", "broadcasted", "dropped"]);
+    expect([...LIVE_DEPLOYMENT_STATUSES]).toEqual(["waiting", "broadcasted", "mining", "success", "dropped"]);
+  });
+});
 
 describe("the SQLite ledger", () => {
   let chain: TestChain;
