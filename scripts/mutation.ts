@@ -74,6 +74,13 @@ export const TARGETS: Record<string, Target> = {
       "test/tx/nonce.test.ts",
       "test/tx/errors.test.ts",
       "test/offline/offline-signing.test.ts",
+      // The ledger's views that only other commands read: tx-last, diagnose, issue-logs
+      // (json-output), forget-network (restarted-chain), tx-verify, payouts, a distribution.
+      "test/cli/json-output.test.ts",
+      "test/cli/restarted-chain.test.ts",
+      "test/corp/verify.test.ts",
+      "test/corp/payout.test.ts",
+      "test/distribution/single.test.ts",
     ],
     endToEnd: true,
   },
