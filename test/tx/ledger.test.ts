@@ -193,6 +193,35 @@ describe("the SQLite ledger", () => {
     expect((await ledger.findAccount(env))?.nextNonce).toBe(start + 3);
   });
 
+  // The allocation's guard rails (a bug in a caller, never a user error): kills the mutants of
+  // allocate's checks in src/tx/ledger/sqlite.ts that no test reached (not covered in the first ledger
+  // run): `first < nextNonce`, the contiguity/account/status test of every row, the empty insert, the
+  // next nonce going back (`<` as `<=`), the account that disappeared, and their messages.
+  it("refuses rows that are not new, waiting and contiguous from the next nonce, and a next nonce that goes back, writing nothing", async () => {
+    const ledger = ledgerOf(db);
+    const template = await ownRow("Guarded");
+    const account = await ensureAccount(env);
+    const next = account.nextNonce;
+    const { id: _id, ...fresh } = template;
+    const row = (nonce: number, changes: Partial<typeof fresh> = {}) => ({ ...fresh, nonce, ...changes });
+    const count = () => (db.sqlite.prepare("SELECT COUNT(*) AS n FROM prepared_transactions").get() as { n: number }).n;
+    const before = count();
+    const refusal = `prepared transactions must be new, waiting and contiguous from nonce ${next} of account ${account.id}`;
+    const attempt = (work: Parameters<typeof ledger.allocate>[1]) => ledger.allocate(account.id, work);
+    await expect(attempt((allocation) => allocation.insert([row(next - 1)]))).rejects.toThrow(refusal);
+    await expect(attempt((allocation) => allocation.insert([row(next), row(next + 2)]))).rejects.toThrow(refusal);
+    await expect(attempt((allocation) => allocation.insert([row(next), row(next + 1, { status: "broadcasted" })]))).rejects.toThrow(refusal);
+    await expect(attempt((allocation) => allocation.insert([row(next), row(next + 1, { accountId: account.id + 1 })]))).rejects.toThrow(refusal);
+    expect(await attempt((allocation) => allocation.insert([]))).toEqual([]);
+    await expect(attempt((allocation) => allocation.advanceTo(next - 1))).rejects.toThrow(
+      `the next nonce of account ${account.id} cannot go back from ${next} to ${next - 1}`,
+    );
+    await attempt((allocation) => allocation.advanceTo(next));
+    await expect(ledger.allocate(account.id + 1_000, async () => undefined)).rejects.toThrow(`broadcast account ${account.id + 1_000} disappeared from the database`);
+    expect(count()).toBe(before);
+    expect((await ledger.findAccount(env))?.nextNonce).toBe(next);
+  });
+
   it("records a first signature once: a second writer that saw none is refused and writes nothing", async () => {
     const ledger = ledgerOf(db);
     // Its own unsigned row, not one left by another test.
