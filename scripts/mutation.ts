@@ -248,12 +248,13 @@ function summary(files: string[]): number {
     console.error("--summary: name one or more reports/mutation/*.progress.jsonl files");
     return 2;
   }
-  for (const file of files) {
-    const lines = fs
+  const read = (file: string) =>
+    fs
       .readFileSync(file, "utf8")
       .split("\n")
       .filter((line) => line.trim() !== "")
       .map((line) => JSON.parse(line) as ProgressLine);
+  const report = (name: string, lines: ProgressLine[], timed = true) => {
     const byFile: Record<string, { mutants: ReportMutant[] }> = {};
     for (const line of lines) {
       const name = path.relative(ROOT, path.resolve(ROOT, line.file));
@@ -270,10 +271,24 @@ function summary(files: string[]): number {
     const ran = lines.filter((line) => line.status !== "NoCoverage" && line.status !== "Ignored");
     const span = ran.length > 1 ? (Date.parse(ran[ran.length - 1].at) - Date.parse(ran[0].at)) / 1000 : 0;
     console.log(
-      `${path.basename(file)}: ${lines.length} mutants reported, ${score.score.toFixed(1)} % of those (${score.killed} killed, ${score.survived} survived, ${score.noCoverage} not covered, ${score.invalid} other)` +
-        (ran.length > 1 ? `; ${ran.length} ran tests, ${(span / (ran.length - 1)).toFixed(1)} s a mutant between the first and the last` : ""),
+      `${name}: ${lines.length} mutants reported, ${score.score.toFixed(1)} % of those (${score.killed} killed, ${score.survived} survived, ${score.noCoverage} not covered, ${score.invalid} other)` +
+        (timed && ran.length > 1 ? `; ${ran.length} ran tests, ${(span / (ran.length - 1)).toFixed(1)} s a mutant between the first and the last` : ""),
     );
     for (const survivor of score.survivors) console.log(`    ${survivor}`);
+  };
+  const all: ProgressLine[][] = files.map(read);
+  files.forEach((file, index) => report(path.basename(file), all[index]));
+  if (files.length > 1) {
+    // Passes of one target over overlapping mutants (other test files, or tests added since): a
+    // mutant counts as killed when any pass killed it, and is listed once.
+    const rank = (status: string) => ["Killed", "Timeout", "Survived", "NoCoverage"].indexOf(status);
+    const best = new Map<string, ProgressLine>();
+    for (const line of all.flat()) {
+      const key = `${line.file}:${line.line}:${line.column}:${line.mutatorName}:${line.replacement ?? ""}`;
+      const known = best.get(key);
+      if (known === undefined || (rank(line.status) !== -1 && (rank(known.status) === -1 || rank(line.status) < rank(known.status)))) best.set(key, line);
+    }
+    report("combined (each mutant once, killed if any pass killed it)", [...best.values()].sort((a, b) => a.line - b.line || a.column - b.column), false);
   }
   return 0;
 }
