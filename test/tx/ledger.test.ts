@@ -21,7 +21,7 @@ import {
   type PreparedTransaction,
   type SignedVersion,
 } from "../../src/tx/ledger";
-import { ensureAccount } from "../../src/tx/nonces";
+import { accountKey, ensureAccount } from "../../src/tx/nonces";
 import { prepareTransactions } from "../../src/tx/prepare";
 import { startTestChain, type TestChain } from "../helpers/chain";
 import { tempDir } from "../helpers/cli";
@@ -220,6 +220,42 @@ describe("the SQLite ledger", () => {
     await expect(ledger.allocate(account.id + 1_000, async () => undefined)).rejects.toThrow(`broadcast account ${account.id + 1_000} disappeared from the database`);
     expect(count()).toBe(before);
     expect((await ledger.findAccount(env))?.nextNonce).toBe(next);
+  });
+
+  // Kills, in src/tx/ledger/sqlite.ts: openAccount's `if (existing) return existing` forced false (the
+  // node asked again for an account the database knows), `if (raced) return raced` forced false (a
+  // second row for an account another writer created meanwhile: forced here by creating it from
+  // inside the first writer's startNonce, no timing), and restartNonce's "already holds transactions"
+  // check forced true (an account without transactions refused), with the insert of a new account.
+  it("opens an account once, also when another writer creates it meanwhile; restarts the nonce only of an account without transactions", async () => {
+    const ledger = ledgerOf(db);
+    const key = { network: "local", chainId: env.chainId, address: "0x00000000000000000000000000000000000000a1" };
+    let asked = 0;
+    const raced = await ledger.openAccount(key, async () => {
+      asked++;
+      // Another writer opens the same account before this one takes the write lock.
+      await ledger.openAccount(key, async () => {
+        asked++;
+        return 7;
+      });
+      return 3;
+    });
+    expect(raced.nextNonce).toBe(7);
+    expect(asked).toBe(2);
+    expect(await ledger.openAccount(key, async () => ++asked)).toEqual(raced);
+    expect(asked).toBe(2);
+    const rows = db.sqlite.prepare("SELECT next_nonce AS nextNonce FROM broadcast_accounts WHERE address = ?").all(key.address);
+    expect(rows).toEqual([{ nextNonce: 7 }]);
+
+    expect(await ledger.restartNonce(key, 9, "ledger.sqlite")).toEqual({ previous: 7, next: 9 });
+    expect((await ledger.findAccount(key))?.nextNonce).toBe(9);
+    const unknown = { ...key, address: "0x00000000000000000000000000000000000000a2" };
+    expect(await ledger.restartNonce(unknown, 4, "ledger.sqlite")).toEqual({ next: 4 });
+    expect(await ledger.findAccount(unknown)).toMatchObject({ network: "local", chainId: env.chainId, address: unknown.address, nextNonce: 4 });
+    await ownRow("Restart");
+    await expect(ledger.restartNonce(accountKey(env), 0, "ledger.sqlite")).rejects.toThrow(
+      `database ledger.sqlite already holds transactions of ${env.address} on local: restarting the nonce would reuse their nonces`,
+    );
   });
 
   it("records a first signature once: a second writer that saw none is refused and writes nothing", async () => {
