@@ -10,14 +10,20 @@
  * runs scripts/mutation-solidity.ts (operator swaps on contracts/, recompiled, contract tests).
  *
  * Options after the targets go to Stryker unchanged, e.g. `--mutate src/tx/broadcast.ts:150-190` to
- * mutate a line range only, except `--tests A,B`: these test files instead of the target's. Reports: reports/mutation/TARGET.json (mutation-testing-report-schema).
+ * mutate a line range only, except `--tests A,B`: these test files instead of the target's. Reports:
+ * reports/mutation/TARGET.json (mutation-testing-report-schema); a run with --mutate writes
+ * TARGET.PART.json instead (e.g. ledger.sqlite.ts-100-200.json), so that parts of a target add up.
  */
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
-import { runGrouped } from "./process-group";
+import { onSignalExit, runGrouped } from "./process-group";
 
 const ROOT = path.resolve(__dirname, "..");
 const REPORTS = path.join(ROOT, "reports", "mutation");
+/** This run's Stryker folder (its sandboxes) and temporary folder (TMPDIR of everything it runs). */
+const STRYKER_TMP = path.join(ROOT, `.stryker-tmp-${process.pid}`);
+const RUN_TMP = path.join(os.tmpdir(), `sto-mutation-${process.pid}`);
 
 interface Target {
   /** The modules mutated. */
@@ -51,11 +57,38 @@ export const TARGETS: Record<string, Target> = {
     tests: ["test/tx/ledger.test.ts", "test/tx/nonce.test.ts"],
     endToEnd: true,
   },
+  // The ledger is reached by its in-process tests and, far more, by every CLI command that prepares,
+  // signs, sends or updates a transaction: its end-to-end tests run too. Coverage across processes
+  // makes each mutant run only the tests that reach it.
   ledger: {
-    what: "the transaction ledger: states and their transitions in SQLite",
-    mutate: ["src/tx/ledger/sqlite.ts", "src/tx/ledger/states.ts", "src/tx/prepare.ts"],
-    tests: ["test/tx/ledger.test.ts", "test/tx/prepare-rows.test.ts"],
-    endToEnd: false,
+    what: "the transaction ledger: the status machine and its statements in SQLite",
+    mutate: ["src/tx/ledger/sqlite.ts", "src/tx/ledger/states.ts"],
+    tests: [
+      "test/tx/ledger.test.ts",
+      "test/tx/prepare-rows.test.ts",
+      "test/tx/crash.test.ts",
+      "test/tx/concurrent-signing.test.ts",
+      "test/tx/stuck.test.ts",
+      "test/tx/update.test.ts",
+      "test/tx/reorg.test.ts",
+      "test/tx/nonce.test.ts",
+      "test/tx/errors.test.ts",
+      "test/offline/offline-signing.test.ts",
+      // The ledger's views that only other commands read: tx-last, diagnose, issue-logs
+      // (json-output), forget-network (restarted-chain), tx-verify, payouts, a distribution.
+      "test/cli/json-output.test.ts",
+      "test/cli/restarted-chain.test.ts",
+      "test/corp/verify.test.ts",
+      "test/corp/payout.test.ts",
+      "test/distribution/single.test.ts",
+    ],
+    endToEnd: true,
+  },
+  prepare: {
+    what: "preparing transactions: nonces allocated under the write lock, re-checked, all rows or none",
+    mutate: ["src/tx/prepare.ts"],
+    tests: ["test/tx/ledger.test.ts", "test/tx/prepare-rows.test.ts", "test/tx/crash.test.ts", "test/tx/nonce.test.ts", "test/distribution/concurrency.test.ts"],
+    endToEnd: true,
   },
   broadcast: {
     what: "write-ahead signing and broadcast, one signature per nonce",
@@ -88,9 +121,12 @@ function strykerConfig(name: string, target: Target): Record<string, unknown> {
     buildCommand: `${process.execPath} --require tsx/cjs scripts/mutation.ts --build-sandbox`,
     // Two cores shared with others: one test runner at a time.
     concurrency: 1,
-    tempDirName: ".stryker-tmp",
-    ignorePatterns: ["/dist", "/reports", "/coverage", "/tmp", "/scratch", "/.mutation-solidity"],
-    reporters: ["clear-text", "progress", "json"],
+    tempDirName: path.basename(STRYKER_TMP),
+    ignorePatterns: ["/dist", "/reports", "/coverage", "/tmp", "/scratch", "/.mutation-solidity", "/.stryker-tmp*"],
+    reporters: ["clear-text", "progress", "json", "mutant-log"],
+    // Every mutant's result as soon as it is known (reports/mutation/TARGET.progress.jsonl): a long run
+    // stopped early keeps what it measured.
+    appendPlugins: [path.join(__dirname, "stryker-mutant-log.mjs")],
     jsonReporter: { fileName: path.relative(ROOT, path.join(REPORTS, `${name}.json`)) },
     clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true },
     // A loaded machine: chain tests vary much in duration, a mutant is not an infinite loop for that.
@@ -137,6 +173,17 @@ export function scoreOf(report: { files: Record<string, { mutants: ReportMutant[
   return { killed, survived, noCoverage, invalid, score: counted === 0 ? 0 : (100 * killed) / counted, survivors };
 }
 
+/** "" for a whole target; for `--mutate src/a/b.ts:10-20,src/c.ts`, ".b.ts-10-20+c.ts". */
+export function partName(options: readonly string[]): string {
+  const at = options.indexOf("--mutate");
+  const value = at === -1 ? undefined : options[at + 1];
+  if (value === undefined) return "";
+  return `.${value
+    .split(",")
+    .map((pattern) => path.basename(pattern).replace(/:/g, "-").replace(/[^A-Za-z0-9._-]/g, "_"))
+    .join("+")}`;
+}
+
 async function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env, cwd = ROOT): Promise<number> {
   return (await runGrouped(command, args, { cwd, env, passThrough: true })).code;
 }
@@ -153,8 +200,102 @@ async function buildSandbox(): Promise<number> {
   return code;
 }
 
+/**
+ * SIGKILL to every process whose environment names `folder` (Linux: /proc/PID/environ): processes of
+ * a stopped run that left its process groups (a detached child of a test).
+ */
+function killProcessesNaming(folder: string): void {
+  if (!fs.existsSync("/proc")) return;
+  for (const entry of fs.readdirSync("/proc")) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    let environ: string;
+    try {
+      environ = fs.readFileSync(`/proc/${pid}/environ`, "utf8");
+    } catch {
+      continue; // ended, or not ours to read
+    }
+    const names = environ.split("\0").some((pair) => {
+      const value = pair.slice(pair.indexOf("=") + 1);
+      return value === folder || value.startsWith(`${folder}/`);
+    });
+    if (!names) continue;
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Ended meanwhile.
+    }
+  }
+}
+
+interface ProgressLine {
+  at: string;
+  file: string;
+  line: number;
+  column: number;
+  mutatorName: string;
+  replacement?: string;
+  status: string;
+  covering: number;
+}
+
+/**
+ * `--summary FILE.progress.jsonl...`: the score of the mutants a run has tested so far (a run still
+ * going, or one stopped early), its survivors, and the time a tested mutant took on average.
+ */
+function summary(files: string[]): number {
+  if (files.length === 0) {
+    console.error("--summary: name one or more reports/mutation/*.progress.jsonl files");
+    return 2;
+  }
+  const read = (file: string) =>
+    fs
+      .readFileSync(file, "utf8")
+      .split("\n")
+      .filter((line) => line.trim() !== "")
+      .map((line) => JSON.parse(line) as ProgressLine);
+  const report = (name: string, lines: ProgressLine[], timed = true) => {
+    const byFile: Record<string, { mutants: ReportMutant[] }> = {};
+    for (const line of lines) {
+      const name = path.relative(ROOT, path.resolve(ROOT, line.file));
+      (byFile[name] ??= { mutants: [] }).mutants.push({
+        id: String(byFile[name].mutants.length),
+        mutatorName: line.mutatorName,
+        replacement: line.replacement,
+        status: line.status,
+        location: { start: { line: line.line, column: line.column } },
+      });
+    }
+    const score = scoreOf({ files: byFile });
+    // The time between results of mutants that ran tests (not-covered ones are reported at once).
+    const ran = lines.filter((line) => line.status !== "NoCoverage" && line.status !== "Ignored");
+    const span = ran.length > 1 ? (Date.parse(ran[ran.length - 1].at) - Date.parse(ran[0].at)) / 1000 : 0;
+    console.log(
+      `${name}: ${lines.length} mutants reported, ${score.score.toFixed(1)} % of those (${score.killed} killed, ${score.survived} survived, ${score.noCoverage} not covered, ${score.invalid} other)` +
+        (timed && ran.length > 1 ? `; ${ran.length} ran tests, ${(span / (ran.length - 1)).toFixed(1)} s a mutant between the first and the last` : ""),
+    );
+    for (const survivor of score.survivors) console.log(`    ${survivor}`);
+  };
+  const all: ProgressLine[][] = files.map(read);
+  files.forEach((file, index) => report(path.basename(file), all[index]));
+  if (files.length > 1) {
+    // Passes of one target over overlapping mutants (other test files, or tests added since): a
+    // mutant counts as killed when any pass killed it, and is listed once.
+    const rank = (status: string) => ["Killed", "Timeout", "Survived", "NoCoverage"].indexOf(status);
+    const best = new Map<string, ProgressLine>();
+    for (const line of all.flat()) {
+      const key = `${line.file}:${line.line}:${line.column}:${line.mutatorName}:${line.replacement ?? ""}`;
+      const known = best.get(key);
+      if (known === undefined || (rank(line.status) !== -1 && (rank(known.status) === -1 || rank(line.status) < rank(known.status)))) best.set(key, line);
+    }
+    report("combined (each mutant once, killed if any pass killed it)", [...best.values()].sort((a, b) => a.line - b.line || a.column - b.column), false);
+  }
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === "--build-sandbox") return buildSandbox();
+  if (argv[0] === "--summary") return summary(argv.slice(1));
   const firstOption = argv.findIndex((arg) => arg.startsWith("-"));
   const names = firstOption === -1 ? argv : argv.slice(0, firstOption);
   const passThrough = firstOption === -1 ? [] : argv.slice(firstOption);
@@ -173,6 +314,16 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   fs.mkdirSync(REPORTS, { recursive: true });
+  // Stopped by a signal, Stryker leaves its sandbox (a copy of the project) and the test run its
+  // temporary folder (vitest's global teardown never runs): both are this run's own (STRYKER_TMP,
+  // RUN_TMP, so that two runs at once in this working tree do not touch each other's), and are
+  // removed once the run's processes have ended, with any process that still names RUN_TMP.
+  fs.mkdirSync(RUN_TMP, { recursive: true });
+  onSignalExit(() => {
+    killProcessesNaming(RUN_TMP);
+    fs.rmSync(STRYKER_TMP, { recursive: true, force: true });
+    fs.rmSync(RUN_TMP, { recursive: true, force: true });
+  });
   // The sandbox copies artifacts/ as they are here: bring them up to date with contracts/ first.
   if (chosen.some((name) => name !== "solidity") && (await run("npm", ["run", "--silent", "build:contracts"])) !== 0) return 1;
 
@@ -185,14 +336,19 @@ async function main(argv: string[]): Promise<number> {
     }
     const target = { ...TARGETS[name], tests: testsOverride ?? TARGETS[name].tests };
     console.log(`\n=== ${name}: ${target.what}\n    mutating ${target.mutate.join(" ")}\n    tests ${target.tests.join(" ")}`);
-    const configFile = path.join(REPORTS, `${name}.config.json`);
-    fs.writeFileSync(configFile, `${JSON.stringify(strykerConfig(name, target), null, 2)}\n`);
-    const reportFile = path.join(REPORTS, `${name}.json`);
+    // A run of part of the target (--mutate) keeps a report of its own, so that the parts of a long
+    // target, each run to its end, add up without overwriting one another.
+    const reportName = `${name}${partName(passThrough)}`;
+    const configFile = path.join(REPORTS, `${reportName}.config.json`);
+    fs.writeFileSync(configFile, `${JSON.stringify(strykerConfig(reportName, target), null, 2)}\n`);
+    const reportFile = path.join(REPORTS, `${reportName}.json`);
     fs.rmSync(reportFile, { force: true });
+    const progressFile = path.join(REPORTS, `${reportName}.progress.jsonl`);
+    fs.rmSync(progressFile, { force: true });
     const code = await run(
       process.execPath,
       [path.join(ROOT, "node_modules", "@stryker-mutator", "core", "bin", "stryker.js"), "run", path.relative(ROOT, configFile), ...passThrough],
-      { ...process.env, MUTATION_TESTS: target.tests.join(",") },
+      { ...process.env, TMPDIR: RUN_TMP, MUTATION_TESTS: target.tests.join(","), MUTATION_PROGRESS_LOG: progressFile },
     );
     if (code !== 0 || !fs.existsSync(reportFile)) {
       lines.push(`${name}: Stryker failed (exit ${code})`);
@@ -201,10 +357,12 @@ async function main(argv: string[]): Promise<number> {
     }
     const score = scoreOf(JSON.parse(fs.readFileSync(reportFile, "utf8")));
     lines.push(
-      `${name}: ${score.score.toFixed(1)} % (${score.killed} killed, ${score.survived} survived, ${score.noCoverage} not covered, ${score.invalid} invalid)`,
+      `${reportName}: ${score.score.toFixed(1)} % (${score.killed} killed, ${score.survived} survived, ${score.noCoverage} not covered, ${score.invalid} invalid)`,
       ...score.survivors.map((survivor) => `    ${survivor}`),
     );
   }
+  fs.rmSync(RUN_TMP, { recursive: true, force: true });
+  if (fs.existsSync(STRYKER_TMP) && fs.readdirSync(STRYKER_TMP).length === 0) fs.rmSync(STRYKER_TMP, { recursive: true });
   if (lines.length > 0) console.log(`\nMutation scores (reports in ${path.relative(ROOT, REPORTS)}/):\n${lines.join("\n")}`);
   return failed ? 1 : 0;
 }

@@ -20,16 +20,44 @@ export function onSignalExit(cleanup: () => void): void {
   handling = true;
   for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
     process.on(signal, () => {
-      for (const child of running) {
-        try {
-          if (child.pid !== undefined) process.kill(-child.pid, signal);
-        } catch {
-          // The group has ended already.
+      const groups = [...running].map((child) => child.pid).filter((pid): pid is number => pid !== undefined);
+      for (const pid of groups) signalGroup(pid, signal);
+      // The cleanups run once every process of the groups has ended (a test runner still writing in
+      // a sandbox would otherwise leave files behind); whatever ignores the signal gets SIGKILL.
+      const deadline = Date.now() + GRACE_MS;
+      const waitThenExit = () => {
+        const alive = groups.filter(groupAlive);
+        if (alive.length > 0 && Date.now() < deadline) {
+          setTimeout(waitThenExit, 200);
+          return;
         }
-      }
-      for (const work of cleanups) work();
-      process.exit(128 + (signal === "SIGHUP" ? 1 : signal === "SIGINT" ? 2 : 15));
+        for (const pid of alive) signalGroup(pid, "SIGKILL");
+        for (const work of cleanups) work();
+        process.exit(128 + (signal === "SIGHUP" ? 1 : signal === "SIGINT" ? 2 : 15));
+      };
+      waitThenExit();
     });
+  }
+}
+
+/** How long the children's groups get to end after the signal before they are killed. */
+const GRACE_MS = 10_000;
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // The group has ended already.
+  }
+}
+
+/** Whether any process of the group `pid` is alive (signal 0 checks without signalling). */
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -8,7 +8,10 @@ import { createTxEnvironment, type TxEnvironment } from "../../src/tx/environmen
 import {
   AWAITING_RESULT_STATUSES,
   canMove,
+  checkMove,
   ledgerOf,
+  LIVE_DEPLOYMENT_STATUSES,
+  REPLACEABLE_STATUSES,
   SENDABLE_STATUSES,
   SignatureConflict,
   TX_STATUSES,
@@ -18,7 +21,7 @@ import {
   type PreparedTransaction,
   type SignedVersion,
 } from "../../src/tx/ledger";
-import { ensureAccount } from "../../src/tx/nonces";
+import { accountKey, ensureAccount } from "../../src/tx/nonces";
 import { prepareTransactions } from "../../src/tx/prepare";
 import { startTestChain, type TestChain } from "../helpers/chain";
 import { tempDir } from "../helpers/cli";
@@ -66,6 +69,46 @@ function firstSignature(row: PreparedTransaction, hash: string): SignedVersion {
     signature: { gasPrice: row.gasPrice, maxFeePerGas: "1", maxPriorityFeePerGas: "1", gasLimit: row.gasLimit },
   };
 }
+
+describe("the status machine, whole", () => {
+  // Every pair (from, to) the documented machine allows (src/tx/ledger/states.ts, docs/architecture.md);
+  // every other pair of the eight statuses is refused. Kills each mutant of the TRANSITIONS table
+  // (an entry emptied, a list emptied, an entry added by `[]` → `["Stryker was here"]`), which the
+  // tests above, written from the commands' point of view, let through for pairs no command uses
+  // yet (waiting → exported, dropped → dropped, success → success, ...).
+  const ALLOWED: Record<string, string[]> = {
+    waiting: ["broadcasted", "exported"],
+    broadcasted: ["broadcasted", "mining", "success", "failed", "dropped"],
+    mining: ["broadcasted", "mining", "success", "failed", "dropped"],
+    dropped: ["broadcasted", "dropped", "mining", "success", "failed"],
+    success: ["broadcasted", "dropped", "mining", "success", "failed"],
+    failed: [],
+    exported: [],
+    replaced: [],
+  };
+
+  it("allows exactly the documented moves between the eight statuses, and names the refused one", () => {
+    expect([...TX_STATUSES].sort()).toEqual(Object.keys(ALLOWED).sort());
+    for (const from of TX_STATUSES) {
+      for (const to of TX_STATUSES) {
+        const allowed = ALLOWED[from].includes(to);
+        expect(canMove(from, to), `${from} → ${to}`).toBe(allowed);
+        if (allowed) expect(() => checkMove(from, to, 7)).not.toThrow();
+        else expect(() => checkMove(from, to, 7)).toThrow(`transaction nonce 7: status ${from} cannot become ${to}`);
+      }
+      expect(isFinal(from), from).toBe(ALLOWED[from].length === 0);
+    }
+  });
+
+  it("lists the statuses each command works from", () => {
+    expect([...UNMINED_STATUSES]).toEqual(["waiting", "broadcasted", "mining", "dropped"]);
+    expect([...SENDABLE_STATUSES]).toEqual(["waiting", "broadcasted", "dropped"]);
+    expect([...AWAITING_RESULT_STATUSES]).toEqual(["broadcasted", "mining", "dropped"]);
+    expect([...REORG_CHECKED_STATUSES]).toEqual(["success"]);
+    expect([...REPLACEABLE_STATUSES]).toEqual(["waiting", "broadcasted", "dropped"]);
+    expect([...LIVE_DEPLOYMENT_STATUSES]).toEqual(["waiting", "broadcasted", "mining", "success", "dropped"]);
+  });
+});
 
 describe("the SQLite ledger", () => {
   let chain: TestChain;
@@ -148,6 +191,71 @@ describe("the SQLite ledger", () => {
     ]);
     expect(rowsOfA.map((row) => [row.nonce, row.note])).toEqual([[start + 2, "Deploying A"]]);
     expect((await ledger.findAccount(env))?.nextNonce).toBe(start + 3);
+  });
+
+  // The allocation's guard rails (a bug in a caller, never a user error): kills the mutants of
+  // allocate's checks in src/tx/ledger/sqlite.ts that no test reached (not covered in the first ledger
+  // run): `first < nextNonce`, the contiguity/account/status test of every row, the empty insert, the
+  // next nonce going back (`<` as `<=`), the account that disappeared, and their messages.
+  it("refuses rows that are not new, waiting and contiguous from the next nonce, and a next nonce that goes back, writing nothing", async () => {
+    const ledger = ledgerOf(db);
+    const template = await ownRow("Guarded");
+    const account = await ensureAccount(env);
+    const next = account.nextNonce;
+    const { id: _id, ...fresh } = template;
+    const row = (nonce: number, changes: Partial<typeof fresh> = {}) => ({ ...fresh, nonce, ...changes });
+    const count = () => (db.sqlite.prepare("SELECT COUNT(*) AS n FROM prepared_transactions").get() as { n: number }).n;
+    const before = count();
+    const refusal = `prepared transactions must be new, waiting and contiguous from nonce ${next} of account ${account.id}`;
+    const attempt = (work: Parameters<typeof ledger.allocate>[1]) => ledger.allocate(account.id, work);
+    await expect(attempt((allocation) => allocation.insert([row(next - 1)]))).rejects.toThrow(refusal);
+    await expect(attempt((allocation) => allocation.insert([row(next), row(next + 2)]))).rejects.toThrow(refusal);
+    await expect(attempt((allocation) => allocation.insert([row(next), row(next + 1, { status: "broadcasted" })]))).rejects.toThrow(refusal);
+    await expect(attempt((allocation) => allocation.insert([row(next), row(next + 1, { accountId: account.id + 1 })]))).rejects.toThrow(refusal);
+    expect(await attempt((allocation) => allocation.insert([]))).toEqual([]);
+    await expect(attempt((allocation) => allocation.advanceTo(next - 1))).rejects.toThrow(
+      `the next nonce of account ${account.id} cannot go back from ${next} to ${next - 1}`,
+    );
+    await attempt((allocation) => allocation.advanceTo(next));
+    await expect(ledger.allocate(account.id + 1_000, async () => undefined)).rejects.toThrow(`broadcast account ${account.id + 1_000} disappeared from the database`);
+    expect(count()).toBe(before);
+    expect((await ledger.findAccount(env))?.nextNonce).toBe(next);
+  });
+
+  // Kills, in src/tx/ledger/sqlite.ts: openAccount's `if (existing) return existing` forced false (the
+  // node asked again for an account the database knows), `if (raced) return raced` forced false (a
+  // second row for an account another writer created meanwhile: forced here by creating it from
+  // inside the first writer's startNonce, no timing), and restartNonce's "already holds transactions"
+  // check forced true (an account without transactions refused), with the insert of a new account.
+  it("opens an account once, also when another writer creates it meanwhile; restarts the nonce only of an account without transactions", async () => {
+    const ledger = ledgerOf(db);
+    const key = { network: "local", chainId: env.chainId, address: "0x00000000000000000000000000000000000000a1" };
+    let asked = 0;
+    const raced = await ledger.openAccount(key, async () => {
+      asked++;
+      // Another writer opens the same account before this one takes the write lock.
+      await ledger.openAccount(key, async () => {
+        asked++;
+        return 7;
+      });
+      return 3;
+    });
+    expect(raced.nextNonce).toBe(7);
+    expect(asked).toBe(2);
+    expect(await ledger.openAccount(key, async () => ++asked)).toEqual(raced);
+    expect(asked).toBe(2);
+    const rows = db.sqlite.prepare("SELECT next_nonce AS nextNonce FROM broadcast_accounts WHERE address = ?").all(key.address);
+    expect(rows).toEqual([{ nextNonce: 7 }]);
+
+    expect(await ledger.restartNonce(key, 9, "ledger.sqlite")).toEqual({ previous: 7, next: 9 });
+    expect((await ledger.findAccount(key))?.nextNonce).toBe(9);
+    const unknown = { ...key, address: "0x00000000000000000000000000000000000000a2" };
+    expect(await ledger.restartNonce(unknown, 4, "ledger.sqlite")).toEqual({ next: 4 });
+    expect(await ledger.findAccount(unknown)).toMatchObject({ network: "local", chainId: env.chainId, address: unknown.address, nextNonce: 4 });
+    await ownRow("Restart");
+    await expect(ledger.restartNonce(accountKey(env), 0, "ledger.sqlite")).rejects.toThrow(
+      `database ledger.sqlite already holds transactions of ${env.address} on local: restarting the nonce would reuse their nonces`,
+    );
   });
 
   it("records a first signature once: a second writer that saw none is refused and writes nothing", async () => {

@@ -44,11 +44,6 @@ export function checkMove(from: TxStatus, to: TxStatus, nonce: number): void {
   if (!canMove(from, to)) throw new Error(`transaction nonce ${nonce}: status ${from} cannot become ${to}`);
 }
 
-/** The statuses from which a row may move to `to`. */
-export function sourcesOf(to: TxStatus): TxStatus[] {
-  return TX_STATUSES.filter((from) => canMove(from, to));
-}
-
 /**
  * A status nothing moves a row out of: the outcome is known (failed) or the transaction left sto.
  * A recorded success changes only if its block leaves the chain.
