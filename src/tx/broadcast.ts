@@ -1,6 +1,6 @@
-import { isBatchRefusal } from "../chain/failures";
+import { isUnanswered } from "../chain/batched";
 import { orderedBatchClient } from "../chain/connection";
-import { BatchUnsupportedError, MissingFromBatchError, NodeUnavailableError, RpcError, isNodeUnavailable, oneLine, type NodeClient } from "../chain/rpc";
+import { BatchUnsupportedError, NodeUnavailableError, RpcError, isNodeUnavailable, oneLine, type NodeClient } from "../chain/rpc";
 import { nowIso } from "../db/database";
 import { ExitCode, StoError, type FieldNamer, type FieldText } from "../errors";
 import type { SigningEnvironment, TxEnvironment } from "./environment";
@@ -251,7 +251,7 @@ async function sendRows(env: TxEnvironment, sender: Sender, rows: readonly Prepa
   }
   return answers.map((answer): SendAnswer => {
     if (!(answer instanceof RpcError)) return { accepted: true };
-    if (answer instanceof MissingFromBatchError || isBatchRefusal({ code: answer.code, message: answer.rpcMessage })) return { unanswered: true };
+    if (isUnanswered(answer)) return { unanswered: true };
     return { accepted: false, kind: classifySendError(answer), message: oneLine(answer.rpcMessage).slice(0, 240) };
   });
 }

@@ -260,7 +260,9 @@ export async function startRpcProxy(targetUrl: string, options: RpcProxyOptions 
           if (batch && batchPolicy !== "accept") {
             const tooLarge = batchPolicy !== "refuse" && batch.length > batchPolicy.maxSize;
             if (batchPolicy === "refuse" || tooLarge) {
+              // Counted as such and per method: "batchRefused:eth_sendRawTransaction".
               count(tooLarge ? "batchTooLarge" : "batchRefused");
+              count(`${tooLarge ? "batchTooLarge" : "batchRefused"}:${batch[0]?.method ?? ""}`);
               response.writeHead(200, { "content-type": "application/json" });
               response.end(
                 JSON.stringify(
