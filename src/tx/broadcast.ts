@@ -153,8 +153,14 @@ interface Sender {
   perBatch: number;
 }
 
-/** The node's answer to one send of a batch, or none: the batch was refused or the answer left it out. */
-type SendAnswer = SubmitResult | { unanswered: true };
+/**
+ * The node's answer to one send of a batch, or none: the batch was refused or the answer left it
+ * out, or (outOfOrder) the node handled it before the send of the nonce before it.
+ */
+type SendAnswer = SubmitResult | { unanswered: true; outOfOrder?: boolean; message?: string };
+
+/** Hardhat's answer to a nonce above the next one while it mines each transaction as it comes. */
+const NONCE_TOO_HIGH = /nonce too high/i;
 
 /**
  * Hands a chunk's recorded bytes to the node in nonce order, in JSON-RPC batches of the
@@ -193,6 +199,12 @@ async function sendChunk(
       if ("unanswered" in answer) {
         unanswered += 1;
         left.push(row);
+        if (answer.outOfOrder && sender.perBatch > 1) {
+          // Hardhat's node handles a batch's requests at once, in no set order, and, mining each
+          // transaction as it comes, refuses a nonce whose predecessor it has not seen yet.
+          sender.perBatch = 1;
+          env.debug?.(`the node handled a batch of transactions out of nonce order ("${answer.message}"): sending one at a time`);
+        }
         continue;
       }
       if (!answer.accepted && answer.kind === "pool-full") {
@@ -252,6 +264,9 @@ async function sendRows(env: TxEnvironment, sender: Sender, rows: readonly Prepa
   return answers.map((answer): SendAnswer => {
     if (!(answer instanceof RpcError)) return { accepted: true };
     if (isUnanswered(answer)) return { unanswered: true };
+    // Inside a batch, "nonce too high" means the node took a later send before the one before it:
+    // it is sent again alone, in order (alone, the answer is a refusal, as always).
+    if (NONCE_TOO_HIGH.test(answer.rpcMessage)) return { unanswered: true, outOfOrder: true, message: oneLine(answer.rpcMessage).slice(0, 160) };
     return { accepted: false, kind: classifySendError(answer), message: oneLine(answer.rpcMessage).slice(0, 240) };
   });
 }

@@ -96,7 +96,11 @@ export async function runAndKill(args: string[], plan: KillPlan, options: RunOpt
     });
   }
   try {
-    return await result;
+    const done = await result;
+    // The request the kill landed on is still with the proxy (it forwards it once the client is
+    // gone): what the node got is settled before the caller looks.
+    if (plan.kind === "on-request") await options.proxy?.settled();
+    return done;
   } finally {
     if (timer) clearTimeout(timer);
     options.proxy?.setOnRequest(undefined);

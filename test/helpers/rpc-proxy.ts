@@ -116,6 +116,8 @@ export interface RpcProxy {
   setResponder(responder: Responder | undefined): void;
   setItemAnswerer(answerer: ItemAnswerer | undefined): void;
   setBatchPolicy(policy: BatchPolicy): void;
+  /** Resolves once the proxy is done with every request it has received (forwarded, answered or dropped). */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -226,10 +228,12 @@ export async function startRpcProxy(targetUrl: string, options: RpcProxyOptions 
     return { status: 200, headers: {}, body: Buffer.from(JSON.stringify(answers.filter((entry) => entry !== undefined))) };
   };
 
+  let inFlight = 0;
   const server = http.createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
+      inFlight += 1;
       void (async () => {
         const body = Buffer.concat(chunks).toString("utf8");
         let payload: Payload = {};
@@ -346,6 +350,8 @@ export async function startRpcProxy(targetUrl: string, options: RpcProxyOptions 
           await onRequest?.(info, "answered");
         } catch {
           destroy();
+        } finally {
+          inFlight -= 1;
         }
       })();
     });
@@ -373,6 +379,9 @@ export async function startRpcProxy(targetUrl: string, options: RpcProxyOptions 
     },
     setBatchPolicy(next) {
       batchPolicy = next;
+    },
+    async settled() {
+      while (inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
     },
     close: () =>
       new Promise<void>((resolve) => {
