@@ -95,7 +95,7 @@ export async function broadcastPending(
     onWait: options.onWait,
   });
   const chunkSize = Math.max(1, options.chunkSize ?? MAX_CHUNK);
-  const batching = orderedBatchClient(env.provider);
+  const batching = await batchingClient(env, options.sendBatch ?? SEND_BATCH);
   const sender: Sender = { node: batching, perBatch: batching ? Math.max(1, options.sendBatch ?? SEND_BATCH) : 1 };
   const fees = await currentFees(env);
   const sent: PreparedTransaction[] = [];
@@ -236,6 +236,33 @@ async function sendChunk(
       await gate.poolFull(poolFull.nonce, poolFull.message, firstRefusal.get(poolFull.nonce) as number);
       retryAtOnce = pending[0]?.nonce === poolFull.nonce;
     }
+  }
+}
+
+/**
+ * The transport to send batches through, or undefined to send one at a time: with a plain ethers
+ * provider (whose "batches" are separate requests at once), when asked for batches of 1, and to
+ * Hardhat's node mining each transaction as it comes (automine, `sto node`): it answers a batch's
+ * requests all at once (Promise.all), out of nonce order, and refuses a nonce whose predecessor it
+ * has not mined yet — a batch would only be sent again one by one. Another node doing the same is
+ * met by the "nonce too high" fallback in sendChunk.
+ */
+async function batchingClient(env: TxEnvironment, perBatch: number): Promise<NodeClient | undefined> {
+  const node = orderedBatchClient(env.provider);
+  if (!node || perBatch <= 1) return undefined;
+  let client: unknown;
+  try {
+    client = await node.call<unknown>("web3_clientVersion", []);
+  } catch (error) {
+    if (error instanceof RpcError) return node;
+    throw error;
+  }
+  if (typeof client !== "string" || !/^hardhat/i.test(client)) return node;
+  try {
+    return (await node.call<unknown>("hardhat_getAutomine", [])) === false ? node : undefined;
+  } catch (error) {
+    if (error instanceof RpcError) return undefined;
+    throw error;
   }
 }
 

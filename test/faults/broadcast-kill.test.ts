@@ -112,20 +112,35 @@ describe("tx-broadcast killed at random instants", () => {
     console.log(`tx-broadcast kill trials: ${TRIALS}, runs killed: ${killed}, seed ${seed}`);
   }, 60_000 + TRIALS * 30_000);
 
-  it("Hardhat's node (mining each transaction as it comes) takes a batch's sends out of order: the refused ones and the rest go one at a time, each mined once", async () => {
-    await revertChain();
-    const database = path.join(world.dir, "hardhat-batch.sqlite");
-    copyDatabase(template, database);
-    const before = { batches: proxy.stats.methods["batch:eth_sendRawTransaction"] ?? 0, sends: proxy.stats.calls.eth_sendRawTransaction ?? 0 };
-    await runOk(["--database-file", database, "--ethereum-node-url", proxy.url, "tx-broadcast"], { cwd: world.dir });
-    // Hardhat answers a batch's requests at once (Promise.all): a later nonce before an earlier one
-    // is "Nonce too high"; had that been read as a refusal, the run would have stopped (exit 1).
-    expect((proxy.stats.methods["batch:eth_sendRawTransaction"] ?? 0) - before.batches).toBe(1);
-    expect((proxy.stats.calls.eth_sendRawTransaction ?? 0) - before.sends).toBeGreaterThan(transactions);
-    await runOk(["--database-file", database, "--ethereum-node-url", proxy.url, "tx-update"], { cwd: world.dir });
-    await settle(provider);
-    await expectEveryNonceMinedOnceAsRecorded(provider, database, DEPLOYER, 0);
-  }, 60_000);
+  it("Hardhat's node mining each transaction as it comes gets the sends one at a time; disguised as another node, its out-of-order answers to a batch are sent again alone", async () => {
+    const sendsOf = () => ({ batches: proxy.stats.methods["batch:eth_sendRawTransaction"] ?? 0, singles: proxy.stats.methods.eth_sendRawTransaction ?? 0, calls: proxy.stats.calls.eth_sendRawTransaction ?? 0 });
+    for (const disguised of [false, true]) {
+      await revertChain();
+      const database = path.join(world.dir, `hardhat-${disguised ? "disguised" : "plain"}.sqlite`);
+      copyDatabase(template, database);
+      // Disguised: the node says it is geth, so sto sends it batches. Hardhat answers a batch's
+      // requests all at once (Promise.all) and, mining each as it comes, answers "Nonce too high"
+      // to a nonce whose predecessor it has not seen yet; read as a refusal, that stopped the run (exit 1).
+      proxy.setItemAnswerer((request) => (disguised && request.method === "web3_clientVersion" ? { result: "Geth/v1.14.12-stable/linux-amd64/go1.23.4" } : undefined));
+      const before = sendsOf();
+      try {
+        await runOk(["--database-file", database, "--ethereum-node-url", proxy.url, "tx-broadcast"], { cwd: world.dir });
+      } finally {
+        proxy.setItemAnswerer(undefined);
+      }
+      const after = sendsOf();
+      if (disguised) {
+        expect(after.batches - before.batches).toBe(1);
+        expect(after.calls - before.calls).toBeGreaterThanOrEqual(transactions);
+      } else {
+        expect(after.batches - before.batches).toBe(0);
+        expect(after.singles - before.singles).toBe(transactions);
+      }
+      await runOk(["--database-file", database, "--ethereum-node-url", proxy.url, "tx-update"], { cwd: world.dir });
+      await settle(provider);
+      await expectEveryNonceMinedOnceAsRecorded(provider, database, DEPLOYER, 0);
+    }
+  }, 90_000);
 });
 
 /**
