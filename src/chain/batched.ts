@@ -1,4 +1,5 @@
-import { BatchUnsupportedError, RpcError, type NodeClient, type RpcRequest } from "./rpc";
+import { isBatchRefusal } from "./failures";
+import { BatchUnsupportedError, MissingFromBatchError, RpcError, type NodeClient, type RpcRequest } from "./rpc";
 
 /** The items in slices of at most `size`. */
 export function chunks<T>(items: T[], size: number): T[][] {
@@ -37,18 +38,31 @@ export async function batchedReads<T>(node: NodeClient, requests: RpcRequest[], 
   const perBatch = options.perBatch ?? 100;
   const parallel = options.parallel ?? 4;
   if (requests.length === 0) return [];
+  let answers: (T | RpcError)[];
   try {
-    const answers = await inParallel(chunks(requests, perBatch), parallel, (slice) => node.batch<T>(slice));
-    return answers.flat();
+    answers = (await inParallel(chunks(requests, perBatch), parallel, (slice) => node.batch<T>(slice))).flat();
   } catch (error) {
     if (!(error instanceof BatchUnsupportedError)) throw error;
+    return inParallel(requests, parallel * 2, (request) => single<T>(node, request));
   }
-  return inParallel(requests, parallel * 2, async (request) => {
-    try {
-      return await node.call<T>(request.method, request.params);
-    } catch (error) {
-      if (error instanceof RpcError) return error;
-      throw error;
-    }
-  });
+  // A node that limits batches (geth's "batch too large", a provider's batch limit) or left
+  // requests out of its answer: those are asked again one by one.
+  const unanswered = answers.flatMap((answer, index) => (isUnanswered(answer) ? [index] : []));
+  const again = await inParallel(unanswered, parallel * 2, (index) => single<T>(node, requests[index]));
+  unanswered.forEach((index, position) => (answers[index] = again[position]));
+  return answers;
+}
+
+/** A batch's answer that is not the node's answer to the request: it was left out, or the batch refused. */
+export function isUnanswered(answer: unknown): boolean {
+  return answer instanceof MissingFromBatchError || (answer instanceof RpcError && isBatchRefusal({ code: answer.code, message: answer.rpcMessage }));
+}
+
+async function single<T>(node: NodeClient, request: RpcRequest): Promise<T | RpcError> {
+  try {
+    return await node.call<T>(request.method, request.params);
+  } catch (error) {
+    if (error instanceof RpcError) return error;
+    throw error;
+  }
 }

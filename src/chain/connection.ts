@@ -157,3 +157,12 @@ export function nodeClient(provider: JsonRpcProvider): NodeClient {
   };
 }
 
+
+/**
+ * The node client for requests that must reach the node in order as JSON-RPC batches (tx-broadcast's
+ * sends): the CLI's transport; undefined for a plain ethers provider, whose adapter above sends the
+ * requests of a "batch" separately and at once, in no guaranteed order.
+ */
+export function orderedBatchClient(provider: JsonRpcProvider): NodeClient | undefined {
+  return provider instanceof ResilientJsonRpcProvider ? provider.transport : undefined;
+}

@@ -42,6 +42,18 @@ export function isPoolFull(message: string): boolean {
   return POOL_FULL.test(message);
 }
 
+/**
+ * A batch item's error that is about the batch, not about the request in it: the batch is larger
+ * than the node or provider takes (geth "batch too large", Alchemy "Batch size is too large",
+ * "batch limit exceeded"), batches are off ("batch requests are not supported"), or the answer
+ * grew too large (geth's -32003 "response too large"; HTTP 413). The request was not handled:
+ * it is sent again, in a smaller batch or alone.
+ */
+export function isBatchRefusal(error: NodeErrorAnswer): boolean {
+  const message = String(error.message ?? "");
+  return /\bbatch/i.test(message) || error.code === 413 || /response (size )?(is )?too (large|big)|response size exceeded/i.test(message);
+}
+
 /** Methods that only read blocks and logs: an "internal error" there is the node's trouble, not an answer about our request. */
 const BLOCK_READS = new Set(["eth_getLogs", "eth_getBlockByNumber", "eth_getBlockByHash", "eth_blockNumber"]);
 

@@ -110,6 +110,17 @@ export class RpcError extends Error {
   }
 }
 
+/**
+ * A request of a batch the node's answer left out (a shorter answer, an item without its id):
+ * the node may or may not have handled it.
+ */
+export class MissingFromBatchError extends RpcError {
+  constructor(method: string) {
+    super(method, undefined, "missing from the batch answer", undefined);
+    this.name = "MissingFromBatchError";
+  }
+}
+
 /** The node answered a JSON-RPC batch with something other than a batch: it does not take batches. */
 export class BatchUnsupportedError extends Error {
   constructor(method: string, detail: string) {
@@ -229,7 +240,7 @@ export class JsonRpcTransport implements NodeClient {
     for (const item of answer) if (typeof item.id === "number") byId.set(item.id, item);
     return requests.map((request, index) => {
       const item = byId.get(firstId + index);
-      if (!item) return new RpcError(request.method, undefined, "missing from the batch answer", undefined);
+      if (!item) return new MissingFromBatchError(request.method);
       try {
         return unwrap<T>(request.method, item);
       } catch (error) {

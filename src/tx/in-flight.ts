@@ -57,6 +57,11 @@ export class InFlightGate {
     return this.limit;
   }
 
+  /** Whether the transaction of `nonce` may be sent now, by what is known (no look at the node). */
+  allows(nonce: number): boolean {
+    return nonce - this.mined < this.limit;
+  }
+
   /** Waits until the transaction of `nonce` may be sent. */
   async admit(nonce: number): Promise<void> {
     if (nonce - this.mined < this.limit) return;

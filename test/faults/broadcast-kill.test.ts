@@ -2,20 +2,22 @@ import fs from "node:fs";
 import path from "node:path";
 import { JsonRpcProvider, Network } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEPLOYER, startWorld, type E2eWorld } from "../helpers/e2e";
+import { DEPLOYER, startWorld, worldOnNode, type E2eWorld } from "../helpers/e2e";
+import { startAnvil } from "../helpers/foundry";
 import {
   copyDatabase,
   describeKill,
   expectEveryNonceMinedOnceAsRecorded,
   expectLedgerMatchesChain,
   faultSeed,
+  readRows,
   runAndKill,
   runOk,
   settle,
   trialCount,
   type KillPlan,
 } from "../helpers/faults";
-import { copyPostgresDatabase, queryPostgres } from "../helpers/postgres";
+import { copyPostgresDatabase, freshPostgresDatabase, queryPostgres } from "../helpers/postgres";
 import { startRpcProxy, type RpcProxy } from "../helpers/rpc-proxy";
 import { seededRandom } from "../helpers/random";
 
@@ -109,6 +111,36 @@ describe("tx-broadcast killed at random instants", () => {
     expect(killed).toBeGreaterThan(TRIALS / 2);
     console.log(`tx-broadcast kill trials: ${TRIALS}, runs killed: ${killed}, seed ${seed}`);
   }, 60_000 + TRIALS * 30_000);
+
+  it("Hardhat's node mining each transaction as it comes gets the sends one at a time; disguised as another node, its out-of-order answers to a batch are sent again alone", async () => {
+    const sendsOf = () => ({ batches: proxy.stats.methods["batch:eth_sendRawTransaction"] ?? 0, singles: proxy.stats.methods.eth_sendRawTransaction ?? 0, calls: proxy.stats.calls.eth_sendRawTransaction ?? 0 });
+    for (const disguised of [false, true]) {
+      await revertChain();
+      const database = path.join(world.dir, `hardhat-${disguised ? "disguised" : "plain"}.sqlite`);
+      copyDatabase(template, database);
+      // Disguised: the node says it is geth, so sto sends it batches. Hardhat answers a batch's
+      // requests all at once (Promise.all) and, mining each as it comes, answers "Nonce too high"
+      // to a nonce whose predecessor it has not seen yet; read as a refusal, that stopped the run (exit 1).
+      proxy.setItemAnswerer((request) => (disguised && request.method === "web3_clientVersion" ? { result: "Geth/v1.14.12-stable/linux-amd64/go1.23.4" } : undefined));
+      const before = sendsOf();
+      try {
+        await runOk(["--database-file", database, "--ethereum-node-url", proxy.url, "tx-broadcast"], { cwd: world.dir });
+      } finally {
+        proxy.setItemAnswerer(undefined);
+      }
+      const after = sendsOf();
+      if (disguised) {
+        expect(after.batches - before.batches).toBe(1);
+        expect(after.calls - before.calls).toBeGreaterThanOrEqual(transactions);
+      } else {
+        expect(after.batches - before.batches).toBe(0);
+        expect(after.singles - before.singles).toBe(transactions);
+      }
+      await runOk(["--database-file", database, "--ethereum-node-url", proxy.url, "tx-update"], { cwd: world.dir });
+      await settle(provider);
+      await expectEveryNonceMinedOnceAsRecorded(provider, database, DEPLOYER, 0);
+    }
+  }, 90_000);
 });
 
 /**
@@ -199,4 +231,87 @@ describe("tx-broadcast killed at random instants, on PostgreSQL", () => {
     expect(killed).toBeGreaterThan(PG_TRIALS / 2);
     console.log(`tx-broadcast kill trials on PostgreSQL: ${PG_TRIALS}, runs killed: ${killed}, seed ${seed}`);
   }, 60_000 + PG_TRIALS * 30_000);
+});
+
+/**
+ * Killed in the middle of a batch of sends, on Foundry's anvil (which takes a batch's sends in
+ * order, where Hardhat's node does not: see above), on both engines. The 13 transactions go as one
+ * batch; killed as send k reaches the node, the node gets the batch up to it (the proxy's "cut")
+ * and nothing after; killed once the node answered send k, it got all of it. Either way nothing is
+ * marked sent, every transaction was recorded before the batch left, and a re-run sends the rest:
+ * every nonce is mined once, with its one recorded signature.
+ */
+describe.each(["sqlite", "postgresql"] as const)("tx-broadcast killed in the middle of a batch of sends, on anvil (%s)", (engine) => {
+  let world: Omit<E2eWorld, "chain">;
+  let proxy: RpcProxy;
+  let provider: JsonRpcProvider;
+  let transactions: number;
+  let snapshot: string;
+  /** A fresh copy of the prepared database: the global flags naming it, and a reader of its rows. */
+  let copyOfPrepared: () => Promise<{ flags: string[]; rows: <T>(sql: string, ...params: unknown[]) => Promise<T[]> }>;
+
+  beforeAll(async () => {
+    const anvil = await startAnvil();
+    world = worldOnNode(anvil.url, () => anvil.close(), engine === "postgresql" ? await freshPostgresDatabase() : undefined);
+    provider = new JsonRpcProvider(anvil.url, Network.from(31337), { staticNetwork: true, cacheTimeout: -1 });
+    await world.ok(["kyc-deploy"]);
+    for (const issue of ISSUES) await world.ok(issue);
+    transactions = (await world.rows<{ n: number }>("SELECT count(*) AS n FROM prepared_transactions"))[0].n;
+    if (engine === "sqlite") {
+      const template = path.join(world.dir, "prepared.sqlite");
+      copyDatabase(world.databaseFile, template);
+      let copies = 0;
+      copyOfPrepared = async () => {
+        const file = path.join(world.dir, `copy-${++copies}.sqlite`);
+        copyDatabase(template, file);
+        return { flags: ["--database-file", file], rows: async (sql, ...params) => readRows(file, sql, ...params) };
+      };
+    } else {
+      const templateName = new URL(world.databaseFlags[1]).pathname.slice(1);
+      copyOfPrepared = async () => {
+        const full = await copyPostgresDatabase(templateName);
+        const flag = new URL(full);
+        flag.password = "";
+        return { flags: ["--database-url", flag.href], rows: (sql, ...params) => queryPostgres(full, sql, params) };
+      };
+    }
+    proxy = await startRpcProxy(anvil.url);
+    snapshot = await provider.send("evm_snapshot", []);
+  }, 120_000);
+  afterAll(async () => {
+    provider?.destroy();
+    await proxy?.close();
+    await world?.close();
+  });
+
+  it.each([
+    { index: 1, phase: "received" as const },
+    { index: 6, phase: "received" as const },
+    { index: 13, phase: "received" as const },
+    { index: 7, phase: "answered" as const },
+  ])("send $index $phase: the re-run sends the rest, every nonce mined once", async ({ index, phase }) => {
+    expect(await provider.send("evm_revert", [snapshot])).toBe(true);
+    snapshot = await provider.send("evm_snapshot", []);
+    const database = await copyOfPrepared();
+    const args = [...database.flags, "--ethereum-node-url", proxy.url];
+    const options = { cwd: world.dir, env: world.databaseEnv };
+    const batchesBefore = proxy.stats.methods["batch:eth_sendRawTransaction"] ?? 0;
+    const cutsBefore = proxy.stats.faults.batchCut ?? 0;
+    const result = await runAndKill([...args, "tx-broadcast"], { kind: "on-request", method: "eth_sendRawTransaction", index, phase }, { proxy, ...options });
+    expect(result.signal, result.stderr).toBe("SIGKILL");
+    // One batch held all 13 sends, and the kill landed inside it.
+    expect((proxy.stats.methods["batch:eth_sendRawTransaction"] ?? 0) - batchesBefore).toBe(1);
+    expect((proxy.stats.faults.batchCut ?? 0) - cutsBefore).toBe(phase === "received" ? 1 : 0);
+    await settle(provider);
+    expect(await provider.getTransactionCount(DEPLOYER, "latest")).toBe(phase === "received" ? index : transactions);
+    // Every transaction was recorded (signed) before the batch left; none is marked sent.
+    const rows = await database.rows<{ status: string; raw_transaction: string | null }>("SELECT status, raw_transaction FROM prepared_transactions ORDER BY nonce");
+    expect(rows.map((row) => row.status)).toEqual(rows.map(() => "waiting"));
+    expect(rows.every((row) => row.raw_transaction !== null)).toBe(true);
+
+    await runOk([...args, "tx-broadcast"], options);
+    await runOk([...args, "tx-update"], options);
+    await settle(provider);
+    await expectLedgerMatchesChain(provider, database.rows, DEPLOYER, 0);
+  }, 60_000);
 });

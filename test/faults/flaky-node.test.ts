@@ -135,15 +135,19 @@ describe("a node that stays down", () => {
 
   it("stops with exit 3 and a clear message when the node fails mid-broadcast; a re-run resumes", async () => {
     await runOk(["--database-file", world.databaseFile, "--ethereum-node-url", world.chain.url, "issue", "--symbol=DWN", "--name=Down corp", "--url=https://down.example", "--amount=5"]);
-    // The node goes down for good right after it took the second transaction.
+    // The node goes down for good right after it took the second transaction: alone, once it has
+    // answered it; inside a batch, the node gets the batch up to it ("cut") and nothing after.
     proxy.setOnRequest((request, phase) => {
-      if (request.method === "eth_sendRawTransaction" && request.index === 2 && phase === "answered") proxy.setRates({ outage: 503 });
+      if (request.method !== "eth_sendRawTransaction" || request.index !== 2 || phase !== (request.batch ? "received" : "answered")) return;
+      proxy.setRates({ outage: 503 });
+      return "cut";
     });
     const failed = await sto(["tx-broadcast"]);
     proxy.setOnRequest(undefined);
     expectOneLine(failed, 3, /failed eth_\w+ 3 times .*HTTP 503.*run tx-broadcast again/);
     const states = world.query<{ status: string; raw_transaction: string | null }>("SELECT status, raw_transaction FROM prepared_transactions ORDER BY nonce");
     expect(states.slice(0, 2).map((row) => row.status)).toEqual(["broadcasted", "broadcasted"]);
+    expect(states.slice(2).map((row) => row.status)).toEqual(states.slice(2).map(() => "waiting"));
     // The rest is signed and recorded: the re-run sends the same bytes.
     expect(states.every((row) => row.raw_transaction !== null)).toBe(true);
 

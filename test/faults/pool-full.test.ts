@@ -70,17 +70,17 @@ describe("tx-broadcast against a node whose pool is full", () => {
     return seen;
   }
 
-  function refuse(which: (send: number) => boolean): { refused: number } {
-    const counter = { sends: 0, refused: 0 };
-    proxy.setResponder((request, response) => {
-      if (request.method !== "eth_sendRawTransaction") return false;
+  /** Answers the chosen sends (counted alone and inside batches alike) with the nodes' pool-full messages. */
+  function refuse(which: (send: number) => boolean): { refused: number; inBatches: number } {
+    const counter = { sends: 0, refused: 0, inBatches: 0 };
+    proxy.setItemAnswerer((request) => {
+      if (request.method !== "eth_sendRawTransaction") return undefined;
       counter.sends += 1;
-      if (!which(counter.sends)) return false;
+      if (!which(counter.sends)) return undefined;
       const message = MESSAGES[counter.refused % MESSAGES.length];
       counter.refused += 1;
-      response.writeHead(200, { "content-type": "application/json" });
-      response.end(JSON.stringify({ jsonrpc: "2.0", id: request.id ?? null, error: { code: -32000, message } }));
-      return true;
+      if (request.batch) counter.inBatches += 1;
+      return { error: { code: -32000, message } };
     });
     return counter;
   }
@@ -101,10 +101,15 @@ describe("tx-broadcast against a node whose pool is full", () => {
     const unmined = seen.filter((send) => send.nonce >= firstPayment).map((send) => send.unmined);
     expect(Math.max(...unmined)).toBeLessThan(LIMIT);
     expect(Math.max(...unmined)).toBe(LIMIT - 1);
-    // Sends go out in nonce order; a refused one is offered again before any later nonce.
+    // Sends go out in nonce order (each nonce first offered after the one before it) and only a
+    // refused one is offered again: the sends after it in the same batch were taken by the node.
     const nonces = seen.map((send) => send.nonce);
-    expect(nonces).toEqual([...nonces].sort((a, b) => a - b));
+    const firsts = nonces.filter((nonce, index) => nonces.indexOf(nonce) === index);
+    expect(firsts).toEqual([...firsts].sort((a, b) => a - b));
     expect(new Set(nonces).size).toBe(nonces.length - refusals.refused);
+    // Sends went in batches, and some refusals were of sends inside one.
+    expect(proxy.stats.methods["batch:eth_sendRawTransaction"]).toBeGreaterThan(0);
+    expect(refusals.inBatches).toBeGreaterThan(0);
 
     await expectEveryNonceMinedOnceAsRecorded(provider, database, DEPLOYER, 0);
     const rows = readRows<Row>(database, "SELECT nonce, status, block_number FROM prepared_transactions WHERE nonce >= ? ORDER BY nonce", firstPayment);
@@ -130,7 +135,7 @@ describe("tx-broadcast against a node whose pool is full", () => {
     expect(signedBefore.length).toBeGreaterThan(0);
     expect(readRows<Row>(database, "SELECT nonce, status FROM prepared_transactions WHERE nonce >= ? AND status <> 'waiting'", firstPayment)).toEqual([]);
 
-    proxy.setResponder(undefined);
+    proxy.setItemAnswerer(undefined);
     await runOk(["--database-file", database, "--ethereum-node-url", proxy.url, "tx-broadcast", "--wait", "--timeout", "120"], { cwd: world.dir });
     await expectEveryNonceMinedOnceAsRecorded(provider, database, DEPLOYER, 0);
     const signedAfter = readRows<{ nonce: number; tx_hash: string }>(database, "SELECT nonce, tx_hash FROM prepared_transactions WHERE nonce IN (" + signedBefore.map((row) => row.nonce).join(",") + ") ORDER BY nonce");

@@ -51,7 +51,10 @@ export const FAULT_ENV = { STO_RPC_TIMEOUT: "1.5", STO_RPC_ATTEMPTS: "12" };
 export type KillPlan =
   /** After a delay from the start of the process. */
   | { kind: "after-ms"; ms: number }
-  /** When the proxy sees the `index`-th request of `method` ("*": of any method) at `phase`. */
+  /**
+   * When the proxy sees the `index`-th call of `method` ("*": of any method) at `phase`, alone or
+   * inside a batch (killed at a call's "received", the node gets the batch only up to that call).
+   */
   | { kind: "on-request"; method: string; index: number; phase: RequestPhase }
   /** At a fault point inside sto (STO_FAULT_INJECTION). */
   | { kind: "fault-point"; setting: string };
@@ -75,22 +78,29 @@ export async function runAndKill(args: string[], plan: KillPlan, options: RunOpt
   if (plan.kind === "on-request") {
     if (!options.proxy) throw new Error("an on-request kill needs the proxy");
     // The proxy counts requests per method over its life; this run counts from its own first.
-    const before = { ...options.proxy.stats.methods };
+    const before = { ...options.proxy.stats.calls };
     const firstIndex = (method: string): number => before[method] ?? 0;
     let seen = 0;
     options.proxy.setOnRequest(async (request: ProxyRequest, phase: RequestPhase) => {
+      // A batch is counted call by call.
+      if (request.method.startsWith("batch:")) return;
       if (plan.method !== "*" && request.method !== plan.method) return;
       if (phase !== plan.phase) return;
       const index = plan.method === "*" ? ++seen : request.index - firstIndex(request.method);
       if (index !== plan.index) return;
       child.kill("SIGKILL");
       // The proxy goes on only once the client is gone: the node gets (or answered) the request
-      // with nobody left to hear the answer.
+      // with nobody left to hear the answer; of a batch, nothing after this call.
       await exited;
+      return "cut";
     });
   }
   try {
-    return await result;
+    const done = await result;
+    // The request the kill landed on is still with the proxy (it forwards it once the client is
+    // gone): what the node got is settled before the caller looks.
+    if (plan.kind === "on-request") await options.proxy?.settled();
+    return done;
   } finally {
     if (timer) clearTimeout(timer);
     options.proxy?.setOnRequest(undefined);

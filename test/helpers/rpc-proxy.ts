@@ -11,6 +11,13 @@
  * Every fault is drawn from a seeded generator, so a failing run can be replayed with its seed.
  * Hooks (`onRequest`) let a test act at an exact moment of a request's life, e.g. kill the client
  * after the node has received a transaction and before the client hears about it.
+ *
+ * A JSON-RPC batch is seen twice: as one request (method `batch:<first method>`, which the random
+ * faults, `stats.methods` and a `Responder` act on), and call by call (`stats.calls`, and the hooks
+ * and the `ItemAnswerer` for each call in it, `batch` set). The calls go to the node as one batch,
+ * without those the answerer answered or left out; a hook that returns "cut" at a call's
+ * "received" makes the node get the batch only up to that call (the client died while sending it),
+ * and the client an answer to those only.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -47,13 +54,35 @@ export interface FaultRates {
 export type RequestPhase = "received" | "forwarded" | "answered";
 
 export interface ProxyRequest {
-  /** 1-based count of requests with this method so far. */
+  /**
+   * 1-based count so far: of calls of this method, alone or inside batches (`stats.calls`); for
+   * a batch as a whole (method `batch:…`), of such batches (`stats.methods`).
+   */
   index: number;
   method: string;
   params: unknown[];
-  /** The JSON-RPC id (undefined for a batch). */
+  /** The JSON-RPC id (undefined for a batch as a whole). */
   id?: unknown;
+  /** For a call inside a batch: its 1-based position and the batch's size. */
+  batch?: { position: number; size: number };
 }
+
+/** What a hook may ask: "cut" — the node gets nothing of the batch after this call. */
+export type HookResult = void | "cut";
+
+/**
+ * Answers one call (alone or inside a batch) in place of the node: the JSON-RPC error or result to
+ * answer it with, "omit" to leave it out of a batch's answer (and not forward it; alone, it is
+ * forwarded), or undefined to let the node answer.
+ */
+export type ItemAnswerer = (request: ProxyRequest) => { error: { code: number; message: string } } | { result: unknown } | "omit" | undefined;
+
+/**
+ * How the proxy takes batches: "accept" (forwards them), "refuse" (one error object for the whole
+ * batch, as nodes without batch support answer), or at most `maxSize` calls a batch (a larger one is
+ * answered as geth does: one "batch too large" error, with the first call's id, and nothing else).
+ */
+export type BatchPolicy = "accept" | "refuse" | { maxSize: number };
 
 export type FaultKind = "delay" | "drop" | "http429" | "http500" | "reset" | "cutAfterForward" | "truncate" | "rpcRateLimit";
 
@@ -65,8 +94,8 @@ export interface RpcProxyOptions {
    */
   forceEach?: FaultKind[];
   seed?: number;
-  /** Called at each phase of every request; may return a promise the proxy waits for. */
-  onRequest?: (request: ProxyRequest, phase: RequestPhase) => void | Promise<void>;
+  /** Called at each phase of every request and call; may return a promise the proxy waits for. */
+  onRequest?: (request: ProxyRequest, phase: RequestPhase) => HookResult | Promise<HookResult>;
 }
 
 /**
@@ -77,11 +106,18 @@ export type Responder = (request: ProxyRequest, response: http.ServerResponse) =
 
 export interface RpcProxy {
   url: string;
-  /** Counts: requests per method and faults per kind. */
-  readonly stats: { requests: number; methods: Record<string, number>; faults: Record<string, number> };
+  /**
+   * Counts: HTTP requests, requests per method (a batch as `batch:<first method>`), calls per method
+   * (alone or inside batches), and faults per kind.
+   */
+  readonly stats: { requests: number; methods: Record<string, number>; calls: Record<string, number>; faults: Record<string, number> };
   setRates(rates: FaultRates): void;
   setOnRequest(hook: RpcProxyOptions["onRequest"]): void;
   setResponder(responder: Responder | undefined): void;
+  setItemAnswerer(answerer: ItemAnswerer | undefined): void;
+  setBatchPolicy(policy: BatchPolicy): void;
+  /** Resolves once the proxy is done with every request it has received (forwarded, answered or dropped). */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -96,8 +132,11 @@ export async function startRpcProxy(targetUrl: string, options: RpcProxyOptions 
   let rates: FaultRates = options.rates ?? {};
   let onRequest = options.onRequest;
   let responder: Responder | undefined;
+  let itemAnswerer: ItemAnswerer | undefined;
+  let batchPolicy: BatchPolicy = "accept";
   const random = seededRandom(options.seed ?? 1);
-  const stats = { requests: 0, methods: {} as Record<string, number>, faults: {} as Record<string, number> };
+  const stats = { requests: 0, methods: {} as Record<string, number>, calls: {} as Record<string, number>, faults: {} as Record<string, number> };
+  const countCall = (method: string): number => (stats.calls[method] = (stats.calls[method] ?? 0) + 1);
   const sockets = new Set<import("node:net").Socket>();
   const count = (fault: string): void => {
     stats.faults[fault] = (stats.faults[fault] ?? 0) + 1;
@@ -145,15 +184,63 @@ export async function startRpcProxy(targetUrl: string, options: RpcProxyOptions 
     });
   };
 
+  /**
+   * A batch, call by call: the hooks and the answerer see each call; the node gets the rest as
+   * one batch (up to a cut); the answer holds every call's answer in order, less those left out.
+   */
+  const forwardBatch = async (batch: Payload[]): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> => {
+    const answers: (object | undefined)[] = new Array(batch.length).fill(undefined);
+    const calls: ProxyRequest[] = [];
+    const toNode: number[] = [];
+    for (const [position, item] of batch.entries()) {
+      const method = item.method ?? "unknown";
+      const call: ProxyRequest = { index: countCall(method), method, params: item.params ?? [], id: item.id, batch: { position: position + 1, size: batch.length } };
+      calls.push(call);
+      const cut = (await onRequest?.(call, "received")) === "cut";
+      const own = itemAnswerer?.(call);
+      if (own === "omit") count("itemOmitted");
+      else if (own !== undefined) {
+        count("itemAnswer");
+        answers[position] = { jsonrpc: "2.0", id: item.id ?? null, ...own };
+      } else toNode.push(position);
+      if (cut) {
+        count("batchCut");
+        break;
+      }
+    }
+    if (toNode.length > 0) {
+      const answer = await forward(JSON.stringify(toNode.map((position) => batch[position])));
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(answer.body.toString("utf8"));
+      } catch {
+        return answer;
+      }
+      // A node that refuses batches: its answer as it is.
+      if (!Array.isArray(parsed)) return answer;
+      const byId = new Map((parsed as Payload[]).map((entry) => [JSON.stringify(entry.id), entry]));
+      for (const position of toNode) answers[position] = byId.get(JSON.stringify(batch[position].id));
+      for (const position of toNode) {
+        await onRequest?.(calls[position], "forwarded");
+        await onRequest?.(calls[position], "answered");
+      }
+    }
+    return { status: 200, headers: {}, body: Buffer.from(JSON.stringify(answers.filter((entry) => entry !== undefined))) };
+  };
+
+  let inFlight = 0;
   const server = http.createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
+      inFlight += 1;
       void (async () => {
         const body = Buffer.concat(chunks).toString("utf8");
         let payload: Payload = {};
+        let batch: Payload[] | undefined;
         try {
           const parsed = JSON.parse(body) as Payload | Payload[];
+          if (Array.isArray(parsed)) batch = parsed.filter((item): item is Payload => typeof item === "object" && item !== null);
           payload = Array.isArray(parsed) ? { method: `batch:${parsed[0]?.method ?? ""}`, params: [] } : parsed;
         } catch {
           // Not ours to judge: the node answers it.
@@ -161,7 +248,7 @@ export async function startRpcProxy(targetUrl: string, options: RpcProxyOptions 
         const method = payload.method ?? "unknown";
         stats.requests += 1;
         stats.methods[method] = (stats.methods[method] ?? 0) + 1;
-        const info: ProxyRequest = { index: stats.methods[method], method, params: payload.params ?? [], id: payload.id };
+        const info: ProxyRequest = { index: batch ? stats.methods[method] : countCall(method), method, params: payload.params ?? [], id: payload.id };
         const forcedNow = stats.requests % 5 === 0 && forced.length > 0 ? forced.shift() : undefined;
         // A request with a forced fault gets that one only, so that no other fault pre-empts it.
         const hit = (rate: number | undefined, kind: FaultKind): boolean => (forcedNow !== undefined ? forcedNow === kind : draw(rate));
@@ -172,6 +259,30 @@ export async function startRpcProxy(targetUrl: string, options: RpcProxyOptions 
           await onRequest?.(info, "received");
           if (responder?.(info, response)) {
             count("responder");
+            return;
+          }
+          if (batch && batchPolicy !== "accept") {
+            const tooLarge = batchPolicy !== "refuse" && batch.length > batchPolicy.maxSize;
+            if (batchPolicy === "refuse" || tooLarge) {
+              // Counted as such and per method: "batchRefused:eth_sendRawTransaction".
+              count(tooLarge ? "batchTooLarge" : "batchRefused");
+              count(`${tooLarge ? "batchTooLarge" : "batchRefused"}:${batch[0]?.method ?? ""}`);
+              response.writeHead(200, { "content-type": "application/json" });
+              response.end(
+                JSON.stringify(
+                  tooLarge
+                    ? [{ jsonrpc: "2.0", id: batch[0]?.id ?? null, error: { code: -32600, message: "batch too large" } }]
+                    : { jsonrpc: "2.0", id: null, error: { code: -32600, message: "batch requests are not supported" } },
+                ),
+              );
+              return;
+            }
+          }
+          const own = batch ? undefined : itemAnswerer?.(info);
+          if (own !== undefined && own !== "omit") {
+            count("itemAnswer");
+            response.writeHead(200, { "content-type": "application/json" });
+            response.end(JSON.stringify({ jsonrpc: "2.0", id: payload.id ?? null, ...own }));
             return;
           }
           if (rates.outage !== undefined) {
@@ -220,7 +331,7 @@ export async function startRpcProxy(targetUrl: string, options: RpcProxyOptions 
             const [low, high] = rates.delayMs ?? [50, 500];
             await new Promise((resolve) => setTimeout(resolve, low + random() * (high - low)));
           }
-          const answer = await forward(body);
+          const answer = batch ? await forwardBatch(batch) : await forward(body);
           await onRequest?.(info, "forwarded");
           if (hit(rates.cutAfterForward, "cutAfterForward")) {
             count("cutAfterForward");
@@ -239,6 +350,8 @@ export async function startRpcProxy(targetUrl: string, options: RpcProxyOptions 
           await onRequest?.(info, "answered");
         } catch {
           destroy();
+        } finally {
+          inFlight -= 1;
         }
       })();
     });
@@ -260,6 +373,15 @@ export async function startRpcProxy(targetUrl: string, options: RpcProxyOptions 
     },
     setResponder(next) {
       responder = next;
+    },
+    setItemAnswerer(next) {
+      itemAnswerer = next;
+    },
+    setBatchPolicy(next) {
+      batchPolicy = next;
+    },
+    async settled() {
+      while (inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
     },
     close: () =>
       new Promise<void>((resolve) => {
