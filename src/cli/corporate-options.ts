@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { ZeroAddress, ZeroHash, keccak256 } from "ethers";
-import type { Announcement, KycChoice, RecordDatePlan, RecordDateRequest } from "../corporate/record-date";
+import type { Announcement, KycChoice, RecordDateDeployResult, RecordDatePlan, RecordDateRequest } from "../corporate/record-date";
 import { StoError } from "../errors";
 import { readInputFile } from "../files";
 import { parseAddress, parseAddressList } from "../input/address";
@@ -42,6 +42,16 @@ export function addCorporateActionOptions(command: Command, what: "payout" | "vo
     .option("--document-file <path>", "the announced document; its keccak256 is registered as the content hash");
 }
 
+/**
+ * What payout-deploy and voting-deploy both parse before touching the chain, in the order their
+ * errors are reported: the token, the announcement, then the record date and eligibility.
+ */
+export function parseCorporateAction(options: CorporateActionOptions): { tokenAddress: string; announcement: Announcement; recordDate: RecordDateRequest } {
+  const tokenAddress = parseAddress(options.tokenAddress, "--token-address");
+  const announcement = parseAnnouncement(options);
+  return { tokenAddress, announcement, recordDate: parseRecordDateOptions(options, tokenAddress) };
+}
+
 /** The record date and eligibility flags as the service's typed request. */
 export function parseRecordDateOptions(options: CorporateActionOptions, tokenAddress: string): RecordDateRequest {
   const kyc = options.kycAddress?.trim();
@@ -70,6 +80,11 @@ export function parseAnnouncement(options: { type: string; uri: string; contentH
     contentHash = keccak256(readInputFile(options.documentFile, "document", `--document-file ${options.documentFile}`));
   }
   return { type, uri: options.uri.trim(), contentHash };
+}
+
+/** The record date's part of payout-deploy's and voting-deploy's JSON. */
+export function recordDateJson(result: RecordDateDeployResult): { checkpointId: string; newCheckpoint: boolean; kycAddress: string; excluded: string[] } {
+  return { checkpointId: result.recordDate.checkpointId.toString(), newCheckpoint: result.recordDate.takeNew, kycAddress: result.kyc.address, excluded: result.excluded };
 }
 
 /** Lines describing the record date, eligibility and exclusions of a prepared payout or vote. */

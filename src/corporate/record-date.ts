@@ -159,6 +159,27 @@ export interface RecordDateSetup {
   warnings: FieldText[];
 }
 
+/** The views a deployed record-date contract (Payout, Voting) shares: whose rights it counts. */
+export interface RecordDateViews {
+  name: string;
+  checkpointId: bigint;
+  /** The KYC whitelist eligible holders must be on (ZeroAddress: none). */
+  kyc: string;
+  eligibleSupply: bigint;
+  excluded: string[];
+}
+
+export async function readRecordDateViews(contract: Contract): Promise<RecordDateViews> {
+  const [name, checkpointId, kyc, eligibleSupply, excluded] = await Promise.all([
+    view<string>(contract, "name"),
+    view<bigint>(contract, "checkpointId"),
+    view<string>(contract, "kyc"),
+    view<bigint>(contract, "eligibleSupply"),
+    view<string[]>(contract, "excluded"),
+  ]);
+  return { name, checkpointId, kyc, eligibleSupply, excluded: [...excluded] };
+}
+
 /** What payout-deploy and voting-deploy report of the record-date contract they prepared. */
 export interface RecordDateDeployResult {
   recordDate: RecordDatePlan;

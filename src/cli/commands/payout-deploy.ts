@@ -1,13 +1,12 @@
 import type { Command } from "commander";
 import { preparePayoutDeploy } from "../../corporate/payout/deploy";
 import { parseFutureTime } from "../../input/dates";
-import { parseAddress } from "../../input/address";
 import { action } from "../action";
 import {
   addCorporateActionOptions,
-  parseAnnouncement,
-  parseRecordDateOptions,
+  parseCorporateAction,
   printCorporateAction,
+  recordDateJson,
   rejectPayoutOptions,
   type CorporateActionOptions,
 } from "../corporate-options";
@@ -36,9 +35,7 @@ export function register(program: Command): void {
   addCorporateActionOptions(command, "payout").action(
     action(async (ctx, options: PayoutDeployOptions) => {
       rejectPayoutOptions(options.options);
-      const tokenAddress = parseAddress(options.tokenAddress, "--token-address");
-      const announcement = parseAnnouncement(options);
-      const recordDate = parseRecordDateOptions(options, tokenAddress);
+      const { tokenAddress, announcement, recordDate } = parseCorporateAction(options);
       const env = await txEnvironment(ctx);
       const now = await chainNow(env);
       const expiry = parseFutureTime(options.expiry, "--expiry", now);
@@ -54,10 +51,7 @@ export function register(program: Command): void {
         payoutAddress: result.payoutAddress,
         payoutTokenAddress: result.payoutTokenAddress,
         tokenAddress,
-        checkpointId: result.recordDate.checkpointId.toString(),
-        newCheckpoint: result.recordDate.takeNew,
-        kycAddress: result.kyc.address,
-        excluded: result.excluded,
+        ...recordDateJson(result),
         expiry: result.expiry,
       }, result.warnings);
       printCorporateAction(ctx.out, { ...result, endLabel: "Expiry", end: result.expiry });

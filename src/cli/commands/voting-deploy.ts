@@ -1,13 +1,12 @@
 import type { Command } from "commander";
 import { parseFutureTime } from "../../input/dates";
-import { parseAddress } from "../../input/address";
 import { DEFAULT_BALLOT, prepareVotingDeploy } from "../../corporate/voting/deploy";
 import { action } from "../action";
 import {
   addCorporateActionOptions,
-  parseAnnouncement,
-  parseRecordDateOptions,
+  parseCorporateAction,
   printCorporateAction,
+  recordDateJson,
   splitList,
   type CorporateActionOptions,
 } from "../corporate-options";
@@ -33,9 +32,7 @@ export function register(program: Command): void {
     .option("--end <date|duration>", "when voting closes: a date (2026-06-30, 2026-06-30T12:00:00Z, UTC) or a duration from now (14d, 2w, 12h)", "30d");
   addCorporateActionOptions(command, "vote").action(
     action(async (ctx, options: VotingDeployOptions) => {
-      const tokenAddress = parseAddress(options.tokenAddress, "--token-address");
-      const announcement = parseAnnouncement(options);
-      const recordDate = parseRecordDateOptions(options, tokenAddress);
+      const { tokenAddress, announcement, recordDate } = parseCorporateAction(options);
       const ballot = [...(options.option ?? []), ...splitList(options.options)];
       const env = await txEnvironment(ctx);
       const now = await chainNow(env);
@@ -51,10 +48,7 @@ export function register(program: Command): void {
         votingAddress: result.votingAddress,
         tokenAddress,
         options: result.options,
-        checkpointId: result.recordDate.checkpointId.toString(),
-        newCheckpoint: result.recordDate.takeNew,
-        kycAddress: result.kyc.address,
-        excluded: result.excluded,
+        ...recordDateJson(result),
         endTime: result.endTime,
       }, result.warnings);
       ctx.out.result(`Ballot: ${result.options.map((option, index) => `${index} = ${option}`).join(", ")}`);

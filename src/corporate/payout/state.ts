@@ -6,7 +6,7 @@ import { StoError } from "../../errors";
 import type { ProgressListener } from "../../progress";
 import { holderCandidates } from "../holders";
 import { contractAt, erc20Info, requireDeployed, view, type ReadEnvironment } from "../../token/onchain";
-import { checkpointBlock } from "../record-date";
+import { checkpointBlock, readRecordDateViews } from "../record-date";
 import { InputError } from "../../input/fields";
 
 /** One address's position in a payout, read on chain. */
@@ -106,16 +106,12 @@ export async function requirePayoutContract(env: ReadEnvironment, payoutAddress:
 export async function readPayoutState(env: ReadEnvironment, payoutAddress: string, onProgress?: ProgressListener): Promise<PayoutState> {
   const tokenAddress = await requirePayoutContract(env, payoutAddress);
   const payout = contractAt(env, "Payout", payoutAddress);
-  const [name, checkpointId, currencyAddress, kyc, expiry, eligibleSupply, totalFunded, totalPaid, excludedList, expired] = await Promise.all([
-    view<string>(payout, "name"),
-    view<bigint>(payout, "checkpointId"),
+  const [{ name, checkpointId, kyc, eligibleSupply, excluded: excludedList }, currencyAddress, expiry, totalFunded, totalPaid, expired] = await Promise.all([
+    readRecordDateViews(payout),
     view<string>(payout, "payoutToken"),
-    view<string>(payout, "kyc"),
     view<bigint>(payout, "expiry"),
-    view<bigint>(payout, "eligibleSupply"),
     view<bigint>(payout, "totalFunded"),
     view<bigint>(payout, "totalPaid"),
-    view<string[]>(payout, "excluded"),
     view<boolean>(payout, "isExpired"),
   ]);
   const [tokenInfo, currencyInfo] = await Promise.all([erc20Info(env, tokenAddress), erc20Info(env, currencyAddress)]);

@@ -11,6 +11,7 @@ import type { TxEnvironment } from "../../tx/environment";
 import { prepareTransactions } from "../../tx/prepare";
 import { refuseIfUnmined } from "../../tx/pending";
 import { VOTING_FALLBACK_GAS } from "./gas";
+import { readRecordDateViews } from "../record-date";
 import { InputError } from "../../input/fields";
 
 export interface VotingResults {
@@ -47,18 +48,14 @@ async function requireVotingContract(env: ReadEnvironment, votingAddress: string
 export async function readVotingResults(env: ReadEnvironment, votingAddress: string, withVoters = false): Promise<VotingResults> {
   const tokenAddress = await requireVotingContract(env, votingAddress);
   const voting = contractAt(env, "Voting", votingAddress);
-  const [name, checkpointId, kyc, endTime, open, options, weights, voterCount, totalVotedWeight, eligibleSupply, excluded] = await Promise.all([
-    view<string>(voting, "name"),
-    view<bigint>(voting, "checkpointId"),
-    view<string>(voting, "kyc"),
+  const [{ name, checkpointId, kyc, eligibleSupply, excluded }, endTime, open, options, weights, voterCount, totalVotedWeight] = await Promise.all([
+    readRecordDateViews(voting),
     view<bigint>(voting, "endTime"),
     view<boolean>(voting, "isOpen"),
     view<string[]>(voting, "options"),
     view<bigint[]>(voting, "results"),
     view<bigint>(voting, "voterCount"),
     view<bigint>(voting, "totalVotedWeight"),
-    view<bigint>(voting, "eligibleSupply"),
-    view<string[]>(voting, "excluded"),
   ]);
   const token = await erc20Info(env, tokenAddress);
   const results: VotingResults = {
