@@ -7,7 +7,8 @@ import { waitUntilFinal } from "../tx/wait";
 import type { CommandContext } from "./context";
 import { ProgressBar } from "./progress";
 import { printTransactions } from "./tx-table";
-import { counted } from "../input/words";
+import { counted, numberRanges } from "../input/words";
+import { formatGwei, lowestCapBelow } from "../tx/fees";
 
 const DEFAULT_TIMEOUT_SECONDS = 600;
 
@@ -67,13 +68,22 @@ export async function waitAndPrint(ctx: CommandContext, env: TxEnvironment, conf
   for (const row of report.rows.filter((candidate) => candidate.status === "failed")) {
     ctx.out.warn(`nonce ${row.nonce} ("${row.note}") failed: ${row.revertReason ?? "unknown reason"}`);
   }
-  const nonces = report.open.map((row) => row.nonce).join(", ");
+  const nonces = numberRanges(report.open.map((row) => row.nonce));
   switch (report.outcome) {
     case "final":
       ctx.out.info(`Every transaction is final (${confirmationsText(confirmations)}).`);
       return;
-    case "dropped":
+    case "dropped": {
+      const dropped = report.open.filter((row) => row.status === "dropped");
+      const baseFee = (await env.provider.getBlock("latest"))?.baseFeePerGas ?? undefined;
+      const cap = baseFee === undefined ? undefined : lowestCapBelow(dropped, baseFee);
+      if (baseFee !== undefined && cap !== undefined) {
+        throw new StoError(
+          `the node no longer knows nonces ${nonces}: their fee cap (as low as ${formatGwei(cap)} gwei) is below the network's base fee now (${formatGwei(baseFee)} gwei), so a node evicts them and refuses the same bytes again: raise their fees with sto tx-bump, then sto tx-update --wait`,
+        );
+      }
       throw new StoError(`the node no longer knows nonces ${nonces}: run sto tx-broadcast to send them again, then sto tx-update --wait`);
+    }
     case "timeout":
       throw new StoError(`--timeout ${timeoutSeconds}: ${report.open.length === 1 ? "1 transaction is" : `${report.open.length} transactions are`} not final yet (nonces ${nonces}); nothing is lost: run sto tx-update --wait again`);
     case "interrupted":

@@ -89,3 +89,20 @@ export function describeFees(fees: Fees): string {
   if (fees.gasPrice !== undefined) return `gas price ${formatGwei(fees.gasPrice)} gwei`;
   return `max fee ${formatGwei(fees.maxFeePerGas ?? 0n)} gwei, priority fee ${formatGwei(fees.maxPriorityFeePerGas ?? 0n)} gwei`;
 }
+
+/**
+ * The lowest fee cap (max fee per gas, or the legacy gas price) among transactions whose cap is
+ * below `baseFee`: a block cannot include them, and nodes such as anvil evict them from their pool
+ * at once (geth keeps them), so sending the same bytes again is refused; only a higher fee
+ * (tx-bump) gets them mined. Undefined when every cap covers the base fee.
+ */
+export function lowestCapBelow(rows: readonly { maxFeePerGas: string | null; gasPrice: string | null }[], baseFee: bigint): bigint | undefined {
+  let lowest: bigint | undefined;
+  for (const row of rows) {
+    const cap = row.maxFeePerGas ?? row.gasPrice;
+    if (cap === null) continue;
+    const value = BigInt(cap);
+    if (value < baseFee && (lowest === undefined || value < lowest)) lowest = value;
+  }
+  return lowest;
+}

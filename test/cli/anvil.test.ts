@@ -50,14 +50,16 @@ describe("on Foundry's anvil with one-second blocks", () => {
 
   it("runs the restricted issuance tutorial, distributes from a CSV and sees a transfer made with cast", async () => {
     await world.ok(["kyc-deploy"]);
+    // The tutorial's six transactions, from kyc-deploy's on, follow whatever the other tests of this world prepared.
+    const before = world.query<{ last: number }>("SELECT max(nonce) AS last FROM prepared_transactions")[0].last - 1;
     await world.ok(["kyc-manage", `--whitelist-address=${DEPLOYER}`]);
     const issued = await world.ok(["issue", "--symbol=STO", "--name=Mikko's magic corp", "--url=https://tokenmarket.net", "--amount=10000", "--transfer-restriction=restricted"]);
     token = tokenAddressFrom(issued);
     await world.ok(["tx-broadcast"]);
     // Nothing is mined the moment it is sent: the first update sees the transactions pending.
-    expect(world.query<Row>("SELECT status FROM prepared_transactions WHERE nonce = 5")[0].status).toBe("broadcasted");
+    expect(world.query<Row>("SELECT status FROM prepared_transactions WHERE nonce = ?", before + 6)[0].status).toBe("broadcasted");
     await settle();
-    expect(world.query<Row>("SELECT nonce, status FROM prepared_transactions ORDER BY nonce").map((row) => row.status)).toEqual(Array(6).fill("success"));
+    expect(world.query<Row>("SELECT nonce, status FROM prepared_transactions WHERE nonce > ? ORDER BY nonce", before).map((row) => row.status)).toEqual(Array(6).fill("success"));
 
     await world.ok(["kyc-manage", `--whitelist-address=${ALICE}`]);
     await world.ok(["kyc-manage", `--whitelist-address=${BOB}`]);
@@ -82,6 +84,10 @@ describe("on Foundry's anvil with one-second blocks", () => {
   });
 
   it("notices a reorganisation that took a mined payment off the chain, sends it again and scans again", async () => {
+    // A token of its own: the test does not depend on the tutorial's (tests may run in any order).
+    const token = tokenAddressFrom(await world.ok(["issue", "--symbol=ORG", "--name=Reorg corp", "--url=https://example.com", "--amount=1000"]));
+    await world.ok(["tx-broadcast"]);
+    await settle();
     const single = ["distribute-single", `--token-address=${token}`, "--to-address", ALICE, "--external-id=reorg-1", "--email=alice@example.com", "--name=Alice", "--amount=5"];
     await world.ok(single);
     await world.ok(["tx-broadcast"]);
@@ -119,7 +125,38 @@ describe("on Foundry's anvil with one-second blocks", () => {
 
     const scan = await world.ok(["token-scan", `--token-address=${token}`]);
     expect(scan.stderr).toMatch(/the chain was reorganised: dropped blocks \d+-\d+ and scanning them again/);
-    expect(balance((await world.ok(["cap-table", `--token-address=${token}`])).stdout, ALICE)).toBe("95.00");
+    expect(balance((await world.ok(["cap-table", `--token-address=${token}`])).stdout, ALICE)).toBe("5.00");
     expect((await world.ok(["diagnose"])).stdout).toMatch(/Database and chain\s*│\s*agree/);
+  });
+
+  // A large distribution that fills block after block raises the base fee by 12.5 % a block, past
+  // the fee cap its transactions were signed with; anvil then evicts them from its pool (geth keeps
+  // them) and refuses the same bytes again. The wait must say why and what gets them mined.
+  it("says a dropped transaction's fee cap is below the base fee, and tx-bump gets it mined", async () => {
+    await anvil.rpc("evm_setIntervalMining", [0]);
+    let nonce: number;
+    try {
+      await world.ok(["deploy-crowdsale-token"]);
+      await world.ok(["tx-broadcast"]);
+      const [row] = world.query<{ nonce: number; status: string; max_fee_per_gas: string }>(
+        "SELECT nonce, status, max_fee_per_gas FROM prepared_transactions WHERE nonce = (SELECT max(nonce) FROM prepared_transactions)",
+      );
+      nonce = row.nonce;
+      expect(row.status).toBe("broadcasted");
+      const baseFee = BigInt(row.max_fee_per_gas) * 10n;
+      await anvil.rpc("anvil_setNextBlockBaseFeePerGas", [`0x${baseFee.toString(16)}`]);
+      await anvil.rpc("evm_mine", []);
+      expect(await anvil.rpc("txpool_status")).toEqual({ pending: "0x0", queued: "0x0" });
+      const waited = await world.sto(["tx-update", "--wait", "--timeout=60"]);
+      expect(waited.code).toBe(1);
+      expect(waited.stderr).toMatch(
+        new RegExp(`^error: the node no longer knows nonces ${nonce}: their fee cap \\(as low as [0-9.]+ gwei\\) is below the network's base fee now \\([0-9.]+ gwei\\), so a node evicts them and refuses the same bytes again: raise their fees with sto tx-bump, then sto tx-update --wait$`, "m"),
+      );
+    } finally {
+      await anvil.rpc("evm_setIntervalMining", [1]);
+    }
+    await world.ok(["tx-bump", `--nonce=${nonce}`]);
+    await settle();
+    expect(world.query<{ status: string }>("SELECT status FROM prepared_transactions WHERE nonce = ?", nonce)).toEqual([{ status: "success" }]);
   });
 });
