@@ -54,6 +54,8 @@ export interface DeliveryMeasure {
   blocksNeeded: number;
   minimumMs: number;
   ratio: number;
+  /** Rounds of tx-bump the wait asked for (transactions evicted when the base fee overtook their fee cap). */
+  bumps: number;
 }
 
 /** One delivery run on a fresh node. */
@@ -73,9 +75,23 @@ export async function measureDelivery(nodeName: DeliveryNodeName, dir: string, p
     const started = performance.now();
     await runSto([...base, "distribute-multiple", "--csv-input", csv, "--address", token, ...(batchSize ? ["--batch-size", String(batchSize)] : [])]);
     const prepared = performance.now();
-    const broadcast = await runSto([...base, "tx-broadcast", "--wait", "--confirmations", "1", "--timeout", "3600"]);
+    // As a user would: when the wait ends because the node evicted transactions whose fee cap the
+    // rising base fee overtook, follow its advice (tx-bump, then wait again), the time counted.
+    let bumps = 0;
+    let waited = await runSto([...base, "tx-broadcast", "--wait", "--confirmations", "1", "--timeout", "3600"]).catch(async (error: Error) => {
+      if (!/raise their fees with sto tx-bump/.test(error.message)) throw error;
+      return undefined;
+    });
+    while (waited === undefined) {
+      if (++bumps > 5) throw new Error("tx-bump five times and still transactions evicted");
+      await runSto([...base, "tx-bump"]);
+      waited = await runSto([...base, "tx-update", "--wait", "--confirmations", "1", "--timeout", "3600"]).catch(async (error: Error) => {
+        if (!/raise their fees with sto tx-bump/.test(error.message)) throw error;
+        return undefined;
+      });
+    }
     const finished = performance.now();
-    if (!/Every transaction is final/.test(broadcast.stderr + broadcast.stdout)) throw new Error(`tx-broadcast --wait did not end final:\n${broadcast.stderr.slice(-2000)}`);
+    if (!/Every transaction is final/.test(waited.stderr + waited.stdout)) throw new Error(`the wait did not end final:\n${waited.stderr.slice(-2000)}`);
 
     const head = Number(await node.rpc<string>("eth_blockNumber"));
     let gasUsed = 0n;
@@ -107,6 +123,7 @@ export async function measureDelivery(nodeName: DeliveryNodeName, dir: string, p
       blocksNeeded,
       minimumMs,
       ratio: wallMs / minimumMs,
+      bumps,
     };
   } finally {
     await node.stop();
@@ -127,7 +144,7 @@ export async function deliveryFigures(figures: Figures, dir: string, payments: n
         unit: "×",
         digits: 2,
         target: { op: "<=", bound: 1.3 },
-        note: `${(measure.wallMs / 1000).toFixed(1)} s (prepare ${(measure.prepareMs / 1000).toFixed(1)} s, tx-broadcast --wait ${(measure.broadcastMs / 1000).toFixed(1)} s) against ${measure.blocksNeeded} blocks of ${formatNumber(Number(measure.blockGasLimit))} gas for ${formatNumber(Number(measure.gasUsed))} gas; mined in ${measure.blocksUsed} blocks`,
+        note: `${(measure.wallMs / 1000).toFixed(1)} s (prepare ${(measure.prepareMs / 1000).toFixed(1)} s, tx-broadcast --wait ${(measure.broadcastMs / 1000).toFixed(1)} s) against ${measure.blocksNeeded} blocks of ${formatNumber(Number(measure.blockGasLimit))} gas for ${formatNumber(Number(measure.gasUsed))} gas; mined in ${measure.blocksUsed} blocks${measure.bumps > 0 ? `; ${measure.bumps} round(s) of tx-bump: the base fee overtook the fee cap of the last transactions` : ""}`,
       });
     }
   }
