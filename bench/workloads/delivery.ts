@@ -77,18 +77,18 @@ export async function measureDelivery(nodeName: DeliveryNodeName, dir: string, p
     const prepared = performance.now();
     // As a user would: when the wait ends because the node evicted transactions whose fee cap the
     // rising base fee overtook, follow its advice (tx-bump, then wait again), the time counted.
-    let bumps = 0;
-    let waited = await runSto([...base, "tx-broadcast", "--wait", "--confirmations", "1", "--timeout", "3600"]).catch(async (error: Error) => {
-      if (!/raise their fees with sto tx-bump/.test(error.message)) throw error;
-      return undefined;
-    });
-    while (waited === undefined) {
-      if (++bumps > 5) throw new Error("tx-bump five times and still transactions evicted");
-      await runSto([...base, "tx-bump"]);
-      waited = await runSto([...base, "tx-update", "--wait", "--confirmations", "1", "--timeout", "3600"]).catch(async (error: Error) => {
+    /** The wait's run, or undefined when it ended asking for tx-bump. */
+    const wait = (command: "tx-broadcast" | "tx-update") =>
+      runSto([...base, command, "--wait", "--confirmations", "1", "--timeout", "3600"]).catch((error: Error) => {
         if (!/raise their fees with sto tx-bump/.test(error.message)) throw error;
         return undefined;
       });
+    let bumps = 0;
+    let waited = await wait("tx-broadcast");
+    while (waited === undefined) {
+      if (++bumps > 5) throw new Error("tx-bump five times and still transactions evicted");
+      await runSto([...base, "tx-bump"]);
+      waited = await wait("tx-update");
     }
     const finished = performance.now();
     if (!/Every transaction is final/.test(waited.stderr + waited.stdout)) throw new Error(`the wait did not end final:\n${waited.stderr.slice(-2000)}`);

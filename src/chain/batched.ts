@@ -27,6 +27,10 @@ export interface BatchedReadOptions {
   perBatch?: number;
   /** Batches (or single requests, times two) in flight at once. */
   parallel?: number;
+  /** False: the caller knows the node refuses batches; every request goes alone. */
+  batches?: boolean;
+  /** Called when the node refuses a batch (the requests then go alone), for a caller that remembers it. */
+  onBatchRefused?: () => void;
 }
 
 /**
@@ -38,12 +42,15 @@ export async function batchedReads<T>(node: NodeClient, requests: RpcRequest[], 
   const perBatch = options.perBatch ?? 100;
   const parallel = options.parallel ?? 4;
   if (requests.length === 0) return [];
+  const alone = () => inParallel(requests, parallel * 2, (request) => single<T>(node, request));
+  if (options.batches === false) return alone();
   let answers: (T | RpcError)[];
   try {
     answers = (await inParallel(chunks(requests, perBatch), parallel, (slice) => node.batch<T>(slice))).flat();
   } catch (error) {
     if (!(error instanceof BatchUnsupportedError)) throw error;
-    return inParallel(requests, parallel * 2, (request) => single<T>(node, request));
+    options.onBatchRefused?.();
+    return alone();
   }
   // A node that limits batches (geth's "batch too large", a provider's batch limit) or left
   // requests out of its answer: those are asked again one by one.

@@ -8,7 +8,7 @@ import type { CommandContext } from "./context";
 import { ProgressBar } from "./progress";
 import { printTransactions } from "./tx-table";
 import { counted, numberRanges } from "../input/words";
-import { formatGwei, lowestCapBelow } from "../tx/fees";
+import { formatGwei } from "../tx/fees";
 
 const DEFAULT_TIMEOUT_SECONDS = 600;
 
@@ -73,17 +73,14 @@ export async function waitAndPrint(ctx: CommandContext, env: TxEnvironment, conf
     case "final":
       ctx.out.info(`Every transaction is final (${confirmationsText(confirmations)}).`);
       return;
-    case "dropped": {
-      const dropped = report.open.filter((row) => row.status === "dropped");
-      const baseFee = (await env.provider.getBlock("latest"))?.baseFeePerGas ?? undefined;
-      const cap = baseFee === undefined ? undefined : lowestCapBelow(dropped, baseFee);
-      if (baseFee !== undefined && cap !== undefined) {
+    case "dropped":
+      if (report.underpriced) {
+        const { lowestCap, baseFee } = report.underpriced;
         throw new StoError(
-          `the node no longer knows nonces ${nonces}: their fee cap (as low as ${formatGwei(cap)} gwei) is below the network's base fee now (${formatGwei(baseFee)} gwei), so a node evicts them and refuses the same bytes again: raise their fees with sto tx-bump, then sto tx-update --wait`,
+          `the node no longer knows nonces ${nonces}: their fee cap (as low as ${formatGwei(lowestCap)} gwei) is below the network's base fee now (${formatGwei(baseFee)} gwei), so a node evicts them and refuses the same bytes again: raise their fees with sto tx-bump, then sto tx-update --wait`,
         );
       }
       throw new StoError(`the node no longer knows nonces ${nonces}: run sto tx-broadcast to send them again, then sto tx-update --wait`);
-    }
     case "timeout":
       throw new StoError(`--timeout ${timeoutSeconds}: ${report.open.length === 1 ? "1 transaction is" : `${report.open.length} transactions are`} not final yet (nonces ${nonces}); nothing is lost: run sto tx-update --wait again`);
     case "interrupted":

@@ -2,7 +2,8 @@ import { ExitCode, StoError } from "../errors";
 import { AdaptiveBlockRange, type BlockRangeOptions } from "../chain/block-ranges";
 import { hasCode, readErc20Metadata, readTotalSupply, TRANSFER_TOPIC } from "../chain/erc20";
 import { fetchLogRange, type LogRange } from "../chain/logs";
-import { BatchUnsupportedError, NodeUnavailableError, RpcError, toBlockTag, type NodeClient } from "../chain/rpc";
+import { batchedReads } from "../chain/batched";
+import { BatchUnsupportedError, NodeUnavailableError, RpcError, toBlockTag, type NodeClient, type RpcRequest } from "../chain/rpc";
 import type { ScannedToken } from "../db/schema";
 import type { ScanDatabase, ScanStore, StoredBlock } from "./store";
 import { findCreationBlock } from "./token-info";
@@ -474,29 +475,29 @@ export class TokenScanner {
     return blocks;
   }
 
-  /** Whether the token has code at each of `blocks`: one JSON-RPC batch where the node accepts them. An error answer goes through as RpcError. */
+  /** Whether the token has code at each of `blocks`: one JSON-RPC batch where the node accepts them. */
   private async codeAt(blocks: number[]): Promise<boolean[]> {
     const { tokenAddress } = this.options;
-    if (this.batches && blocks.length > 1) {
-      try {
-        const answers = await this.node.batch<string>(blocks.map((block) => ({ method: "eth_getCode", params: [tokenAddress, toBlockTag(block)] })));
-        // An error inside a batch is asked again on its own: its answer there is the node's word.
-        return await Promise.all(
-          answers.map((answer, index) =>
-            answer instanceof RpcError ? hasCode(this.node, tokenAddress, blocks[index]) : typeof answer === "string" && answer !== "0x" && answer !== "",
-          ),
-        );
-      } catch (error) {
-        if (!(error instanceof BatchUnsupportedError)) throw error;
-        this.refusesBatches();
-      }
-    }
-    return Promise.all(blocks.map((block) => hasCode(this.node, tokenAddress, block)));
+    const answers = await this.reads<string>(blocks.map((block) => ({ method: "eth_getCode", params: [tokenAddress, toBlockTag(block)] })));
+    // An error inside a batch is asked again on its own: its answer there is the node's word.
+    return Promise.all(
+      answers.map((answer, index) => (answer instanceof RpcError ? hasCode(this.node, tokenAddress, blocks[index]) : typeof answer === "string" && answer !== "0x" && answer !== "")),
+    );
   }
 
-  private refusesBatches(): void {
-    this.batches = false;
-    this.options.onNotice?.("the node does not accept JSON-RPC batches: reading block headers one by one");
+  /**
+   * Read requests in JSON-RPC batches (batchedReads: requests a batch answer left out or refused as
+   * too large are asked again alone); once the node refuses a batch, one request at a time for the
+   * rest of the scan, said once.
+   */
+  private reads<T>(requests: RpcRequest[]): Promise<(T | RpcError)[]> {
+    return batchedReads<T>(this.node, requests, {
+      batches: this.batches,
+      onBatchRefused: () => {
+        this.batches = false;
+        this.options.onNotice?.("the node does not accept JSON-RPC batches: reading block headers one by one");
+      },
+    });
   }
 
   /** Block headers by number, in JSON-RPC batches where the node accepts them; blocks the node does not know are absent. */
@@ -515,31 +516,10 @@ export class TokenScanner {
   }
 
   private async fetchHeaders(numbers: number[]): Promise<(BlockHeader | null)[]> {
-    const params = (number: number) => [toBlockTag(number), false];
-    if (this.batches && numbers.length > 1) {
-      try {
-        const answers = await this.node.batch<BlockHeader | null>(
-          numbers.map((number) => ({ method: "eth_getBlockByNumber", params: params(number) })),
-        );
-        const failed = answers.find((answer): answer is RpcError => answer instanceof RpcError);
-        if (failed) throw failed;
-        return answers as (BlockHeader | null)[];
-      } catch (error) {
-        if (!(error instanceof BatchUnsupportedError)) throw error;
-        this.refusesBatches();
-      }
-    }
-    const answers: (BlockHeader | null)[] = [];
-    // A few at a time: one by one would make every header a round trip.
-    for (let offset = 0; offset < numbers.length; offset += 8) {
-      const slice = numbers.slice(offset, offset + 8);
-      answers.push(
-        ...(await Promise.all(
-          slice.map((number) => this.node.call<BlockHeader | null>("eth_getBlockByNumber", params(number))),
-        )),
-      );
-    }
-    return answers;
+    const answers = await this.reads<BlockHeader | null>(numbers.map((number) => ({ method: "eth_getBlockByNumber", params: [toBlockTag(number), false] })));
+    const failed = answers.find((answer): answer is RpcError => answer instanceof RpcError);
+    if (failed) throw failed;
+    return answers as (BlockHeader | null)[];
   }
 
   /** The token's Transfer events from `from` on: the one eth_getLogs (src/chain/logs.ts), which shrinks refused ranges. */

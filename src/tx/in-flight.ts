@@ -64,7 +64,7 @@ export class InFlightGate {
 
   /** Waits until the transaction of `nonce` may be sent. */
   async admit(nonce: number): Promise<void> {
-    if (nonce - this.mined < this.limit) return;
+    if (this.allows(nonce)) return;
     await this.refreshMined();
     if (nonce - this.mined < this.limit) return;
     this.options.onWait?.({ reason: "limit", inFlight: nonce - this.mined, limit: this.limit });

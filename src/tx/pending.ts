@@ -24,10 +24,7 @@ export function pendingEffect(what: string, row: Pick<PreparedTransaction, "nonc
  * second transaction that can only fail or be paid nothing, at the account's gas.
  */
 export async function refuseIfUnmined(env: TxEnvironment, call: { to: string; functionSignature: string }, what: string): Promise<void> {
-  const unfinished = await ledgerOf(env.db).unfinishedTransactions(env.network, env.address);
-  const pending = unfinished.find(
-    (row) => row.functionSignature === call.functionSignature && row.toAddress?.toLowerCase() === call.to.toLowerCase(),
-  );
+  const pending = await ledgerOf(env.db).firstUnmined({ network: env.network, from: env.address, to: call.to, functions: [call.functionSignature] });
   if (pending === undefined) return;
   const advice = pendingEffect(what, pending);
   throw new StoError((name) => `${renderFieldText(advice, name)}; not prepared a second time`);

@@ -1,4 +1,5 @@
 import type { TxEnvironment } from "./environment";
+import { lowestCapBelow } from "./fees";
 import type { PreparedTransaction } from "./ledger";
 import { updateTransactions } from "./update";
 
@@ -25,6 +26,12 @@ export interface WaitReport {
   outcome: "final" | "dropped" | "timeout" | "interrupted";
   /** The transactions not final when the wait ended. */
   open: PreparedTransaction[];
+  /**
+   * With "dropped": set when the dropped transactions' fee cap (the lowest) is below the latest
+   * block's base fee, so a node evicts them and refuses the same bytes again: tx-bump, not
+   * tx-broadcast, gets them mined.
+   */
+  underpriced?: { lowestCap: bigint; baseFee: bigint };
 }
 
 /**
@@ -42,7 +49,8 @@ export async function waitUntilFinal(env: TxEnvironment, options: WaitOptions): 
     const elapsedMs = Date.now() - started;
     options.onRound?.({ open, reorganised: report.reorganised, elapsedMs });
     const rows = [...latest.values()].sort((a, b) => a.nonce - b.nonce);
-    if (open.every((row) => row.status === "dropped")) return { rows, outcome: open.length === 0 ? "final" : "dropped", open };
+    if (open.length === 0) return { rows, outcome: "final", open };
+    if (open.every((row) => row.status === "dropped")) return { rows, outcome: "dropped", open, underpriced: await underpriced(env, open) };
     if (options.signal?.aborted) return { rows, outcome: "interrupted", open };
     if (elapsedMs >= options.timeoutMs) return { rows, outcome: "timeout", open };
     await sleep(Math.min(options.intervalMs, options.timeoutMs - elapsedMs), options.signal);
@@ -60,4 +68,11 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener("abort", done, { once: true });
   });
+}
+
+async function underpriced(env: TxEnvironment, dropped: readonly PreparedTransaction[]): Promise<WaitReport["underpriced"]> {
+  const baseFee = (await env.provider.getBlock("latest"))?.baseFeePerGas ?? undefined;
+  if (baseFee === undefined) return undefined;
+  const lowestCap = lowestCapBelow(dropped, baseFee);
+  return lowestCap === undefined ? undefined : { lowestCap, baseFee };
 }

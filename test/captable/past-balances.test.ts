@@ -8,6 +8,7 @@ import { PostgresScanDatabase } from "../../src/scan/postgres-store";
 import { SqliteScanDatabase, type ScanStore, type StoredBlock } from "../../src/scan/store";
 import { ZERO_ADDRESS, type TransferEvent } from "../../src/scan/transfer-log";
 import { tempDir } from "../helpers/cli";
+import { seededRandom } from "../helpers/random";
 import { ENGINES } from "../helpers/e2e";
 import { freshPostgresDatabase } from "../helpers/postgres";
 
@@ -22,18 +23,6 @@ import { freshPostgresDatabase } from "../helpers/postgres";
 
 const tmp = tempDir("sto-past-balances-");
 afterAll(() => tmp.cleanup());
-
-/** A small seeded generator (mulberry32): the same history on every run and engine. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ADDRESSES = Array.from({ length: 14 }, (_, index) => `0x${(index + 1).toString(16).padStart(2, "0")}${"ab".repeat(19)}`);
 
@@ -176,7 +165,7 @@ describe.each(ENGINES)("balances at past blocks on %s", (engine) => {
     try {
       const scanDb = db.engine === "sqlite" ? new SqliteScanDatabase(db) : new PostgresScanDatabase(db);
       const token = await scanDb.createToken({ network: "local", chainId: LOCAL_CHAIN_ID, address: "0x00000000000000000000000000000000000000aa", startBlock: 1, startsAtCreation: true });
-      const run: Run = { store: scanDb.tokenStore(token.id), history: new History(), random: generator(19), fork: 0 };
+      const run: Run = { store: scanDb.tokenStore(token.id), history: new History(), random: seededRandom(19), fork: 0 };
       let compared = 0;
       const seen: HolderBalance[] = [];
       await scan(run, 40);
@@ -216,7 +205,7 @@ describe.each(ENGINES)("balances at past blocks on %s", (engine) => {
 
 describe("parseHolderState", () => {
   it("reads every field of a state row, with and without a time, as the fields were written", () => {
-    const random = generator(7);
+    const random = seededRandom(7);
     for (let index = 0; index < 2_000; index++) {
       const address = ADDRESSES[index % ADDRESSES.length];
       const balance = (random() < 0.2 ? -1n : 1n) * BigInt(Math.floor(random() * 1e9)) * (random() < 0.3 ? 10n ** 25n : 1n);

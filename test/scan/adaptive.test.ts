@@ -13,6 +13,7 @@ import {
   localScanner,
 } from "../helpers/scan-fixtures";
 import { expectDatabaseIsTheChain } from "../helpers/scan-expect";
+import { startRpcProxy } from "../helpers/rpc-proxy";
 
 let chain: ScanChain;
 const proxies: LimitingProxy[] = [];
@@ -52,6 +53,27 @@ describe("token-scan against a node with provider limits", () => {
       expect(notices.join("\n")).toMatch(/does not accept JSON-RPC batches/);
     } finally {
       temp.cleanup();
+    }
+  });
+
+  // geth answers a batch above its limit with one "batch too large" error: the scanner's header and
+  // code reads go through batchedReads, which asks those requests again alone (before, the scan
+  // stopped on the batch's error).
+  it("reads headers and code from a node that limits the size of a batch, as geth does", async () => {
+    const token = await deploySecurityToken(chain, chain.wallets[0]);
+    const history = await securityTokenHistory(chain, token, { seed: 53, operations: 12, passiveHolders: 6 });
+    const proxy = await startRpcProxy(chain.url);
+    proxy.setBatchPolicy({ maxSize: 3 });
+    const temp = tempDatabase();
+    try {
+      const result = await scanner(proxy.url, temp.db, await token.getAddress()).scan();
+      expect(result.events).toBe(history.events);
+      await expectDatabaseIsTheChain(chain, temp.db, token, history.holders, history.blocks.filter((_, index) => index % 3 === 0));
+      expect(proxy.stats.calls.eth_getBlockByNumber ?? 0).toBeGreaterThan(0);
+      expect(proxy.stats.methods["batch:eth_getBlockByNumber"] ?? 0).toBeGreaterThan(0);
+    } finally {
+      temp.cleanup();
+      await proxy.close();
     }
   });
 

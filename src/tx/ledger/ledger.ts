@@ -180,6 +180,8 @@ export interface TxLedger {
   lastTransactions(network: string, limit: number): Promise<PreparedTransaction[]>;
   /** The account's rows that may still be mined, in nonce order. */
   unfinishedTransactions(network: string, address: string): Promise<PreparedTransaction[]>;
+  /** The row of lowest nonce matching the filter in UNMINED_STATUSES. */
+  firstUnmined(filter: UnminedFilter): Promise<PreparedTransaction | undefined>;
   /** Whether any row matching the filter is in UNMINED_STATUSES. */
   hasUnmined(filter: UnminedFilter): Promise<boolean>;
   /** How many rows match the filter in UNMINED_STATUSES. */

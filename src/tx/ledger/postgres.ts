@@ -144,23 +144,8 @@ export class PostgresLedger extends views.LedgerViews implements TxLedger {
     return this.rows(inArray(preparedTransactions.id, [...ids]));
   }
 
-  private unminedWhere(filter: UnminedFilter) {
-    return and(
-      eq(preparedTransactions.network, filter.network),
-      inArray(preparedTransactions.status, [...UNMINED_STATUSES]),
-      filter.from !== undefined ? eq(preparedTransactions.fromAddress, filter.from) : undefined,
-      filter.to !== undefined ? eq(preparedTransactions.toAddress, filter.to) : undefined,
-      filter.functions !== undefined ? inArray(preparedTransactions.functionSignature, [...filter.functions]) : undefined,
-    );
-  }
-
-  async hasUnmined(filter: UnminedFilter): Promise<boolean> {
-    const rows = await this.db.orm.select({ id: preparedTransactions.id }).from(preparedTransactions).where(this.unminedWhere(filter)).limit(1);
-    return rows.length > 0;
-  }
-
   async countUnmined(filter: UnminedFilter): Promise<number> {
-    return this.db.orm.$count(preparedTransactions, this.unminedWhere(filter));
+    return this.db.orm.$count(preparedTransactions, views.unmined(preparedTransactions, filter));
   }
 
   async unminedIdsFrom(network: string, from: string, fromNonce: number): Promise<Set<number>> {

@@ -184,33 +184,8 @@ export class SqliteLedger extends views.LedgerViews implements TxLedger {
     return rows;
   }
 
-  /** The WHERE clause and parameters of an UnminedFilter. */
-  private unminedWhere(filter: UnminedFilter): { where: string; params: unknown[] } {
-    const conditions = ["network = ?", `status IN (${placeholders(UNMINED_STATUSES.length)})`];
-    const params: unknown[] = [filter.network, ...UNMINED_STATUSES];
-    if (filter.from !== undefined) {
-      conditions.push("from_address = ?");
-      params.push(filter.from);
-    }
-    if (filter.to !== undefined) {
-      conditions.push("to_address = ?");
-      params.push(filter.to);
-    }
-    if (filter.functions !== undefined) {
-      conditions.push(`function_signature IN (${placeholders(filter.functions.length)})`);
-      params.push(...filter.functions);
-    }
-    return { where: conditions.join(" AND "), params };
-  }
-
-  async hasUnmined(filter: UnminedFilter): Promise<boolean> {
-    const { where, params } = this.unminedWhere(filter);
-    return this.statement(`SELECT 1 FROM prepared_transactions WHERE ${where} LIMIT 1`).get(...params) !== undefined;
-  }
-
   async countUnmined(filter: UnminedFilter): Promise<number> {
-    const { where, params } = this.unminedWhere(filter);
-    return (this.statement(`SELECT COUNT(*) AS n FROM prepared_transactions WHERE ${where}`).get(...params) as { n: number }).n;
+    return this.db.orm.$count(preparedTransactions, views.unmined(preparedTransactions, filter));
   }
 
   async unminedIdsFrom(network: string, from: string, fromNonce: number): Promise<Set<number>> {

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, type SQL } from "drizzle-orm";
 import type * as pgSchema from "../../db/pg-schema";
 import type * as sqliteSchema from "../../db/schema";
-import type { AccountKey, NewPreparedTransaction, PreparedRange, PreparedTransaction, StatusQuery, TransactionSignature, TxLedger, TxStatus } from "./ledger";
+import type { AccountKey, NewPreparedTransaction, PreparedRange, PreparedTransaction, StatusQuery, TransactionSignature, TxLedger, TxStatus, UnminedFilter } from "./ledger";
 import { LIVE_DEPLOYMENT_STATUSES, UNMINED_STATUSES } from "./states";
 
 /*
@@ -29,6 +29,16 @@ export const inStatus = (t: Transactions, accountId: number, statuses: readonly 
 
 export const unfinished = (t: Transactions, network: string, address: string) =>
   and(eq(t.network, network), eq(t.fromAddress, address), inArray(t.status, [...UNMINED_STATUSES]));
+
+/** Rows that may still be mined, narrowed by sender, contract called and function. */
+export const unmined = (t: Transactions, filter: UnminedFilter) =>
+  and(
+    eq(t.network, filter.network),
+    inArray(t.status, [...UNMINED_STATUSES]),
+    filter.from !== undefined ? eq(t.fromAddress, filter.from) : undefined,
+    filter.to !== undefined ? eq(t.toAddress, filter.to) : undefined,
+    filter.functions !== undefined ? inArray(t.functionSignature, [...filter.functions]) : undefined,
+  );
 
 export const byContract = (t: Transactions, network: string, contractNames: readonly string[]) =>
   and(eq(t.network, network), inArray(t.contractName, [...contractNames]));
@@ -86,6 +96,8 @@ type ViewName =
   | "unsignedTransactions"
   | "lastTransactions"
   | "unfinishedTransactions"
+  | "firstUnmined"
+  | "hasUnmined"
   | "transactionsByContract"
   | "latestDeployment"
   | "deploymentsAt"
@@ -125,6 +137,14 @@ export abstract class LedgerViews implements Pick<TxLedger, ViewName> {
 
   async unfinishedTransactions(network: string, address: string): Promise<PreparedTransaction[]> {
     return this.rows(unfinished(this.t, network, address));
+  }
+
+  async firstUnmined(filter: UnminedFilter): Promise<PreparedTransaction | undefined> {
+    return (await this.rows(unmined(this.t, filter), asc(this.t.nonce), 1))[0];
+  }
+
+  async hasUnmined(filter: UnminedFilter): Promise<boolean> {
+    return (await this.firstUnmined(filter)) !== undefined;
   }
 
   async transactionsByContract(network: string, contractNames: readonly string[]): Promise<PreparedTransaction[]> {
