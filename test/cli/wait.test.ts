@@ -1,18 +1,31 @@
 import fs from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWorld, type E2eWorld } from "../helpers/e2e";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startWorld, worldFixture, type E2eWorld } from "../helpers/e2e";
 import { spawnSto, type StoResult } from "../helpers/cli";
 
 /**
  * tx-broadcast --wait and tx-update --wait on a chain that mines only when the test says so, as a
  * real network makes the user wait for blocks.
+ *
+ * Every test starts from the same state, a copy of it of its own: the KYC registry deployed and mined
+ * (nonce 0), nothing else prepared.
  */
 describe("waiting until transactions are final", () => {
+  let chainWorld: E2eWorld;
+  let fixture: Awaited<ReturnType<typeof worldFixture>>;
   let world: E2eWorld;
   beforeAll(async () => {
-    world = await startWorld({ automine: false });
+    chainWorld = await startWorld({ automine: false });
+    await chainWorld.ok(["kyc-deploy"]);
+    await chainWorld.ok(["tx-broadcast"]);
+    await chainWorld.provider.send("evm_mine", []);
+    await chainWorld.ok(["tx-update"]);
+    fixture = await worldFixture(chainWorld);
   });
-  afterAll(() => world.close());
+  beforeEach(async () => {
+    world = await fixture.fresh();
+  });
+  afterAll(() => chainWorld.close());
 
   const statuses = () => world.query<{ nonce: number; status: string }>("SELECT nonce, status FROM prepared_transactions ORDER BY nonce");
   const mine = () => world.provider.send("evm_mine", []);
@@ -34,18 +47,24 @@ describe("waiting until transactions are final", () => {
   };
 
   it("tx-broadcast --wait sends, shows progress and returns once every transaction has its confirmations", async () => {
-    await world.ok(["kyc-deploy"]);
+    await world.ok(["kyc-manage", "--whitelist-address=0x70997970C51812dc3A010C7d01b50e0d17dc79C8"]);
     const run = background(["tx-broadcast", "--wait", "--confirmations", "2"]);
     await run.shown("Waiting for 1 of 1 transaction to be final (2 confirmations): 1 broadcasted");
     await mine();
     await run.shown("1 mining");
-    expect(statuses()).toEqual([{ nonce: 0, status: "mining" }]);
+    expect(statuses()).toEqual([
+      { nonce: 0, status: "success" },
+      { nonce: 1, status: "mining" },
+    ]);
     await mine();
     const result = await run.result;
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/success:1 +│ +0 │/);
+    expect(result.stdout).toMatch(/success:2 +│ +1 │/);
     expect(result.stdout).toContain("Every transaction is final (2 confirmations).");
-    expect(statuses()).toEqual([{ nonce: 0, status: "success" }]);
+    expect(statuses()).toEqual([
+      { nonce: 0, status: "success" },
+      { nonce: 1, status: "success" },
+    ]);
   });
 
   it("tx-update --wait stops on Ctrl+C with nothing lost, and waiting again resumes", async () => {

@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 import { JsonRpcProvider } from "ethers";
 import Database from "better-sqlite3";
@@ -129,6 +130,44 @@ export function worldOnNode(url: string, closeNode: () => Promise<void>, databas
       provider.destroy();
       await closeNode();
       tmp.cleanup();
+    },
+  };
+}
+
+/** Copies a database file to `target`, with everything its WAL held folded into it first. */
+export function copyDatabase(source: string, target: string): void {
+  const db = new Database(source);
+  try {
+    db.pragma("wal_checkpoint(TRUNCATE)");
+  } finally {
+    db.close();
+  }
+  for (const suffix of ["", "-wal", "-shm"]) fs.rmSync(target + suffix, { force: true });
+  fs.copyFileSync(source, target);
+}
+
+/**
+ * A set-up built once and given to every test as a fresh copy, so that tests share the work of the
+ * set-up but not its state: each `fresh()` reverts the chain to the moment of `worldFixture` (a
+ * snapshot) and returns a world on that chain with a new folder and a copy of the SQLite database
+ * as it was then. The previous copy is closed. Tests of one file run one at a time, so one
+ * snapshot serves them all.
+ */
+export async function worldFixture(world: E2eWorld): Promise<{ fresh(): Promise<E2eWorld> }> {
+  if (world.engine !== "sqlite") throw new Error("worldFixture copies a SQLite database: build PostgreSQL fixtures per test");
+  const template = path.join(world.dir, "fixture.sqlite");
+  copyDatabase(world.databaseFile, template);
+  let snapshot = (await world.provider.send("evm_snapshot", [])) as string;
+  let previous: E2eWorld | undefined;
+  return {
+    fresh: async () => {
+      await previous?.close();
+      if ((await world.provider.send("evm_revert", [snapshot])) !== true) throw new Error(`the chain did not revert to snapshot ${snapshot}`);
+      snapshot = (await world.provider.send("evm_snapshot", [])) as string;
+      const copy = worldOnNode(world.chain.url, async () => undefined);
+      copyDatabase(template, copy.databaseFile);
+      previous = { chain: world.chain, ...copy };
+      return previous;
     },
   };
 }

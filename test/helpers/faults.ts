@@ -5,7 +5,6 @@
  * `npm test` runs a short version; `STO_FAULT_TRIALS=200 npm run test:faults` the long one, and
  * `STO_FAULT_SEED=<n>` replays a run (each test prints the seed it used when it fails).
  */
-import fs from "node:fs";
 import Database from "better-sqlite3";
 import type { JsonRpcProvider } from "ethers";
 import { expect } from "vitest";
@@ -226,14 +225,5 @@ export async function expectLedgerMatchesChain(
   expect(paidTwice, "external ids paid twice").toEqual([]);
 }
 
-/** Copies a database file to `target`, with everything its WAL held folded into it first. */
-export function copyDatabase(source: string, target: string): void {
-  const db = new Database(source);
-  try {
-    db.pragma("wal_checkpoint(TRUNCATE)");
-  } finally {
-    db.close();
-  }
-  for (const suffix of ["", "-wal", "-shm"]) fs.rmSync(target + suffix, { force: true });
-  fs.copyFileSync(source, target);
-}
+/** The fault tests copy prepared databases (test/helpers/e2e.ts). */
+export { copyDatabase } from "./e2e";
