@@ -1,14 +1,16 @@
 import fs from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Contract } from "ethers";
 import { ContractArtifacts } from "../../src/contracts/artifacts";
-import { startWorld, tokenAddressFrom, type E2eWorld } from "../helpers/e2e";
+import { startWorld, tokenAddressFrom, worldFixture, type E2eWorld } from "../helpers/e2e";
 import { startRpcProxy } from "../helpers/rpc-proxy";
 
 // Lock-ups from distributions (locked_until, --locked-until) and the cap table's locked and frozen
-// columns (cap-table --compliance), on the real CLI and a real chain, with time travel.
+// columns (cap-table --compliance), on the real CLI and a real chain, with time travel. Every test
+// starts from a copy of its own of the same state: 1000 LCK issued and mined, nothing else.
 const artifacts = new ContractArtifacts();
+const abi = artifacts.get("SecurityToken").abi;
 const ALICE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 const BOB = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
 const CAROL = "0x90F79bf6EB2c4f870365E785982E1f101E93b906";
@@ -31,10 +33,10 @@ interface CapTableJson {
 }
 
 describe("lock-ups from distributions, and the cap table's locked and frozen columns", () => {
+  let chainWorld: E2eWorld;
+  let fixture: Awaited<ReturnType<typeof worldFixture>>;
   let world: E2eWorld;
   let token: string;
-  let lockedUntil: number;
-  let blockBeforeFreeze: number;
   const settle = async (): Promise<void> => {
     await world.ok(["tx-broadcast"]);
     await world.ok(["tx-update"]);
@@ -57,11 +59,15 @@ describe("lock-ups from distributions, and the cap table's locked and frozen col
   };
 
   beforeAll(async () => {
-    world = await startWorld();
+    world = chainWorld = await startWorld();
     token = tokenAddressFrom(await world.ok(["issue", "--symbol=LCK", "--name=Lock Corp", "--url=https://example.com", "--amount=1000"]));
     await settle();
+    fixture = await worldFixture(chainWorld);
   }, 120_000);
-  afterAll(() => world.close());
+  beforeEach(async () => {
+    world = await fixture.fresh();
+  });
+  afterAll(() => chainWorld.close());
 
   it("refuses bad locked_until values with file, row and field, and prepares nothing", async () => {
     const now = await chainTime();
@@ -114,9 +120,15 @@ describe("lock-ups from distributions, and the cap table's locked and frozen col
     expect(count()).toBe(before);
   });
 
-  it("a locked holder cannot transfer before the release time and can after; distribute-single and the CSV column both lock", async () => {
+  /**
+   * Locks 100 shares for Alice (distribute-single) and 50 for Bob (the CSV column, a day longer),
+   * gives Carol 20 unlocked, checks that only unlocked shares move and the cap table's locked
+   * column, then travels past Alice's release and lets her pay all 120 to Carol. Returns the cap
+   * table's block while Alice was locked.
+   */
+  const lockThenRelease = async (): Promise<number> => {
     const now = await chainTime();
-    lockedUntil = now + 30 * DAY;
+    const lockedUntil = now + 30 * DAY;
     const iso = new Date(lockedUntil * 1000).toISOString().replace(".000Z", "Z");
     const single = await world.ok(["distribute-single", `--token-address=${token}`, `--to-address=${ALICE}`, "--external-id=s1", "--email=", "--name=Alice", "--amount=100", `--locked-until=${iso}`]);
     expect(single.stdout).toContain(`Distributing 100 shares to Alice, locked until ${iso}`);
@@ -129,7 +141,6 @@ describe("lock-ups from distributions, and the cap table's locked and frozen col
     expect(lastMethods(3)).toEqual(["transferWithLockup", "transferWithLockup", "transfer"]);
     await settle();
 
-    const abi = artifacts.get("SecurityToken").abi;
     const asAlice = new Contract(token, abi, await world.provider.getSigner(ALICE));
     await expect(asAlice.transfer(CAROL, UNIT)).rejects.toThrow(/LockedBalance|reverted/);
     const check = JSON.parse((await world.ok(["--json", "compliance-check", `--token-address=${token}`, `--from=${ALICE}`, `--to=${CAROL}`, "--amount=1"])).stdout) as { code: number };
@@ -147,7 +158,6 @@ describe("lock-ups from distributions, and the cap table's locked and frozen col
     expect(holder(locked, ALICE).compliance).toMatchObject({ locked: "100", nextReleaseAt: iso, addressFrozen: false, frozenTokens: "0" });
     expect(holder(locked, BOB).compliance?.locked).toBe("50");
     expect(holder(locked, CAROL).compliance?.locked).toBe("0");
-    blockBeforeFreeze = locked.atBlock;
 
     await world.provider.send("evm_increaseTime", [30 * DAY + 10]);
     await world.provider.send("evm_mine", []);
@@ -155,11 +165,17 @@ describe("lock-ups from distributions, and the cap table's locked and frozen col
     await (await asAlice.transfer(CAROL, 100n * UNIT)).wait();
     const reader = new Contract(token, abi, world.provider);
     expect([await reader.balanceOf(ALICE), await reader.balanceOf(CAROL)]).toEqual([0n, 120n * UNIT]);
+    return locked.atBlock;
+  };
+
+  it("a locked holder cannot transfer before the release time and can after; distribute-single and the CSV column both lock", async () => {
+    await lockThenRelease();
     // Bob's lock-up ends a day later.
     await expect(new Contract(token, abi, await world.provider.getSigner(BOB)).transfer(CAROL, UNIT)).rejects.toThrow(/LockedBalance|reverted/);
   });
 
   it("cap-table --compliance shows locked and frozen per holder in the table, JSON and CSV, now and at an earlier block", async () => {
+    const blockBeforeFreeze = await lockThenRelease();
     await world.ok(["freeze", `--token-address=${token}`, `--holder-address=${CAROL}`, "--reason=court order"]);
     await world.ok(["freeze", `--token-address=${token}`, `--holder-address=${BOB}`, "--amount=20", "--reason=escrow"]);
     await settle();
@@ -240,7 +256,7 @@ describe("lock-ups from distributions, and the cap table's locked and frozen col
     await world.ok(["distribute-multiple", `--csv-input=${writeCsv("sixteen.csv", lines.slice(0, -1))}`, `--address=${token}`, "--batch-size=10"]);
     expect(lastMethods(2)).toEqual(["batchTransferWithLockup", "batchTransferWithLockup"]);
     await settle();
-    const extension = new Contract(token, artifacts.get("SecurityToken").abi, world.provider);
+    const extension = new Contract(token, abi, world.provider);
     const [tranches] = (await extension.lockups(DAVE)) as [bigint, bigint];
     expect(tranches).toBe(16n);
     const one = await world.sto(["distribute-single", `--token-address=${token}`, `--to-address=${DAVE}`, "--external-id=d99", "--email=", "--name=Dave", "--amount=1", `--locked-until=${base + 40 * DAY}`]);
