@@ -177,11 +177,13 @@ export class SqliteLedger extends views.LedgerViews implements TxLedger {
   }
 
   async transactionsById(ids: readonly number[]): Promise<PreparedTransaction[]> {
+    // Each id once, and the rows of all chunks in nonce order (as one query would give them).
+    const unique = [...new Set(ids)];
     const rows: PreparedTransaction[] = [];
-    for (let start = 0; start < ids.length; start += ID_CHUNK) {
-      rows.push(...this.rows(inArray(preparedTransactions.id, ids.slice(start, start + ID_CHUNK))));
+    for (let start = 0; start < unique.length; start += ID_CHUNK) {
+      rows.push(...this.rows(inArray(preparedTransactions.id, unique.slice(start, start + ID_CHUNK))));
     }
-    return rows;
+    return rows.sort((a, b) => a.nonce - b.nonce || a.id - b.id);
   }
 
   async countUnmined(filter: UnminedFilter): Promise<number> {
