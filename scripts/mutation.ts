@@ -87,13 +87,29 @@ export const TARGETS: Record<string, Target> = {
   prepare: {
     what: "preparing transactions: nonces allocated under the write lock, re-checked, all rows or none",
     mutate: ["src/tx/prepare.ts"],
-    tests: ["test/tx/ledger.test.ts", "test/tx/prepare-rows.test.ts", "test/tx/crash.test.ts", "test/tx/nonce.test.ts", "test/distribution/concurrency.test.ts"],
+    // The in-process tests first: they reach every mutant in seconds.
+    tests: [
+      "test/tx/prepare.test.ts",
+      "test/tx/ledger.test.ts",
+      "test/tx/prepare-rows.test.ts",
+      "test/tx/crash.test.ts",
+      "test/tx/nonce.test.ts",
+      "test/distribution/concurrency.test.ts",
+    ],
     endToEnd: true,
   },
   broadcast: {
     what: "write-ahead signing and broadcast, one signature per nonce",
     mutate: ["src/tx/broadcast.ts"],
-    tests: ["test/tx/crash.test.ts", "test/tx/stuck.test.ts", "test/tx/concurrent-signing.test.ts", "test/offline/offline-signing.test.ts", "test/tx/update.test.ts"],
+    // The in-process tests first: they reach nearly every mutant in seconds.
+    tests: [
+      "test/tx/broadcast-pending.test.ts",
+      "test/tx/crash.test.ts",
+      "test/tx/stuck.test.ts",
+      "test/tx/concurrent-signing.test.ts",
+      "test/offline/offline-signing.test.ts",
+      "test/tx/update.test.ts",
+    ],
     endToEnd: true,
   },
   scanner: {

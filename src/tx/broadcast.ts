@@ -97,7 +97,7 @@ export async function broadcastPending(
   const chunkSize = Math.max(1, options.chunkSize ?? MAX_CHUNK);
   const batching = await batchingClient(env, options.sendBatch ?? SEND_BATCH);
   const sender: Sender = { node: batching, perBatch: batching ? Math.max(1, options.sendBatch ?? SEND_BATCH) : 1 };
-  const fees = await currentFees(env);
+  const fees = await currentFees(env, toSend);
   const sent: PreparedTransaction[] = [];
   // The first chunk is small so that sending starts at once; each next one is signed while the one
   // before is being sent (below), and twice as large, up to chunkSize.
@@ -132,7 +132,14 @@ export async function broadcastPending(
     }
     // One write transaction per chunk: this chunk recorded as broadcasted and the next one's
     // signatures recorded (the write-ahead) before any of it is sent.
-    const next = await signing;
+    let next: SignedRow[];
+    try {
+      next = await signing;
+    } catch (error) {
+      // Signing failed (no key for a row, say): this chunk was sent all the same, and is recorded so.
+      await commitChunk(env, sentIds, []);
+      throw error;
+    }
     await commitChunk(env, sentIds, next);
     chunk = next;
     start = nextStart;
@@ -311,11 +318,13 @@ const FIRST_CHUNK = 16;
 const MAX_CHUNK = 256;
 
 /**
- * EIP-1559 fees decided at signing time (not when preparing, which may be days earlier); none
- * when a legacy gas price is forced. Also what tx-export fixes in an unsigned file.
+ * EIP-1559 fees decided at signing time (not when preparing, which may be days earlier) for the
+ * rows of type 2 among `rows`; none when every one is legacy (type 0 carries its own gas price).
+ * A gas price forced now does not make an EIP-1559 row legacy: it is signed with these fees, never
+ * with none. Also what tx-export fixes in an unsigned file.
  */
-export async function currentFees(env: TxEnvironment): Promise<Fees> {
-  if (env.gasPriceWei !== undefined) return {};
+export async function currentFees(env: TxEnvironment, rows: readonly Pick<PreparedTransaction, "txType">[]): Promise<Fees> {
+  if (rows.every((row) => row.txType === 0)) return {};
   return initialFees(await networkFees(env));
 }
 

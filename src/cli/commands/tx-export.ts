@@ -43,7 +43,7 @@ export function register(program: Command): void {
         if (options.format === "safe") {
           document = buildSafeBatch(rows, env.chainId, env.address, env.artifacts, `sto batch ${nowIso()}`);
         } else {
-          const node = await currentFees(env);
+          const node = await currentFees(env, rows);
           const maxFee = options.maxFeeGwei ? parseGweiOption(options.maxFeeGwei, "--max-fee-gwei") : node.maxFeePerGas;
           const priority = options.priorityFeeGwei ? parseGweiOption(options.priorityFeeGwei, "--priority-fee-gwei") : node.maxPriorityFeePerGas;
           document = buildUnsignedFile(env, rows, { maxFeePerGas: maxFee ?? 0n, maxPriorityFeePerGas: priority ?? 0n });
