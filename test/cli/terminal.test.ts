@@ -1,20 +1,27 @@
 import fs from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWorld, type E2eWorld } from "../helpers/e2e";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startWorld, worldFixture, type E2eWorld } from "../helpers/e2e";
 import { progressDraws, runInTerminal, terminalEnv } from "../helpers/terminal";
 import { issueToken, randomAddresses } from "../distribution/helpers";
 
+// Every test starts from a copy of its own of the same state: a KYC deployment prepared, not sent.
 describe("terminal manners", () => {
+  let chainWorld: E2eWorld;
+  let fixture: Awaited<ReturnType<typeof worldFixture>>;
   let world: E2eWorld;
   let args: string[];
   const baseEnv = terminalEnv;
   beforeAll(async () => {
-    world = await startWorld();
-    await world.ok(["kyc-deploy"]);
+    chainWorld = await startWorld();
+    await chainWorld.ok(["kyc-deploy"]);
+    fixture = await worldFixture(chainWorld);
+  });
+  beforeEach(async () => {
+    world = await fixture.fresh();
     args = ["--database-file", world.databaseFile, "--ethereum-node-url", world.chain.url, "tx-last"];
   });
-  afterAll(() => world.close());
+  afterAll(() => chainWorld.close());
 
   it("colours statuses on a terminal", async () => {
     const output = await runInTerminal(args, baseEnv());
@@ -73,6 +80,10 @@ describe("terminal manners", () => {
   });
 
   it("fits transaction tables to the terminal's width; --wide, a pipe and --json show everything", async () => {
+    // The last transaction's note names an address, which a narrow table shortens.
+    await world.ok(["tx-broadcast"]);
+    await world.ok(["tx-update"]);
+    await world.ok(["kyc-manage", `--whitelist-address=${randomAddresses(1)[0]}`]);
     await world.ok(["tx-broadcast"]);
     const [row] = world.query<{ tx_hash: string; from_address: string; note: string }>("SELECT tx_hash, from_address, note FROM prepared_transactions ORDER BY nonce DESC LIMIT 1");
     const shortHash = `${row.tx_hash.slice(0, 6)}…${row.tx_hash.slice(-4)}`;
@@ -92,6 +103,7 @@ describe("terminal manners", () => {
       return cells.slice(0, end < 0 ? undefined : end).map((cell) => cell.at(-2) ?? "").filter(Boolean).join(" ");
     };
     const shortNote = row.note.replace(/0x[0-9a-fA-F]{40}/g, (address) => `${address.slice(0, 6)}…${address.slice(-4)}`);
+    expect(shortNote).toMatch(/^Whitelisting 0x[0-9a-fA-F]{4}…[0-9a-fA-F]{4} in KYC contract$/);
     expect(firstNote(at100)).toBe(shortNote);
 
     // Narrower: the sender's column goes first, then the note wraps at word boundaries.
