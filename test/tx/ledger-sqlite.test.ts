@@ -1,3 +1,4 @@
+import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type SqliteDatabase } from "../../src/db/database";
 import { ExitCode, StoError } from "../../src/errors";
@@ -205,7 +206,7 @@ describe("the SQLite ledger's insert", () => {
     expect(rows.some((row) => before.some((earlier) => earlier.id === row.id))).toBe(false);
   });
 
-  // Kills buildStoredRows' mutants (lines 377-395), called directly: the empty case, each condition
+  // Kills buildStoredRows' mutants (lines 380-397), called directly: the empty case, each condition
   // of `buildable` (a column with a default left out, an `id` given, a value that is not plain: a
   // number beyond 2^53, an object; rows with different keys), and the built row (every column, NULL
   // for those not given, the id).
@@ -254,9 +255,10 @@ describe("the SQLite ledger's views", () => {
     expect((await ledger.lastTransactions("last", 10)).map((row) => row.id)).toEqual(rows.map((row) => row.id).reverse());
   });
 
-  // Kills transactionsById's and transactionStates' chunking (lines 181-182, 203-208: the chunk
+  // Kills transactionsById's and transactionStates' chunking (lines 183-184, 206-211: the chunk
   // bounds, the step) on more ids than one chunk, and their bodies; transactionsById answers in nonce
-  // order whatever the order of the ids, each row once (it was chunk by chunk, in the ids' order).
+  // order whatever the order of the ids (equal nonces of two accounts by id: line 186's tie-break),
+  // each row once (it was chunk by chunk, in the ids' order, an id given twice in two chunks twice).
   it("reads rows and their states by id across chunks, in nonce order, each once", async () => {
     const account = await openAccount("by-id");
     const rows = await insertRows(account, 1_203);
@@ -265,6 +267,10 @@ describe("the SQLite ledger's views", () => {
     expect(byId.map((row) => row.nonce)).toEqual(rows.map((row) => row.nonce));
     expect(byId).toStrictEqual(rows);
     expect(await ledger.transactionsById([])).toEqual([]);
+    // Equal nonces of two accounts: by id among them.
+    const second = await insertRows(await openAccount("by-id", "0x00000000000000000000000000000000000000f4"), 2);
+    const mixed = await ledger.transactionsById([second[1].id, rows[1].id, second[0].id, rows[0].id]);
+    expect(mixed.map((row) => row.id)).toEqual([rows[0].id, second[0].id, rows[1].id, second[1].id]);
 
     forceStatus(rows[600].id, "broadcasted");
     const states = await ledger.transactionStates([...ids, ids[3]]);
@@ -275,7 +281,7 @@ describe("the SQLite ledger's views", () => {
     expect(await ledger.transactionStates([])).toEqual(new Map());
   });
 
-  // Kills countUnmined's body (line 188) and unminedIdsFrom's SQL and placeholders (192-196): only
+  // Kills countUnmined's body (line 190) and unminedIdsFrom's SQL and placeholders (194-198): only
   // the sender's unmined rows of the network from the nonce on.
   it("counts the unmined rows and lists those of a sender from a nonce", async () => {
     const account = await openAccount("unmined");
@@ -296,7 +302,7 @@ describe("the SQLite ledger's views", () => {
     expect(await ledger.unminedIdsFrom("unmined-none", SENDER, 0)).toEqual(new Set());
   });
 
-  // Kills signaturesOf's body (lines 214-219) and signaturesOfMany's chunk bounds and step (225-227).
+  // Kills signaturesOf's body (lines 217-222) and signaturesOfMany's chunk bounds and step (228-230).
   it("reads the signatures of one transaction and of many, oldest first", async () => {
     const account = await openAccount("signatures");
     const rows = await insertRows(account, 3);
@@ -314,9 +320,25 @@ describe("the SQLite ledger's views", () => {
   });
 });
 
+describe("the SQLite ledger's signatures of many transactions", () => {
+  // Kills signaturesOfMany's chunk `transactionIds.slice(...)` as `transactionIds` (line 228: every
+  // chunk reads the signatures of all the ids, which then appear once per chunk): more transactions
+  // than one chunk of 10,000.
+  it("reads the signatures of more transactions than one query binds, each once", async () => {
+    const account = await openAccount("signatures-many");
+    const rows = await insertRows(account, 10_001);
+    await ledger.recordSignatures([signed(rows[0], hash("71")), signed(rows[10_000], hash("72"))]);
+    const many = await ledger.signaturesOfMany(rows.map((row) => row.id));
+    expect(many.size).toBe(10_001);
+    expect(many.get(rows[0].id)?.map((signature) => signature.txHash)).toEqual([hash("71")]);
+    expect(many.get(rows[10_000].id)?.map((signature) => signature.txHash)).toEqual([hash("72")]);
+    expect([...many.values()].reduce((count, signatures) => count + signatures.length, 0)).toBe(2);
+  });
+});
+
 describe("the SQLite ledger's write-ahead record", () => {
-  // Kills writeSignatures' row UPDATE and signature INSERT (lines 245-253: the values written), and
-  // recordSignatures' empty case forced true (236: nothing ever recorded).
+  // Kills writeSignatures' row UPDATE and signature INSERT (lines 247-255: the values written), and
+  // recordSignatures' empty case forced true (238: nothing ever recorded).
   it("records the signed version on the row and as a signature", async () => {
     const account = await openAccount("record");
     const [row] = await insertRows(account, 1);
@@ -346,7 +368,7 @@ describe("the SQLite ledger's write-ahead record", () => {
     });
   });
 
-  // Kills the status guard of the UPDATE (line 249: forced off, its SQL emptied; `statuses ?? []`):
+  // Kills the status guard of the UPDATE (line 251: forced off, its SQL emptied; `statuses ?? []`):
   // a version that expects the row in a status it has left is refused and writes nothing.
   it("records a version only while the row holds the hash and one of the statuses its writer saw", async () => {
     const account = await openAccount("guard");
@@ -362,7 +384,7 @@ describe("the SQLite ledger's write-ahead record", () => {
     expect((await signatureStates(row.id)).map(([txHash]) => txHash)).toEqual([hash("c1"), hash("c3")]);
   });
 
-  // Kills the keep-earlier condition (line 252): `&&` as `||`, `=== undefined` inverted, either side
+  // Kills the keep-earlier condition (line 254): `&&` as `||`, `=== undefined` inverted, either side
   // forced: the earlier signature is kept first only when the row has no signature recorded yet.
   it("keeps a signature made before versions were recorded, once, before the new version", async () => {
     const account = await openAccount("earlier");
@@ -391,8 +413,8 @@ describe("the SQLite ledger's write-ahead record", () => {
 });
 
 describe("the SQLite ledger's status writes", () => {
-  // Kills writeBroadcasted's SQL and its list of sendable statuses (lines 31, 266: the quotes, the
-  // commas), its loop (269), and markBroadcasted's empty case forced true (258).
+  // Kills writeBroadcasted's SQL and its list of sendable statuses (lines 31, 268: the quotes, the
+  // commas), its loop (271), and markBroadcasted's empty case forced true (260).
   it("marks the sendable rows broadcasted, keeping the first broadcast time, and leaves the others", async () => {
     const account = await openAccount("broadcast");
     const rows = await insertRows(account, 5);
@@ -410,8 +432,8 @@ describe("the SQLite ledger's status writes", () => {
     expect(after[3].broadcastAt).toBeNull();
   });
 
-  // Kills commitBroadcastChunk's early return (line 273: `&&` as `||`, forced true, either side forced
-  // true) and `next.length === 0` forced true (276): marks alone, signatures alone, both.
+  // Kills commitBroadcastChunk's early return (line 275: `&&` as `||`, forced true, either side forced
+  // true) and `next.length === 0` forced true (278): marks alone, signatures alone, both.
   it("commits a chunk's marks and the next chunk's signatures, each also alone", async () => {
     const account = await openAccount("chunk");
     const rows = await insertRows(account, 3);
@@ -426,9 +448,9 @@ describe("the SQLite ledger's status writes", () => {
     expect(await signatureStates(rows[2].id)).toEqual([[hash("e2"), "pending", null]]);
   });
 
-  // Kills the savepoint's ROLLBACK TO emptied (line 283: the chunk's first signature kept), SAVEPOINT
-  // emptied (278), `error instanceof SignatureConflict` forced false (286: the marks rolled back) and
-  // `if (conflict) throw conflict` forced false (291: the conflict unreported).
+  // Kills the savepoint's ROLLBACK TO emptied (line 285: the chunk's first signature kept), SAVEPOINT
+  // emptied (280), `error instanceof SignatureConflict` forced false (288: the marks rolled back) and
+  // `if (conflict) throw conflict` forced false (293: the conflict unreported).
   it("keeps the marks and none of the chunk's signatures when one of them conflicts", async () => {
     const account = await openAccount("chunk-conflict");
     const rows = await insertRows(account, 3);
@@ -447,7 +469,7 @@ describe("the SQLite ledger's status writes", () => {
     expect(await statusOf(rows[2].id)).toBe("broadcasted");
   });
 
-  // Kills `error instanceof SignatureConflict` forced true (line 286): an error that is not a
+  // Kills `error instanceof SignatureConflict` forced true (line 288): an error that is not a
   // conflict (here a hash recorded for another row: the unique index) undoes the marks too.
   it("keeps nothing of a chunk whose signatures fail for another reason", async () => {
     const account = await openAccount("chunk-error");
@@ -461,7 +483,7 @@ describe("the SQLite ledger's status writes", () => {
     expect((await stored(rows[1].id)).txHash).toBeNull();
   });
 
-  // Kills markExported's SQL (line 298) and loop (299): waiting rows only.
+  // Kills markExported's SQL (line 300) and loop (301): waiting rows only.
   it("marks waiting rows exported and no other", async () => {
     const account = await openAccount("export");
     const rows = await insertRows(account, 3);
@@ -469,6 +491,40 @@ describe("the SQLite ledger's status writes", () => {
     await ledger.markExported([]);
     await ledger.markExported(rows.map((row) => row.id));
     expect((await ledger.transactionsById(rows.map((row) => row.id))).map((row) => row.status)).toEqual(["exported", "broadcasted", "exported"]);
+  });
+});
+
+describe("the SQLite ledger's writes with nothing to write", () => {
+  // Kills the early returns of the writes given nothing to do, each forced false: recordSignatures
+  // (line 238), markBroadcasted (260), commitBroadcastChunk (275), markExported (300) and
+  // clearRejection's read before the write (338). Each would start a write transaction (BEGIN
+  // IMMEDIATE) for nothing: a commit per call (clearRejection runs after every send) and a wait for
+  // the write lock while another process holds it. Here another connection holds it, and every call
+  // must still return at once; the ledger's connection waits 50 ms for a lock instead of 30 s, so a
+  // call that takes the lock fails with SQLITE_BUSY.
+  it("takes no write lock when there is nothing to write", async () => {
+    const account = await openAccount("no-write");
+    const [row] = await insertRows(account, 1);
+    await ledger.recordSignatures([signed(row, hash("81"))]);
+    const other = new Database(db.file);
+    db.sqlite.pragma("busy_timeout = 50");
+    try {
+      other.exec("BEGIN IMMEDIATE");
+      await ledger.recordSignatures([]);
+      await ledger.markBroadcasted([]);
+      await ledger.commitBroadcastChunk([], []);
+      await ledger.markExported([]);
+      await ledger.clearRejection(hash("81"));
+      await ledger.clearRejection(hash("82"));
+      // The lock is really held: a write waits for it and fails.
+      await expect(ledger.markBroadcasted([row.id])).rejects.toThrow(/database is locked/);
+      other.exec("ROLLBACK");
+    } finally {
+      db.sqlite.pragma("busy_timeout = 30000");
+      other.close();
+    }
+    expect(await signatureStates(row.id)).toEqual([[hash("81"), "pending", null]]);
+    expect(await statusOf(row.id)).toBe("waiting");
   });
 });
 
@@ -486,9 +542,9 @@ describe("the SQLite ledger's results, rejections, verifications", () => {
     return stored(row.id);
   }
 
-  // Kills recordResults' signature statements (lines 314-322: SQL emptied, `tx_hash = ?` of the mined
+  // Kills recordResults' signature statements (lines 316-324: SQL emptied, `tx_hash = ?` of the mined
   // one, the replaced ones sparing a rejected version, the reset on a reorg, `if (change.minedHash)`
-  // forced false) and the row UPDATE's `changes === 0` (312).
+  // forced false) and the row UPDATE's `changes === 0` (314).
   it("marks the mined version, the others replaced except a rejected one, and resets them on a reorg", async () => {
     const row = await threeVersions("results", ["21", "22", "23"]);
     expect(await signatureStates(row.id)).toEqual([
@@ -522,7 +578,7 @@ describe("the SQLite ledger's results, rejections, verifications", () => {
     ]);
   });
 
-  // Kills the moved-row skip (line 318 forced false) for a row moved meanwhile while another, in the
+  // Kills the moved-row skip (line 320 forced false) for a row moved meanwhile while another, in the
   // same call, is recorded: each change guarded by its own row's status.
   it("records the rows still in their status and skips, signatures included, the one moved meanwhile", async () => {
     const account = await openAccount("results-moved");
@@ -540,8 +596,8 @@ describe("the SQLite ledger's results, rejections, verifications", () => {
     expect(await signatureStates(rows[1].id)).toEqual([[hash("32"), "pending", null]]);
   });
 
-  // Kills recordRejection's SQL and body (lines 330) — only a pending version is marked rejected —
-  // and clearRejection's check inverted or forced true (336) and its UPDATE (338).
+  // Kills recordRejection's SQL and body (line 332) — only a pending version is marked rejected —
+  // and clearRejection's check inverted or forced true (338) and its UPDATE (340).
   it("marks a pending version rejected with the node's answer, and clears it when accepted later", async () => {
     const row = await threeVersions("rejections", ["41", "42", "43"]);
     await ledger.recordResults([{ id: row.id, nonce: row.nonce, from: "broadcasted", set: { status: "mining" } }], [{ transactionId: row.id, minedHash: hash("43") }]);
@@ -563,8 +619,8 @@ describe("the SQLite ledger's results, rejections, verifications", () => {
     expect((await signatureStates(row.id))[1]).toEqual([hash("42"), "rejected", "underpriced again"]);
   });
 
-  // Kills recordVerification's `verifiedAt !== undefined` forced false (line 346: the time never
-  // stored), its values emptied, and its WHERE (347: other rows untouched).
+  // Kills recordVerification's `verifiedAt !== undefined` forced false (line 348: the time never
+  // stored), its values emptied, and its WHERE (349: other rows untouched).
   it("records a verification's outcome, and its time only when verified", async () => {
     const account = await openAccount("verify");
     const rows = await insertRows(account, 2);
@@ -577,8 +633,8 @@ describe("the SQLite ledger's results, rejections, verifications", () => {
     expect(await stored(rows[1].id)).toMatchObject({ verificationInfo: null, verifiedAt: null });
   });
 
-  // Kills forgetNetwork's statements (lines 358-364: each SQL emptied, the counts) and the
-  // dependents' call (359): the network's transactions, signatures and accounts go, another's stay.
+  // Kills forgetNetwork's statements (lines 360-366: each SQL emptied, the counts) and the
+  // dependents' call (361): the network's transactions, signatures and accounts go, another's stay.
   it("forgets one network's transactions, signatures and accounts after their dependents", async () => {
     const gone = await openAccount("forget");
     const goneToo = await openAccount("forget", "0x00000000000000000000000000000000000000f3");
