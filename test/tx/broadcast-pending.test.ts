@@ -204,6 +204,8 @@ describe("broadcastPending in process, on anvil", () => {
     const w = await world("send batch 1", { count: 20 });
     await broadcastPending(w.env, { sendBatch: 1 });
     expect(w.sends()).toEqual({ calls: 20, batches: 0, singles: 20 });
+    // Nor is the node asked what it is (batchingClient's `perBatch <= 1`, `sendBatch ?? SEND_BATCH` as `&&`).
+    expect(w.proxy.stats.calls.web3_clientVersion).toBeUndefined();
     await w.expectMinedAsRecorded(await w.read());
   });
 
@@ -658,6 +660,8 @@ describe("broadcastPending in process, on anvil", () => {
     expect(error.exitCode).toBe(ExitCode.Network);
     expect(error.message).toContain("was mined for 1 s while 2 of its transactions are sent and unmined (at most 2 at a time)");
     expect(waits).toEqual([{ reason: "limit", inFlight: 2, limit: 2 }]);
+    // pollMs 20 for a second: dozens of looks at the mined nonce (`pollMs ?? 1_000` as `&&` would look once or twice).
+    expect(w.proxy.stats.calls.eth_getTransactionCount).toBeGreaterThan(10);
     expect(statuses(await w.read())).toEqual(["broadcasted", "broadcasted", "waiting", "waiting", "waiting"]);
 
     // Blocks mined meanwhile: the rest goes, two at a time.
