@@ -204,6 +204,8 @@ describe("broadcastPending in process, on anvil", () => {
     const w = await world("send batch 1", { count: 20 });
     await broadcastPending(w.env, { sendBatch: 1 });
     expect(w.sends()).toEqual({ calls: 20, batches: 0, singles: 20 });
+    // Nor is the node asked what it is (batchingClient's `perBatch <= 1`, `sendBatch ?? SEND_BATCH` as `&&`).
+    expect(w.proxy.stats.calls.web3_clientVersion).toBeUndefined();
     await w.expectMinedAsRecorded(await w.read());
   });
 
@@ -221,10 +223,11 @@ describe("broadcastPending in process, on anvil", () => {
   });
 
   // Kills: the chunk size not capped by chunkSize (`Math.min(size * 2, chunkSize)`, the first
-  // `Math.min(FIRST_CHUNK, chunkSize)`), the next chunk's signing not stopped on a failure
-  // (`stopSigning = true` removed), the rows sent before a refusal not recorded as broadcasted
-  // (the catch's commitChunk), sends after the refused one in the same batch not handed
-  // (`failure ??=` thrown at once), and the refusal not recorded on the signature.
+  // `Math.min(FIRST_CHUNK, chunkSize)`), the next chunk recorded after a failure, the rows sent
+  // before a refusal not recorded as broadcasted (the catch's commitChunk), sends after the refused
+  // one in the same batch not handed (`failure ??=` thrown at once), and the refusal not recorded
+  // on the signature. (Whether the next chunk's signing stops at once is not observable: what it
+  // signed is dropped unrecorded either way; `stopSigning` only saves the work.)
   it("a refusal in the second chunk: what was sent is recorded, the refused one keeps its signature and the node's words, the next chunk is never recorded", async () => {
     const w = await world("refusal chunk 4", { count: 14 });
     w.proxy.setItemAnswerer(answerNthSend(6, { error: { code: -32000, message: "invalid sender" } }));
@@ -335,6 +338,21 @@ describe("broadcastPending in process, on anvil", () => {
     // 6 sends, the refused one again: once more.
     expect(w.sends().calls).toBe(7);
     await w.expectMinedAsRecorded(rows);
+  });
+
+  // Kills `if (!retryAtOnce)` forced true: after a pool-full wait the refused transaction goes again
+  // at once, even when the limit lowered to what the node held would not admit it (nothing mined).
+  it("a full pool on a node that mines nothing meanwhile: the refused transaction is sent again at once after the wait", async () => {
+    const node = await manualNode();
+    const w = await world("pool full, no blocks", { count: 4, node });
+    w.proxy.setItemAnswerer(answerNthSend(4, { error: { code: -32000, message: "txpool is full" } }));
+    const waits: InFlightWait[] = [];
+    const report = await broadcastPending(w.env, { pollMs: 20, stallMs: 3_000, onWait: (wait) => waits.push(wait) });
+    expect(waits).toEqual([{ reason: "pool-full", inFlight: 3, limit: 3, message: "txpool is full" }]);
+    expect(report.sent.map((row) => row.nonce).sort()).toEqual([0, 1, 2, 3]);
+    expect(w.sends().calls).toBe(5);
+    await node.rpc("evm_mine");
+    await w.expectMinedAsRecorded(await w.read());
   });
 
   // Kills: a send left out of a batch's answer not sent again, and the batch size not lowered to
@@ -653,11 +671,15 @@ describe("broadcastPending in process, on anvil", () => {
     const w = await world("in flight", { count: 5, node });
     const waits: InFlightWait[] = [];
     const started = Date.now();
-    const error = await failure(broadcastPending(w.env, { maxInFlight: 2, pollMs: 20, stallMs: 1_000, onWait: (wait) => waits.push(wait) }));
+    // Chunks of 2: the wait is at the start of the second chunk's sends (`let retryAtOnce = false` as
+    // true would skip it there and send a third).
+    const error = await failure(broadcastPending(w.env, { maxInFlight: 2, chunkSize: 2, pollMs: 20, stallMs: 1_000, onWait: (wait) => waits.push(wait) }));
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(error.exitCode).toBe(ExitCode.Network);
     expect(error.message).toContain("was mined for 1 s while 2 of its transactions are sent and unmined (at most 2 at a time)");
     expect(waits).toEqual([{ reason: "limit", inFlight: 2, limit: 2 }]);
+    // pollMs 20 for a second: dozens of looks at the mined nonce (`pollMs ?? 1_000` as `&&` would look once or twice).
+    expect(w.proxy.stats.calls.eth_getTransactionCount).toBeGreaterThan(10);
     expect(statuses(await w.read())).toEqual(["broadcasted", "broadcasted", "waiting", "waiting", "waiting"]);
 
     // Blocks mined meanwhile: the rest goes, two at a time.

@@ -215,9 +215,10 @@ describe("preparing transactions, in process", () => {
     expect((await ledgerOf(env.db).findAccount(accountKey(env)))?.nextNonce).toBe(2);
   });
 
-  // Kills MAX_NONCE_RACE_RETRIES and `attempt < MAX_NONCE_RACE_RETRIES` as `<=`, and the message.
+  // Kills MAX_NONCE_RACE_RETRIES and `attempt < MAX_NONCE_RACE_RETRIES` as `<=`, and the message;
+  // without a debug function (`env.debug?.` as `env.debug(`).
   it("other processes keep taking the nonce: gives up after 20 attempts, nothing of ours written", async () => {
-    const env = environment("race forever");
+    const env = { ...environment("race forever"), debug: undefined };
     let builds = 0;
     const run = prepareTransactions(env, async (builder) => {
       builds += 1;
@@ -276,6 +277,22 @@ describe("preparing transactions, in process", () => {
 
     expect(await prepareTransactionStream(env, { count: 0, plan: () => undefined }, 30_000_000n)).toEqual({ accountId: account?.id, startNonce: count + 1, count: 0 });
     expect((await ledgerOf(env.db).findAccount(accountKey(env)))?.nextNonce).toBe(count + 1);
+
+    // Exactly one piece: planned and stored once (`from < steps.count` as `<=` would add an empty piece).
+    const pieces: number[] = [];
+    const one = await prepareTransactionStream(
+      env,
+      {
+        count: STREAM_CHUNK,
+        plan(builder, from, to) {
+          for (let index = from; index < to; index++) builder.call("SecurityToken", RECEIVER, "transfer", [HOLDER, 1n], `one ${index}`, { gasLimit: 70_000n });
+        },
+        afterChunk: (rows) => void pieces.push(rows.length),
+      },
+      30_000_000n,
+    );
+    expect(pieces).toEqual([STREAM_CHUNK]);
+    expect(one).toEqual({ accountId: account?.id, startNonce: count + 1, count: STREAM_CHUNK });
   });
 
   // Kills the plan-size check (`builder.steps.length !== to - from`) and its message; a wrong plan,
