@@ -296,7 +296,8 @@ describe("preparing transactions, in process", () => {
     expect(one).toEqual({ accountId: account?.id, startNonce: count + 1, count: STREAM_CHUNK });
   });
 
-  // Kills the barrier's point emptied in both functions (`barrierReached("before-allocate")`): the
+  // Kills the barrier's point emptied in both functions (`barrierReached("before-allocate")`), and
+  // an empty stream reaching it (prepare.ts:118 forced false): the
   // concurrency tests (test/distribution/concurrency.test.ts, tx/crash "two processes") make
   // processes meet there, under the lock's doorstep. STO_TEST_BARRIER is read when src/tx/faults.ts
   // loads: each function is run from modules loaded afresh with it set (one process meeting itself).
@@ -310,6 +311,9 @@ describe("preparing transactions, in process", () => {
       if (which === "prepareTransactions") {
         await fresh.prepareTransactions(env, (builder) => builder.call("SecurityToken", RECEIVER, "issueTokens", [1n], "barrier", { gasLimit: 80_000n }));
       } else {
+        // An empty plan returns before: it takes no lock and meets nobody (`if (steps.count === 0)` forced false).
+        await fresh.prepareTransactionStream(env, { count: 0, plan: () => undefined }, 30_000_000n);
+        expect(fs.readdirSync(folder)).toEqual([]);
         await fresh.prepareTransactionStream(
           env,
           { count: 1, plan: (builder) => builder.call("SecurityToken", RECEIVER, "issueTokens", [1n], "barrier", { gasLimit: 80_000n }) },
