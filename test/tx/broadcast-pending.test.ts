@@ -1,7 +1,8 @@
+import fs from "node:fs";
 import path from "node:path";
 import { JsonRpcProvider, Network, Transaction, Wallet, id } from "ethers";
 import { inArray } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ResilientJsonRpcProvider } from "../../src/chain/connection";
 import { JsonRpcTransport, type RetryPolicy } from "../../src/chain/rpc";
 import { ContractArtifacts } from "../../src/contracts/artifacts";
@@ -557,6 +558,26 @@ describe("broadcastPending in process, on anvil", () => {
     expect(rows[16].txHash).toBe(written);
     expect(signed(rows).slice(17)).toEqual([false, false, false]);
     expect(await ledger.signaturesOf(other.id)).toHaveLength(1);
+  });
+
+  // Kills the barrier of the concurrency test (test/tx/concurrent-signing.test.ts) moved or emptied in
+  // commitChunk (`if (fresh.length > 0) await barrierReached("before-sign-commit")`): reached with
+  // fresh signatures, before they are recorded. STO_TEST_BARRIER is read when src/tx/faults.ts
+  // loads: broadcastPending is run from modules loaded afresh with it set.
+  it("reaches the barrier before-sign-commit when it has signatures to record", async () => {
+    const w = await world("barrier", { count: 2 });
+    const folder = fs.mkdtempSync(path.join(dir, "barrier-"));
+    process.env.STO_TEST_BARRIER = `before-sign-commit:${folder}:1`;
+    vi.resetModules();
+    try {
+      const fresh = await import("../../src/tx/broadcast");
+      await fresh.broadcastPending(w.env);
+    } finally {
+      delete process.env.STO_TEST_BARRIER;
+      vi.resetModules();
+    }
+    expect(fs.readdirSync(folder)).toEqual([String(process.pid)]);
+    await w.expectMinedAsRecorded(await w.read());
   });
 
   // Kills: a legacy row signed with the network's EIP-1559 fees or recorded with fee caps.

@@ -1,6 +1,7 @@
+import fs from "node:fs";
 import path from "node:path";
 import { JsonRpcProvider, Network, Wallet, ZeroAddress, getCreateAddress, id } from "ethers";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ContractArtifacts } from "../../src/contracts/artifacts";
 import { openDatabase, type SqliteDatabase } from "../../src/db/database";
 import { StoError } from "../../src/errors";
@@ -293,6 +294,37 @@ describe("preparing transactions, in process", () => {
     );
     expect(pieces).toEqual([STREAM_CHUNK]);
     expect(one).toEqual({ accountId: account?.id, startNonce: count + 1, count: STREAM_CHUNK });
+  });
+
+  // Kills the barrier's point emptied in both functions (`barrierReached("before-allocate")`), and
+  // an empty stream reaching it (prepare.ts:118 forced false): the
+  // concurrency tests (test/distribution/concurrency.test.ts, tx/crash "two processes") make
+  // processes meet there, under the lock's doorstep. STO_TEST_BARRIER is read when src/tx/faults.ts
+  // loads: each function is run from modules loaded afresh with it set (one process meeting itself).
+  it.each(["prepareTransactions", "prepareTransactionStream"] as const)("%s reaches the barrier before-allocate", async (which) => {
+    const env = environment(`barrier ${which}`);
+    const folder = fs.mkdtempSync(path.join(dir, "barrier-"));
+    process.env.STO_TEST_BARRIER = `before-allocate:${folder}:1`;
+    vi.resetModules();
+    try {
+      const fresh = await import("../../src/tx/prepare");
+      if (which === "prepareTransactions") {
+        await fresh.prepareTransactions(env, (builder) => builder.call("SecurityToken", RECEIVER, "issueTokens", [1n], "barrier", { gasLimit: 80_000n }));
+      } else {
+        // An empty plan returns before: it takes no lock and meets nobody (`if (steps.count === 0)` forced false).
+        await fresh.prepareTransactionStream(env, { count: 0, plan: () => undefined }, 30_000_000n);
+        expect(fs.readdirSync(folder)).toEqual([]);
+        await fresh.prepareTransactionStream(
+          env,
+          { count: 1, plan: (builder) => builder.call("SecurityToken", RECEIVER, "issueTokens", [1n], "barrier", { gasLimit: 80_000n }) },
+          30_000_000n,
+        );
+      }
+    } finally {
+      delete process.env.STO_TEST_BARRIER;
+      vi.resetModules();
+    }
+    expect(fs.readdirSync(folder)).toEqual([String(process.pid)]);
   });
 
   // Kills the plan-size check (`builder.steps.length !== to - from`) and its message; a wrong plan,
