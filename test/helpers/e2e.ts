@@ -150,13 +150,14 @@ export function copyDatabase(source: string, target: string): void {
  * A set-up built once and given to every test as a fresh copy, so that tests share the work of the
  * set-up but not its state: each `fresh()` reverts the chain to the moment of `worldFixture` (a
  * snapshot) and returns a world on that chain with a new folder and a copy of the SQLite database
- * as it was then. The previous copy is closed. Tests of one file run one at a time, so one
+ * as it was then (none when there was none). The previous copy is closed. Tests of one file run one at a time, so one
  * snapshot serves them all.
  */
 export async function worldFixture(world: E2eWorld): Promise<{ fresh(): Promise<E2eWorld> }> {
   if (world.engine !== "sqlite") throw new Error("worldFixture copies a SQLite database: build PostgreSQL fixtures per test");
-  const template = path.join(world.dir, "fixture.sqlite");
-  copyDatabase(world.databaseFile, template);
+  // No database yet (nothing run): each copy starts without one too.
+  const template = fs.existsSync(world.databaseFile) ? path.join(world.dir, "fixture.sqlite") : undefined;
+  if (template) copyDatabase(world.databaseFile, template);
   let snapshot = (await world.provider.send("evm_snapshot", [])) as string;
   let previous: E2eWorld | undefined;
   return {
@@ -165,7 +166,7 @@ export async function worldFixture(world: E2eWorld): Promise<{ fresh(): Promise<
       if ((await world.provider.send("evm_revert", [snapshot])) !== true) throw new Error(`the chain did not revert to snapshot ${snapshot}`);
       snapshot = (await world.provider.send("evm_snapshot", [])) as string;
       const copy = worldOnNode(world.chain.url, async () => undefined);
-      copyDatabase(template, copy.databaseFile);
+      if (template) copyDatabase(template, copy.databaseFile);
       previous = { chain: world.chain, ...copy };
       return previous;
     },

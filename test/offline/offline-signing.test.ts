@@ -1,10 +1,10 @@
 import fs from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Contract, Interface, Wallet, id } from "ethers";
 import { ContractArtifacts } from "../../src/contracts/artifacts";
 import { closedNodeUrl, runSto } from "../helpers/cli";
-import { startWorld, tokenAddressFrom, type E2eWorld } from "../helpers/e2e";
+import { startWorld, tokenAddressFrom, worldFixture, type E2eWorld } from "../helpers/e2e";
 
 // Hardhat development account #1: its key is given only to tx-sign, never to a networked command.
 const OFFLINE_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
@@ -12,12 +12,19 @@ const OFFLINE_ADDRESS = new Wallet(OFFLINE_KEY).address;
 const artifacts = new ContractArtifacts();
 const watchOnly = ["--ethereum-account-address", OFFLINE_ADDRESS];
 
+// Each test on a fresh chain and an empty database (a copy of the empty start): the nonces it expects are its own.
 describe("offline signing: tx-export → tx-sign (no node, no database) → tx-import → tx-broadcast", () => {
+  let chainWorld: E2eWorld;
+  let fixture: Awaited<ReturnType<typeof worldFixture>>;
   let world: E2eWorld;
   beforeAll(async () => {
-    world = await startWorld();
+    chainWorld = await startWorld();
+    fixture = await worldFixture(chainWorld);
   });
-  afterAll(() => world.close());
+  beforeEach(async () => {
+    world = await fixture.fresh();
+  });
+  afterAll(() => chainWorld.close());
 
   it("issues a token with a key that never touches the networked machine", async () => {
     const issued = await world.ok(["issue", "--symbol=OFF", "--name=Offline corp", "--url=https://off.example", "--amount=700"], { globals: watchOnly });
@@ -178,23 +185,30 @@ describe("tx-export --format safe", () => {
 /**
  * tx-import takes nothing it cannot match to a waiting transaction of this database and this
  * chain, signed by the prepared account; tx-export and tx-sign never overwrite a file. Every
- * refusal leaves the database as it was.
+ * refusal leaves the database as it was. Every test starts from a copy of its own of the same
+ * state: a KYC deployment prepared for the offline account, exported and signed, not imported.
  */
 describe("tx-import refusals and the files tx-export and tx-sign will not overwrite", () => {
+  let chainWorld: E2eWorld;
+  let fixture: Awaited<ReturnType<typeof worldFixture>>;
   let world: E2eWorld;
   let unsigned: string;
   let signed: string;
   // Hardhat development account #2: a key that is not the prepared account's.
   const OTHER_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
   beforeAll(async () => {
-    world = await startWorld();
+    world = chainWorld = await startWorld();
     await world.ok(["kyc-deploy"], { globals: watchOnly });
     unsigned = path.join(world.dir, "unsigned.json");
     signed = path.join(world.dir, "signed.json");
     await world.ok(["tx-export", "--output", unsigned], { globals: watchOnly });
     await world.ok(["--ethereum-private-key", OFFLINE_KEY, "tx-sign", "--yes", "--input", unsigned, "--output", signed]);
+    fixture = await worldFixture(chainWorld);
   });
-  afterAll(() => world.close());
+  beforeEach(async () => {
+    world = await fixture.fresh();
+  });
+  afterAll(() => chainWorld.close());
 
   const signatures = () => world.query<{ n: number }>("SELECT count(*) AS n FROM transaction_signatures")[0].n;
   const variant = (name: string, change: (document: { chainId: number; transactions: { id: number; raw: string }[] }) => void): string => {
