@@ -44,7 +44,6 @@ function sqliteRows(file: string, table: string): Record<string, unknown>[] {
 describe("sto db-copy --from <sqlite> --to <postgresql>", () => {
   let world: E2eWorld;
   let tokenAddress: string;
-  let target: string;
   beforeAll(async () => {
     world = await startWorld();
     tokenAddress = await issueToken(world);
@@ -52,11 +51,18 @@ describe("sto db-copy --from <sqlite> --to <postgresql>", () => {
     await settle(world);
     await world.ok(["token-scan", `--token-address=${tokenAddress}`]);
     await world.ok(["issue", "--symbol=TWO", "--name=Second corp", "--url=https://two.example", "--amount=5"]);
-    target = await freshPostgresDatabase();
   });
   afterAll(() => world.close());
+  /** A new PostgreSQL database with the SQLite database copied into it (each test its own). */
+  const copied = async (): Promise<string> => {
+    const target = await freshPostgresDatabase();
+    const result = await runSto(["db-copy", "--from", world.databaseFile, "--to", target], { cwd: world.dir });
+    expect(result.code, result.stderr).toBe(0);
+    return target;
+  };
 
   it("copies every row of every table, and says how many", async () => {
+    const target = await freshPostgresDatabase();
     const result = await runSto(["--json", "db-copy", "--from", world.databaseFile, "--to", target], { cwd: world.dir });
     expect(result.code, result.stderr).toBe(0);
     const reported = JSON.parse(result.stdout) as { tables: { table: string; rows: number }[]; to: string };
@@ -74,6 +80,7 @@ describe("sto db-copy --from <sqlite> --to <postgresql>", () => {
   });
 
   it("leaves a database sto carries on with: nothing paid twice, new rows get new ids", async () => {
+    const target = await copied();
     const url = new URL(target);
     const password = decodeURIComponent(url.password);
     url.password = "";
@@ -93,6 +100,7 @@ describe("sto db-copy --from <sqlite> --to <postgresql>", () => {
   });
 
   it("refuses a target that holds rows, and copies nothing", async () => {
+    const target = await copied();
     const before = await queryPostgres<{ n: number }>(target, "SELECT count(*) AS n FROM prepared_transactions", []);
     const result = await runSto(["db-copy", "--from", world.databaseFile, "--to", target], { cwd: world.dir });
     expect(result.code).toBe(1);
