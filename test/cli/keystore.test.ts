@@ -1,10 +1,10 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { killAfterFile } from "../helpers/cleanup";
 import { STO_BIN, runSto } from "../helpers/cli";
-import { startWorld, type E2eWorld } from "../helpers/e2e";
+import { startWorld, worldFixture, type E2eWorld } from "../helpers/e2e";
 
 /**
  * The encrypted JSON keystore, end to end: an account created with `ethereum-create-account
@@ -17,21 +17,29 @@ function errorLines(stderr: string): string[] {
   return stderr.split("\n").filter((line) => line.startsWith("error:"));
 }
 
+// Every test starts from a copy of its own of the same state: the keystore's account created and
+// funded, no database yet.
 describe("encrypted JSON keystore", () => {
+  let chainWorld: E2eWorld;
+  let fixture: Awaited<ReturnType<typeof worldFixture>>;
   let world: E2eWorld;
   let keystore: string;
   let address: string;
 
   beforeAll(async () => {
-    world = await startWorld();
+    world = chainWorld = await startWorld();
     keystore = path.join(world.dir, "issuer.json");
     const created = await runSto(["ethereum-create-account", "--keystore", keystore], { cwd: world.dir, env: { STO_KEYSTORE_PASSWORD: PASSWORD } });
     expect(created.code, created.stderr).toBe(0);
     address = /Account address: (0x[0-9a-fA-F]{40})/.exec(created.stdout)?.[1] ?? "";
     expect(address).not.toBe("");
     await world.provider.send("hardhat_setBalance", [address, "0x56BC75E2D63100000"]); // 100 ETH
+    fixture = await worldFixture(chainWorld);
   });
-  afterAll(() => world?.close());
+  beforeEach(async () => {
+    world = await fixture.fresh();
+  });
+  afterAll(() => chainWorld?.close());
 
   it("signs the whole flow with the keystore and the password from the environment", async () => {
     const env = { STO_KEYSTORE_PASSWORD: PASSWORD };
@@ -46,6 +54,7 @@ describe("encrypted JSON keystore", () => {
   it("reads the keystore from the INI file or STO_ETHEREUM_KEYSTORE", async () => {
     const ini = path.join(world.dir, "keystore.ini");
     fs.writeFileSync(ini, `ethereum-keystore = ${keystore}\n`);
+    await world.ok(["--config", ini, "kyc-deploy"], { env: { STO_KEYSTORE_PASSWORD: PASSWORD } });
     const fromIni = await world.sto(["--config", ini, "tx-next-nonce"], { env: { STO_KEYSTORE_PASSWORD: PASSWORD } });
     expect(fromIni.code, fromIni.stderr).toBe(0);
     expect(fromIni.stdout.trim()).toBe("1");
@@ -83,11 +92,13 @@ describe("encrypted JSON keystore", () => {
   });
 
   it("refuses a wrong password, a missing password without a terminal, a damaged file, and a key given twice, with one line each", async () => {
+    const damaged = path.join(world.dir, "damaged.json");
+    fs.writeFileSync(damaged, fs.readFileSync(keystore, "utf8").slice(0, 100));
     const cases: { args: string[]; env: Record<string, string>; message: RegExp }[] = [
       { args: ["--ethereum-keystore", keystore], env: { STO_KEYSTORE_PASSWORD: "not the password" }, message: /ethereum-keystore .*: wrong password/ },
       { args: ["--ethereum-keystore", keystore], env: {}, message: /no terminal to ask the keystore password on: set STO_KEYSTORE_PASSWORD/ },
       { args: ["--ethereum-keystore", path.join(world.dir, "missing.json")], env: { STO_KEYSTORE_PASSWORD: PASSWORD }, message: /cannot read the keystore \(no such file or directory\)/ },
-      { args: ["--ethereum-keystore", world.databaseFile], env: { STO_KEYSTORE_PASSWORD: PASSWORD }, message: /not a valid encrypted JSON keystore/ },
+      { args: ["--ethereum-keystore", damaged], env: { STO_KEYSTORE_PASSWORD: PASSWORD }, message: /not a valid encrypted JSON keystore/ },
       {
         args: ["--ethereum-keystore", keystore, "--ethereum-private-key", "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"],
         env: { STO_KEYSTORE_PASSWORD: PASSWORD },
