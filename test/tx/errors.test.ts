@@ -1,10 +1,10 @@
 import fs from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Wallet } from "ethers";
 import { DEVELOPMENT_PRIVATE_KEY } from "../../src/chain/local-node";
 import { closedNodeUrl } from "../helpers/cli";
-import { startWorld, type E2eWorld } from "../helpers/e2e";
+import { startWorld, worldFixture, type E2eWorld } from "../helpers/e2e";
 
 const countTransactions = (world: E2eWorld): number =>
   fs.existsSync(world.databaseFile) ? world.query<{ n: number }>("SELECT count(*) AS n FROM prepared_transactions")[0].n : 0;
@@ -17,12 +17,20 @@ function expectOneLineError(result: { code: number | null; stderr: string }, cod
   expect(result.stderr).not.toMatch(/\n\s+at /);
 }
 
+// Each test on a fresh chain and no database yet (a copy of the empty start): "nothing written"
+// and "the first use of the database" are its own.
 describe("bad input and mismatched state: one line, non-zero exit, nothing written", () => {
+  let chainWorld: E2eWorld;
+  let fixture: Awaited<ReturnType<typeof worldFixture>>;
   let world: E2eWorld;
   beforeAll(async () => {
-    world = await startWorld();
+    chainWorld = await startWorld();
+    fixture = await worldFixture(chainWorld);
   });
-  afterAll(() => world.close());
+  beforeEach(async () => {
+    world = await fixture.fresh();
+  });
+  afterAll(() => chainWorld.close());
 
   it("refuses restricted issuance without a KYC contract and says how to get one", async () => {
     const result = await world.sto(["issue", "--symbol=X", "--name=X", "--url=https://x", "--amount=1", "--transfer-restriction=restricted"]);
