@@ -397,14 +397,75 @@ describe("broadcastPending in process, on anvil", () => {
   // Kills: "nonce too high" inside a batch read as a refusal, or not turning batches off.
   it("'nonce too high' inside a batch: the node took them out of order; sent again one at a time", async () => {
     const w = await world("nonce too high", { count: 6 });
-    w.proxy.setItemAnswerer(answerNthSend(2, { error: { code: -32000, message: "Nonce too high. Expected nonce to be 0 but got 1." } }));
+    // Sends 2 and 3 of the batch: the second finds batches already off (`sender.perBatch > 1`: said once).
+    let seen = 0;
+    w.proxy.setItemAnswerer((request) => {
+      if (request.method !== "eth_sendRawTransaction") return undefined;
+      seen += 1;
+      return seen === 2 || seen === 3 ? { error: { code: -32000, message: `Nonce too high. Expected nonce to be 0 but got ${seen - 1}.` } } : undefined;
+    });
     await broadcastPending(w.env);
-    expect(w.debug).toContain('the node handled a batch of transactions out of nonce order ("Nonce too high. Expected nonce to be 0 but got 1."): sending one at a time');
+    expect(w.debug.filter((message) => /out of nonce order/.test(message))).toEqual([
+      'the node handled a batch of transactions out of nonce order ("Nonce too high. Expected nonce to be 0 but got 1."): sending one at a time',
+    ]);
     const rows = await w.read();
     expect((await ledgerOf(w.env.db).signaturesOf(rows[1].id))[0].nodeError).toBeNull();
-    // The batch of 6, then nonce 1 alone again.
-    expect(w.sends()).toEqual({ calls: 7, batches: 1, singles: 1 });
+    // The batch of 6, then nonces 1 and 2 alone again.
+    expect(w.sends()).toEqual({ calls: 8, batches: 1, singles: 2 });
     await w.expectMinedAsRecorded(rows);
+  });
+
+  // Kills `env.debug?.` as `env.debug(` where a batch comes back out of order or half answered.
+  it("without a debug function: batches out of order and half answered are handled the same", async () => {
+    const w = await world("no debug", { count: 8 });
+    delete w.env.debug;
+    let seen = 0;
+    w.proxy.setItemAnswerer((request) => {
+      if (request.method !== "eth_sendRawTransaction") return undefined;
+      seen += 1;
+      if (seen === 2) return { error: { code: -32000, message: "nonce too high" } };
+      return seen === 5 ? "omit" : undefined;
+    });
+    const report = await broadcastPending(w.env);
+    expect(report.sent.map((row) => row.nonce).sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    await w.expectMinedAsRecorded(await w.read());
+  });
+
+  // Kills `if (!firstRefusal.has(row.nonce))` forced true: the stall clock of a pool-full wait starts
+  // at the first refusal of the transaction, not at each, so a node that never takes it ends the run.
+  it("a node whose pool stays full: gives up after stallMs (exit 3), the transaction signed and kept", async () => {
+    const w = await world("pool full forever", { count: 2 });
+    w.proxy.setItemAnswerer((request) => (request.method === "eth_sendRawTransaction" ? { error: { code: -32000, message: "txpool is full" } } : undefined));
+    let timer: NodeJS.Timeout | undefined;
+    const tooLong = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("still waiting after 15 s")), 15_000);
+    });
+    try {
+      const error = await failure(Promise.race([broadcastPending(w.env, { pollMs: 20, stallMs: 600 }), tooLong]));
+      expect(error.exitCode).toBe(ExitCode.Network);
+      expect(error.message).toContain('was mined for 1 s while the node keeps answering "txpool is full"');
+    } finally {
+      clearTimeout(timer);
+    }
+    const rows = await w.read();
+    expect(statuses(rows)).toEqual(["waiting", "waiting"]);
+    expect(signed(rows)).toEqual([true, true]);
+  });
+
+  // Kills batchingClient's catch emptied, or `if (error instanceof RpcError)` forced true: a node
+  // failing (not refusing) when asked what it is stops the run; nothing is sent.
+  it("the node failing when asked web3_clientVersion: exit 3, nothing sent", async () => {
+    const w = await world("client version fails", { count: 2 });
+    w.proxy.setResponder((request, response) => {
+      if (request.method !== "web3_clientVersion") return false;
+      response.writeHead(503, { "content-type": "text/plain" });
+      response.end("Service Unavailable");
+      return true;
+    });
+    const error = await failure(broadcastPending(w.env));
+    expect(error.exitCode).toBe(ExitCode.Network);
+    expect(w.sends().calls).toBe(0);
+    expect(statuses(await w.read())).toEqual(["waiting", "waiting"]);
   });
 
   // Kills the node detection of batchingClient: Hardhat's automining node gets one send at a time;
@@ -420,10 +481,12 @@ describe("broadcastPending in process, on anvil", () => {
     const asked: string[] = [];
     w.proxy.setItemAnswerer((request) => {
       if (request.method === "web3_clientVersion") {
+        expect(request.params).toEqual([]);
         asked.push(request.method);
         return client;
       }
       if (request.method === "hardhat_getAutomine") {
+        expect(request.params).toEqual([]);
         asked.push(request.method);
         return automine;
       }
