@@ -5,7 +5,7 @@ import { nowIso } from "../db/database";
 import { ExitCode, StoError, type FieldNamer, type FieldText } from "../errors";
 import type { SigningEnvironment, TxEnvironment } from "./environment";
 import { barrierReached, faultPointReached } from "./faults";
-import { initialFees, networkFees, type Fees } from "./fees";
+import { broadcastFees, initialFees, networkFees, type Fees } from "./fees";
 import { ledgerOf, SENDABLE_STATUSES, SignatureConflict, type PreparedTransaction, type SignedVersion } from "./ledger";
 import { classifySendError, type SendErrorKind } from "./node-errors";
 import { InFlightGate, type InFlightWait } from "./in-flight";
@@ -97,12 +97,12 @@ export async function broadcastPending(
   const chunkSize = Math.max(1, options.chunkSize ?? MAX_CHUNK);
   const batching = await batchingClient(env, options.sendBatch ?? SEND_BATCH);
   const sender: Sender = { node: batching, perBatch: batching ? Math.max(1, options.sendBatch ?? SEND_BATCH) : 1 };
-  const fees = await currentFees(env, toSend);
+  const fees = await signingFees(env, toSend, options.maxInFlight, balanceWei);
   const sent: PreparedTransaction[] = [];
   // The first chunk is small so that sending starts at once; each next one is signed while the one
   // before is being sent (below), and twice as large, up to chunkSize.
   let size = Math.min(FIRST_CHUNK, chunkSize);
-  let chunk = signRows(env, toSend.slice(0, size), fees);
+  let chunk = signRows(env, toSend.slice(0, size), fees.slice(0, size));
   await commitChunk(env, [], chunk);
   let start = 0;
   while (chunk.length > 0) {
@@ -113,7 +113,7 @@ export async function broadcastPending(
     // executes each transaction before it answers: the next chunk is signed, in memory only, in
     // between the answers to this chunk's sends. Nothing of it is sent before it is committed.
     let stopSigning = false;
-    const signing = nextRows.length > 0 ? signRowsBetweenSends(env, nextRows, fees, () => stopSigning) : Promise.resolve([]);
+    const signing = nextRows.length > 0 ? signRowsBetweenSends(env, nextRows, fees.slice(nextStart, nextStart + size), () => stopSigning) : Promise.resolve([]);
     signing.catch(() => undefined);
     const sentIds: number[] = [];
     try {
@@ -329,11 +329,37 @@ export async function currentFees(env: TxEnvironment, rows: readonly Pick<Prepar
 }
 
 /**
- * Signs the rows that have no signature yet, in memory: nothing is recorded or sent here. Rows
- * signed by an earlier run keep their bytes (and are not "fresh").
+ * The fees of a fresh signature of each row to send (broadcastFees: the default cap raised for the
+ * blocks the broadcast's earlier transactions can fill, as far as the balance pays); none when
+ * every row is a legacy transaction (signed with its own gas price).
  */
-function signRows(env: TxEnvironment & Partial<SigningEnvironment>, rows: readonly PreparedTransaction[], fees: Fees): SignedRow[] {
-  return rows.map((row) => signRow(env, row, fees));
+async function signingFees(env: TxEnvironment, rows: readonly PreparedTransaction[], maxInFlight: number | undefined, balanceWei: bigint): Promise<Fees[]> {
+  if (rows.every((row) => row.txType === 0)) return rows.map(() => ({}));
+  const network = await networkFees(env);
+  const decided = broadcastFees(
+    network,
+    rows.map((row) => ({
+      gasLimit: BigInt(row.gasLimit),
+      value: BigInt(row.value),
+      // Signed by an earlier run, or legacy (its own gas price): the cap it has.
+      ...(row.rawTransaction && row.txHash ? { signedCap: BigInt(row.maxFeePerGas ?? row.gasPrice ?? "0") } : row.txType === 0 ? { signedCap: BigInt(row.gasPrice ?? "0") } : {}),
+    })),
+    { maxInFlight, balanceWei },
+  );
+  if (decided.blocks > 0 || decided.limitedByBalance) {
+    env.debug?.(
+      `fee caps allow for ${decided.blocks} full block(s) of this broadcast's own transactions${decided.limitedByBalance ? " (fewer than it may fill: the balance pays for no more)" : ""}`,
+    );
+  }
+  return decided.fees;
+}
+
+/**
+ * Signs the rows that have no signature yet, in memory, each with its fees: nothing is recorded
+ * or sent here. Rows signed by an earlier run keep their bytes (and are not "fresh").
+ */
+function signRows(env: TxEnvironment & Partial<SigningEnvironment>, rows: readonly PreparedTransaction[], fees: readonly Fees[]): SignedRow[] {
+  return rows.map((row, index) => signRow(env, row, fees[index]));
 }
 
 /**
@@ -344,13 +370,13 @@ function signRows(env: TxEnvironment & Partial<SigningEnvironment>, rows: readon
 async function signRowsBetweenSends(
   env: TxEnvironment & Partial<SigningEnvironment>,
   rows: readonly PreparedTransaction[],
-  fees: Fees,
+  fees: readonly Fees[],
   stop: () => boolean,
 ): Promise<SignedRow[]> {
   const signed: SignedRow[] = [];
-  for (const row of rows) {
+  for (const [index, row] of rows.entries()) {
     if (stop()) break;
-    signed.push(signRow(env, row, fees));
+    signed.push(signRow(env, row, fees[index]));
     if (signed[signed.length - 1].fresh) await new Promise<void>((resolve) => setImmediate(resolve));
   }
   return signed;

@@ -49,6 +49,95 @@ export function initialFees(network: NetworkFees): Fees {
   return { maxFeePerGas: network.baseFee * 2n + network.priorityFee, maxPriorityFeePerGas: network.priorityFee };
 }
 
+/** What broadcastFees needs of each transaction of a broadcast, in nonce order. */
+export interface BroadcastRow {
+  gasLimit: bigint;
+  value: bigint;
+  /** The fee cap (max fee per gas, or gas price) of a row signed by an earlier run: its bytes are sent as they are. */
+  signedCap?: bigint;
+}
+
+export interface BroadcastFees {
+  /** The fees of a fresh signature of each row (unused for rows signed earlier). */
+  fees: Fees[];
+  /** Full blocks allowed for at the last row: its cap is 2 × base fee × (9/8)^blocks + priority fee. */
+  blocks: number;
+  /** Fewer blocks were allowed for than the broadcast may fill: the account's balance could not pay for more. */
+  limitedByBalance: boolean;
+}
+
+/**
+ * The fee caps of one broadcast's fresh signatures. A broadcast large enough to fill blocks raises
+ * the base fee by itself: by 12.5 % per full block (EIP-1559), and at most that much per block's
+ * worth of our gas. So the default cap (twice the base fee at signing, plus the priority fee) of a
+ * transaction is raised by 9/8 for each full block the gas limits of the broadcast's transactions
+ * before it can fill: 2 × base × (9/8)^⌊gas before ÷ block gas limit⌋ + priority. Unchanged for a
+ * broadcast whose earlier transactions fit in one block, and for one whose in-flight limit keeps
+ * at most half a block (the gas target, which does not raise the base fee) of ours pending at once
+ * (e.g. --max-in-flight 16 of ordinary transactions).
+ *
+ * The account must afford every transaction's gas limit × cap (+ value) — nodes refuse a
+ * transaction the balance cannot pay at its cap, geth counting the account's pending ones too —
+ * so the raise stops at the most blocks whose caps the balance pays for all the broadcast's
+ * transactions together; when not even the default is affordable, the default is kept.
+ */
+export function broadcastFees(network: NetworkFees, rows: readonly BroadcastRow[], options: { maxInFlight?: number; balanceWei?: bigint } = {}): BroadcastFees {
+  const limit = network.blockGasLimit > 0n ? network.blockGasLimit : 1n;
+  const blocksBefore: number[] = [];
+  let gasBefore = 0n;
+  for (const row of rows) {
+    blocksBefore.push(Number(gasBefore / limit));
+    gasBefore += row.gasLimit;
+  }
+  const inFlight = options.maxInFlight && options.maxInFlight > 0 ? options.maxInFlight : 0;
+  const wanted = inFlight > 0 && windowGas(rows, inFlight) * 2n <= limit ? 0 : (blocksBefore[blocksBefore.length - 1] ?? 0);
+  const caps = capsByBlocks(network.baseFee, wanted);
+  const cost = (most: number) =>
+    rows.reduce((sum, row, index) => sum + row.value + row.gasLimit * (row.signedCap ?? caps[Math.min(blocksBefore[index], most)] + network.priorityFee), 0n);
+  let blocks = wanted;
+  if (options.balanceWei !== undefined && blocks > 0 && cost(blocks) > options.balanceWei) {
+    // The most blocks the balance pays for (0: the default, kept even when it is not affordable).
+    let low = 0;
+    let high = blocks - 1;
+    while (low < high) {
+      const middle = Math.ceil((low + high) / 2);
+      if (cost(middle) <= options.balanceWei) low = middle;
+      else high = middle - 1;
+    }
+    blocks = low;
+  }
+  const fees = rows.map((_row, index): Fees => ({
+    maxFeePerGas: caps[Math.min(blocksBefore[index], blocks)] + network.priorityFee,
+    maxPriorityFeePerGas: network.priorityFee,
+  }));
+  return { fees, blocks, limitedByBalance: blocks < wanted };
+}
+
+/** 2 × baseFee × (9/8)^k rounded up, for k = 0..blocks. */
+function capsByBlocks(baseFee: bigint, blocks: number): bigint[] {
+  const caps = [baseFee * 2n];
+  let numerator = baseFee * 2n;
+  let denominator = 1n;
+  for (let k = 1; k <= blocks; k++) {
+    numerator *= 9n;
+    denominator *= 8n;
+    caps.push((numerator + denominator - 1n) / denominator);
+  }
+  return caps;
+}
+
+/** The most gas any `count` consecutive rows ask for together. */
+function windowGas(rows: readonly BroadcastRow[], count: number): bigint {
+  let sum = 0n;
+  let most = 0n;
+  for (const [index, row] of rows.entries()) {
+    sum += row.gasLimit;
+    if (index >= count) sum -= rows[index - count].gasLimit;
+    if (sum > most) most = sum;
+  }
+  return most;
+}
+
 /** The node's replacement rule (geth, Nethermind, Hardhat): both fee caps at least 10% higher. */
 export const MIN_FEE_BUMP_PERCENT = 10;
 export const DEFAULT_FEE_BUMP_PERCENT = 15;
