@@ -64,7 +64,7 @@ export const TARGETS: Record<string, Target> = {
     what: "the transaction ledger: the status machine and its statements in SQLite",
     mutate: ["src/tx/ledger/sqlite.ts", "src/tx/ledger/states.ts"],
     tests: [
-      // Every statement of sqlite.ts in process, on a real database file: about a second a mutant.
+      // Every statement of sqlite.ts in process, on a real database file: a few seconds a mutant.
       "test/tx/ledger-sqlite.test.ts",
       "test/tx/ledger.test.ts",
       "test/tx/prepare-rows.test.ts",
