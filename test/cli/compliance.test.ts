@@ -1,14 +1,16 @@
 import fs from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Contract } from "ethers";
 import { ContractArtifacts } from "../../src/contracts/artifacts";
-import { runSto } from "../helpers/cli";
-import { DEPLOYER, startWorld, tokenAddressFrom, type E2eWorld } from "../helpers/e2e";
+import { runSto, type StoResult } from "../helpers/cli";
+import { DEPLOYER, startWorld, tokenAddressFrom, worldFixture, type E2eWorld } from "../helpers/e2e";
 
 // The compliance commands on the real CLI and a real chain: issue with rules, kyc-manage with
 // classes, countries and expiry, compliance-check, compliance-set, pause/unpause, freeze/unfreeze,
 // token-status; every change prepared, broadcast and confirmed, with notes saying what changed.
+// Every test starts from a copy of its own of the same state: the KYC registry with the issuer,
+// Alice and Bob listed, and the kyc token KYC issued with its rules, all mined.
 const artifacts = new ContractArtifacts();
 const ALICE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 const BOB = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
@@ -21,8 +23,11 @@ interface NoteRow {
 }
 
 describe("compliance rules on the command line", () => {
+  let chainWorld: E2eWorld;
+  let fixture: Awaited<ReturnType<typeof worldFixture>>;
   let world: E2eWorld;
   let token: string;
+  let issued: StoResult;
   const settle = async (): Promise<void> => {
     await world.ok(["tx-broadcast"]);
     await world.ok(["tx-update"]);
@@ -46,14 +51,33 @@ describe("compliance rules on the command line", () => {
     world.query<NoteRow>("SELECT note FROM prepared_transactions ORDER BY id DESC LIMIT ?", count).map((row) => row.note).reverse();
 
   beforeAll(async () => {
-    world = await startWorld();
+    world = chainWorld = await startWorld();
     await world.ok(["kyc-deploy"]);
     await world.ok(["kyc-manage", `--whitelist-address=${DEPLOYER}`, "--investor-class=institutional", "--country=DE"]);
     await world.ok(["kyc-manage", `--whitelist-address=${ALICE}`, "--investor-class=accredited", "--country=US"]);
     await world.ok(["kyc-manage", `--whitelist-address=${BOB}`, "--investor-class=retail", "--country=de", "--kyc-expires=30d"]);
     await world.ok(["tx-update"]);
-  }, 120_000);
-  afterAll(() => world.close());
+    issued = await world.ok([
+      "issue",
+      "--symbol=KYC",
+      "--name=Kyc Corp",
+      "--url=https://example.com",
+      "--amount=1000",
+      "--transfer-restriction=kyc",
+      "--max-supply=2000",
+      "--max-holders=3",
+      "--max-balance=500",
+      "--investor-classes=accredited,institutional",
+      "--refused-countries=US,CA",
+    ]);
+    token = tokenAddressFrom(issued);
+    await settle();
+    fixture = await worldFixture(chainWorld);
+  }, 180_000);
+  beforeEach(async () => {
+    world = await fixture.fresh();
+  });
+  afterAll(() => chainWorld.close());
 
   it("kyc-manage records class, country and expiry, with notes in words", async () => {
     const notes = world.query<NoteRow>("SELECT note FROM prepared_transactions WHERE note LIKE 'Listing%' ORDER BY id").map((row) => row.note);
@@ -69,27 +93,14 @@ describe("compliance rules on the command line", () => {
   });
 
   it("issue sets the rules of a kyc token; token-status shows every active rule", async () => {
-    const issued = await world.ok([
-      "issue",
-      "--symbol=KYC",
-      "--name=Kyc Corp",
-      "--url=https://example.com",
-      "--amount=1000",
-      "--transfer-restriction=kyc",
-      "--max-supply=2000",
-      "--max-holders=3",
-      "--max-balance=500",
-      "--investor-classes=accredited,institutional",
-      "--refused-countries=US,CA",
-    ]);
-    token = tokenAddressFrom(issued);
+    // The fixture's issue (settled): its transactions are the last four.
+    expect(issued.stdout).toContain(`Token address will be ${token}`);
     expect(lastNotes(4)).toEqual([
       "Token contract for Kyc Corp",
       "Compliance rules for Kyc Corp: mode kyc, max supply 2000, max holders 3, max balance 500, investor classes accredited,institutional",
       "Refusing receivers from US, CA for Kyc Corp",
       "Creating 1000 initial shares for Kyc Corp",
     ]);
-    await settle();
     const status = await world.ok(["token-status", `--address=${token}`]);
     for (const line of [
       "Transfer restriction mode: kyc",
@@ -126,9 +137,13 @@ describe("compliance rules on the command line", () => {
     expect(raise.stderr).toMatch(/--max-supply: can only be lowered \(now 2000\)/);
     const wrongMode = await world.sto(["compliance-set", `--token-address=${token}`, "--release-time=2030-01-01"]);
     expect(wrongMode.stderr).toMatch(/--release-time: only for a time-locked token \(this one is kyc\)/);
-  });
+  }, 240_000);
 
   it("pause/unpause and freeze/unfreeze: prepared, broadcast, confirmed, with the reason in the audit database", async () => {
+    // Alice's country (US) allowed, so that only the pause and the freezes refuse her.
+    await world.ok(["compliance-set", `--token-address=${token}`, "--allow-countries=US"]);
+    await settle();
+    expect((await check(DEPLOYER, ALICE)).allowed).toBe(true);
     await world.ok(["pause", `--token-address=${token}`]);
     await settle();
     expect((await check(DEPLOYER, ALICE)).code).toBe(1);
@@ -156,13 +171,12 @@ describe("compliance rules on the command line", () => {
     expect(tooMuch.stderr).toMatch(/--amount: only 995 of .* tokens are frozen/);
     const noReason = await world.sto(["freeze", `--token-address=${token}`, `--holder-address=${ALICE}`]);
     expect(noReason.code).not.toBe(0);
-  });
+  }, 240_000);
 
   it("distribute-multiple checks every rule for every row and reports all violations at once; nothing is prepared", async () => {
-    // State now: the kyc token counts 2 holders (issuer, Alice got nothing yet: 1), limit 3, max
-    // balance 550, any class, CA refused, the issuer has 995 of its tokens frozen.
-    await world.ok(["unfreeze", `--token-address=${token}`, `--holder-address=${DEPLOYER}`, "--amount=995", "--reason=escrow ends"]);
-    await world.ok(["compliance-set", `--token-address=${token}`, "--refuse-countries=CA", "--investor-classes=accredited,institutional,retail"]);
+    // The kyc token counts 1 holder (the issuer), limit 3; now max balance 550, US allowed (CA still
+    // refused), every class the registry lists here.
+    await world.ok(["compliance-set", `--token-address=${token}`, "--allow-countries=US", "--max-balance=550", "--investor-classes=accredited,institutional,retail"]);
     await settle();
     const carol = "0x90F79bf6EB2c4f870365E785982E1f101E93b906";
     const dave = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65";
@@ -214,7 +228,7 @@ describe("compliance rules on the command line", () => {
     const single = await world.ok(["distribute-single", `--token-address=${token}`, `--to-address=${dave}`, "--external-id=s1", "--email=", "--name=Dave", "--amount=1"]);
     expect(single.stdout).toMatch(/Distributing 1 share to Dave/);
     await settle();
-  });
+  }, 240_000);
 
   it("a later token shares the first one's code extension; bad rule options stop before anything is prepared", async () => {
     const before = world.query<{ n: number }>("SELECT count(*) AS n FROM prepared_transactions")[0].n;
@@ -294,5 +308,5 @@ describe("compliance rules on the command line", () => {
     const fixed = await world.ok(["distribute-single", `--token-address=${unrestricted}`, `--to-address=${BOB}`, "--external-id=f1", "--email=", "--name=Bob", "--amount=1"]);
     expect(fixed.stdout).toMatch(/Distributing 1 share to Bob/);
     await settle();
-  });
+  }, 300_000);
 });
