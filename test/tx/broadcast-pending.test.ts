@@ -322,6 +322,12 @@ describe("broadcastPending in process, on anvil", () => {
     const [row] = await w.read();
     expect(row.status).toBe("waiting");
     expect((await ledgerOf(w.env.db).signaturesOf(row.id))[0].nodeError).toBeNull();
+
+    // A long one is cut to 160 characters in the message (`message.slice(0, 160)`).
+    const long = `socket hang up ${"z".repeat(300)}`;
+    w.proxy.setItemAnswerer(answerNthSend(1, { error: { code: -32000, message: long } }));
+    const again = await failure(broadcastPending(w.env, { sendBatch: 1 }));
+    expect(again.message).toBe(`the node did not accept transaction nonce 0 (${long.slice(0, 160)}); its signature is recorded: run tx-broadcast again to resend it`);
   });
 
   // Kills: the pool-full branch (the refused send handed, or recorded as a rejection), the same
