@@ -322,6 +322,12 @@ describe("broadcastPending in process, on anvil", () => {
     const [row] = await w.read();
     expect(row.status).toBe("waiting");
     expect((await ledgerOf(w.env.db).signaturesOf(row.id))[0].nodeError).toBeNull();
+
+    // A long one is cut to 160 characters in the message (`message.slice(0, 160)`).
+    const long = `socket hang up ${"z".repeat(300)}`;
+    w.proxy.setItemAnswerer(answerNthSend(1, { error: { code: -32000, message: long } }));
+    const again = await failure(broadcastPending(w.env, { sendBatch: 1 }));
+    expect(again.message).toBe(`the node did not accept transaction nonce 0 (${long.slice(0, 160)}); its signature is recorded: run tx-broadcast again to resend it`);
   });
 
   // Kills: the pool-full branch (the refused send handed, or recorded as a rejection), the same
@@ -429,6 +435,33 @@ describe("broadcastPending in process, on anvil", () => {
     const report = await broadcastPending(w.env);
     expect(report.sent.map((row) => row.nonce).sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     await w.expectMinedAsRecorded(await w.read());
+
+    // And a node that refuses batches (sendRows' `env.debug?.`).
+    const refusing = await world("no debug, batches refused", { count: 3 });
+    delete refusing.env.debug;
+    refusing.proxy.setBatchPolicy("refuse");
+    expect((await broadcastPending(refusing.env)).sent).toHaveLength(3);
+    await refusing.expectMinedAsRecorded(await refusing.read());
+  });
+
+  // Kills the length limits of the node's words (`.slice(0, 160)` out of order, `.slice(0, 240)` a
+  // refusal in a batch): a node answering pages of text does not flood the log or the database.
+  it("long answers: cut to 160 characters in the log, 240 in the recorded refusal", async () => {
+    const w = await world("long answers", { count: 3 });
+    const tooHigh = `nonce too high: ${"x".repeat(300)}`;
+    const refusal = `invalid sender: ${"y".repeat(300)}`;
+    let seen = 0;
+    w.proxy.setItemAnswerer((request) => {
+      if (request.method !== "eth_sendRawTransaction") return undefined;
+      seen += 1;
+      if (seen === 2) return { error: { code: -32000, message: tooHigh } };
+      return seen === 3 ? { error: { code: -32000, message: refusal } } : undefined;
+    });
+    const error = await failure(broadcastPending(w.env));
+    expect(w.debug).toContain(`the node handled a batch of transactions out of nonce order ("${tooHigh.slice(0, 160)}"): sending one at a time`);
+    const rows = await w.read();
+    expect((await ledgerOf(w.env.db).signaturesOf(rows[2].id))[0].nodeError).toBe(refusal.slice(0, 240));
+    expect(error.message).toContain(`: ${refusal.slice(0, 240)}. Its signed bytes are kept`);
   });
 
   // Kills `if (!firstRefusal.has(row.nonce))` forced true: the stall clock of a pool-full wait starts
@@ -450,6 +483,22 @@ describe("broadcastPending in process, on anvil", () => {
     const rows = await w.read();
     expect(statuses(rows)).toEqual(["waiting", "waiting"]);
     expect(signed(rows)).toEqual([true, true]);
+  });
+
+  // Kills the catch of hardhat_getAutomine emptied, or its `instanceof RpcError` forced true: a
+  // Hardhat node failing (not refusing) when asked whether it automines stops the run.
+  it("a Hardhat node failing on hardhat_getAutomine: exit 3, nothing sent", async () => {
+    const w = await world("automine fails", { count: 2 });
+    w.proxy.setItemAnswerer((request) => (request.method === "web3_clientVersion" ? { result: "HardhatNetwork/2.22.0" } : undefined));
+    w.proxy.setResponder((request, response) => {
+      if (request.method !== "hardhat_getAutomine") return false;
+      response.writeHead(503, { "content-type": "text/plain" });
+      response.end("Service Unavailable");
+      return true;
+    });
+    const error = await failure(broadcastPending(w.env));
+    expect(error.exitCode).toBe(ExitCode.Network);
+    expect(w.sends().calls).toBe(0);
   });
 
   // Kills batchingClient's catch emptied, or `if (error instanceof RpcError)` forced true: a node
@@ -476,6 +525,8 @@ describe("broadcastPending in process, on anvil", () => {
     ["Hardhat without hardhat_getAutomine", { result: "HardhatNetwork/2.22.0" }, { error: { code: -32601, message: "method not found" } }, false],
     ["no web3_clientVersion", { error: { code: -32601, message: "method not found" } }, undefined, true],
     ["a client version that is not text", { result: 42 }, undefined, true],
+    // Hardhat only when the version starts with it (the regex's `^`).
+    ["a client naming hardhat later", { result: "foundry-hardhat-compatible/1.0" }, undefined, true],
   ] as const)("%s: batches %s", async (_name, client, automine, batches) => {
     const w = await world(`client ${_name}`, { count: 4 });
     const asked: string[] = [];
@@ -513,7 +564,10 @@ describe("broadcastPending in process, on anvil", () => {
     const error = await failure(broadcastPending(w.env, options));
     expect(error.exitCode).toBe(ExitCode.Network);
     expect(error.message.endsWith(`; ${tail}`)).toBe(true);
-    expect(error.message).not.toMatch(/nothing half-done was kept/);
+    // The transport's account of the failure, without its own advice ("run the same command again"):
+    // withoutResumeAdvice's pattern and replacement.
+    expect(error.message).toMatch(new RegExp(`^the Ethereum node at http://127\\.0\\.0\\.1:\\d+ [^;]*503[^;]*; ${tail.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`));
+    expect(error.message).not.toMatch(/nothing half-done was kept|Stryker/);
     const rows = await w.read();
     expect(statuses(rows)).toEqual(["waiting", "waiting", "waiting"]);
     expect(signed(rows)).toEqual([true, true, true]);
@@ -641,12 +695,33 @@ describe("broadcastPending in process, on anvil", () => {
     }
     expect(fs.readdirSync(folder)).toEqual([String(process.pid)]);
     await w.expectMinedAsRecorded(await w.read());
+
+    // A run with every row signed already has nothing to record: it never waits there
+    // (`if (fresh.length > 0)` forced true, `>= 0`, `<= 0`).
+    const resumed = await world("barrier, all signed", { count: 2 });
+    resumed.proxy.setItemAnswerer(answerNthSend(1, { error: { code: -32000, message: "invalid sender" } }));
+    await failure(broadcastPending(resumed.env, { sendBatch: 1 }));
+    resumed.proxy.setItemAnswerer(undefined);
+    expect(signed(await resumed.read())).toEqual([true, true]);
+    const quiet = fs.mkdtempSync(path.join(dir, "barrier-"));
+    process.env.STO_TEST_BARRIER = `before-sign-commit:${quiet}:1`;
+    vi.resetModules();
+    try {
+      const fresh = await import("../../src/tx/broadcast");
+      expect((await fresh.broadcastPending(resumed.env)).sent).toHaveLength(2);
+    } finally {
+      delete process.env.STO_TEST_BARRIER;
+      vi.resetModules();
+    }
+    expect(fs.readdirSync(quiet)).toEqual([]);
   });
 
   // Kills: a legacy row signed with the network's EIP-1559 fees or recorded with fee caps.
   it("a forced legacy gas price: type-0 transactions at that price, no fee caps recorded", async () => {
     const w = await world("legacy", { count: 2, gasPriceWei: 9_000_000_000n });
     await broadcastPending(w.env);
+    // Nothing to ask the node about fees (currentFees: `rows.every(row => row.txType === 0)`).
+    expect([w.proxy.stats.calls.eth_maxPriorityFeePerGas, w.proxy.stats.calls.eth_gasPrice]).toEqual([undefined, undefined]);
     for (const row of await w.read()) {
       expect([row.txType, row.gasPrice, row.maxFeePerGas, row.maxPriorityFeePerGas]).toEqual([0, "9000000000", null, null]);
       const tx = Transaction.from(row.rawTransaction as string);
@@ -679,6 +754,20 @@ describe("broadcastPending in process, on anvil", () => {
     expect([row.maxFeePerGas, row.maxPriorityFeePerGas, row.gasPrice]).toEqual([String(tx.maxFeePerGas), String(tx.maxPriorityFeePerGas), null]);
     expect((await ledgerOf(w.env.db).signaturesOf(row.id))[0]).toMatchObject({ maxFeePerGas: String(tx.maxFeePerGas), maxPriorityFeePerGas: String(tx.maxPriorityFeePerGas) });
     await w.expectMinedAsRecorded([row]);
+  });
+
+  // Kills currentFees deciding by any legacy row (`rows.some`), and a legacy row recording the
+  // fee caps of the EIP-1559 rows signed with it (`row.txType === 0 ? null : ...` forced false).
+  it("legacy and EIP-1559 rows in one run: each signed and recorded with its own kind of fees", async () => {
+    const w = await world("mixed fees", { count: 1, prepareGasPriceWei: 8_000_000_000n });
+    const [eip1559] = await prepareTransactions(w.env, (builder) => builder.call("SecurityToken", RECEIVER, "transfer", [RECEIVER, 9n], "payment eip-1559"));
+    await broadcastPending(w.env);
+    const [legacy, modern] = await ledgerOf(w.env.db).transactionsById([w.rows[0].id, eip1559.id]);
+    expect([legacy.txType, legacy.gasPrice, legacy.maxFeePerGas, legacy.maxPriorityFeePerGas]).toEqual([0, "8000000000", null, null]);
+    const tx = Transaction.from(modern.rawTransaction as string);
+    expect(tx.maxFeePerGas).toBeGreaterThan(0n);
+    expect([modern.txType, modern.maxFeePerGas, modern.maxPriorityFeePerGas]).toEqual([2, String(tx.maxFeePerGas), String(tx.maxPriorityFeePerGas)]);
+    await w.expectMinedAsRecorded([legacy, modern]);
   });
 
   // Kills the filter of broadcasted rows: those below the node's pending nonce are its (in the pool)
