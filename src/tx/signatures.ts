@@ -1,4 +1,4 @@
-import { Transaction, type JsonRpcError, type JsonRpcPayload, type JsonRpcResult, type TransactionLike, type Wallet } from "ethers";
+import { Transaction, concat, encodeRlp, keccak256, toBeArray, type JsonRpcError, type JsonRpcPayload, type JsonRpcResult, type TransactionLike, type Wallet } from "ethers";
 import { isNodeUnavailable } from "../chain/rpc";
 import type { StoDatabase } from "../db/database";
 import type { TxEnvironment } from "./environment";
@@ -45,8 +45,55 @@ export interface SignedTransaction {
   hash: string;
 }
 
-/** Signs offline with the account's key: nothing leaves the process. */
+/**
+ * Signs offline with the account's key: nothing leaves the process. Types 0 (EIP-155) and 2 are
+ * encoded here directly (the same bytes as ethers' Transaction: test/tx/signing.test.ts), which
+ * spares the object's validation, the address checksum and the second serialization that its
+ * hash getter makes — about a sixth of the CPU of a signature, the bulk of tx-broadcast's own work.
+ */
 export function signFields(wallet: Wallet, fields: UnsignedFields): SignedTransaction {
+  if (fields.type === 2 && fields.maxFeePerGas !== undefined && fields.maxPriorityFeePerGas !== undefined && fields.maxPriorityFeePerGas <= fields.maxFeePerGas) {
+    const body = [
+      toBeArray(fields.chainId),
+      toBeArray(fields.nonce),
+      toBeArray(fields.maxPriorityFeePerGas),
+      toBeArray(fields.maxFeePerGas),
+      toBeArray(fields.gasLimit),
+      toField(fields.to),
+      toBeArray(fields.value),
+      fields.data,
+      [],
+    ];
+    const signature = wallet.signingKey.sign(keccak256(concat(["0x02", encodeRlp(body)])));
+    const raw = concat(["0x02", encodeRlp([...body, toBeArray(signature.yParity), toBeArray(signature.r), toBeArray(signature.s)])]);
+    return { raw, hash: keccak256(raw) };
+  }
+  if (fields.type === 0 && fields.gasPrice !== undefined && fields.chainId > 0) {
+    const body = [
+      toBeArray(fields.nonce),
+      toBeArray(fields.gasPrice),
+      toBeArray(fields.gasLimit),
+      toField(fields.to),
+      toBeArray(fields.value),
+      fields.data,
+    ];
+    const chainId = BigInt(fields.chainId);
+    const signature = wallet.signingKey.sign(keccak256(encodeRlp([...body, toBeArray(chainId), "0x", "0x"])));
+    const raw = encodeRlp([...body, toBeArray(chainId * 2n + 35n + BigInt(signature.yParity)), toBeArray(signature.r), toBeArray(signature.s)]);
+    return { raw, hash: keccak256(raw) };
+  }
+  return signWithEthers(wallet, fields);
+}
+
+/** The `to` field: empty for a deployment; an address checked at prepare time, checked for its form here. */
+function toField(to: string | null): string {
+  if (to === null) return "0x";
+  if (!/^0x[0-9a-fA-F]{40}$/.test(to)) throw new Error(`not an address: ${to}`);
+  return to;
+}
+
+/** ethers' Transaction: the reference the direct encoding is tested against, and any other type. */
+export function signWithEthers(wallet: Wallet, fields: UnsignedFields): SignedTransaction {
   const unsigned: TransactionLike = {
     type: fields.type,
     chainId: BigInt(fields.chainId),
