@@ -2,13 +2,16 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { killAfterFile } from "../helpers/cleanup";
-import { REPO_ROOT } from "../helpers/cli";
+import { REPO_ROOT, tempDir } from "../helpers/cli";
 
 describe("npm run demo", () => {
   it("runs the manual's tutorial end to end on a fresh local chain", async () => {
     const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
       // Its own process group: if the test times out, the demo and the sto processes it runs are killed together.
-      const child = killAfterFile(spawn(process.execPath, [path.join(REPO_ROOT, "dist", "demo", "run-demo.js")], { cwd: REPO_ROOT, detached: true }));
+      // Its folder in a temporary folder of this file: removed with the file, also when the demo was killed
+      // before it could remove it.
+      const env = { ...process.env, TMPDIR: tempDir("sto-demo-test-").dir };
+      const child = killAfterFile(spawn(process.execPath, [path.join(REPO_ROOT, "dist", "demo", "run-demo.js")], { cwd: REPO_ROOT, detached: true, env }));
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -30,5 +33,6 @@ describe("npm run demo", () => {
     expect(numbers.length).toBe(28);
     expect(result.stdout).toMatch(/^## 13\. Scan all transactions of the security token\n\$ sto --config=myconfig.ini token-scan /m);
     expect(result.stdout).toMatch(/^## 14\. View the cap table\n\$ sto --config=myconfig.ini cap-table /m);
-  });
+    // Its 28 steps took longer than the default 120 s on a loaded two-core machine.
+  }, 300_000);
 });
