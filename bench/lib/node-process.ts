@@ -16,6 +16,8 @@ export interface NodeProcess {
   rpc<T>(method: string, params?: unknown[]): Promise<T>;
   /** Peak resident memory of the node process so far, in MB (VmHWM). */
   peakRssMb(): number | undefined;
+  /** CPU time (user + system) the node process has used so far, in ms; undefined where /proc is missing. */
+  cpuMs(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ export async function startNodeProcess(accounts = 4): Promise<NodeProcess> {
     child,
     rpc,
     peakRssMb: () => (child.pid === undefined ? undefined : peakRssOf(child.pid)),
+    cpuMs: () => (child.pid === undefined ? undefined : cpuMsOf(child.pid)),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
@@ -63,6 +66,17 @@ export function peakRssOf(pid: number): number | undefined {
     const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
     const match = /VmHWM:\s+(\d+) kB/.exec(status);
     return match ? Number(match[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** User + system CPU time of a running process, in ms (/proc/PID/stat, in clock ticks of 10 ms); undefined when unreadable. */
+export function cpuMsOf(pid: number): number | undefined {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    // After the command name: state is field 3, utime field 14, stime field 15.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {
     return undefined;
   }

@@ -11,7 +11,7 @@ import { formatNumber, type Figures } from "../lib/figures";
 import type { NodeProcess } from "../lib/node-process";
 import { TokenBuilder, type BuiltToken } from "../lib/tokens";
 import { issueToken, measurePrepare } from "./distribution";
-import { bareGetLogs, stoScan } from "./scan";
+import { bareGetLogs, cpuNote, SCAN_RATIO_TARGET, stoScan } from "./scan";
 import { capTableScaleFigures } from "./captable-scale";
 
 export interface GrowthRow {
@@ -103,7 +103,7 @@ export async function growthFigures(figures: Figures, node: NodeProcess, dir: st
     for (const [index, size] of sizes.entries()) {
       // `size` holders, one transfer each (plus the issuance): `size` + 1 events.
       const token = await builder.build(size, size, 100 + index);
-      const bare = await bareGetLogs(node.url, token);
+      const bare = await bareGetLogs(node, token);
       // Every holder is new, so the check against the chain reads balanceOf of all of them: with a
       // limit that covers them (100,001 holders are more than the default 100,000, which would
       // leave the check partial). The same scan without the check shows what the check costs.
@@ -119,6 +119,29 @@ export async function growthFigures(figures: Figures, node: NodeProcess, dir: st
           `--no-verify ${formatNumber(unverified.run.wallMs)} ms (${(unverified.run.wallMs / bare.ms).toFixed(2)}×)`,
       });
       largest = { token, database: scan.database };
+      if (size === sizes[2]) {
+        // Issue 19's target at 100,001 events. Every event here makes a new holder, so the check
+        // reads balanceOf of 100,001 holders: on Hardhat that costs the node more than the logs
+        // themselves (docs/benchmarks.md), whatever sto does. The target is judged on the scan
+        // without the check; the check's cost is shown beside it, not hidden.
+        figures.add({
+          id: "growth.scan-ratio-unverified",
+          label: `growth: sto token-scan --no-verify of ${formatNumber(token.events)} events (each a new holder), time relative to bare eth_getLogs`,
+          value: unverified.run.wallMs / bare.ms,
+          unit: "×",
+          digits: 2,
+          target: { op: "<=", bound: SCAN_RATIO_TARGET },
+          note: `1 run; ${formatNumber(unverified.run.wallMs)} ms against ${formatNumber(bare.ms)} ms; CPU: sto ${formatNumber(unverified.run.cpuMs)} ms, node ${cpuNote(unverified.nodeCpuMs === undefined ? [] : [unverified.nodeCpuMs])} (bare: node ${cpuNote(bare.nodeCpuMs === undefined ? [] : [bare.nodeCpuMs])})`,
+        });
+        figures.add({
+          id: "growth.scan-ratio-verified",
+          label: `growth: the same with the check against the chain (balanceOf of ${formatNumber(scan.verifiedHolders)} holders), time relative to bare eth_getLogs`,
+          value: scan.run.wallMs / bare.ms,
+          unit: "×",
+          digits: 2,
+          note: `no target (the node's balanceOf work alone exceeds its work for the logs); the check adds ${formatNumber(scan.run.wallMs - unverified.run.wallMs)} ms, ${formatNumber(scan.verifyMs)} ms of it after the last chunk; CPU: sto ${formatNumber(scan.run.cpuMs)} ms, node ${cpuNote(scan.nodeCpuMs === undefined ? [] : [scan.nodeCpuMs])}`,
+        });
+      }
     }
     table("scan (sto token-scan, wall time with process start)", "event", scans);
     linearity(figures, "growth.scan-linear", "scan", scans);

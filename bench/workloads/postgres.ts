@@ -48,7 +48,7 @@ export async function postgresFigures(figures: Figures, node: NodeProcess, dir: 
       for (let run = 0; run < runs; run++) {
         scanned = await server.database(`pg_scan_${run}`);
         stoMs.push((await stoScan(node, dir, token, `pg-scan-${run}`, [], { database: scanned })).run.wallMs);
-        bareMs.push((await bareGetLogs(node.url, token)).ms);
+        bareMs.push((await bareGetLogs(node, token)).ms);
       }
       const ratios = stoMs.map((ms, index) => ms / bareMs[index]);
       const eventsPerSecond = median(stoMs.map((ms) => token.events / (ms / 1000)));

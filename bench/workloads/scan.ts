@@ -18,11 +18,21 @@ import { runSto, type StoRun } from "../lib/sto-cli";
 import type { BuiltToken } from "../lib/tokens";
 import { TRANSFER_TOPIC } from "../../src/chain/erc20";
 
+/** Issue 19: token-scan at most this many times bare eth_getLogs (before: 1.3). */
+export const SCAN_RATIO_TARGET = 1.15;
+
+/** A median CPU figure of the node ("n/a" without /proc). */
+export function cpuNote(values: number[]): string {
+  return values.length === 0 ? "n/a" : `${Math.round(median(values))} ms`;
+}
+
 /** Events per eth_getLogs of the bare loop: the scanner's own target per request. */
 const BARE_EVENTS_PER_REQUEST = 5_000;
 
 export interface BareFetch {
   ms: number;
+  /** CPU time of the node while it served them, in ms (undefined without /proc). */
+  nodeCpuMs?: number;
   logs: number;
   requests: number;
 }
@@ -32,7 +42,8 @@ export interface BareFetch {
  * events (known from how the token was built), each answer read and parsed with JSON.parse, nothing
  * else. One request at a time, as a simple client does.
  */
-export async function bareGetLogs(url: string, token: BuiltToken): Promise<BareFetch> {
+export async function bareGetLogs(node: Pick<NodeProcess, "url" | "cpuMs">, token: BuiltToken): Promise<BareFetch> {
+  const url = node.url;
   const ranges: { from: number; to: number }[] = [];
   let from = token.createdAt;
   let events = 0;
@@ -45,6 +56,7 @@ export async function bareGetLogs(url: string, token: BuiltToken): Promise<BareF
     }
   }
   if (from <= token.lastBlock) ranges.push({ from, to: token.lastBlock });
+  const nodeCpuBefore = node.cpuMs();
   const started = performance.now();
   let logs = 0;
   let id = 0;
@@ -62,7 +74,10 @@ export async function bareGetLogs(url: string, token: BuiltToken): Promise<BareF
     const body = JSON.parse(await response.text()) as { result: unknown[] };
     logs += body.result.length;
   }
-  return { ms: performance.now() - started, logs, requests: ranges.length };
+  const ms = performance.now() - started;
+  const nodeCpuAfter = node.cpuMs();
+  const nodeCpuMs = nodeCpuBefore === undefined || nodeCpuAfter === undefined ? undefined : nodeCpuAfter - nodeCpuBefore;
+  return { ms, nodeCpuMs, logs, requests: ranges.length };
 }
 
 function hex(value: number): string {
@@ -71,6 +86,8 @@ function hex(value: number): string {
 
 export interface ScanMeasure {
   run: StoRun;
+  /** CPU time the node spent during the scan (its process's, all requests), in ms; undefined without /proc. */
+  nodeCpuMs: number | undefined;
   events: number;
   chunks: number;
   database: string;
@@ -93,6 +110,7 @@ export async function stoScan(
     verifyLimit,
   }: { verify?: boolean; database?: string; /** --verify-limit (default: sto's). */ verifyLimit?: number } = {},
 ): Promise<ScanMeasure> {
+  const nodeCpuBefore = node.cpuMs();
   const run = await runSto(
     [
       "--ethereum-node-url", node.url, ...databaseArgs(database), "--json", "token-scan", "--token-address", token.address,
@@ -109,8 +127,10 @@ export async function stoScan(
   };
   if (result.events !== token.events) throw new Error(`token-scan stored ${result.events} events, the token has ${token.events}`);
   if (verify && result.verification?.status !== "match") throw new Error(`token-scan's check against the chain: ${result.verification?.status ?? "none"}`);
+  const nodeCpuAfter = node.cpuMs();
   return {
     run,
+    nodeCpuMs: nodeCpuBefore === undefined || nodeCpuAfter === undefined ? undefined : nodeCpuAfter - nodeCpuBefore,
     events: result.events,
     chunks: result.chunks,
     database,
@@ -135,6 +155,8 @@ export async function scanFigures(figures: Figures, node: NodeProcess, dir: stri
   const bareMs: number[] = [];
   const unverifiedMs: number[] = [];
   const tailMs: number[] = [];
+  // CPU time of each scan: sto's own process and the node's, with and without the check; the node's for bare eth_getLogs.
+  const cpu = { sto: [] as number[], node: [] as number[], stoUnverified: [] as number[], nodeUnverified: [] as number[], nodeBare: [] as number[] };
   let last: ScanMeasure | undefined;
   const rss: number[] = [];
   for (let run = 0; run < runs; run++) {
@@ -144,14 +166,20 @@ export async function scanFigures(figures: Figures, node: NodeProcess, dir: stri
         last = await stoScan(node, dir, token, `${prefix}-${token.events}-${run}`);
         stoMs.push(last.run.wallMs);
         tailMs.push(last.verifyMs);
+        cpu.sto.push(last.run.cpuMs);
+        if (last.nodeCpuMs !== undefined) cpu.node.push(last.nodeCpuMs);
         rss.push(last.run.maxRssKb / 1024);
       } else if (which === "unverified") {
         // The same scan without the check against the chain: the difference is the check's cost.
-        unverifiedMs.push((await stoScan(node, dir, token, `${prefix}-${token.events}-${run}-unverified`, [], { verify: false })).run.wallMs);
+        const unverified = await stoScan(node, dir, token, `${prefix}-${token.events}-${run}-unverified`, [], { verify: false });
+        unverifiedMs.push(unverified.run.wallMs);
+        cpu.stoUnverified.push(unverified.run.cpuMs);
+        if (unverified.nodeCpuMs !== undefined) cpu.nodeUnverified.push(unverified.nodeCpuMs);
       } else {
-        const bare = await bareGetLogs(node.url, token);
+        const bare = await bareGetLogs(node, token);
         if (bare.logs !== token.events) throw new Error(`bare eth_getLogs returned ${bare.logs} logs, the token has ${token.events}`);
         bareMs.push(bare.ms);
+        if (bare.nodeCpuMs !== undefined) cpu.nodeBare.push(bare.nodeCpuMs);
       }
     }
   }
@@ -170,8 +198,25 @@ export async function scanFigures(figures: Figures, node: NodeProcess, dir: stri
     value: result.ratio,
     unit: "×",
     digits: 2,
-    target: { op: "<=", bound: 1.3 },
+    // Issue 19 raised the bar from 1.3 ×; the check against the chain is part of the scan measured.
+    target: { op: "<=", bound: SCAN_RATIO_TARGET },
     note: runsNote(ratios, 2),
+  });
+  const unverifiedRatios = unverifiedMs.map((ms, index) => ms / bareMs[index]);
+  figures.add({
+    id: `${prefix}.ratio-unverified`,
+    label: "scan: the same with --no-verify, time relative to bare eth_getLogs",
+    value: median(unverifiedRatios),
+    unit: "×",
+    digits: 2,
+    note: runsNote(unverifiedRatios, 2),
+  });
+  figures.add({
+    id: `${prefix}.cpu`,
+    label: "scan: CPU time of the sto process with the check (median; the node's and --no-verify's beside it)",
+    value: median(cpu.sto),
+    unit: "ms",
+    note: `with the check: sto ${Math.round(median(cpu.sto))} ms, node ${cpuNote(cpu.node)}; --no-verify: sto ${Math.round(median(cpu.stoUnverified))} ms, node ${cpuNote(cpu.nodeUnverified)}; bare eth_getLogs: node ${cpuNote(cpu.nodeBare)}`,
   });
   // The absolute target holds only where the node serves logs faster than 25,000 events/s.
   const applies = result.bareEventsPerSecond > 25_000;
