@@ -15,7 +15,9 @@
  *                                          series goes to 1,000,000 synthetic holders;
  *                                          delivery: 10,000 payments from distribute-multiple to final on
  *                                          anvil --block-time 1 and on Hardhat mining every second,
- *                                          against the gas-bound minimum)
+ *                                          against the gas-bound minimum;
+ *                                          broadcast: also against the raw sequential transport loop on
+ *                                          anvil, anvil --block-time 1 and Hardhat mining every second)
  *   npm run bench -- --runs 5              runs per figure behind the medians (default 3)
  *   npm run bench -- --json results.json   also write the figures as JSON
  *   npm run bench -- --sto ../old/bin/sto  measure another build's CLI (before/after comparisons;
@@ -38,6 +40,7 @@ import { gasFigures } from "./workloads/gas";
 import { postgresFigures, type PostgresWork } from "./workloads/postgres";
 import { growthFigures } from "./workloads/growth";
 import { deliveryFigures } from "./workloads/delivery";
+import { nodeBroadcastFigures } from "./workloads/broadcast-nodes";
 import { TokenBuilder } from "./lib/tokens";
 
 const WORKLOADS = ["prepare", "broadcast", "update", "scan", "captable", "gas", "postgres", "delivery"] as const;
@@ -86,6 +89,7 @@ async function main(): Promise<number> {
       postgres.sqlite.prepareRowsPerSecond = prepared.rowsPerSecond;
       if (mainWorkload("broadcast") || mainWorkload("update")) {
         await broadcastFigures(figures, setup, prepared.prepared, rows, runs, { update: mainWorkload("update") });
+        if (mainWorkload("broadcast")) await nodeBroadcastFigures(figures, dir, rows, runs);
       }
     }
     if (mainWorkload("scan") || mainWorkload("captable") || mainWorkload("postgres")) {
