@@ -1,4 +1,4 @@
-import { Transaction, Wallet } from "ethers";
+import { Transaction, Wallet, dataSlice, decodeRlp } from "ethers";
 import { describe, expect, it } from "vitest";
 import { signFields, signWithEthers, type UnsignedFields } from "../../src/tx/signatures";
 import { seededRandom } from "../helpers/random";
@@ -46,6 +46,45 @@ describe("signFields encodes the transaction itself", () => {
         BigInt(fields.chainId),
       ]);
       expect(decoded.hash).toBe(direct.hash);
+    }
+  });
+
+  // RLP numbers are minimal: an r or s whose first byte is zero is encoded without it (31 bytes),
+  // as ethers does; a 32-byte r or s would make bytes that nodes refuse as non-canonical (and a
+  // different hash). Signatures are deterministic (RFC 6979): these nonces give an r or s with a
+  // leading zero byte for this key and these fields, found by trying nonces in turn, asserted below.
+  it("encodes an r or s with leading zero bytes minimally, for legacy and EIP-1559 transactions", () => {
+    const cases: { type: 0 | 2; nonce: number; part: "r" | "s"; zeros: number }[] = [
+      { type: 0, nonce: 56, part: "r", zeros: 1 },
+      { type: 0, nonce: 46, part: "s", zeros: 1 },
+      { type: 2, nonce: 418, part: "r", zeros: 1 },
+      { type: 2, nonce: 1, part: "s", zeros: 1 },
+    ];
+    for (const { type, nonce, part, zeros } of cases) {
+      const fields: UnsignedFields = {
+        chainId: 1,
+        nonce,
+        to: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+        data: "0x",
+        value: 1n,
+        gasLimit: 21_000n,
+        type,
+        ...(type === 0 ? { gasPrice: 10n ** 9n } : { maxFeePerGas: 2n * 10n ** 9n, maxPriorityFeePerGas: 10n ** 9n }),
+      };
+      const reference = signWithEthers(wallet, fields);
+      const signature = Transaction.from(reference.raw).signature;
+      const value = signature?.[part] ?? "";
+      // The case is what it says: the 32-byte value starts with `zeros` zero bytes, and no more.
+      expect(value.slice(2, 2 + 2 * zeros)).toBe("00".repeat(zeros));
+      expect(value.slice(2 + 2 * zeros, 4 + 2 * zeros)).not.toBe("00");
+      const direct = signFields(wallet, fields);
+      expect(direct).toEqual(reference);
+      // The item in the bytes: the value without its leading zero bytes.
+      const items = decodeRlp(type === 2 ? dataSlice(direct.raw, 1) : direct.raw) as string[];
+      const item = items[(type === 2 ? 10 : 7) + (part === "s" ? 1 : 0)];
+      expect(item).toBe(`0x${value.slice(2 + 2 * zeros)}`);
+      expect(item.length).toBe(2 + 2 * (32 - zeros));
+      expect(Transaction.from(direct.raw).from).toBe(wallet.address);
     }
   });
 
