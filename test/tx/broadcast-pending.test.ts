@@ -197,7 +197,7 @@ describe("broadcastPending in process, on anvil", () => {
       expect(signature).toMatchObject({ txHash: row.txHash, rawTransaction: row.rawTransaction, maxFeePerGas: maxFee.toString(), gasLimit: row.gasLimit, kind: "original" });
     }
     await w.expectMinedAsRecorded(rows);
-    expect(w.debug.filter((message) => /batch|one at a time/.test(message))).toEqual([]);
+    expect(w.debug.filter((message) => /batch|one at a time|fee caps/.test(message))).toEqual([]);
   });
 
   // Kills: `sendBatch ?? SEND_BATCH` and `perBatch <= 1` mutated (batches of 1 still going as batches).
@@ -768,6 +768,79 @@ describe("broadcastPending in process, on anvil", () => {
     expect(tx.maxFeePerGas).toBeGreaterThan(0n);
     expect([modern.txType, modern.maxFeePerGas, modern.maxPriorityFeePerGas]).toEqual([2, String(tx.maxFeePerGas), String(tx.maxPriorityFeePerGas)]);
     await w.expectMinedAsRecorded([legacy, modern]);
+  });
+
+  // signingFees and broadcastFees in a run (test/tx/broadcast-fees.test.ts has the rule alone): on a
+  // node of 300,000-gas blocks (three rows of 100,000 each), a broadcast's later rows get caps raised
+  // by 9/8 a full block of the gas before them, reported in the debug log. A second run pays rows
+  // signed by the first at their recorded caps (from a base fee 50 times higher) and a legacy row at
+  // its gas price, and the balance pays for one block fewer than the broadcast may fill. Kills: the
+  // fee slices of the chunks dropped (`fees.slice(nextStart, …)` → `fees`: later chunks capped as the
+  // first rows), a signed row's or a legacy row's `signedCap` dropped or misread (`??` → `&&`: the
+  // balance then seems to pay the full raise), `decided.blocks > 0 || decided.limitedByBalance` and
+  // the debug message's words mutated; and an account that cannot pay even the default.
+  it("fee caps raised for the blocks the broadcast fills; rows signed earlier and legacy rows counted at their own caps against the balance", async () => {
+    const GWEI = 10n ** 9n;
+    const node = await startAnvil({ args: ["--gas-limit", "300000"] });
+    closers.push(() => node.close());
+    const w = await world("raised caps", { count: 20, node });
+    const onNode = new JsonRpcProvider(node.url, Network.from(CHAIN_ID), { staticNetwork: true, cacheTimeout: -1 });
+    closers.push(() => onNode.destroy());
+    const priority = BigInt(await onNode.send("eth_maxPriorityFeePerGas", []));
+    const withBaseFee = async (baseFee: bigint) => {
+      await node.rpc("anvil_setNextBlockBaseFeePerGas", [`0x${baseFee.toString(16)}`]);
+      await node.rpc("evm_mine", []);
+      expect((await onNode.getBlock("latest"))?.baseFeePerGas).toBe(baseFee);
+    };
+    /** 2 × base fee × (9/8)^blocks, rounded up, + priority fee. */
+    const cap = (baseFee: bigint, blocks: number) => (2n * baseFee * 9n ** BigInt(blocks) + 8n ** BigInt(blocks) - 1n) / 8n ** BigInt(blocks) + priority;
+    const caps = (rows: PreparedTransaction[]) => rows.map((row) => BigInt(row.maxFeePerGas as string));
+
+    // The first run, at a base fee of 50 gwei: 20 rows, the last with 1,900,000 gas (6 blocks) before
+    // it. It signs the first chunk (16 rows, raised up to 5 blocks) and is refused at its first send.
+    await withBaseFee(50n * GWEI);
+    w.proxy.setItemAnswerer(answerNthSend(1, { error: { code: -32000, message: "invalid sender" } }));
+    await failure(broadcastPending(w.env, { sendBatch: 1 }));
+    w.proxy.setItemAnswerer(undefined);
+    const first = await w.read();
+    expect(signed(first)).toEqual([...Array(16).fill(true), ...Array(4).fill(false)]);
+    expect(caps(first.slice(0, 16))).toEqual(first.slice(0, 16).map((_row, index) => cap(50n * GWEI, Math.floor(index / 3))));
+    expect(w.debug.filter((message) => message.startsWith("fee caps"))).toEqual(["fee caps allow for 6 full block(s) of this broadcast's own transactions"]);
+
+    // The second run, at 1 gwei, with a legacy row at 300 gwei after them: 2,000,000 gas (6 blocks)
+    // before the last row. The balance pays for exactly 5 blocks: the rows signed earlier at their
+    // recorded caps, rows 16 and 17 (5 blocks before them) and 18 and 19 (6, limited to 5) at the
+    // 5-block cap, the legacy row at its price.
+    const [legacy] = await prepareTransactions({ ...w.env, gasPriceWei: 300n * GWEI }, (builder) =>
+      builder.call("SecurityToken", RECEIVER, "transfer", [RECEIVER, 21n], "payment legacy"),
+    );
+    await withBaseFee(GWEI);
+    const fresh = cap(GWEI, 5);
+    const balance = GAS_LIMIT * (caps(first.slice(0, 16)).reduce((sum, each) => sum + each, 0n) + 4n * fresh + 300n * GWEI);
+    await node.rpc("anvil_setBalance", [w.wallet.address, `0x${balance.toString(16)}`]);
+    w.debug.length = 0;
+    const report = await broadcastPending(w.env);
+    expect(report.balanceWei).toBe(balance);
+    const rows = await w.read();
+    expect(rows.map((row) => row.txHash)).toEqual([...first.slice(0, 16).map((row) => row.txHash), ...rows.slice(16).map((row) => row.txHash)]);
+    expect(caps(rows)).toEqual([...caps(first.slice(0, 16)), fresh, fresh, fresh, fresh]);
+    for (const row of rows.slice(16)) expect(Transaction.from(row.rawTransaction as string).maxFeePerGas).toBe(fresh);
+    const [legacyRow] = await ledgerOf(w.env.db).transactionsById([legacy.id]);
+    expect([legacyRow.gasPrice, legacyRow.maxFeePerGas]).toEqual([String(300n * GWEI), null]);
+    expect(w.debug.filter((message) => message.startsWith("fee caps"))).toEqual([
+      "fee caps allow for 5 full block(s) of this broadcast's own transactions (fewer than it may fill: the balance pays for no more)",
+    ]);
+    await w.expectMinedAsRecorded([...rows, legacyRow]);
+
+    // An account that cannot pay even the default caps: the default kept, and said (`||
+    // decided.limitedByBalance` dropped: no word of it); the node refuses the first send.
+    const poor = await world("raised caps, poor", { count: 7, node, balanceWei: 1000n });
+    await withBaseFee(GWEI);
+    expect((await failure(broadcastPending(poor.env))).message).toMatch(/cannot pay for transaction nonce 0/);
+    expect(caps((await poor.read()).slice(0, 7))).toEqual(Array(7).fill(cap(GWEI, 0)));
+    expect(poor.debug.filter((message) => message.startsWith("fee caps"))).toEqual([
+      "fee caps allow for 0 full block(s) of this broadcast's own transactions (fewer than it may fill: the balance pays for no more)",
+    ]);
   });
 
   // Kills the filter of broadcasted rows: those below the node's pending nonce are its (in the pool)
