@@ -82,11 +82,12 @@ export interface BroadcastFees {
  * transactions together; when not even the default is affordable, the default is kept.
  */
 export function broadcastFees(network: NetworkFees, rows: readonly BroadcastRow[], options: { maxInFlight?: number; balanceWei?: bigint } = {}): BroadcastFees {
-  const limit = network.blockGasLimit > 0n ? network.blockGasLimit : 1n;
+  // A node that reports no block gas limit (0) gives nothing to count blocks by: the default caps.
+  const limit = network.blockGasLimit;
   const blocksBefore: number[] = [];
   let gasBefore = 0n;
   for (const row of rows) {
-    blocksBefore.push(Number(gasBefore / limit));
+    blocksBefore.push(limit > 0n ? Number(gasBefore / limit) : 0);
     gasBefore += row.gasLimit;
   }
   const inFlight = options.maxInFlight && options.maxInFlight > 0 ? options.maxInFlight : 0;

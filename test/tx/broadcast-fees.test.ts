@@ -59,6 +59,35 @@ describe("broadcastFees: the default cap allows for the blocks a broadcast fills
     expect(new Set(caps(poor))).toEqual(new Set([DEFAULT_CAP]));
   });
 
+  // Kills `windowGas(…) * 2n <= limit` as `<`: a window of exactly half a block keeps the default.
+  it("keeps the default when the in-flight window holds exactly half a block, raises it one gas above", () => {
+    expect(broadcastFees(NETWORK, rows(40, 50_000n), { maxInFlight: 10 })).toMatchObject({ blocks: 0, limitedByBalance: false });
+    expect(broadcastFees(NETWORK, [...rows(39, 50_000n), { gasLimit: 50_001n, value: 0n }], { maxInFlight: 10 }).blocks).toBe(1);
+  });
+
+  // Kills the search's `cost(middle) <= balanceWei` as `<`: a balance of exactly the cost of fewer
+  // blocks than wanted pays for those blocks.
+  it("a balance of exactly the cost of one block fewer pays for that block", () => {
+    const seven = rows(7, 400_000n);
+    const oneBlock = 400_000n * (3n * DEFAULT_CAP + 4n * 19n * GWEI);
+    expect(broadcastFees(NETWORK, seven, { balanceWei: oneBlock })).toMatchObject({ blocks: 1, limitedByBalance: true });
+    expect(broadcastFees(NETWORK, seven, { balanceWei: oneBlock - 1n })).toMatchObject({ blocks: 0, limitedByBalance: true });
+  });
+
+  // Kills `blocksBefore[…] ?? 0` as `&& 0` (blocks undefined for no rows).
+  it("no rows: no fees, no blocks", () => {
+    expect(broadcastFees(NETWORK, [], { balanceWei: 0n })).toEqual({ fees: [], blocks: 0, limitedByBalance: false });
+  });
+
+  // A node reporting a block gas limit of 0 (a fallback of 1 gas a block made every gas unit a
+  // block: caps raised thousands of times, as far as the balance allowed, after seconds of
+  // arithmetic; 10 rows and no balance did not finish): the default caps.
+  it("a block gas limit of 0: the default caps, at once", () => {
+    const decided = broadcastFees({ ...NETWORK, blockGasLimit: 0n }, rows(10, 21_000n), { maxInFlight: 4 });
+    expect(decided).toMatchObject({ blocks: 0, limitedByBalance: false });
+    expect(new Set(caps(decided))).toEqual(new Set([DEFAULT_CAP]));
+  });
+
   it("counts rows signed by an earlier run at their recorded cap, and their gas before the later ones", () => {
     const signed: BroadcastRow[] = [{ gasLimit: 900_000n, value: 0n, signedCap: 100n * GWEI }, ...rows(2, 400_000n)];
     const decided = broadcastFees(NETWORK, signed);
