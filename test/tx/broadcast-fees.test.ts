@@ -65,6 +65,15 @@ describe("broadcastFees: the default cap allows for the blocks a broadcast fills
     expect(broadcastFees(NETWORK, [...rows(39, 50_000n), { gasLimit: 50_001n, value: 0n }], { maxInFlight: 10 }).blocks).toBe(1);
   });
 
+  // Kills windowGas's `if (sum > most)` forced true (the last window taken for the largest): the
+  // heavy rows come first, the window of the last ones is light.
+  it("judges the in-flight window by its heaviest stretch, not its last", () => {
+    const heavyFirst = [...rows(2, 500_000n), ...rows(10, 21_000n)];
+    // 2 × 500,000 in flight at once: more than half a block; the raise applies (1,189,000 gas, one
+    // block, before the last row), though the last two in flight ask for 42,000 only.
+    expect(broadcastFees(NETWORK, heavyFirst, { maxInFlight: 2 }).blocks).toBe(1);
+  });
+
   // Kills the search's `cost(middle) <= balanceWei` as `<`: a balance of exactly the cost of fewer
   // blocks than wanted pays for those blocks.
   it("a balance of exactly the cost of one block fewer pays for that block", () => {
