@@ -88,6 +88,27 @@ describe("signFields encodes the transaction itself", () => {
     }
   });
 
+  // Kills the type check of the EIP-1559 encoding (`fields.type === 2` forced true, or `||` for
+  // `&&` around it): a legacy transaction that also carries fee caps is still encoded as legacy.
+  it("a legacy transaction given fee caps as well: encoded as legacy, with its gas price", () => {
+    const fields: UnsignedFields = {
+      chainId: 1,
+      nonce: 3,
+      to: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+      data: "0x",
+      value: 1n,
+      gasLimit: 21_000n,
+      type: 0,
+      gasPrice: 7n * 10n ** 9n,
+      maxFeePerGas: 9n * 10n ** 9n,
+      maxPriorityFeePerGas: 10n ** 9n,
+    };
+    const direct = signFields(wallet, fields);
+    expect(direct).toEqual(signWithEthers(wallet, fields));
+    const decoded = Transaction.from(direct.raw);
+    expect([decoded.type, decoded.gasPrice, decoded.from]).toEqual([0, 7n * 10n ** 9n, wallet.address]);
+  });
+
   it("refuses a malformed recipient, or a priority fee above the max fee, rather than signing it", () => {
     const fields: UnsignedFields = { chainId: 1, nonce: 0, to: "0x1234", data: "0x", value: 0n, gasLimit: 21_000n, type: 2, maxFeePerGas: 2n, maxPriorityFeePerGas: 1n };
     expect(() => signFields(wallet, fields)).toThrow(/not an address/);
