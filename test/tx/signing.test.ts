@@ -109,10 +109,26 @@ describe("signFields encodes the transaction itself", () => {
     expect([decoded.type, decoded.gasPrice, decoded.from]).toEqual([0, 7n * 10n ** 9n, wallet.address]);
   });
 
+  // Kills the legacy encoding's conditions (`fields.gasPrice !== undefined` and `fields.chainId > 0`
+  // forced true, `>= 0`): a legacy transaction without a price, or without a chain id (pre-EIP-155,
+  // v = 27 or 28), is left to ethers, and signed as ethers signs it.
+  it("a legacy transaction without a gas price or a chain id: signed as ethers signs it", () => {
+    const fields: UnsignedFields = { chainId: 1, nonce: 5, to: wallet.address, data: "0x", value: 0n, gasLimit: 21_000n, type: 0 };
+    expect(signFields(wallet, fields)).toEqual(signWithEthers(wallet, fields));
+    const preEip155 = signFields(wallet, { ...fields, chainId: 0, gasPrice: 10n ** 9n });
+    expect(preEip155).toEqual(signWithEthers(wallet, { ...fields, chainId: 0, gasPrice: 10n ** 9n }));
+    expect([Transaction.from(preEip155.raw).chainId, Transaction.from(preEip155.raw).from]).toEqual([0n, wallet.address]);
+  });
+
+  // Kills the address pattern without `^` or `$` (an address of 21 bytes signed) and the legacy
+  // encoding taken for an EIP-1559 transaction that carries a gas price (`||` for `&&`).
   it("refuses a malformed recipient, or a priority fee above the max fee, rather than signing it", () => {
     const fields: UnsignedFields = { chainId: 1, nonce: 0, to: "0x1234", data: "0x", value: 0n, gasLimit: 21_000n, type: 2, maxFeePerGas: 2n, maxPriorityFeePerGas: 1n };
     expect(() => signFields(wallet, fields)).toThrow(/not an address/);
     expect(() => signFields(wallet, { ...fields, type: 0, gasPrice: 1n })).toThrow(/not an address/);
+    expect(() => signFields(wallet, { ...fields, to: `0x${"11".repeat(21)}` })).toThrow(/not an address/);
+    expect(() => signFields(wallet, { ...fields, to: `0x00${wallet.address}` })).toThrow(/not an address/);
     expect(() => signFields(wallet, { ...fields, to: wallet.address, maxPriorityFeePerGas: 3n })).toThrow(/priorityFee cannot be more than maxFee/);
+    expect(() => signFields(wallet, { ...fields, to: wallet.address, maxPriorityFeePerGas: 3n, gasPrice: 1n })).toThrow(/priorityFee cannot be more than maxFee/);
   });
 });
