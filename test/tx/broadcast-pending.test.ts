@@ -778,7 +778,8 @@ describe("broadcastPending in process, on anvil", () => {
   // fee slices of the chunks dropped (`fees.slice(nextStart, …)` → `fees`: later chunks capped as the
   // first rows), a signed row's or a legacy row's `signedCap` dropped or misread (`??` → `&&`: the
   // balance then seems to pay the full raise), `decided.blocks > 0 || decided.limitedByBalance` and
-  // the debug message's words mutated; and an account that cannot pay even the default.
+  // the debug message's words mutated, `env.debug?.(` as `env.debug(`; and an account that cannot
+  // pay even the default.
   it("fee caps raised for the blocks the broadcast fills; rows signed earlier and legacy rows counted at their own caps against the balance", async () => {
     const GWEI = 10n ** 9n;
     const node = await startAnvil({ args: ["--gas-limit", "300000"] });
@@ -841,6 +842,13 @@ describe("broadcastPending in process, on anvil", () => {
     expect(poor.debug.filter((message) => message.startsWith("fee caps"))).toEqual([
       "fee caps allow for 0 full block(s) of this broadcast's own transactions (fewer than it may fill: the balance pays for no more)",
     ]);
+
+    // Without a debug function, the raise is the same (kills `env.debug?.(` as `env.debug(`).
+    const quiet = await world("raised caps, no debug", { count: 7, node });
+    delete quiet.env.debug;
+    await withBaseFee(GWEI);
+    await broadcastPending(quiet.env);
+    expect(caps(await quiet.read())).toEqual([0, 1, 2, 3, 4, 5, 6].map((index) => cap(GWEI, Math.floor(index / 3))));
   });
 
   // Kills the filter of broadcasted rows: those below the node's pending nonce are its (in the pool)
