@@ -106,6 +106,8 @@ export const TARGETS: Record<string, Target> = {
     // The in-process tests first: they reach nearly every mutant in seconds.
     tests: [
       "test/tx/broadcast-pending.test.ts",
+      "test/tx/broadcast-fees.test.ts",
+      "test/tx/signing.test.ts",
       "test/tx/crash.test.ts",
       "test/tx/stuck.test.ts",
       "test/tx/concurrent-signing.test.ts",
