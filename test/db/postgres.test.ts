@@ -1,5 +1,5 @@
 import { unusedLoopbackPort } from "../../src/devtools/ports";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { runSto, tempDir } from "../helpers/cli";
 import { freshPostgresDatabase, queryPostgres } from "../helpers/postgres";
 
@@ -63,12 +63,8 @@ describe("--database-url: choosing PostgreSQL", () => {
 });
 
 describe("a PostgreSQL audit database's schema", () => {
-  let url: string;
-  beforeAll(async () => {
-    url = await freshPostgresDatabase();
-  });
-
   it("is created once when six processes open a fresh database at the same moment", async () => {
+    const url = await freshPostgresDatabase();
     const runs = await Promise.all(Array.from({ length: 6 }, () => runSto(["--database-url", url, "tx-last"])));
     for (const run of runs) expect(run.code, run.stderr).toBe(0);
     const migrations = await queryPostgres<{ n: number }>(url, "SELECT count(*) AS n FROM __drizzle_migrations", []);
@@ -78,6 +74,10 @@ describe("a PostgreSQL audit database's schema", () => {
   });
 
   it("refuses a database migrated by a newer sto, and changes nothing", async () => {
+    // A database of its own, made by this sto first (the test must not rely on another test's).
+    const url = await freshPostgresDatabase();
+    const made = await runSto(["--database-url", url, "tx-last"]);
+    expect(made.code, made.stderr).toBe(0);
     const future = Date.UTC(2100, 0, 1);
     await queryPostgres(url, "INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('future', ?)", [future]);
     await queryPostgres(url, "UPDATE sto_database SET migrated_until = ?, writer_version = 9001002", [future]);
