@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { JsonRpcProvider, Network, Transaction, id } from "ethers";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DEPLOYER, startWorld, tokenAddressFrom, type E2eWorld } from "../helpers/e2e";
 import { copyDatabase, expectEveryNonceMinedOnceAsRecorded, readRows, runOk } from "../helpers/faults";
 import { spawnSto } from "../helpers/cli";
@@ -57,6 +57,14 @@ describe("tx-broadcast against a node whose pool is full", () => {
     await proxy?.close();
     provider?.destroy();
     await world?.close();
+  });
+
+  // Each test starts from the chain as beforeAll left it (the tests run in any order): revert, and
+  // take the snapshot again (a reverted snapshot is gone).
+  beforeEach(async () => {
+    expect(await provider.send("evm_revert", [snapshot])).toBe(true);
+    snapshot = await provider.send("evm_snapshot", []);
+    proxy.setItemAnswerer(undefined);
   });
 
   /** Every eth_sendRawTransaction the proxy sees: its nonce and how many of the account's were unmined then. */
@@ -119,7 +127,6 @@ describe("tx-broadcast against a node whose pool is full", () => {
   });
 
   it("gives up only when nothing is mined for --timeout seconds (exit 3, nothing lost) and a re-run sends the same bytes", async () => {
-    expect(await provider.send("evm_revert", [snapshot])).toBe(true);
     const database = path.join(world.dir, "stalled.sqlite");
     copyDatabase(template, database);
     watchSends();
