@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { startAnvil } from "../../src/devtools/foundry";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export const STO_BIN = path.join(REPO_ROOT, "bin", "sto");
@@ -80,4 +81,30 @@ export function cpuMsOf(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A node a workload starts and stops itself: anvil (a node nobody here wrote) or Hardhat's `sto node`. */
+export interface MiningNode {
+  url: string;
+  rpc<T>(method: string, params?: unknown[]): Promise<T>;
+  /** Empties the node's pool (the transactions a measured run left unmined). */
+  dropPool(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * anvil or Hardhat, mining each transaction at once (no blockTimeS) or a block every blockTimeS
+ * seconds. Hardhat's snapshots hold its pool (evm_revert restores it), so there is none to drop.
+ */
+export async function startMiningNode(kind: "anvil" | "hardhat", blockTimeS?: number): Promise<MiningNode> {
+  if (kind === "anvil") {
+    const anvil = await startAnvil(blockTimeS ? { blockTime: blockTimeS } : {});
+    return { url: anvil.url, rpc: anvil.rpc, dropPool: async () => void (await anvil.rpc("anvil_dropAllTransactions")), stop: () => anvil.close() };
+  }
+  const node = await startNodeProcess();
+  if (blockTimeS) {
+    await node.rpc("evm_setAutomine", [false]);
+    await node.rpc("evm_setIntervalMining", [blockTimeS * 1000]);
+  }
+  return { url: node.url, rpc: node.rpc, dropPool: async () => undefined, stop: () => node.stop() };
 }

@@ -10,11 +10,10 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { startAnvil } from "../../src/devtools/foundry";
 import { median, runsNote, type Figures } from "../lib/figures";
-import { startNodeProcess } from "../lib/node-process";
+import { startMiningNode, type MiningNode } from "../lib/node-process";
 import { runSto } from "../lib/sto-cli";
-import { bareLoop, copyDatabase, firstNonce, addressOf, signedTransactions, writeDistributionCsv } from "./distribution";
+import { bareLoop, copyDatabase, firstNonce, addressOf, issueBenchToken, signedTransactions, writeDistributionCsv } from "./distribution";
 
 export type BatchNodeName = "anvil" | "anvil-interval" | "hardhat-interval";
 
@@ -29,24 +28,8 @@ const DESCRIPTION: Record<BatchNodeName, string> = {
   "hardhat-interval": "Hardhat, interval mining 1 s",
 };
 
-interface BenchNode {
-  url: string;
-  rpc<T>(method: string, params?: unknown[]): Promise<T>;
-  /** Empties the node's pool (the transactions a measured run left unmined). */
-  dropPool(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-async function startBenchNode(name: BatchNodeName): Promise<BenchNode> {
-  if (name !== "hardhat-interval") {
-    const anvil = await startAnvil(name === "anvil-interval" ? { blockTime: 1 } : {});
-    return { url: anvil.url, rpc: anvil.rpc, dropPool: async () => void (await anvil.rpc("anvil_dropAllTransactions")), stop: () => anvil.close() };
-  }
-  const node = await startNodeProcess();
-  await node.rpc("evm_setAutomine", [false]);
-  await node.rpc("evm_setIntervalMining", [1000]);
-  // Hardhat's snapshots hold its pool: evm_revert restores it.
-  return { url: node.url, rpc: node.rpc, dropPool: async () => undefined, stop: () => node.stop() };
+function startBenchNode(name: BatchNodeName): Promise<MiningNode> {
+  return name === "hardhat-interval" ? startMiningNode("hardhat", 1) : startMiningNode("anvil", name === "anvil-interval" ? 1 : undefined);
 }
 
 export interface NodeBroadcastMeasure {
@@ -70,10 +53,7 @@ export async function measureNodeBroadcast(name: BatchNodeName, dir: string, tra
     const template = path.join(dir, `nodes-${name}.sqlite`);
     for (const suffix of ["", "-wal", "-shm"]) fs.rmSync(`${template}${suffix}`, { force: true });
     const base = ["--ethereum-node-url", node.url, "--database-file", template];
-    const issued = await runSto([...base, "issue", "--symbol", "BNCH", "--name", "Bench Corp", "--amount", "1000000000000"]);
-    const token = /Token address will be (0x[0-9a-fA-F]{40})/.exec(issued.stdout)?.[1];
-    if (!token) throw new Error(`no token address in the output of sto issue:\n${issued.stdout}`);
-    await runSto([...base, "tx-broadcast", "--wait", "--confirmations", "1", "--timeout", "120"]);
+    const token = await issueBenchToken(node.url, template);
     await runSto([...base, "distribute-multiple", "--csv-input", writeDistributionCsv(dir, transactions, 29), "--address", token]);
     const first = firstNonce(template);
     const address = addressOf(template);

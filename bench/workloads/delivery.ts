@@ -11,31 +11,17 @@
 import fs from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { startAnvil } from "../../src/devtools/foundry";
 import { formatNumber, type Figures } from "../lib/figures";
-import { startNodeProcess } from "../lib/node-process";
+import { startMiningNode, type MiningNode } from "../lib/node-process";
 import { runSto } from "../lib/sto-cli";
-import { writeDistributionCsv } from "./distribution";
+import { issueBenchToken, writeDistributionCsv } from "./distribution";
 
 const BLOCK_TIME_S = 1;
 
 export type DeliveryNodeName = "anvil" | "hardhat";
 
-interface DeliveryNode {
-  url: string;
-  rpc<T>(method: string, params?: unknown[]): Promise<T>;
-  stop(): Promise<void>;
-}
-
-async function startDeliveryNode(name: DeliveryNodeName): Promise<DeliveryNode> {
-  if (name === "anvil") {
-    const anvil = await startAnvil({ blockTime: BLOCK_TIME_S });
-    return { url: anvil.url, rpc: anvil.rpc, stop: () => anvil.close() };
-  }
-  const node = await startNodeProcess();
-  await node.rpc("evm_setAutomine", [false]);
-  await node.rpc("evm_setIntervalMining", [BLOCK_TIME_S * 1000]);
-  return { url: node.url, rpc: node.rpc, stop: () => node.stop() };
+function startDeliveryNode(name: DeliveryNodeName): Promise<MiningNode> {
+  return startMiningNode(name, BLOCK_TIME_S);
 }
 
 export interface DeliveryMeasure {
@@ -65,10 +51,7 @@ export async function measureDelivery(nodeName: DeliveryNodeName, dir: string, p
     const database = path.join(dir, `delivery-${nodeName}-${payments}-${batchSize ?? 1}.sqlite`);
     for (const suffix of ["", "-wal", "-shm"]) fs.rmSync(`${database}${suffix}`, { force: true });
     const base = ["--ethereum-node-url", node.url, "--database-file", database];
-    const issued = await runSto([...base, "issue", "--symbol", "DLVR", "--name", "Delivery Corp", "--amount", "1000000000000"]);
-    const token = /Token address will be (0x[0-9a-fA-F]{40})/.exec(issued.stdout)?.[1];
-    if (!token) throw new Error(`no token address in the output of sto issue:\n${issued.stdout}`);
-    await runSto([...base, "tx-broadcast", "--wait", "--confirmations", "1", "--timeout", "120"]);
+    const token = await issueBenchToken(node.url, database);
     const csv = writeDistributionCsv(dir, payments, 19);
     const headBefore = Number(await node.rpc<string>("eth_blockNumber"));
 

@@ -31,15 +31,22 @@ export function stoArgs(node: NodeProcess, database: string): string[] {
   return ["--ethereum-node-url", node.url, ...databaseArgs(database)];
 }
 
-/** Issues a token with sto itself (issue, tx-broadcast, tx-update), as a user would, into `template` (default a SQLite file in `dir`). */
+/** Issues a token with sto itself, as a user would, into `template` (default a SQLite file in `dir`). */
 export async function issueToken(node: NodeProcess, dir: string, template = path.join(dir, "template.sqlite")): Promise<DistributionSetup> {
-  const base = stoArgs(node, template);
+  return { dir, node, token: await issueBenchToken(node.url, template), template };
+}
+
+/**
+ * sto issue, then tx-broadcast --wait until the token is final (on a node mining each transaction
+ * at once or on a timer alike): the token's address.
+ */
+export async function issueBenchToken(nodeUrl: string, database: string): Promise<string> {
+  const base = ["--ethereum-node-url", nodeUrl, ...databaseArgs(database)];
   const issued = await runSto([...base, "issue", "--symbol", "BNCH", "--name", "Bench Corp", "--url", "https://example.com", "--amount", "1000000000000"]);
   const match = /Token address will be (0x[0-9a-fA-F]{40})/.exec(issued.stdout);
   if (!match) throw new Error(`no token address in the output of sto issue:\n${issued.stdout}`);
-  await runSto([...base, "tx-broadcast"]);
-  await runSto([...base, "tx-update"]);
-  return { dir, node, token: match[1], template };
+  await runSto([...base, "tx-broadcast", "--wait", "--confirmations", "1", "--timeout", "120"]);
+  return match[1];
 }
 
 /** A distribution CSV of `rows` new receivers. */

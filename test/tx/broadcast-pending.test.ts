@@ -51,6 +51,16 @@ interface World {
   expectMinedAsRecorded(rows: PreparedTransaction[]): Promise<void>;
 }
 
+/** The node's server answers HTTP 503 to the requests whose method `matches` (a batch: its `batch:…` name). */
+function unavailableFor(proxy: RpcProxy, matches: (method: string) => boolean): void {
+  proxy.setResponder((request, response) => {
+    if (!matches(request.method)) return false;
+    response.writeHead(503, { "content-type": "text/plain" });
+    response.end("Service Unavailable");
+    return true;
+  });
+}
+
 describe("broadcastPending in process, on anvil", () => {
   let anvil: Anvil;
   let direct: JsonRpcProvider;
@@ -490,12 +500,7 @@ describe("broadcastPending in process, on anvil", () => {
   it("a Hardhat node failing on hardhat_getAutomine: exit 3, nothing sent", async () => {
     const w = await world("automine fails", { count: 2 });
     w.proxy.setItemAnswerer((request) => (request.method === "web3_clientVersion" ? { result: "HardhatNetwork/2.22.0" } : undefined));
-    w.proxy.setResponder((request, response) => {
-      if (request.method !== "hardhat_getAutomine") return false;
-      response.writeHead(503, { "content-type": "text/plain" });
-      response.end("Service Unavailable");
-      return true;
-    });
+    unavailableFor(w.proxy, (method) => method === "hardhat_getAutomine");
     const error = await failure(broadcastPending(w.env));
     expect(error.exitCode).toBe(ExitCode.Network);
     expect(w.sends().calls).toBe(0);
@@ -505,12 +510,7 @@ describe("broadcastPending in process, on anvil", () => {
   // failing (not refusing) when asked what it is stops the run; nothing is sent.
   it("the node failing when asked web3_clientVersion: exit 3, nothing sent", async () => {
     const w = await world("client version fails", { count: 2 });
-    w.proxy.setResponder((request, response) => {
-      if (request.method !== "web3_clientVersion") return false;
-      response.writeHead(503, { "content-type": "text/plain" });
-      response.end("Service Unavailable");
-      return true;
-    });
+    unavailableFor(w.proxy, (method) => method === "web3_clientVersion");
     const error = await failure(broadcastPending(w.env));
     expect(error.exitCode).toBe(ExitCode.Network);
     expect(w.sends().calls).toBe(0);
@@ -555,12 +555,7 @@ describe("broadcastPending in process, on anvil", () => {
     ["a single send", { sendBatch: 1 }, "transaction nonce 0 is signed and recorded: run tx-broadcast again to send the same bytes"],
   ])("the node gone during %s: exit 3, the signatures kept for the same bytes next time", async (_what, options: BroadcastOptions, tail) => {
     const w = await world(`node gone ${_what}`, { count: 3 });
-    w.proxy.setResponder((request, response) => {
-      if (!/eth_sendRawTransaction/.test(request.method)) return false;
-      response.writeHead(503, { "content-type": "text/plain" });
-      response.end("Service Unavailable");
-      return true;
-    });
+    unavailableFor(w.proxy, (method) => /eth_sendRawTransaction/.test(method));
     const error = await failure(broadcastPending(w.env, options));
     expect(error.exitCode).toBe(ExitCode.Network);
     expect(error.message.endsWith(`; ${tail}`)).toBe(true);
