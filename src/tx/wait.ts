@@ -6,8 +6,15 @@ import { updateTransactions } from "./update";
 export interface WaitOptions {
   /** Blocks (counting the transaction's own) before a result is final. */
   confirmations: number;
-  /** Milliseconds between two looks at the chain. */
+  /** Milliseconds between two rounds at most. */
   intervalMs: number;
+  /**
+   * Milliseconds between two looks at the chain's newest block number between rounds: the next
+   * round starts as soon as a new block is there (what a round can learn comes with blocks), and
+   * intervalMs after the last one at the latest (a node can drop a transaction without a block).
+   * Unset: rounds intervalMs apart.
+   */
+  headPollMs?: number;
   /** Gives up after this many milliseconds. */
   timeoutMs: number;
   /** Ctrl+C: stops between two rounds (a round's results are recorded whole). */
@@ -43,6 +50,7 @@ export async function waitUntilFinal(env: TxEnvironment, options: WaitOptions): 
   const started = Date.now();
   const latest = new Map<number, PreparedTransaction>();
   for (;;) {
+    const headBefore = options.headPollMs === undefined ? undefined : await env.provider.getBlockNumber();
     const report = await updateTransactions(env, { confirmations: options.confirmations });
     for (const row of report.rows) latest.set(row.id, row);
     const open = report.rows.filter((row) => row.status !== "success" && row.status !== "failed");
@@ -53,8 +61,21 @@ export async function waitUntilFinal(env: TxEnvironment, options: WaitOptions): 
     if (open.every((row) => row.status === "dropped")) return { rows, outcome: "dropped", open, underpriced: await underpriced(env, open) };
     if (options.signal?.aborted) return { rows, outcome: "interrupted", open };
     if (elapsedMs >= options.timeoutMs) return { rows, outcome: "timeout", open };
-    await sleep(Math.min(options.intervalMs, options.timeoutMs - elapsedMs), options.signal);
+    const nextRoundAt = Math.min(Date.now() + options.intervalMs, started + options.timeoutMs);
+    if (headBefore === undefined || options.headPollMs === undefined) await sleep(nextRoundAt - Date.now(), options.signal);
+    else await untilNewBlock(env, headBefore, nextRoundAt, options.headPollMs, options.signal);
     if (options.signal?.aborted) return { rows, outcome: "interrupted", open };
+  }
+}
+
+/** Until the newest block is past `head`, or the clock reaches `deadline`, looking every `pollMs`. */
+async function untilNewBlock(env: TxEnvironment, head: number, deadline: number, pollMs: number, signal?: AbortSignal): Promise<void> {
+  while (Date.now() < deadline && !signal?.aborted) {
+    await sleep(Math.min(pollMs, deadline - Date.now()), signal);
+    if (signal?.aborted) return;
+    // A node that does not answer now is the next round's to report (it retries and says why).
+    const newest = await env.provider.getBlockNumber().catch(() => head);
+    if (newest !== head) return;
   }
 }
 

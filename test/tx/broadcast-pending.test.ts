@@ -15,6 +15,7 @@ import type { InFlightWait } from "../../src/tx/in-flight";
 import { ledgerOf, type PreparedTransaction, type TxStatus } from "../../src/tx/ledger";
 import { accountKey } from "../../src/tx/nonces";
 import { prepareTransactions } from "../../src/tx/prepare";
+import { waitUntilFinal } from "../../src/tx/wait";
 import { signFields } from "../../src/tx/signatures";
 import { tempDir } from "../helpers/cli";
 import { startAnvil, type Anvil } from "../helpers/foundry";
@@ -952,5 +953,35 @@ describe("broadcastPending in process, on anvil", () => {
     }
     await node.rpc("evm_mine");
     await w.expectMinedAsRecorded(await w.read());
+  });
+
+  // waitUntilFinal after broadcastPending, with the head polled between rounds (what --wait does).
+  // Kills: the look at the head dropped (the round then waits the whole 60 s interval), its
+  // comparison turned round (a round at every poll: more rounds than blocks), and the interval's
+  // deadline ignored (a node that drops a transaction without a block would be waited on forever).
+  it("waitUntilFinal looks again as soon as a block is mined, and after the interval without one", async () => {
+    const node = await manualNode();
+    const w = await world("wait on blocks", { count: 2, node });
+    await broadcastPending(w.env);
+    const rounds: number[] = [];
+    const waiting = waitUntilFinal(w.env, { confirmations: 1, intervalMs: 60_000, headPollMs: 50, timeoutMs: 110_000, onRound: ({ open }) => rounds.push(open.length) });
+    await vi.waitFor(() => expect(rounds).toEqual([2]), { timeout: 30_000 });
+    const minedAt = Date.now();
+    await node.rpc("evm_mine", []);
+    const report = await waiting;
+    expect(report.outcome).toBe("final");
+    expect(Date.now() - minedAt).toBeLessThan(30_000);
+    expect(rounds).toEqual([2, 0]);
+    await w.expectMinedAsRecorded(report.rows);
+
+    const dropped = await world("wait without blocks", { count: 1, node });
+    await broadcastPending(dropped.env);
+    const head = await node.rpc<string>("eth_blockNumber", []);
+    const statuses: string[][] = [];
+    const ending = waitUntilFinal(dropped.env, { confirmations: 1, intervalMs: 300, headPollMs: 50, timeoutMs: 110_000, onRound: ({ open }) => statuses.push(open.map((row) => row.status)) });
+    await vi.waitFor(() => expect(statuses[0]).toEqual(["broadcasted"]), { timeout: 30_000 });
+    await node.rpc("anvil_dropAllTransactions", []);
+    expect((await ending).outcome).toBe("dropped");
+    expect(await node.rpc<string>("eth_blockNumber", [])).toBe(head);
   });
 });
