@@ -10,7 +10,7 @@ export function register(program: Command): void {
   const command = program
     .command("tx-update")
     .description(
-      "Update transaction status.\n\nQueries the node for the broadcast transactions' receipts and records block, success or failure and the revert reason. A result is final after --confirmations blocks (default: 1 on the local chain, more on real networks) and only while its block is still canonical; until then the status is mining. A success recorded in the last 256 blocks whose block a reorganisation removed is reported and awaited again: sto tx-broadcast resends it if the node dropped it. Prints the transactions that changed or are still pending. With --wait, looks again every few seconds until every broadcast transaction is final.",
+      "Update transaction status.\n\nQueries the node for the broadcast transactions' receipts and records block, success or failure and the revert reason. A result is final after --confirmations blocks (default: 1 on the local chain, more on real networks) and only while its block is still canonical; until then the status is mining. A success recorded in the last 256 blocks whose block a reorganisation removed is reported and awaited again: sto tx-broadcast resends it if the node dropped it. Prints the transactions that changed or are still pending. With --wait, looks again at every new block (and every few seconds without one) until every broadcast transaction is final.",
     )
     .option("--confirmations <blocks>", "blocks, counting the transaction's own, before a result is final");
   waitOptions(command).action(
