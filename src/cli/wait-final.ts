@@ -41,7 +41,8 @@ export async function waitAndPrint(ctx: CommandContext, env: TxEnvironment, conf
       confirmations,
       // The local chain mines at once or every second or so; a real network's blocks come every
       // 12 seconds or so (L2s: faster). A look at the block number is one small request; a round
-      // reads every open transaction's receipt: rounds follow new blocks, at most a poll apart.
+      // reads every open transaction's receipt: a round follows each new block (seen within a poll),
+      // and rounds come at most intervalMs apart.
       intervalMs: ctx.config.network.name === "local" ? 500 : 12_000,
       headPollMs: ctx.config.network.name === "local" ? 100 : 4_000,
       timeoutMs: timeoutSeconds * 1000,

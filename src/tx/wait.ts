@@ -68,7 +68,7 @@ export async function waitUntilFinal(env: TxEnvironment, options: WaitOptions): 
   }
 }
 
-/** Until the newest block is past `head`, or the clock reaches `deadline`, looking every `pollMs`. */
+/** Until the newest block number is not `head` (a new block, or a reorganisation), or the clock reaches `deadline`, looking every `pollMs`. */
 async function untilNewBlock(env: TxEnvironment, head: number, deadline: number, pollMs: number, signal?: AbortSignal): Promise<void> {
   while (Date.now() < deadline && !signal?.aborted) {
     await sleep(Math.min(pollMs, deadline - Date.now()), signal);
