@@ -20,6 +20,7 @@ import { median } from "./lib/figures";
 import { cpuMsOf, startNodeProcess, STO_BIN } from "./lib/node-process";
 import { runSto, setMeasuredSto } from "./lib/sto-cli";
 import { TokenBuilder, type BuiltToken } from "./lib/tokens";
+import { removeDatabase } from "./workloads/distribution";
 
 interface State {
   url: string;
@@ -52,7 +53,7 @@ async function scanCpu(state: State, bin: string, dir: string, label: string): P
   const nodeMs = (cpuMsOf(state.pid) ?? 0) - nodeBefore;
   const result = JSON.parse(run.stdout) as { events: number };
   if (result.events !== state.token.events) throw new Error(`${label}: stored ${result.events} events, the token has ${state.token.events}`);
-  for (const suffix of ["", "-wal", "-shm"]) fs.rmSync(`${database}${suffix}`, { force: true });
+  removeDatabase(database);
   return { stoMs: run.cpuMs, nodeMs, wallMs: run.wallMs };
 }
 

@@ -8,12 +8,11 @@
  * chain) cannot take batches of sends (docs/benchmarks.md): its ratio is reported there, without
  * the target.
  */
-import fs from "node:fs";
 import path from "node:path";
 import { median, runsNote, type Figures } from "../lib/figures";
 import { startMiningNode, type MiningNode } from "../lib/node-process";
 import { runSto } from "../lib/sto-cli";
-import { bareLoop, copyDatabase, firstNonce, addressOf, issueBenchToken, signedTransactions, writeDistributionCsv } from "./distribution";
+import { bareLoop, copyDatabase, firstNonce, addressOf, issueBenchToken, removeDatabase, signedTransactions, writeDistributionCsv } from "./distribution";
 
 export type BatchNodeName = "anvil" | "anvil-interval" | "hardhat-interval";
 
@@ -51,7 +50,7 @@ export async function measureNodeBroadcast(name: BatchNodeName, dir: string, tra
   const node = await startBenchNode(name);
   try {
     const template = path.join(dir, `nodes-${name}.sqlite`);
-    for (const suffix of ["", "-wal", "-shm"]) fs.rmSync(`${template}${suffix}`, { force: true });
+    removeDatabase(template);
     const base = ["--ethereum-node-url", node.url, "--database-file", template];
     const token = await issueBenchToken(node.url, template);
     await runSto([...base, "distribute-multiple", "--csv-input", writeDistributionCsv(dir, transactions, 29), "--address", token]);

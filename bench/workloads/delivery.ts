@@ -8,13 +8,12 @@
  * (`sto node` switched to interval mining with evm_setAutomine / evm_setIntervalMining), each
  * fresh for every run, with its default block gas limit.
  */
-import fs from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { formatNumber, type Figures } from "../lib/figures";
 import { startMiningNode, type MiningNode } from "../lib/node-process";
 import { runSto } from "../lib/sto-cli";
-import { issueBenchToken, writeDistributionCsv } from "./distribution";
+import { issueBenchToken, removeDatabase, writeDistributionCsv } from "./distribution";
 
 const BLOCK_TIME_S = 1;
 
@@ -49,7 +48,7 @@ export async function measureDelivery(nodeName: DeliveryNodeName, dir: string, p
   const node = await startDeliveryNode(nodeName);
   try {
     const database = path.join(dir, `delivery-${nodeName}-${payments}-${batchSize ?? 1}.sqlite`);
-    for (const suffix of ["", "-wal", "-shm"]) fs.rmSync(`${database}${suffix}`, { force: true });
+    removeDatabase(database);
     const base = ["--ethereum-node-url", node.url, "--database-file", database];
     const token = await issueBenchToken(node.url, database);
     const csv = writeDistributionCsv(dir, payments, 19);

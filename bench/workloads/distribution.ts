@@ -59,6 +59,11 @@ export function writeDistributionCsv(dir: string, rows: number, seed: number): s
   return file;
 }
 
+/** Removes a SQLite database and its WAL files, if they exist. */
+export function removeDatabase(file: string): void {
+  for (const suffix of ["", "-wal", "-shm"]) fs.rmSync(`${file}${suffix}`, { force: true });
+}
+
 /** Copies a closed SQLite database (the CLI checkpoints its WAL on close). */
 export function copyDatabase(from: string, to: string): void {
   for (const suffix of ["-wal", "-shm"]) fs.rmSync(`${to}${suffix}`, { force: true });

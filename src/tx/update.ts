@@ -21,6 +21,8 @@ export interface UpdateReport {
   final: number;
   /** Results recorded earlier whose block is no longer on the chain, as they were recorded. */
   reorganised: PreparedTransaction[];
+  /** The chain's newest block number when the update began (unset when there was nothing to look at). */
+  head?: number;
 }
 
 /**
@@ -77,7 +79,7 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
   }
   const reopened = new Set(reorganised.map((row) => row.id));
   const open = [...awaited, ...reorganised].sort((a, b) => a.nonce - b.nonce);
-  if (open.length === 0) return nothing;
+  if (open.length === 0) return { ...nothing, head };
 
   const latestNonce = await env.provider.getTransactionCount(env.address, "latest");
   // Each row's signatures, read once, in a few queries: their hashes for the receipts, their statuses below.
@@ -199,7 +201,7 @@ export async function updateTransactions(env: TxEnvironment, options: UpdateOpti
 
   await ledger.recordResults(changes, signatureChanges);
   const rows = await ledger.transactionsById(open.map((row) => row.id));
-  return { rows, changed: changes.length, final: finalCount, reorganised };
+  return { rows, changed: changes.length, final: finalCount, reorganised, head };
 }
 
 /** What tx-update reads of a receipt. */

@@ -50,7 +50,6 @@ export async function waitUntilFinal(env: TxEnvironment, options: WaitOptions): 
   const started = Date.now();
   const latest = new Map<number, PreparedTransaction>();
   for (;;) {
-    const headBefore = options.headPollMs === undefined ? undefined : await env.provider.getBlockNumber();
     const report = await updateTransactions(env, { confirmations: options.confirmations });
     for (const row of report.rows) latest.set(row.id, row);
     const open = report.rows.filter((row) => row.status !== "success" && row.status !== "failed");
@@ -62,8 +61,9 @@ export async function waitUntilFinal(env: TxEnvironment, options: WaitOptions): 
     if (options.signal?.aborted) return { rows, outcome: "interrupted", open };
     if (elapsedMs >= options.timeoutMs) return { rows, outcome: "timeout", open };
     const nextRoundAt = Math.min(Date.now() + options.intervalMs, started + options.timeoutMs);
-    if (headBefore === undefined || options.headPollMs === undefined) await sleep(nextRoundAt - Date.now(), options.signal);
-    else await untilNewBlock(env, headBefore, nextRoundAt, options.headPollMs, options.signal);
+    // The round's own head: a block mined while it ran starts the next one at the first poll.
+    if (report.head === undefined || options.headPollMs === undefined) await sleep(nextRoundAt - Date.now(), options.signal);
+    else await untilNewBlock(env, report.head, nextRoundAt, options.headPollMs, options.signal);
     if (options.signal?.aborted) return { rows, outcome: "interrupted", open };
   }
 }
