@@ -1,4 +1,5 @@
-import { Wallet } from "ethers";
+import { createECDH } from "node:crypto";
+import { dataSlice, getAddress, keccak256, Wallet } from "ethers";
 import { StoError } from "../errors";
 import type { StoConfig } from "../config/resolve";
 import { DEVELOPMENT_PRIVATE_KEY } from "./local-node";
@@ -25,10 +26,7 @@ export async function loadSigner(
   if (config.privateKey && config.keystoreFile) {
     throw new StoError("give either ethereum-private-key or ethereum-keystore, not both");
   }
-  if (config.privateKey) {
-    const wallet = new Wallet(config.privateKey.reveal());
-    return { address: wallet.address, wallet, isDevelopmentKey: false };
-  }
+  if (config.privateKey) return signerOfKey(config.privateKey.reveal(), false);
   if (config.keystoreFile) {
     const wallet = await decryptKeystore(config.keystoreFile, askPassword);
     return { address: wallet.address, wallet, isDevelopmentKey: false };
@@ -37,12 +35,49 @@ export async function loadSigner(
     warn(
       "no private key configured: using the first development account of the local chain, whose key is public (never send real funds to it)",
     );
-    const wallet = new Wallet(DEVELOPMENT_PRIVATE_KEY);
-    return { address: wallet.address, wallet, isDevelopmentKey: true };
+    return signerOfKey(DEVELOPMENT_PRIVATE_KEY, true);
   }
   throw new StoError(
     `network ${config.network.name} needs a broadcasting account: set ethereum-private-key (or STO_ETHEREUM_PRIVATE_KEY) or ethereum-keystore`,
   );
+}
+
+/**
+ * The signer of a private key whose ethers Wallet is made when something signs: a Wallet computes
+ * its public key with JavaScript elliptic-curve code that first builds its tables (about 65 ms),
+ * while a command that only prepares needs the address, which OpenSSL derives in well under 1 ms.
+ */
+function signerOfKey(privateKey: string, isDevelopmentKey: boolean): BroadcastSigner {
+  const address = addressOfKey(privateKey);
+  if (address === undefined) {
+    // Not a key OpenSSL takes: the Wallet says why, as it always did.
+    const wallet = new Wallet(privateKey);
+    return { address: wallet.address, wallet, isDevelopmentKey };
+  }
+  let wallet: Wallet | undefined;
+  return {
+    address,
+    get wallet() {
+      wallet ??= new Wallet(privateKey);
+      return wallet;
+    },
+    isDevelopmentKey,
+  };
+}
+
+/** The checksummed address of a 32-byte hex private key; undefined for anything OpenSSL refuses. */
+export function addressOfKey(privateKey: string): string | undefined {
+  const hex = privateKey.replace(/^0x/i, "");
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) return undefined;
+  try {
+    const curve = createECDH("secp256k1");
+    curve.setPrivateKey(Buffer.from(hex, "hex"));
+    // Uncompressed public key: 0x04, then x and y; the address is the last 20 bytes of keccak(x ‖ y).
+    const publicKey = curve.getPublicKey().subarray(1);
+    return getAddress(dataSlice(keccak256(publicKey), 12));
+  } catch {
+    return undefined;
+  }
 }
 
 /** The broadcasting account: its address, and its signer when the key is on this machine. */

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { ErrorFragment, EventFragment, FunctionFragment, Interface, type InterfaceAbi } from "ethers";
+import { ErrorFragment, EventFragment, FunctionFragment, Interface, type Fragment, type InterfaceAbi } from "ethers";
 import { StoError } from "../errors";
 import { readInputText } from "../files";
 import { PACKAGE_ROOT } from "../package-root";
@@ -95,14 +95,18 @@ const EXTENSIONS: Record<string, string> = { SecurityToken: "SecurityTokenExtens
 /** `abi` plus the functions, events and errors of `extensionAbi` it does not already declare. */
 function withExtensionAbi(abi: InterfaceAbi, extensionAbi: InterfaceAbi): InterfaceAbi {
   const own = new Interface(abi);
-  const merged = new Interface(abi).fragments.slice();
+  // Compared by signature, not by selector: Interface.getFunction(selector) computes every
+  // fragment's selector (a keccak) again on each look-up, which made this merge ~100 ms per command.
+  const signature = (fragment: Fragment): string | undefined =>
+    FunctionFragment.isFragment(fragment) || EventFragment.isFragment(fragment) || ErrorFragment.isFragment(fragment)
+      ? `${fragment.type} ${fragment.format("sighash")}`
+      : undefined;
+  const declared = new Set(own.fragments.map(signature));
+  const merged = own.fragments.slice();
   for (const fragment of new Interface(extensionAbi).fragments) {
-    if (fragment.type === "constructor" || fragment.type === "fallback") continue;
-    const present =
-      (FunctionFragment.isFragment(fragment) && own.getFunction(fragment.selector) !== null) ||
-      (EventFragment.isFragment(fragment) && own.getEvent(fragment.topicHash) !== null) ||
-      (ErrorFragment.isFragment(fragment) && own.getError(fragment.selector) !== null);
-    if (!present) merged.push(fragment);
+    const key = signature(fragment);
+    // Constructor and fallback are the extension's own.
+    if (key !== undefined && !declared.has(key)) merged.push(fragment);
   }
   return JSON.parse(new Interface(merged).formatJson()) as InterfaceAbi;
 }
