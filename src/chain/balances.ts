@@ -212,7 +212,7 @@ async function multicall(node: NodeClient, target: string, calls: string[], bloc
  */
 async function deploylessCall(node: NodeClient, target: string, view: { selector: string; words: number }, accounts: string[], block: number): Promise<(string | null)[] | undefined> {
   const size = view.words * 32;
-  const data = `${accountReadsBytecode()}${encodeAccountReadsArguments(target, view.selector, view.words, accounts)}`;
+  const data = `${deploylessBytecode("AccountReads")}${encodeAccountReadsArguments(target, view.selector, view.words, accounts)}`;
   let answer: string;
   try {
     answer = await node.call<string>("eth_call", [{ data }, toBlockTag(block)]);
@@ -257,16 +257,18 @@ export function encodeAccountReadsArguments(target: string, selector: string, wo
   return parts.join("");
 }
 
-let accountReads: string | undefined;
+const readsBytecode = new Map<string, string>();
 
-/** AccountReads' creation code, from the build (artifacts/), read once. */
-function accountReadsBytecode(): string {
-  if (accountReads === undefined) {
-    const file = path.join(PACKAGE_ROOT, "artifacts", "contracts", "reads", "AccountReads.sol", "AccountReads.json");
-    if (!fs.existsSync(file)) throw new StoError(`contract AccountReads not found at ${file}: run "npm run build"`);
-    accountReads = (JSON.parse(fs.readFileSync(file, "utf8")) as { bytecode: string }).bytecode;
+/** The creation code of a contract of contracts/reads/ (AccountReads, AccountCodes), from the build (artifacts/), read once. */
+export function deploylessBytecode(contract: "AccountReads" | "AccountCodes"): string {
+  let bytecode = readsBytecode.get(contract);
+  if (bytecode === undefined) {
+    const file = path.join(PACKAGE_ROOT, "artifacts", "contracts", "reads", `${contract}.sol`, `${contract}.json`);
+    if (!fs.existsSync(file)) throw new StoError(`contract ${contract} not found at ${file}: run "npm run build"`);
+    bytecode = (JSON.parse(fs.readFileSync(file, "utf8")) as { bytecode: string }).bytecode;
+    readsBytecode.set(contract, bytecode);
   }
-  return accountReads;
+  return bytecode;
 }
 
 function balanceOfData(address: string): string {

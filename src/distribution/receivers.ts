@@ -1,6 +1,6 @@
-import { batchedReads } from "../chain/batched";
+import { readHasCode } from "../chain/codes";
 import { nodeClient } from "../chain/connection";
-import { RpcError, toBlockTag } from "../chain/rpc";
+import { RpcError } from "../chain/rpc";
 import { StoError } from "../errors";
 import type { FieldText } from "../input/fields";
 import type { TxEnvironment } from "../tx/environment";
@@ -23,8 +23,8 @@ export interface ReceiverReport {
  * shares sent to it stay there, since the token has no way to send its own balance (only a forced
  * transfer moves them back). Any other address with code is accepted with a warning: a multisig or
  * a custody contract is a real shareholder, but a contract that cannot call `transfer` can never
- * move its shares. The code of every distinct receiver is read at the distribution's block, a
- * hundred addresses per JSON-RPC batch (batchedReads), never one request per row.
+ * move its shares. Whether every distinct receiver has code is read at the distribution's block, a
+ * thousand addresses per deployless eth_call (readHasCode), never one request per row.
  */
 export async function checkReceivers(env: TxEnvironment, state: TokenState, rows: readonly ValidRow[], origin: DistributionOrigin): Promise<ReceiverReport> {
   const report: ReceiverReport = { problems: [], warnings: [] };
@@ -40,12 +40,11 @@ export async function checkReceivers(env: TxEnvironment, state: TokenState, rows
   }
   const rowsByReceiver = groupByReceiver(itself.length === 0 ? rows : rows.filter((row) => row.receiver.toLowerCase() !== token));
   const receivers = [...rowsByReceiver.keys()];
-  const block = toBlockTag(state.blockNumber);
-  const codes = await batchedReads<string>(nodeClient(env.provider), receivers.map((receiver) => ({ method: "eth_getCode", params: [receiver, block] })));
+  const { hasCode } = await readHasCode(nodeClient(env.provider), receivers, state.blockNumber);
   const contracts = receivers.filter((receiver, index) => {
-    const code = codes[index];
+    const code = hasCode[index];
     if (code instanceof RpcError) throw new StoError(`the Ethereum node refused eth_getCode of ${receiver} at block ${state.blockNumber}: ${code.rpcMessage}`);
-    return typeof code === "string" && code !== "0x" && code !== "";
+    return code;
   });
   for (const receiver of contracts.slice(0, NAMED_CONTRACTS)) {
     const [first, ...more] = rowsByReceiver.get(receiver) as ValidRow[];

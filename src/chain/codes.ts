@@ -1,0 +1,62 @@
+import { deploylessBytecode, READS_IN_FLIGHT } from "./balances";
+import { batchedReads, chunks, inParallel } from "./batched";
+import { RpcError, toBlockTag, type NodeClient } from "./rpc";
+
+/**
+ * Accounts per deployless AccountCodes call: 32 bytes of arguments each, so a call's data (about
+ * 32 KB) stays below EIP-3860's 49,152-byte limit on creation code, its answer (one byte each) far
+ * below EIP-170's 24,576, and its ~3 M gas below every node's eth_call gas cap.
+ */
+const ACCOUNTS_PER_CALL = 1_000;
+
+const HEX_ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+
+export interface CodeReading {
+  /** Per address, in order: whether it has code at the block, or the node's refusal of its eth_getCode. */
+  hasCode: (boolean | RpcError)[];
+  /** One eth_call per 1,000 accounts without a contract on chain (AccountCodes), or eth_getCode in JSON-RPC batches. */
+  method: "deployless" | "getCode";
+}
+
+/**
+ * Which of many accounts have code at one block: deployless (contracts/reads/AccountCodes.sol, one
+ * eth_call per 1,000 accounts), and where the node refuses that or answers anything unexpected,
+ * eth_getCode of every account in JSON-RPC batches (one by one for a node that refuses batches).
+ */
+export async function readHasCode(node: NodeClient, addresses: readonly string[], block: number): Promise<CodeReading> {
+  const tag = toBlockTag(block);
+  const slices = chunks([...addresses], ACCOUNTS_PER_CALL);
+  const answers = await inParallel(slices, READS_IN_FLIGHT, (slice) => deploylessCodes(node, slice, tag));
+  if (answers.every((answer) => answer !== undefined)) return { hasCode: (answers as boolean[][]).flat(), method: "deployless" };
+  const codes = await batchedReads<string>(node, addresses.map((address) => ({ method: "eth_getCode", params: [address, tag] })));
+  return { hasCode: codes.map((code) => (code instanceof RpcError ? code : typeof code === "string" && code !== "0x" && code !== "")), method: "getCode" };
+}
+
+/** One AccountCodes eth_call; undefined when the node refuses it or answers anything but one 0/1 byte per account. */
+async function deploylessCodes(node: NodeClient, accounts: readonly string[], tag: string): Promise<boolean[] | undefined> {
+  let answer: unknown;
+  try {
+    answer = await node.call<string>("eth_call", [{ data: `${deploylessBytecode("AccountCodes")}${encodeAccountCodesArguments(accounts)}` }, tag]);
+  } catch (error) {
+    if (error instanceof RpcError) return undefined;
+    throw error;
+  }
+  if (typeof answer !== "string" || answer.length !== 2 + accounts.length * 2) return undefined;
+  const flags: boolean[] = [];
+  for (let index = 0; index < accounts.length; index++) {
+    const flag = answer.slice(2 + index * 2, 4 + index * 2);
+    if (flag !== "00" && flag !== "01") return undefined;
+    flags.push(flag === "01");
+  }
+  return flags;
+}
+
+/** AccountCodes' constructor argument `address[] accounts`, ABI-encoded as hex without 0x (by hand, as encodeAccountReadsArguments and for the same reason). */
+export function encodeAccountCodesArguments(accounts: readonly string[]): string {
+  const parts = [(32).toString(16).padStart(64, "0"), accounts.length.toString(16).padStart(64, "0")];
+  for (const account of accounts) {
+    if (!HEX_ADDRESS.test(account)) throw new Error(`not an address: ${account}`);
+    parts.push(`000000000000000000000000${account.slice(2).toLowerCase()}`);
+  }
+  return parts.join("");
+}
