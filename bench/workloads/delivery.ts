@@ -125,7 +125,10 @@ export async function deliveryFigures(figures: Figures, dir: string, payments: n
         value: measure.ratio,
         unit: "×",
         digits: 2,
-        target: { op: "<=", bound: 1.3 },
+        // Issue 19 sets the target on anvil, the interval-mined node nobody here wrote; Hardhat's
+        // run is there to tell how the two nodes differ (its JavaScript server takes about 800
+        // sends a second here: docs/benchmarks.md, "How the two nodes differ").
+        target: nodeName === "anvil" ? { op: "<=", bound: 1.3 } : undefined,
         note: `${(measure.wallMs / 1000).toFixed(1)} s (prepare ${(measure.prepareMs / 1000).toFixed(1)} s, tx-broadcast --wait ${(measure.broadcastMs / 1000).toFixed(1)} s) against ${measure.blocksNeeded} blocks of ${formatNumber(Number(measure.blockGasLimit))} gas for ${formatNumber(Number(measure.gasUsed))} gas; mined in ${measure.blocksUsed} blocks${measure.bumps > 0 ? `; ${measure.bumps} round(s) of tx-bump: the base fee overtook the fee cap of the last transactions` : ""}`,
       });
     }

@@ -141,6 +141,10 @@ async function attemptDistribution(env: TxEnvironment, request: DistributionRequ
   }
 
   clock.lap("looked up earlier payments");
+  // Which receivers are contracts is read from the node while the checks below ask it theirs.
+  const receiversChecked = checkReceivers(env, state, toPay, origin);
+  // Handled here so that a check below that fails first leaves no unhandled rejection behind.
+  receiversChecked.catch(() => undefined);
   const restrictions = await checkTransferRestrictions(env, state, toPay, request.onProgress);
   clock.lap("checked transfer restrictions");
   if (restrictions.senderProblem) problems.push(restrictions.senderProblem);
@@ -148,7 +152,7 @@ async function attemptDistribution(env: TxEnvironment, request: DistributionRequ
   problems.push(...(await checkComplianceRules(env, state, toPay, request.onProgress)));
   problems.push(...(await checkLockups(env, state, toPay)));
   clock.lap("checked the compliance rules");
-  const receivers = await checkReceivers(env, state, toPay, origin);
+  const receivers = await receiversChecked;
   clock.lap("looked for contract receivers");
   problems.push(...receivers.problems);
   if (problems.length > 0) throw new DistributionRejected(origin, problems);
