@@ -3,9 +3,9 @@ import { batchedReads, chunks, inParallel } from "./batched";
 import { RpcError, toBlockTag, type NodeClient } from "./rpc";
 
 /**
- * Accounts per deployless AccountCodes call: 32 bytes of arguments each, so a call's data (about
- * 32 KB) stays below EIP-3860's 49,152-byte limit on creation code, its answer (one byte each) far
- * below EIP-170's 24,576, and its ~3 M gas below every node's eth_call gas cap.
+ * Accounts per deployless AccountCodes call: 20 bytes each, so a call's data (about 20 KB) stays
+ * below EIP-3860's 49,152-byte limit on creation code, its answer (one byte each) far below
+ * EIP-170's 24,576, and its ~3 M gas below every node's eth_call gas cap.
  */
 const ACCOUNTS_PER_CALL = 1_000;
 
@@ -51,12 +51,17 @@ async function deploylessCodes(node: NodeClient, accounts: readonly string[], ta
   return flags;
 }
 
-/** AccountCodes' constructor argument `address[] accounts`, ABI-encoded as hex without 0x (by hand, as encodeAccountReadsArguments and for the same reason). */
+/**
+ * What follows AccountCodes' creation code, as hex without 0x: the accounts packed, 20 bytes each,
+ * then their count as one 32-byte word (see contracts/reads/AccountCodes.sol). Refuses anything
+ * that is not a 20-byte hex address.
+ */
 export function encodeAccountCodesArguments(accounts: readonly string[]): string {
-  const parts = [(32).toString(16).padStart(64, "0"), accounts.length.toString(16).padStart(64, "0")];
+  const parts: string[] = [];
   for (const account of accounts) {
     if (!HEX_ADDRESS.test(account)) throw new Error(`not an address: ${account}`);
-    parts.push(`000000000000000000000000${account.slice(2).toLowerCase()}`);
+    parts.push(account.slice(2).toLowerCase());
   }
+  parts.push(accounts.length.toString(16).padStart(64, "0"));
   return parts.join("");
 }

@@ -1,4 +1,4 @@
-import { AbiCoder, ContractFactory, JsonRpcProvider, NonceManager, Wallet } from "ethers";
+import { ContractFactory, solidityPacked, JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -50,15 +50,16 @@ async function expectSameAsGetCode(url: string, accounts: string[], contracts: S
   }
 }
 
-describe("AccountCodes' constructor argument, encoded by hand", () => {
-  it("equals ethers' ABI encoding for no, one and 1,000 accounts in any case, and refuses what is not an address", () => {
+describe("the accounts after AccountCodes' creation code", () => {
+  it("are packed as Solidity packs addresses, then their count, for no, one and 1,000 accounts in any case; what is not an address is refused", () => {
     const next = seededRandom(SEED);
     for (const count of [0, 1, 1_000]) {
       const accounts = Array.from({ length: count }, (_, index) => {
         const hex = seededBytes(next, 20).toString("hex");
         return index % 2 === 0 ? `0x${hex}` : `0x${hex.toUpperCase()}`;
       });
-      expect(encodeAccountCodesArguments(accounts)).toBe(AbiCoder.defaultAbiCoder().encode(["address[]"], [accounts]).slice(2));
+      const packed = solidityPacked([...accounts.map(() => "address"), "uint256"], [...accounts, count]);
+      expect(encodeAccountCodesArguments(accounts)).toBe(packed.slice(2).toLowerCase());
     }
     expect(() => encodeAccountCodesArguments([`0x${"a".repeat(40)}`, `0x${"a".repeat(39)}`])).toThrow(/not an address/);
   });
