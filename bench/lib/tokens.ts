@@ -74,8 +74,13 @@ export class TokenBuilder {
     transaction.signature = this.wallet.signingKey.sign(transaction.unsignedHash);
     const hash = await this.node.rpc<string>("eth_sendRawTransaction", [transaction.serialized]);
     this.nonce += 1;
-    // Automine: the transaction is mined when the call returns.
-    const receipt = await this.node.rpc<{ status: string; blockNumber: string } | null>("eth_getTransactionReceipt", [hash]);
+    // Automine: Hardhat has mined the transaction when the call returns; anvil may answer a moment
+    // before its receipt is there.
+    let receipt = await this.node.rpc<{ status: string; blockNumber: string } | null>("eth_getTransactionReceipt", [hash]);
+    for (let attempt = 0; !receipt && attempt < 100; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      receipt = await this.node.rpc<{ status: string; blockNumber: string } | null>("eth_getTransactionReceipt", [hash]);
+    }
     if (!receipt || receipt.status !== "0x1") throw new Error(`token builder transaction ${hash} failed`);
     return Number(receipt.blockNumber);
   }

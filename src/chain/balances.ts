@@ -221,12 +221,13 @@ async function deploylessCall(node: NodeClient, target: string, view: { selector
     throw error;
   }
   if (typeof answer !== "string" || answer.length !== 2 + accounts.length * (size + 1) * 2 || !/^0x[0-9a-fA-F]*$/.test(answer)) return undefined;
-  const statuses = 2 + accounts.length * size * 2;
+  // One status byte per account, then one slot of `size` bytes per account.
+  const slots = 2 + accounts.length * 2;
   const answers: (string | null)[] = [];
   for (let index = 0; index < accounts.length; index++) {
-    const status = answer.slice(statuses + index * 2, statuses + index * 2 + 2);
+    const status = answer.slice(2 + index * 2, 4 + index * 2);
     if (status === "00") answers.push(null);
-    else if (status === "01") answers.push(`0x${answer.slice(2 + index * size * 2, 2 + (index + 1) * size * 2)}`);
+    else if (status === "01") answers.push(`0x${answer.slice(slots + index * size * 2, slots + (index + 1) * size * 2)}`);
     else return undefined;
   }
   return answers;
@@ -236,11 +237,12 @@ const HEX_ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 const HEX_SELECTOR = /^0x[0-9a-fA-F]{8}$/;
 
 /**
- * AccountReads' constructor arguments `(address target, bytes4 selector, uint256 words, address[]
- * accounts)`, ABI-encoded as hex without 0x. Written out by hand: ethers' AbiCoder checksums every
- * address it encodes (a Keccak each), which cost about 50 µs an address, half a second of the
- * check against the chain for 10,000 holders. Refuses anything that is not a 20-byte hex address,
- * as the AbiCoder did.
+ * AccountReads' arguments, appended to its creation code as hex without 0x: packed, not ABI-encoded
+ * (the constructor decodes nothing, so it executes a handful of instructions per account): `target`
+ * and `words` as one word each, then each account's call input `selector ‖ account` (36 bytes),
+ * then the number of accounts as one word. Written out by hand: ethers checksums every address it
+ * encodes (a Keccak each, about 50 µs an address). Refuses anything that is not a 20-byte hex
+ * address.
  */
 export function encodeAccountReadsArguments(target: string, selector: string, words: number, accounts: readonly string[]): string {
   if (!HEX_SELECTOR.test(selector)) throw new Error(`not a 4-byte selector: ${selector}`);
@@ -250,10 +252,10 @@ export function encodeAccountReadsArguments(target: string, selector: string, wo
     return `000000000000000000000000${address.slice(2).toLowerCase()}`;
   };
   const uint = (value: number) => value.toString(16).padStart(64, "0");
-  // Head: target, selector (left-aligned), words, the offset of the array (4 words); then the
-  // array: its length and one word per account.
-  const parts = [word(target), `${selector.slice(2).toLowerCase()}${"0".repeat(56)}`, uint(words), uint(4 * 32), uint(accounts.length)];
-  for (const account of accounts) parts.push(word(account));
+  const call = selector.slice(2).toLowerCase();
+  const parts = [word(target), uint(words)];
+  for (const account of accounts) parts.push(call, word(account));
+  parts.push(uint(accounts.length));
   return parts.join("");
 }
 

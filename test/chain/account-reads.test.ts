@@ -1,17 +1,27 @@
-import { AbiCoder, getAddress } from "ethers";
+import { AbiCoder, concat, getAddress } from "ethers";
 import { describe, expect, it } from "vitest";
 import { encodeAccountReadsArguments } from "../../src/chain/balances";
 import { seededBytes, seededRandom, testSeed } from "../helpers/random";
 
 const SEED = testSeed("account-reads.test.ts");
 
-/** What ethers' AbiCoder makes of AccountReads' constructor arguments (the encoding sto used before). */
-function byAbiCoder(target: string, selector: string, words: number, accounts: string[]): string {
-  return AbiCoder.defaultAbiCoder().encode(["address", "bytes4", "uint256", "address[]"], [target, selector, words, accounts]).slice(2);
+/**
+ * AccountReads' arguments built from ethers' ABI words: target and words, each account's call input
+ * (selector, then the account as a word), then the number of accounts.
+ */
+function byAbiWords(target: string, selector: string, words: number, accounts: string[]): string {
+  const coder = AbiCoder.defaultAbiCoder();
+  return concat([
+    coder.encode(["address", "uint256"], [target, words]),
+    ...accounts.map((account) => concat([selector, coder.encode(["address"], [account])])),
+    coder.encode(["uint256"], [accounts.length]),
+  ])
+    .slice(2)
+    .toLowerCase();
 }
 
-describe("AccountReads' constructor arguments, encoded by hand", () => {
-  it("equal ethers' ABI encoding for random addresses in any case, and for no, one and 744 accounts", () => {
+describe("AccountReads' arguments, packed by hand", () => {
+  it("equal the ABI words of target, words, each selector and account, and the count, for addresses in any case and for no, one and 744 accounts", () => {
     const next = seededRandom(SEED);
     const address = () => `0x${seededBytes(next, 20).toString("hex")}`;
     for (const count of [0, 1, 2, 17, 744]) {
@@ -22,10 +32,10 @@ describe("AccountReads' constructor arguments, encoded by hand", () => {
         const hex = address();
         return index % 3 === 0 ? getAddress(hex) : index % 3 === 1 ? `0x${hex.slice(2).toUpperCase()}` : hex;
       });
-      expect(encodeAccountReadsArguments(target, selector, words, accounts)).toBe(byAbiCoder(target, selector, words, accounts));
-      expect(encodeAccountReadsArguments(target.toLowerCase(), selector.toUpperCase().replace("0X", "0x"), words, accounts)).toBe(
-        byAbiCoder(target, selector, words, accounts),
-      );
+      const encoded = encodeAccountReadsArguments(target, selector, words, accounts);
+      expect(encoded).toBe(byAbiWords(target, selector, words, accounts));
+      expect(encoded.length).toBe((64 + count * 36 + 32) * 2);
+      expect(encodeAccountReadsArguments(target.toLowerCase(), selector.toUpperCase().replace("0X", "0x"), words, accounts)).toBe(encoded);
     }
   });
 
