@@ -32,7 +32,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { Figures } from "./lib/figures";
-import { startNodeProcess } from "./lib/node-process";
+import { startAnvilProcess, startNodeProcess } from "./lib/node-process";
 import { setMeasuredSto } from "./lib/sto-cli";
 import { broadcastFigures, issueToken, prepareFigures } from "./workloads/distribution";
 import { capTableFigures, scanFigures } from "./workloads/scan";
@@ -102,6 +102,19 @@ async function main(): Promise<number> {
         const scanned = await scanFigures(figures, node, dir, token, runs);
         postgres.sqlite.scanEventsPerSecond = scanned.eventsPerSecond;
         if (mainWorkload("captable")) postgres.sqlite.capTableQueryMs = (await capTableFigures(figures, node, scanned.database, token, runs)).queryMs;
+      }
+    }
+    if (mainWorkload("scan")) {
+      // The same scan on anvil: Hardhat's node records every EVM step of an eth_call, so there the
+      // check's balanceOf reads cost ~1 s of its CPU; anvil (like geth) does not.
+      const anvil = await startAnvilProcess();
+      try {
+        const started = Date.now();
+        const token = await new TokenBuilder(anvil, 1).build(200_000 / scale, 10_000 / scale, 1);
+        console.log(`      (built the same token on anvil in ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+        await scanFigures(figures, anvil, dir, token, runs, "scan-anvil", "on anvil");
+      } finally {
+        await anvil.stop();
       }
     }
     if (mainWorkload("postgres")) await postgresFigures(figures, node, dir, postgres, runs);

@@ -61,6 +61,24 @@ export async function startNodeProcess(accounts = 4): Promise<NodeProcess> {
   };
 }
 
+/**
+ * Foundry's anvil (a node nobody here wrote) as a NodeProcess, mining each transaction at once, with
+ * the default 30,000,000 block gas limit: the scan workload runs on it beside `sto node`.
+ */
+export async function startAnvilProcess(): Promise<NodeProcess> {
+  let child: ChildProcess | undefined;
+  const anvil = await startAnvil({ args: ["--gas-limit", "30000000"], onSpawn: (spawned) => (child = spawned) });
+  const spawned = child as ChildProcess;
+  return {
+    url: anvil.url,
+    child: spawned,
+    rpc: anvil.rpc,
+    peakRssMb: () => (spawned.pid === undefined ? undefined : peakRssOf(spawned.pid)),
+    cpuMs: () => (spawned.pid === undefined ? undefined : cpuMsOf(spawned.pid)),
+    stop: () => anvil.close(),
+  };
+}
+
 /** VmHWM of a running process, in MB; undefined when it has exited. */
 export function peakRssOf(pid: number): number | undefined {
   try {

@@ -150,7 +150,17 @@ export interface ScanFigures {
 }
 
 /** Scan and baseline `runs` times, alternating which goes first; medians. */
-export async function scanFigures(figures: Figures, node: NodeProcess, dir: string, token: BuiltToken, runs: number, prefix = "scan"): Promise<ScanFigures> {
+export async function scanFigures(
+  figures: Figures,
+  node: NodeProcess,
+  dir: string,
+  token: BuiltToken,
+  runs: number,
+  prefix = "scan",
+  /** Which node, in the figures' labels, when it is not `sto node`. */
+  where = "",
+): Promise<ScanFigures> {
+  const head = where ? `scan ${where}` : "scan";
   const stoMs: number[] = [];
   const bareMs: number[] = [];
   const unverifiedMs: number[] = [];
@@ -194,7 +204,7 @@ export async function scanFigures(figures: Figures, node: NodeProcess, dir: stri
   const size = `${token.events.toLocaleString("en-US")} events, ${token.holders.toLocaleString("en-US")} holders`;
   figures.add({
     id: `${prefix}.ratio`,
-    label: `scan: sto token-scan of ${size}, time relative to bare eth_getLogs`,
+    label: `${head}: sto token-scan of ${size}, time relative to bare eth_getLogs`,
     value: result.ratio,
     unit: "×",
     digits: 2,
@@ -205,7 +215,7 @@ export async function scanFigures(figures: Figures, node: NodeProcess, dir: stri
   const unverifiedRatios = unverifiedMs.map((ms, index) => ms / bareMs[index]);
   figures.add({
     id: `${prefix}.ratio-unverified`,
-    label: "scan: the same with --no-verify, time relative to bare eth_getLogs",
+    label: `${head}: the same with --no-verify, time relative to bare eth_getLogs`,
     value: median(unverifiedRatios),
     unit: "×",
     digits: 2,
@@ -213,7 +223,7 @@ export async function scanFigures(figures: Figures, node: NodeProcess, dir: stri
   });
   figures.add({
     id: `${prefix}.cpu`,
-    label: "scan: CPU time of the sto process with the check (median; the node's and --no-verify's beside it)",
+    label: `${head}: CPU time of the sto process with the check (median; the node's and --no-verify's beside it)`,
     value: median(cpu.sto),
     unit: "ms",
     note: `with the check: sto ${Math.round(median(cpu.sto))} ms, node ${cpuNote(cpu.node)}; --no-verify: sto ${Math.round(median(cpu.stoUnverified))} ms, node ${cpuNote(cpu.nodeUnverified)}; bare eth_getLogs: node ${cpuNote(cpu.nodeBare)}`,
@@ -222,7 +232,7 @@ export async function scanFigures(figures: Figures, node: NodeProcess, dir: stri
   const applies = result.bareEventsPerSecond > 25_000;
   figures.add({
     id: `${prefix}.events-per-s`,
-    label: "scan: sto token-scan end to end (wall time, process start included)",
+    label: `${head}: sto token-scan end to end (wall time, process start included)`,
     value: result.eventsPerSecond,
     unit: "events/s",
     target: applies ? { op: ">=", bound: 25_000 } : undefined,
@@ -233,15 +243,15 @@ export async function scanFigures(figures: Figures, node: NodeProcess, dir: stri
   const shares = stoMs.map((ms, index) => ((ms - unverifiedMs[index]) / ms) * 100);
   figures.add({
     id: `${prefix}.verify-share`,
-    label: `scan: cost of the check against the chain (balanceOf of ${measured.verifiedHolders.toLocaleString("en-US")} holders by ${measured.verifyMethod}, totalSupply), share of the scan's time`,
+    label: `${head}: cost of the check against the chain (balanceOf of ${measured.verifiedHolders.toLocaleString("en-US")} holders by ${measured.verifyMethod}, totalSupply), share of the scan's time`,
     value: median(shares),
     unit: "%",
     digits: 1,
     target: { op: "<=", bound: 15 },
     note: `scan ${Math.round(median(stoMs))} ms with the check, ${Math.round(median(unverifiedMs))} ms with --no-verify; ${Math.round(median(tailMs))} ms after the last chunk; ${runsNote(shares, 1)}`,
   });
-  figures.add({ id: `${prefix}.bare-events-per-s`, label: "scan: bare eth_getLogs", value: result.bareEventsPerSecond, unit: "events/s" });
-  figures.add({ id: `${prefix}.peak-rss`, label: "scan: peak memory of the sto process", value: result.peakRssMb, unit: "MB" });
+  figures.add({ id: `${prefix}.bare-events-per-s`, label: `${head}: bare eth_getLogs`, value: result.bareEventsPerSecond, unit: "events/s" });
+  figures.add({ id: `${prefix}.peak-rss`, label: `${head}: peak memory of the sto process`, value: result.peakRssMb, unit: "MB" });
   return result;
 }
 
