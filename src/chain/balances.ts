@@ -233,7 +233,7 @@ async function deploylessCall(node: NodeClient, target: string, view: { selector
   return answers;
 }
 
-const HEX_ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+export const HEX_ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 const HEX_SELECTOR = /^0x[0-9a-fA-F]{8}$/;
 
 /**

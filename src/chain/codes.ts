@@ -1,4 +1,4 @@
-import { deploylessBytecode, READS_IN_FLIGHT } from "./balances";
+import { deploylessBytecode, HEX_ADDRESS, READS_IN_FLIGHT } from "./balances";
 import { batchedReads, chunks, inParallel } from "./batched";
 import { RpcError, toBlockTag, type NodeClient } from "./rpc";
 
@@ -8,8 +8,6 @@ import { RpcError, toBlockTag, type NodeClient } from "./rpc";
  * EIP-170's 24,576, and its ~3 M gas below every node's eth_call gas cap.
  */
 const ACCOUNTS_PER_CALL = 1_000;
-
-const HEX_ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
 export interface CodeReading {
   /** Per address, in order: whether it has code at the block, or the node's refusal of its eth_getCode. */
