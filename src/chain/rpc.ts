@@ -5,7 +5,7 @@
  */
 import http from "node:http";
 import https from "node:https";
-import { StringDecoder } from "node:string_decoder";
+import { isAscii } from "node:buffer";
 import type { JsonRpcError, JsonRpcPayload, JsonRpcResult } from "ethers";
 import { ExitCode, StoError } from "../errors";
 import { isTransientRpcError } from "./failures";
@@ -473,21 +473,21 @@ function post(url: URL, headers: Record<string, string>, body: string, timeoutMs
         request.destroy();
         return;
       }
-      // Decoded piece by piece as it arrives (a character split between pieces is completed by the
-      // next): joining the pieces into one buffer and decoding that copied an answer of megabytes
-      // twice more (eth_getLogs answers of a scan: about a third of the CPU sto spent on each).
-      const decoder = new StringDecoder("utf8");
-      let text = "";
+      // The pieces are kept as they arrive and decoded once at the end (answerText). Decoded piece by
+      // piece, an answer of megabytes was a string of many pieces on V8's heap that JSON.parse then
+      // copied whole into newly mapped memory: for the eth_getLogs answers of a scan (3–4 MB each)
+      // page faults and copies cost about 7 % of sto's CPU on anvil (docs/benchmarks.md, session 10).
+      const pieces: Buffer[] = [];
       let received = 0;
       response.on("data", (chunk: Buffer) => {
         received += chunk.length;
         if (received > maxBytes) {
-          text = "";
+          pieces.length = 0;
           fail(new AnswerTooLarge(maxBytes));
           request.destroy();
           return;
         }
-        text += decoder.write(chunk);
+        pieces.push(chunk);
       });
       response.on("error", fail);
       response.on("aborted", () => fail(new TransportFailure("connection cut while reading the answer")));
@@ -499,11 +499,22 @@ function post(url: URL, headers: Record<string, string>, body: string, timeoutMs
           return;
         }
         settled = true;
-        resolve({ status: response.statusCode ?? 0, headers: response.headers, text: text + decoder.end() });
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, text: answerText(pieces, received) });
       });
     });
     request.end(body);
   });
+}
+
+/**
+ * The text of an answer's bytes. A node's JSON-RPC answer is almost always ASCII, and ASCII read as
+ * Latin-1 is the same text: Node.js keeps such a string of a megabyte or more outside V8's heap (one
+ * copy, in memory the allocator reuses), where UTF-8 decoding builds it on the heap. Anything else is
+ * decoded as UTF-8, whole, so a character split between pieces comes out right.
+ */
+export function answerText(pieces: Buffer[], length: number): string {
+  const bytes = pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, length);
+  return isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8");
 }
 
 function networkReason(error: unknown): string {

@@ -1,13 +1,13 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { JsonRpcTransport, RpcError } from "../../src/chain/rpc";
+import { answerText, JsonRpcTransport, RpcError } from "../../src/chain/rpc";
 
 /**
- * The transport decodes an answer piece by piece as it arrives (src/chain/rpc.ts, post). A server
- * that sends its answer in pieces split inside a multi-byte character: the text must come out
- * whole. Kills each piece decoded on its own (`chunk.toString()` in place of the decoder, which
- * makes replacement characters of a split one).
+ * The transport keeps an answer's pieces as they arrive and decodes them once (src/chain/rpc.ts,
+ * post and answerText). A server that sends its answer in pieces split inside a multi-byte
+ * character: the text must come out whole. Kills each piece decoded on its own (which makes
+ * replacement characters of a split one) and Latin-1 decoding of an answer that is not ASCII.
  */
 const MESSAGE = "limite dépassée: 株式会社 🚀 naïve";
 
@@ -77,5 +77,22 @@ describe("answers that arrive in pieces", () => {
     } finally {
       transport.close();
     }
+  });
+});
+
+describe("answerText", () => {
+  it("reads ASCII answers (as Latin-1, kept outside V8's heap from a megabyte on) and others as UTF-8, the same as UTF-8 decoding", () => {
+    const ascii = Buffer.from(JSON.stringify({ jsonrpc: "2.0", id: 1, result: [{ data: `0x${"ab".repeat(700_000)}`, removed: false }] }), "utf8");
+    const mixed = Buffer.from(JSON.stringify({ jsonrpc: "2.0", id: 1, result: `${"0x00".repeat(300_000)}${MESSAGE}` }), "utf8");
+    for (const body of [ascii, mixed, Buffer.from(MESSAGE, "utf8"), Buffer.alloc(0)]) {
+      const expected = body.toString("utf8");
+      expect(answerText([body], body.length)).toBe(expected);
+      // In pieces, some cut inside a character, and every byte a piece of its own for the short ones.
+      const cuts = [1, 2, 3, 7, body.length >> 1, body.length - 1].filter((cut) => cut > 0 && cut < body.length);
+      expect(answerText(cutAt(body, [...new Set(cuts)].sort((a, b) => a - b)), body.length)).toBe(expected);
+      if (body.length < 100) expect(answerText([...body].map((byte) => Buffer.from([byte])), body.length)).toBe(expected);
+    }
+    // A byte above 0x7F is never read as Latin-1: "é" stays one character.
+    expect(answerText([Buffer.from("\"é\"", "utf8")], 4)).toBe('"é"');
   });
 });
