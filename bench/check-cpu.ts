@@ -21,16 +21,15 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { performance } from "node:perf_hooks";
-import { encodeAccountReadsArguments, BalanceReader } from "../src/chain/balances";
+import { deploylessBytecode, encodeAccountReadsArguments, BalanceReader } from "../src/chain/balances";
 import { JsonRpcTransport, type NodeClient } from "../src/chain/rpc";
 import { chunks, inParallel } from "../src/chain/batched";
-import { startAnvil } from "../src/devtools/foundry";
 import { AbiCoder } from "ethers";
 import { median } from "./lib/figures";
 import { bareGetLogs } from "./workloads/scan";
 import { runSto, setMeasuredSto } from "./lib/sto-cli";
 import { removeDatabase } from "./workloads/distribution";
-import { cpuMsOf, startNodeProcess, REPO_ROOT, type NodeProcess } from "./lib/node-process";
+import { cpuMsOf, startAnvilProcess, startNodeProcess } from "./lib/node-process";
 import { builderWallet, holderAddresses, TokenBuilder, type BuiltToken } from "./lib/tokens";
 
 interface State {
@@ -41,22 +40,10 @@ interface State {
 }
 
 async function serve(stateFile: string, anvil: boolean): Promise<void> {
-  let node: Pick<NodeProcess, "url" | "rpc">;
-  let pid: number;
-  let stop: () => Promise<void>;
-  if (anvil) {
-    let child: import("node:child_process").ChildProcess | undefined;
-    const started = await startAnvil({ args: ["--gas-limit", "30000000"], onSpawn: (spawned) => (child = spawned) });
-    node = started;
-    pid = child?.pid as number;
-    stop = () => started.close();
-  } else {
-    const started = await startNodeProcess();
-    node = started;
-    pid = started.child.pid as number;
-    stop = () => started.stop();
-  }
-  const token = await new TokenBuilder(node as NodeProcess, 1).build(200_000, 10_000, 1);
+  const node = anvil ? await startAnvilProcess() : await startNodeProcess();
+  const pid = node.child.pid as number;
+  const stop = () => node.stop();
+  const token = await new TokenBuilder(node, 1).build(200_000, 10_000, 1);
   const holders = [...holderAddresses(10_000, 1), builderWallet(1).address.toLowerCase()];
   fs.writeFileSync(stateFile, JSON.stringify({ url: node.url, pid, token, holders } satisfies State));
   console.log(`token ${token.address}: ${token.events} events, blocks ${token.createdAt}-${token.lastBlock}; node ${node.url} (pid ${pid})`);
@@ -65,18 +52,13 @@ async function serve(stateFile: string, anvil: boolean): Promise<void> {
 }
 
 const BALANCE_OF = "0x70a08231";
-let bytecode: string | undefined;
-function accountReads(): string {
-  bytecode ??= (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "artifacts/contracts/reads/AccountReads.sol/AccountReads.json"), "utf8")) as { bytecode: string }).bytecode;
-  return bytecode;
-}
 
 type Tag = "number" | "latest" | "hash";
 
 /** Every holder's balance, deployless, `size` a call, `parallel` in flight, at the block given by `tag`. */
 async function deployless(node: NodeClient, state: State, size: number, parallel: number, tag: unknown, target = state.token.address): Promise<bigint[]> {
   const read = await inParallel(chunks(state.holders, size), parallel, async (slice) => {
-    const data = `${accountReads()}${encodeAccountReadsArguments(target, BALANCE_OF, 1, slice)}`;
+    const data = `${deploylessBytecode("AccountReads")}${encodeAccountReadsArguments(target, BALANCE_OF, 1, slice)}`;
     const answer = await node.call<string>("eth_call", [{ data }, tag]);
     const slots = 2 + slice.length * 2;
     return slice.map((_, index) => BigInt(`0x${answer.slice(slots + index * 64, slots + (index + 1) * 64)}`));
