@@ -212,15 +212,8 @@ async function multicall(node: NodeClient, target: string, calls: string[], bloc
  */
 async function deploylessCall(node: NodeClient, target: string, view: { selector: string; words: number }, accounts: string[], block: number): Promise<(string | null)[] | undefined> {
   const size = view.words * 32;
-  const data = `${deploylessBytecode("AccountReads")}${encodeAccountReadsArguments(target, view.selector, view.words, accounts)}`;
-  let answer: string;
-  try {
-    answer = await node.call<string>("eth_call", [{ data }, toBlockTag(block)]);
-  } catch (error) {
-    if (error instanceof RpcError) return undefined;
-    throw error;
-  }
-  if (typeof answer !== "string" || answer.length !== 2 + accounts.length * (size + 1) * 2 || !/^0x[0-9a-fA-F]*$/.test(answer)) return undefined;
+  const answer = await callDeployless(node, "AccountReads", encodeAccountReadsArguments(target, view.selector, view.words, accounts), block, accounts.length * (size + 1));
+  if (answer === undefined) return undefined;
   // One status byte per account, then one slot of `size` bytes per account.
   const slots = 2 + accounts.length * 2;
   const answers: (string | null)[] = [];
@@ -231,6 +224,24 @@ async function deploylessCall(node: NodeClient, target: string, view: { selector
     else return undefined;
   }
   return answers;
+}
+
+/**
+ * One eth_call without a recipient whose data is the creation code of `contract` (contracts/reads/)
+ * followed by `argumentsHex`: the constructor's answer as hex, or undefined when the node refuses
+ * the call (an eth_call gas cap, a node that does not run creation code in eth_call) or answers
+ * anything but `answerBytes` bytes of hex. A node failure goes through.
+ */
+export async function callDeployless(node: NodeClient, contract: DeploylessContract, argumentsHex: string, block: number, answerBytes: number): Promise<string | undefined> {
+  let answer: unknown;
+  try {
+    answer = await node.call<string>("eth_call", [{ data: `${deploylessBytecode(contract)}${argumentsHex}` }, toBlockTag(block)]);
+  } catch (error) {
+    if (error instanceof RpcError) return undefined;
+    throw error;
+  }
+  if (typeof answer !== "string" || answer.length !== 2 + answerBytes * 2 || !/^0x[0-9a-fA-F]*$/.test(answer)) return undefined;
+  return answer;
 }
 
 export const HEX_ADDRESS = /^0x[0-9a-fA-F]{40}$/;
@@ -259,10 +270,13 @@ export function encodeAccountReadsArguments(target: string, selector: string, wo
   return parts.join("");
 }
 
+/** The never-deployed contracts of contracts/reads/. */
+type DeploylessContract = "AccountReads" | "AccountCodes";
+
 const readsBytecode = new Map<string, string>();
 
 /** The creation code of a contract of contracts/reads/ (AccountReads, AccountCodes), from the build (artifacts/), read once. */
-export function deploylessBytecode(contract: "AccountReads" | "AccountCodes"): string {
+export function deploylessBytecode(contract: DeploylessContract): string {
   let bytecode = readsBytecode.get(contract);
   if (bytecode === undefined) {
     const file = path.join(PACKAGE_ROOT, "artifacts", "contracts", "reads", `${contract}.sol`, `${contract}.json`);

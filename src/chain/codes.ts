@@ -1,5 +1,6 @@
-import { deploylessBytecode, HEX_ADDRESS, READS_IN_FLIGHT } from "./balances";
+import { callDeployless, HEX_ADDRESS, READS_IN_FLIGHT } from "./balances";
 import { batchedReads, chunks, inParallel } from "./batched";
+import { isCode } from "./erc20";
 import { RpcError, toBlockTag, type NodeClient } from "./rpc";
 
 /**
@@ -22,24 +23,17 @@ export interface CodeReading {
  * eth_getCode of every account in JSON-RPC batches (one by one for a node that refuses batches).
  */
 export async function readHasCode(node: NodeClient, addresses: readonly string[], block: number): Promise<CodeReading> {
-  const tag = toBlockTag(block);
   const slices = chunks([...addresses], ACCOUNTS_PER_CALL);
-  const answers = await inParallel(slices, READS_IN_FLIGHT, (slice) => deploylessCodes(node, slice, tag));
+  const answers = await inParallel(slices, READS_IN_FLIGHT, (slice) => deploylessCodes(node, slice, block));
   if (answers.every((answer) => answer !== undefined)) return { hasCode: (answers as boolean[][]).flat(), method: "deployless" };
-  const codes = await batchedReads<string>(node, addresses.map((address) => ({ method: "eth_getCode", params: [address, tag] })));
-  return { hasCode: codes.map((code) => (code instanceof RpcError ? code : typeof code === "string" && code !== "0x" && code !== "")), method: "getCode" };
+  const codes = await batchedReads<string>(node, addresses.map((address) => ({ method: "eth_getCode", params: [address, toBlockTag(block)] })));
+  return { hasCode: codes.map((code) => (code instanceof RpcError ? code : isCode(code))), method: "getCode" };
 }
 
 /** One AccountCodes eth_call; undefined when the node refuses it or answers anything but one 0/1 byte per account. */
-async function deploylessCodes(node: NodeClient, accounts: readonly string[], tag: string): Promise<boolean[] | undefined> {
-  let answer: unknown;
-  try {
-    answer = await node.call<string>("eth_call", [{ data: `${deploylessBytecode("AccountCodes")}${encodeAccountCodesArguments(accounts)}` }, tag]);
-  } catch (error) {
-    if (error instanceof RpcError) return undefined;
-    throw error;
-  }
-  if (typeof answer !== "string" || answer.length !== 2 + accounts.length * 2) return undefined;
+async function deploylessCodes(node: NodeClient, accounts: readonly string[], block: number): Promise<boolean[] | undefined> {
+  const answer = await callDeployless(node, "AccountCodes", encodeAccountCodesArguments(accounts), block, accounts.length);
+  if (answer === undefined) return undefined;
   const flags: boolean[] = [];
   for (let index = 0; index < accounts.length; index++) {
     const flag = answer.slice(2 + index * 2, 4 + index * 2);

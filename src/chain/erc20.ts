@@ -60,7 +60,11 @@ export async function readTotalSupply(node: NodeClient, address: string, block: 
 }
 
 export async function hasCode(node: NodeClient, address: string, block: number | "latest"): Promise<boolean> {
-  const code = await node.call<string>("eth_getCode", [address, toBlockTag(block)]);
+  return isCode(await node.call<string>("eth_getCode", [address, toBlockTag(block)]));
+}
+
+/** Whether an eth_getCode answer is code (a node may answer "0x" or "" for none). */
+export function isCode(code: unknown): boolean {
   return typeof code === "string" && code !== "0x" && code !== "";
 }
 
