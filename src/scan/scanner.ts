@@ -347,6 +347,8 @@ export class TokenScanner {
     // the next (with one in flight, the node sat idle while each answer was read and decoded,
     // about 15% of a scan against Hardhat). Where they are small, one: a second request planned
     // before the answer to the first is known probes a node's range limit once more for nothing.
+    // And one while the range is still finding its size (AdaptiveBlockRange.settled): two requests
+    // planned on the same stale estimate overshot together where a token's transfers grow denser.
     const inFlight: { from: number; to: number; logs: Promise<LogRange> }[] = [];
     let nextFrom = (await this.db.getToken(store.tokenId)).scannedToBlock + 1;
     let depth = 1;
@@ -382,7 +384,7 @@ export class TokenScanner {
         );
       }
       range.succeeded(fetched.to - fetched.from + 1, decoded.events.length);
-      depth = decoded.events.length >= PIPELINE_MIN_EVENTS ? 2 : 1;
+      depth = decoded.events.length >= PIPELINE_MIN_EVENTS && range.settled ? 2 : 1;
       // This chunk's block headers are asked for before the next range: a node that serves one
       // request at a time answers them before it starts on that range. (Asked for after it, with
       // nothing else queued, the node sat idle while the chunk was written: the scan took the

@@ -58,18 +58,44 @@ describe("node error answers", () => {
 });
 
 describe("adaptive block ranges", () => {
-  it("grows over empty stretches up to the maximum and steers toward the target where events are dense", () => {
+  it("grows over empty stretches up to the maximum and steers toward the target where events are dense: down at once, up by doubling", () => {
     const range = new AdaptiveBlockRange({ initial: 100, max: 1000, targetEvents: 500 });
     range.succeeded(100, 0);
     expect(range.blocks).toBe(200);
     for (let i = 0; i < 5; i++) range.succeeded(range.blocks, 0);
     expect(range.blocks).toBe(1000);
     range.succeeded(1000, 4000);
-    expect(range.blocks).toBe(500); // at most halves per step
-    range.succeeded(500, 1000);
-    expect(range.blocks).toBe(250);
-    range.succeeded(250, 500);
-    expect(range.blocks).toBe(250);
+    expect(range.blocks).toBe(125); // down to the target at once
+    range.succeeded(125, 25);
+    expect(range.blocks).toBe(250); // up by at most doubling
+    range.succeeded(250, 25);
+    expect(range.blocks).toBe(500);
+    range.succeeded(500, 500);
+    expect(range.blocks).toBe(500);
+    range.succeeded(500, 1_000_000);
+    expect(range.blocks).toBe(1); // never below one block
+  });
+
+  it("is settled only once an answer confirmed the size: near the target and not grown from it", () => {
+    const range = new AdaptiveBlockRange({ initial: 10, max: 1000, targetEvents: 5000 });
+    expect(range.settled).toBe(false);
+    range.succeeded(10, 2881); // sparse start: the size grows, unconfirmed
+    expect(range.blocks).toBe(17);
+    expect(range.settled).toBe(false);
+    range.succeeded(17, 24_480); // denser than thought: down at once, still unconfirmed
+    expect(range.blocks).toBe(3);
+    expect(range.settled).toBe(false);
+    range.succeeded(3, 4320); // within the target, the size kept
+    expect(range.blocks).toBe(3);
+    expect(range.settled).toBe(true);
+    range.succeeded(3, 6500); // more than a quarter above the target
+    expect(range.settled).toBe(false);
+    range.succeeded(2, 4000);
+    expect(range.settled).toBe(true);
+    range.refused(2, { isRangeLimit: false });
+    expect(range.settled).toBe(false);
+    range.succeeded(1, 0); // empty: grows
+    expect(range.settled).toBe(false);
   });
 
   it("backs off to the suggestion, keeps a stated range limit as a ceiling and bisects an unstated one", () => {
