@@ -257,6 +257,12 @@ export class SqliteScanDatabase implements ScanDatabase {
  */
 export class SqliteScanStore implements ScanStore {
   private readonly holders = new Map<string, CachedHolder>();
+  /**
+   * True while `holders` holds every holder the token has in the database: from a first scan of the
+   * token (no holder stored yet) until the cache is cleared. An address not in it is then a new
+   * holder, inserted without looking it up (a first scan of 100,000 holders spared as many reads).
+   */
+  private holdersComplete: boolean;
   private readonly transfers: RowBuffer;
   private readonly changes: RowBuffer;
   /** Holders whose balance changed in the block being written, in order of their first change. */
@@ -289,6 +295,7 @@ export class SqliteScanStore implements ScanStore {
       ),
       insertHolder: sqlite.prepare("INSERT INTO token_holders (token_id, address) VALUES (?, ?)"),
     };
+    this.holdersComplete = sqlite.prepare("SELECT 1 FROM token_holders WHERE token_id = ? LIMIT 1").get(tokenId) === undefined;
     this.transfers = new RowBuffer(db, "token_transfers", ["token_id", "block_number", "log_index", "tx_hash", "from_address", "to_address", "value"]);
     this.changes = new RowBuffer(db, "balance_changes", ["token_id", "holder_id", "block_number", "log_index", "balance", "sign"]);
   }
@@ -325,14 +332,14 @@ export class SqliteScanStore implements ScanStore {
       });
     } catch (error) {
       // The cached balances may include changes the rollback discarded.
-      this.holders.clear();
+      this.forgetHolders();
       this.transfers.clear();
       this.changes.clear();
       this.changedInBlock.length = 0;
       this.block = -1;
       throw error;
     }
-    if (this.holders.size > HOLDER_CACHE_LIMIT) this.holders.clear();
+    if (this.holders.size > HOLDER_CACHE_LIMIT) this.forgetHolders();
   }
 
   private change(address: string, delta: bigint, event: TransferEvent, touched: Set<string>): void {
@@ -362,8 +369,16 @@ export class SqliteScanStore implements ScanStore {
     this.changedInBlock.length = 0;
   }
 
+  /** Drops the cached holders: their balances are read from the database again when next changed. */
+  private forgetHolders(): void {
+    this.holders.clear();
+    this.holdersComplete = false;
+  }
+
   private loadHolder(address: string): CachedHolder {
-    const row = this.statements.findHolder.get(this.tokenId, address) as { id: number; balance: string | null } | undefined;
+    const row = this.holdersComplete
+      ? undefined
+      : (this.statements.findHolder.get(this.tokenId, address) as { id: number; balance: string | null } | undefined);
     if (row) return { id: row.id, balance: row.balance === null ? 0n : BigInt(row.balance), lastLogIndex: -1 };
     const inserted = this.statements.insertHolder.run(this.tokenId, address);
     return { id: Number(inserted.lastInsertRowid), balance: 0n, lastLogIndex: -1 };
@@ -392,7 +407,7 @@ export class SqliteScanStore implements ScanStore {
         )
         .run(block, block, block, nowIso(), tokenId);
     });
-    this.holders.clear();
+    this.forgetHolders();
   }
 
   async blocksDescending(atOrBelow: number, limit: number): Promise<StoredBlock[]> {
@@ -466,7 +481,7 @@ export class SqliteScanStore implements ScanStore {
       return verificationId;
     });
     // Corrected balances are not in the cache.
-    this.holders.clear();
+    this.forgetHolders();
     return id;
   }
 

@@ -57,6 +57,29 @@ describe("token-scan ranges", () => {
     }
   });
 
+  it("continues in a later run where holders the earlier run stored change again, as one scan would", async () => {
+    const token = await deploySecurityToken(chain, chain.wallets[0]);
+    const tokenAddress = await token.getAddress();
+    const history = await securityTokenHistory(chain, token, { seed: 73, operations: 24, passiveHolders: 12 });
+    const whole = tempDatabase();
+    const inParts = tempDatabase();
+    try {
+      const once = await scanner(whole.db, tokenAddress).scan();
+      const middle = history.blocks[12];
+      const first = await scanner(inParts.db, tokenAddress, { endBlock: middle }).scan();
+      expect(first.toBlock).toBe(middle);
+      // A new run: its store starts with no holder in memory while the database has them.
+      const second = await scanner(inParts.db, tokenAddress, { endBlock: once.toBlock }).scan();
+      expect(second.fromBlock).toBe(middle + 1);
+      expect(second.events).toBeGreaterThan(0);
+      expect(contents(inParts.db)).toEqual(contents(whole.db));
+      await expectDatabaseIsTheChain(chain, inParts.db, token, history.holders, [middle, once.toBlock]);
+    } finally {
+      whole.cleanup();
+      inParts.cleanup();
+    }
+  });
+
   it("lets only one of two simultaneous scans of a token write", async () => {
     const token = await deploySecurityToken(chain, chain.wallets[0]);
     const tokenAddress = await token.getAddress();
