@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { Interface } from "ethers";
+import type { Interface } from "ethers";
 import { StoError } from "../errors";
 import { PACKAGE_ROOT } from "../package-root";
 import { chunks, inParallel } from "./batched";
@@ -11,9 +11,18 @@ import { BatchUnsupportedError, RpcError, toBlockTag, type NodeClient } from "./
 export const MULTICALL3_ADDRESS = "0xcA11bde05977b3631167028862bE2a173976CA11";
 
 const BALANCE_OF = "0x70a08231";
-const MULTICALL = new Interface([
-  "function aggregate3((address target, bool allowFailure, bytes callData)[] calls) payable returns ((bool success, bytes returnData)[] returnData)",
-]);
+let multicallInterface: Interface | undefined;
+
+/**
+ * Multicall3's ABI, made on first use: ethers takes about 100 ms to load, and a scan on a chain
+ * without Multicall3 (or a scan with --no-verify) never needs it.
+ */
+async function multicall3(): Promise<Interface> {
+  const { Interface } = await import("ethers");
+  return (multicallInterface ??= new Interface([
+    "function aggregate3((address target, bool allowFailure, bytes callData)[] calls) payable returns ((bool success, bytes returnData)[] returnData)",
+  ]));
+}
 
 /** balanceOf calls per Multicall3 eth_call: about 3,000 gas each, far below any node's eth_call gas cap. */
 const CALLS_PER_MULTICALL = 1_000;
@@ -187,6 +196,7 @@ export class BalanceReader extends AccountViewReader<bigint> {
 
 /** One aggregate3 eth_call of the calls to `target`; each answer's data, null where the call failed; undefined when the node refuses it as a whole. */
 async function multicall(node: NodeClient, target: string, calls: string[], block: number): Promise<(string | null)[] | undefined> {
+  const MULTICALL = await multicall3();
   const data = MULTICALL.encodeFunctionData("aggregate3", [calls.map((callData) => [target, true, callData])]);
   let answer: string;
   try {

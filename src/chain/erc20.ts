@@ -1,4 +1,3 @@
-import { AbiCoder, toUtf8String } from "ethers";
 import { RpcError, toBlockTag, type NodeClient } from "./rpc";
 
 /** keccak256("Transfer(address,address,uint256)"): ERC-20 (and ERC-721) Transfer events. */
@@ -68,21 +67,48 @@ export function isCode(code: unknown): boolean {
   return typeof code === "string" && code !== "0x" && code !== "";
 }
 
-function decodeText(result: string | undefined): string | null {
+/** A name() or symbol() answer as text: an ABI string, or a bytes32 padded with zero bytes (early tokens); null when it is neither. */
+export function decodeText(result: string | undefined): string | null {
   if (!result) return null;
   let text: string | undefined;
   try {
-    if (result.length === 66) {
-      // bytes32: the text padded with zero bytes.
-      text = toUtf8String(result.replace(/(00)+$/, ""));
-    } else {
-      text = AbiCoder.defaultAbiCoder().decode(["string"], result)[0] as string;
-    }
+    text = result.length === 66 ? utf8(hexBytes(result.replace(/(00)+$/, ""))) : decodeAbiString(result);
   } catch {
     return null;
   }
   const clean = sanitise(text);
   return clean === "" ? null : clean;
+}
+
+/**
+ * An ABI-encoded `string` return value: the offset of its length word, the length, the bytes.
+ * Read here rather than by ethers' AbiCoder, which costs every scan about 100 ms to load.
+ */
+export function decodeAbiString(result: string): string {
+  const data = hexBytes(result);
+  const offset = wordAt(data, 0);
+  const length = wordAt(data, offset);
+  const start = offset + 32;
+  if (start + length > data.length) throw new Error("string data past the end of the answer");
+  return utf8(data.subarray(start, start + length));
+}
+
+/** The 32-byte unsigned word at `position`, as a position or length within `data`. */
+function wordAt(data: Buffer, position: number): number {
+  if (position + 32 > data.length) throw new Error("word past the end of the answer");
+  const word = BigInt(`0x${data.subarray(position, position + 32).toString("hex")}`);
+  if (word > BigInt(data.length)) throw new Error("offset or length past the end of the answer");
+  return Number(word);
+}
+
+function hexBytes(hex: string): Buffer {
+  if (!/^0x([0-9a-fA-F]{2})*$/.test(hex)) throw new Error("not hex data");
+  return Buffer.from(hex.slice(2), "hex");
+}
+
+/** Strict UTF-8: malformed text is no name (as with ethers' toUtf8String). */
+function utf8(bytes: Uint8Array): string {
+  return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
 }
 
 function decodeDecimals(result: string | undefined): number | null {

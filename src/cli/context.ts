@@ -3,7 +3,7 @@ import readline from "node:readline";
 import { Writable } from "node:stream";
 import type { ChainConnection } from "../chain/connection";
 import type { BroadcastAccount, BroadcastSigner } from "../chain/signer";
-import { ContractArtifacts } from "../contracts/artifacts";
+import type { ContractArtifacts } from "../contracts/artifacts";
 import type { StoConfig } from "../config/resolve";
 import { describeTarget } from "../config/database";
 import { openAuditDatabase, type StoDatabase } from "../db/database";
@@ -56,16 +56,21 @@ export class CommandContext {
       // Loaded here: commands that never talk to a node (cap-table) do not load ethers' providers.
       const { connectChain, readGenesisHash } = await import("../chain/connection");
       const connection = await connectChain(this.config, { debug: (message) => this.out.debug(`node: ${message}`) });
-      this.connection = { ...connection, genesisHash: await readGenesisHash(connection.transport).catch((error: unknown) => {
+      const genesisHash = await readGenesisHash(connection.transport).catch((error: unknown) => {
         connection.close();
         throw error;
-      }) };
+      });
+      // Assigned, not spread: a spread would read the lazy provider (and load ethers).
+      this.connection = Object.assign(connection, { genesisHash });
     }
     return this.connection;
   }
 
   artifacts(): ContractArtifacts {
     if (!this.contractArtifacts) {
+      // Loaded on first use: the artifacts load ethers (about 100 ms), which a command that reads
+      // no contract ABI (token-scan, cap-table) never needs.
+      const { ContractArtifacts } = require("../contracts/artifacts") as typeof import("../contracts/artifacts");
       this.contractArtifacts = new ContractArtifacts(undefined, this.config.abiFile);
     }
     return this.contractArtifacts;

@@ -1,6 +1,6 @@
 import { getAddress, ZeroAddress, dataSlice } from "ethers";
 import { addressesChangedInBlock, balancesAtBlock } from "../captable/queries";
-import { nodeClient } from "../chain/connection";
+import { nodeClient } from "../chain/provider";
 import { TRANSFER_TOPIC } from "../chain/erc20";
 import { getLogs } from "../chain/logs";
 import { findScannedTokenIn } from "../scan/store";

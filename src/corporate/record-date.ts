@@ -4,7 +4,7 @@ import { InputError, type FieldNamer, type FieldText } from "../input/fields";
 import type { TxEnvironment } from "../tx/environment";
 import { prepareTransactions, type TransactionBuilder } from "../tx/prepare";
 import { ledgerOf } from "../tx/ledger";
-import { nodeClient } from "../chain/connection";
+import { nodeClient } from "../chain/provider";
 import { getLogs } from "../chain/logs";
 import { deploymentBlock } from "./deployment-block";
 import { contractAt, requireDeployed, requireRole, securityTokenWithRole, tryView, view, type ReadEnvironment } from "../token/onchain";

@@ -1,7 +1,7 @@
 import { getAddress, id, Interface } from "ethers";
 import { AccountViewReader, BalanceReader, type AccountView } from "../chain/balances";
 import { batchedReads } from "../chain/batched";
-import { nodeClient } from "../chain/connection";
+import { nodeClient } from "../chain/provider";
 import { getLogs } from "../chain/logs";
 import { toBlockTag } from "../chain/rpc";
 import { RESTRICTION_NAMES } from "../compliance/rules";

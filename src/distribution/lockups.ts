@@ -1,6 +1,6 @@
 import { AbiCoder, Interface, id } from "ethers";
 import { AccountViewReader, type AccountView } from "../chain/balances";
-import { nodeClient } from "../chain/connection";
+import { nodeClient } from "../chain/provider";
 import { RpcError, toBlockTag } from "../chain/rpc";
 import { formatTime } from "../input/dates";
 import { roleId } from "../token/onchain";

@@ -1,5 +1,5 @@
 import { readHasCode } from "../chain/codes";
-import { nodeClient } from "../chain/connection";
+import { nodeClient } from "../chain/provider";
 import { RpcError } from "../chain/rpc";
 import { StoError } from "../errors";
 import type { FieldText } from "../input/fields";

@@ -1,6 +1,6 @@
 import { Contract, Interface, ZeroAddress, toQuantity } from "ethers";
 import { AccountViewReader, type AccountView } from "../chain/balances";
-import { nodeClient } from "../chain/connection";
+import { nodeClient } from "../chain/provider";
 import { readErc20Decimals } from "../chain/erc20";
 import { isContractAnswer } from "../chain/failures";
 import { StoError } from "../errors";

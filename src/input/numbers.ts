@@ -1,4 +1,3 @@
-import { isHexString } from "ethers";
 import { truncate } from "../config/resolve";
 import { InputError } from "./fields";
 
@@ -50,6 +49,6 @@ export function parseUint256(value: string, field: string, what = "a non-negativ
 /** 32 bytes written as hex (a document hash), lowercased. */
 export function parseBytes32(value: string, field: string): string {
   const text = value.trim();
-  if (!isHexString(text, 32)) throw new InputError(field, `"${text.slice(0, 70)}" is not 32 bytes of hex (0x followed by 64 hex digits)`);
+  if (!/^0x[0-9a-fA-F]{64}$/.test(text)) throw new InputError(field, `"${text.slice(0, 70)}" is not 32 bytes of hex (0x followed by 64 hex digits)`);
   return text.toLowerCase();
 }

@@ -1,5 +1,5 @@
 import { Contract, id as keccakId, ZeroHash } from "ethers";
-import { nodeClient } from "../chain/connection";
+import { nodeClient } from "../chain/provider";
 import { readErc20Metadata } from "../chain/erc20";
 import { isContractAnswer } from "../chain/failures";
 import type { ContractArtifacts, ContractName } from "../contracts/artifacts";

@@ -1,5 +1,5 @@
 import { isUnanswered } from "../chain/batched";
-import { orderedBatchClient } from "../chain/connection";
+import { orderedBatchClient } from "../chain/provider";
 import { BatchUnsupportedError, NodeUnavailableError, RpcError, isNodeUnavailable, oneLine, type NodeClient } from "../chain/rpc";
 import { nowIso } from "../db/database";
 import { ExitCode, StoError, type FieldNamer, type FieldText } from "../errors";

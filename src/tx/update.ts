@@ -1,7 +1,7 @@
 import { getAddress } from "ethers";
 import { nowIso } from "../db/database";
 import { batchedReads } from "../chain/batched";
-import { nodeClient } from "../chain/connection";
+import { nodeClient } from "../chain/provider";
 import { isNodeUnavailable, NodeUnavailableError, RpcError, toBlockTag } from "../chain/rpc";
 import type { TxEnvironment } from "./environment";
 import { AWAITING_RESULT_STATUSES, ledgerOf, REORG_CHECKED_STATUSES, type MinedSignature, type PreparedTransaction, type ResultChange, type TxStatus } from "./ledger";

@@ -3,7 +3,7 @@ import path from "node:path";
 import { JsonRpcProvider, Network, Transaction, Wallet, id } from "ethers";
 import { inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { ResilientJsonRpcProvider } from "../../src/chain/connection";
+import { ResilientJsonRpcProvider } from "../../src/chain/provider";
 import { JsonRpcTransport, type RetryPolicy } from "../../src/chain/rpc";
 import { ContractArtifacts } from "../../src/contracts/artifacts";
 import { openDatabase, type SqliteDatabase } from "../../src/db/database";

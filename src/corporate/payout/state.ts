@@ -1,5 +1,5 @@
 import { AbiCoder, getAddress, id as eventTopic } from "ethers";
-import { nodeClient } from "../../chain/connection";
+import { nodeClient } from "../../chain/provider";
 import { getLogs } from "../../chain/logs";
 import { deploymentBlock } from "../deployment-block";
 import { StoError } from "../../errors";

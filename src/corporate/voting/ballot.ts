@@ -3,7 +3,7 @@ import type { PreparedTransaction } from "../../db/schema";
 import { StoError } from "../../errors";
 import { formatTokenAmount } from "../../input/amounts";
 import { formatTime } from "../../input/dates";
-import { nodeClient } from "../../chain/connection";
+import { nodeClient } from "../../chain/provider";
 import { getLogs } from "../../chain/logs";
 import { deploymentBlock } from "../deployment-block";
 import { contractAt, erc20Info, requireDeployed, view, type ReadEnvironment } from "../../token/onchain";
