@@ -1,11 +1,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
-import { readMigrationFiles } from "drizzle-orm/migrator";
+import type { BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { renderFieldText, StoError } from "../errors";
 import { PACKAGE_ROOT } from "../package-root";
-import * as schema from "./schema";
+import type * as schema from "./schema";
 import { STO_VERSION } from "../version";
 import { describeDatabaseFailure } from "./failures";
 import { decodedVersion, encodedVersion, type AuditDatabase } from "./engine";
@@ -24,7 +23,8 @@ export type { AuditDatabase } from "./engine";
 export interface SqliteDatabase extends AuditDatabase {
   readonly engine: "sqlite";
   file: string;
-  orm: Drizzle;
+  /** Made on first use: drizzle and the schema take about 80 ms to load, which the scan's raw SQL does not need. */
+  readonly orm: Drizzle;
   sqlite: Database.Database;
   /**
    * Runs synchronous `work` in one write transaction started with BEGIN IMMEDIATE, so that two
@@ -88,7 +88,7 @@ export function openDatabase(file: string): SqliteDatabase {
     if (failure && !/NOTADB/.test(String((error as { code?: unknown }).code))) throw new StoError((name) => `database-file ${file}: ${renderFieldText(failure, name)}`);
     throw new StoError(`database-file ${file}: cannot open as SQLite database (${(error as Error).message})`);
   }
-  const orm = drizzle(sqlite, { schema });
+  let orm: Drizzle | undefined;
   try {
     applyMigrations(sqlite, file);
   } catch (error) {
@@ -138,7 +138,9 @@ export function openDatabase(file: string): SqliteDatabase {
     engine: "sqlite",
     name: file,
     file,
-    orm,
+    get orm(): Drizzle {
+      return (orm ??= drizzleOf(sqlite));
+    },
     sqlite,
     sql: client,
     write,
@@ -184,6 +186,20 @@ function checkOwnership(file: string, sqlite: Database.Database): void {
   );
 }
 
+function drizzleOf(sqlite: Database.Database): Drizzle {
+  const { drizzle } = require("drizzle-orm/better-sqlite3") as typeof import("drizzle-orm/better-sqlite3");
+  return drizzle(sqlite, { schema: require("./schema") as Schema });
+}
+
+/**
+ * The time of the newest migration in `folder` (drizzle's folderMillis: its journal's `when`), read
+ * from the journal alone: the migrations themselves are read (and hashed) only when one is pending.
+ */
+export function newestMigration(folder: string): number {
+  const journal = JSON.parse(fs.readFileSync(path.join(folder, "meta", "_journal.json"), "utf8")) as { entries: { when: number }[] };
+  return Math.max(...journal.entries.map((entry) => entry.when));
+}
+
 /** ISO-8601 UTC timestamp with milliseconds, the format of every time column. */
 export function nowIso(): string {
   return new Date().toISOString();
@@ -198,8 +214,7 @@ export function nowIso(): string {
  * refused: this sto would read tables it does not know and fail half-way through its writes.
  */
 function applyMigrations(sqlite: Database.Database, file: string): void {
-  const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_DIR });
-  const newestKnown = Math.max(...migrations.map((migration) => migration.folderMillis));
+  const newestKnown = newestMigration(MIGRATIONS_DIR);
   const appliedUntil = (): number => {
     const hasTable = sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'").get();
     if (!hasTable) return -1;
@@ -219,6 +234,8 @@ function applyMigrations(sqlite: Database.Database, file: string): void {
   const before = appliedUntil();
   checkNotNewer(before);
   if (before >= newestKnown) return;
+  const { readMigrationFiles } = require("drizzle-orm/migrator") as typeof import("drizzle-orm/migrator");
+  const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_DIR });
   sqlite
     .transaction(() => {
       const applied = appliedUntil();

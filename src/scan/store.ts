@@ -1,9 +1,9 @@
 import type { Statement } from "better-sqlite3";
-import { and, desc, eq } from "drizzle-orm";
 import { ExitCode, StoError } from "../errors";
 import { nowIso, type SqliteDatabase, type StoDatabase } from "../db/database";
 import type { SqlClient } from "../db/sql";
-import { scannedTokens, scanVerifications, type ScannedToken, type ScanVerification } from "../db/schema";
+import type { ScannedToken, ScanVerification } from "../db/schema";
+import { SELECT_VERIFICATION } from "../captable/queries";
 import { ZERO_ADDRESS, type TransferEvent } from "./transfer-log";
 
 export interface StoredBlock {
@@ -132,14 +132,6 @@ export interface ScanStore {
   latestVerification(): Promise<ScanVerification | undefined>;
 }
 
-export function findScannedToken(db: SqliteDatabase, chainId: number, address: string): ScannedToken | undefined {
-  return db.orm
-    .select()
-    .from(scannedTokens)
-    .where(and(eq(scannedTokens.chainId, chainId), eq(scannedTokens.address, address)))
-    .get();
-}
-
 /** A scanned_tokens row under its schema names, on either engine (quoted: PostgreSQL folds unquoted names to lowercase). */
 export const SELECT_SCANNED_TOKEN = `SELECT id, network, chain_id AS "chainId", address, name, symbol, decimals, start_block AS "startBlock",
     starts_at_creation AS "startsAtCreation", scanned_to_block AS "scannedToBlock", total_supply AS "totalSupply",
@@ -150,13 +142,17 @@ export function scannedTokenOf(row: ScannedToken | undefined): ScannedToken | un
   return row && { ...row, startsAtCreation: Boolean(row.startsAtCreation) };
 }
 
+export function findScannedToken(db: SqliteDatabase, chainId: number, address: string): ScannedToken | undefined {
+  return scannedTokenOf(db.sqlite.prepare(`${SELECT_SCANNED_TOKEN} WHERE chain_id = ? AND address = ?`).get(chainId, address) as ScannedToken | undefined);
+}
+
 /** The token's row on either engine (the cap table, the holders at a checkpoint). */
 export async function findScannedTokenIn(sql: SqlClient, chainId: number, address: string): Promise<ScannedToken | undefined> {
   return scannedTokenOf(await sql.get<ScannedToken>(`${SELECT_SCANNED_TOKEN} WHERE chain_id = ? AND address = ?`, [chainId, address]));
 }
 
 export function getScannedToken(db: SqliteDatabase, id: number): ScannedToken {
-  const token = db.orm.select().from(scannedTokens).where(eq(scannedTokens.id, id)).get();
+  const token = scannedTokenOf(db.sqlite.prepare(`${SELECT_SCANNED_TOKEN} WHERE id = ?`).get(id) as ScannedToken | undefined);
   if (!token) throw new Error(`scanned token ${id} vanished`);
   return token;
 }
@@ -175,13 +171,9 @@ export async function scannedCreationBlock(db: StoDatabase, network: string, add
 
 /** A token's last check against the chain (the highest block; the latest of several at one block). */
 export function latestScanVerification(db: SqliteDatabase, tokenId: number): ScanVerification | undefined {
-  return db.orm
-    .select()
-    .from(scanVerifications)
-    .where(eq(scanVerifications.tokenId, tokenId))
-    .orderBy(desc(scanVerifications.blockNumber), desc(scanVerifications.id))
-    .limit(1)
-    .get();
+  return db.sqlite.prepare(`${SELECT_VERIFICATION} WHERE token_id = ? ORDER BY block_number DESC, id DESC LIMIT 1`).get(tokenId) as
+    | ScanVerification
+    | undefined;
 }
 
 /**
@@ -212,10 +204,12 @@ export class SqliteScanDatabase implements ScanDatabase {
     const now = nowIso();
     this.db.writeTransaction(() => {
       if (findScannedToken(this.db, values.chainId, values.address)) return;
-      this.db.orm
-        .insert(scannedTokens)
-        .values({ ...values, scannedToBlock: values.startBlock - 1, createdAt: now, updatedAt: now })
-        .run();
+      this.db.sqlite
+        .prepare(
+          `INSERT INTO scanned_tokens (network, chain_id, address, start_block, starts_at_creation, scanned_to_block, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(values.network, values.chainId, values.address, values.startBlock, values.startsAtCreation ? 1 : 0, values.startBlock - 1, now, now);
     });
     const created = findScannedToken(this.db, values.chainId, values.address);
     if (!created) throw new Error("scanned token row was not created");
@@ -223,7 +217,7 @@ export class SqliteScanDatabase implements ScanDatabase {
   }
 
   async setMetadata(id: number, metadata: { name: string | null; symbol: string | null; decimals: number | null }): Promise<void> {
-    this.db.orm.update(scannedTokens).set(metadata).where(eq(scannedTokens.id, id)).run();
+    this.db.sqlite.prepare("UPDATE scanned_tokens SET name = ?, symbol = ?, decimals = ? WHERE id = ?").run(metadata.name, metadata.symbol, metadata.decimals, id);
   }
 
   async restartAt(id: number, start: number): Promise<void> {
