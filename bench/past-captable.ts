@@ -8,8 +8,11 @@
  *
  * Shapes, each checked to return exactly what balancesAtBlock returns:
  *   before            balancesAtBlock as it was (rows parsed with split(" "))
- *   after             balancesAtBlock (rows parsed by position)
+ *   one string a row  balancesAtBlock of sessions 9 and 10: a string per row, parsed by position
+ *   after             balancesAtBlock (on SQLite: the rows of 65,536 holders joined into one
+ *                     string by group_concat, parsed in place; session 11)
  *   sql: …            the SQL part alone (rows handed to JavaScript, not parsed)
+ *   sql: joined       the SQL part of `after` alone (its one string of all rows)
  *   checkpoint        a stored checkpoint of every holder's state one block before the block asked
  *                     for (table balance_checkpoints below, WITHOUT ROWID, in address order) plus
  *                     the holders changed since, by the usual seek, merged by SQLite
@@ -23,7 +26,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { balancesAtBlock, blockTimes, holderStatesSql, type HolderBalance } from "../src/captable/queries";
+import { balancesAtBlock, blockTimes, holderStatesSql, parseHolderState, type HolderBalance } from "../src/captable/queries";
 import { LOCAL_CHAIN_ID } from "../src/chain/local-node";
 import { openAuditDatabase, type SqliteDatabase } from "../src/db/database";
 import { writeSyntheticToken } from "../src/devtools/synthetic-token";
@@ -36,6 +39,15 @@ async function balancesBefore(db: SqliteDatabase, tokenId: number, block: number
     const [address, balance, last, correction, time] = state.split(" ");
     return { address, balance: BigInt(balance), lastChangeBlock: Number(last), lastChangeTime: time === undefined || time === "" ? null : Number(time), corrected: correction === "1" };
   });
+  const times = await blockTimes(db.sql, tokenId, [...new Set(rows.map((row) => row.lastChangeBlock))]);
+  for (const row of rows) row.lastChangeTime = times.get(row.lastChangeBlock) ?? null;
+  return rows;
+}
+
+/** balancesAtBlock of sessions 9 and 10: one string per row, cut by position. */
+async function balancesPerRow(db: SqliteDatabase, tokenId: number, block: number): Promise<HolderBalance[]> {
+  const states = await db.sql.column<string>(holderStatesSql("sqlite", { filter: "nonzero", order: { by: "address", direction: "asc" }, withTime: false }), [block, tokenId]);
+  const rows = states.map(parseHolderState);
   const times = await blockTimes(db.sql, tokenId, [...new Set(rows.map((row) => row.lastChangeBlock))]);
   for (const row of rows) row.lastChangeTime = times.get(row.lastChangeBlock) ?? null;
   return rows;
@@ -88,6 +100,10 @@ async function main(): Promise<void> {
         WHERE h.id IN (${changed}) AND c.sign <> 0)
       ORDER BY address`;
     const usual = holderStatesSql("sqlite", { filter: "nonzero", order: { by: "address", direction: "asc" }, withTime: false });
+    // The SQL of balancesAtBlock on SQLite, every holder in one string (LIMIT -1: no limit).
+    const joined = sqlite
+      .prepare(`SELECT group_concat(state, char(10)) FROM (${holderStatesSql("sqlite", { filter: "nonzero", order: { by: "address", direction: "asc" }, withTime: false, after: true, limit: true })})`)
+      .pluck();
     const hinted = (index: string) => usual.replace("FROM balance_changes i", `FROM balance_changes i INDEXED BY ${index}`);
     const windowSql = `SELECT h.address || ' ' || c.balance || ' ' || CAST(c.block_number AS TEXT) || ' ' || CAST(c.correction AS TEXT)
       FROM token_holders h JOIN (SELECT holder_id, balance, block_number, correction, sign,
@@ -101,8 +117,10 @@ async function main(): Promise<void> {
     const column = (text: string, params: unknown[]) => () => sqlite.prepare(text).pluck().all(...params) as string[];
     const shapes: Record<string, () => unknown> = {
       before: () => balancesBefore(db, tokenId, block),
+      "one string a row": () => balancesPerRow(db, tokenId, block),
       after: () => balancesAtBlock(db.sql, tokenId, block, false),
       "sql: usual": column(hinted("balance_changes_holder_position"), [block, tokenId]),
+      "sql: joined": () => joined.get(block, tokenId, "", -1),
       "sql: checkpoint": column(checkpointSql, [tokenId, block - 1, tokenId, block - 1, block, block, tokenId, block - 1, block]),
       "sql: checkpoint exact": column(
         `SELECT ${STATE("p")} FROM balance_checkpoints p WHERE p.token_id = ? AND p.block_number = ? AND p.sign <> 0 ORDER BY p.address`,
@@ -113,15 +131,20 @@ async function main(): Promise<void> {
       "sql: max": column(maxSql, [tokenId, block]),
       "sql: count only": column(`SELECT count(*) FROM (${usual})`, [block, tokenId]),
     };
-    const expected = (await balancesBefore(db, tokenId, block)).map((row) => `${row.address} ${row.balance} ${row.lastChangeBlock} ${row.corrected ? 1 : 0}`);
-    const same = (rows: unknown) => JSON.stringify(rows) === JSON.stringify(expected);
+    const before = await balancesBefore(db, tokenId, block);
+    const expected = before.map((row) => `${row.address} ${row.balance} ${row.lastChangeBlock} ${row.corrected ? 1 : 0}`);
+    const state = (row: HolderBalance) => `${row.address} ${row.balance} ${row.lastChangeBlock} ${row.corrected ? 1 : 0} ${row.lastChangeTime}`;
+    const expectedWithTimes = before.map(state);
+    const same = (rows: unknown, wanted: string[] = expected) => JSON.stringify(rows) === JSON.stringify(wanted);
     for (const [name, run] of Object.entries(shapes)) {
       const rows = await run();
       const check = name.startsWith("sql: count")
         ? (rows as number[])[0] === expected.length
-        : name.startsWith("sql:")
-          ? same(rows)
-          : same((rows as HolderBalance[]).map((row) => `${row.address} ${row.balance} ${row.lastChangeBlock} ${row.corrected ? 1 : 0}`));
+        : name === "sql: joined"
+          ? rows === expected.join("\n")
+          : name.startsWith("sql:")
+            ? same(rows)
+            : same((rows as HolderBalance[]).map(state), expectedWithTimes);
       if (!check) throw new Error(`${name}: not the same rows as balancesAtBlock`);
     }
     const cpu = new Map<string, number[]>(Object.keys(shapes).map((name) => [name, []]));

@@ -47,9 +47,13 @@ function orderClause(engine: Engine, order: HolderOrder): string {
  * SQLite and PostgreSQL). One column rather than five because handing rows to JavaScript, not
  * finding them, is most of the query's time (see SqlClient.column). `withTime` joins the block's
  * time; otherwise blockTimes looks the few distinct blocks up afterwards, which is cheaper than a
- * join per holder. Parameters: block, token id, then the limit if any.
+ * join per holder. Parameters: block, token id, then the address to start after if `after` (the
+ * holders with a greater address only, by the order of orderClause), then the limit if any.
  */
-export function holderStatesSql(engine: Engine, options: { filter: HolderFilter; order?: HolderOrder; withTime: boolean; limit?: boolean }): string {
+export function holderStatesSql(
+  engine: Engine,
+  options: { filter: HolderFilter; order?: HolderOrder; withTime: boolean; after?: boolean; limit?: boolean },
+): string {
   const time = options.withTime ? " || ' ' || COALESCE(CAST(b.timestamp AS TEXT), '')" : "";
   return `SELECT h.address || ' ' || c.balance || ' ' || CAST(c.block_number AS TEXT) || ' ' || CAST(c.correction AS TEXT)${time} AS state
      FROM token_holders h
@@ -58,7 +62,7 @@ export function holderStatesSql(engine: Engine, options: { filter: HolderFilter;
        WHERE i.holder_id = h.id AND i.block_number <= ?
        ORDER BY i.block_number DESC, i.log_index DESC LIMIT 1)
      ${options.withTime ? "LEFT JOIN scan_blocks b ON b.token_id = h.token_id AND b.block_number = c.block_number" : ""}
-     WHERE h.token_id = ? ${SIGN_FILTER[options.filter]}
+     WHERE h.token_id = ? ${SIGN_FILTER[options.filter]}${options.after ? ` AND h.address${binary(engine)} > ?` : ""}
      ${options.order ? orderClause(engine, options.order) : ""}${options.limit ? " LIMIT ?" : ""}`;
 }
 
@@ -83,6 +87,31 @@ export function parseHolderState(state: string): HolderBalance {
   };
 }
 
+/**
+ * Rows of holderStatesSql joined by newlines (see balancesAtBlock), appended to `rows`: what
+ * parseHolderState reads from each row, read in place from the one string (the correction is one
+ * digit, 0 or 1).
+ */
+export function parseHolderStates(text: string, rows: HolderBalance[]): void {
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    const afterAddress = text.indexOf(" ", start);
+    const afterBalance = text.indexOf(" ", afterAddress + 1);
+    const afterBlock = text.indexOf(" ", afterBalance + 1);
+    const time = afterBlock + 2 < end ? text.slice(afterBlock + 3, end) : "";
+    rows.push({
+      address: text.slice(start, afterAddress),
+      balance: BigInt(text.slice(afterAddress + 1, afterBalance)),
+      lastChangeBlock: Number(text.slice(afterBalance + 1, afterBlock)),
+      lastChangeTime: time === "" ? null : Number(time),
+      corrected: text.charCodeAt(afterBlock + 1) === 49,
+    });
+    start = end + 1;
+  }
+}
+
 /** Blocks per lookup of their times (well below SQLite's limit of bound parameters). */
 const BLOCKS_PER_LOOKUP = 500;
 
@@ -100,18 +129,65 @@ export async function blockTimes(sql: SqlClient, tokenId: number, blocks: readon
   return times;
 }
 
+const BY_ADDRESS: HolderOrder = { by: "address", direction: "asc" };
+
+/**
+ * Holders per string of balancesAtBlock on SQLite: about 5 MB of text, far below the longest
+ * string V8 can hold (2^29 characters; a longer one from better-sqlite3 ends the process).
+ */
+export const HOLDERS_PER_TEXT = 65_536;
+
+/** JavaScript's order of strings (the order of the rows, see binary). */
+function byAddress(a: HolderBalance, b: HolderBalance): number {
+  return a.address < b.address ? -1 : a.address > b.address ? 1 : 0;
+}
+
 /**
  * Every holder's balance as of the end of `block`, ordered by address (holderStatesSql). Holders
  * whose balance was zero then are left out unless `includeEmpty`.
+ *
+ * On SQLite the rows come as a few long strings, each the rows of HOLDERS_PER_TEXT holders after
+ * the last one read, joined by group_concat: one JavaScript string per 65,536 holders instead of
+ * one per holder, the most of the query's time at 100,000 holders (docs/benchmarks.md, session
+ * 11). group_concat keeps the order of its ordered subquery, which SQLite does not promise: the
+ * order is checked, and a page out of order sorted. `holdersPerText`: smaller pages for tests.
  */
-export async function balancesAtBlock(sql: SqlClient, tokenId: number, block: number, includeEmpty: boolean): Promise<HolderBalance[]> {
-  const states = await sql.column<string>(
-    holderStatesSql(sql.engine, { filter: includeEmpty ? "all" : "nonzero", order: { by: "address", direction: "asc" }, withTime: false }),
-    [block, tokenId],
-  );
-  const rows = states.map(parseHolderState);
-  const blocks = [...new Set(rows.map((row) => row.lastChangeBlock))];
-  const times = await blockTimes(sql, tokenId, blocks);
+export async function balancesAtBlock(
+  sql: SqlClient,
+  tokenId: number,
+  block: number,
+  includeEmpty: boolean,
+  holdersPerText = HOLDERS_PER_TEXT,
+): Promise<HolderBalance[]> {
+  const filter: HolderFilter = includeEmpty ? "all" : "nonzero";
+  let rows: HolderBalance[];
+  if (sql.engine === "sqlite") {
+    const text = `SELECT group_concat(state, char(10)) FROM (${holderStatesSql(sql.engine, { filter, order: BY_ADDRESS, withTime: false, after: true, limit: true })})`;
+    rows = [];
+    let last = "";
+    for (;;) {
+      const [states] = await sql.column<string | null>(text, [block, tokenId, last, holdersPerText]);
+      const first = rows.length;
+      if (states) parseHolderStates(states, rows);
+      let ordered = true;
+      for (let index = first; index < rows.length && ordered; index++) {
+        if (rows[index].address > last) last = rows[index].address;
+        else ordered = false;
+      }
+      if (!ordered) {
+        const page = rows.splice(first).sort(byAddress);
+        for (const row of page) rows.push(row);
+        last = rows[rows.length - 1].address;
+      }
+      if (rows.length - first < holdersPerText) break;
+    }
+  } else {
+    const states = await sql.column<string>(holderStatesSql(sql.engine, { filter, order: BY_ADDRESS, withTime: false }), [block, tokenId]);
+    rows = states.map(parseHolderState);
+  }
+  const blocks = new Set<number>();
+  for (const row of rows) blocks.add(row.lastChangeBlock);
+  const times = await blockTimes(sql, tokenId, [...blocks]);
   for (const row of rows) row.lastChangeTime = times.get(row.lastChangeBlock) ?? null;
   return rows;
 }

@@ -1,8 +1,9 @@
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { balancesAtBlock, holderStatesSql, parseHolderState, type HolderBalance } from "../../src/captable/queries";
+import { balancesAtBlock, holderStatesSql, parseHolderState, parseHolderStates, type HolderBalance } from "../../src/captable/queries";
 import { LOCAL_CHAIN_ID } from "../../src/chain/local-node";
 import { parseDatabaseUrl } from "../../src/config/database";
+import type { SqlClient } from "../../src/db/sql";
 import { openAuditDatabase, type StoDatabase } from "../../src/db/database";
 import { PostgresScanDatabase } from "../../src/scan/postgres-store";
 import { SqliteScanDatabase, type ScanStore, type StoredBlock } from "../../src/scan/store";
@@ -147,6 +148,10 @@ async function check(db: StoDatabase, tokenId: number, run: Run, seen: HolderBal
     const expected = run.history.expected(block);
     expect(await balancesAtBlock(db.sql, tokenId, block, false), `balances at block ${block}`).toEqual(expected.filter((row) => row.balance !== 0n));
     expect(await balancesAtBlock(db.sql, tokenId, block, true), `balances with empty accounts at block ${block}`).toEqual(expected);
+    // Read a few holders at a time (on SQLite: strings of 1, 3 and 4 holders' rows), pages ending on the last holder or not.
+    for (const perText of [1, 3, 4]) {
+      expect(await balancesAtBlock(db.sql, tokenId, block, true, perText), `${perText} holders a string at block ${block}`).toEqual(expected);
+    }
     // The streamed cap table's form of the same query: every holder, its time joined by SQL.
     const joined = await db.sql.column<string>(holderStatesSql(db.engine, { filter: "all", order: { by: "address", direction: "asc" }, withTime: true }), [block, tokenId]);
     expect(joined.map(parseHolderState), `states with times at block ${block}`).toEqual(expected);
@@ -216,5 +221,55 @@ describe("parseHolderState", () => {
       const state = `${address} ${balance} ${block} ${corrected ? 1 : 0}${withTime ? ` ${time ?? ""}` : ""}`;
       expect(parseHolderState(state)).toEqual({ address, balance, lastChangeBlock: block, lastChangeTime: withTime ? time : null, corrected });
     }
+  });
+});
+
+describe("parseHolderStates", () => {
+  it("reads rows joined by newlines as parseHolderState reads each: balances above 2^64 and negative, with and without a time", () => {
+    const random = seededRandom(11);
+    for (let round = 0; round < 50; round++) {
+      const withTime = round % 2 === 0;
+      const states = Array.from({ length: 1 + Math.floor(random() * 40) }, (_, index) => {
+        const address = ADDRESSES[index % ADDRESSES.length];
+        const magnitude = random() < 0.3 ? 2n ** 64n + BigInt(Math.floor(random() * 1e9)) * 10n ** 30n : BigInt(Math.floor(random() * 1e12));
+        const balance = random() < 0.2 ? -magnitude : magnitude;
+        const time = random() < 0.3 ? "" : String(Math.floor(random() * 2e9));
+        return `${address} ${balance} ${Math.floor(random() * 30_000_000)} ${random() < 0.5 ? 1 : 0}${withTime ? ` ${time}` : ""}`;
+      });
+      const rows: HolderBalance[] = [{ address: "0xkept", balance: 1n, lastChangeBlock: 1, lastChangeTime: null, corrected: false }];
+      parseHolderStates(states.join("\n"), rows);
+      expect(rows).toEqual([{ address: "0xkept", balance: 1n, lastChangeBlock: 1, lastChangeTime: null, corrected: false }, ...states.map(parseHolderState)]);
+    }
+    const none: HolderBalance[] = [];
+    parseHolderStates("", none);
+    expect(none).toEqual([]);
+  });
+});
+
+describe("balancesAtBlock on SQLite", () => {
+  it("sorts a string of rows that comes out of address order, and reads on after its greatest address", async () => {
+    const state = (n: number) => `0x${n.toString(16).padStart(40, "0")} ${n * 10} 7 0`;
+    const asked: unknown[][] = [];
+    const pages = [[3, 1, 2].map(state).join("\n"), [4].map(state).join("\n")];
+    const sql: SqlClient = {
+      engine: "sqlite",
+      column: async <T>(_text: string, params: readonly unknown[] = []) => {
+        asked.push([...params]);
+        return [pages.shift() ?? null] as T[];
+      },
+      all: async <T>() => [{ block: 7, time: 1_700_000_000 }] as T[],
+      get: async () => undefined,
+      run: async () => 0,
+      columnPages: () => {
+        throw new Error("not used");
+      },
+    };
+    const rows = await balancesAtBlock(sql, 5, 9, false, 3);
+    expect(rows.map((row) => row.balance)).toEqual([10n, 20n, 30n, 40n]);
+    expect(rows.every((row) => row.lastChangeTime === 1_700_000_000)).toBe(true);
+    expect(asked).toEqual([
+      [9, 5, "", 3],
+      [9, 5, `0x${"3".padStart(40, "0")}`, 3],
+    ]);
   });
 });
