@@ -67,7 +67,6 @@ export function nodeClient(provider: JsonRpcProvider): NodeClient {
   };
 }
 
-
 /**
  * The node client for requests that must reach the node in order as JSON-RPC batches (tx-broadcast's
  * sends): the CLI's transport; undefined for a plain ethers provider, whose adapter above sends the
