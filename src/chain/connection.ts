@@ -1,5 +1,6 @@
 import type { JsonRpcError, JsonRpcProvider, JsonRpcResult } from "ethers";
 import { StoError, ExitCode } from "../errors";
+import { createResilientProvider } from "./provider";
 import type { StoConfig } from "../config/resolve";
 import {
   describeNodeUrl,
@@ -60,8 +61,7 @@ export async function connectChain(config: StoConfig, options: ConnectOptions = 
   let provider: JsonRpcProvider | undefined;
   return {
     get provider(): JsonRpcProvider {
-      const { ResilientJsonRpcProvider } = require("./provider") as typeof import("./provider");
-      return (provider ??= new ResilientJsonRpcProvider(transport, chainId));
+      return (provider ??= createResilientProvider(transport, chainId));
     },
     transport,
     chainId,

@@ -1,37 +1,60 @@
 /**
  * ethers' side of the connection: the provider over sto's transport, and the node client of any
- * provider. Kept apart from connection.ts so that ethers is loaded only where a provider is used.
+ * provider. ethers is loaded when the first provider is made, not with this module: a command
+ * that reads the node only through the transport (token-scan) never loads it (about 100 ms).
  */
-import { JsonRpcProvider, Network, type JsonRpcPayload, type JsonRpcResult } from "ethers";
+import type { JsonRpcPayload, JsonRpcProvider, JsonRpcResult } from "ethers";
 import { RpcError, type JsonRpcTransport, type NodeClient, type RpcRequest } from "./rpc";
 
 /** ethers' JsonRpcProvider over the one transport, for a chain id already checked. */
-export class ResilientJsonRpcProvider extends JsonRpcProvider {
+export interface ResilientJsonRpcProvider extends JsonRpcProvider {
   readonly transport: JsonRpcTransport;
+}
 
-  constructor(transport: JsonRpcTransport, chainId: number) {
-    const network = Network.from(chainId);
-    super(undefined, network, {
-      staticNetwork: network,
-      batchMaxCount: 1,
-      polling: true,
-      pollingInterval: 500,
-      // Identical calls within 250 ms would otherwise share one answer: a re-read after a write
-      // (a nonce, a receipt) must ask the node again.
-      cacheTimeout: -1,
-    });
-    this.transport = transport;
-  }
+type ResilientProviderClass = new (transport: JsonRpcTransport, chainId: number) => ResilientJsonRpcProvider;
+let resilientProviderClass: ResilientProviderClass | undefined;
 
-  override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
-    // ethers types the answers of _send as results only, but reads errors from them as well.
-    return (await this.transport.send(payload)) as JsonRpcResult[];
-  }
+function providerClass(): ResilientProviderClass {
+  if (resilientProviderClass) return resilientProviderClass;
+  const { JsonRpcProvider, Network } = require("ethers") as typeof import("ethers");
+  class Resilient extends JsonRpcProvider implements ResilientJsonRpcProvider {
+    readonly transport: JsonRpcTransport;
 
-  override destroy(): void {
-    super.destroy();
-    this.transport.close();
+    constructor(transport: JsonRpcTransport, chainId: number) {
+      const network = Network.from(chainId);
+      super(undefined, network, {
+        staticNetwork: network,
+        batchMaxCount: 1,
+        polling: true,
+        pollingInterval: 500,
+        // Identical calls within 250 ms would otherwise share one answer: a re-read after a write
+        // (a nonce, a receipt) must ask the node again.
+        cacheTimeout: -1,
+      });
+      this.transport = transport;
+    }
+
+    override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
+      // ethers types the answers of _send as results only, but reads errors from them as well.
+      return (await this.transport.send(payload)) as JsonRpcResult[];
+    }
+
+    override destroy(): void {
+      super.destroy();
+      this.transport.close();
+    }
   }
+  return (resilientProviderClass = Resilient);
+}
+
+/** A ResilientJsonRpcProvider sending through `transport`; destroying it closes the transport. */
+export function createResilientProvider(transport: JsonRpcTransport, chainId: number): ResilientJsonRpcProvider {
+  return new (providerClass())(transport, chainId);
+}
+
+function isResilient(provider: JsonRpcProvider): provider is ResilientJsonRpcProvider {
+  // No provider of ours exists before the class is made.
+  return resilientProviderClass !== undefined && provider instanceof resilientProviderClass;
 }
 
 /**
@@ -40,7 +63,7 @@ export class ResilientJsonRpcProvider extends JsonRpcProvider {
  * adapted, its error answers turned back into RpcError.
  */
 export function nodeClient(provider: JsonRpcProvider): NodeClient {
-  if (provider instanceof ResilientJsonRpcProvider) return provider.transport;
+  if (isResilient(provider)) return provider.transport;
   const call = async <T>(method: string, params: unknown[]): Promise<T> => {
     try {
       return (await provider.send(method, params)) as T;
@@ -73,5 +96,5 @@ export function nodeClient(provider: JsonRpcProvider): NodeClient {
  * requests of a "batch" separately and at once, in no guaranteed order.
  */
 export function orderedBatchClient(provider: JsonRpcProvider): NodeClient | undefined {
-  return provider instanceof ResilientJsonRpcProvider ? provider.transport : undefined;
+  return isResilient(provider) ? provider.transport : undefined;
 }

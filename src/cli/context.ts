@@ -3,7 +3,7 @@ import readline from "node:readline";
 import { Writable } from "node:stream";
 import type { ChainConnection } from "../chain/connection";
 import type { BroadcastAccount, BroadcastSigner } from "../chain/signer";
-import type { ContractArtifacts } from "../contracts/artifacts";
+import { ContractArtifacts } from "../contracts/artifacts";
 import type { StoConfig } from "../config/resolve";
 import { describeTarget } from "../config/database";
 import { openAuditDatabase, type StoDatabase } from "../db/database";
@@ -68,9 +68,6 @@ export class CommandContext {
 
   artifacts(): ContractArtifacts {
     if (!this.contractArtifacts) {
-      // Loaded on first use: the artifacts load ethers (about 100 ms), which a command that reads
-      // no contract ABI (token-scan, cap-table) never needs.
-      const { ContractArtifacts } = require("../contracts/artifacts") as typeof import("../contracts/artifacts");
       this.contractArtifacts = new ContractArtifacts(undefined, this.config.abiFile);
     }
     return this.contractArtifacts;

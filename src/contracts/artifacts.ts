@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { ErrorFragment, EventFragment, FunctionFragment, Interface, type Fragment, type InterfaceAbi } from "ethers";
+import type { Fragment, InterfaceAbi } from "ethers";
 import { StoError } from "../errors";
 import { readInputText } from "../files";
 import { PACKAGE_ROOT } from "../package-root";
@@ -94,6 +94,8 @@ const EXTENSIONS: Record<string, string> = { SecurityToken: "SecurityTokenExtens
 
 /** `abi` plus the functions, events and errors of `extensionAbi` it does not already declare. */
 function withExtensionAbi(abi: InterfaceAbi, extensionAbi: InterfaceAbi): InterfaceAbi {
+  // ethers is loaded here, when an ABI is first read: a command that reads none (token-scan) never loads it.
+  const { ErrorFragment, EventFragment, FunctionFragment, Interface } = require("ethers") as typeof import("ethers");
   const own = new Interface(abi);
   // Compared by signature, not by selector: Interface.getFunction(selector) computes every
   // fragment's selector (a keccak) again on each look-up, which made this merge ~100 ms per command.

@@ -4,7 +4,7 @@ import Database from "better-sqlite3";
 import type { BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { renderFieldText, StoError } from "../errors";
 import { PACKAGE_ROOT } from "../package-root";
-import type * as schema from "./schema";
+import * as schema from "./schema";
 import { STO_VERSION } from "../version";
 import { describeDatabaseFailure } from "./failures";
 import { decodedVersion, encodedVersion, type AuditDatabase } from "./engine";
@@ -23,7 +23,7 @@ export type { AuditDatabase } from "./engine";
 export interface SqliteDatabase extends AuditDatabase {
   readonly engine: "sqlite";
   file: string;
-  /** Made on first use: drizzle and the schema take about 80 ms to load, which the scan's raw SQL does not need. */
+  /** Made on first use: drizzle's driver is loaded only by commands that query through it (the scan writes raw SQL). */
   readonly orm: Drizzle;
   sqlite: Database.Database;
   /**
@@ -188,7 +188,7 @@ function checkOwnership(file: string, sqlite: Database.Database): void {
 
 function drizzleOf(sqlite: Database.Database): Drizzle {
   const { drizzle } = require("drizzle-orm/better-sqlite3") as typeof import("drizzle-orm/better-sqlite3");
-  return drizzle(sqlite, { schema: require("./schema") as Schema });
+  return drizzle(sqlite, { schema });
 }
 
 /**

@@ -3,7 +3,7 @@ import path from "node:path";
 import { JsonRpcProvider, Network, Transaction, Wallet, id } from "ethers";
 import { inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { ResilientJsonRpcProvider } from "../../src/chain/provider";
+import { createResilientProvider } from "../../src/chain/provider";
 import { JsonRpcTransport, type RetryPolicy } from "../../src/chain/rpc";
 import { ContractArtifacts } from "../../src/contracts/artifacts";
 import { openDatabase, type SqliteDatabase } from "../../src/db/database";
@@ -91,7 +91,7 @@ describe("broadcastPending in process, on anvil", () => {
     const wallet = new Wallet(id(`broadcast-pending ${name}`));
     await node.rpc("anvil_setBalance", [wallet.address, `0x${(options.balanceWei ?? 10n ** 21n).toString(16)}`]);
     const proxy = await startRpcProxy(node.url);
-    const provider = new ResilientJsonRpcProvider(new JsonRpcTransport(proxy.url, FAST), CHAIN_ID);
+    const provider = createResilientProvider(new JsonRpcTransport(proxy.url, FAST), CHAIN_ID);
     const db: SqliteDatabase = openDatabase(path.join(dir, `${name.replace(/[^a-z0-9]+/gi, "-")}.sqlite`));
     closers.push(async () => {
       provider.destroy();
