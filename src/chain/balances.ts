@@ -196,8 +196,8 @@ export class BalanceReader extends AccountViewReader<bigint> {
 
 /** One aggregate3 eth_call of the calls to `target`; each answer's data, null where the call failed; undefined when the node refuses it as a whole. */
 async function multicall(node: NodeClient, target: string, calls: string[], block: number): Promise<(string | null)[] | undefined> {
-  const MULTICALL = await multicall3();
-  const data = MULTICALL.encodeFunctionData("aggregate3", [calls.map((callData) => [target, true, callData])]);
+  const abi = await multicall3();
+  const data = abi.encodeFunctionData("aggregate3", [calls.map((callData) => [target, true, callData])]);
   let answer: string;
   try {
     answer = await node.call<string>("eth_call", [{ to: MULTICALL3_ADDRESS, data }, toBlockTag(block)]);
@@ -206,7 +206,7 @@ async function multicall(node: NodeClient, target: string, calls: string[], bloc
     throw error;
   }
   try {
-    const [results] = MULTICALL.decodeFunctionResult("aggregate3", answer) as unknown as [[boolean, string][]];
+    const [results] = abi.decodeFunctionResult("aggregate3", answer) as unknown as [[boolean, string][]];
     if (results.length !== calls.length) return undefined;
     return results.map(([success, returned]) => (success ? returned : null));
   } catch {
