@@ -72,44 +72,36 @@ export function holderStatesSql(
  * strings per row was a third of balancesAtBlock's time (docs/benchmarks.md).
  */
 export function parseHolderState(state: string): HolderBalance {
-  const afterAddress = state.indexOf(" ");
-  const afterBalance = state.indexOf(" ", afterAddress + 1);
-  const afterBlock = state.indexOf(" ", afterBalance + 1);
-  const afterCorrection = state.indexOf(" ", afterBlock + 1);
-  const correction = afterCorrection < 0 ? state.slice(afterBlock + 1) : state.slice(afterBlock + 1, afterCorrection);
-  const time = afterCorrection < 0 ? "" : state.slice(afterCorrection + 1);
-  return {
-    address: state.slice(0, afterAddress),
-    balance: BigInt(state.slice(afterAddress + 1, afterBalance)),
-    lastChangeBlock: Number(state.slice(afterBalance + 1, afterBlock)),
-    lastChangeTime: time === "" ? null : Number(time),
-    corrected: correction === "1",
-  };
+  return readHolderState(state, 0, state.length);
 }
 
 /**
- * Rows of holderStatesSql joined by newlines (see balancesAtBlock), appended to `rows`: what
- * parseHolderState reads from each row, read in place from the one string (the correction is one
- * digit, 0 or 1).
+ * Rows of holderStatesSql joined by newlines (see balancesAtBlock), appended to `rows`: each read
+ * in place from the one string, without a string per row.
  */
 export function parseHolderStates(text: string, rows: HolderBalance[]): void {
   let start = 0;
   while (start < text.length) {
     let end = text.indexOf("\n", start);
     if (end < 0) end = text.length;
-    const afterAddress = text.indexOf(" ", start);
-    const afterBalance = text.indexOf(" ", afterAddress + 1);
-    const afterBlock = text.indexOf(" ", afterBalance + 1);
-    const time = afterBlock + 2 < end ? text.slice(afterBlock + 3, end) : "";
-    rows.push({
-      address: text.slice(start, afterAddress),
-      balance: BigInt(text.slice(afterAddress + 1, afterBalance)),
-      lastChangeBlock: Number(text.slice(afterBalance + 1, afterBlock)),
-      lastChangeTime: time === "" ? null : Number(time),
-      corrected: text.charCodeAt(afterBlock + 1) === 49,
-    });
+    rows.push(readHolderState(text, start, end));
     start = end + 1;
   }
+}
+
+/** The row of holderStatesSql at text[start, end): "address balance block correction [time]", the correction 0 or 1. */
+function readHolderState(text: string, start: number, end: number): HolderBalance {
+  const afterAddress = text.indexOf(" ", start);
+  const afterBalance = text.indexOf(" ", afterAddress + 1);
+  const afterBlock = text.indexOf(" ", afterBalance + 1);
+  const time = afterBlock + 2 < end ? text.slice(afterBlock + 3, end) : "";
+  return {
+    address: text.slice(start, afterAddress),
+    balance: BigInt(text.slice(afterAddress + 1, afterBalance)),
+    lastChangeBlock: Number(text.slice(afterBalance + 1, afterBlock)),
+    lastChangeTime: time === "" ? null : Number(time),
+    corrected: text.charCodeAt(afterBlock + 1) === 49,
+  };
 }
 
 /** Blocks per lookup of their times (well below SQLite's limit of bound parameters). */

@@ -7,7 +7,7 @@ import { PACKAGE_ROOT } from "../package-root";
 import * as schema from "./schema";
 import { STO_VERSION } from "../version";
 import { describeDatabaseFailure } from "./failures";
-import { decodedVersion, encodedVersion, type AuditDatabase } from "./engine";
+import { decodedVersion, encodedVersion, newestMigration, type AuditDatabase } from "./engine";
 import type { PostgresDatabase } from "./postgres";
 import { sqliteClient, type SqlClient } from "./sql";
 import type { DatabaseTarget } from "../config/database";
@@ -189,15 +189,6 @@ function checkOwnership(file: string, sqlite: Database.Database): void {
 function drizzleOf(sqlite: Database.Database): Drizzle {
   const { drizzle } = require("drizzle-orm/better-sqlite3") as typeof import("drizzle-orm/better-sqlite3");
   return drizzle(sqlite, { schema });
-}
-
-/**
- * The time of the newest migration in `folder` (drizzle's folderMillis: its journal's `when`), read
- * from the journal alone: the migrations themselves are read (and hashed) only when one is pending.
- */
-export function newestMigration(folder: string): number {
-  const journal = JSON.parse(fs.readFileSync(path.join(folder, "meta", "_journal.json"), "utf8")) as { entries: { when: number }[] };
-  return Math.max(...journal.entries.map((entry) => entry.when));
 }
 
 /** ISO-8601 UTC timestamp with milliseconds, the format of every time column. */

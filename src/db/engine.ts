@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import { STO_VERSION } from "../version";
 import type { Engine, SqlClient } from "./sql";
 
@@ -33,3 +35,13 @@ export function decodedVersion(encoded: number): string {
   return `${Math.floor(encoded / 1_000_000)}.${Math.floor(encoded / 1_000) % 1_000}.${encoded % 1_000}`;
 }
 
+
+/**
+ * The time of the newest migration in `folder` (drizzle's folderMillis: its journal's `when`), read
+ * from the journal alone: each engine reads the migrations themselves (and hashes them) only when
+ * one is pending, not on every open.
+ */
+export function newestMigration(folder: string): number {
+  const journal = JSON.parse(fs.readFileSync(path.join(folder, "meta", "_journal.json"), "utf8")) as { entries: { when: number }[] };
+  return Math.max(...journal.entries.map((entry) => entry.when));
+}

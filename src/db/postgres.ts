@@ -1,12 +1,11 @@
 import path from "node:path";
 import { drizzle, type NodePgDatabase } from "drizzle-orm/node-postgres";
-import { readMigrationFiles } from "drizzle-orm/migrator";
 import pg from "pg";
 import type { DatabaseTarget } from "../config/database";
 import { scrubCredentials } from "../config/database";
 import { StoError } from "../errors";
 import { STO_VERSION } from "../version";
-import { decodedVersion, encodedVersion, type AuditDatabase } from "./engine";
+import { decodedVersion, encodedVersion, newestMigration, type AuditDatabase } from "./engine";
 import { PACKAGE_ROOT } from "../package-root";
 import { describePostgresFailure } from "./failures";
 import * as schema from "./pg-schema";
@@ -132,8 +131,7 @@ export async function openPostgresDatabase(target: DatabaseTarget & { engine: "p
  * `sto_database` row) and a database migrated by a newer sto.
  */
 async function applyPostgresMigrations(db: PostgresDatabase): Promise<void> {
-  const migrations = readMigrationFiles({ migrationsFolder: PG_MIGRATIONS_DIR });
-  const newestKnown = Math.max(...migrations.map((migration) => migration.folderMillis));
+  const newestKnown = newestMigration(PG_MIGRATIONS_DIR);
   const state = async (sql: SqlClient): Promise<{ applied: number; writer?: number }> => {
     // One statement, one snapshot: another process may be creating the tables meanwhile.
     const tables = (
@@ -164,6 +162,8 @@ async function applyPostgresMigrations(db: PostgresDatabase): Promise<void> {
   const before = await state(db.sql);
   checkNotNewer(before);
   if (before.applied >= newestKnown) return;
+  const { readMigrationFiles } = require("drizzle-orm/migrator") as typeof import("drizzle-orm/migrator");
+  const migrations = readMigrationFiles({ migrationsFolder: PG_MIGRATIONS_DIR });
   await db.write(async (sql) => {
     await sql.run("SELECT pg_advisory_xact_lock(?)", [MIGRATION_LOCK]);
     const now = await state(sql);

@@ -2,15 +2,13 @@ import { ExitCode, StoError } from "../errors";
 import { nowIso } from "../db/database";
 import type { PostgresDatabase } from "../db/postgres";
 import type { SqlClient } from "../db/sql";
-import type { ScannedToken, ScanVerification } from "../db/schema";
-import { SELECT_VERIFICATION } from "../captable/queries";
+import type { ScanVerification } from "../db/schema";
 import {
   CORRECTION_LOG_INDEX,
-  SELECT_SCANNED_TOKEN,
-  scannedTokenOf,
+  latestScanVerification,
+  ScannedTokenRows,
   type BalanceCorrection,
   type Chunk,
-  type NewScannedToken,
   type NewVerification,
   type ScanDatabase,
   type ScanStore,
@@ -42,40 +40,12 @@ function sign(balance: bigint): number {
  * connection; a chunk is one transaction whose first statement moves the scanned range, so a
  * second scan of the token waits on that row and then finds the range moved (and stops).
  */
-export class PostgresScanDatabase implements ScanDatabase {
+export class PostgresScanDatabase extends ScannedTokenRows implements ScanDatabase {
   /** Set while a scan runs: its chunk transactions do not wait for the server's flush to disk. */
   relaxed = false;
 
-  constructor(readonly db: PostgresDatabase) {}
-
-  async findToken(chainId: number, address: string): Promise<ScannedToken | undefined> {
-    return scannedTokenOf(await this.db.sql.get<ScannedToken>(`${SELECT_SCANNED_TOKEN} WHERE chain_id = ? AND address = ?`, [chainId, address]));
-  }
-
-  async getToken(id: number): Promise<ScannedToken> {
-    const token = scannedTokenOf(await this.db.sql.get<ScannedToken>(`${SELECT_SCANNED_TOKEN} WHERE id = ?`, [id]));
-    if (!token) throw new Error(`scanned token ${id} vanished`);
-    return token;
-  }
-
-  async createToken(values: NewScannedToken): Promise<ScannedToken> {
-    const now = nowIso();
-    await this.db.sql.run(
-      `INSERT INTO scanned_tokens (network, chain_id, address, start_block, starts_at_creation, scanned_to_block, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chain_id, address) DO NOTHING`,
-      [values.network, values.chainId, values.address, values.startBlock, values.startsAtCreation, values.startBlock - 1, now, now],
-    );
-    const created = await this.findToken(values.chainId, values.address);
-    if (!created) throw new Error("scanned token row was not created");
-    return created;
-  }
-
-  async setMetadata(id: number, metadata: { name: string | null; symbol: string | null; decimals: number | null }): Promise<void> {
-    await this.db.sql.run("UPDATE scanned_tokens SET name = ?, symbol = ?, decimals = ? WHERE id = ?", [metadata.name, metadata.symbol, metadata.decimals, id]);
-  }
-
-  async restartAt(id: number, start: number): Promise<void> {
-    await this.db.sql.run("UPDATE scanned_tokens SET start_block = ?, starts_at_creation = FALSE, scanned_to_block = ? WHERE id = ?", [start, start - 1, id]);
+  constructor(readonly db: PostgresDatabase) {
+    super(db.sql);
   }
 
   tokenStore(tokenId: number): ScanStore {
@@ -313,7 +283,7 @@ export class PostgresScanStore implements ScanStore {
   }
 
   async latestVerification(): Promise<ScanVerification | undefined> {
-    return this.db.sql.get<ScanVerification>(`${SELECT_VERIFICATION} WHERE token_id = ? ORDER BY block_number DESC, id DESC LIMIT 1`, [this.tokenId]);
+    return latestScanVerification(this.db.sql, this.tokenId);
   }
 
   async recordTotalSupply(totalSupply: bigint | null, block: number): Promise<void> {

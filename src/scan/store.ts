@@ -142,19 +142,9 @@ export function scannedTokenOf(row: ScannedToken | undefined): ScannedToken | un
   return row && { ...row, startsAtCreation: Boolean(row.startsAtCreation) };
 }
 
-export function findScannedToken(db: SqliteDatabase, chainId: number, address: string): ScannedToken | undefined {
-  return scannedTokenOf(db.sqlite.prepare(`${SELECT_SCANNED_TOKEN} WHERE chain_id = ? AND address = ?`).get(chainId, address) as ScannedToken | undefined);
-}
-
 /** The token's row on either engine (the cap table, the holders at a checkpoint). */
 export async function findScannedTokenIn(sql: SqlClient, chainId: number, address: string): Promise<ScannedToken | undefined> {
   return scannedTokenOf(await sql.get<ScannedToken>(`${SELECT_SCANNED_TOKEN} WHERE chain_id = ? AND address = ?`, [chainId, address]));
-}
-
-export function getScannedToken(db: SqliteDatabase, id: number): ScannedToken {
-  const token = scannedTokenOf(db.sqlite.prepare(`${SELECT_SCANNED_TOKEN} WHERE id = ?`).get(id) as ScannedToken | undefined);
-  if (!token) throw new Error(`scanned token ${id} vanished`);
-  return token;
 }
 
 /**
@@ -169,11 +159,48 @@ export async function scannedCreationBlock(db: StoDatabase, network: string, add
   return row?.start_block;
 }
 
-/** A token's last check against the chain (the highest block; the latest of several at one block). */
-export function latestScanVerification(db: SqliteDatabase, tokenId: number): ScanVerification | undefined {
-  return db.sqlite.prepare(`${SELECT_VERIFICATION} WHERE token_id = ? ORDER BY block_number DESC, id DESC LIMIT 1`).get(tokenId) as
-    | ScanVerification
-    | undefined;
+/** A token's last check against the chain (the highest block; the latest of several at one block), on either engine. */
+export async function latestScanVerification(sql: SqlClient, tokenId: number): Promise<ScanVerification | undefined> {
+  return sql.get<ScanVerification>(`${SELECT_VERIFICATION} WHERE token_id = ? ORDER BY block_number DESC, id DESC LIMIT 1`, [tokenId]);
+}
+
+/**
+ * The scanned_tokens rows of a ScanDatabase, the same on both engines (portable SQL through the
+ * database's SqlClient).
+ */
+export abstract class ScannedTokenRows {
+  protected constructor(private readonly rows: SqlClient) {}
+
+  async findToken(chainId: number, address: string): Promise<ScannedToken | undefined> {
+    return findScannedTokenIn(this.rows, chainId, address);
+  }
+
+  async getToken(id: number): Promise<ScannedToken> {
+    const token = scannedTokenOf(await this.rows.get<ScannedToken>(`${SELECT_SCANNED_TOKEN} WHERE id = ?`, [id]));
+    if (!token) throw new Error(`scanned token ${id} vanished`);
+    return token;
+  }
+
+  /** The token's row, inserted unless another scan inserted it first (the unique chain id and address). */
+  async createToken(values: NewScannedToken): Promise<ScannedToken> {
+    const now = nowIso();
+    await this.rows.run(
+      `INSERT INTO scanned_tokens (network, chain_id, address, start_block, starts_at_creation, scanned_to_block, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chain_id, address) DO NOTHING`,
+      [values.network, values.chainId, values.address, values.startBlock, values.startsAtCreation, values.startBlock - 1, now, now],
+    );
+    const created = await this.findToken(values.chainId, values.address);
+    if (!created) throw new Error("scanned token row was not created");
+    return created;
+  }
+
+  async setMetadata(id: number, metadata: { name: string | null; symbol: string | null; decimals: number | null }): Promise<void> {
+    await this.rows.run("UPDATE scanned_tokens SET name = ?, symbol = ?, decimals = ? WHERE id = ?", [metadata.name, metadata.symbol, metadata.decimals, id]);
+  }
+
+  async restartAt(id: number, start: number): Promise<void> {
+    await this.rows.run("UPDATE scanned_tokens SET start_block = ?, starts_at_creation = FALSE, scanned_to_block = ? WHERE id = ?", [start, start - 1, id]);
+  }
 }
 
 /**
@@ -189,41 +216,9 @@ export async function forgetScannedTokens(sql: SqlClient, network: string): Prom
 }
 
 /** The scanner's database on SQLite (better-sqlite3): synchronous inside, behind the asynchronous interface. */
-export class SqliteScanDatabase implements ScanDatabase {
-  constructor(private readonly db: SqliteDatabase) {}
-
-  async findToken(chainId: number, address: string): Promise<ScannedToken | undefined> {
-    return findScannedToken(this.db, chainId, address);
-  }
-
-  async getToken(id: number): Promise<ScannedToken> {
-    return getScannedToken(this.db, id);
-  }
-
-  async createToken(values: NewScannedToken): Promise<ScannedToken> {
-    const now = nowIso();
-    this.db.writeTransaction(() => {
-      if (findScannedToken(this.db, values.chainId, values.address)) return;
-      this.db.sqlite
-        .prepare(
-          `INSERT INTO scanned_tokens (network, chain_id, address, start_block, starts_at_creation, scanned_to_block, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(values.network, values.chainId, values.address, values.startBlock, values.startsAtCreation ? 1 : 0, values.startBlock - 1, now, now);
-    });
-    const created = findScannedToken(this.db, values.chainId, values.address);
-    if (!created) throw new Error("scanned token row was not created");
-    return created;
-  }
-
-  async setMetadata(id: number, metadata: { name: string | null; symbol: string | null; decimals: number | null }): Promise<void> {
-    this.db.sqlite.prepare("UPDATE scanned_tokens SET name = ?, symbol = ?, decimals = ? WHERE id = ?").run(metadata.name, metadata.symbol, metadata.decimals, id);
-  }
-
-  async restartAt(id: number, start: number): Promise<void> {
-    this.db.sqlite
-      .prepare("UPDATE scanned_tokens SET start_block = ?, starts_at_creation = 0, scanned_to_block = ? WHERE id = ?")
-      .run(start, start - 1, id);
+export class SqliteScanDatabase extends ScannedTokenRows implements ScanDatabase {
+  constructor(private readonly db: SqliteDatabase) {
+    super(db.sql);
   }
 
   tokenStore(tokenId: number): ScanStore {
@@ -480,7 +475,7 @@ export class SqliteScanStore implements ScanStore {
   }
 
   async latestVerification(): Promise<ScanVerification | undefined> {
-    return latestScanVerification(this.db, this.tokenId);
+    return latestScanVerification(this.db.sql, this.tokenId);
   }
 
   async recordTotalSupply(totalSupply: bigint | null, block: number): Promise<void> {
