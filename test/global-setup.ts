@@ -13,7 +13,8 @@ import { startPostgres } from "../src/devtools/embedded-postgres";
 const ROOT = path.resolve(__dirname, "..");
 
 const BUILDS = [
-  { what: "dist/", script: "build:ts", inputs: ["src", "tsconfig.json", "tsconfig.build.json"], stamp: "dist/.tsbuildinfo" },
+  // The bundle (dist/sto.js) is written last: it is the stamp, so a build that failed halfway is redone.
+  { what: "dist/", script: "build:ts", inputs: ["src", "tsconfig.json", "tsconfig.build.json", "scripts/bundle-cli.mjs"], stamp: "dist/sto.js" },
   { what: "artifacts/", script: "build:contracts", inputs: ["contracts", "hardhat.config.ts"], stamp: "cache/solidity-files-cache.json" },
 ];
 

@@ -1,0 +1,32 @@
+/**
+ * Bundles the compiled CLI (dist/cli/main.js and everything it requires, ethers and drizzle
+ * included) into one file, dist/sto.js, which bin/sto runs. Node.js resolves, reads and wraps every
+ * module file on its own: a command loaded about 600 of them, and that was a quarter of each
+ * command's start-up (docs/benchmarks.md, "Session 12: start-up"). In the bundle every module is
+ * still evaluated only when first required (esbuild keeps tsc's CommonJS modules as lazy
+ * closures), so a command still runs only its own code.
+ *
+ * Left outside, loaded from node_modules as before: native addons (better-sqlite3), packages
+ * loaded only by some commands and large (hardhat, for `sto node`; pg, for PostgreSQL), and ws's
+ * optional native helpers.
+ *
+ *   node scripts/bundle-cli.mjs        (run by `npm run build:ts`, after tsc)
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+await build({
+  entryPoints: [path.join(root, "dist", "cli", "main.js")],
+  outfile: path.join(root, "dist", "sto.js"),
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node20",
+  // package-root.ts and version.ts find the package by their __dirname, dist/: in the bundle that
+  // is the bundle's own folder, dist/ again.
+  external: ["better-sqlite3", "pg", "pg-native", "hardhat", "bufferutil", "utf-8-validate"],
+  logLevel: "warning",
+});
