@@ -28,5 +28,11 @@ await build({
   // package-root.ts and version.ts find the package by their __dirname, dist/: in the bundle that
   // is the bundle's own folder, dist/ again.
   external: ["better-sqlite3", "pg", "pg-native", "hardhat", "bufferutil", "utf-8-validate"],
+  // Without comments and blank space the file is a third smaller, and Node.js reads and compiles it
+  // faster (about 60 ms less CPU a command); names are kept, so a stack trace still names functions.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  // dist/sto.js.map leads back to src/ through tsc's maps; bin/sto turns it on at --log-level debug.
+  sourcemap: "linked",
   logLevel: "warning",
 });
