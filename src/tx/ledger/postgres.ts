@@ -1,6 +1,6 @@
 import { and, asc, eq, gte, inArray, type SQL } from "drizzle-orm";
 import { nowIso } from "../../db/database";
-import { broadcastAccounts, preparedTransactions, transactionSignatures } from "../../db/pg-schema";
+import { model } from "../../db/model";
 import type { PgUnit, PostgresDatabase } from "../../db/postgres";
 import type { SqlClient } from "../../db/sql";
 import { ExitCode, StoError } from "../../errors";
@@ -23,6 +23,22 @@ import { checkMove, SENDABLE_STATUSES, UNMINED_STATUSES } from "./states";
 import * as records from "./records";
 import * as views from "./views";
 
+/**
+ * The ledger's PostgreSQL tables (those of src/db/pg-schema), built when a PostgreSQL ledger first
+ * uses them: every command loads this module through ./index.ts, and one on SQLite never builds them.
+ */
+const tables = {
+  get preparedTransactions() {
+    return model.preparedTransactions.pg;
+  },
+  get broadcastAccounts() {
+    return model.broadcastAccounts.pg;
+  },
+  get transactionSignatures() {
+    return model.transactionSignatures.pg;
+  },
+};
+
 /** Rows per INSERT: PostgreSQL binds at most 65,535 parameters, a row has about 25. */
 const INSERT_CHUNK = 500;
 
@@ -38,7 +54,7 @@ const INSERT_CHUNK = 500;
  */
 export class PostgresLedger extends views.LedgerViews implements TxLedger {
   constructor(private readonly db: PostgresDatabase) {
-    super(preparedTransactions);
+    super(tables.preparedTransactions);
   }
 
   private unit<T>(work: (unit: PgUnit) => Promise<T>): Promise<T> {
@@ -50,8 +66,8 @@ export class PostgresLedger extends views.LedgerViews implements TxLedger {
   async findAccount(key: AccountKey): Promise<LedgerAccount | undefined> {
     const [row] = await this.db.orm
       .select()
-      .from(broadcastAccounts)
-      .where(views.accountWhere(broadcastAccounts, key));
+      .from(tables.broadcastAccounts)
+      .where(views.accountWhere(tables.broadcastAccounts, key));
     return row;
   }
 
@@ -62,7 +78,7 @@ export class PostgresLedger extends views.LedgerViews implements TxLedger {
     const now = nowIso();
     // Another process may create it at the same moment: the unique index decides, the first one wins.
     await this.db.orm
-      .insert(broadcastAccounts)
+      .insert(tables.broadcastAccounts)
       .values({ network: key.network, chainId: key.chainId, address: key.address, nextNonce: nonce, createdAt: now, updatedAt: now })
       .onConflictDoNothing();
     const created = await this.findAccount(key);
@@ -75,12 +91,12 @@ export class PostgresLedger extends views.LedgerViews implements TxLedger {
       const now = nowIso();
       const [account] = await orm
         .select()
-        .from(broadcastAccounts)
-        .where(views.accountWhere(broadcastAccounts, key))
+        .from(tables.broadcastAccounts)
+        .where(views.accountWhere(tables.broadcastAccounts, key))
         .for("update");
       if (!account) {
         const inserted = await orm
-          .insert(broadcastAccounts)
+          .insert(tables.broadcastAccounts)
           .values({ network: key.network, chainId: key.chainId, address: key.address, nextNonce: networkNonce, createdAt: now, updatedAt: now })
           .onConflictDoNothing()
           .returning();
@@ -93,7 +109,7 @@ export class PostgresLedger extends views.LedgerViews implements TxLedger {
           ExitCode.StateMismatch,
         );
       }
-      await orm.update(broadcastAccounts).set({ nextNonce: networkNonce, updatedAt: now }).where(eq(broadcastAccounts.id, account.id));
+      await orm.update(tables.broadcastAccounts).set({ nextNonce: networkNonce, updatedAt: now }).where(eq(tables.broadcastAccounts.id, account.id));
       return { previous: account.nextNonce, next: networkNonce };
     });
   }
@@ -101,7 +117,7 @@ export class PostgresLedger extends views.LedgerViews implements TxLedger {
   allocate<T>(accountId: number, work: (allocation: NonceAllocation) => Promise<T>): Promise<T> {
     return this.unit(async ({ orm, sql }) => {
       // The account's write lock: held until this unit commits or rolls back.
-      const [current] = await orm.select().from(broadcastAccounts).where(eq(broadcastAccounts.id, accountId)).for("update");
+      const [current] = await orm.select().from(tables.broadcastAccounts).where(eq(tables.broadcastAccounts.id, accountId)).for("update");
       if (!current) throw new Error(`broadcast account ${accountId} disappeared from the database`);
       let nextNonce = current.nextNonce;
       const allocation: NonceAllocation = {
@@ -114,7 +130,7 @@ export class PostgresLedger extends views.LedgerViews implements TxLedger {
           const stored: PreparedTransaction[] = [];
           for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
             const inserted = await orm
-              .insert(preparedTransactions)
+              .insert(tables.preparedTransactions)
               .values(rows.slice(start, start + INSERT_CHUNK))
               .returning();
             stored.push(...inserted.sort((a, b) => a.nonce - b.nonce));
@@ -134,30 +150,30 @@ export class PostgresLedger extends views.LedgerViews implements TxLedger {
   // --- views
 
   /** Rows of prepared_transactions matching `where`, by nonce unless `order` says otherwise. */
-  protected rows(where: SQL | undefined, order: SQL = asc(preparedTransactions.nonce), limit?: number): Promise<PreparedTransaction[]> {
-    const query = this.db.orm.select().from(preparedTransactions).where(where).orderBy(order).$dynamic();
+  protected rows(where: SQL | undefined, order: SQL = asc(tables.preparedTransactions.nonce), limit?: number): Promise<PreparedTransaction[]> {
+    const query = this.db.orm.select().from(tables.preparedTransactions).where(where).orderBy(order).$dynamic();
     return limit === undefined ? query : query.limit(limit);
   }
 
   async transactionsById(ids: readonly number[]): Promise<PreparedTransaction[]> {
     if (ids.length === 0) return [];
-    return this.rows(inArray(preparedTransactions.id, [...ids]));
+    return this.rows(inArray(tables.preparedTransactions.id, [...ids]));
   }
 
   async countUnmined(filter: UnminedFilter): Promise<number> {
-    return this.db.orm.$count(preparedTransactions, views.unmined(preparedTransactions, filter));
+    return this.db.orm.$count(tables.preparedTransactions, views.unmined(tables.preparedTransactions, filter));
   }
 
   async unminedIdsFrom(network: string, from: string, fromNonce: number): Promise<Set<number>> {
     const rows = await this.db.orm
-      .select({ id: preparedTransactions.id })
-      .from(preparedTransactions)
+      .select({ id: tables.preparedTransactions.id })
+      .from(tables.preparedTransactions)
       .where(
         and(
-          eq(preparedTransactions.network, network),
-          eq(preparedTransactions.fromAddress, from),
-          gte(preparedTransactions.nonce, fromNonce),
-          inArray(preparedTransactions.status, [...UNMINED_STATUSES]),
+          eq(tables.preparedTransactions.network, network),
+          eq(tables.preparedTransactions.fromAddress, from),
+          gte(tables.preparedTransactions.nonce, fromNonce),
+          inArray(tables.preparedTransactions.status, [...UNMINED_STATUSES]),
         ),
       );
     return new Set(rows.map((row) => row.id));
@@ -177,9 +193,9 @@ export class PostgresLedger extends views.LedgerViews implements TxLedger {
   async signaturesOf(transactionId: number): Promise<TransactionSignature[]> {
     return this.db.orm
       .select()
-      .from(transactionSignatures)
-      .where(eq(transactionSignatures.transactionId, transactionId))
-      .orderBy(asc(transactionSignatures.id));
+      .from(tables.transactionSignatures)
+      .where(eq(tables.transactionSignatures.transactionId, transactionId))
+      .orderBy(asc(tables.transactionSignatures.id));
   }
 
   async signaturesOfMany(transactionIds: readonly number[]): Promise<Map<number, TransactionSignature[]>> {
@@ -187,7 +203,7 @@ export class PostgresLedger extends views.LedgerViews implements TxLedger {
     // One round trip per 10,000 transactions (PostgreSQL binds at most 65,535 parameters).
     for (let offset = 0; offset < transactionIds.length; offset += 10_000) {
       const ids = transactionIds.slice(offset, offset + 10_000);
-      rows.push(...(await this.db.orm.select().from(transactionSignatures).where(inArray(transactionSignatures.transactionId, ids)).orderBy(asc(transactionSignatures.id))));
+      rows.push(...(await this.db.orm.select().from(tables.transactionSignatures).where(inArray(tables.transactionSignatures.transactionId, ids)).orderBy(asc(tables.transactionSignatures.id))));
     }
     rows.sort((a, b) => a.id - b.id);
     return views.groupSignatures(transactionIds, rows);
@@ -239,7 +255,7 @@ export class PostgresLedger extends views.LedgerViews implements TxLedger {
       // moved meanwhile is left as that process wrote it, signatures included.
       const moved = new Set<number>();
       for (const change of changes) {
-        const update = resultUpdate(preparedTransactions, change);
+        const update = resultUpdate(tables.preparedTransactions, change);
         if ((await sql.run(update.sql, update.params)) === 0) moved.add(change.id);
       }
       for (const change of signatures) {
@@ -280,9 +296,9 @@ export class PostgresLedger extends views.LedgerViews implements TxLedger {
 
   async recordVerification(id: number, info: string, verifiedAt?: string): Promise<void> {
     await this.db.orm
-      .update(preparedTransactions)
+      .update(tables.preparedTransactions)
       .set(verifiedAt !== undefined ? { verifiedAt, verificationInfo: info } : { verificationInfo: info })
-      .where(eq(preparedTransactions.id, id));
+      .where(eq(tables.preparedTransactions.id, id));
   }
 }
 
