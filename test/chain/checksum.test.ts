@@ -1,6 +1,7 @@
 import { getAddress, keccak256 } from "ethers";
 import { describe, expect, it } from "vitest";
-import { checksumAddress, keccak256Bytes } from "../../src/chain/checksum";
+import { checksumAddress, keccak256Bytes, permuteInJavaScript } from "../../src/chain/checksum";
+import { keccakModuleBytes, loadWasmKeccak } from "../../src/chain/keccak-wasm";
 import { checkAddress } from "../../src/input/address";
 import { seededBytes, seededRandom, testSeed } from "../helpers/random";
 
@@ -38,6 +39,31 @@ describe("fast EIP-55 checksum", () => {
       const bytes = seededBytes(next, length);
       expect(Buffer.from(keccak256Bytes(bytes)).toString("hex")).toBe(keccak256(bytes).slice(2));
     }
+  });
+});
+
+describe("Keccak-f[1600] in WebAssembly", () => {
+  it("permutes any state as the JavaScript permutation does", () => {
+    const wasm = loadWasmKeccak();
+    expect(wasm).toBeDefined();
+    const next = seededRandom(SEED);
+    for (let i = 0; i < 300; i++) {
+      const state = i === 0 ? new Uint8Array(200) : i === 1 ? new Uint8Array(200).fill(0xff) : new Uint8Array(seededBytes(next, 200));
+      const expected = Uint8Array.from(state);
+      permuteInJavaScript(expected);
+      wasm!.state.set(state);
+      wasm!.permute();
+      expect(Buffer.from(wasm!.state).toString("hex")).toBe(Buffer.from(expected).toString("hex"));
+    }
+  });
+
+  it("is a valid module of one exported function and memory", () => {
+    // The compiler's library here declares no WebAssembly: the few calls used, typed locally.
+    const api = (globalThis as unknown as { WebAssembly: { Module: { new (bytes: Uint8Array): object; exports(module: object): unknown } } }).WebAssembly;
+    expect(api.Module.exports(new api.Module(keccakModuleBytes()))).toEqual([
+      { name: "m", kind: "memory" },
+      { name: "p", kind: "function" },
+    ]);
   });
 });
 
