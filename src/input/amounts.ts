@@ -19,7 +19,9 @@ export function checkTokenAmount(text: string, decimals: number): AmountCheck {
   if (trimmedFraction.length > decimals) return { reason: `has more than ${decimals} decimal places` };
   // A uint256 has at most 78 digits: refuse longer numbers before building huge bigints.
   if (whole.replace(/^0+/, "").length > 78 + 1) return { reason: "too large for a uint256" };
-  const units = BigInt(whole) * 10n ** BigInt(decimals) + BigInt(trimmedFraction.padEnd(decimals, "0") || "0");
+  // whole × 10^decimals + the fraction's digits padded to `decimals`: the digits side by side, one
+  // conversion (this runs for every row of a distribution file).
+  const units = BigInt(whole + trimmedFraction.padEnd(decimals, "0"));
   if (units === 0n) return { reason: "must be above zero" };
   if (units > MAX_UINT256) return { reason: "too large for a uint256" };
   return { units };
