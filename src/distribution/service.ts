@@ -1,4 +1,3 @@
-import { Interface } from "ethers";
 import { nowIso } from "../db/database";
 import { renderFieldText, StoError } from "../errors";
 import type { ProgressListener } from "../progress";
@@ -176,7 +175,7 @@ async function attemptDistribution(env: TxEnvironment, request: DistributionRequ
   const groupSize = request.batchSize ?? 1;
   const groupCount = Math.ceil(toPay.length / groupSize);
   const groupAt = (index: number): PlannedRow[] => toPay.slice(index * groupSize, (index + 1) * groupSize);
-  const encoder = new DistributionCalldata(new Interface(env.artifacts.get("SecurityToken").abi));
+  const encoder = new DistributionCalldata(env.artifacts.interfaceOf("SecurityToken"));
   const lockups = toPay.some((row) => row.lockedUntil !== undefined);
   const locks = (group: readonly PlannedRow[]) => lockups && group.some((row) => row.lockedUntil !== undefined);
   const methodOf = (group: readonly PlannedRow[]): string =>

@@ -53,7 +53,7 @@ export async function readTokenState(env: TxEnvironment, tokenAddress: string): 
   const block = await env.provider.getBlock("latest");
   if (!block) throw new StoError(`the node of ${env.network} returned no latest block`);
   const blockTag = block.number;
-  const token = new Contract(tokenAddress, env.artifacts.get("SecurityToken").abi, env.provider);
+  const token = new Contract(tokenAddress, env.artifacts.interfaceOf("SecurityToken"), env.provider);
   // Functions the token may lack read as undefined; a node that fails stops the command (exit 3).
   const read = async <T>(method: string, ...args: unknown[]): Promise<T | undefined> => {
     try {
@@ -81,7 +81,7 @@ export async function readTokenState(env: TxEnvironment, tokenAddress: string): 
   }
   let kyc: string | undefined;
   if (verifier !== undefined && verifierSkipped !== true && !kycMode) {
-    const agent = new Contract(verifier, env.artifacts.get("RestrictedTransferAgent").abi, env.provider);
+    const agent = new Contract(verifier, env.artifacts.interfaceOf("RestrictedTransferAgent"), env.provider);
     try {
       kyc = (await agent.getFunction("kyc")({ blockTag })) as string;
     } catch (error) {
@@ -144,7 +144,7 @@ export async function checkTransferRestrictions(
     "function verify(address from, address to, uint256 value) view returns (bool)",
     "function verifyBatch(address from, address[] to) view returns (bool)",
   ]);
-  const kyc = state.kyc ? new Contract(state.kyc, env.artifacts.get("BasicKYC").abi, env.provider) : undefined;
+  const kyc = state.kyc ? new Contract(state.kyc, env.artifacts.interfaceOf("BasicKYC"), env.provider) : undefined;
   const report: RestrictionReport = { problems: [], pendingCounted: [] };
   let pendingMap: Map<string, PreparedTransaction> | undefined;
   const pending = async () => (pendingMap ??= await pendingWhitelistings(env, state.kyc as string));

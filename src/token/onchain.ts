@@ -14,7 +14,7 @@ export type ReadEnvironment = Pick<TxEnvironment, "provider" | "artifacts" | "ne
 
 /** A read-only handle on a contract of ours (or any contract with that ABI) at `address`. */
 export function contractAt(env: { provider: TxEnvironment["provider"]; artifacts: ContractArtifacts }, name: ContractName, address: string): Contract {
-  return new Contract(address, env.artifacts.get(name).abi, env.provider);
+  return new Contract(address, env.artifacts.interfaceOf(name), env.provider);
 }
 
 /** Calls a view function; the caller states the result type it expects from the ABI. */

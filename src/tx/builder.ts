@@ -1,4 +1,4 @@
-import { Interface, getCreateAddress, type InterfaceAbi } from "ethers";
+import { getCreateAddress } from "ethers";
 import { StoError } from "../errors";
 import type { TxEnvironment } from "./environment";
 
@@ -34,7 +34,6 @@ export interface PlannedStep {
  */
 export class TransactionBuilder {
   readonly steps: PlannedStep[] = [];
-  private readonly interfaces = new Map<string, Interface>();
   private readonly encodedFunctions = new Map<string, { selector: string; signature: string }>();
 
   constructor(
@@ -50,7 +49,7 @@ export class TransactionBuilder {
   deploy(contractName: string, args: readonly unknown[], note: string, options: StepOptions = {}): string {
     const artifact = this.env.artifacts.get(contractName);
     if (artifact.bytecode === "0x") throw new StoError(`contract ${contractName} has no bytecode to deploy`);
-    const iface = this.interfaceOf(contractName, artifact.abi);
+    const iface = this.env.artifacts.interfaceOf(contractName);
     const constructorArguments = iface.encodeDeploy(args as unknown[]);
     const nonce = this.startNonce + this.steps.length;
     const contractAddress = getCreateAddress({ from: this.env.address, nonce });
@@ -71,7 +70,7 @@ export class TransactionBuilder {
 
   /** Plans a call of `method` on the contract at `address`. */
   call(contractName: string, address: string, method: string, args: readonly unknown[], note: string, options: StepOptions = {}): void {
-    const iface = this.interfaceOf(contractName, this.env.artifacts.get(contractName).abi);
+    const iface = this.env.artifacts.interfaceOf(contractName);
     const fragment = iface.getFunction(method);
     if (!fragment) throw new StoError(`contract ${contractName} has no function ${method}`);
     this.steps.push({
@@ -97,7 +96,7 @@ export class TransactionBuilder {
     let known = this.encodedFunctions.get(key);
     if (!known) {
       // Computing a selector hashes the signature: once per function, not per call.
-      const fragment = this.interfaceOf(contractName, this.env.artifacts.get(contractName).abi).getFunction(method);
+      const fragment = this.env.artifacts.interfaceOf(contractName).getFunction(method);
       if (!fragment) throw new StoError(`contract ${contractName} has no function ${method}`);
       known = { selector: fragment.selector, signature: fragment.format("sighash") };
       this.encodedFunctions.set(key, known);
@@ -113,14 +112,5 @@ export class TransactionBuilder {
       data,
       options,
     });
-  }
-
-  private interfaceOf(contractName: string, abi: InterfaceAbi): Interface {
-    let iface = this.interfaces.get(contractName);
-    if (!iface) {
-      iface = new Interface(abi);
-      this.interfaces.set(contractName, iface);
-    }
-    return iface;
   }
 }
