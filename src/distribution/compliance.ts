@@ -67,6 +67,7 @@ export async function checkComplianceRules(
   state: TokenState,
   rows: readonly ValidRow[],
   onProgress?: ProgressListener,
+  grouped?: ReadonlyMap<string, readonly ValidRow[]>,
 ): Promise<RowProblem[]> {
   if (rows.length === 0) return [];
   const rules = await readComplianceRules(env, state.address, state.blockNumber);
@@ -97,7 +98,7 @@ export async function checkComplianceRules(
   const problems: RowProblem[] = [];
   const format = (units: bigint): string => formatTokenAmount(units, state.decimals);
 
-  const rowsByReceiver = groupByReceiver(rows);
+  const rowsByReceiver = grouped ?? groupByReceiver(rows);
   const receivers = [...rowsByReceiver.keys()];
   const needBalances = rules.holdersTracked || rules.maxBalance !== 0n;
 
@@ -138,7 +139,7 @@ export async function checkComplianceRules(
   for (const [receiver, code] of codes) {
     if (!RECEIVER.has(code)) continue;
     const reason = `rule ${RESTRICTION_NAMES[code]} (ERC-1404 code ${code}): ${messages.get(code)}`;
-    for (const row of rowsByReceiver.get(receiver) as ValidRow[]) problems.push({ row: row.row, field: "address", value: receiver, reason });
+    for (const row of rowsByReceiver.get(receiver) as readonly ValidRow[]) problems.push({ row: row.row, field: "address", value: receiver, reason });
   }
   for (const code of tokenWide) {
     problems.push({ reason: `rule ${RESTRICTION_NAMES[code]} (ERC-1404 code ${code}): ${messages.get(code)}${advice(code, env.address)}` });

@@ -1,3 +1,4 @@
+import { checksumAddress } from "../chain/checksum";
 import { readHasCode } from "../chain/codes";
 import { nodeClient } from "../chain/provider";
 import { RpcError } from "../chain/rpc";
@@ -26,10 +27,17 @@ export interface ReceiverReport {
  * move its shares. Whether every distinct receiver has code is read at the distribution's block, a
  * thousand addresses per deployless eth_call (readHasCode), never one request per row.
  */
-export async function checkReceivers(env: TxEnvironment, state: TokenState, rows: readonly ValidRow[], origin: DistributionOrigin): Promise<ReceiverReport> {
+export async function checkReceivers(
+  env: TxEnvironment,
+  state: TokenState,
+  rows: readonly ValidRow[],
+  origin: DistributionOrigin,
+  grouped: ReadonlyMap<string, readonly ValidRow[]> = groupByReceiver(rows),
+): Promise<ReceiverReport> {
   const report: ReceiverReport = { problems: [], warnings: [] };
-  const token = state.address.toLowerCase();
-  const itself = rows.filter((row) => row.receiver.toLowerCase() === token);
+  // Receivers are checksummed (validateRows): compared with the token's checksummed address, no lowercasing per row.
+  const token = checksumAddress(state.address);
+  const itself = grouped.get(token) ?? [];
   for (const row of itself) {
     report.problems.push({
       row: row.row,
@@ -38,7 +46,7 @@ export async function checkReceivers(env: TxEnvironment, state: TokenState, rows
       reason: "is the token contract itself: shares sent there stay locked in it (only a forced transfer could move them back)",
     });
   }
-  const rowsByReceiver = groupByReceiver(itself.length === 0 ? rows : rows.filter((row) => row.receiver.toLowerCase() !== token));
+  const rowsByReceiver = itself.length === 0 ? grouped : groupByReceiver(rows.filter((row) => row.receiver !== token));
   const receivers = [...rowsByReceiver.keys()];
   const { hasCode } = await readHasCode(nodeClient(env.provider), receivers, state.blockNumber);
   const contracts = receivers.filter((receiver, index) => {
@@ -47,7 +55,7 @@ export async function checkReceivers(env: TxEnvironment, state: TokenState, rows
     return code;
   });
   for (const receiver of contracts.slice(0, NAMED_CONTRACTS)) {
-    const [first, ...more] = rowsByReceiver.get(receiver) as ValidRow[];
+    const [first, ...more] = rowsByReceiver.get(receiver) as readonly ValidRow[];
     const also = more.length === 0 ? "" : ` (also row${more.length === 1 ? "" : "s"} ${more.map((row) => row.row).join(", ")})`;
     const problem: RowProblem = {
       row: first.row,

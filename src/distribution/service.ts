@@ -27,7 +27,7 @@ import {
   type PaymentRecord,
 } from "./payments";
 import { DistributionRejected, type DistributionOrigin, type RowProblem } from "./problems";
-import { validateRows, type ValidRow } from "./validate";
+import { groupByReceiver, validateRows, type ValidRow } from "./validate";
 import { InputError, type FieldText } from "../input/fields";
 import { checkCount, type CountRange } from "../input/numbers";
 
@@ -141,14 +141,16 @@ async function attemptDistribution(env: TxEnvironment, request: DistributionRequ
 
   clock.lap("looked up earlier payments");
   // Which receivers are contracts is read from the node while the checks below ask it theirs.
-  const receiversChecked = checkReceivers(env, state, toPay, origin);
+  // The rows of each receiver, grouped once for the three checks.
+  const byReceiver = groupByReceiver(toPay);
+  const receiversChecked = checkReceivers(env, state, toPay, origin, byReceiver);
   // Handled here so that a check below that fails first leaves no unhandled rejection behind.
   receiversChecked.catch(() => undefined);
-  const restrictions = await checkTransferRestrictions(env, state, toPay, request.onProgress);
+  const restrictions = await checkTransferRestrictions(env, state, toPay, request.onProgress, byReceiver);
   clock.lap("checked transfer restrictions");
   if (restrictions.senderProblem) problems.push(restrictions.senderProblem);
   problems.push(...restrictions.problems);
-  problems.push(...(await checkComplianceRules(env, state, toPay, request.onProgress)));
+  problems.push(...(await checkComplianceRules(env, state, toPay, request.onProgress, byReceiver)));
   problems.push(...(await checkLockups(env, state, toPay)));
   clock.lap("checked the compliance rules");
   const receivers = await receiversChecked;

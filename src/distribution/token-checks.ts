@@ -137,6 +137,7 @@ export async function checkTransferRestrictions(
   state: TokenState,
   rows: readonly ValidRow[],
   onProgress?: ProgressListener,
+  grouped?: ReadonlyMap<string, readonly ValidRow[]>,
 ): Promise<RestrictionReport> {
   if (!state.verifier || state.verifierSkipped || rows.length === 0) return { problems: [], pendingCounted: [] };
   const blockTag = state.blockNumber;
@@ -166,7 +167,7 @@ export async function checkTransferRestrictions(
   }
 
   // One check per distinct receiver; rows repeat receivers.
-  const rowsByReceiver = groupByReceiver(rows);
+  const rowsByReceiver = grouped ?? groupByReceiver(rows);
   const receivers = [...rowsByReceiver.keys()];
   const chunks: string[][] = [];
   for (let start = 0; start < receivers.length; start += VERIFY_CHUNK) chunks.push(receivers.slice(start, start + VERIFY_CHUNK));
@@ -194,7 +195,7 @@ export async function checkTransferRestrictions(
     data: (receiver) =>
       kyc
         ? KYC.encodeFunctionData("isWhitelisted", [receiver])
-        : verifierAbi.encodeFunctionData("verify", [env.address, receiver, (rowsByReceiver.get(receiver) as ValidRow[])[0].amount]),
+        : verifierAbi.encodeFunctionData("verify", [env.address, receiver, (rowsByReceiver.get(receiver) as readonly ValidRow[])[0].amount]),
     decode: (result) => result,
   };
   const read = await new AccountViewReader(nodeClient(env.provider), target, blockTag, view, undefined, 250).read(suspects);
@@ -215,7 +216,7 @@ export async function checkTransferRestrictions(
     const reason: FieldText = kyc
       ? (name) => `not whitelisted in KYC contract ${state.kyc} of this restricted token (sto kyc-manage ${name("kyc-manage:whitelistAddress")}=${receiver})`
       : `the token's transfer verifier ${state.verifier} refuses transfers to this address`;
-    for (const row of rowsByReceiver.get(receiver) as ValidRow[]) {
+    for (const row of rowsByReceiver.get(receiver) as readonly ValidRow[]) {
       report.problems.push({ row: row.row, field: "address", value: receiver, reason });
     }
   }
