@@ -1,4 +1,3 @@
-import Table from "cli-table3";
 import { renderTextTable } from "./text-table";
 import { fitTable } from "./fit-table";
 import type { LogLevel } from "../config/resolve";
@@ -6,6 +5,27 @@ import { propertyNames, renderFieldText, type FieldNamer, type FieldText } from 
 
 /** Above this many rows, tables are laid out by the linear-time renderer. */
 const LARGE_TABLE_ROWS = 200;
+
+/** Printable ASCII and colour sequences only: every character one column wide, as renderTextTable counts. */
+// eslint-disable-next-line no-control-regex -- colour sequences added by Output.colour
+const NARROW_CELL = /^(?:[\x20-\x7e]|\u001b\[[0-9;]*m)*$/;
+
+/**
+ * The table in cli-table3's compact box style, which measures every cell's width with Unicode's
+ * rules (wide characters such as CJK and emoji take two columns).
+ */
+export function renderUnicodeTable(head: string[], rows: string[][], alignRight: number[]): string {
+  // Loaded when a table needs it: most tables never do.
+  const Table = require("cli-table3") as typeof import("cli-table3");
+  const table = new Table({
+    head,
+    style: { head: [], border: [], compact: true },
+    colAligns: head.map((_, index) => (alignRight.includes(index) ? "right" : "left")),
+    chars: { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" },
+  });
+  for (const row of rows) table.push(row);
+  return table.toString();
+}
 
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warning: 30, error: 40 };
 
@@ -65,27 +85,23 @@ export class Output {
   }
 
   /**
-   * A table of the result (suppressed with --json). Large tables use the linear-time renderer:
-   * cli-table3 measures every cell with Unicode-aware width functions and its layout time grows
-   * with the square of the rows (10 s for 10,000 transactions).
+   * A table of the result (suppressed with --json). cli-table3 (renderUnicodeTable) measures every
+   * cell with Unicode-aware width functions: 75–100 ms of CPU for a table of 50 transactions, and a
+   * layout time that grows with the square of the rows (10 s for 10,000 transactions). Tables of
+   * one-column characters only, and large tables, use the linear-time renderer, which prints the
+   * same bytes for those (test/cli/text-output.test.ts).
    */
   table(head: string[], rows: TableCell[][], options: TableOptions = {}): void {
     if (this.json) return;
     // Cells are data: escaped first; only colour()'s own sequences are added afterwards.
     const escaped = rows.map((row) => row.map((cell) => (cell instanceof Coloured ? cell.render() : safeText(String(cell), false))));
     const fitted = this.fit(head.map((cell) => safeText(cell, false)), escaped, options);
-    if (fitted.rows.length > LARGE_TABLE_ROWS) {
-      this.stdout.write(`${renderTextTable(fitted.head, fitted.rows, fitted.alignRight, true)}\n`);
-      return;
-    }
-    const table = new Table({
-      head: fitted.head,
-      style: { head: [], border: [], compact: true },
-      colAligns: fitted.head.map((_, index) => (fitted.alignRight.includes(index) ? "right" : "left")),
-      chars: { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" },
-    });
-    for (const row of fitted.rows) table.push(row);
-    this.stdout.write(`${table.toString()}\n`);
+    const narrow = fitted.head.every((cell) => NARROW_CELL.test(cell)) && fitted.rows.every((row) => row.every((cell) => NARROW_CELL.test(cell)));
+    const text =
+      narrow || fitted.rows.length > LARGE_TABLE_ROWS
+        ? renderTextTable(fitted.head, fitted.rows, fitted.alignRight, true)
+        : renderUnicodeTable(fitted.head, fitted.rows, fitted.alignRight);
+    this.stdout.write(`${text}\n`);
   }
 
   /**
