@@ -394,10 +394,16 @@ export class TokenScanner {
       blocks.catch(() => undefined);
       request();
       try {
-        const changed = new Set<string>();
-        await store.writeChunk({ expectedScannedTo: fetched.from - 1, toBlock: fetched.to, events: decoded.events, blocks: await blocks }, changed);
-        for (const address of changed) touched.add(address);
-        this.prefetch?.offer(changed);
+        // The chunk's own set only for the balance reads: without them (--no-verify) the store adds
+        // to the run's set directly (100,000 new holders were added to two sets). A chunk that fails
+        // fails the run, except ChainChanged, which `await blocks` throws before anything is written.
+        const changed = this.prefetch ? new Set<string>() : touched;
+        const chunkBlocks = await blocks;
+        await store.writeChunk({ expectedScannedTo: fetched.from - 1, toBlock: fetched.to, events: decoded.events, blocks: chunkBlocks }, changed);
+        if (changed !== touched) {
+          for (const address of changed) touched.add(address);
+          this.prefetch?.offer(changed);
+        }
       } catch (error) {
         if (!(error instanceof ChainChanged)) throw error;
         restartFrom(end + 1);

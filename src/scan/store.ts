@@ -215,6 +215,12 @@ export async function forgetScannedTokens(sql: SqlClient, network: string): Prom
   return sql.run("DELETE FROM scanned_tokens WHERE network = ?", [network]);
 }
 
+/**
+ * Pages of write-ahead log (4 KiB each) after which a scan's commit copies the log into the database:
+ * about four chunks of new holders (docs/benchmarks.md, session 12), 16 MiB of log at most beyond a chunk's.
+ */
+export const SCAN_WAL_PAGES = 4096;
+
 /** The scanner's database on SQLite (better-sqlite3): synchronous inside, behind the asynchronous interface. */
 export class SqliteScanDatabase extends ScannedTokenRows implements ScanDatabase {
   constructor(private readonly db: SqliteDatabase) {
@@ -229,12 +235,21 @@ export class SqliteScanDatabase extends ScannedTokenRows implements ScanDatabase
     // In WAL mode synchronous=NORMAL keeps the database consistent and may only lose the last
     // chunks, which the next run scans again. That spares an fsync per chunk (about 10% of a
     // large scan's time on these machines). The connection's own setting is restored afterwards.
-    const synchronous = this.db.sqlite.pragma("synchronous", { simple: true }) as number;
-    this.db.sqlite.pragma("synchronous = NORMAL");
+    const sqlite = this.db.sqlite;
+    const synchronous = sqlite.pragma("synchronous", { simple: true }) as number;
+    sqlite.pragma("synchronous = NORMAL");
+    // The write-ahead log is copied into the database (a checkpoint) once it holds SCAN_WAL_PAGES
+    // instead of SQLite's 1,000: a chunk wrote about 1,000 pages, so every chunk's commit was followed
+    // by a checkpoint, which copied again each page the next chunks change anew (the address index
+    // of the holders, all over it when the holders are new; the last pages of every table) and
+    // synced both files. Crash safety is unchanged: committed chunks are in the log until copied.
+    const autocheckpoint = sqlite.pragma("wal_autocheckpoint", { simple: true }) as number;
+    if (autocheckpoint > 0 && autocheckpoint < SCAN_WAL_PAGES) sqlite.pragma(`wal_autocheckpoint = ${SCAN_WAL_PAGES}`);
     try {
       return await run();
     } finally {
-      this.db.sqlite.pragma(`synchronous = ${synchronous}`);
+      sqlite.pragma(`synchronous = ${synchronous}`);
+      sqlite.pragma(`wal_autocheckpoint = ${autocheckpoint}`);
     }
   }
 }
@@ -304,6 +319,10 @@ export class SqliteScanStore implements ScanStore {
         for (const block of chunk.blocks) {
           s.insertBlock.run(tokenId, block.blockNumber, block.blockHash, block.timestamp);
         }
+        // The sender of the previous transfer and its holder: a batch transfer's events all have the
+        // same sender, whose holder is then neither looked up nor added to `touched` again.
+        let sender: string | undefined;
+        let senderHolder: CachedHolder | undefined;
         for (const event of chunk.events) {
           // Events come in chain order and a chunk holds whole blocks.
           if (event.blockNumber !== this.block) this.endBlock();
@@ -312,8 +331,14 @@ export class SqliteScanStore implements ScanStore {
           this.transfers.add(tokenId, event.blockNumber, event.logIndex, event.txHash, event.from, event.to, value.toString());
           // A transfer to oneself or of nothing changes no balance.
           if (value === 0n || event.from === event.to) continue;
-          if (event.from !== ZERO_ADDRESS) this.change(event.from, -value, event, touched);
-          if (event.to !== ZERO_ADDRESS) this.change(event.to, value, event, touched);
+          if (event.from !== ZERO_ADDRESS) {
+            if (senderHolder === undefined || event.from !== sender) {
+              sender = event.from;
+              senderHolder = this.holder(sender, touched);
+            }
+            this.change(senderHolder, -value, event.logIndex);
+          }
+          if (event.to !== ZERO_ADDRESS) this.change(this.holder(event.to, touched), value, event.logIndex);
         }
         this.endBlock();
         this.transfers.flush();
@@ -331,16 +356,21 @@ export class SqliteScanStore implements ScanStore {
     if (this.holders.size > HOLDER_CACHE_LIMIT) this.forgetHolders();
   }
 
-  private change(address: string, delta: bigint, event: TransferEvent, touched: Set<string>): void {
+  /** The holder of `address` (cached, read or created), added to `touched`. */
+  private holder(address: string, touched: Set<string>): CachedHolder {
     let holder = this.holders.get(address);
     if (!holder) {
       holder = this.loadHolder(address);
       this.holders.set(address, holder);
     }
+    touched.add(address);
+    return holder;
+  }
+
+  private change(holder: CachedHolder, delta: bigint, logIndex: number): void {
     holder.balance += delta;
     if (holder.lastLogIndex < 0) this.changedInBlock.push(holder);
-    holder.lastLogIndex = event.logIndex;
-    touched.add(address);
+    holder.lastLogIndex = logIndex;
   }
 
   /**
