@@ -9,7 +9,7 @@
  * test/chain/checksum.test.ts compares with ethers on random and edge-case addresses.
  */
 
-import { loadWasmKeccak, type WasmKeccak } from "./keccak-wasm";
+import { sharedWasmKeccak } from "./keccak-wasm";
 
 // Keccak-f[1600] round constants, split into low and high 32-bit halves.
 const RC_LO = new Int32Array([
@@ -271,7 +271,7 @@ export function checksumAddress(address: string): string {
     if (!((code >= 0x30 && code <= 0x39) || (code >= 0x61 && code <= 0x66))) throw new Error(`not an address: ${address.slice(0, 50)}`);
     characters[i + 2] = code;
   }
-  wasm ??= loadWasmKeccak() ?? null;
+  const wasm = sharedWasmKeccak();
   if (wasm) {
     // The 40 lowercase ASCII digits are the whole message, padded, in the first block.
     const bytes = wasm.state;
@@ -303,12 +303,6 @@ export function checksumAddress(address: string): string {
   // apply takes any array-like; the typing wants number[].
   return String.fromCharCode.apply(null, characters as unknown as number[]);
 }
-
-/**
- * Keccak-f[1600] in WebAssembly (src/chain/keccak-wasm.ts), made on the first checksum (not when
- * the module loads: most commands never checksum); null where WebAssembly is not available.
- */
-let wasm: WasmKeccak | null | undefined;
 
 /** The JavaScript permutation of a 200-byte state, for tests against the WebAssembly one. */
 export function permuteInJavaScript(bytes: Uint8Array): void {

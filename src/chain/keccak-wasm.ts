@@ -187,3 +187,15 @@ export function loadWasmKeccak(): WasmKeccak | undefined {
     return undefined;
   }
 }
+
+let shared: WasmKeccak | null | undefined;
+
+/**
+ * The process's one instance (made on first use, not when the module loads: most commands never
+ * hash), or undefined where WebAssembly is not available. Its users run synchronously, each
+ * filling and reading the state in one go, so they share it.
+ */
+export function sharedWasmKeccak(): WasmKeccak | undefined {
+  shared ??= loadWasmKeccak() ?? null;
+  return shared ?? undefined;
+}

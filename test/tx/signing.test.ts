@@ -9,7 +9,7 @@ const wallet = new Wallet("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f
 function randomFields(random: () => number, type: 0 | 2): UnsignedFields {
   const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)];
   const big = () => pick([0n, 1n, 127n, 128n, 255n, 256n, 10n ** 9n, 2n ** 64n - 1n, BigInt(Math.floor(random() * 2 ** 48)) * 10n ** 9n]);
-  const data = pick(["0x", "0x00", "0xa9059cbb" + "00".repeat(12) + "22".repeat(20) + "00".repeat(31) + "05", `0x${"ab".repeat(Math.floor(random() * 600))}`]);
+  const data = pick(["0x", "0x00", "0xa9059cbb" + "00".repeat(12) + "22".repeat(20) + "00".repeat(31) + "05", `0x${"ab".repeat(Math.floor(random() * 600))}`, `0x${"cd".repeat(Math.floor(random() * 70_000))}`]);
   return {
     chainId: pick([1, 137, 31337, 11155111]),
     nonce: pick([0, 1, 127, 128, 255, 256, 65_535, Math.floor(random() * 1_000_000)]),
