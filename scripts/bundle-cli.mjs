@@ -1,8 +1,9 @@
 /**
  * Bundles the compiled CLI (dist/cli/main.js and everything it requires, ethers and drizzle
  * included) into one file, dist/sto.js, which bin/sto runs. Node.js resolves, reads and wraps every
- * module file on its own: a command loaded about 600 of them, and that was a quarter of each
- * command's start-up (docs/benchmarks.md, "Session 12: start-up"). In the bundle every module is
+ * module file on its own: `sto tx-broadcast` loaded about 400 of them, and a command that does
+ * little else used about 30 % more CPU than from the bundle (docs/benchmarks.md, "Session 12:
+ * start-up"). In the bundle every module is
  * still evaluated only when first required (esbuild keeps tsc's CommonJS modules as lazy
  * closures), so a command still runs only its own code.
  *

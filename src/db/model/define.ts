@@ -15,8 +15,8 @@ import type * as sqlite from "drizzle-orm/sqlite-core";
  * `references`) is said to both builders.
  *
  * Each engine's builders and tables are made when that engine's tables are first asked for, and its
- * drizzle module loaded then: a command on SQLite never loads or builds the PostgreSQL ones, which
- * was about a tenth of every command's start-up (docs/benchmarks.md, "Session 12: start-up").
+ * drizzle module loaded then: a command on SQLite never loads or builds the PostgreSQL ones (about
+ * 60 ms of CPU of every command's start-up on a loaded machine: docs/benchmarks.md, "Session 12: start-up").
  */
 
 type SqliteCore = typeof sqlite;
@@ -45,7 +45,8 @@ class LazyBuilder<B> {
     return this.built;
   }
 
-  then(step: (builder: B) => void): void {
+  /** Runs `step` on the builder: now if it is made, else when it is. */
+  whenBuilt(step: (builder: B) => void): void {
     if (this.built === undefined) this.steps.push(step);
     else step(this.built);
   }
@@ -88,30 +89,30 @@ export class Column<S extends SqliteBuilder, P extends PgBuilder> {
   }
 
   notNull(): Column<NotNull<S>, NotNull<P>> {
-    this.sqliteBuilder.then((builder) => builder.notNull());
-    this.pgBuilder.then((builder) => builder.notNull());
+    this.sqliteBuilder.whenBuilt((builder) => builder.notNull());
+    this.pgBuilder.whenBuilt((builder) => builder.notNull());
     return this as Column<SqliteBuilder, PgBuilder> as Column<NotNull<S>, NotNull<P>>;
   }
 
   /** The same default on both engines. */
   default(value: S["_"]["data"] & P["_"]["data"]): Column<HasDefault<S>, HasDefault<P>> {
     // `value` is the column's data type on both engines: what drizzle's default() takes.
-    this.sqliteBuilder.then((builder) => builder.default(value as never));
-    this.pgBuilder.then((builder) => builder.default(value as never));
+    this.sqliteBuilder.whenBuilt((builder) => builder.default(value as never));
+    this.pgBuilder.whenBuilt((builder) => builder.default(value as never));
     return this as Column<SqliteBuilder, PgBuilder> as Column<HasDefault<S>, HasDefault<P>>;
   }
 
   /** A default each engine writes in its own SQL (e.g. the current time). */
   defaultSql(value: { sqlite: SQL; pg: SQL }): Column<HasDefault<S>, HasDefault<P>> {
-    this.sqliteBuilder.then((builder) => builder.default(value.sqlite as never));
-    this.pgBuilder.then((builder) => builder.default(value.pg as never));
+    this.sqliteBuilder.whenBuilt((builder) => builder.default(value.sqlite as never));
+    this.pgBuilder.whenBuilt((builder) => builder.default(value.pg as never));
     return this as Column<SqliteBuilder, PgBuilder> as Column<HasDefault<S>, HasDefault<P>>;
   }
 
   /** A foreign key to `column` of `target` (a thunk: the target may be defined later). */
   references<K extends string>(target: () => Table<Record<K, sqlite.AnySQLiteColumn>, Record<K, pg.AnyPgColumn>>, column: K): this {
-    this.sqliteBuilder.then((builder) => builder.references(() => target().sqlite[column]));
-    this.pgBuilder.then((builder) => builder.references(() => target().pg[column]));
+    this.sqliteBuilder.whenBuilt((builder) => builder.references(() => target().sqlite[column]));
+    this.pgBuilder.whenBuilt((builder) => builder.references(() => target().pg[column]));
     return this;
   }
 }
