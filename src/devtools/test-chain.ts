@@ -218,7 +218,7 @@ export async function startTestChain(options: TestChainOptions = {}): Promise<Te
     deploy: async (name, args = [], signer = signers[0]) => (await deployWithReceipt(name, args, signer)).contract,
     deployWithReceipt,
     at(name, address, runner = signers[0]) {
-      return new Contract(address, artifacts.get(name).abi, runner);
+      return new Contract(address, artifacts.interfaceOf(name), runner);
     },
     async latestTimestamp() {
       const block = await provider.getBlock("latest");

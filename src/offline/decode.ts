@@ -1,4 +1,4 @@
-import { Interface, formatUnits, getAddress, type InterfaceAbi, type ParamType, type Result } from "ethers";
+import { formatUnits, getAddress, Interface, type ParamType, type Result } from "ethers";
 import type { ContractArtifacts } from "../contracts/artifacts";
 import type { UnsignedEntry } from "./files";
 
@@ -75,7 +75,7 @@ export class TransactionDecoder {
         const artifact = artifacts.get(name);
         this.contracts.push({
           name,
-          iface: new Interface(artifact.abi as InterfaceAbi),
+          iface: artifacts.interfaceOf(name),
           bytecode: artifact.bytecode === "0x" ? undefined : artifact.bytecode.toLowerCase(),
           decimals: name === "SecurityToken" ? SHARE_DECIMALS : undefined,
         });

@@ -1,4 +1,3 @@
-import { Interface } from "ethers";
 import type { ContractArtifacts } from "../contracts/artifacts";
 import type { PreparedTransaction } from "../db/schema";
 import { StoError } from "../errors";
@@ -48,15 +47,10 @@ export function buildSafeBatch(
       `a Safe batch cannot deploy contracts (nonces ${deployments.map((row) => row.nonce).join(", ")}): deploy from an ordinary account and grant the roles to the Safe`,
     );
   }
-  const interfaces = new Map<string, Interface>();
   const transactions = rows.map((row): SafeBatchTransaction => {
     const base = { to: row.toAddress as string, value: row.value, data: row.data };
     if (!row.contractName) return { ...base, contractMethod: null, contractInputsValues: null };
-    let iface = interfaces.get(row.contractName);
-    if (!iface) {
-      iface = new Interface(artifacts.get(row.contractName).abi);
-      interfaces.set(row.contractName, iface);
-    }
+    const iface = artifacts.interfaceOf(row.contractName);
     const parsed = iface.parseTransaction({ data: row.data, value: BigInt(row.value) });
     if (!parsed) return { ...base, contractMethod: null, contractInputsValues: null };
     const inputs = parsed.fragment.inputs.map((input, index) => ({

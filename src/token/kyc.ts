@@ -1,4 +1,4 @@
-import { Contract, Interface } from "ethers";
+import { Contract } from "ethers";
 import { parseAddress } from "../input/address";
 import { InputError } from "../input/fields";
 import type { TxEnvironment } from "../tx/environment";
@@ -85,7 +85,7 @@ export async function prepareWhitelist(env: TxEnvironment, kycAddress: string, a
 /** Whether `address` is whitelisted now; undefined when the KYC contract is not on chain yet. */
 export async function isWhitelisted(env: TxEnvironment, kycAddress: string, address: string): Promise<boolean | undefined> {
   if ((await env.provider.getCode(kycAddress)) === "0x") return undefined;
-  const kyc = new Contract(kycAddress, env.artifacts.get("BasicKYC").abi, env.provider);
+  const kyc = new Contract(kycAddress, env.artifacts.interfaceOf("BasicKYC"), env.provider);
   return (await kyc.getFunction("isWhitelisted")(address)) as boolean;
 }
 
@@ -95,7 +95,7 @@ export async function isWhitelisted(env: TxEnvironment, kycAddress: string, addr
  * user's own transaction is about to change the answer, instead of advising what was just done.
  */
 export async function pendingWhitelistings(env: TxEnvironment, kycAddress: string): Promise<Map<string, PreparedTransaction>> {
-  const kyc = new Interface(env.artifacts.get("BasicKYC").abi);
+  const kyc = env.artifacts.interfaceOf("BasicKYC");
   const pending = new Map<string, PreparedTransaction>();
   for (const row of await ledgerOf(env.db).unfinishedTransactions(env.network, env.address)) {
     if (row.toAddress?.toLowerCase() !== kycAddress.toLowerCase() || !WHITELISTING_FUNCTIONS.includes(row.functionSignature ?? "")) continue;

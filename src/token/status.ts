@@ -36,7 +36,7 @@ export async function readTokenStatus(
   if ((await provider.getCode(address)) === "0x") {
     throw new InputError("address", (field) => `${field("address")} ${address}: no contract there on ${network} (not mined yet? run sto tx-update)`);
   }
-  const token = new Contract(address, artifacts.get("SecurityToken").abi, provider);
+  const token = new Contract(address, artifacts.interfaceOf("SecurityToken"), provider);
   const read = async <T>(method: string, ...args: unknown[]): Promise<T | undefined> => {
     try {
       return (await token.getFunction(method)(...args)) as T;

@@ -1,4 +1,4 @@
-import { AbiCoder, Interface, isError } from "ethers";
+import { AbiCoder, isError } from "ethers";
 import type { ContractArtifacts } from "../contracts/artifacts";
 
 /** Contracts whose custom errors we can name in a revert reason. */
@@ -59,7 +59,7 @@ export function decodeRevertData(data: string, artifacts?: ContractArtifacts): s
   if (artifacts) {
     for (const name of KNOWN_CONTRACTS) {
       try {
-        const iface = new Interface(artifacts.get(name).abi);
+        const iface = artifacts.interfaceOf(name);
         const parsed = iface.parseError(data);
         if (parsed) {
           return `${parsed.name}(${parsed.args.map((arg: unknown) => String(arg)).join(", ")})`;

@@ -1,4 +1,4 @@
-import { keccak256Bytes } from "../chain/keccak";
+import { keccak256Bytes } from "../chain/checksum";
 import { Transaction, type JsonRpcError, type JsonRpcPayload, type JsonRpcResult, type TransactionLike, type Wallet } from "ethers";
 import { isNodeUnavailable } from "../chain/rpc";
 import type { StoDatabase } from "../db/database";

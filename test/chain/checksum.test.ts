@@ -35,10 +35,19 @@ describe("fast EIP-55 checksum", () => {
 
   it("hashes any length like ethers' keccak256", () => {
     const next = seededRandom(SEED);
-    for (const length of [0, 1, 31, 32, 40, 135, 136, 137, 271, 272, 273, 1000]) {
+    // Every length around the rate's first blocks, and the calldata of batches of transfers.
+    for (const length of [...Array.from({ length: 420 }, (_, length) => length), 1000, 26_451, 70_001]) {
       const bytes = seededBytes(next, length);
-      expect(Buffer.from(keccak256Bytes(bytes)).toString("hex")).toBe(keccak256(bytes).slice(2));
+      expect(Buffer.from(keccak256Bytes(bytes)).toString("hex"), `length ${length}`).toBe(keccak256(bytes).slice(2));
     }
+  });
+
+  it("hashes the empty message and a known one as Ethereum does", () => {
+    expect(Buffer.from(keccak256Bytes(new Uint8Array(0))).toString("hex")).toBe("c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470");
+    // The Transfer event's topic.
+    expect(Buffer.from(keccak256Bytes(new TextEncoder().encode("Transfer(address,address,uint256)"))).toString("hex")).toBe(
+      "ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef",
+    );
   });
 });
 

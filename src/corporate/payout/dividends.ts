@@ -1,4 +1,3 @@
-import { Interface } from "ethers";
 import { nowIso } from "../../db/database";
 import type { PayoutPayment } from "../../db/schema";
 import { isUniqueViolation } from "../../db/sql";
@@ -53,7 +52,7 @@ export async function paymentsOf(env: Pick<ReadEnvironment, "db" | "network">, p
 export async function reconcilePayments(env: ReadEnvironment, payoutAddress: string): Promise<number> {
   const open = (await paymentsOf(env, payoutAddress)).filter((row) => row.supersededAt === null && row.paidAmount === null && row.txStatus === "success" && row.txHash);
   if (open.length === 0) return 0;
-  const iface = new Interface(env.artifacts.get("Payout").abi);
+  const iface = env.artifacts.interfaceOf("Payout");
   const paidEvent = iface.getEvent("Paid");
   const byTx = new Map<string, PaymentWithStatus[]>();
   for (const row of open) byTx.set(row.txHash as string, [...(byTx.get(row.txHash as string) ?? []), row]);

@@ -1,4 +1,4 @@
-import { AbiCoder, Interface, getAddress } from "ethers";
+import { AbiCoder, getAddress } from "ethers";
 import { StoError } from "../../errors";
 import { parseAddress } from "../../input/address";
 import { checkRememberedDeployment, contractAt, erc20Info, view, type ReadEnvironment } from "../../token/onchain";
@@ -72,7 +72,7 @@ export async function deploymentOf(env: Pick<ReadEnvironment, "db" | "network">,
 /** The constructor arguments of a deployment we prepared, decoded with the contract's ABI. */
 export function decodeConstructorArguments(env: Pick<ReadEnvironment, "artifacts">, row: PreparedTransaction): unknown[] {
   if (!row.contractName || row.constructorArguments === null) throw new StoError(`transaction ${row.id} is not a deployment with recorded arguments`);
-  const iface = new Interface(env.artifacts.get(row.contractName).abi);
+  const iface = env.artifacts.interfaceOf(row.contractName);
   return [...AbiCoder.defaultAbiCoder().decode(iface.deploy.inputs, `0x${row.constructorArguments}`)];
 }
 
