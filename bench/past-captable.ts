@@ -30,6 +30,7 @@ import { balancesAtBlock, blockTimes, holderStatesSql, parseHolderState, type Ho
 import { LOCAL_CHAIN_ID } from "../src/chain/local-node";
 import { openAuditDatabase, type SqliteDatabase } from "../src/db/database";
 import { writeSyntheticToken } from "../src/devtools/synthetic-token";
+import { HolderBalances } from "../src/captable/holder-balances";
 import { findScannedTokenIn } from "../src/scan/store";
 
 /** balancesAtBlock before issue 19's change: the same query, rows cut with split(" "). */
@@ -144,7 +145,7 @@ async function main(): Promise<void> {
           ? rows === expected.join("\n")
           : name.startsWith("sql:")
             ? same(rows)
-            : same((rows as HolderBalance[]).map(state), expectedWithTimes);
+            : same((rows instanceof HolderBalances ? rows.toArray() : (rows as HolderBalance[])).map(state), expectedWithTimes);
       if (!check) throw new Error(`${name}: not the same rows as balancesAtBlock`);
     }
     const cpu = new Map<string, number[]>(Object.keys(shapes).map((name) => [name, []]));

@@ -195,35 +195,42 @@ export interface CapTableTotals {
 export async function buildCapTable(db: AuditDatabase, request: CapTableRequest): Promise<CapTable> {
   const sql = db.sql;
   const moment = await capTableMoment(sql, request);
-  const rows = await balancesAtBlock(sql, moment.token.id, moment.atBlock, request.includeEmpty ?? false);
-  const positive = rows.filter((row) => row.balance > 0n);
-  const totals: CapTableTotals = {
-    accountedSupply: positive.reduce((sum, row) => sum + row.balance, 0n),
-    eventSupply: rows.reduce((sum, row) => sum + row.balance, 0n),
-    holderCount: positive.length,
-    entryCount: rows.filter((row) => row.balance >= 0n).length,
-    negatives: rows.filter((row) => row.balance < 0n).map((row) => ({ address: row.address, balance: row.balance })),
-  };
+  const balances = await balancesAtBlock(sql, moment.token.id, moment.atBlock, request.includeEmpty ?? false);
+  // The positive balances, in address order: the base of the percentages.
+  const positive: bigint[] = [];
+  const totals: CapTableTotals = { accountedSupply: 0n, eventSupply: 0n, holderCount: 0, entryCount: 0, negatives: [] };
+  for (let row = 0; row < balances.length; row++) {
+    const balance = balances.balance(row);
+    totals.eventSupply += balance;
+    const sign = balances.sign(row);
+    if (sign > 0) {
+      totals.accountedSupply += balance;
+      positive.push(balance);
+    }
+    if (sign >= 0) totals.entryCount += 1;
+    else totals.negatives.push({ address: balances.address(row), balance });
+  }
+  totals.holderCount = positive.length;
   // Ties of remainder and balance go to the lower address: the rows come ordered by address.
-  const shares = largestRemainderPercentages(
-    positive.map((row) => row.balance),
-    moment.accuracy,
-  );
-  const shareOf = new Map(positive.map((row, index) => [row.address, shares[index]]));
+  const shares = largestRemainderPercentages(positive, moment.accuracy);
   const table = await capTableHead(sql, moment, totals, request.atTime ?? null);
 
   const nameOf = holderNames(request);
-  const entries: CapTableEntry[] = rows
-    .filter((row) => row.balance >= 0n)
-    .map((row) => ({
-      name: nameOf(row.address),
-      address: row.address,
-      balance: row.balance,
-      percentUnits: shareOf.get(row.address) ?? 0n,
-      lastTransferBlock: row.lastChangeBlock,
-      lastTransferTime: row.lastChangeTime,
-      corrected: row.corrected,
-    }));
+  const entries: CapTableEntry[] = [];
+  for (let row = 0, share = 0; row < balances.length; row++) {
+    const sign = balances.sign(row);
+    if (sign < 0) continue;
+    const address = balances.address(row);
+    entries.push({
+      name: nameOf(address),
+      address,
+      balance: sign > 0 ? positive[share] : 0n,
+      percentUnits: sign > 0 ? shares[share++] : 0n,
+      lastTransferBlock: balances.lastChangeBlock(row),
+      lastTransferTime: balances.lastChangeTime(row),
+      corrected: balances.corrected(row),
+    });
+  }
   sortEntries(entries, request.orderBy ?? "balance", request.direction ?? "desc");
   // Checksumming costs a keccak per address: only for the entries shown (in place: the entries are
   // this function's own, and copying 10,000 of them showed up in the garbage collector's time).

@@ -1,5 +1,6 @@
 import type { Engine, SqlClient } from "../db/sql";
 import type { ScanVerification } from "../db/schema";
+import { HolderBalances } from "./holder-balances";
 
 export interface HolderBalance {
   /** Lowercase hex. */
@@ -75,20 +76,6 @@ export function parseHolderState(state: string): HolderBalance {
   return readHolderState(state, 0, state.length);
 }
 
-/**
- * Rows of holderStatesSql joined by newlines (see balancesAtBlock), appended to `rows`: each read
- * in place from the one string, without a string per row.
- */
-export function parseHolderStates(text: string, rows: HolderBalance[]): void {
-  let start = 0;
-  while (start < text.length) {
-    let end = text.indexOf("\n", start);
-    if (end < 0) end = text.length;
-    rows.push(readHolderState(text, start, end));
-    start = end + 1;
-  }
-}
-
 /** The row of holderStatesSql at text[start, end): "address balance block correction [time]", the correction 0 or 1. */
 function readHolderState(text: string, start: number, end: number): HolderBalance {
   const afterAddress = text.indexOf(" ", start);
@@ -129,14 +116,9 @@ const BY_ADDRESS: HolderOrder = { by: "address", direction: "asc" };
  */
 export const HOLDERS_PER_TEXT = 65_536;
 
-/** JavaScript's order of strings (the order of the rows, see binary). */
-function byAddress(a: HolderBalance, b: HolderBalance): number {
-  return a.address < b.address ? -1 : a.address > b.address ? 1 : 0;
-}
-
 /**
- * Every holder's balance as of the end of `block`, ordered by address (holderStatesSql). Holders
- * whose balance was zero then are left out unless `includeEmpty`.
+ * Every holder's balance as of the end of `block`, ordered by address (holderStatesSql), column by
+ * column (HolderBalances). Holders whose balance was zero then are left out unless `includeEmpty`.
  *
  * On SQLite the rows come as a few long strings, each the rows of HOLDERS_PER_TEXT holders after
  * the last one read, joined by group_concat: one JavaScript string per 65,536 holders instead of
@@ -150,38 +132,33 @@ export async function balancesAtBlock(
   block: number,
   includeEmpty: boolean,
   holdersPerText = HOLDERS_PER_TEXT,
-): Promise<HolderBalance[]> {
+): Promise<HolderBalances> {
   const filter: HolderFilter = includeEmpty ? "all" : "nonzero";
-  let rows: HolderBalance[];
+  const balances = new HolderBalances();
   if (sql.engine === "sqlite") {
     const text = `SELECT group_concat(state, char(10)) FROM (${holderStatesSql(sql.engine, { filter, order: BY_ADDRESS, withTime: false, after: true, limit: true })})`;
-    rows = [];
     let last = "";
     for (;;) {
       const [states] = await sql.column<string | null>(text, [block, tokenId, last, holdersPerText]);
-      const first = rows.length;
-      if (states) parseHolderStates(states, rows);
-      let ordered = true;
-      for (let index = first; index < rows.length && ordered; index++) {
-        if (rows[index].address > last) last = rows[index].address;
-        else ordered = false;
-      }
-      if (!ordered) {
-        const page = rows.splice(first).sort(byAddress);
-        for (const row of page) rows.push(row);
-        last = rows[rows.length - 1].address;
-      }
-      if (rows.length - first < holdersPerText) break;
+      const first = balances.length;
+      if (states) balances.append(states);
+      if (!inAddressOrder(balances, first, last)) balances.sortFrom(first);
+      if (balances.length > first) last = balances.address(balances.length - 1);
+      if (balances.length - first < holdersPerText) break;
     }
   } else {
     const states = await sql.column<string>(holderStatesSql(sql.engine, { filter, order: BY_ADDRESS, withTime: false }), [block, tokenId]);
-    rows = states.map(parseHolderState);
+    balances.append(states.join("\n"));
   }
-  const blocks = new Set<number>();
-  for (const row of rows) blocks.add(row.lastChangeBlock);
-  const times = await blockTimes(sql, tokenId, [...blocks]);
-  for (const row of rows) row.lastChangeTime = times.get(row.lastChangeBlock) ?? null;
-  return rows;
+  balances.setTimes(await blockTimes(sql, tokenId, balances.blocks()));
+  return balances;
+}
+
+/** The rows from `first` on have rising addresses, all above `after` (the last address read before them). */
+function inAddressOrder(balances: HolderBalances, first: number, after: string): boolean {
+  if (first < balances.length && after !== "" && !(balances.address(first) > after)) return false;
+  for (let row = first + 1; row < balances.length; row++) if (balances.compareAddresses(row - 1, row) >= 0) return false;
+  return true;
 }
 
 /** The last block at or before `block` with a transfer, and its time. */

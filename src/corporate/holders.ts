@@ -29,7 +29,10 @@ export async function holderCandidates(env: ReadEnvironment, tokenAddress: strin
   const scanned = await findScannedTokenIn(env.db.sql, env.chainId, tokenAddress);
   if (scanned && scanned.scannedToBlock >= block && (scanned.startsAtCreation || scanned.startBlock <= from)) {
     const addresses = new Set<string>();
-    if (block > 0) for (const entry of await balancesAtBlock(env.db.sql, scanned.id, block - 1, false)) addresses.add(getAddress(entry.address));
+    if (block > 0) {
+      const before = await balancesAtBlock(env.db.sql, scanned.id, block - 1, false);
+      for (let row = 0; row < before.length; row++) addresses.add(getAddress(before.address(row)));
+    }
     for (const address of await addressesChangedInBlock(env.db.sql, scanned.id, block)) addresses.add(getAddress(address));
     addresses.delete(ZeroAddress);
     return {

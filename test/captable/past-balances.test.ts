@@ -1,6 +1,7 @@
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { balancesAtBlock, holderStatesSql, parseHolderState, parseHolderStates, type HolderBalance } from "../../src/captable/queries";
+import { balancesAtBlock, holderStatesSql, parseHolderState, type HolderBalance } from "../../src/captable/queries";
+import { HolderBalances } from "../../src/captable/holder-balances";
 import { LOCAL_CHAIN_ID } from "../../src/chain/local-node";
 import { parseDatabaseUrl } from "../../src/config/database";
 import type { SqlClient } from "../../src/db/sql";
@@ -146,11 +147,11 @@ async function check(db: StoDatabase, tokenId: number, run: Run, seen: HolderBal
   let compared = 0;
   for (const block of blocks) {
     const expected = run.history.expected(block);
-    expect(await balancesAtBlock(db.sql, tokenId, block, false), `balances at block ${block}`).toEqual(expected.filter((row) => row.balance !== 0n));
-    expect(await balancesAtBlock(db.sql, tokenId, block, true), `balances with empty accounts at block ${block}`).toEqual(expected);
+    expect((await balancesAtBlock(db.sql, tokenId, block, false)).toArray(), `balances at block ${block}`).toEqual(expected.filter((row) => row.balance !== 0n));
+    expect((await balancesAtBlock(db.sql, tokenId, block, true)).toArray(), `balances with empty accounts at block ${block}`).toEqual(expected);
     // Read a few holders at a time (on SQLite: strings of 1, 3 and 4 holders' rows), pages ending on the last holder or not.
     for (const perText of [1, 3, 4]) {
-      expect(await balancesAtBlock(db.sql, tokenId, block, true, perText), `${perText} holders a string at block ${block}`).toEqual(expected);
+      expect((await balancesAtBlock(db.sql, tokenId, block, true, perText)).toArray(), `${perText} holders a string at block ${block}`).toEqual(expected);
     }
     // The streamed cap table's form of the same query: every holder, its time joined by SQL.
     const joined = await db.sql.column<string>(holderStatesSql(db.engine, { filter: "all", order: { by: "address", direction: "asc" }, withTime: true }), [block, tokenId]);
@@ -224,25 +225,71 @@ describe("parseHolderState", () => {
   });
 });
 
-describe("parseHolderStates", () => {
-  it("reads rows joined by newlines as parseHolderState reads each: balances above 2^64 and negative, with and without a time", () => {
+/** A random balance: below 2^64, up to 2^128, at the edges of the packed halves, or far above them; a fifth negative. */
+function randomBalance(random: () => number): bigint {
+  const pick = random();
+  const magnitude =
+    pick < 0.3
+      ? BigInt(Math.floor(random() * 1e12))
+      : pick < 0.55
+        ? 2n ** 64n + BigInt(Math.floor(random() * 1e9)) * 10n ** 25n
+        : pick < 0.65
+          ? [2n ** 64n - 1n, 2n ** 64n, 10n ** 38n - 1n, 10n ** 38n, 2n ** 128n - 1n, 2n ** 128n][Math.floor(random() * 6)]
+          : pick < 0.8
+            ? BigInt(Math.floor(random() * 1e9)) * 10n ** 60n
+            : 0n;
+  return random() < 0.2 ? -magnitude : magnitude;
+}
+
+describe("HolderBalances", () => {
+  it("reads rows joined by newlines as parseHolderState reads each: balances of every size and sign, with and without a time", () => {
     const random = seededRandom(11);
     for (let round = 0; round < 50; round++) {
       const withTime = round % 2 === 0;
-      const states = Array.from({ length: 1 + Math.floor(random() * 40) }, (_, index) => {
-        const address = ADDRESSES[index % ADDRESSES.length];
-        const magnitude = random() < 0.3 ? 2n ** 64n + BigInt(Math.floor(random() * 1e9)) * 10n ** 30n : BigInt(Math.floor(random() * 1e12));
-        const balance = random() < 0.2 ? -magnitude : magnitude;
-        const time = random() < 0.3 ? "" : String(Math.floor(random() * 2e9));
-        return `${address} ${balance} ${Math.floor(random() * 30_000_000)} ${random() < 0.5 ? 1 : 0}${withTime ? ` ${time}` : ""}`;
-      });
-      const rows: HolderBalance[] = [{ address: "0xkept", balance: 1n, lastChangeBlock: 1, lastChangeTime: null, corrected: false }];
-      parseHolderStates(states.join("\n"), rows);
-      expect(rows).toEqual([{ address: "0xkept", balance: 1n, lastChangeBlock: 1, lastChangeTime: null, corrected: false }, ...states.map(parseHolderState)]);
+      const pages = Array.from({ length: 1 + Math.floor(random() * 3) }, () =>
+        Array.from({ length: 1 + Math.floor(random() * 40) }, (_, index) => {
+          const time = random() < 0.3 ? "" : String(Math.floor(random() * 2e9));
+          return `${ADDRESSES[index % ADDRESSES.length]} ${randomBalance(random)} ${Math.floor(random() * 30_000_000)} ${random() < 0.5 ? 1 : 0}${withTime ? ` ${time}` : ""}`;
+        }),
+      );
+      const balances = new HolderBalances();
+      for (const page of pages) balances.append(page.join("\n"));
+      const expected = pages.flat().map(parseHolderState);
+      expect(balances.toArray()).toEqual(expected);
+      expect(balances.length).toBe(expected.length);
+      expect(expected.map((_, row) => balances.sign(row))).toEqual(expected.map((row) => (row.balance > 0n ? 1 : row.balance < 0n ? -1 : 0)));
+      expect(new Set(balances.blocks())).toEqual(new Set(expected.map((row) => row.lastChangeBlock)));
     }
-    const none: HolderBalance[] = [];
-    parseHolderStates("", none);
-    expect(none).toEqual([]);
+    const none = new HolderBalances();
+    none.append("");
+    expect(none.toArray()).toEqual([]);
+  });
+
+  it("sorts rows appended out of address order, every column and the unpacked balances with them", () => {
+    const random = seededRandom(5);
+    for (let round = 0; round < 30; round++) {
+      const states = Array.from({ length: 1 + Math.floor(random() * 30) }, (_, index) => {
+        const address = `0x${Math.floor(random() * 2 ** 40).toString(16).padStart(38, "0")}${index.toString(16).padStart(2, "0")}`;
+        return `${address} ${randomBalance(random)} ${Math.floor(random() * 1e6)} ${random() < 0.5 ? 1 : 0} ${Math.floor(random() * 2e9)}`;
+      });
+      const kept = `0x${"0".repeat(40)} 5 1 0 7`;
+      const balances = new HolderBalances();
+      balances.append(kept);
+      balances.append(states.join("\n"));
+      balances.sortFrom(1);
+      const sorted = states.map(parseHolderState).sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+      expect(balances.toArray()).toEqual([parseHolderState(kept), ...sorted]);
+      for (let row = 1; row < balances.length; row++) expect(balances.compareAddresses(row - 1, row)).toBeLessThan(0);
+    }
+  });
+
+  it("compares addresses as JavaScript compares strings, a shorter one below its longer continuation", () => {
+    const balances = new HolderBalances();
+    balances.append(["0xab 1 1 0", "0xabc 1 1 0", "0xab 2 2 0", "0xb 1 1 0"].join("\n"));
+    expect(balances.compareAddresses(0, 1)).toBeLessThan(0);
+    expect(balances.compareAddresses(1, 0)).toBeGreaterThan(0);
+    expect(balances.compareAddresses(0, 2)).toBe(0);
+    expect(balances.compareAddresses(1, 3)).toBeLessThan(0);
   });
 });
 
@@ -264,7 +311,7 @@ describe("balancesAtBlock on SQLite", () => {
         throw new Error("not used");
       },
     };
-    const rows = await balancesAtBlock(sql, 5, 9, false, 3);
+    const rows = (await balancesAtBlock(sql, 5, 9, false, 3)).toArray();
     expect(rows.map((row) => row.balance)).toEqual([10n, 20n, 30n, 40n]);
     expect(rows.every((row) => row.lastChangeTime === 1_700_000_000)).toBe(true);
     expect(asked).toEqual([
