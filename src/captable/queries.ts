@@ -156,8 +156,12 @@ export async function balancesAtBlock(
 
 /** The rows from `first` on have rising addresses, all above `after` (the last address read before them). */
 function inAddressOrder(balances: HolderBalances, first: number, after: string): boolean {
-  if (first < balances.length && after !== "" && !(balances.address(first) > after)) return false;
-  for (let row = first + 1; row < balances.length; row++) if (balances.compareAddresses(row - 1, row) >= 0) return false;
+  let previous = after;
+  for (let row = first; row < balances.length; row++) {
+    const address = balances.address(row);
+    if (!(address > previous)) return false;
+    previous = address;
+  }
   return true;
 }
 
