@@ -9,8 +9,10 @@
  * Shapes, each checked to return exactly what balancesAtBlock returns:
  *   before            balancesAtBlock as it was (rows parsed with split(" "))
  *   one string a row  balancesAtBlock of sessions 9 and 10: a string per row, parsed by position
+ *   objects (session 11)  balancesAtBlock of session 11: the rows joined into one string by
+ *                     group_concat, each read in place into an object (a BigInt and an address string)
  *   after             balancesAtBlock (on SQLite: the rows of 65,536 holders joined into one
- *                     string by group_concat, parsed in place; session 11)
+ *                     string by group_concat, read into the columns of HolderBalances; session 13)
  *   sql: …            the SQL part alone (rows handed to JavaScript, not parsed)
  *   sql: joined       the SQL part of `after` alone (its one string of all rows)
  *   checkpoint        a stored checkpoint of every holder's state one block before the block asked
@@ -50,6 +52,35 @@ async function balancesPerRow(db: SqliteDatabase, tokenId: number, block: number
   const states = await db.sql.column<string>(holderStatesSql("sqlite", { filter: "nonzero", order: { by: "address", direction: "asc" }, withTime: false }), [block, tokenId]);
   const rows = states.map(parseHolderState);
   const times = await blockTimes(db.sql, tokenId, [...new Set(rows.map((row) => row.lastChangeBlock))]);
+  for (const row of rows) row.lastChangeTime = times.get(row.lastChangeBlock) ?? null;
+  return rows;
+}
+
+/**
+ * balancesAtBlock of session 11: the rows of all holders in one group_concat string (LIMIT -1),
+ * each read in place into an object with a BigInt and an address string.
+ */
+async function balancesAsObjects(db: SqliteDatabase, joined: { get(...params: unknown[]): unknown }, tokenId: number, block: number): Promise<HolderBalance[]> {
+  const text = joined.get(block, tokenId, "", -1) as string;
+  const rows: HolderBalance[] = [];
+  for (let start = 0; start < text.length; ) {
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    const afterAddress = text.indexOf(" ", start);
+    const afterBalance = text.indexOf(" ", afterAddress + 1);
+    const afterBlock = text.indexOf(" ", afterBalance + 1);
+    rows.push({
+      address: text.slice(start, afterAddress),
+      balance: BigInt(text.slice(afterAddress + 1, afterBalance)),
+      lastChangeBlock: Number(text.slice(afterBalance + 1, afterBlock)),
+      lastChangeTime: null,
+      corrected: text.charCodeAt(afterBlock + 1) === 49,
+    });
+    start = end + 1;
+  }
+  const blocks = new Set<number>();
+  for (const row of rows) blocks.add(row.lastChangeBlock);
+  const times = await blockTimes(db.sql, tokenId, [...blocks]);
   for (const row of rows) row.lastChangeTime = times.get(row.lastChangeBlock) ?? null;
   return rows;
 }
@@ -119,6 +150,7 @@ async function main(): Promise<void> {
     const shapes: Record<string, () => unknown> = {
       before: () => balancesBefore(db, tokenId, block),
       "one string a row": () => balancesPerRow(db, tokenId, block),
+      "objects (session 11)": () => balancesAsObjects(db, joined, tokenId, block),
       after: () => balancesAtBlock(db.sql, tokenId, block, false),
       "sql: usual": column(hinted("balance_changes_holder_position"), [block, tokenId]),
       "sql: joined": () => joined.get(block, tokenId, "", -1),

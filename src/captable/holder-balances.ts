@@ -1,17 +1,22 @@
 import type { HolderBalance } from "./queries";
 
-/** A balance of at most this many decimal digits is below 2^128 (10^38 < 2^128): it fits the two 64-bit halves. */
-const MAX_PACKED_DIGITS = 38;
+/** Decimal digits of a balance's lower part; the upper part is the digits above them. */
+const LOWER_DIGITS = 15;
+const LOWER_SCALE_BIG = 10n ** BigInt(LOWER_DIGITS);
+/** At most this many digits, both parts are integers below 2^53, exact in a double. */
+const MAX_PACKED_DIGITS = 2 * LOWER_DIGITS;
 const FIRST_CAPACITY = 1_024;
 const NO_TIME = Number.NaN;
 
 /**
- * Every holder's state at a block (the rows of holderStatesSql), column by column: the balances in
- * two 64-bit halves, the blocks, times and correction flags in typed arrays, and each address as
- * its place in the text the rows came in. At 100,000 holders an object, a BigInt and a string per
- * holder were most of the past cap table's time: each one outlived the young generation and was
- * copied by the garbage collector twice (docs/benchmarks.md, session 13). Typed arrays hold no
- * objects for the collector to copy; a balance or an address is made when it is asked for.
+ * Every holder's state at a block (the rows of holderStatesSql), column by column: each balance as
+ * two doubles (the digits above its last 15 and those 15), the blocks, times and correction flags in
+ * typed arrays, and each address as its place in the text the rows came in. At 100,000 holders an
+ * object, a BigInt and a string per holder were most of the past cap table's time: each outlived
+ * the young generation and was copied by the garbage collector twice (docs/benchmarks.md, session
+ * 13). Typed arrays hold nothing for the collector to copy, and the digits are read without making
+ * a string; a balance or an address is made when it is asked for. Negative balances and balances
+ * of more than 30 digits are kept whole, by row.
  *
  * Rows are appended by the reader (balancesAtBlock) and kept in the order appended.
  */
@@ -20,13 +25,13 @@ export class HolderBalances {
   private readonly texts: string[] = [];
   private textOf = new Uint32Array(FIRST_CAPACITY);
   private startOf = new Uint32Array(FIRST_CAPACITY);
-  private low = new BigUint64Array(FIRST_CAPACITY);
-  private high = new BigUint64Array(FIRST_CAPACITY);
+  private lower = new Float64Array(FIRST_CAPACITY);
+  private upper = new Float64Array(FIRST_CAPACITY);
   private signOf = new Int8Array(FIRST_CAPACITY);
   private blockOf = new Float64Array(FIRST_CAPACITY);
   private timeOf = new Float64Array(FIRST_CAPACITY);
   private correctedOf = new Uint8Array(FIRST_CAPACITY);
-  /** Negative balances and balances of 2^128 and more, by row. */
+  /** Negative balances and balances of more than MAX_PACKED_DIGITS digits, by row. */
   private readonly unpacked = new Map<number, bigint>();
 
   get length(): number {
@@ -45,8 +50,8 @@ export class HolderBalances {
       const unpacked = this.unpacked.get(row);
       if (unpacked !== undefined) return unpacked;
     }
-    const high = this.high[row];
-    return high === 0n ? this.low[row] : (high << 64n) | this.low[row];
+    const upper = this.upper[row];
+    return upper === 0 ? BigInt(this.lower[row]) : BigInt(upper) * LOWER_SCALE_BIG + BigInt(this.lower[row]);
   }
 
   /** The sign of the balance (1, 0 or -1), without making the balance. */
@@ -104,27 +109,32 @@ export class HolderBalances {
   }
 
   private appendRow(text: string, textIndex: number, start: number, end: number): void {
-    if (this.count === this.low.length) this.grow();
+    if (this.count === this.lower.length) this.grow();
     const row = this.count++;
     const afterAddress = text.indexOf(" ", start);
     const afterBalance = text.indexOf(" ", afterAddress + 1);
     const afterBlock = text.indexOf(" ", afterBalance + 1);
     this.textOf[row] = textIndex;
     this.startOf[row] = start;
-    const balance = BigInt(text.slice(afterAddress + 1, afterBalance));
-    if (balance < 0n || afterBalance - afterAddress - 1 > MAX_PACKED_DIGITS) {
+    const digits = afterBalance - afterAddress - 1;
+    if (text.charCodeAt(afterAddress + 1) === 45 || digits > MAX_PACKED_DIGITS) {
+      // Negative, or too large for two doubles: kept whole (evidence of missing events, or a huge supply).
+      const balance = BigInt(text.slice(afterAddress + 1, afterBalance));
       this.unpacked.set(row, balance);
-      this.low[row] = 0n;
-      this.high[row] = 0n;
+      this.upper[row] = 0;
+      this.lower[row] = 0;
+      this.signOf[row] = balance > 0n ? 1 : balance < 0n ? -1 : 0;
     } else {
-      this.low[row] = balance;
-      this.high[row] = balance >> 64n;
+      const split = afterBalance - Math.min(digits, LOWER_DIGITS);
+      const upper = decimal(text, afterAddress + 1, split);
+      const lower = decimal(text, split, afterBalance);
+      this.upper[row] = upper;
+      this.lower[row] = lower;
+      this.signOf[row] = upper > 0 || lower > 0 ? 1 : 0;
     }
-    this.signOf[row] = balance > 0n ? 1 : balance < 0n ? -1 : 0;
-    this.blockOf[row] = Number(text.slice(afterBalance + 1, afterBlock));
+    this.blockOf[row] = decimal(text, afterBalance + 1, afterBlock);
     this.correctedOf[row] = text.charCodeAt(afterBlock + 1) === 49 ? 1 : 0;
-    const time = afterBlock + 2 < end ? text.slice(afterBlock + 3, end) : "";
-    this.timeOf[row] = time === "" ? NO_TIME : Number(time);
+    this.timeOf[row] = afterBlock + 3 < end ? decimal(text, afterBlock + 3, end) : NO_TIME;
   }
 
   /** Sets each row's time from its block's (rows whose block is not in `times` keep none). */
@@ -165,8 +175,8 @@ export class HolderBalances {
     };
     reorder<number>(this.textOf);
     reorder<number>(this.startOf);
-    reorder<bigint>(this.low);
-    reorder<bigint>(this.high);
+    reorder<number>(this.lower);
+    reorder<number>(this.upper);
     reorder<number>(this.signOf);
     reorder<number>(this.blockOf);
     reorder<number>(this.timeOf);
@@ -181,11 +191,11 @@ export class HolderBalances {
   }
 
   private grow(): void {
-    const capacity = this.low.length * 2;
+    const capacity = this.lower.length * 2;
     this.textOf = copied(new Uint32Array(capacity), this.textOf);
     this.startOf = copied(new Uint32Array(capacity), this.startOf);
-    this.low = copied(new BigUint64Array(capacity), this.low);
-    this.high = copied(new BigUint64Array(capacity), this.high);
+    this.lower = copied(new Float64Array(capacity), this.lower);
+    this.upper = copied(new Float64Array(capacity), this.upper);
     this.signOf = copied(new Int8Array(capacity), this.signOf);
     this.blockOf = copied(new Float64Array(capacity), this.blockOf);
     this.timeOf = copied(new Float64Array(capacity), this.timeOf);
@@ -197,4 +207,11 @@ export class HolderBalances {
 function copied<T extends { set(values: ArrayLike<V>): void }, V>(target: T, source: ArrayLike<V>): T {
   target.set(source);
   return target;
+}
+
+/** The decimal digits text[start, end) as a number (callers keep it below 2^53: exact). */
+function decimal(text: string, start: number, end: number): number {
+  let value = 0;
+  for (let index = start; index < end; index++) value = value * 10 + (text.charCodeAt(index) - 48);
+  return value;
 }

@@ -225,16 +225,19 @@ describe("parseHolderState", () => {
   });
 });
 
-/** A random balance: below 2^64, up to 2^128, at the edges of the packed halves, or far above them; a fifth negative. */
+/** Balances at the edges of HolderBalances' two 15-digit parts, and of 2^53 and 2^64. */
+const EDGES = [1n, 10n ** 15n - 1n, 10n ** 15n, 10n ** 15n + 1n, 2n ** 53n, 2n ** 64n, 10n ** 30n - 1n, 10n ** 30n, 665n * 10n ** 18n + 62_856n];
+
+/** A random balance: small, of 18-decimal tokens, at the edges of the parts, or far above them; a fifth negative. */
 function randomBalance(random: () => number): bigint {
   const pick = random();
   const magnitude =
     pick < 0.3
       ? BigInt(Math.floor(random() * 1e12))
       : pick < 0.55
-        ? 2n ** 64n + BigInt(Math.floor(random() * 1e9)) * 10n ** 25n
+        ? BigInt(Math.floor(random() * 1e9)) * 10n ** BigInt(12 + Math.floor(random() * 20)) + BigInt(Math.floor(random() * 1e9))
         : pick < 0.65
-          ? [2n ** 64n - 1n, 2n ** 64n, 10n ** 38n - 1n, 10n ** 38n, 2n ** 128n - 1n, 2n ** 128n][Math.floor(random() * 6)]
+          ? EDGES[Math.floor(random() * EDGES.length)]
           : pick < 0.8
             ? BigInt(Math.floor(random() * 1e9)) * 10n ** 60n
             : 0n;
