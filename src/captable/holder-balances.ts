@@ -1,4 +1,14 @@
-import type { HolderBalance } from "./queries";
+export interface HolderBalance {
+  /** Lowercase hex. */
+  address: string;
+  balance: bigint;
+  /** Block of the last balance change at or before the block asked for. */
+  lastChangeBlock: number;
+  /** Its time, unix seconds. */
+  lastChangeTime: number | null;
+  /** The last change is a correction by token-scan --reconcile, not a transfer. */
+  corrected: boolean;
+}
 
 /** Decimal digits of a balance's lower part; the upper part is the digits above them. */
 const LOWER_DIGITS = 15;

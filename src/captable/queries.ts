@@ -1,18 +1,8 @@
 import type { Engine, SqlClient } from "../db/sql";
 import type { ScanVerification } from "../db/schema";
-import { HolderBalances } from "./holder-balances";
+import { HolderBalances, type HolderBalance } from "./holder-balances";
 
-export interface HolderBalance {
-  /** Lowercase hex. */
-  address: string;
-  balance: bigint;
-  /** Block of the last balance change at or before the block asked for. */
-  lastChangeBlock: number;
-  /** Its time, unix seconds. */
-  lastChangeTime: number | null;
-  /** The last change is a correction by token-scan --reconcile, not a transfer. */
-  corrected: boolean;
-}
+export type { HolderBalance };
 
 /** Which holders a balances query returns (by the sign of their balance at the block). */
 export type HolderFilter = "nonzero" | "positive" | "nonnegative" | "all";
