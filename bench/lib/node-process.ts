@@ -107,6 +107,12 @@ export interface MiningNode {
   rpc<T>(method: string, params?: unknown[]): Promise<T>;
   /** Empties the node's pool (the transactions a measured run left unmined). */
   dropPool(): Promise<void>;
+  /**
+   * Sets the base fee of the next block. anvil's evm_revert keeps the fee progression of the
+   * reverted blocks (foundry-rs/foundry#16241): after a run that filled blocks, the next one would
+   * start at a base fee several times higher, above the caps of transactions signed before.
+   */
+  setNextBaseFee(wei: bigint): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -117,12 +123,24 @@ export interface MiningNode {
 export async function startMiningNode(kind: "anvil" | "hardhat", blockTimeS?: number): Promise<MiningNode> {
   if (kind === "anvil") {
     const anvil = await startAnvil(blockTimeS ? { blockTime: blockTimeS } : {});
-    return { url: anvil.url, rpc: anvil.rpc, dropPool: async () => void (await anvil.rpc("anvil_dropAllTransactions")), stop: () => anvil.close() };
+    return {
+      url: anvil.url,
+      rpc: anvil.rpc,
+      dropPool: async () => void (await anvil.rpc("anvil_dropAllTransactions")),
+      setNextBaseFee: async (wei) => void (await anvil.rpc("anvil_setNextBlockBaseFeePerGas", [`0x${wei.toString(16)}`])),
+      stop: () => anvil.close(),
+    };
   }
   const node = await startNodeProcess();
   if (blockTimeS) {
     await node.rpc("evm_setAutomine", [false]);
     await node.rpc("evm_setIntervalMining", [blockTimeS * 1000]);
   }
-  return { url: node.url, rpc: node.rpc, dropPool: async () => undefined, stop: () => node.stop() };
+  return {
+    url: node.url,
+    rpc: node.rpc,
+    dropPool: async () => undefined,
+    setNextBaseFee: async (wei) => void (await node.rpc("hardhat_setNextBlockBaseFeePerGas", [`0x${wei.toString(16)}`])),
+    stop: () => node.stop(),
+  };
 }

@@ -63,11 +63,14 @@ export async function measureNodeBroadcast(name: BatchNodeName, dir: string, tra
     /** Runs `measured` from a snapshot, checks the node took every transaction, and goes back. */
     const fromSnapshot = async (measured: () => Promise<{ ms: number; output?: string }>): Promise<number> => {
       const snapshot = await node.rpc<string>("evm_snapshot");
+      const { baseFeePerGas } = await node.rpc<{ baseFeePerGas: string }>("eth_getBlockByNumber", ["latest", false]);
       const { ms, output } = await measured();
-      const pending = Number(await node.rpc<string>("eth_getTransactionCount", [address, "pending"]));
-      if (pending !== first + transactions) throw new Error(`${name}: the node's pending nonce is ${pending}, expected ${first + transactions}${output ? `; tx-broadcast said:\n${output.slice(-2000)}` : ""}`);
+      const pending = await nodeHasAll(node, address, first + transactions);
+      if (pending !== first + transactions) throw new Error(`${name}: the node's pending nonce is ${pending}, expected ${first + transactions}${output ? `; tx-broadcast said:\n${output.slice(-4000)}` : ""}`);
       await node.dropPool();
       if (!(await node.rpc<boolean>("evm_revert", [snapshot]))) throw new Error(`${name}: evm_revert ${snapshot} failed`);
+      // Each run starts from the base fee of the snapshot, as the transactions it replays were signed for.
+      await node.setNextBaseFee(BigInt(baseFeePerGas));
       const back = Number(await node.rpc<string>("eth_getTransactionCount", [address, "pending"]));
       if (back !== first) throw new Error(`${name}: after evm_revert the pending nonce is ${back}, expected ${first}`);
       return ms;
@@ -78,7 +81,7 @@ export async function measureNodeBroadcast(name: BatchNodeName, dir: string, tra
       stoMs.push(
         await fromSnapshot(async () => {
           const run = await runSto(["--ethereum-node-url", node.url, "--database-file", database, "tx-broadcast"]);
-          return { ms: run.wallMs, output: run.stderr + run.stdout.slice(0, 2000) };
+          return { ms: run.wallMs, output: run.stderr + run.stdout.slice(-4000) };
         }),
       );
       raws = signedTransactions(database);
@@ -106,6 +109,20 @@ export async function measureNodeBroadcast(name: BatchNodeName, dir: string, tra
     };
   } finally {
     await node.stop();
+  }
+}
+
+/**
+ * The account's nonce once the node holds all `expected` of its transactions, or the last one seen
+ * after a minute. Hardhat's "pending" nonce counts only the next block's worth of its pool, not the
+ * whole pool, so with more than a block of transactions waiting it is read again as blocks mine them.
+ */
+async function nodeHasAll(node: MiningNode, address: string, expected: number): Promise<number> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const pending = Number(await node.rpc<string>("eth_getTransactionCount", [address, "pending"]));
+    if (pending === expected || Date.now() > deadline) return pending;
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
 
