@@ -1,7 +1,7 @@
 import { ExitCode, StoError } from "../errors";
 import { AdaptiveBlockRange, type BlockRangeOptions } from "./block-ranges";
 import { isTooLarge, readRefusal } from "./failures";
-import { NodeUnavailableError, oneLine, RpcError, toBlockTag, type NodeClient } from "./rpc";
+import { FALLBACK, NodeUnavailableError, oneLine, RpcError, toBlockTag, type NodeClient } from "./rpc";
 
 /** A log as eth_getLogs returns it (hex strings). */
 export interface RawLog {
@@ -29,6 +29,23 @@ export interface LogRange {
   logs: RawLog[];
 }
 
+/** The logs of blocks `from`-`to` as a `LogReader` made them. */
+export interface ReadRange<T> {
+  from: number;
+  to: number;
+  value: T;
+}
+
+/**
+ * Makes something of the logs of one eth_getLogs answer: `fromBytes` straight from the answer's
+ * bytes, FALLBACK when it is not sure (src/chain/json-bytes.ts), `fromLogs` from the parsed list.
+ * Both must give the same value for the same answer.
+ */
+export interface LogReader<T> {
+  fromBytes(bytes: Buffer): T | typeof FALLBACK;
+  fromLogs(logs: RawLog[]): T;
+}
+
 /**
  * The one eth_getLogs: the logs from block `from` on, over the range `range` allows (or `plannedTo`
  * when the caller planned it), never past `end`. Nodes and providers cap the range or the size of
@@ -45,13 +62,44 @@ export async function fetchLogRange(
   end: number,
   plannedTo?: number,
 ): Promise<LogRange> {
+  const read = await readLogRange(node, filter, range, from, end, RAW_LOGS, plannedTo);
+  return { from: read.from, to: read.to, logs: read.value };
+}
+
+/** The parsed logs themselves (no byte reading: callers of `fetchLogRange` want every field). */
+const RAW_LOGS: LogReader<RawLog[]> = { fromBytes: () => FALLBACK, fromLogs: (logs) => logs };
+
+/**
+ * `fetchLogRange` with the answer read by `reader`: from its bytes where the node client can hand
+ * them over (JsonRpcTransport.callReading), else from the parsed list. The scanner reads its
+ * Transfer events this way (src/scan/transfer-log.ts, transferLogReader).
+ */
+export async function readLogRange<T>(
+  node: NodeClient,
+  filter: LogFilter,
+  range: AdaptiveBlockRange,
+  from: number,
+  end: number,
+  reader: LogReader<T>,
+  plannedTo?: number,
+): Promise<ReadRange<T>> {
   let planned = plannedTo;
   for (;;) {
     const to = planned ?? range.next(from, end).to;
     planned = undefined;
-    let logs: unknown;
+    const fromResult = (logs: unknown): T => {
+      if (!Array.isArray(logs)) {
+        throw new NodeUnavailableError(`the Ethereum node answered eth_getLogs of blocks ${from}-${to} with something that is not a list of logs`);
+      }
+      return reader.fromLogs(logs as RawLog[]);
+    };
+    const params = [{ address: filter.address, topics: filter.topics, fromBlock: toBlockTag(from), toBlock: toBlockTag(to) }];
+    let value: T;
     try {
-      logs = await node.call<unknown>("eth_getLogs", [{ address: filter.address, topics: filter.topics, fromBlock: toBlockTag(from), toBlock: toBlockTag(to) }]);
+      value =
+        node.callReading !== undefined && reader !== RAW_LOGS
+          ? await node.callReading("eth_getLogs", params, { fromBytes: (bytes) => reader.fromBytes(bytes), fromResult })
+          : fromResult(await node.call<unknown>("eth_getLogs", params));
     } catch (error) {
       if (!(error instanceof RpcError)) throw error;
       const refusal = `${oneLine(error.rpcMessage).slice(0, 160)}${error.code === undefined ? "" : ` (code ${error.code})`}`;
@@ -63,10 +111,7 @@ export async function fetchLogRange(
       }
       continue;
     }
-    if (!Array.isArray(logs)) {
-      throw new NodeUnavailableError(`the Ethereum node answered eth_getLogs of blocks ${from}-${to} with something that is not a list of logs`);
-    }
-    return { from, to, logs: logs as RawLog[] };
+    return { from, to, value };
   }
 }
 

@@ -142,8 +142,41 @@ export interface RpcRequest {
  */
 export interface NodeClient {
   call<T>(method: string, params: unknown[]): Promise<T>;
+  /**
+   * `call` with the result read by `reader` straight from the answer's bytes (JsonRpcTransport has
+   * it; other clients may leave it out, and callers then use `call`).
+   */
+  callReading?<T>(method: string, params: unknown[], reader: AnswerReader<T>): Promise<T>;
   /** Each result or error in request order; BatchUnsupportedError when the node refuses batches. */
   batch<T>(requests: RpcRequest[]): Promise<(T | RpcError)[]>;
+}
+
+/** What `AnswerReader.fromBytes` returns when it is not sure of an answer: the generic path reads it. */
+export const FALLBACK: unique symbol = Symbol("fallback");
+
+/**
+ * Reads a method's result from the bytes of a successful answer (HTTP 2xx), sparing JSON.parse and
+ * the objects it builds. `fromBytes` must return FALLBACK for anything it is not certain of — an
+ * error answer above all — and the transport then parses the same bytes as `call` does (the same
+ * retries of "not now" answers, the same RpcError for an error answer) and hands the result to
+ * `fromResult`. Both must give the same value for the same answer.
+ */
+export interface AnswerReader<T> {
+  fromBytes(bytes: Buffer): T | typeof FALLBACK;
+  fromResult(result: unknown): T;
+}
+
+/** An answer `AnswerReader.fromBytes` read. */
+class ReadAnswer<T> {
+  constructor(readonly value: T) {}
+}
+
+type Answer = JsonRpcResult | JsonRpcError | (JsonRpcResult | JsonRpcError)[];
+
+/** An exchange without a reader: never a ReadAnswer. */
+function plain(answer: Answer | ReadAnswer<unknown>): Answer {
+  if (answer instanceof ReadAnswer) throw new Error("an answer read without a reader");
+  return answer;
 }
 
 export function toBlockTag(block: number | "latest"): string {
@@ -217,14 +250,21 @@ export class JsonRpcTransport implements NodeClient {
 
   /** Sends one payload (or a batch) with retries; the answers are the node's, errors included. */
   async send(payload: JsonRpcPayload | JsonRpcPayload[], overrides: Partial<RetryPolicy> = {}): Promise<(JsonRpcResult | JsonRpcError)[]> {
-    const answer = await this.#exchange(payload, overrides);
+    const answer = plain(await this.#exchange(payload, overrides));
     return (Array.isArray(answer) ? answer : [answer]) as (JsonRpcResult | JsonRpcError)[];
   }
 
   async call<T>(method: string, params: unknown[]): Promise<T> {
-    const answer = await this.#exchange({ jsonrpc: "2.0", id: this.#nextId++, method, params });
+    const answer = plain(await this.#exchange({ jsonrpc: "2.0", id: this.#nextId++, method, params }));
     if (Array.isArray(answer)) throw this.#malformed(method, "a batch answer to a single request");
     return unwrap<T>(method, answer);
+  }
+
+  async callReading<T>(method: string, params: unknown[], reader: AnswerReader<T>): Promise<T> {
+    const answer = await this.#exchange({ jsonrpc: "2.0", id: this.#nextId++, method, params }, {}, reader);
+    if (answer instanceof ReadAnswer) return answer.value as T;
+    if (Array.isArray(answer)) throw this.#malformed(method, "a batch answer to a single request");
+    return reader.fromResult(unwrap<unknown>(method, answer));
   }
 
   async batch<T>(requests: RpcRequest[]): Promise<(T | RpcError)[]> {
@@ -233,7 +273,7 @@ export class JsonRpcTransport implements NodeClient {
     this.#nextId += requests.length;
     const payload: JsonRpcPayload[] = requests.map((request, index) => ({ jsonrpc: "2.0", id: firstId + index, method: request.method, params: request.params }));
     const label = `${requests[0].method} batch`;
-    const answer = await this.#exchange(payload);
+    const answer = plain(await this.#exchange(payload));
     if (!Array.isArray(answer)) {
       throw new BatchUnsupportedError(label, oneLine(String(("error" in answer && answer.error?.message) || "no array answer")).slice(0, 100));
     }
@@ -256,10 +296,8 @@ export class JsonRpcTransport implements NodeClient {
     this.#agent.destroy();
   }
 
-  async #exchange(
-    payload: JsonRpcPayload | JsonRpcPayload[],
-    overrides: Partial<RetryPolicy> = {},
-  ): Promise<JsonRpcResult | JsonRpcError | (JsonRpcResult | JsonRpcError)[]> {
+  /** With `reader`, a successful answer it reads is returned as a ReadAnswer; everything else as without. */
+  async #exchange(payload: JsonRpcPayload | JsonRpcPayload[], overrides: Partial<RetryPolicy> = {}, reader?: AnswerReader<unknown>): Promise<Answer | ReadAnswer<unknown>> {
     const policy = { ...this.#policy, ...overrides };
     const body = JSON.stringify(payload);
     const requests = Array.isArray(payload) ? payload : [payload];
@@ -273,7 +311,12 @@ export class JsonRpcTransport implements NodeClient {
       if (this.#closed) throw new NodeUnavailableError(`the connection to the Ethereum node was closed before ${what} completed`);
       let retryAfterMs: number | undefined;
       try {
-        const outcome = interpret(await post(this.#url, this.#headers, body, policy.timeoutMs, maxBytes, this.#agent), methods);
+        const response = await post(this.#url, this.#headers, body, policy.timeoutMs, maxBytes, this.#agent);
+        if (reader !== undefined && response.status >= 200 && response.status < 300) {
+          const value = reader.fromBytes(response.bytes);
+          if (value !== FALLBACK) return new ReadAnswer(value);
+        }
+        const outcome = interpret(response, methods, Array.isArray(payload));
         if (outcome.kind === "ok") return outcome.answer;
         if (outcome.kind === "permanent") {
           throw new NodeUnavailableError(
@@ -330,11 +373,11 @@ function unwrap<T>(method: string, answer: JsonRpcResult | JsonRpcError): T {
 interface RawResponse {
   status: number;
   headers: http.IncomingHttpHeaders;
-  text: string;
+  bytes: Buffer;
 }
 
 type Outcome =
-  | { kind: "ok"; answer: JsonRpcResult | JsonRpcError | (JsonRpcResult | JsonRpcError)[] }
+  | { kind: "ok"; answer: Answer }
   | { kind: "transient"; reason: string; retryAfterMs?: number }
   | { kind: "permanent"; reason: string }
   | { kind: "hostile"; reason: string };
@@ -342,28 +385,31 @@ type Outcome =
 /** HTTP statuses worth another attempt: timeouts, throttling, overloaded or restarting servers. */
 const TRANSIENT_STATUS = new Set([408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524, 525, 526, 527, 529, 530]);
 
-function interpret(response: RawResponse, methods: Map<unknown, string>): Outcome {
+function interpret(response: RawResponse, methods: Map<unknown, string>, batch: boolean): Outcome {
   const retryAfter = parseRetryAfter(response.headers["retry-after"]);
+  const text = bytesText(response.bytes);
   if (response.status < 200 || response.status >= 300) {
-    const reason = `HTTP ${response.status}${response.text ? ` ${oneLine(response.text).slice(0, 80)}` : ""}`;
+    const reason = `HTTP ${response.status}${text ? ` ${oneLine(text).slice(0, 80)}` : ""}`;
     if (TRANSIENT_STATUS.has(response.status)) return { kind: "transient", reason, retryAfterMs: retryAfter };
     if (response.status === 413) {
       // "Request entity / response too large": an answer about the size of what was asked for,
-      // which the eth_getLogs reader meets by asking for fewer blocks.
-      return { kind: "ok", answer: [...methods.keys()].map((id) => errorAnswer(id, 413, `response too large (${reason})`)) };
+      // which the eth_getLogs reader meets by asking for fewer blocks. A single request gets a
+      // single error answer (as a list, `call` took it for a batch answer: a node failure).
+      const answers = [...methods.keys()].map((id) => errorAnswer(id, 413, `response too large (${reason})`));
+      return { kind: "ok", answer: batch ? answers : answers[0] };
     }
     if (response.status === 400) {
       // Providers put the JSON-RPC error of a refused request (a block range too wide) in an
       // HTTP 400 body: that is the node's answer.
-      const parsed = tryParse(response.text);
+      const parsed = tryParse(text);
       if (isAnswerShape(parsed)) return { kind: "ok", answer: parsed };
     }
     return { kind: "permanent", reason };
   }
-  const parsed = tryParse(response.text);
+  const parsed = tryParse(text);
   if (parsed === undefined) {
     // A body cut short (or a proxy's HTML page): the request may well succeed when sent again.
-    return { kind: "transient", reason: `unreadable answer (${response.text.length} bytes)` };
+    return { kind: "transient", reason: `unreadable answer (${text.length} bytes)` };
   }
   if (!isAnswerShape(parsed)) return { kind: "transient", reason: "malformed JSON-RPC answer" };
   const answers = Array.isArray(parsed) ? parsed : [parsed];
@@ -415,7 +461,7 @@ function wrongResultType(method: string, result: unknown): string | undefined {
   return undefined;
 }
 
-function isAnswerShape(parsed: unknown): parsed is JsonRpcResult | JsonRpcError | (JsonRpcResult | JsonRpcError)[] {
+function isAnswerShape(parsed: unknown): parsed is Answer {
   const answers = Array.isArray(parsed) ? parsed : [parsed];
   return answers.length > 0 && answers.every((answer) => typeof answer === "object" && answer !== null);
 }
@@ -499,7 +545,7 @@ function post(url: URL, headers: Record<string, string>, body: string, timeoutMs
           return;
         }
         settled = true;
-        resolve({ status: response.statusCode ?? 0, headers: response.headers, text: answerText(pieces, received) });
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, bytes: pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, received) });
       });
     });
     request.end(body);
@@ -513,7 +559,10 @@ function post(url: URL, headers: Record<string, string>, body: string, timeoutMs
  * decoded as UTF-8, whole, so a character split between pieces comes out right.
  */
 export function answerText(pieces: Buffer[], length: number): string {
-  const bytes = pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, length);
+  return bytesText(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, length));
+}
+
+function bytesText(bytes: Buffer): string {
   return isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8");
 }
 

@@ -1,14 +1,14 @@
 import { ExitCode, StoError } from "../errors";
 import { AdaptiveBlockRange, type BlockRangeOptions } from "../chain/block-ranges";
 import { hasCode, readErc20Metadata, readTotalSupply, TRANSFER_TOPIC } from "../chain/erc20";
-import { fetchLogRange, type LogRange } from "../chain/logs";
+import { readLogRange, type ReadRange } from "../chain/logs";
 import { batchedReads } from "../chain/batched";
 import { BatchUnsupportedError, NodeUnavailableError, RpcError, toBlockTag, type NodeClient, type RpcRequest } from "../chain/rpc";
 import type { ScannedToken } from "../db/schema";
 import type { ScanDatabase, ScanStore, StoredBlock } from "./store";
 import { findCreationBlock } from "./token-info";
 import { BalancePrefetch, DEFAULT_VERIFY_LIMIT, verifyScan, type Verification } from "./verify";
-import { decodeTransferLogs, type TransferEvent } from "./transfer-log";
+import { transferLogReader, type DecodeResult, type TransferEvent } from "./transfer-log";
 import { InputError } from "../input/fields";
 
 /** Events in an answer from which the scanner keeps a second eth_getLogs in flight (see scanRange). */
@@ -114,6 +114,8 @@ export class TokenScanner {
   private batches = true;
   /** balanceOf of the holders each chunk changed, read at the run's end block while the scan goes on. */
   private prefetch: BalancePrefetch | undefined;
+  /** Decodes each eth_getLogs answer into the token's transfers (from its bytes where it can). */
+  private readonly reader: ReturnType<typeof transferLogReader>;
 
   /**
    * `node` is the one transport (src/chain/rpc.ts): it retries what is worth retrying, so a
@@ -125,6 +127,7 @@ export class TokenScanner {
     private readonly options: ScanOptions,
   ) {
     this.window = Math.max(10, options.reorgWindow ?? DEFAULT_REORG_WINDOW);
+    this.reader = transferLogReader(options.tokenAddress);
   }
 
   async scan(): Promise<ScanResult> {
@@ -349,7 +352,7 @@ export class TokenScanner {
     // before the answer to the first is known probes a node's range limit once more for nothing.
     // And one while the range is still finding its size (AdaptiveBlockRange.settled): two requests
     // planned on the same stale estimate overshot together where a token's transfers grow denser.
-    const inFlight: { from: number; to: number; logs: Promise<LogRange> }[] = [];
+    const inFlight: { from: number; to: number; logs: Promise<ReadRange<DecodeResult>> }[] = [];
     let nextFrom = (await this.db.getToken(store.tokenId)).scannedToBlock + 1;
     let depth = 1;
     const request = () => {
@@ -374,10 +377,7 @@ export class TokenScanner {
       // The node refused the planned range and a smaller one was read: the next request in flight
       // does not continue it.
       if (fetched.to !== planned.to) restartFrom(fetched.to + 1);
-      const decoded = decodeTransferLogs(fetched.logs, this.options.tokenAddress);
-      // The raw logs are garbage from here on: dropped now, they die young instead of being
-      // copied by the garbage collector while the chunk is written.
-      fetched.logs = [];
+      const decoded = fetched.value;
       if (decoded.nonFungible > 0 && decoded.events.length === 0) {
         throw new StoError(
           `${this.options.tokenAddress} emits ERC-721 Transfer events (token ids, not amounts): it is not an ERC-20 token`,
@@ -530,9 +530,12 @@ export class TokenScanner {
     return answers as (BlockHeader | null)[];
   }
 
-  /** The token's Transfer events from `from` on: the one eth_getLogs (src/chain/logs.ts), which shrinks refused ranges. */
-  private fetchLogs(range: AdaptiveBlockRange, from: number, end: number, plannedTo?: number): Promise<LogRange> {
-    return fetchLogRange(this.node, { address: this.options.tokenAddress, topics: [TRANSFER_TOPIC] }, range, from, end, plannedTo);
+  /**
+   * The token's Transfer events from `from` on: the one eth_getLogs (src/chain/logs.ts), which
+   * shrinks refused ranges, decoded from the answer's bytes where the transport hands them over.
+   */
+  private fetchLogs(range: AdaptiveBlockRange, from: number, end: number, plannedTo?: number): Promise<ReadRange<DecodeResult>> {
+    return readLogRange(this.node, { address: this.options.tokenAddress, topics: [TRANSFER_TOPIC] }, range, from, end, this.reader, plannedTo);
   }
 
   private backoff(attempt: number): number {

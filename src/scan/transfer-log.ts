@@ -1,5 +1,26 @@
 import { TRANSFER_TOPIC } from "../chain/erc20";
-import type { RawLog } from "../chain/logs";
+import type { LogReader, RawLog } from "../chain/logs";
+import { FALLBACK } from "../chain/rpc";
+import {
+  ABSENT,
+  ADDRESS,
+  BLOCK_HASH,
+  BLOCK_NUMBER,
+  BLOCK_TIMESTAMP,
+  DATA,
+  FALSE,
+  hexValue,
+  LOG_INDEX,
+  NULL,
+  readLogsAnswer,
+  REMOVED,
+  TEXT,
+  TEXT_LIST,
+  TOPICS,
+  TRANSACTION_HASH,
+  TRUE,
+  type LogFields,
+} from "../chain/json-bytes";
 
 export const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
 
@@ -71,7 +92,11 @@ export function decodeTransferLogs(logs: RawLog[], address?: string): DecodeResu
       blockTimestamp: log.blockTimestamp ? parseInt(log.blockTimestamp, 16) : undefined,
     });
   }
-  // Nodes return logs in chain order; a node that does not would corrupt running balances.
+  return inChainOrder(events, skipped, nonFungible);
+}
+
+/** Nodes return logs in chain order; a node that does not would corrupt running balances. */
+function inChainOrder(events: TransferEvent[], skipped: number, nonFungible: number): DecodeResult {
   for (let index = 1; index < events.length; index++) {
     const previous = events[index - 1];
     const current = events[index];
@@ -90,4 +115,237 @@ export function decodeTransferLogs(logs: RawLog[], address?: string): DecodeResu
     }
   }
   return { events, skipped, nonFungible };
+}
+
+/**
+ * Decodes the Transfer logs of an eth_getLogs answer straight from its bytes (src/chain/json-bytes.ts)
+ * into what `decodeTransferLogs` makes of the parsed answer, without the strings JSON.parse builds
+ * for every field. Whatever it is not certain to read as `decodeTransferLogs` does — a field of an
+ * unexpected type, missing or escaped, a number past 2^52, a value that is not hex — sends the
+ * whole answer to JSON.parse and `decodeTransferLogs` (FALLBACK).
+ */
+export function transferLogReader(address?: string): LogReader<DecodeResult> {
+  const lowered = address?.toLowerCase();
+  const contract = lowered === undefined ? undefined : asciiBytes(lowered);
+  // Compared byte by byte with printable ASCII only; anything else is left to decodeTransferLogs.
+  const readable = lowered === undefined || /^[\x20-\x7e]*$/.test(lowered);
+  return {
+    fromBytes: (bytes) => (readable ? readTransferLogs(bytes, contract) : FALLBACK),
+    fromLogs: (logs) => decodeTransferLogs(logs, address),
+  };
+}
+
+const TRANSFER_TOPIC_BYTES = asciiBytes(TRANSFER_TOPIC);
+
+function asciiBytes(text: string): Uint8Array {
+  return Uint8Array.from(text, (character) => character.charCodeAt(0));
+}
+
+/** Not a number a quantity field can hold: read by the generic path. */
+const UNSURE = -1;
+
+function readTransferLogs(bytes: Buffer, contract: Uint8Array | undefined): DecodeResult | typeof FALLBACK {
+  const events: TransferEvent[] = [];
+  let skipped = 0;
+  let nonFungible = 0;
+  const text = new TextMaker(bytes);
+  const read = readLogsAnswer(bytes, (fields: LogFields): boolean => {
+    const kind = fields.kind;
+    const removed = kind[REMOVED];
+    if (removed === TRUE) return true;
+    if (removed !== ABSENT && removed !== FALSE && removed !== NULL) return false;
+    if (contract !== undefined) {
+      if (kind[ADDRESS] !== TEXT) return false;
+      if (!equalsLowercase(bytes, fields.start[ADDRESS], fields.end[ADDRESS], contract)) return true;
+    }
+    if (kind[TOPICS] !== TEXT_LIST) return false;
+    const topics = fields.topicCount;
+    if (topics === 0 || !equalsLowercase(bytes, fields.topicStart[0], fields.topicEnd[0], TRANSFER_TOPIC_BYTES)) {
+      skipped++;
+      return true;
+    }
+    if (kind[DATA] !== TEXT) return false;
+    const data = fields.start[DATA];
+    const dataLength = fields.end[DATA] - data;
+    let from: string | undefined;
+    let to: string | undefined;
+    let value: bigint | undefined;
+    if (topics === 3 && dataLength === 66) {
+      // decodeTransferLogs takes the characters after the 26th of a topic of any length: only the usual 66 are read here.
+      if (fields.topicEnd[1] - fields.topicStart[1] !== 66 || fields.topicEnd[2] - fields.topicStart[2] !== 66) return false;
+      // BigInt(data) takes "0x" or "0X".
+      if (bytes[data] !== 0x30 || (bytes[data + 1] !== 0x78 && bytes[data + 1] !== 0x58)) return false;
+      from = text.address(FROM, fields.topicStart[1] + 26);
+      to = text.address(TO, fields.topicStart[2] + 26);
+      value = text.value(data + 2);
+    } else if (topics === 1 && dataLength === 2 + 3 * 64) {
+      from = text.address(FROM, data + 26);
+      to = text.address(TO, data + 90);
+      value = text.value(data + 130);
+    } else {
+      if (topics === 4) nonFungible++;
+      else skipped++;
+      return true;
+    }
+    if (from === undefined || to === undefined || value === undefined) return false;
+    if (kind[BLOCK_NUMBER] !== TEXT || kind[LOG_INDEX] !== TEXT || kind[BLOCK_HASH] !== TEXT || kind[TRANSACTION_HASH] !== TEXT) return false;
+    const blockNumber = quantity(bytes, fields.start[BLOCK_NUMBER], fields.end[BLOCK_NUMBER]);
+    const logIndex = quantity(bytes, fields.start[LOG_INDEX], fields.end[LOG_INDEX]);
+    if (blockNumber === UNSURE || logIndex === UNSURE) return false;
+    let blockTimestamp: number | undefined;
+    const time = kind[BLOCK_TIMESTAMP];
+    if (time === TEXT) {
+      // decodeTransferLogs: `log.blockTimestamp ? parseInt(…) : undefined`, so "" is no time.
+      if (fields.end[BLOCK_TIMESTAMP] > fields.start[BLOCK_TIMESTAMP]) {
+        blockTimestamp = quantity(bytes, fields.start[BLOCK_TIMESTAMP], fields.end[BLOCK_TIMESTAMP]);
+        if (blockTimestamp === UNSURE) return false;
+      }
+    } else if (time !== ABSENT && time !== NULL && time !== FALSE) {
+      return false;
+    }
+    events.push({
+      blockNumber,
+      blockHash: text.lowercase(BLOCK, fields.start[BLOCK_HASH], fields.end[BLOCK_HASH]),
+      logIndex,
+      txHash: text.lowercase(TRANSACTION, fields.start[TRANSACTION_HASH], fields.end[TRANSACTION_HASH]),
+      from,
+      to,
+      value,
+      blockTimestamp,
+    });
+    return true;
+  });
+  return read ? inChainOrder(events, skipped, nonFungible) : FALLBACK;
+}
+
+/** Whether the ASCII characters at `start`-`end` lowercased are `expected` (lowercase ASCII). */
+function equalsLowercase(bytes: Uint8Array, start: number, end: number, expected: Uint8Array): boolean {
+  if (end - start !== expected.length) return false;
+  for (let index = 0; index < expected.length; index++) {
+    const byte = bytes[start + index];
+    if ((byte >= 0x41 && byte <= 0x5a ? byte + 0x20 : byte) !== expected[index]) return false;
+  }
+  return true;
+}
+
+/**
+ * `parseInt(text, 16)` of "0x" and 1 to 13 hex digits (at most 2^52, exact); UNSURE for anything
+ * else, which parseInt might read otherwise (leading spaces, a sign, trailing garbage, no digits).
+ */
+function quantity(bytes: Uint8Array, start: number, end: number): number {
+  const length = end - start;
+  if (length < 3 || length > 15 || bytes[start] !== 0x30 || (bytes[start + 1] !== 0x78 && bytes[start + 1] !== 0x58)) return UNSURE;
+  let value = 0;
+  for (let at = start + 2; at < end; at++) {
+    const digit = hexValue(bytes[at]);
+    if (digit < 0) return UNSURE;
+    value = value * 16 + digit;
+  }
+  return value;
+}
+
+/** The strings an event keeps, each remembered with its bytes' place (see TextMaker). */
+const FROM = 0;
+const TO = 1;
+const BLOCK = 2;
+const TRANSACTION = 3;
+
+/**
+ * Makes the lowercase strings of events from an answer's bytes. Logs come in runs of the same block,
+ * transaction and sender: a string whose bytes equal those of the last one made in its slot is that
+ * string again, so a block's 1,000 transfers share one hash string instead of making 1,000.
+ */
+class TextMaker {
+  readonly #bytes: Buffer;
+  readonly #scratch = Buffer.alloc(66);
+  readonly #lastStart = new Int32Array(4).fill(-1);
+  readonly #lastLength = new Int32Array(4);
+  readonly #last: string[] = ["", "", "", ""];
+
+  constructor(bytes: Buffer) {
+    this.#bytes = bytes;
+  }
+
+  /** "0x" and the 40 hex digits at `start`, lowercase; undefined when they are not all hex digits. */
+  address(slot: number, start: number): string | undefined {
+    const bytes = this.#bytes;
+    if (this.#same(slot, start, 40)) return this.#last[slot];
+    const scratch = this.#scratch;
+    scratch[0] = 0x30;
+    scratch[1] = 0x78;
+    for (let index = 0; index < 40; index++) {
+      const byte = bytes[start + index];
+      if (hexValue(byte) < 0) return undefined;
+      scratch[2 + index] = byte <= 0x46 && byte >= 0x41 ? byte + 0x20 : byte;
+    }
+    return this.#remember(slot, start, 40, scratch.toString("latin1", 0, 42));
+  }
+
+  /** The text at `start`-`end` (printable ASCII, see json-bytes' TEXT) lowercased, as `toLowerCase` does. */
+  lowercase(slot: number, start: number, end: number): string {
+    const length = end - start;
+    if (this.#same(slot, start, length)) return this.#last[slot];
+    const bytes = this.#bytes;
+    let upper = false;
+    for (let at = start; at < end; at++) {
+      const byte = bytes[at];
+      if (byte >= 0x41 && byte <= 0x5a) {
+        upper = true;
+        break;
+      }
+    }
+    let made: string;
+    if (!upper) {
+      made = bytes.toString("latin1", start, end);
+    } else {
+      const copy = Buffer.from(bytes.subarray(start, end));
+      for (let index = 0; index < length; index++) if (copy[index] >= 0x41 && copy[index] <= 0x5a) copy[index] += 0x20;
+      made = copy.toString("latin1");
+    }
+    return this.#remember(slot, start, length, made);
+  }
+
+  /** The 64 hex digits at `start` as a number; undefined when they are not all hex digits. */
+  value(start: number): bigint | undefined {
+    const bytes = this.#bytes;
+    const end = start + 64;
+    let at = start;
+    while (at < end && bytes[at] === 0x30) at++;
+    const digits = end - at;
+    if (digits <= 13) {
+      // Up to 2^52: exact as a double, and BigInt of a number skips parsing text.
+      let small = 0;
+      for (; at < end; at++) {
+        const digit = hexValue(bytes[at]);
+        if (digit < 0) return undefined;
+        small = small * 16 + digit;
+      }
+      return BigInt(small);
+    }
+    const scratch = this.#scratch;
+    scratch[0] = 0x30;
+    scratch[1] = 0x78;
+    for (let index = 0; index < digits; index++) {
+      const byte = bytes[at + index];
+      if (hexValue(byte) < 0) return undefined;
+      scratch[2 + index] = byte;
+    }
+    return BigInt(scratch.toString("latin1", 0, 2 + digits));
+  }
+
+  #same(slot: number, start: number, length: number): boolean {
+    const last = this.#lastStart[slot];
+    if (last < 0 || this.#lastLength[slot] !== length) return false;
+    if (last === start) return true;
+    const bytes = this.#bytes;
+    for (let index = 0; index < length; index++) if (bytes[last + index] !== bytes[start + index]) return false;
+    return true;
+  }
+
+  #remember(slot: number, start: number, length: number, made: string): string {
+    this.#lastStart[slot] = start;
+    this.#lastLength[slot] = length;
+    this.#last[slot] = made;
+    return made;
+  }
 }
