@@ -58,7 +58,7 @@ export class LogFields {
  * True only after the whole answer, to its last byte, was read.
  */
 export function readLogsAnswer(bytes: Uint8Array, onLog: (fields: LogFields) => boolean): boolean {
-  return new AnswerScanner(bytes).answer(onLog);
+  return readAnswer(bytes, onLog);
 }
 
 const QUOTE = 0x22;
@@ -97,9 +97,20 @@ const LOG_KEYS: [Uint8Array, number][] = [
   [ascii("blockTimestamp"), BLOCK_TIMESTAMP],
   [ascii("topics"), TOPICS],
 ];
-/** The log keys by length: each length has at most two. */
-const LOG_KEYS_BY_LENGTH: [Uint8Array, number][][] = [];
-for (const entry of LOG_KEYS) (LOG_KEYS_BY_LENGTH[entry[0].length] ??= []).push(entry);
+/**
+ * The log key a key's length and first character can be, as `length * 128 + first`; the key's
+ * other characters are still compared (no two log keys share both).
+ */
+const KEY_BY_SHAPE: ([Uint8Array, number] | undefined)[] = new Array<[Uint8Array, number] | undefined>(16 * 128).fill(undefined);
+for (const entry of LOG_KEYS) KEY_BY_SHAPE[entry[0].length * 128 + entry[0][0]] = entry;
+
+/**
+ * Bytes that end the plain run of a string: the quote, the backslash, control characters (which
+ * JSON refuses in strings) and bytes past ASCII. Everything else is 0, so the scan of a string is one
+ * table lookup per byte.
+ */
+const STRING_STOP = new Uint8Array(256);
+for (let byte = 0; byte < 256; byte++) STRING_STOP[byte] = byte === QUOTE || byte === BACKSLASH || byte < 0x20 || byte >= 0x7f ? 1 : 0;
 
 /** Bytes that may follow a backslash in a JSON string ('u' is checked apart). */
 const SIMPLE_ESCAPES = new Uint8Array(256);
@@ -111,7 +122,7 @@ for (let digit = 0; digit < 16; digit++) {
   HEX_VALUE["0123456789ABCDEF".charCodeAt(digit)] = digit;
 }
 
-/** The value of a hex digit's byte, -1 for any other byte. */
+/** The value of a hex digit's byte, -1 for any other byte (undefined past the end: compare with `>= 0`). */
 export function hexValue(byte: number): number {
   return HEX_VALUE[byte];
 }
@@ -122,307 +133,274 @@ function equalsAt(bytes: Uint8Array, start: number, end: number, key: Uint8Array
   return true;
 }
 
-class AnswerScanner {
-  #at = 0;
-  /** Where the last string read starts and ends (quotes excluded). */
-  #stringStart = 0;
-  #stringEnd = 0;
-  readonly #bytes: Uint8Array;
-  readonly #fields = new LogFields();
+function isSpace(byte: number): boolean {
+  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+}
 
-  constructor(bytes: Uint8Array) {
-    this.#bytes = bytes;
-  }
+function skipSpace(bytes: Uint8Array, at: number): number {
+  while (isSpace(bytes[at])) at++;
+  return at;
+}
 
-  answer(onLog: (fields: LogFields) => boolean): boolean {
-    const bytes = this.#bytes;
-    this.#space();
-    if (bytes[this.#at] !== OPEN_BRACE) return false;
-    this.#at++;
-    this.#space();
-    let sawResult = false;
-    if (bytes[this.#at] === CLOSE_BRACE) return false; // {} has no result
-    for (;;) {
-      this.#space();
-      if (bytes[this.#at] !== QUOTE || this.#string() !== 1) return false;
-      const keyStart = this.#stringStart;
-      const keyEnd = this.#stringEnd;
-      this.#space();
-      if (bytes[this.#at] !== COLON) return false;
-      this.#at++;
-      this.#space();
-      if (equalsAt(bytes, keyStart, keyEnd, RESULT_KEY)) {
-        // JSON.parse keeps the last of two; not worth following.
-        if (sawResult) return false;
-        sawResult = true;
-        if (!this.#logs(onLog)) return false;
-      } else if (equalsAt(bytes, keyStart, keyEnd, ERROR_KEY)) {
-        // The node's error answer (or an odd "error": null beside a result): the generic path decides.
-        return false;
-      } else if (!this.#skipValue(0)) {
-        return false;
+/**
+ * The reader's state: plain functions over (bytes, position) with the results of a string scan
+ * left here, the hot path of a scan kept free of objects and closures.
+ */
+let stringEnd = 0;
+let stringKind = TEXT;
+
+/**
+ * Scans the string whose first character is at `at` (after the opening quote); returns the
+ * position after its closing quote, or INVALID where JSON.parse would refuse it. Sets `stringEnd`
+ * (the closing quote) and `stringKind`: TEXT for printable ASCII without escapes, else OTHER. Bytes
+ * past ASCII are not checked as UTF-8: the generic path decodes them leniently.
+ */
+function scanString(bytes: Uint8Array, at: number): number {
+  let kind = TEXT;
+  for (;;) {
+    while (STRING_STOP[bytes[at]] === 0) at++;
+    const byte = bytes[at];
+    if (byte === QUOTE) break;
+    if (byte === BACKSLASH) {
+      kind = OTHER;
+      const escaped = bytes[at + 1];
+      if (escaped === 0x75) {
+        if (!(HEX_VALUE[bytes[at + 2]] >= 0 && HEX_VALUE[bytes[at + 3]] >= 0 && HEX_VALUE[bytes[at + 4]] >= 0 && HEX_VALUE[bytes[at + 5]] >= 0)) return INVALID;
+        at += 6;
+      } else if (SIMPLE_ESCAPES[escaped] === 1) {
+        at += 2;
+      } else {
+        return INVALID;
       }
-      this.#space();
-      const next = bytes[this.#at];
-      this.#at++;
-      if (next === COMMA) continue;
-      if (next === CLOSE_BRACE) break;
-      return false;
+      continue;
     }
-    this.#space();
-    return sawResult && this.#at === bytes.length;
+    // A control character, or the end of the bytes (undefined).
+    if (!(byte >= 0x7f)) return INVALID;
+    kind = OTHER;
+    at++;
   }
+  stringEnd = at;
+  stringKind = kind;
+  return at + 1;
+}
 
-  #space(): void {
-    const bytes = this.#bytes;
-    let at = this.#at;
-    for (;;) {
-      const byte = bytes[at];
-      if (byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09) at++;
-      else break;
-    }
-    this.#at = at;
+/** `true`, `false` or `null` at `at`: the position after it, or INVALID; sets `stringKind` to its kind. */
+function scanLiteral(bytes: Uint8Array, at: number): number {
+  const first = bytes[at];
+  if (first === 0x74 && bytes[at + 1] === 0x72 && bytes[at + 2] === 0x75 && bytes[at + 3] === 0x65) {
+    stringKind = TRUE;
+    return at + 4;
   }
+  if (first === 0x66 && bytes[at + 1] === 0x61 && bytes[at + 2] === 0x6c && bytes[at + 3] === 0x73 && bytes[at + 4] === 0x65) {
+    stringKind = FALSE;
+    return at + 5;
+  }
+  if (first === 0x6e && bytes[at + 1] === 0x75 && bytes[at + 2] === 0x6c && bytes[at + 3] === 0x6c) {
+    stringKind = NULL;
+    return at + 4;
+  }
+  return INVALID;
+}
 
-  /**
-   * A string starting at the opening quote: 1 (TEXT) when it is printable ASCII without escapes,
-   * OTHER when it is valid with escapes or other bytes, INVALID when JSON.parse would refuse it.
-   * Bytes of 0x80 and above are not checked as UTF-8: the generic path decodes them leniently.
-   */
-  #string(): number {
-    const bytes = this.#bytes;
-    const length = bytes.length;
-    let at = this.#at + 1;
-    const start = at;
-    let kind = TEXT;
+function isDigit(byte: number): boolean {
+  return byte >= DIGIT_0 && byte <= DIGIT_9;
+}
+
+/** A number by JSON's grammar, -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?: the position after it, or INVALID. */
+function scanNumber(bytes: Uint8Array, at: number): number {
+  if (bytes[at] === MINUS) at++;
+  const first = bytes[at];
+  if (first === DIGIT_0) at++;
+  else if (first > DIGIT_0 && first <= DIGIT_9) while (isDigit(bytes[at])) at++;
+  else return INVALID;
+  if (bytes[at] === DOT) {
+    at++;
+    if (!isDigit(bytes[at])) return INVALID;
+    while (isDigit(bytes[at])) at++;
+  }
+  if (bytes[at] === 0x65 || bytes[at] === 0x45) {
+    at++;
+    if (bytes[at] === PLUS || bytes[at] === MINUS) at++;
+    if (!isDigit(bytes[at])) return INVALID;
+    while (isDigit(bytes[at])) at++;
+  }
+  return at;
+}
+
+/** Any JSON value at `at`, checked and passed over: the position after it, or INVALID. */
+function skipValue(bytes: Uint8Array, at: number, depth: number): number {
+  const first = bytes[at];
+  if (first === QUOTE) return scanString(bytes, at + 1);
+  if (first === OPEN_BRACE || first === OPEN_BRACKET) {
+    if (depth >= MAX_DEPTH) return INVALID;
+    const isObject = first === OPEN_BRACE;
+    const close = isObject ? CLOSE_BRACE : CLOSE_BRACKET;
+    at = skipSpace(bytes, at + 1);
+    if (bytes[at] === close) return at + 1;
     for (;;) {
-      if (at >= length) return INVALID;
-      const byte = bytes[at];
-      if (byte === QUOTE) break;
-      if (byte < 0x20) return INVALID;
-      if (byte === BACKSLASH) {
-        kind = OTHER;
-        const escaped = bytes[at + 1];
-        if (escaped === 0x75) {
-          for (let digit = 2; digit < 6; digit++) if (at + digit >= length || HEX_VALUE[bytes[at + digit]] < 0) return INVALID;
-          at += 6;
-        } else if (at + 1 < length && SIMPLE_ESCAPES[escaped] === 1) {
-          at += 2;
-        } else {
-          return INVALID;
-        }
-        continue;
+      at = skipSpace(bytes, at);
+      if (isObject) {
+        if (bytes[at] !== QUOTE) return INVALID;
+        at = scanString(bytes, at + 1);
+        if (at === INVALID) return INVALID;
+        at = skipSpace(bytes, at);
+        if (bytes[at] !== COLON) return INVALID;
+        at = skipSpace(bytes, at + 1);
       }
-      if (byte >= 0x7f) kind = OTHER;
+      at = skipValue(bytes, at, depth + 1);
+      if (at === INVALID) return INVALID;
+      at = skipSpace(bytes, at);
+      const next = bytes[at];
+      if (next === close) return at + 1;
+      if (next !== COMMA) return INVALID;
       at++;
     }
-    this.#stringStart = start;
-    this.#stringEnd = at;
-    this.#at = at + 1;
-    return kind;
   }
+  if (first === MINUS || isDigit(first)) return scanNumber(bytes, at);
+  return scanLiteral(bytes, at);
+}
 
-  /** `true`, `false` or `null` at the current byte: its kind, or INVALID. */
-  #literal(): number {
-    const bytes = this.#bytes;
-    const at = this.#at;
-    const first = bytes[at];
-    if (first === 0x74 && bytes[at + 1] === 0x72 && bytes[at + 2] === 0x75 && bytes[at + 3] === 0x65) {
-      this.#at = at + 4;
-      return TRUE;
-    }
-    if (first === 0x66 && bytes[at + 1] === 0x61 && bytes[at + 2] === 0x6c && bytes[at + 3] === 0x73 && bytes[at + 4] === 0x65) {
-      this.#at = at + 5;
-      return FALSE;
-    }
-    if (first === 0x6e && bytes[at + 1] === 0x75 && bytes[at + 2] === 0x6c && bytes[at + 3] === 0x6c) {
-      this.#at = at + 4;
-      return NULL;
-    }
-    return INVALID;
-  }
-
-  /** A number by JSON's grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
-  #number(): boolean {
-    const bytes = this.#bytes;
-    let at = this.#at;
-    if (bytes[at] === MINUS) at++;
-    const first = bytes[at];
-    if (first === DIGIT_0) {
-      at++;
-    } else if (first > DIGIT_0 && first <= DIGIT_9) {
-      at++;
-      while (bytes[at] >= DIGIT_0 && bytes[at] <= DIGIT_9) at++;
+/**
+ * One log object at `at` into `fields`: the position after it, or INVALID (also for what the reader
+ * does not follow: a key with escapes, which might spell a known key, or a known key given twice,
+ * of which JSON.parse keeps the last).
+ */
+function scanLog(bytes: Uint8Array, at: number, fields: LogFields): number {
+  if (bytes[at] !== OPEN_BRACE) return INVALID;
+  const kinds = fields.kind;
+  for (let field = 0; field < FIELD_COUNT; field++) kinds[field] = ABSENT;
+  fields.topicCount = 0;
+  at = skipSpace(bytes, at + 1);
+  if (bytes[at] === CLOSE_BRACE) return at + 1;
+  for (;;) {
+    if (bytes[at] !== QUOTE) return INVALID;
+    const keyStart = at + 1;
+    at = scanString(bytes, keyStart);
+    if (at === INVALID || stringKind !== TEXT) return INVALID;
+    const keyEnd = stringEnd;
+    const keyLength = keyEnd - keyStart;
+    const candidate = keyLength > 0 && keyLength < 16 ? KEY_BY_SHAPE[keyLength * 128 + bytes[keyStart]] : undefined;
+    const field = candidate !== undefined && equalsAt(bytes, keyStart, keyEnd, candidate[0]) ? candidate[1] : -1;
+    at = skipSpace(bytes, at);
+    if (bytes[at] !== COLON) return INVALID;
+    at = skipSpace(bytes, at + 1);
+    if (field < 0) {
+      at = skipValue(bytes, at, 1);
+    } else if (kinds[field] !== ABSENT) {
+      return INVALID;
+    } else if (field === TOPICS) {
+      at = scanTopics(bytes, at, fields);
     } else {
-      return false;
-    }
-    if (bytes[at] === DOT) {
-      at++;
-      if (!(bytes[at] >= DIGIT_0 && bytes[at] <= DIGIT_9)) return false;
-      while (bytes[at] >= DIGIT_0 && bytes[at] <= DIGIT_9) at++;
-    }
-    if (bytes[at] === 0x65 || bytes[at] === 0x45) {
-      at++;
-      if (bytes[at] === PLUS || bytes[at] === MINUS) at++;
-      if (!(bytes[at] >= DIGIT_0 && bytes[at] <= DIGIT_9)) return false;
-      while (bytes[at] >= DIGIT_0 && bytes[at] <= DIGIT_9) at++;
-    }
-    this.#at = at;
-    return true;
-  }
-
-  /** Any JSON value, checked and passed over. */
-  #skipValue(depth: number): boolean {
-    const bytes = this.#bytes;
-    const first = bytes[this.#at];
-    if (first === QUOTE) return this.#string() !== INVALID;
-    if (first === OPEN_BRACE || first === OPEN_BRACKET) {
-      if (depth >= MAX_DEPTH) return false;
-      const isObject = first === OPEN_BRACE;
-      const close = isObject ? CLOSE_BRACE : CLOSE_BRACKET;
-      this.#at++;
-      this.#space();
-      if (bytes[this.#at] === close) {
-        this.#at++;
-        return true;
-      }
-      for (;;) {
-        this.#space();
-        if (isObject) {
-          if (bytes[this.#at] !== QUOTE || this.#string() === INVALID) return false;
-          this.#space();
-          if (bytes[this.#at] !== COLON) return false;
-          this.#at++;
-          this.#space();
+      const first = bytes[at];
+      if (first === QUOTE) {
+        const start = at + 1;
+        at = scanString(bytes, start);
+        if (at !== INVALID) {
+          kinds[field] = stringKind;
+          fields.start[field] = start;
+          fields.end[field] = stringEnd;
         }
-        if (!this.#skipValue(depth + 1)) return false;
-        this.#space();
-        const next = bytes[this.#at];
-        this.#at++;
-        if (next === COMMA) continue;
-        return next === close;
-      }
-    }
-    if (first === MINUS || (first >= DIGIT_0 && first <= DIGIT_9)) return this.#number();
-    return this.#literal() !== INVALID;
-  }
-
-  /** The result's list of logs. */
-  #logs(onLog: (fields: LogFields) => boolean): boolean {
-    const bytes = this.#bytes;
-    if (bytes[this.#at] !== OPEN_BRACKET) return false;
-    this.#at++;
-    this.#space();
-    if (bytes[this.#at] === CLOSE_BRACKET) {
-      this.#at++;
-      return true;
-    }
-    for (;;) {
-      this.#space();
-      if (!this.#log() || !onLog(this.#fields)) return false;
-      this.#space();
-      const next = bytes[this.#at];
-      this.#at++;
-      if (next === COMMA) continue;
-      return next === CLOSE_BRACKET;
-    }
-  }
-
-  /** One log object into `#fields`. */
-  #log(): boolean {
-    const bytes = this.#bytes;
-    const fields = this.#fields;
-    if (bytes[this.#at] !== OPEN_BRACE) return false;
-    fields.kind.fill(ABSENT);
-    fields.topicCount = 0;
-    this.#at++;
-    this.#space();
-    if (bytes[this.#at] === CLOSE_BRACE) {
-      this.#at++;
-      return true;
-    }
-    for (;;) {
-      this.#space();
-      // A key with escapes might spell a known key: not worth following.
-      if (bytes[this.#at] !== QUOTE || this.#string() !== TEXT) return false;
-      const field = this.#field(this.#stringStart, this.#stringEnd);
-      this.#space();
-      if (bytes[this.#at] !== COLON) return false;
-      this.#at++;
-      this.#space();
-      if (field < 0) {
-        if (!this.#skipValue(1)) return false;
+      } else if (first === 0x74 || first === 0x66 || first === 0x6e) {
+        at = scanLiteral(bytes, at);
+        kinds[field] = stringKind;
       } else {
-        // A key given twice: JSON.parse keeps the last; not worth following.
-        if (fields.kind[field] !== ABSENT) return false;
-        const kind = field === TOPICS ? this.#topics() : this.#fieldValue(field);
-        if (kind === INVALID) return false;
-        fields.kind[field] = kind;
+        at = skipValue(bytes, at, 1);
+        kinds[field] = OTHER;
       }
-      this.#space();
-      const next = bytes[this.#at];
-      this.#at++;
-      if (next === COMMA) continue;
-      return next === CLOSE_BRACE;
     }
+    if (at === INVALID) return INVALID;
+    at = skipSpace(bytes, at);
+    const next = bytes[at];
+    if (next === CLOSE_BRACE) return at + 1;
+    if (next !== COMMA) return INVALID;
+    at = skipSpace(bytes, at + 1);
   }
+}
 
-  #field(start: number, end: number): number {
-    const candidates = LOG_KEYS_BY_LENGTH[end - start];
-    if (candidates === undefined) return -1;
-    for (const [key, field] of candidates) if (equalsAt(this.#bytes, start, end, key)) return field;
-    return -1;
+/** The topics' value at `at`: TEXT_LIST when a list of TEXT strings, else OTHER. */
+function scanTopics(bytes: Uint8Array, at: number, fields: LogFields): number {
+  if (bytes[at] !== OPEN_BRACKET) {
+    fields.kind[TOPICS] = OTHER;
+    return skipValue(bytes, at, 1);
   }
-
-  #fieldValue(field: number): number {
-    const bytes = this.#bytes;
-    const first = bytes[this.#at];
-    if (first === QUOTE) {
-      const kind = this.#string();
-      if (kind === TEXT) {
-        this.#fields.start[field] = this.#stringStart;
-        this.#fields.end[field] = this.#stringEnd;
-      }
-      return kind;
-    }
-    if (first === 0x74 || first === 0x66 || first === 0x6e) return this.#literal();
-    return this.#skipValue(1) ? OTHER : INVALID;
-  }
-
-  #topics(): number {
-    const bytes = this.#bytes;
-    const fields = this.#fields;
-    if (bytes[this.#at] !== OPEN_BRACKET) return this.#skipValue(1) ? OTHER : INVALID;
-    this.#at++;
-    this.#space();
-    if (bytes[this.#at] === CLOSE_BRACKET) {
-      this.#at++;
-      return TEXT_LIST;
-    }
-    let kind = TEXT_LIST;
-    let count = 0;
+  let kind = TEXT_LIST;
+  let count = 0;
+  at = skipSpace(bytes, at + 1);
+  if (bytes[at] !== CLOSE_BRACKET) {
     for (;;) {
-      this.#space();
-      if (bytes[this.#at] === QUOTE) {
-        const item = this.#string();
-        if (item === INVALID) return INVALID;
-        if (item !== TEXT) kind = OTHER;
+      if (bytes[at] === QUOTE) {
+        const start = at + 1;
+        at = scanString(bytes, start);
+        if (at === INVALID) return INVALID;
+        if (stringKind !== TEXT) kind = OTHER;
         if (count < KEPT_TOPICS) {
-          fields.topicStart[count] = this.#stringStart;
-          fields.topicEnd[count] = this.#stringEnd;
+          fields.topicStart[count] = start;
+          fields.topicEnd[count] = stringEnd;
         }
       } else {
-        if (!this.#skipValue(2)) return INVALID;
+        at = skipValue(bytes, at, 2);
+        if (at === INVALID) return INVALID;
         kind = OTHER;
       }
       count++;
-      this.#space();
-      const next = bytes[this.#at];
-      this.#at++;
-      if (next === COMMA) continue;
-      if (next !== CLOSE_BRACKET) return INVALID;
-      fields.topicCount = count;
-      return kind;
+      at = skipSpace(bytes, at);
+      const next = bytes[at];
+      if (next === CLOSE_BRACKET) break;
+      if (next !== COMMA) return INVALID;
+      at = skipSpace(bytes, at + 1);
     }
   }
+  fields.kind[TOPICS] = kind;
+  fields.topicCount = count;
+  return at + 1;
+}
+
+function readAnswer(bytes: Uint8Array, onLog: (fields: LogFields) => boolean): boolean {
+  const fields = new LogFields();
+  let at = skipSpace(bytes, 0);
+  if (bytes[at] !== OPEN_BRACE) return false;
+  at = skipSpace(bytes, at + 1);
+  let sawResult = false;
+  for (;;) {
+    if (bytes[at] !== QUOTE) return false;
+    const keyStart = at + 1;
+    at = scanString(bytes, keyStart);
+    if (at === INVALID || stringKind !== TEXT) return false;
+    const keyEnd = stringEnd;
+    at = skipSpace(bytes, at);
+    if (bytes[at] !== COLON) return false;
+    at = skipSpace(bytes, at + 1);
+    if (equalsAt(bytes, keyStart, keyEnd, RESULT_KEY)) {
+      // JSON.parse keeps the last of two results: not worth following.
+      if (sawResult || bytes[at] !== OPEN_BRACKET) return false;
+      sawResult = true;
+      at = skipSpace(bytes, at + 1);
+      if (bytes[at] === CLOSE_BRACKET) {
+        at++;
+      } else {
+        for (;;) {
+          at = scanLog(bytes, at, fields);
+          if (at === INVALID || !onLog(fields)) return false;
+          at = skipSpace(bytes, at);
+          const next = bytes[at];
+          if (next === CLOSE_BRACKET) break;
+          if (next !== COMMA) return false;
+          at = skipSpace(bytes, at + 1);
+        }
+        at++;
+      }
+    } else if (equalsAt(bytes, keyStart, keyEnd, ERROR_KEY)) {
+      // The node's error answer (or an odd "error": null beside a result): the generic path decides.
+      return false;
+    } else {
+      at = skipValue(bytes, at, 0);
+      if (at === INVALID) return false;
+    }
+    at = skipSpace(bytes, at);
+    const next = bytes[at];
+    if (next === CLOSE_BRACE) break;
+    if (next !== COMMA) return false;
+    at = skipSpace(bytes, at + 1);
+  }
+  return sawResult && skipSpace(bytes, at + 1) === bytes.length;
 }

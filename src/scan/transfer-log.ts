@@ -129,8 +129,9 @@ export function transferLogReader(address?: string): LogReader<DecodeResult> {
   const contract = lowered === undefined ? undefined : asciiBytes(lowered);
   // Compared byte by byte with printable ASCII only; anything else is left to decodeTransferLogs.
   const readable = lowered === undefined || /^[\x20-\x7e]*$/.test(lowered);
+  const addresses = new AddressCache();
   return {
-    fromBytes: (bytes) => (readable ? readTransferLogs(bytes, contract) : FALLBACK),
+    fromBytes: (bytes) => (readable ? readTransferLogs(bytes, contract, addresses) : FALLBACK),
     fromLogs: (logs) => decodeTransferLogs(logs, address),
   };
 }
@@ -144,7 +145,7 @@ function asciiBytes(text: string): Uint8Array {
 /** Not a number a quantity field can hold: read by the generic path. */
 const UNSURE = -1;
 
-function readTransferLogs(bytes: Buffer, contract: Uint8Array | undefined): DecodeResult | typeof FALLBACK {
+function readTransferLogs(bytes: Buffer, contract: Uint8Array | undefined, addresses: AddressCache): DecodeResult | typeof FALLBACK {
   const events: TransferEvent[] = [];
   let skipped = 0;
   let nonFungible = 0;
@@ -175,13 +176,13 @@ function readTransferLogs(bytes: Buffer, contract: Uint8Array | undefined): Deco
       if (fields.topicEnd[1] - fields.topicStart[1] !== 66 || fields.topicEnd[2] - fields.topicStart[2] !== 66) return false;
       // BigInt(data) takes "0x" or "0X".
       if (bytes[data] !== 0x30 || (bytes[data + 1] !== 0x78 && bytes[data + 1] !== 0x58)) return false;
-      from = text.address(FROM, fields.topicStart[1] + 26);
-      to = text.address(TO, fields.topicStart[2] + 26);
-      value = text.value(data + 2);
+      from = addresses.read(bytes, fields.topicStart[1] + 26);
+      to = addresses.read(bytes, fields.topicStart[2] + 26);
+      value = readValue(bytes, data + 2);
     } else if (topics === 1 && dataLength === 2 + 3 * 64) {
-      from = text.address(FROM, data + 26);
-      to = text.address(TO, data + 90);
-      value = text.value(data + 130);
+      from = addresses.read(bytes, data + 26);
+      to = addresses.read(bytes, data + 90);
+      value = readValue(bytes, data + 130);
     } else {
       if (topics === 4) nonFungible++;
       else skipped++;
@@ -221,7 +222,10 @@ function readTransferLogs(bytes: Buffer, contract: Uint8Array | undefined): Deco
 /** Whether the ASCII characters at `start`-`end` lowercased are `expected` (lowercase ASCII). */
 function equalsLowercase(bytes: Uint8Array, start: number, end: number, expected: Uint8Array): boolean {
   if (end - start !== expected.length) return false;
-  for (let index = 0; index < expected.length; index++) {
+  // Nodes send lowercase: the plain comparison first, the lowercasing one from the first difference.
+  let index = 0;
+  while (index < expected.length && bytes[start + index] === expected[index]) index++;
+  for (; index < expected.length; index++) {
     const byte = bytes[start + index];
     if ((byte >= 0x41 && byte <= 0x5a ? byte + 0x20 : byte) !== expected[index]) return false;
   }
@@ -238,47 +242,29 @@ function quantity(bytes: Uint8Array, start: number, end: number): number {
   let value = 0;
   for (let at = start + 2; at < end; at++) {
     const digit = hexValue(bytes[at]);
-    if (digit < 0) return UNSURE;
+    if (!(digit >= 0)) return UNSURE;
     value = value * 16 + digit;
   }
   return value;
 }
 
-/** The strings an event keeps, each remembered with its bytes' place (see TextMaker). */
-const FROM = 0;
-const TO = 1;
-const BLOCK = 2;
-const TRANSACTION = 3;
+/** The hash strings an event keeps, each remembered with its bytes' place (see TextMaker). */
+const BLOCK = 0;
+const TRANSACTION = 1;
 
 /**
- * Makes the lowercase strings of events from an answer's bytes. Logs come in runs of the same block,
- * transaction and sender: a string whose bytes equal those of the last one made in its slot is that
+ * Makes the lowercase hash strings of events from an answer's bytes. Logs come in runs of the same
+ * block and transaction: a string whose bytes equal those of the last one made in its slot is that
  * string again, so a block's 1,000 transfers share one hash string instead of making 1,000.
  */
 class TextMaker {
   readonly #bytes: Buffer;
-  readonly #scratch = Buffer.alloc(66);
-  readonly #lastStart = new Int32Array(4).fill(-1);
-  readonly #lastLength = new Int32Array(4);
-  readonly #last: string[] = ["", "", "", ""];
+  readonly #lastStart = new Int32Array(2).fill(-1);
+  readonly #lastLength = new Int32Array(2);
+  readonly #last: string[] = ["", ""];
 
   constructor(bytes: Buffer) {
     this.#bytes = bytes;
-  }
-
-  /** "0x" and the 40 hex digits at `start`, lowercase; undefined when they are not all hex digits. */
-  address(slot: number, start: number): string | undefined {
-    const bytes = this.#bytes;
-    if (this.#same(slot, start, 40)) return this.#last[slot];
-    const scratch = this.#scratch;
-    scratch[0] = 0x30;
-    scratch[1] = 0x78;
-    for (let index = 0; index < 40; index++) {
-      const byte = bytes[start + index];
-      if (hexValue(byte) < 0) return undefined;
-      scratch[2 + index] = byte <= 0x46 && byte >= 0x41 ? byte + 0x20 : byte;
-    }
-    return this.#remember(slot, start, 40, scratch.toString("latin1", 0, 42));
   }
 
   /** The text at `start`-`end` (printable ASCII, see json-bytes' TEXT) lowercased, as `toLowerCase` does. */
@@ -302,50 +288,99 @@ class TextMaker {
       for (let index = 0; index < length; index++) if (copy[index] >= 0x41 && copy[index] <= 0x5a) copy[index] += 0x20;
       made = copy.toString("latin1");
     }
-    return this.#remember(slot, start, length, made);
-  }
-
-  /** The 64 hex digits at `start` as a number; undefined when they are not all hex digits. */
-  value(start: number): bigint | undefined {
-    const bytes = this.#bytes;
-    const end = start + 64;
-    let at = start;
-    while (at < end && bytes[at] === 0x30) at++;
-    const digits = end - at;
-    if (digits <= 13) {
-      // Up to 2^52: exact as a double, and BigInt of a number skips parsing text.
-      let small = 0;
-      for (; at < end; at++) {
-        const digit = hexValue(bytes[at]);
-        if (digit < 0) return undefined;
-        small = small * 16 + digit;
-      }
-      return BigInt(small);
-    }
-    const scratch = this.#scratch;
-    scratch[0] = 0x30;
-    scratch[1] = 0x78;
-    for (let index = 0; index < digits; index++) {
-      const byte = bytes[at + index];
-      if (hexValue(byte) < 0) return undefined;
-      scratch[2 + index] = byte;
-    }
-    return BigInt(scratch.toString("latin1", 0, 2 + digits));
-  }
-
-  #same(slot: number, start: number, length: number): boolean {
-    const last = this.#lastStart[slot];
-    if (last < 0 || this.#lastLength[slot] !== length) return false;
-    if (last === start) return true;
-    const bytes = this.#bytes;
-    for (let index = 0; index < length; index++) if (bytes[last + index] !== bytes[start + index]) return false;
-    return true;
-  }
-
-  #remember(slot: number, start: number, length: number, made: string): string {
     this.#lastStart[slot] = start;
     this.#lastLength[slot] = length;
     this.#last[slot] = made;
     return made;
   }
+
+  #same(slot: number, start: number, length: number): boolean {
+    const last = this.#lastStart[slot];
+    if (last < 0 || this.#lastLength[slot] !== length) return false;
+    const bytes = this.#bytes;
+    for (let index = 0; index < length; index++) if (bytes[last + index] !== bytes[start + index]) return false;
+    return true;
+  }
+}
+
+/** Slots of the address cache (a power of two): a token's active holders, within reason. */
+const ADDRESS_SLOTS = 1 << 15;
+
+/**
+ * The address strings of a scan, one string per address: a holder's thousand transfers share its
+ * string (fewer strings for the garbage collector to copy, and the store's maps hash each once).
+ * Direct-mapped by the address's first hex digits; a slot holds the last address that fell in it,
+ * and a hit is confirmed character by character.
+ */
+class AddressCache {
+  readonly #strings: (string | undefined)[] = new Array<string | undefined>(ADDRESS_SLOTS).fill(undefined);
+  /** Each slot's 40 lowercase digits, compared with an answer's bytes without touching the string. */
+  readonly #digits = new Uint8Array(ADDRESS_SLOTS * 40);
+  readonly #scratch = Buffer.alloc(42);
+
+  /** "0x" and the 40 hex digits at `start`, lowercase; undefined when they are not all hex digits. */
+  read(bytes: Uint8Array, start: number): string | undefined {
+    // The first four digits (16 bits) place it; any other bytes only make a miss, checked below.
+    const slot = ((hexValue(bytes[start]) << 12) | (hexValue(bytes[start + 1]) << 8) | (hexValue(bytes[start + 2]) << 4) | hexValue(bytes[start + 3])) & (ADDRESS_SLOTS - 1);
+    const digits = this.#digits;
+    const base = slot * 40;
+    let index = 0;
+    while (index < 40 && bytes[start + index] === digits[base + index]) index++;
+    if (index < 40) {
+      // Not the cached one as it stands: uppercase digits, another address, or no digits at all.
+      for (; index < 40; index++) {
+        const byte = bytes[start + index];
+        if ((byte >= 0x41 && byte <= 0x5a ? byte + 0x20 : byte) !== digits[base + index]) break;
+      }
+    }
+    // Equal to lowercase hex digits (and a slot's digits are only ever those): the bytes were hex digits.
+    const cached = this.#strings[slot];
+    if (index === 40 && cached !== undefined) return cached;
+    const scratch = this.#scratch;
+    scratch[0] = 0x30;
+    scratch[1] = 0x78;
+    for (index = 0; index < 40; index++) {
+      const byte = bytes[start + index];
+      if (!(hexValue(byte) >= 0)) return undefined;
+      scratch[2 + index] = byte <= 0x46 && byte >= 0x41 ? byte + 0x20 : byte;
+    }
+    digits.set(scratch.subarray(2, 42), base);
+    const made = scratch.toString("latin1", 0, 42);
+    this.#strings[slot] = made;
+    return made;
+  }
+}
+
+/** Eight bytes, to make a BigInt of 64 bits from two 32-bit halves without text. */
+const WORDS = new DataView(new ArrayBuffer(8));
+
+/** The 64 hex digits at `start` as a number; undefined when they are not all hex digits. */
+function readValue(bytes: Uint8Array, start: number): bigint | undefined {
+  // Eight 32-bit words, most significant first; `top` is the first that is not zero.
+  const words = VALUE_WORDS;
+  let top = 8;
+  for (let word = 0; word < 8; word++) {
+    let value = 0;
+    const at = start + word * 8;
+    for (let digit = 0; digit < 8; digit++) {
+      const nibble = hexValue(bytes[at + digit]);
+      if (!(nibble >= 0)) return undefined;
+      value = value * 16 + nibble;
+    }
+    words[word] = value;
+    if (value !== 0 && top === 8) top = word;
+  }
+  const low = pair(words[6], words[7]);
+  if (top >= 6) return low;
+  const middle = pair(words[4], words[5]);
+  if (top >= 4) return (middle << 64n) | low;
+  return (pair(words[0], words[1]) << 192n) | (pair(words[2], words[3]) << 128n) | (middle << 64n) | low;
+}
+
+const VALUE_WORDS = new Float64Array(8);
+
+function pair(high: number, low: number): bigint {
+  WORDS.setUint32(0, high);
+  WORDS.setUint32(4, low);
+  return WORDS.getBigUint64(0);
 }
