@@ -334,6 +334,28 @@ describe("transferLogReader against JSON.parse and decodeTransferLogs", () => {
     expect(compare(text, TOKEN)).toBe("read");
   });
 
+  it("readLogsAnswer takes a string with any one byte at any place exactly when JSON.parse does", () => {
+    // The string scan looks at four bytes at once where it can: every byte at every place of the
+    // first words, and the string's end at every place.
+    for (let length = 1; length <= 10; length++) {
+      for (let place = 0; place < length; place++) {
+        for (let byte = 0; byte < 256; byte++) {
+          const value = Buffer.alloc(length, 0x61);
+          value[place] = byte;
+          const text = Buffer.concat([Buffer.from('{"result":[{"data":"'), value, Buffer.from('"}]}')]);
+          let parses = true;
+          try {
+            JSON.parse(text.toString("utf8"));
+          } catch {
+            parses = false;
+          }
+          // A lone backslash escaping the closing quote, or a control character: refused by both.
+          expect(readLogsAnswer(text, () => true), `${length} ${place} ${byte}`).toBe(parses);
+        }
+      }
+    }
+  });
+
   it("readLogsAnswer refuses what JSON.parse refuses", () => {
     // A log that is not an object is JSON, but no log.
     expect(readLogsAnswer(Buffer.from('{"result":[1]}'), () => true)).toBe(false);
