@@ -209,11 +209,11 @@ function readTransferLogs(bytes: Buffer, contract: Expected | undefined, address
       if (bytes[data] !== 0x30 || (bytes[data + 1] !== 0x78 && bytes[data + 1] !== 0x58)) return false;
       from = addresses.read(bytes, view, fields.topicStart[1] + 26);
       to = addresses.read(bytes, view, fields.topicStart[2] + 26);
-      value = readValue(bytes, data + 2);
+      value = readValue(bytes, view, data + 2);
     } else if (topics === 1 && dataLength === 2 + 3 * 64) {
       from = addresses.read(bytes, view, data + 26);
       to = addresses.read(bytes, view, data + 90);
-      value = readValue(bytes, data + 130);
+      value = readValue(bytes, view, data + 130);
     } else {
       if (topics === 4) nonFungible++;
       else skipped++;
@@ -388,11 +388,15 @@ class AddressCache {
 const WORDS = new DataView(new ArrayBuffer(8));
 
 /** The 64 hex digits at `start` as a number; undefined when they are not all hex digits. */
-function readValue(bytes: Uint8Array, start: number): bigint | undefined {
+function readValue(bytes: Uint8Array, view: DataView, start: number): bigint | undefined {
+  // Leading zeros four digits at a time: most values have fewer than 32 digits.
+  let first = 0;
+  while (first < 64 && view.getUint32(start + first) === 0x30303030) first += 4;
   // Eight 32-bit words, most significant first; `top` is the first that is not zero.
   const words = VALUE_WORDS;
-  let top = 8;
-  for (let word = 0; word < 8; word++) {
+  const top = first >> 3;
+  for (let word = 0; word < top; word++) words[word] = 0;
+  for (let word = top; word < 8; word++) {
     let value = 0;
     const at = start + word * 8;
     for (let digit = 0; digit < 8; digit++) {
@@ -401,7 +405,6 @@ function readValue(bytes: Uint8Array, start: number): bigint | undefined {
       value = value * 16 + nibble;
     }
     words[word] = value;
-    if (value !== 0 && top === 8) top = word;
   }
   const low = pair(words[6], words[7]);
   if (top >= 6) return low;
