@@ -107,9 +107,12 @@ async function scanOnce(state: State, bin: string, dir: string, label: string, e
 async function scans(state: State, configs: string[], runs: number): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sto-check-cpu-"));
   const parsed = configs.map((config) => {
-    const [label, rest] = config.split("=", 2) as [string, string];
+    // Split at the first "=" only: split("=", 2) dropped the value of every ENV=VALUE pair.
+    const at = config.indexOf("=");
+    const [label, rest] = [config.slice(0, at), config.slice(at + 1)];
     const [bin, ...pairs] = rest.split(",");
-    return { label, bin: path.resolve(bin), env: Object.fromEntries(pairs.map((pair) => pair.split("=", 2) as [string, string])), verify: !label.startsWith("nv") };
+    const env = Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]));
+    return { label, bin: path.resolve(bin), env, verify: !label.startsWith("nv") };
   });
   const rows: Record<string, { stoMs: number; nodeMs: number; wallMs: number; checkMs: number; requests: number }[]> = {};
   for (let run = 0; run < runs; run++) {
