@@ -104,14 +104,19 @@ async function scanOnce(state: State, bin: string, dir: string, label: string, e
 }
 
 /** Alternating scans: configurations "label=BIN[,ENV=VALUE…]" (ENV pairs for the sto process), `--no-verify` as label "nv=BIN". */
+/** "NAME=VALUE" split at the first "=" only (split("=", 2) dropped the rest of an ENV=VALUE pair's value). */
+function atFirstEquals(text: string): [string, string] {
+  const at = text.indexOf("=");
+  if (at < 0) throw new Error(`"${text}": expected NAME=VALUE`);
+  return [text.slice(0, at), text.slice(at + 1)];
+}
+
 async function scans(state: State, configs: string[], runs: number): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sto-check-cpu-"));
   const parsed = configs.map((config) => {
-    // Split at the first "=" only: split("=", 2) dropped the value of every ENV=VALUE pair.
-    const at = config.indexOf("=");
-    const [label, rest] = [config.slice(0, at), config.slice(at + 1)];
+    const [label, rest] = atFirstEquals(config);
     const [bin, ...pairs] = rest.split(",");
-    const env = Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]));
+    const env = Object.fromEntries(pairs.map(atFirstEquals));
     return { label, bin: path.resolve(bin), env, verify: !label.startsWith("nv") };
   });
   const rows: Record<string, { stoMs: number; nodeMs: number; wallMs: number; checkMs: number; requests: number }[]> = {};

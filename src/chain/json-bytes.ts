@@ -86,7 +86,8 @@ const MAX_DEPTH = 64;
 
 const INVALID = -1;
 
-function ascii(text: string): Uint8Array {
+/** ASCII text as its bytes. */
+export function ascii(text: string): Uint8Array {
   return Uint8Array.from(text, (character) => character.charCodeAt(0));
 }
 

@@ -97,7 +97,7 @@ export async function readLogRange<T>(
     let value: T;
     try {
       value =
-        node.callReading !== undefined && reader !== RAW_LOGS
+        node.callReading !== undefined
           ? await node.callReading("eth_getLogs", params, { fromBytes: (bytes) => reader.fromBytes(bytes), fromResult })
           : fromResult(await node.call<unknown>("eth_getLogs", params));
     } catch (error) {

@@ -4,6 +4,7 @@ import { FALLBACK } from "../chain/rpc";
 import {
   ABSENT,
   ADDRESS,
+  ascii,
   BLOCK_HASH,
   BLOCK_NUMBER,
   BLOCK_TIMESTAMP,
@@ -136,7 +137,7 @@ export function transferLogReader(address?: string): LogReader<DecodeResult> {
   };
 }
 
-const TRANSFER_TOPIC_BYTES = asciiBytes(TRANSFER_TOPIC);
+const TRANSFER_TOPIC_BYTES = ascii(TRANSFER_TOPIC);
 const TRANSFER_TOPIC_VIEW = new DataView(TRANSFER_TOPIC_BYTES.buffer);
 
 /** Lowercase ASCII text to find in answers, as bytes and as a view for comparing four at a time. */
@@ -146,7 +147,7 @@ interface Expected {
 }
 
 function expected(text: string): Expected {
-  const bytes = asciiBytes(text);
+  const bytes = ascii(text);
   return { bytes, view: new DataView(bytes.buffer) };
 }
 
@@ -161,10 +162,6 @@ function sameWords(view: DataView, start: number, otherView: DataView, other: nu
   return true;
 }
 
-function asciiBytes(text: string): Uint8Array {
-  return Uint8Array.from(text, (character) => character.charCodeAt(0));
-}
-
 /** Not a number a quantity field can hold: read by the generic path. */
 const UNSURE = -1;
 
@@ -172,8 +169,8 @@ function readTransferLogs(bytes: Buffer, contract: Expected | undefined, address
   const events: TransferEvent[] = [];
   let skipped = 0;
   let nonFungible = 0;
-  const text = new TextMaker(bytes);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const text = new TextMaker(bytes, view);
   const read = readLogsAnswer(bytes, (fields: LogFields): boolean => {
     const kind = fields.kind;
     const removed = kind[REMOVED];
@@ -293,12 +290,12 @@ class TextMaker {
   readonly #lastStart = new Int32Array(2).fill(-1);
   readonly #lastLength = new Int32Array(2);
   readonly #last: string[] = ["", ""];
-
   readonly #view: DataView;
 
-  constructor(bytes: Buffer) {
+  /** `view` covers the same bytes. */
+  constructor(bytes: Buffer, view: DataView) {
     this.#bytes = bytes;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.#view = view;
   }
 
   /** The text at `start`-`end` (printable ASCII, see json-bytes' TEXT) lowercased, as `toLowerCase` does. */
