@@ -11,8 +11,11 @@
  * loaded only by some commands and large (hardhat, for `sto node`; pg, for PostgreSQL), and ws's
  * optional native helpers.
  *
+ * Then saves V8's compiled code of the bundle beside it, dist/sto.js.cache (bin/compile-cache.js).
+ *
  *   node scripts/bundle-cli.mjs        (run by `npm run build:ts`, after tsc)
  */
+import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -37,3 +40,7 @@ await build({
   sourcemap: "linked",
   logLevel: "warning",
 });
+
+// V8's compiled code of the bundle, which bin/sto loads instead of compiling the bundle at every
+// command (bin/compile-cache.js). Made by this machine's Node.js: another version ignores it.
+execFileSync(process.execPath, [path.join(root, "bin", "compile-cache.js"), "write"], { stdio: "inherit" });

@@ -13,8 +13,13 @@ import { startPostgres } from "../src/devtools/embedded-postgres";
 const ROOT = path.resolve(__dirname, "..");
 
 const BUILDS = [
-  // The bundle (dist/sto.js) is written last: it is the stamp, so a build that failed halfway is redone.
-  { what: "dist/", script: "build:ts", inputs: ["src", "tsconfig.json", "tsconfig.build.json", "scripts/bundle-cli.mjs"], stamp: "dist/sto.js" },
+  // The bundle's compile cache (dist/sto.js.cache) is written last: it is the stamp, so a build that failed halfway is redone.
+  {
+    what: "dist/",
+    script: "build:ts",
+    inputs: ["src", "tsconfig.json", "tsconfig.build.json", "scripts/bundle-cli.mjs", "bin/compile-cache.js"],
+    stamp: "dist/sto.js.cache",
+  },
   { what: "artifacts/", script: "build:contracts", inputs: ["contracts", "hardhat.config.ts"], stamp: "cache/solidity-files-cache.json" },
 ];
 
