@@ -3,7 +3,7 @@
  * of the scan benchmark's token (200,001 events, 10,001 holders) in several ways and measures the
  * node process's CPU time (/proc) of each, in alternating order.
  *
- *   tsx bench/check-cpu.ts serve STATE.json [--anvil] [--events N]
+ *   tsx bench/check-cpu.ts serve STATE.json [--anvil] [--events N] [--holders H]
  *                                                      builds the token (200,000 transfers and the mint, or N) on
  *                                                      `sto node` (or anvil), writes STATE.json, keeps the node up
  *                                                      (Ctrl-C ends it)
@@ -41,12 +41,12 @@ interface State {
   holders: string[];
 }
 
-async function serve(stateFile: string, anvil: boolean, events: number): Promise<void> {
+async function serve(stateFile: string, anvil: boolean, events: number, holderCount: number): Promise<void> {
   const node = anvil ? await startAnvilProcess() : await startNodeProcess();
   const pid = node.child.pid as number;
   const stop = () => node.stop();
-  const token = await new TokenBuilder(node, 1).build(events, 10_000, 1);
-  const holders = [...holderAddresses(10_000, 1), builderWallet(1).address.toLowerCase()];
+  const token = await new TokenBuilder(node, 1).build(events, holderCount, 1);
+  const holders = [...holderAddresses(holderCount, 1), builderWallet(1).address.toLowerCase()];
   fs.writeFileSync(stateFile, JSON.stringify({ url: node.url, pid, token, holders } satisfies State));
   console.log(`token ${token.address}: ${token.events} events, blocks ${token.createdAt}-${token.lastBlock}; node ${node.url} (pid ${pid})`);
   await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
@@ -152,10 +152,10 @@ function sysMsOf(pid: number): number {
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { runs: { type: "string", default: "5" }, variants: { type: "string" }, anvil: { type: "boolean", default: false }, events: { type: "string", default: "200000" } },
+    options: { runs: { type: "string", default: "5" }, variants: { type: "string" }, anvil: { type: "boolean", default: false }, events: { type: "string", default: "200000" }, holders: { type: "string", default: "10000" } },
   });
   const [command, stateFile] = positionals;
-  if (command === "serve" && stateFile) return serve(stateFile, values.anvil, Number(values.events));
+  if (command === "serve" && stateFile) return serve(stateFile, values.anvil, Number(values.events), Number(values.holders));
   if (command === "scans" && stateFile) return scans(JSON.parse(fs.readFileSync(stateFile, "utf8")) as State, positionals.slice(2), Number(values.runs));
   if (command !== "probe" || !stateFile) throw new Error("usage: tsx bench/check-cpu.ts serve STATE.json [--anvil] | probe STATE.json [--runs N] [--variants a,b]");
   const state = JSON.parse(fs.readFileSync(stateFile, "utf8")) as State;
