@@ -47,7 +47,7 @@ function cachedDataFor(cacheFile, source) {
 
 /**
  * Runs `bundleFile` as a CommonJS module, compiled from its cache where one fits, and returns its
- * exports and the compiled script (whose cachedDataRejected says whether V8 took the cache).
+ * exports, the compiled script and the source it was compiled from.
  */
 function loadBundle(bundleFile) {
   const source = fs.readFileSync(bundleFile);
@@ -61,7 +61,7 @@ function loadBundle(bundleFile) {
   const run = script.runInThisContext();
   run.call(bundle.exports, bundle.exports, Module.createRequire(bundleFile), bundle, bundleFile, path.dirname(bundleFile));
   bundle.loaded = true;
-  return { exports: bundle.exports, script, cached: cachedData !== undefined && !script.cachedDataRejected };
+  return { exports: bundle.exports, script, source, cached: cachedData !== undefined && !script.cachedDataRejected };
 }
 
 /**
@@ -71,7 +71,7 @@ function loadBundle(bundleFile) {
 async function writeCache(bundleFile) {
   const cacheFile = cacheFileOf(bundleFile);
   fs.rmSync(cacheFile, { force: true });
-  const { exports, script } = loadBundle(bundleFile);
+  const { exports, script, source } = loadBundle(bundleFile);
   const write = process.stdout.write;
   process.stdout.write = () => true;
   try {
@@ -81,7 +81,8 @@ async function writeCache(bundleFile) {
   }
   const data = script.createCachedData();
   const partial = `${cacheFile}.${process.pid}.tmp`;
-  fs.writeFileSync(partial, Buffer.concat([MAGIC, sha256(fs.readFileSync(bundleFile)), data]));
+  // The hash of the source this code was compiled from, not of the file now: a build may have replaced it since.
+  fs.writeFileSync(partial, Buffer.concat([MAGIC, sha256(source), data]));
   fs.renameSync(partial, cacheFile);
 }
 
