@@ -40,18 +40,29 @@ function orderClause(engine: Engine, order: HolderOrder): string {
  * time; otherwise blockTimes looks the few distinct blocks up afterwards, which is cheaper than a
  * join per holder. Parameters: block, token id, then the address to start after if `after` (the
  * holders with a greater address only, by the order of orderClause), then the limit if any.
+ *
+ * PostgreSQL takes the seek as a LATERAL subquery: given SQLite's `c.id = (subquery)`, it hashed
+ * all of balance_changes and ran the subquery twice per holder as the hash key (a million holders:
+ * 6.9 s, 2.4 s as LATERAL; docs/benchmarks.md, session 15). SQLite has no LATERAL.
  */
 export function holderStatesSql(
   engine: Engine,
   options: { filter: HolderFilter; order?: HolderOrder; withTime: boolean; after?: boolean; limit?: boolean },
 ): string {
   const time = options.withTime ? " || ' ' || COALESCE(CAST(b.timestamp AS TEXT), '')" : "";
-  return `SELECT h.address || ' ' || c.balance || ' ' || CAST(c.block_number AS TEXT) || ' ' || CAST(c.correction AS TEXT)${time} AS state
-     FROM token_holders h
-     JOIN balance_changes c ON c.id = (
+  const latest =
+    engine === "postgresql"
+      ? `CROSS JOIN LATERAL (
+       SELECT i.balance, i.sign, i.block_number, i.correction FROM balance_changes i
+       WHERE i.holder_id = h.id AND i.block_number <= ?
+       ORDER BY i.block_number DESC, i.log_index DESC LIMIT 1) c`
+      : `JOIN balance_changes c ON c.id = (
        SELECT i.id FROM balance_changes i
        WHERE i.holder_id = h.id AND i.block_number <= ?
-       ORDER BY i.block_number DESC, i.log_index DESC LIMIT 1)
+       ORDER BY i.block_number DESC, i.log_index DESC LIMIT 1)`;
+  return `SELECT h.address || ' ' || c.balance || ' ' || CAST(c.block_number AS TEXT) || ' ' || CAST(c.correction AS TEXT)${time} AS state
+     FROM token_holders h
+     ${latest}
      ${options.withTime ? "LEFT JOIN scan_blocks b ON b.token_id = h.token_id AND b.block_number = c.block_number" : ""}
      WHERE h.token_id = ? ${SIGN_FILTER[options.filter]}${options.after ? ` AND h.address${binary(engine)} > ?` : ""}
      ${options.order ? orderClause(engine, options.order) : ""}${options.limit ? " LIMIT ?" : ""}`;
