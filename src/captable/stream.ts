@@ -17,7 +17,8 @@ import { holderStatesSql, parseHolderState, type HolderBalance, type HolderFilte
  * The cap table listed in bounded memory, for a million holders and more: the same table as
  * buildCapTable, entry for entry, but its entries come a page at a time, sorted by the database,
  * and are never held together. The percentages need the whole table first, so the balances are
- * read several times, all in one read-only snapshot of the database (AuditDatabase.read):
+ * read several times, all in one read-only snapshot of the database (AuditDatabase.read; on
+ * PostgreSQL from one cursor, see StateReader):
  *
  *   1. the totals (sum of the positive balances, holders, negative balances);
  *   2. each share rounded down, and a histogram of the remainders in 65,536 buckets;
@@ -37,7 +38,7 @@ export async function streamCapTable<T>(
 ): Promise<T> {
   return db.read(async (sql) => {
     const moment = await capTableMoment(sql, request);
-    const reader = new StateReader(sql, moment.token.id, moment.atBlock);
+    const reader = new StateReader(sql, moment.token.id, moment.atBlock, entriesOrder(request), request.includeEmpty ?? false);
     const totals = await readTotals(reader, request.includeEmpty ?? false);
     const shares = await shareRule(reader, totals.accountedSupply, moment.accuracy);
     const table = await capTableHead(sql, moment, totals, request.atTime ?? null);
@@ -46,20 +47,94 @@ export async function streamCapTable<T>(
   });
 }
 
+/** The order listEntries reads the holders in (by name: the holders by address, the named ones sorted here). */
+function entriesOrder(request: CapTableRequest): HolderOrder {
+  const by = request.orderBy ?? "balance";
+  return by === "name" ? BY_ADDRESS : { by, direction: request.direction ?? "desc" };
+}
+
 /** Rows per page read from the database (and handed to the printer). */
 const PAGE_ROWS = 2_000;
 
+/**
+ * What a pass needs of the order of its rows: none, the entries' own, or only that the holders
+ * of one balance come by ascending address (the tie pass of shareRule: the holders it looks for
+ * share a balance).
+ */
+type PassOrder = HolderOrder | "any" | "equal-balances-by-address";
+
+/** Whether rows in `order` (ties broken by ascending address, as orderClause does) meet `needed`. */
+function meets(order: HolderOrder, needed: PassOrder): boolean {
+  if (needed === "any") return true;
+  if (needed === "equal-balances-by-address") return order.by === "balance" || (order.by === "address" && order.direction === "asc");
+  return order.by === needed.by && order.direction === needed.direction;
+}
+
+/** Whether the rows of `filter` are among those of `wider`. */
+function within(filter: HolderFilter, wider: HolderFilter): boolean {
+  return wider === "all" || filter === wider || (filter === "positive" && (wider === "nonzero" || wider === "nonnegative"));
+}
+
+/** Whether a holder of `balance` is among the rows of `filter` (SIGN_FILTER's sign column is the balance's sign, as the scanner writes it). */
+function passes(filter: HolderFilter, balance: bigint): boolean {
+  if (filter === "all") return true;
+  if (filter === "nonzero") return balance !== 0n;
+  if (filter === "positive") return balance > 0n;
+  return balance >= 0n;
+}
+
+/** The states of every holder a pass may ask for, in a cursor of the read transaction (PostgreSQL). */
+interface StatesCursor {
+  name: string;
+  /** The entries' order (by address for --order-by name). */
+  order: HolderOrder;
+  /** The widest filter of the passes: every holder with --include-empty, else those of a nonzero balance. */
+  filter: HolderFilter;
+  declared: boolean;
+  /** A pass is reading it (another pass at the same time runs its own query). */
+  busy: boolean;
+}
+
+/**
+ * The holder states of every pass. On SQLite each pass runs the query again (0.8 s for a million
+ * holders). On PostgreSQL the query took 3-5 s there, most of it before the first row: the states
+ * are found and sorted once, into a SCROLL cursor of the read transaction that each pass rewinds.
+ * The server keeps the sorted rows (in temporary files beyond work_mem), so later passes only
+ * read them (docs/benchmarks.md, session 15). The cursor holds the rows of the widest filter, in
+ * the entries' order, with their times; each pass keeps the rows of its own filter. A pass the
+ * cursor cannot serve (another order, or while another pass is reading it) runs its own query.
+ */
 class StateReader {
+  private readonly cursor: StatesCursor | null;
+
   constructor(
     private readonly sql: SqlClient,
     readonly tokenId: number,
     readonly block: number,
-  ) {}
+    entriesOrder: HolderOrder,
+    includeEmpty: boolean,
+  ) {
+    this.cursor =
+      sql.engine === "postgresql"
+        ? { name: `sto_states_${++cursors}`, order: entriesOrder, filter: includeEmpty ? "all" : "nonzero", declared: false, busy: false }
+        : null;
+  }
 
-  async *pages(filter: HolderFilter, options: { order?: HolderOrder; withTime?: boolean; limit?: number } = {}): AsyncGenerator<HolderBalance[]> {
+  async *pages(filter: HolderFilter, options: { order?: PassOrder; withTime?: boolean; limit?: number } = {}): AsyncGenerator<HolderBalance[]> {
+    const order = options.order ?? "any";
+    const cursor = this.cursor;
+    if (cursor && !cursor.busy && meets(cursor.order, order) && within(filter, cursor.filter)) {
+      cursor.busy = true;
+      try {
+        yield* this.rewound(cursor, filter, options.limit ?? Number.POSITIVE_INFINITY);
+      } finally {
+        cursor.busy = false;
+      }
+      return;
+    }
     const text = holderStatesSql(this.sql.engine, {
       filter,
-      order: options.order,
+      order: order === "any" ? undefined : order === "equal-balances-by-address" ? BY_ADDRESS : order,
       withTime: options.withTime ?? false,
       limit: options.limit !== undefined,
     });
@@ -67,7 +142,43 @@ class StateReader {
     if (options.limit !== undefined) params.push(options.limit);
     for await (const page of this.sql.columnPages<string>(text, params, PAGE_ROWS)) yield page.map(parseHolderState);
   }
+
+  /** The cursor's rows of `filter` from its first, at most `limit`. */
+  private async *rewound(cursor: StatesCursor, filter: HolderFilter, limit: number): AsyncGenerator<HolderBalance[]> {
+    if (!cursor.declared) {
+      const text = holderStatesSql(this.sql.engine, { filter: cursor.filter, order: cursor.order, withTime: true });
+      await this.sql.run(`DECLARE ${cursor.name} SCROLL CURSOR FOR ${text}`, [this.block, this.tokenId]);
+      cursor.declared = true;
+    } else {
+      await this.sql.run(`MOVE ABSOLUTE 0 IN ${cursor.name}`);
+    }
+    let left = limit;
+    const fetch = () => this.sql.column<string>(`FETCH FORWARD ${PAGE_ROWS} FROM ${cursor.name}`);
+    let next: Promise<string[]> | null = fetch();
+    try {
+      while (next) {
+        const states: string[] = await next;
+        // The next page travels while this one is handled (a million holders: 1 s less of 14).
+        next = states.length === PAGE_ROWS ? fetch() : null;
+        const page: HolderBalance[] = [];
+        for (let index = 0; index < states.length && page.length < left; index++) {
+          const row = parseHolderState(states[index]);
+          if (passes(filter, row.balance)) page.push(row);
+        }
+        left -= page.length;
+        if (page.length > 0) yield page;
+        if (left <= 0) return;
+      }
+    } finally {
+      // A pass that stops early lets its last FETCH end before anything else uses the connection.
+      await next?.catch(() => undefined);
+    }
+  }
 }
+
+let cursors = 0;
+
+const BY_ADDRESS: HolderOrder = { by: "address", direction: "asc" };
 
 async function readTotals(reader: StateReader, includeEmpty: boolean): Promise<CapTableTotals> {
   const totals: CapTableTotals = { accountedSupply: 0n, eventSupply: 0n, holderCount: 0, entryCount: 0, negatives: [] };
@@ -154,7 +265,7 @@ async function shareRule(reader: StateReader, total: bigint, accuracy: number): 
     const rule: ShareRule = { whole, total, bucket, remainder: key.remainder, balance: key.balance, lastAddress: null };
     // Holders with exactly this key: the first `needed` by address get a unit.
     let seen = 0n;
-    outer: for await (const page of reader.pages("positive", { order: { by: "address", direction: "asc" } })) {
+    outer: for await (const page of reader.pages("positive", { order: "equal-balances-by-address" })) {
       for (const row of page) {
         if (row.balance !== key.balance || (row.balance * whole) % total !== key.remainder) continue;
         seen += 1n;
