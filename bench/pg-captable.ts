@@ -13,6 +13,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
 import { LOCAL_CHAIN_ID } from "../src/chain/local-node";
 import { parseDatabaseUrl } from "../src/config/database";
 import { openAuditDatabase } from "../src/db/database";
@@ -28,10 +29,15 @@ interface Served {
   holders: number;
 }
 
-function option(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 && index + 1 < process.argv.length ? process.argv[index + 1] : fallback;
-}
+const { values: options, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    holders: { type: "string", default: "1000000" },
+    runs: { type: "string", default: "1" },
+    formats: { type: "string", default: "table,csv,json" },
+    sto: { type: "string", default: "" },
+  },
+});
 
 async function serve(dir: string): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
@@ -47,7 +53,7 @@ async function serve(dir: string): Promise<void> {
     const database = await server.database("pg_captable");
     const db = await openAuditDatabase(parseDatabaseUrl(database, "bench"));
     const started = performance.now();
-    const token = await writeSyntheticToken(db, { chainId: LOCAL_CHAIN_ID, holders: Number(option("holders", "1000000")), seed: "bench-1000000" });
+    const token = await writeSyntheticToken(db, { chainId: LOCAL_CHAIN_ID, holders: Number(options.holders), seed: "bench-1000000" });
     await db.sql.run("ANALYZE");
     await db.close();
     const served: Served = { database, password: process.env.PGPASSWORD ?? "", token: token.address, pastBlock: token.pastBlock, holders: token.holders };
@@ -64,10 +70,10 @@ async function serve(dir: string): Promise<void> {
 async function time(dir: string): Promise<void> {
   const served = JSON.parse(fs.readFileSync(path.join(dir, "served.json"), "utf8")) as Served;
   process.env.PGPASSWORD = served.password;
-  const sto = option("sto", "");
+  const sto = options.sto;
   if (sto) setMeasuredSto(path.resolve(sto));
-  const runs = Number(option("runs", "1"));
-  for (const format of option("formats", "table,csv,json").split(",")) {
+  const runs = Number(options.runs);
+  for (const format of options.formats.split(",")) {
     const output = path.join(dir, `captable.${format}`);
     for (let run = 0; run < runs; run++) {
       fs.rmSync(output, { force: true });
@@ -82,7 +88,7 @@ async function time(dir: string): Promise<void> {
   }
 }
 
-const [command, dir] = process.argv.slice(2);
+const [command, dir] = positionals;
 if (!dir || (command !== "serve" && command !== "time")) {
   console.error("usage: tsx bench/pg-captable.ts serve|time DIR [--holders N] [--runs N] [--formats table,csv,json] [--sto BIN]");
   process.exit(2);

@@ -86,7 +86,7 @@ async function writeCache(bundleFile) {
   fs.renameSync(partial, cacheFile);
 }
 
-module.exports = { loadBundle, writeCache, cacheFileOf };
+module.exports = { loadBundle, writeCache };
 
 if (require.main === module && process.argv[2] === "write") {
   writeCache(path.join(__dirname, "..", "dist", "sto.js")).catch((error) => {

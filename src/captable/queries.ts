@@ -14,6 +14,24 @@ const SIGN_FILTER: Record<HolderFilter, string> = {
   all: "",
 };
 
+/** SIGN_FILTER in JavaScript, for rows read under a wider filter (the sign column is the balance's sign, as the scanner writes it). */
+const SIGN_TEST: Record<HolderFilter, (balance: bigint) => boolean> = {
+  nonzero: (balance) => balance !== 0n,
+  positive: (balance) => balance > 0n,
+  nonnegative: (balance) => balance >= 0n,
+  all: () => true,
+};
+
+/** Whether a holder of `balance` is among the rows of `filter`. */
+export function passesFilter(filter: HolderFilter, balance: bigint): boolean {
+  return SIGN_TEST[filter](balance);
+}
+
+/** Whether every row of `filter` is among those of `wider`. */
+export function filterWithin(filter: HolderFilter, wider: HolderFilter): boolean {
+  return wider === "all" || filter === wider || (filter === "positive" && (wider === "nonzero" || wider === "nonnegative"));
+}
+
 /** How the rows of a balances query are ordered; the address breaks every tie, as sortEntries does. */
 export type HolderOrder = { by: "address" | "balance" | "updated"; direction: "asc" | "desc" };
 
@@ -109,7 +127,8 @@ export async function blockTimes(sql: SqlClient, tokenId: number, blocks: readon
   return times;
 }
 
-const BY_ADDRESS: HolderOrder = { by: "address", direction: "asc" };
+/** Holders by ascending address. */
+export const BY_ADDRESS: HolderOrder = { by: "address", direction: "asc" };
 
 /**
  * Holders per string of balancesAtBlock on SQLite: about 5 MB of text, far below the longest

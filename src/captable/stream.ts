@@ -1,6 +1,6 @@
 import { checksumAddress } from "../chain/checksum";
 import type { AuditDatabase } from "../db/engine";
-import type { SqlClient } from "../db/sql";
+import { cursorName, type SqlClient } from "../db/sql";
 import {
   capTableHead,
   capTableMoment,
@@ -11,7 +11,16 @@ import {
   type CapTableRequest,
   type CapTableTotals,
 } from "./captable";
-import { holderStatesSql, parseHolderState, type HolderBalance, type HolderFilter, type HolderOrder } from "./queries";
+import {
+  BY_ADDRESS,
+  filterWithin,
+  holderStatesSql,
+  parseHolderState,
+  passesFilter,
+  type HolderBalance,
+  type HolderFilter,
+  type HolderOrder,
+} from "./queries";
 
 /**
  * The cap table listed in bounded memory, for a million holders and more: the same table as
@@ -70,19 +79,6 @@ function meets(order: HolderOrder, needed: PassOrder): boolean {
   return order.by === needed.by && order.direction === needed.direction;
 }
 
-/** Whether the rows of `filter` are among those of `wider`. */
-function within(filter: HolderFilter, wider: HolderFilter): boolean {
-  return wider === "all" || filter === wider || (filter === "positive" && (wider === "nonzero" || wider === "nonnegative"));
-}
-
-/** Whether a holder of `balance` is among the rows of `filter` (SIGN_FILTER's sign column is the balance's sign, as the scanner writes it). */
-function passes(filter: HolderFilter, balance: bigint): boolean {
-  if (filter === "all") return true;
-  if (filter === "nonzero") return balance !== 0n;
-  if (filter === "positive") return balance > 0n;
-  return balance >= 0n;
-}
-
 /** The states of every holder a pass may ask for, in a cursor of the read transaction (PostgreSQL). */
 interface StatesCursor {
   name: string;
@@ -116,14 +112,14 @@ class StateReader {
   ) {
     this.cursor =
       sql.engine === "postgresql"
-        ? { name: `sto_states_${++cursors}`, order: entriesOrder, filter: includeEmpty ? "all" : "nonzero", declared: false, busy: false }
+        ? { name: cursorName("sto_states"), order: entriesOrder, filter: includeEmpty ? "all" : "nonzero", declared: false, busy: false }
         : null;
   }
 
   async *pages(filter: HolderFilter, options: { order?: PassOrder; withTime?: boolean; limit?: number } = {}): AsyncGenerator<HolderBalance[]> {
     const order = options.order ?? "any";
     const cursor = this.cursor;
-    if (cursor && !cursor.busy && meets(cursor.order, order) && within(filter, cursor.filter)) {
+    if (cursor && !cursor.busy && meets(cursor.order, order) && filterWithin(filter, cursor.filter)) {
       cursor.busy = true;
       try {
         yield* this.rewound(cursor, filter, options.limit ?? Number.POSITIVE_INFINITY);
@@ -163,7 +159,7 @@ class StateReader {
         const page: HolderBalance[] = [];
         for (let index = 0; index < states.length && page.length < left; index++) {
           const row = parseHolderState(states[index]);
-          if (passes(filter, row.balance)) page.push(row);
+          if (passesFilter(filter, row.balance)) page.push(row);
         }
         left -= page.length;
         if (page.length > 0) yield page;
@@ -176,9 +172,6 @@ class StateReader {
   }
 }
 
-let cursors = 0;
-
-const BY_ADDRESS: HolderOrder = { by: "address", direction: "asc" };
 
 async function readTotals(reader: StateReader, includeEmpty: boolean): Promise<CapTableTotals> {
   const totals: CapTableTotals = { accountedSupply: 0n, eventSupply: 0n, holderCount: 0, entryCount: 0, negatives: [] };
@@ -322,7 +315,7 @@ async function* listEntries(reader: StateReader, request: CapTableRequest, rule:
   const named: CapTableEntry[] = [];
   const isNamed = (address: string) => nameOf(address) !== null;
   if ((request.identities && request.identities.size > 0) || request.issuer !== undefined) {
-    for await (const page of reader.pages(filter, { order: { by: "address", direction: "asc" }, withTime: true })) {
+    for await (const page of reader.pages(filter, { order: BY_ADDRESS, withTime: true })) {
       for (const row of page) if (isNamed(row.address)) named.push(entry(row));
     }
   }
@@ -338,7 +331,7 @@ async function* listEntries(reader: StateReader, request: CapTableRequest, rule:
     yield page;
   }
   if (left <= 0) return;
-  for await (const page of reader.pages(filter, { order: { by: "address", direction: "asc" }, withTime: true })) {
+  for await (const page of reader.pages(filter, { order: BY_ADDRESS, withTime: true })) {
     const unnamed = page.filter((row) => !isNamed(row.address)).slice(0, left);
     left -= unnamed.length;
     if (unnamed.length > 0) yield unnamed.map(entry);

@@ -101,6 +101,11 @@ export interface PgPool {
 
 let cursors = 0;
 
+/** A PostgreSQL cursor name no other cursor of this process has. */
+export function cursorName(prefix: string): string {
+  return `${prefix}_${++cursors}`;
+}
+
 /**
  * `connection` is a pool (then `pool` is the same pool: columnPages takes a connection of its own)
  * or one connection inside a transaction (columnPages declares its cursor there).
@@ -132,7 +137,7 @@ function firstColumn<T>(rows: unknown[]): T[] {
 async function* postgresPages<T>(connection: PgQueryable, pool: PgPool | undefined, sql: string, params: unknown[], pageSize: number): AsyncGenerator<T[]> {
   const own = pool ? await pool.connect() : undefined;
   const client = own ?? connection;
-  const cursor = `sto_pages_${++cursors}`;
+  const cursor = cursorName("sto_pages");
   let open = false;
   try {
     if (own) await own.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
